@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/agent/client"
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// enrollTimeout bounds the whole enrollment exchange.
+const enrollTimeout = time.Minute
+
+// EnrollOptions are the flags of `enroll`, and the input of Enroll.
+type EnrollOptions struct {
+	StateDir string
+	// Server is the server's QUIC address, host:port.
+	Server string
+	// Token is the one-time enrollment token; "-" reads it from stdin.
+	Token string
+	Force bool
+	// Host and Device describe the machine for the server's inventory;
+	// the live host and device.Collect when nil.
+	Host   host.Host
+	Device func(ctx context.Context, h host.Host) checks.Device
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// NewCmdEnroll returns `enroll`.
+func NewCmdEnroll(f *Factory, runF func(context.Context, *EnrollOptions) error) *cobra.Command {
+	opts := &EnrollOptions{}
+	cmd := &cobra.Command{
+		Use:   "enroll --server HOST:PORT --token TOKEN",
+		Short: "Enroll this device with a Postern server using a one-time token",
+		Long: `Enroll this device with a Postern server using a one-time token from
+"postern-server token create". The token pins the server's CA, so enrollment
+refuses an intercepted connection. The device key is made here and never leaves
+this machine. Use --token - to read the token from standard input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := validateServer(opts.Server); err != nil {
+				return err
+			}
+			if opts.Token == "-" {
+				tok, err := readToken(cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				opts.Token = tok
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			if opts.Host == nil {
+				opts.Host = f.LiveHost()
+			}
+			if opts.Device == nil {
+				opts.Device = f.Device
+			}
+			opts.Now = f.Now
+			id, err := Enroll(cmd.Context(), *opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(f.Out, "enrolled as device %s with %s\ncertificate sha256 %s\n", id.DeviceID, id.Server, id.CertSHA256)
+			return nil
+		},
+	}
+	addStateFlag(cmd, &opts.StateDir)
+	cmd.Flags().StringVar(&opts.Server, "server", "", "server QUIC address `HOST:PORT`")
+	cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` (- reads it from stdin)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing identity")
+	_ = cmd.MarkFlagRequired("server")
+	_ = cmd.MarkFlagRequired("token")
+	return cmd
+}
+
+func validateServer(s string) error {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil || h == "" || p == "" {
+		return fmt.Errorf("--server %q: want HOST:PORT", s)
+	}
+	return nil
+}
+
+func readToken(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// Enroll makes a device key, enrolls it with the server and saves the
+// identity in the state directory. It refuses to replace an existing
+// identity unless Force is set, before contacting the server, so that a
+// token is not spent in vain.
+func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Host == nil {
+		opts.Host = liveHost()
+	}
+	if opts.Device == nil {
+		opts.Device = collectDevice
+	}
+	if opts.Device == nil {
+		return state.Identity{}, errors.New("this build has no device collector")
+	}
+	dir, err := state.Open(opts.StateDir)
+	if err != nil {
+		return state.Identity{}, err
+	}
+	if err := dir.CanEnroll(opts.Force); err != nil {
+		return state.Identity{}, err
+	}
+	key, err := state.NewKey()
+	if err != nil {
+		return state.Identity{}, err
+	}
+	csr, err := state.CSR(key)
+	if err != nil {
+		return state.Identity{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
+	defer cancel()
+	dev := opts.Device(ctx, opts.Host)
+	res, err := client.Enroll(ctx, opts.Server, opts.Token, csr, dev)
+	if err != nil {
+		return state.Identity{}, err
+	}
+	return dir.SaveEnrollment(state.Enrollment{
+		DeviceID: res.DeviceID, Server: opts.Server, EnrolledAt: opts.Now(),
+		Key: key, CertDER: res.CertDER, CADER: res.CADER,
+	}, opts.Force)
+}

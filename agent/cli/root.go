@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// Exit codes of postern-agent.
+const (
+	ExitOK           = 0
+	ExitNotCompliant = 1
+	ExitError        = 2
+)
+
+// ExitError carries an exit code other than ExitError to Main; its Err,
+// if any, is printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// Factory holds what commands need from the outside world, so that tests
+// can replace it.
+type Factory struct {
+	Out, ErrOut io.Writer
+	// Color reports whether Out is a terminal that should get colours.
+	Color func() bool
+	// Now is the clock.
+	Now func() time.Time
+	// LiveHost returns the machine the agent runs on.
+	LiveHost func() host.Host
+	// Device describes a host (device.Collect).
+	Device func(ctx context.Context, h host.Host) checks.Device
+}
+
+// DefaultFactory wires the real streams, host and device collector.
+func DefaultFactory(stdout, stderr io.Writer) *Factory {
+	return &Factory{
+		Out: stdout, ErrOut: stderr,
+		Color:    func() bool { return isTerminal(stdout) && os.Getenv("NO_COLOR") == "" },
+		Now:      time.Now,
+		LiveHost: liveHost,
+		Device:   collectDevice,
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// textLogger logs human-readable warnings to stderr for interactive
+// commands.
+func (f *Factory) textLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(f.ErrOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// jsonLogger is for `run`, whose stderr goes to a service log.
+func (f *Factory) jsonLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(f.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// NewRootCmd returns the postern-agent command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "postern-agent",
+		Short:         "Check this device against Policy 550.04 and report its posture to the Postern server",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		NewCmdCheck(f, nil),
+		NewCmdEnroll(f, nil),
+		NewCmdRun(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdVersion(f),
+	)
+	return root
+}
+
+func addStateFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVar(dst, "state", state.DefaultDir(), "agent state directory")
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetOut(f.Out)
+	root.SetErr(f.ErrOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(f.ErrOut, "postern-agent: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(f.ErrOut, "postern-agent: %v\n", err)
+	return ExitError
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/agent/runner"
+)
+
+// DefaultOnceTimeout bounds `run --once` from check to ack.
+const DefaultOnceTimeout = 2 * time.Minute
+
+// RunOptions are the flags of `run`.
+type RunOptions struct {
+	StateDir string
+	Once     bool
+	Replay   string
+	Interval time.Duration
+	Timeout  time.Duration
+}
+
+// NewCmdRun returns `run`.
+func NewCmdRun(f *Factory, runF func(context.Context, *RunOptions) error) *cobra.Command {
+	opts := &RunOptions{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Check this device periodically and report to the server (the service's main loop)",
+		Long: `Check this device every 5 minutes (with jitter), report the facts to the
+server over QUIC and keep unacknowledged reports in a spool until the server
+has them. With --once: one check and report, then exit 0 once the server has
+acknowledged it, or 2 if it has not within --timeout.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Interval < 0 || opts.Timeout <= 0 {
+				return errors.New("--interval must not be negative and --timeout must be positive")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runRun(cmd.Context(), f, opts)
+		},
+	}
+	addStateFlag(cmd, &opts.StateDir)
+	cmd.Flags().BoolVar(&opts.Once, "once", false, "check, report, wait for the ack, exit")
+	cmd.Flags().StringVar(&opts.Replay, "replay", "", "report a recorded `SNAPSHOT` instead of this machine (tests, demos)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", DefaultOnceTimeout, "with --once, how long to wait for the ack")
+	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between checks (default 5m)")
+	_ = cmd.Flags().MarkHidden("interval")
+	return cmd
+}
+
+func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
+	h, _, err := openHost(f, opts.Replay)
+	if err != nil {
+		return err
+	}
+	log := f.jsonLogger()
+	r, err := runner.New(runner.Config{
+		StateDir: opts.StateDir, Host: h, Device: f.Device,
+		Interval: opts.Interval, Clock: f.Now, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if !opts.Once {
+		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
+		return r.Run(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	res, err := r.Once(ctx)
+	if err != nil {
+		return err
+	}
+	verdict := "not compliant"
+	if res.Compliant {
+		verdict = "compliant"
+	}
+	fmt.Fprintf(f.Out, "report %d acknowledged by the server (%s)\n", res.Sequence, verdict)
+	return nil
+}

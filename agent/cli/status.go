@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/agent/output"
+	"github.com/postern-dev/postern/agent/spool"
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/checks"
+)
+
+// StatusOptions are the flags of `status`.
+type StatusOptions struct {
+	StateDir string
+	JSON     bool
+}
+
+// NewCmdStatus returns `status`.
+func NewCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) *cobra.Command {
+	opts := &StatusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show this device's identity, last report and ack, and whether it may open IBHIS now",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return statusRun(f, opts)
+		},
+	}
+	addStateFlag(cmd, &opts.StateDir)
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print one JSON object")
+	return cmd
+}
+
+func statusRun(f *Factory, opts *StatusOptions) error {
+	s, err := loadStatus(f, opts.StateDir)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return s.WriteJSON(f.Out)
+	}
+	return s.WriteText(f.Out, f.Color())
+}
+
+func loadStatus(f *Factory, path string) (output.Status, error) {
+	// Status only reads: it must not create the directory as a side effect.
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return output.NewStatus(nil, state.State{}, 0, checks.DefaultPolicy(), f.Now()), nil
+	} else if err != nil {
+		return output.Status{}, fmt.Errorf("state dir: %w", err)
+	}
+	dir, err := state.Open(path)
+	if err != nil {
+		return output.Status{}, err
+	}
+	var idp *state.Identity
+	id, err := dir.LoadIdentity()
+	switch {
+	case err == nil:
+		idp = &id
+	case !errors.Is(err, state.ErrNotEnrolled):
+		return output.Status{}, err
+	}
+	st, err := dir.LoadState()
+	if err != nil {
+		return output.Status{}, err
+	}
+	p, err := dir.LoadPolicy()
+	if err != nil {
+		p = checks.DefaultPolicy()
+	}
+	sp, err := spool.Open(dir.File(state.SpoolDir), spool.Options{})
+	if err != nil {
+		return output.Status{}, err
+	}
+	n, err := sp.Len()
+	if err != nil {
+		return output.Status{}, err
+	}
+	return output.NewStatus(idp, st, n, p, f.Now()), nil
+}

@@ -1,0 +1,177 @@
+package client
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/version"
+	pb "github.com/postern-dev/postern/proto"
+)
+
+// maxDeviceIDLen bounds the device ID the server assigns (a UUID).
+const maxDeviceIDLen = 64
+
+// Enrolled is the identity the server issued, already verified: the CA is
+// the pinned one, the certificate chains to it for client authentication,
+// is for the key in the CSR and names the device ID.
+type Enrolled struct {
+	DeviceID string
+	CertDER  []byte
+	CADER    []byte
+}
+
+// Enroll connects to addr without a client certificate, verifies the
+// server against the CA pinned in token, and exchanges the token and the
+// CSR (DER) for the device's identity. A server whose CA does not match
+// the pin gets ErrPinMismatch and never sees the token; an Error from the
+// server is a *ServerError.
+func Enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device) (*Enrolled, error) {
+	return enroll(ctx, addr, token, csrDER, dev, time.Now)
+}
+
+func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device, now func() time.Time) (*Enrolled, error) {
+	tok, err := pb.ParseEnrollToken(token)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	csr, err := x509.ParseCertificateRequest(csrDER)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: parse certificate request: %w", err)
+	}
+	conn, err := quic.DialAddr(ctx, addr, baseTLS(addr, verifyPinned(tok.CAPin, now)), quicConfig())
+	if err != nil {
+		return nil, fmt.Errorf("enroll: connect to %s: %w", addr, err)
+	}
+	defer conn.CloseWithError(0, "")
+	stop := context.AfterFunc(ctx, func() { _ = conn.CloseWithError(0, "cancelled") })
+	defer stop()
+
+	str, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: open stream: %w", err)
+	}
+	defer str.Close()
+	if err := writeHello(str); err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	req := &pb.EnrollRequest{Token: token, CsrDer: csrDER, Device: deviceInfo(dev)}
+	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
+		return nil, fmt.Errorf("enroll: send request: %w", err)
+	}
+	if err := readHello(str); err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	env, err := pb.ReadMsg(str)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("enroll: read response: %w", err)
+	}
+	switch m := env.Msg.(type) {
+	case *pb.Envelope_Error:
+		return nil, fmt.Errorf("enroll: %w", serverError(m.Error))
+	case *pb.Envelope_Enrolled:
+		return checkEnrolled(m.Enrolled, tok.CAPin, csr, now())
+	default:
+		return nil, fmt.Errorf("enroll: unexpected %T: %w", env.Msg, ErrProtocol)
+	}
+}
+
+// checkEnrolled verifies the server's answer before anything is saved.
+func checkEnrolled(r *pb.EnrollResponse, pin [sha256.Size]byte, csr *x509.CertificateRequest, now time.Time) (*Enrolled, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("enroll: response: %s: %w", fmt.Sprintf(format, a...), ErrProtocol)
+	}
+	id := r.GetDeviceId()
+	if id == "" || len(id) > maxDeviceIDLen {
+		return nil, bad("device id %q", truncate(id, maxDeviceIDLen))
+	}
+	sum := sha256.Sum256(r.GetCaDer())
+	if subtle.ConstantTimeCompare(sum[:], pin[:]) != 1 {
+		return nil, fmt.Errorf("enroll: response CA differs from the token's pin: %w", ErrPinMismatch)
+	}
+	ca, err := x509.ParseCertificate(r.GetCaDer())
+	if err != nil {
+		return nil, bad("CA certificate: %v", err)
+	}
+	cert, err := x509.ParseCertificate(r.GetCertificateDer())
+	if err != nil {
+		return nil, bad("device certificate: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return nil, bad("device certificate: %v", err)
+	}
+	pub, ok := cert.PublicKey.(interface{ Equal(x crypto.PublicKey) bool })
+	if !ok || !pub.Equal(csr.PublicKey) {
+		return nil, bad("device certificate is not for the device key")
+	}
+	if cert.Subject.CommonName != id {
+		return nil, bad("device certificate names %q, not device %q", truncate(cert.Subject.CommonName, maxDeviceIDLen), id)
+	}
+	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw}, nil
+}
+
+func deviceInfo(d checks.Device) *pb.DeviceInfo {
+	return &pb.DeviceInfo{Hostname: d.Hostname, Os: d.OS, OsName: d.OSName, OsVersion: d.OSVersion, Arch: d.Arch}
+}
+
+type readWriter interface {
+	Read(p []byte) (int, error)
+	Write(p []byte) (int, error)
+}
+
+func writeHello(w readWriter) error {
+	hello := &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version.Version}
+	if err := pb.WriteMsg(w, &pb.Envelope{Msg: &pb.Envelope_Hello{Hello: hello}}); err != nil {
+		return fmt.Errorf("send hello: %w", err)
+	}
+	return nil
+}
+
+// readHello reads the server's first message: its Hello, or an Error
+// refusing the connection.
+func readHello(r readWriter) error {
+	env, err := pb.ReadMsg(r)
+	if err != nil {
+		return fmt.Errorf("read hello: %w", err)
+	}
+	switch m := env.Msg.(type) {
+	case *pb.Envelope_Hello:
+		if m.Hello.GetProtocolVersion() != pb.ProtocolVersion {
+			return fmt.Errorf("server speaks protocol %d, not %d: %w", m.Hello.GetProtocolVersion(), pb.ProtocolVersion, ErrProtocol)
+		}
+		return nil
+	case *pb.Envelope_Error:
+		return serverError(m.Error)
+	default:
+		return fmt.Errorf("expected hello, got %T: %w", env.Msg, ErrProtocol)
+	}
+}
+
+// maxErrorText bounds server-supplied text that may end up in logs and
+// in state.json.
+const maxErrorText = 512
+
+func serverError(e *pb.Error) *ServerError {
+	return &ServerError{Code: truncate(e.GetCode(), 64), Message: truncate(e.GetMessage(), maxErrorText), Sequence: e.GetSequence()}
+}
+
+// truncate bounds s to n bytes of valid UTF-8.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "?")
+}

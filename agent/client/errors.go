@@ -1,0 +1,67 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors, compared with errors.Is.
+var (
+	// ErrPinMismatch: the server did not present a CA whose SHA-256 equals
+	// the token's pin, or its certificate does not chain to that CA. The
+	// connection may be intercepted; the token was not sent.
+	ErrPinMismatch = errors.New("server certificate does not match the pinned CA")
+	// ErrUntrustedServer: after enrollment, the server's certificate does
+	// not chain to the stored CA.
+	ErrUntrustedServer = errors.New("server certificate does not chain to the device CA")
+	// ErrProtocol: the server broke the protocol (wrong message, bad
+	// response content).
+	ErrProtocol = errors.New("protocol violation by the server")
+	// ErrClosed: the session was closed by the agent.
+	ErrClosed = errors.New("session closed")
+)
+
+// Error codes the server sends (docs/protocol.md).
+const (
+	CodeUnsupportedVersion  = "unsupported_version"
+	CodeTokenInvalid        = "token_invalid"
+	CodeTokenUsed           = "token_used"
+	CodeTokenExpired        = "token_expired"
+	CodeRateLimited         = "rate_limited"
+	CodeBadRequest          = "bad_request"
+	CodeCertificateRequired = "certificate_required"
+	CodeDeviceRevoked       = "device_revoked"
+	CodeDeviceUnknown       = "device_unknown"
+	CodeSequenceReplayed    = "sequence_replayed"
+	CodeBadReport           = "bad_report"
+)
+
+// ServerError is an Error message from the server.
+type ServerError struct {
+	Code    string
+	Message string
+	// Sequence is the refused report's sequence, when the error is about one.
+	Sequence uint64
+}
+
+func (e *ServerError) Error() string {
+	s := "server refused: " + e.Code
+	if e.Sequence != 0 {
+		s += fmt.Sprintf(" (report %d)", e.Sequence)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Permanent reports whether retrying with the same identity cannot help:
+// the device was revoked or is unknown, or the server does not speak this
+// protocol version.
+func (e *ServerError) Permanent() bool {
+	switch e.Code {
+	case CodeDeviceRevoked, CodeDeviceUnknown, CodeUnsupportedVersion, CodeCertificateRequired:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,274 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	pb "github.com/postern-dev/postern/proto"
+)
+
+// commandBuffer bounds the commands queued for the runner. The server
+// sends few; beyond this, new ones are dropped with a warning rather than
+// stalling the acks behind them.
+const commandBuffer = 32
+
+// SessionConfig says where and as whom to report.
+type SessionConfig struct {
+	// Addr is the server's QUIC address, host:port.
+	Addr string
+	// Certificate is the device certificate and key.
+	Certificate tls.Certificate
+	// CA is the device CA saved at enrollment; the server must chain to it.
+	CA *x509.Certificate
+	// Logger receives warnings; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock for certificate validity; time.Now when nil.
+	Now func() time.Time
+}
+
+// Session is an open control stream with the device certificate. Send and
+// Renew may be called from one goroutine at a time each; they are
+// serialised internally. Commands from the server arrive on Commands.
+type Session struct {
+	conn     *quic.Conn
+	str      *quic.Stream
+	log      *slog.Logger
+	reqMu    sync.Mutex // one request (report or renewal) in flight
+	writeMu  sync.Mutex
+	replies  chan *pb.Envelope
+	commands chan *pb.Command
+	done     chan struct{}
+
+	errMu   sync.Mutex
+	err     error
+	lastErr *ServerError // last Error without a sequence, for Err
+}
+
+// Dial connects with the device certificate and exchanges Hello. A server
+// that refuses the device (revoked, unknown) returns a *ServerError.
+func Dial(ctx context.Context, cfg SessionConfig) (*Session, error) {
+	if cfg.CA == nil || len(cfg.Certificate.Certificate) == 0 {
+		return nil, errors.New("dial: device certificate and CA are required")
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tc := baseTLS(cfg.Addr, verifyStored(cfg.CA, now))
+	tc.Certificates = []tls.Certificate{cfg.Certificate}
+	conn, err := quic.DialAddr(ctx, cfg.Addr, tc, quicConfig())
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, err)
+	}
+	s, err := handshake(ctx, conn, log)
+	if err != nil {
+		_ = conn.CloseWithError(0, "")
+		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, err)
+	}
+	return s, nil
+}
+
+func handshake(ctx context.Context, conn *quic.Conn, log *slog.Logger) (*Session, error) {
+	str, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open control stream: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = str.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { str.CancelRead(0) })
+	err = writeHello(str)
+	if err == nil {
+		err = readHello(str)
+	}
+	stopped := stop()
+	if err != nil {
+		if !stopped || ctx.Err() != nil {
+			err = errors.Join(ctx.Err(), err)
+		}
+		return nil, err
+	}
+	_ = str.SetDeadline(time.Time{})
+	s := &Session{
+		conn: conn, str: str, log: log,
+		replies:  make(chan *pb.Envelope, 8),
+		commands: make(chan *pb.Command, commandBuffer),
+		done:     make(chan struct{}),
+	}
+	go s.readLoop()
+	return s, nil
+}
+
+// Commands delivers the server's commands. It is never closed; watch Done.
+func (s *Session) Commands() <-chan *pb.Command { return s.commands }
+
+// Done is closed when the session has ended; Err then says why.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended, or nil while it is open.
+func (s *Session) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+// Close ends the session.
+func (s *Session) Close() error {
+	s.fail(ErrClosed)
+	_ = s.str.Close()
+	return s.conn.CloseWithError(0, "")
+}
+
+func (s *Session) fail(err error) {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	if s.err != nil {
+		return
+	}
+	if s.lastErr != nil && !errors.Is(err, ErrClosed) {
+		err = fmt.Errorf("%w (after: %v)", s.lastErr, err)
+	}
+	s.err = err
+	close(s.done)
+}
+
+func (s *Session) readLoop() {
+	for {
+		env, err := pb.ReadMsg(s.str)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("server closed the control stream")
+			}
+			s.fail(fmt.Errorf("read: %w", err))
+			return
+		}
+		switch m := env.Msg.(type) {
+		case *pb.Envelope_Command:
+			select {
+			case s.commands <- m.Command:
+			default:
+				s.log.Warn("server command dropped", "reason", "queue full")
+			}
+			continue
+		case *pb.Envelope_Error:
+			if m.Error.GetSequence() == 0 {
+				se := serverError(m.Error)
+				s.errMu.Lock()
+				s.lastErr = se
+				s.errMu.Unlock()
+			}
+		case *pb.Envelope_Ack, *pb.Envelope_Renewed:
+		default:
+			s.fail(fmt.Errorf("unexpected %T on the control stream: %w", env.Msg, ErrProtocol))
+			_ = s.conn.CloseWithError(0, "protocol violation")
+			return
+		}
+		select {
+		case s.replies <- env:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func (s *Session) write(ctx context.Context, env *pb.Envelope) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = s.str.SetWriteDeadline(dl)
+		defer s.str.SetWriteDeadline(time.Time{})
+	}
+	return pb.WriteMsg(s.str, env)
+}
+
+// Send writes one report and waits for the server's Ack of its sequence
+// (returned, with Duplicate set for a retransmission) or its Error (a
+// *ServerError). Acks for other sequences, left over from an earlier
+// attempt, are skipped.
+func (s *Session) Send(ctx context.Context, r *pb.Report) (*pb.Ack, error) {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	if err := s.write(ctx, &pb.Envelope{Msg: &pb.Envelope_Report{Report: r}}); err != nil {
+		return nil, s.endedOr(fmt.Errorf("send report %d: %w", r.GetSequence(), err))
+	}
+	for {
+		env, err := s.reply(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("report %d: %w", r.GetSequence(), err)
+		}
+		switch m := env.Msg.(type) {
+		case *pb.Envelope_Ack:
+			if m.Ack.GetSequence() == r.GetSequence() {
+				return m.Ack, nil
+			}
+			s.log.Debug("stale ack skipped", "sequence", m.Ack.GetSequence(), "waiting_for", r.GetSequence())
+		case *pb.Envelope_Error:
+			if seq := m.Error.GetSequence(); seq == 0 || seq == r.GetSequence() {
+				return nil, serverError(m.Error)
+			}
+		}
+	}
+}
+
+// Renew sends a CSR (DER) over the authenticated stream and returns the
+// renewed certificate's DER. The caller verifies it before saving.
+func (s *Session) Renew(ctx context.Context, csrDER []byte) ([]byte, error) {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	if err := s.write(ctx, &pb.Envelope{Msg: &pb.Envelope_Renew{Renew: &pb.RenewRequest{CsrDer: csrDER}}}); err != nil {
+		return nil, s.endedOr(fmt.Errorf("send renewal: %w", err))
+	}
+	for {
+		env, err := s.reply(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("renewal: %w", err)
+		}
+		switch m := env.Msg.(type) {
+		case *pb.Envelope_Renewed:
+			return m.Renewed.GetCertificateDer(), nil
+		case *pb.Envelope_Error:
+			if m.Error.GetSequence() == 0 {
+				return nil, serverError(m.Error)
+			}
+		}
+	}
+}
+
+func (s *Session) reply(ctx context.Context) (*pb.Envelope, error) {
+	select {
+	case env := <-s.replies:
+		return env, nil
+	case <-s.done:
+		// A reply may have been queued just before the stream ended.
+		select {
+		case env := <-s.replies:
+			return env, nil
+		default:
+		}
+		return nil, s.Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Session) endedOr(err error) error {
+	select {
+	case <-s.done:
+		return s.Err()
+	default:
+		return err
+	}
+}

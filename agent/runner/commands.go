@@ -1,0 +1,65 @@
+package runner
+
+import (
+	"context"
+	"time"
+
+	"github.com/postern-dev/postern/agent/state"
+	pb "github.com/postern-dev/postern/proto"
+)
+
+const renewTimeout = time.Minute
+
+// handle applies one command from the server. Failures are logged and
+// recorded; none ends the session.
+func (r *Runner) handle(ctx context.Context, conn Conn, cmd *pb.Command) {
+	switch c := cmd.GetCmd().(type) {
+	case *pb.Command_Recheck:
+		r.log.Info("server command received", "command", "recheck")
+		select {
+		case r.recheck <- struct{}{}:
+		default:
+		}
+	case *pb.Command_Policy:
+		p, err := r.dir.SavePolicy(c.Policy.GetPolicyYaml())
+		if err != nil {
+			r.log.Error("policy from server refused", "error", err.Error())
+			r.recordError(err)
+			return
+		}
+		r.mu.Lock()
+		r.policy = p
+		r.mu.Unlock()
+		r.log.Info("policy updated by the server")
+	case *pb.Command_Renew:
+		if err := r.renew(ctx, conn); err != nil {
+			r.log.Error("certificate renewal failed", "error", err.Error())
+			r.recordError(err)
+			return
+		}
+		r.log.Info("device certificate renewed")
+	default:
+		r.log.Warn("unknown server command ignored")
+	}
+}
+
+// renew asks for a new certificate for the existing device key, which
+// never leaves the device; the session in use keeps the old certificate
+// and the next connection uses the new one.
+func (r *Runner) renew(ctx context.Context, conn Conn) error {
+	key, err := r.dir.LoadKey()
+	if err != nil {
+		return err
+	}
+	csr, err := state.CSR(key)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
+	defer cancel()
+	der, err := conn.Renew(ctx, csr)
+	if err != nil {
+		return err
+	}
+	return r.dir.SaveRenewedCertificate(der, r.cfg.Clock())
+}

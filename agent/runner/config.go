@@ -1,0 +1,106 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/postern-dev/postern/agent/spool"
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+	pb "github.com/postern-dev/postern/proto"
+)
+
+// Defaults of Config.
+const (
+	DefaultInterval       = 5 * time.Minute
+	DefaultJitter         = 0.1
+	DefaultAckTimeout     = 30 * time.Second
+	DefaultCollectTimeout = 2 * time.Minute
+	DefaultBackoffMin     = time.Second
+	DefaultBackoffMax     = 5 * time.Minute
+)
+
+// Conn is the part of a session with the server the runner uses;
+// *client.Session implements it, and tests may fake it.
+type Conn interface {
+	Send(ctx context.Context, r *pb.Report) (*pb.Ack, error)
+	Renew(ctx context.Context, csrDER []byte) ([]byte, error)
+	Commands() <-chan *pb.Command
+	Done() <-chan struct{}
+	Err() error
+	Close() error
+}
+
+// Config configures a Runner. StateDir and Host are required.
+type Config struct {
+	// StateDir is the agent's state directory (see package agent/state).
+	StateDir string
+	// Host is the machine to check: the live host, or a replayed snapshot.
+	Host host.Host
+	// Device describes the machine; device.Collect by default.
+	Device func(ctx context.Context, h host.Host) checks.Device
+	// Interval between checks, and the jitter as a fraction of it.
+	Interval time.Duration
+	Jitter   float64
+	// AckTimeout bounds the wait for one report's ack.
+	AckTimeout time.Duration
+	// CollectTimeout bounds one collection cycle.
+	CollectTimeout time.Duration
+	// BackoffMin and BackoffMax bound the reconnection delay.
+	BackoffMin, BackoffMax time.Duration
+	// Clock is time.Now by default.
+	Clock func() time.Time
+	// Logger receives the runner's logs; nil discards them.
+	Logger *slog.Logger
+	// Dial opens a session; by default a client.Session with the state
+	// directory's credentials.
+	Dial func(ctx context.Context) (Conn, error)
+	// Spool sets the spool's limits (its Now, Logger and OnDiscard are
+	// set by the runner).
+	Spool spool.Options
+}
+
+func (c *Config) setDefaults() error {
+	if c.StateDir == "" {
+		return errors.New("runner: state dir is required")
+	}
+	if c.Host == nil {
+		return errors.New("runner: host is required")
+	}
+	if c.Device == nil {
+		c.Device = defaultDevice
+	}
+	if c.Device == nil {
+		return errors.New("runner: device collector is required")
+	}
+	if c.Interval <= 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Jitter < 0 || c.Jitter >= 1 {
+		return errors.New("runner: jitter must be in [0, 1)")
+	}
+	if c.Jitter == 0 {
+		c.Jitter = DefaultJitter
+	}
+	if c.AckTimeout <= 0 {
+		c.AckTimeout = DefaultAckTimeout
+	}
+	if c.CollectTimeout <= 0 {
+		c.CollectTimeout = DefaultCollectTimeout
+	}
+	if c.BackoffMin <= 0 {
+		c.BackoffMin = DefaultBackoffMin
+	}
+	if c.BackoffMax < c.BackoffMin {
+		c.BackoffMax = max(DefaultBackoffMax, c.BackoffMin)
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/postern-dev/postern/agent/internal/atomicfile"
+)
+
+// File names inside the state directory.
+const (
+	KeyFile      = "device.key"
+	CertFile     = "device.pem"
+	CAFile       = "ca.pem"
+	IdentityFile = "identity.json"
+	StateFile    = "state.json"
+	PolicyFile   = "policy.yaml"
+	// SpoolDir holds reports awaiting the server's ack (package agent/spool).
+	SpoolDir = "spool"
+)
+
+// maxFileSize bounds every file this package reads, so a damaged or
+// hostile file cannot exhaust memory.
+const maxFileSize = 1 << 20
+
+// DefaultDir returns the system location of the state directory for the
+// running OS.
+func DefaultDir() string {
+	return defaultDirFor(runtime.GOOS, os.Getenv("ProgramData"))
+}
+
+func defaultDirFor(goos, programData string) string {
+	switch goos {
+	case "windows":
+		if programData == "" {
+			programData = `C:\ProgramData`
+		}
+		return programData + `\Postern`
+	case "darwin":
+		return "/Library/Application Support/Postern"
+	default:
+		return "/var/lib/postern"
+	}
+}
+
+// Dir is an opened state directory. Its methods are safe for concurrent use
+// within one process.
+type Dir struct {
+	path string
+	mu   sync.Mutex // serialises read-modify-write of state.json
+}
+
+// Open opens the state directory at path, creating it with mode 0700 when
+// missing and tightening its mode to 0700 when it is wider.
+func Open(path string) (*Dir, error) {
+	if path == "" {
+		return nil, errors.New("open state dir: empty path")
+	}
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return nil, fmt.Errorf("open state dir: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open state dir: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("open state dir: %s is not a directory", path)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(path, 0o700); err != nil {
+			return nil, fmt.Errorf("open state dir: tighten mode: %w", err)
+		}
+	}
+	return &Dir{path: path}, nil
+}
+
+// Path returns the directory's path.
+func (d *Dir) Path() string { return d.path }
+
+// File returns the path of the named file inside the directory.
+func (d *Dir) File(name string) string { return filepath.Join(d.path, name) }
+
+func (d *Dir) write(name string, data []byte, perm os.FileMode) error {
+	return atomicfile.WriteFile(d.File(name), data, perm)
+}
+
+// read returns the named file's content, at most maxFileSize bytes. A
+// missing file is an error matching fs.ErrNotExist.
+func (d *Dir) read(name string) ([]byte, error) {
+	f, err := os.Open(d.File(name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", name, maxFileSize)
+	}
+	return b, nil
+}
+
+func (d *Dir) exists(name string) (bool, error) {
+	_, err := os.Stat(d.File(name))
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}

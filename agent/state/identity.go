@@ -1,0 +1,188 @@
+package state
+
+import (
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// Identity is identity.json: who this device is to which server.
+type Identity struct {
+	DeviceID   string    `json:"device_id"`
+	Server     string    `json:"server"`
+	EnrolledAt time.Time `json:"enrolled_at"`
+	// CertSHA256 is the lowercase hex SHA-256 of the device certificate's
+	// DER, the device's identity on the decision API.
+	CertSHA256 string `json:"cert_sha256"`
+}
+
+// Enrollment is everything a successful enrollment leaves on disk.
+type Enrollment struct {
+	DeviceID   string
+	Server     string
+	EnrolledAt time.Time
+	Key        *ecdsa.PrivateKey
+	CertDER    []byte
+	CADER      []byte
+}
+
+// CertSHA256 returns the lowercase hex SHA-256 of a certificate's DER.
+func CertSHA256(der []byte) string {
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// LoadIdentity reads identity.json; a device that never enrolled gets
+// ErrNotEnrolled.
+func (d *Dir) LoadIdentity() (Identity, error) {
+	b, err := d.read(IdentityFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Identity{}, ErrNotEnrolled
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("load identity: %w", err)
+	}
+	var id Identity
+	if err := json.Unmarshal(b, &id); err != nil {
+		return Identity{}, fmt.Errorf("load identity: %w: %v", ErrCorrupt, err)
+	}
+	if id.DeviceID == "" || id.Server == "" {
+		return Identity{}, fmt.Errorf("load identity: device_id or server missing: %w", ErrCorrupt)
+	}
+	return id, nil
+}
+
+// CanEnroll returns ErrAlreadyEnrolled when an identity exists and force
+// is false, so that a mistyped command cannot discard a device's identity.
+func (d *Dir) CanEnroll(force bool) error {
+	ok, err := d.exists(IdentityFile)
+	if err != nil {
+		return fmt.Errorf("check identity: %w", err)
+	}
+	if ok && !force {
+		return ErrAlreadyEnrolled
+	}
+	return nil
+}
+
+// SaveEnrollment writes the key, certificates and identity. identity.json
+// is written last: it is the commit mark, so an interrupted enrollment
+// leaves a device that is still "not enrolled" and can simply retry.
+func (d *Dir) SaveEnrollment(e Enrollment, force bool) (Identity, error) {
+	if err := d.CanEnroll(force); err != nil {
+		return Identity{}, err
+	}
+	cert, err := x509.ParseCertificate(e.CertDER)
+	if err != nil {
+		return Identity{}, fmt.Errorf("save enrollment: parse device certificate: %w", err)
+	}
+	if !e.Key.PublicKey.Equal(cert.PublicKey) {
+		return Identity{}, errors.New("save enrollment: device certificate is not for the device key")
+	}
+	if _, err := x509.ParseCertificate(e.CADER); err != nil {
+		return Identity{}, fmt.Errorf("save enrollment: parse CA certificate: %w", err)
+	}
+	keyPEM, err := encodeKey(e.Key)
+	if err != nil {
+		return Identity{}, err
+	}
+	if err := d.write(KeyFile, keyPEM, 0o600); err != nil {
+		return Identity{}, fmt.Errorf("save device key: %w", err)
+	}
+	if err := d.write(CertFile, pemCert(e.CertDER), 0o644); err != nil {
+		return Identity{}, fmt.Errorf("save device certificate: %w", err)
+	}
+	if err := d.write(CAFile, pemCert(e.CADER), 0o644); err != nil {
+		return Identity{}, fmt.Errorf("save CA certificate: %w", err)
+	}
+	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER)}
+	if err := d.saveIdentity(id); err != nil {
+		return Identity{}, err
+	}
+	return id, nil
+}
+
+func (d *Dir) saveIdentity(id Identity) error {
+	b, err := json.MarshalIndent(id, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode identity: %w", err)
+	}
+	if err := d.write(IdentityFile, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save identity: %w", err)
+	}
+	return nil
+}
+
+// Credentials is what the agent needs to open a reporting session.
+type Credentials struct {
+	Identity    Identity
+	Certificate tls.Certificate
+	// CA is the pinned device CA the server's certificate must chain to.
+	CA *x509.Certificate
+}
+
+// LoadCredentials reads identity, key and certificates.
+func (d *Dir) LoadCredentials() (Credentials, error) {
+	id, err := d.LoadIdentity()
+	if err != nil {
+		return Credentials{}, err
+	}
+	key, err := d.LoadKey()
+	if err != nil {
+		return Credentials{}, err
+	}
+	cert, err := d.readCert(CertFile)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("load device certificate: %w", err)
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return Credentials{}, fmt.Errorf("load device certificate: not for the device key: %w", ErrCorrupt)
+	}
+	ca, err := d.readCert(CAFile)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("load CA certificate: %w", err)
+	}
+	return Credentials{
+		Identity:    id,
+		Certificate: tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert},
+		CA:          ca,
+	}, nil
+}
+
+// SaveRenewedCertificate replaces the device certificate after a renewal.
+// The certificate must be for the existing device key and chain to the
+// pinned CA; identity.json's cert_sha256 is updated to match.
+func (d *Dir) SaveRenewedCertificate(der []byte, now time.Time) error {
+	creds, err := d.LoadCredentials()
+	if err != nil {
+		return err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("renewed certificate: %w", err)
+	}
+	if key, ok := creds.Certificate.PrivateKey.(*ecdsa.PrivateKey); !ok || !key.PublicKey.Equal(cert.PublicKey) {
+		return errors.New("renewed certificate: not for the device key")
+	}
+	if cert.Subject.CommonName != creds.Identity.DeviceID {
+		return fmt.Errorf("renewed certificate: issued to %q, not to this device", cert.Subject.CommonName)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(creds.CA)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return fmt.Errorf("renewed certificate: %w", err)
+	}
+	if err := d.write(CertFile, pemCert(der), 0o644); err != nil {
+		return fmt.Errorf("save renewed certificate: %w", err)
+	}
+	id := creds.Identity
+	id.CertSHA256 = CertSHA256(der)
+	return d.saveIdentity(id)
+}

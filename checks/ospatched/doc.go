@@ -1,0 +1,7 @@
+// Package ospatched is the `os_patched` control (Policy 550.04 C.7.a.iii): no security update is pending past its grace period.
+//
+// This agent version registers the control and its policy thresholds but
+// does not collect its facts yet, on any OS: the control is reported as
+// unknown with that reason, which the default policy treats as blocking.
+// The collectors come with the catalog issue.
+package ospatched
