@@ -65,7 +65,7 @@ func init() {
 
 func TestRegisterRefusesUnknownAndDuplicateIDs(t *testing.T) {
 	for name, c := range map[string]Control{
-		"an unknown control ID panics": {ID: "coffee_machine"},
+		"an unknown control ID panics":  {ID: "coffee_machine"},
 		"a duplicate control ID panics": {ID: ScreenLock},
 	} {
 		t.Run(name, func(t *testing.T) {
