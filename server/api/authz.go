@@ -1,0 +1,154 @@
+package api
+
+import (
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/postern-dev/postern/server/ca"
+)
+
+// Headers carrying the client certificate the proxy verified.
+const (
+	headerClientCert = "X-Client-Cert"           // nginx $ssl_client_escaped_cert
+	headerXFCC       = "X-Forwarded-Client-Cert" // Envoy
+	headerReason     = "X-Postern-Reason"
+	maxCertHeaderLen = 16 << 10
+)
+
+// authz serves nginx auth_request and Envoy ext_authz-style checks:
+// 200 allow, 403 deny (reason in X-Postern-Reason), 401 when there is no
+// client certificate or the request does not come from a trusted proxy.
+func (a *api) authz(w http.ResponseWriter, r *http.Request) {
+	if !a.fromTrustedProxy(r) {
+		a.log.Warn("authz from untrusted address", "remote", r.RemoteAddr)
+		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "untrusted proxy"})
+		return
+	}
+	sha, ok := forwardedCertSHA(r.Header)
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "no client certificate"})
+		return
+	}
+	d, err := a.decide(r.Context(), lookup{certSHA256: sha}, "")
+	if err != nil {
+		a.log.Error("decide failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})
+		return
+	}
+	if !d.Allow {
+		reason := d.Reasons[0].Code
+		if c := d.Reasons[0].Control; c != "" {
+			reason += ":" + c
+		}
+		w.Header().Set(headerReason, reason)
+		writeJSON(w, http.StatusForbidden, d)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (a *api) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range a.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardedCertSHA returns the hex SHA-256 of the client certificate named
+// by the proxy's headers.
+func forwardedCertSHA(h http.Header) (string, bool) {
+	if v := h.Get(headerClientCert); v != "" {
+		return certPEMSHA(v)
+	}
+	if v := h.Get(headerXFCC); v != "" && len(v) <= maxCertHeaderLen {
+		return xfccSHA(v)
+	}
+	return "", false
+}
+
+func certPEMSHA(escaped string) (string, bool) {
+	if len(escaped) > maxCertHeaderLen {
+		return "", false
+	}
+	s, err := url.QueryUnescape(escaped)
+	if err != nil {
+		return "", false
+	}
+	block, _ := pem.Decode([]byte(s))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return "", false
+	}
+	if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+		return "", false
+	}
+	return ca.Fingerprint(block.Bytes), true
+}
+
+// xfccSHA reads Envoy's X-Forwarded-Client-Cert. Each proxy appends an
+// element (comma-separated); the last one describes the client of the proxy
+// that called us. Hash= is the hex SHA-256 of the DER; Cert= the
+// URL-encoded PEM.
+func xfccSHA(v string) (string, bool) {
+	elems := splitQuoted(v, ',')
+	last := elems[len(elems)-1]
+	var hash, cert string
+	for _, kv := range splitQuoted(last, ';') {
+		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			continue
+		}
+		val = strings.Trim(val, `"`)
+		switch strings.ToLower(k) {
+		case "hash":
+			hash = val
+		case "cert":
+			cert = val
+		}
+	}
+	if hash != "" {
+		hash = strings.ToLower(hash)
+		if b, err := hex.DecodeString(hash); err == nil && len(b) == 32 {
+			return hash, true
+		}
+		return "", false
+	}
+	if cert != "" {
+		return certPEMSHA(cert)
+	}
+	return "", false
+}
+
+// splitQuoted splits s on sep outside double quotes.
+func splitQuoted(s string, sep byte) []string {
+	var out []string
+	inQuote, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			inQuote = !inQuote
+		case sep:
+			if !inQuote {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"unicode"
+)
+
+// decision serves GET /v1/decision?device_id=ID | cert_sha256=HEX [&user=U].
+func (a *api) decision(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	l, user, msg := parseDecisionQuery(q.Get("device_id"), q.Get("cert_sha256"), q.Get("user"), len(q["device_id"])+len(q["cert_sha256"]))
+	if msg != "" {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: msg})
+		return
+	}
+	d, err := a.decide(r.Context(), l, user)
+	if err != nil {
+		a.log.Error("decide failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func parseDecisionQuery(deviceID, certSHA, user string, count int) (lookup, string, string) {
+	if count != 1 {
+		return lookup{}, "", "give exactly one of device_id and cert_sha256"
+	}
+	if len(user) > maxUserLen || !printable(user) {
+		return lookup{}, "", "user is too long or not printable"
+	}
+	if certSHA != "" {
+		certSHA = strings.ToLower(certSHA)
+		if b, err := hex.DecodeString(certSHA); err != nil || len(b) != 32 {
+			return lookup{}, "", "cert_sha256 must be 64 hexadecimal digits"
+		}
+		return lookup{certSHA256: certSHA}, user, ""
+	}
+	if deviceID == "" || len(deviceID) > maxDeviceIDLen || !printable(deviceID) {
+		return lookup{}, "", "device_id must be 1 to 64 printable characters"
+	}
+	return lookup{deviceID: deviceID}, user, ""
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}

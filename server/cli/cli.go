@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// deps are what every command writes to and reads the time from.
+type deps struct {
+	stdout, stderr io.Writer
+	now            func() time.Time
+	version        string
+}
+
+// Main runs postern-server with args and returns the process exit code:
+// 0 on success, 1 on error, 2 on a usage error. SIGINT and SIGTERM stop
+// serve cleanly.
+func Main(args []string, stdout, stderr io.Writer, version string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, stdout, stderr, version)
+}
+
+// Run is Main with a caller-supplied context, for tests.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
+	d := &deps{stdout: stdout, stderr: stderr, now: time.Now, version: version}
+	root := newRoot(d)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "postern-server:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func newRoot(d *deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "postern-server",
+		Short:         "Postern device-posture server: ingest, enrollment and decision API",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServeCmd(d), newTokenCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
+	return root
+}
+
+func newVersionCmd(d *deps) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the server's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(d.stdout, "postern-server", d.version)
+			return nil
+		},
+	}
+}
+
+func jsonLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

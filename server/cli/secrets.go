@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/serve"
+	"github.com/postern-dev/postern/server/store"
+)
+
+type tokenOptions struct {
+	dataDir    string
+	ttl        time.Duration
+	org, owner string
+}
+
+func newTokenCmd(d *deps) *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Manage enrollment tokens"}
+	opts := tokenOptions{}
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Print a one-time enrollment token (alone on stdout)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return tokenCreate(cmd.Context(), d, opts)
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&opts.dataDir, "data", serve.DefaultDataDir(), "data directory")
+	f.DurationVar(&opts.ttl, "ttl", store.DefaultTokenTTL, "how long the token stays valid")
+	f.StringVar(&opts.org, "org", "", "organisation label copied to the device")
+	f.StringVar(&opts.owner, "owner", "", "owner label copied to the device")
+	cmd.AddCommand(create)
+	return cmd
+}
+
+// tokenCreate creates the CA if this is a fresh data directory, since the
+// token must pin it.
+func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
+	now := d.now()
+	authority, err := ca.LoadOrCreate(opts.dataDir, now)
+	if err != nil {
+		return err
+	}
+	tok, rec, err := store.NewEnrollToken(authority.Pin(), opts.ttl, opts.org, opts.owner, now)
+	if err != nil {
+		return usageError{err}
+	}
+	st, err := store.OpenSQLite(ctx, opts.dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CreateToken(ctx, rec); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(d.stdout, tok)
+	return err
+}
+
+func newAPIKeyCmd(d *deps) *cobra.Command {
+	cmd := &cobra.Command{Use: "apikey", Short: "Manage gateway API keys"}
+	var dataDir, name string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Print a new API key for a gateway (alone on stdout)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			key, rec, err := store.NewAPIKey(name, d.now())
+			if err != nil {
+				return usageError{err}
+			}
+			st, err := store.OpenSQLite(cmd.Context(), dataDir)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.CreateAPIKey(cmd.Context(), rec); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(d.stdout, key)
+			return err
+		},
+	}
+	create.Flags().StringVar(&dataDir, "data", serve.DefaultDataDir(), "data directory")
+	create.Flags().StringVar(&name, "name", "", "name of the gateway using the key (required)")
+	create.MarkFlagRequired("name")
+	cmd.AddCommand(create)
+	return cmd
+}

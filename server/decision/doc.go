@@ -1,0 +1,12 @@
+// Package decision answers "may this device open a session now?". Decide is
+// a pure function of what the store knows about the device (enrolled?
+// revoked? latest report and its age, when each control first failed), the
+// verdicts of checks.Evaluate and the checks.Policy, and the time.
+//
+// Verdicts depend on the report, the policy and (for ages such as anti-virus
+// definitions) the time, so Cache keeps them per device keyed by report
+// sequence and policy version and re-evaluates after a short TTL; a decision
+// on a cache hit costs a map lookup and a loop over ten verdicts.
+//
+// The package is portable.
+package decision

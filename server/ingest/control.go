@@ -1,0 +1,153 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/postern-dev/postern/checks"
+	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/store"
+)
+
+func (s *Server) control(st *stream, peer *x509.Certificate) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	dev, err := s.cfg.Store.DeviceByCert(ctx, ca.Fingerprint(peer.Raw))
+	cancel()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		st.refuse(CodeDeviceUnknown, "this certificate belongs to no enrolled device", 0, "cert_cn", peer.Subject.CommonName)
+		return
+	case err != nil:
+		st.log.Error("look up device failed", "err", err)
+		st.refuse(CodeInternal, "the server could not look up the device; retry later", 0)
+		return
+	case dev.Revoked():
+		st.refuse(CodeDeviceRevoked, "this device's enrollment was revoked", 0, "device_id", dev.ID)
+		return
+	}
+	st.log = st.log.With("device_id", dev.ID)
+	cs := &controlStream{st: st}
+	if err := cs.send(helloEnvelope(s.cfg.SoftwareVersion)); err != nil {
+		return
+	}
+	s.live.add(dev.ID, cs)
+	defer s.live.remove(dev.ID, cs)
+	s.greet(cs, peer)
+	for {
+		env, err := st.read(controlIdleTimeout)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) || !quietEnd(err) {
+				cs.mu.Lock()
+				st.abort(err)
+				cs.mu.Unlock()
+			}
+			return
+		}
+		var reply *pb.Envelope
+		switch m := env.Msg.(type) {
+		case *pb.Envelope_Report:
+			reply = s.ingest(st, dev.ID, m.Report)
+		case *pb.Envelope_Renew:
+			reply = s.renew(st, dev.ID, m.Renew)
+		default:
+			reply = errorEnvelope(CodeBadRequest, "unexpected message on the control stream", 0)
+		}
+		if e := reply.GetError(); e != nil {
+			st.log.Info("request refused", "code", e.Code, "detail", e.Message, "sequence", e.Sequence)
+		}
+		if err := cs.send(reply); err != nil {
+			st.log.Debug("send reply failed", "err", err)
+			return
+		}
+	}
+}
+
+// greet sends what a freshly connected agent should know: the policy, and
+// a renewal request when its certificate nears expiry.
+func (s *Server) greet(cs *controlStream, peer *x509.Certificate) {
+	if len(s.cfg.PolicyYAML) > 0 {
+		cs.send(&pb.Envelope{Msg: &pb.Envelope_Command{Command: &pb.Command{Cmd: &pb.Command_Policy{Policy: &pb.PolicyUpdate{PolicyYaml: s.cfg.PolicyYAML}}}}})
+	}
+	if peer.NotAfter.Sub(s.now()) < renewBefore {
+		cs.send(&pb.Envelope{Msg: &pb.Envelope_Command{Command: &pb.Command{Cmd: &pb.Command_Renew{Renew: &pb.RenewCertificate{NotAfterUnix: peer.NotAfter.Unix()}}}}})
+	}
+}
+
+func helloEnvelope(version string) *pb.Envelope {
+	return &pb.Envelope{Msg: &pb.Envelope_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version}}}
+}
+
+func errorEnvelope(code, msg string, seq uint64) *pb.Envelope {
+	return &pb.Envelope{Msg: &pb.Envelope_Error{Error: &pb.Error{Code: code, Message: msg, Sequence: seq}}}
+}
+
+// ingest validates and commits one report and returns the Ack or Error.
+func (s *Server) ingest(st *stream, deviceID string, w *pb.Report) *pb.Envelope {
+	seq := w.GetSequence()
+	if seq == 0 || seq > math.MaxInt64 {
+		return errorEnvelope(CodeBadReport, "sequence must be between 1 and 2^63-1", seq)
+	}
+	r, err := checks.FromWire(w)
+	if err != nil {
+		return errorEnvelope(CodeBadReport, err.Error(), seq)
+	}
+	canon, err := proto.MarshalOptions{Deterministic: true}.Marshal(w)
+	if err != nil {
+		return errorEnvelope(CodeBadReport, "the report cannot be encoded", seq)
+	}
+	sum := sha256.Sum256(canon)
+	body, err := json.Marshal(r)
+	if err != nil {
+		return errorEnvelope(CodeBadReport, "the report cannot be encoded", seq)
+	}
+	now := s.now()
+	failing := decision.Failing(checks.Evaluate(r, s.cfg.Policy, now), s.cfg.Policy)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	dup, err := s.cfg.Store.IngestReport(ctx, store.Ingest{
+		Report: store.Report{DeviceID: deviceID, Sequence: seq, Hash: hex.EncodeToString(sum[:]),
+			CollectedAt: r.CollectedAt, ReceivedAt: now, Body: body},
+		Info:    r.Device,
+		Failing: failing,
+	})
+	switch {
+	case errors.Is(err, store.ErrSequenceReplayed):
+		return errorEnvelope(CodeSequenceReplayed, "the sequence is not above the last stored report's", seq)
+	case errors.Is(err, store.ErrDeviceRevoked):
+		return errorEnvelope(CodeDeviceRevoked, "this device's enrollment was revoked", seq)
+	case errors.Is(err, store.ErrNotFound):
+		return errorEnvelope(CodeDeviceUnknown, "this device is no longer enrolled", seq)
+	case err != nil:
+		st.log.Error("store report failed", "sequence", seq, "err", err)
+		return errorEnvelope(CodeInternal, "the server could not store the report; retry later", seq)
+	}
+	st.log.Debug("report stored", "sequence", seq, "duplicate", dup, "failing", len(failing))
+	return &pb.Envelope{Msg: &pb.Envelope_Ack{Ack: &pb.Ack{Sequence: seq, Duplicate: dup}}}
+}
+
+// renew signs a new certificate for the device's new key.
+func (s *Server) renew(st *stream, deviceID string, req *pb.RenewRequest) *pb.Envelope {
+	now := s.now()
+	cert, err := s.cfg.CA.SignCSR(req.GetCsrDer(), deviceID, now, now.Add(ca.DeviceLifetime))
+	if err != nil {
+		return errorEnvelope(CodeBadRequest, err.Error(), 0)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.cfg.Store.RenewCert(ctx, deviceID, ca.Fingerprint(cert.Raw), cert.NotAfter); err != nil {
+		st.log.Error("store renewed certificate failed", "err", err)
+		return errorEnvelope(CodeInternal, "the server could not store the certificate; retry later", 0)
+	}
+	st.log.Info("device certificate renewed", "not_after", cert.NotAfter)
+	return &pb.Envelope{Msg: &pb.Envelope_Renewed{Renewed: &pb.RenewResponse{CertificateDer: cert.Raw}}}
+}

@@ -1,0 +1,119 @@
+package ingest
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/postern-dev/postern/checks"
+	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/store"
+)
+
+func (s *Server) enroll(st *stream) {
+	if err := st.hello(); err != nil {
+		return
+	}
+	env, err := st.read(enrollTimeout)
+	if err != nil {
+		if !quietEnd(err) {
+			st.abort(err)
+		}
+		return
+	}
+	req := env.GetEnroll()
+	if req == nil {
+		if env.GetReport() != nil || env.GetRenew() != nil {
+			st.refuse(CodeCertificateRequired, "connect with the device certificate to report", 0)
+		} else {
+			st.refuse(CodeBadRequest, "expected EnrollRequest", 0)
+		}
+		return
+	}
+	ip := sourceKey(st.conn.RemoteAddr())
+	now := s.now()
+	if s.limiter.blocked(ip, now) {
+		st.refuse(CodeRateLimited, "too many failed enrollments from this address; wait and retry", 0)
+		return
+	}
+	code, msg, resp := s.tryEnroll(req, now)
+	if code != "" {
+		s.limiter.fail(ip, now)
+		st.refuse(code, msg, 0)
+		return
+	}
+	if err := st.send(&pb.Envelope{Msg: &pb.Envelope_Enrolled{Enrolled: resp}}); err != nil {
+		st.log.Warn("send enroll response failed", "device_id", resp.DeviceId, "err", err)
+		return
+	}
+	st.log.Info("device enrolled", "device_id", resp.DeviceId, "hostname", req.GetDevice().GetHostname())
+}
+
+// tryEnroll returns the response, or an error code and message.
+func (s *Server) tryEnroll(req *pb.EnrollRequest, now time.Time) (string, string, *pb.EnrollResponse) {
+	tok, err := pb.ParseEnrollToken(req.GetToken())
+	if err != nil {
+		return CodeTokenInvalid, "the enrollment token is malformed", nil
+	}
+	pin := s.cfg.CA.Pin()
+	if subtle.ConstantTimeCompare(tok.CAPin[:], pin[:]) != 1 {
+		return CodeTokenInvalid, "the enrollment token is for another server", nil
+	}
+	info, err := deviceInfo(req.GetDevice())
+	if err != nil {
+		return CodeBadRequest, err.Error(), nil
+	}
+	id := uuid.NewString()
+	cert, err := s.cfg.CA.SignCSR(req.GetCsrDer(), id, now, now.Add(ca.DeviceLifetime))
+	if err != nil {
+		return CodeBadRequest, err.Error(), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info}
+	_, err = s.cfg.Store.Enroll(ctx, store.HashSecret(tok.Secret), dev, now)
+	switch {
+	case errors.Is(err, store.ErrTokenInvalid):
+		return CodeTokenInvalid, "the enrollment token is not known to this server", nil
+	case errors.Is(err, store.ErrTokenUsed):
+		return CodeTokenUsed, "the enrollment token was already used", nil
+	case errors.Is(err, store.ErrTokenExpired):
+		return CodeTokenExpired, "the enrollment token has expired", nil
+	case err != nil:
+		s.log.Error("enroll device failed", "err", err)
+		return CodeInternal, "the server could not store the enrollment; retry later", nil
+	}
+	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER()}
+}
+
+// deviceInfo validates the agent's description of itself with the same
+// bounds as reports.
+func deviceInfo(d *pb.DeviceInfo) (checks.Device, error) {
+	r, err := checks.FromWire(&pb.Report{Device: d})
+	if err != nil {
+		return checks.Device{}, err
+	}
+	return r.Device, nil
+}
+
+// sourceKey is the rate-limiting key of a peer: its IPv4 address, or the
+// /64 of its IPv6 address (one host usually owns a whole /64).
+func sourceKey(a net.Addr) netip.Prefix {
+	var ip netip.Addr
+	if ua, ok := a.(*net.UDPAddr); ok {
+		ip, _ = netip.AddrFromSlice(ua.IP)
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p
+	}
+	p, _ := ip.Prefix(ip.BitLen())
+	return p
+}

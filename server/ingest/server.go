@@ -1,0 +1,260 @@
+package ingest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/postern-dev/postern/checks"
+	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/store"
+)
+
+// Defaults for Config's zero values.
+const (
+	DefaultMaxConns          = 10_000
+	DefaultEnrollFailures    = 5
+	DefaultEnrollFailureTick = time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+	// helloTimeout bounds the wait for the first message of a stream.
+	helloTimeout = 10 * time.Second
+	// enrollTimeout bounds the wait for an EnrollRequest after Hello.
+	enrollTimeout = 30 * time.Second
+	// controlIdleTimeout bounds the wait between two messages on a control
+	// stream; agents report far more often than this.
+	controlIdleTimeout = time.Hour
+	// writeTimeout bounds every write to a stream.
+	writeTimeout = 10 * time.Second
+	// storeTimeout bounds every store operation made for an agent.
+	storeTimeout = 15 * time.Second
+	// maxStreamsPerConn bounds concurrently open streams per connection.
+	maxStreamsPerConn = 4
+	// renewBefore is how long before expiry a device is asked to renew.
+	renewBefore = 30 * 24 * time.Hour
+)
+
+// Config is what the ingest server needs. CA, Cert, Store and Policy are
+// required.
+type Config struct {
+	// Addr is the UDP address to listen on, e.g. ":4433" or "127.0.0.1:0".
+	Addr  string
+	CA    *ca.CA
+	Cert  tls.Certificate
+	Store store.Store
+	// Policy is used to track when each control first failed.
+	Policy *checks.Policy
+	// PolicyYAML, when set, is pushed to every agent that connects.
+	PolicyYAML []byte
+	Logger     *slog.Logger
+	// Now is the clock for certificates, token expiry and report times.
+	Now func() time.Time
+	// SoftwareVersion is sent in the server's Hello.
+	SoftwareVersion string
+	// MaxConns bounds concurrent connections (DefaultMaxConns if zero).
+	MaxConns int
+	// EnrollFailures is how many failed enrollments a source address may
+	// make in a burst, one more each EnrollFailureTick.
+	EnrollFailures    int
+	EnrollFailureTick time.Duration
+	// IdleTimeout closes a connection without traffic (agents send QUIC
+	// keep-alives); DefaultIdleTimeout if zero.
+	IdleTimeout time.Duration
+}
+
+// ErrNotConnected is returned by Recheck for a device without a live
+// control stream.
+var ErrNotConnected = errors.New("device not connected")
+
+// Server is a running ingest endpoint.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	udp     *net.UDPConn
+	tr      *quic.Transport
+	ln      *quic.Listener
+	limiter *failLimiter
+	live    registry
+
+	mu     sync.Mutex
+	conns  map[*quic.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Listen binds the UDP address and prepares the server; call Serve to
+// accept connections.
+func Listen(cfg Config) (*Server, error) {
+	if cfg.CA == nil || cfg.Store == nil || cfg.Policy == nil || len(cfg.Cert.Certificate) == 0 {
+		return nil, errors.New("ingest: CA, Cert, Store and Policy are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.EnrollFailures <= 0 {
+		cfg.EnrollFailures = DefaultEnrollFailures
+	}
+	if cfg.EnrollFailureTick <= 0 {
+		cfg.EnrollFailureTick = DefaultEnrollFailureTick
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	addr, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("resolve quic address: %w", err)
+	}
+	udp, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen quic: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, now: cfg.Now, udp: udp,
+		limiter: newFailLimiter(cfg.EnrollFailures, cfg.EnrollFailureTick),
+		live:    registry{m: map[string]*controlStream{}},
+		conns:   map[*quic.Conn]struct{}{},
+	}
+	s.tr = &quic.Transport{Conn: udp}
+	ln, err := s.tr.Listen(s.tlsConfig(), s.quicConfig())
+	if err != nil {
+		udp.Close()
+		return nil, fmt.Errorf("listen quic: %w", err)
+	}
+	s.ln = ln
+	return s, nil
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{s.cfg.Cert},
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		ClientCAs:    s.cfg.CA.Pool(),
+		NextProtos:   []string{pb.ALPN},
+		Time:         s.now,
+	}
+}
+
+func (s *Server) quicConfig() *quic.Config {
+	return &quic.Config{
+		HandshakeIdleTimeout:       10 * time.Second,
+		MaxIdleTimeout:             s.cfg.IdleTimeout,
+		MaxIncomingStreams:         maxStreamsPerConn,
+		MaxIncomingUniStreams:      -1,
+		MaxStreamReceiveWindow:     2 * pb.MaxFrameSize,
+		MaxConnectionReceiveWindow: 4 * pb.MaxFrameSize,
+	}
+}
+
+// Addr returns the bound UDP address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until ctx is done or Close is called; it then
+// closes every connection and returns once their goroutines have ended.
+func (s *Server) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		s.Close()
+	}()
+	for {
+		conn, err := s.ln.Accept(ctx)
+		if err != nil {
+			s.Close()
+			s.wg.Wait()
+			if ctx.Err() != nil || errors.Is(err, quic.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("accept quic: %w", err)
+		}
+		if !s.track(conn) {
+			conn.CloseWithError(codeBusy, "server busy")
+			s.log.Warn("connection refused", "reason", "too_many_connections", "remote", conn.RemoteAddr().String())
+			continue
+		}
+		go s.handleConn(conn)
+	}
+}
+
+// Application error codes on connection close.
+const (
+	codeNormal quic.ApplicationErrorCode = 0
+	codeBusy   quic.ApplicationErrorCode = 1
+	// codeProtocol cancels a stream whose peer broke the framing.
+	codeProtocol quic.StreamErrorCode = 1
+)
+
+func (s *Server) track(conn *quic.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || len(s.conns) >= s.cfg.MaxConns {
+		return false
+	}
+	s.conns[conn] = struct{}{}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) untrack(conn *quic.Conn) {
+	s.mu.Lock()
+	delete(s.conns, conn)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// Close stops accepting, closes every connection and the socket. It does
+// not wait for connection goroutines; Serve does.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	conns := make([]*quic.Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.CloseWithError(codeNormal, "server shutting down")
+	}
+	return errors.Join(s.ln.Close(), s.tr.Close(), s.udp.Close())
+}
+
+func (s *Server) handleConn(conn *quic.Conn) {
+	defer s.untrack(conn)
+	var peer *x509.Certificate
+	if certs := conn.ConnectionState().TLS.PeerCertificates; len(certs) > 0 {
+		peer = certs[0]
+	}
+	var streams sync.WaitGroup
+	defer streams.Wait()
+	for {
+		str, err := conn.AcceptStream(conn.Context())
+		if err != nil {
+			return
+		}
+		streams.Add(1)
+		go func() {
+			defer streams.Done()
+			s.handleStream(conn, str, peer)
+		}()
+	}
+}

@@ -1,0 +1,128 @@
+package serve
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults of Config.
+const (
+	DefaultQUICAddr         = ":4433"
+	DefaultHTTPSAddr        = ":8443"
+	DefaultHistoryRetention = 90 * 24 * time.Hour
+	maxConfigSize           = 1 << 20
+)
+
+// Config is postern-server's configuration. Flags override the file.
+type Config struct {
+	// DataDir holds the CA, the server certificate and the database.
+	DataDir string `yaml:"data_dir"`
+	// PolicyFile is a YAML policy (checks.ParsePolicy); empty means the
+	// built-in Policy 550.04 profile.
+	PolicyFile string `yaml:"policy"`
+	QUICAddr   string `yaml:"quic"`
+	HTTPSAddr  string `yaml:"https"`
+	// TrustedProxies are CIDRs whose requests to /v1/authz may carry a
+	// client certificate in a header.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ServerNames are extra DNS names or IPs in the server certificate.
+	ServerNames []string `yaml:"server_names"`
+	// HistoryRetention is how long reports are kept in the history.
+	HistoryRetention time.Duration `yaml:"history_retention"`
+}
+
+// DefaultDataDir is the OS's system location for the server's state.
+func DefaultDataDir() string {
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("ProgramData"); d != "" {
+			return filepath.Join(d, "Postern", "server")
+		}
+		return `C:\ProgramData\Postern\server`
+	case "darwin":
+		return "/Library/Application Support/Postern/server"
+	default:
+		return "/var/lib/postern-server"
+	}
+}
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{DataDir: DefaultDataDir(), QUICAddr: DefaultQUICAddr, HTTPSAddr: DefaultHTTPSAddr, HistoryRetention: DefaultHistoryRetention}
+}
+
+// LoadConfigFile reads a YAML configuration strictly (unknown fields are
+// errors) over the defaults.
+func LoadConfigFile(path string) (Config, error) {
+	cfg := DefaultConfig()
+	f, err := os.Open(path)
+	if err != nil {
+		return cfg, fmt.Errorf("open config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > maxConfigSize {
+		return cfg, fmt.Errorf("config %s: larger than %d bytes", path, maxConfigSize)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate checks every field and says which one is wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: must be set"))
+	}
+	for name, addr := range map[string]string{"quic": c.QUICAddr, "https": c.HTTPSAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", name, addr))
+		}
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	for _, n := range c.ServerNames {
+		if n == "" || strings.ContainsAny(n, " /") {
+			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP", n))
+		}
+	}
+	if c.HistoryRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("history_retention: %v is shorter than 24h", c.HistoryRetention))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, fmt.Errorf("trusted_proxies: %q is not a CIDR or address", s)
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}

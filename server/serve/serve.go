@@ -1,0 +1,158 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/api"
+	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/ingest"
+	"github.com/postern-dev/postern/server/store"
+)
+
+// pruneEvery is how often old history is deleted.
+const pruneEvery = time.Hour
+
+// Options are Run's dependencies besides the configuration.
+type Options struct {
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Version string
+	// Ready, if set, is called with the bound addresses once both
+	// listeners accept connections.
+	Ready func(quic, https net.Addr)
+}
+
+// Run serves until ctx ends, then shuts down and returns.
+func Run(ctx context.Context, cfg Config, opt Options) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid config: %w", err)
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	log := opt.Logger
+	proxies, _ := cfg.trustedProxies()
+	policy, policyYAML, err := loadPolicy(cfg.PolicyFile)
+	if err != nil {
+		return err
+	}
+	authority, err := ca.LoadOrCreate(cfg.DataDir, opt.Now())
+	if err != nil {
+		return err
+	}
+	cert, err := authority.ServerCertificate(cfg.DataDir, cfg.ServerNames, opt.Now())
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenSQLite(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ing, err := ingest.Listen(ingest.Config{Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: st, Policy: policy,
+		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version})
+	if err != nil {
+		return err
+	}
+	tcp, err := net.Listen("tcp", cfg.HTTPSAddr)
+	if err != nil {
+		ing.Close()
+		return fmt.Errorf("listen https: %w", err)
+	}
+	handler := api.NewHandler(api.Config{Store: st, Policy: policy, PolicyVersion: 1,
+		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
+		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now})
+	hs := api.NewServer(cfg.HTTPSAddr, handler, cert, log)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := ing.Serve(ctx); err != nil {
+			errc <- err
+		}
+		cancel()
+	}()
+	go func() {
+		defer wg.Done()
+		if err := hs.ServeTLS(tcp, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve https: %w", err)
+		}
+		cancel()
+	}()
+	go func() {
+		defer wg.Done()
+		pruneLoop(ctx, st, cfg.HistoryRetention, opt.Now, log)
+	}()
+	log.Info("listening", "quic", ing.Addr().String(), "https", tcp.Addr().String(), "data_dir", cfg.DataDir,
+		"ca_pin", fmt.Sprintf("%x", authority.Pin()))
+	if opt.Ready != nil {
+		opt.Ready(ing.Addr(), tcp.Addr())
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	herr := hs.Shutdown(shutdownCtx)
+	ing.Close()
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	if herr != nil && !errors.Is(herr, context.DeadlineExceeded) {
+		errs = append(errs, fmt.Errorf("shut down https: %w", herr))
+	}
+	return errors.Join(errs...)
+}
+
+func loadPolicy(path string) (*checks.Policy, []byte, error) {
+	if path == "" {
+		return checks.DefaultPolicy(), nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read policy: %w", err)
+	}
+	p, err := checks.ParsePolicy(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy %s: %w", path, err)
+	}
+	return p, data, nil
+}
+
+func pruneLoop(ctx context.Context, st store.Store, keep time.Duration, now func() time.Time, log *slog.Logger) {
+	t := time.NewTicker(pruneEvery)
+	defer t.Stop()
+	for {
+		n, err := st.Prune(ctx, now().Add(-keep))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("prune history failed", "err", err)
+		} else if n > 0 {
+			log.Info("pruned history", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

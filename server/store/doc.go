@@ -1,0 +1,19 @@
+// Package store is postern-server's persistence: enrolled devices, one-time
+// enrollment tokens, gateway API keys, each device's report history and latest
+// report, and the per-device sequence and hash that make report ingest
+// idempotent. Store is the interface; OpenSQLite is the embedded default
+// (modernc.org/sqlite, pure Go). The SQL is kept portable so that a
+// PostgreSQL implementation can share it: `?` placeholders go through
+// rebind, times are Unix nanoseconds in BIGINT columns, hashes are hex TEXT,
+// and upserts use INSERT ... ON CONFLICT.
+//
+// Secrets (enrollment tokens, API keys) are stored only as SHA-256 hashes;
+// they are 32 random bytes, so a plain hash is enough.
+//
+// History is bounded: each device keeps at most MaxHistoryPerDevice reports,
+// and Prune deletes reports received before a cut-off (the server runs it
+// hourly with a 90-day retention). The latest report of every device is
+// always kept.
+//
+// The package is portable (linux, windows, darwin; CGO_ENABLED=0).
+package store

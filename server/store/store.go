@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+)
+
+// MaxHistoryPerDevice is how many reports each device keeps in its history.
+const MaxHistoryPerDevice = 1000
+
+// Errors returned by every Store implementation.
+var (
+	ErrNotFound         = errors.New("not found")
+	ErrTokenInvalid     = errors.New("enrollment token unknown")
+	ErrTokenUsed        = errors.New("enrollment token already used")
+	ErrTokenExpired     = errors.New("enrollment token expired")
+	ErrSequenceReplayed = errors.New("report sequence replayed")
+	ErrDeviceRevoked    = errors.New("device revoked")
+	ErrConflict         = errors.New("already exists")
+)
+
+// Device is an enrolled machine.
+type Device struct {
+	ID string
+	// CertSHA256 is the lowercase hex SHA-256 of the current device
+	// certificate's DER.
+	CertSHA256   string
+	CertNotAfter time.Time
+	Info         checks.Device
+	// Org and Owner are labels copied from the enrollment token.
+	Org, Owner string
+	EnrolledAt time.Time
+	// RevokedAt is zero unless the device was revoked.
+	RevokedAt  time.Time
+	LastSeenAt time.Time
+}
+
+// Revoked reports whether the device was revoked.
+func (d Device) Revoked() bool { return !d.RevokedAt.IsZero() }
+
+// Token is an enrollment token as stored: only the hash of its secret.
+type Token struct {
+	Hash       string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	Org, Owner string
+}
+
+// APIKey is a gateway key as stored: only the hash of its secret.
+type APIKey struct {
+	ID        string
+	Name      string
+	Hash      string
+	CreatedAt time.Time
+	RevokedAt time.Time
+}
+
+// Report is one stored report.
+type Report struct {
+	DeviceID    string
+	Sequence    uint64
+	Hash        string
+	CollectedAt time.Time
+	ReceivedAt  time.Time
+	// Body is the JSON encoding of checks.Report.
+	Body []byte
+}
+
+// Ingest is a report to commit, with what the server concluded from it.
+type Ingest struct {
+	Report
+	// Info replaces the device's description.
+	Info checks.Device
+	// Failing lists the controls that failed this report, so that a
+	// warn_then_block control's grace counts from its first failure.
+	Failing []checks.ControlID
+}
+
+// Posture is what the decision API needs about a device in one read.
+type Posture struct {
+	Device Device
+	// Latest is nil when the device never reported.
+	Latest *Report
+	// FirstFailed maps each currently failing control to when it first failed.
+	FirstFailed map[checks.ControlID]time.Time
+}
+
+// Store is the server's persistence. Every method is safe for concurrent use.
+type Store interface {
+	// CreateToken stores a new enrollment token.
+	CreateToken(ctx context.Context, t Token) error
+	// Enroll redeems the token with hash tokenHash (once, before it expires)
+	// and creates dev with the token's labels, in one transaction. It returns
+	// ErrTokenInvalid, ErrTokenUsed or ErrTokenExpired when it cannot.
+	Enroll(ctx context.Context, tokenHash string, dev Device, now time.Time) (Device, error)
+	// Device returns the device with id, or ErrNotFound.
+	Device(ctx context.Context, id string) (Device, error)
+	// DeviceByCert returns the device whose current certificate has the hex
+	// SHA-256 certSHA256, or ErrNotFound.
+	DeviceByCert(ctx context.Context, certSHA256 string) (Device, error)
+	// Devices lists every device, ordered by ID.
+	Devices(ctx context.Context) ([]Device, error)
+	// RenewCert replaces the device's certificate identity.
+	RenewCert(ctx context.Context, id, certSHA256 string, notAfter time.Time) error
+	// Revoke marks the device revoked at the given time.
+	Revoke(ctx context.Context, id string, at time.Time) error
+
+	// IngestReport commits a report in one transaction. A sequence equal to
+	// the last stored one with the same hash is a retransmission: nothing is
+	// stored and duplicate is true. A lower sequence, or an equal one with a
+	// different hash, is ErrSequenceReplayed.
+	IngestReport(ctx context.Context, in Ingest) (duplicate bool, err error)
+	// Posture returns the device, its latest report and failing controls;
+	// ErrNotFound when the device does not exist.
+	Posture(ctx context.Context, deviceID string) (Posture, error)
+	// PostureByCert is Posture for the device with the certificate hash.
+	PostureByCert(ctx context.Context, certSHA256 string) (Posture, error)
+	// History returns up to limit of the device's reports, newest first.
+	History(ctx context.Context, deviceID string, limit int) ([]Report, error)
+	// Prune deletes history rows received before cutoff, keeping every
+	// device's latest report; it returns how many rows it deleted.
+	Prune(ctx context.Context, cutoff time.Time) (int64, error)
+
+	// CreateAPIKey stores a new API key; ErrConflict if the ID exists.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// APIKey returns the key with id, or ErrNotFound.
+	APIKey(ctx context.Context, id string) (APIKey, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
