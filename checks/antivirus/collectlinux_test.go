@@ -1,0 +1,165 @@
+package antivirus
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+var (
+	dailyCVD       = "/var/lib/clamav/daily.cvd"
+	dailyCLD       = "/var/lib/clamav/daily.cld"
+	mainCVD        = "/var/lib/clamav/main.cvd"
+	isActiveArgv   = append([]string{systemctlPath, "is-active"}, clamUnits...)
+	mdatpLinuxArgv = []string{"/usr/bin/mdatp", "health", "--output", "json"}
+	// The real daily.cvd header was built 2017-03-07 13:02:26 UTC.
+	clamBuilt = date("2017-03-07T13:02:26Z")
+)
+
+func headArgv(p string) []string { return []string{headPath, "-c", "512", p} }
+
+func stat(name string, mt time.Time) host.FileInfo {
+	return host.FileInfo{Name: name, Size: 60 << 20, Mode: 0o644, ModTime: mt}
+}
+
+// clamHost is a Debian laptop with ClamAV's daily.cvd and the given
+// systemctl answer.
+func clamHost(t testing.TB, systemctl string) *host.Fake {
+	return host.NewFake("linux", "amd64").
+		AddStat(dailyCVD, stat("daily.cvd", clamBuilt.Add(2*time.Hour)), nil).
+		AddRun(headArgv(dailyCVD), host.Output{Stdout: td(t, "linux/head__daily_cvd_2017.txt")}, nil).
+		AddRun(isActiveArgv, host.Output{Stdout: td(t, "linux/systemctl__"+systemctl+".txt")}, nil)
+}
+
+func TestCollectLinux(t *testing.T) {
+	fresh := clamBuilt.Add(5 * time.Hour)
+	stale := clamBuilt.Add(72 * time.Hour)
+	mdatpNow := date("2024-06-27T12:00:00Z")
+	tests := []struct {
+		name           string
+		host           *host.Fake
+		collected, now time.Time
+		want           want
+	}{
+		{"ClamAV with fresh definitions and on-access scanning passes",
+			clamHost(t, "clamonacc_active"), fresh, fresh,
+			want{status: checks.StatusPass, summary: []string{"ClamAV", "real-time scanning on", "definitions 5 h old"}}},
+		{"ClamAV definitions three days old fail",
+			clamHost(t, "clamonacc_active"), stale, stale,
+			want{status: checks.StatusFail, summary: []string{"definitions 72 h old (limit 24 h)"}, remediation: "freshclam"}},
+		{"ClamAV without on-access scanning or a schedule fails",
+			clamHost(t, "clamonacc_inactive"), fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}, remediation: "clamonacc"}},
+		{"ClamAV with a nightly clamscan cron job passes",
+			clamHost(t, "clamonacc_inactive").
+				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
+				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__clamscan_daily.txt")),
+			fresh, fresh,
+			want{status: checks.StatusPass, summary: []string{"scheduled scanning on"}}},
+		{"a commented-out cron job is not a schedule",
+			clamHost(t, "clamonacc_inactive").
+				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
+				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__commented_out.txt")),
+			fresh, fresh,
+			want{status: checks.StatusFail}},
+		{"the newer daily.cld wins over daily.cvd",
+			clamHost(t, "clamonacc_active").
+				AddStat(dailyCLD, stat("daily.cld", clamBuilt), nil).
+				AddRun(headArgv(dailyCLD), host.Output{Stdout: td(t, "linux/head__daily_cld_handwritten.txt")}, nil),
+			clamBuilt.Add(30 * time.Hour), clamBuilt.Add(30 * time.Hour),
+			want{status: checks.StatusPass, summary: []string{"definitions 23.9 h old"}}},
+		{"without systemd the on-access state is unknown",
+			clamHost(t, "clamonacc_active").
+				AddRun(isActiveArgv, host.Output{Stderr: td(t, "linux/systemctl__no_systemd_stderr.txt"), ExitCode: 1}, nil),
+			fresh, fresh,
+			want{status: checks.StatusUnknown, summary: []string{"real-time scanning was not reported"}}},
+		{"a database whose header cannot be read falls back to its modification time",
+			host.NewFake("linux", "amd64").
+				AddStat(dailyCVD, stat("daily.cvd", clamBuilt.Add(2*time.Hour)), nil).
+				AddRun(headArgv(dailyCVD), host.Output{Stdout: td(t, "linux/head__not_a_database.txt")}, nil).
+				AddRun(isActiveArgv, host.Output{Stdout: td(t, "linux/systemctl__clamonacc_active.txt")}, nil),
+			fresh, fresh,
+			want{status: checks.StatusPass, summary: []string{"definitions 3 h old"}}},
+		{"ClamAV installed without any database fails",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/clamscan", stat("clamscan", clamBuilt), nil).
+				AddRun(isActiveArgv, host.Output{Stdout: td(t, "linux/systemctl__clamonacc_active.txt")}, nil),
+			fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"definitions out of date (no ClamAV database"}}},
+		{"nothing installed fails with how to install ClamAV",
+			host.NewFake("linux", "amd64"), fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"no anti-virus product was found"}, remediation: "apt install"}},
+		{"an unreadable database directory makes no product unknown",
+			host.NewFake("linux", "amd64").
+				AddStat(dailyCVD, host.FileInfo{}, host.Wrap(host.ErrPermission, errors.New("lstat /var/lib/clamav/daily.cvd: permission denied"))),
+			fresh, fresh,
+			want{status: checks.StatusUnknown, summary: []string{"permission denied"}}},
+		{"Defender for Endpoint, healthy and current, passes",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stdout: td(t, "linux/mdatp__healthy_handwritten.txt")}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusPass, summary: []string{"Microsoft Defender for Endpoint", "definitions 2.7 h old"}}},
+		{"Defender for Endpoint in passive mode fails although real-time is on",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stdout: td(t, "linux/mdatp__passive_handwritten.txt")}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusFail, summary: []string{"passive mode"}, remediation: "passive"}},
+		{"Defender for Endpoint with five-day-old definitions fails",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stdout: td(t, "linux/mdatp__old_definitions_handwritten.txt")}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusFail, summary: []string{"definitions 122.7 h old"}, remediation: "mdatp definitions update"}},
+		{"an older mdatp's snake_case output after a notice is read, its age counted from collection",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stdout: td(t, "linux/mdatp__snake_case_handwritten.txt")}, nil),
+			mdatpNow, mdatpNow.Add(90 * time.Minute),
+			want{status: checks.StatusPass, summary: []string{"definitions 2 h old"}}},
+		{"a stopped mdatp daemon is unknown with its error",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stderr: td(t, "linux/mdatp__daemon_down_stderr.txt"), ExitCode: 1}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusUnknown, summary: []string{"Could not connect to daemon"}}},
+		{"mdatp timing out is unknown and says so",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{}, host.Wrap(host.ErrTimeout, errors.New("run /usr/bin/mdatp: context deadline exceeded"))),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusUnknown, summary: []string{"timed out"}}},
+		{"CrowdStrike Falcon in full functionality passes on its own state",
+			host.NewFake("linux", "amd64").
+				AddStat(falconctlPaths["linux"], stat("falconctl", mdatpNow), nil).
+				AddRun([]string{falconctlPaths["linux"], "-g", "--rfm-state"}, host.Output{Stdout: td(t, "linux/falconctl__rfm_false.txt")}, nil).
+				AddRun([]string{systemctlPath, "is-active", "falcon-sensor.service"}, host.Output{Stdout: []byte("active\n")}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusPass, summary: []string{"CrowdStrike Falcon", "up to date without a time"}}},
+		{"CrowdStrike Falcon in reduced functionality mode fails",
+			host.NewFake("linux", "amd64").
+				AddStat(falconctlPaths["linux"], stat("falconctl", mdatpNow), nil).
+				AddRun([]string{falconctlPaths["linux"], "-g", "--rfm-state"}, host.Output{Stdout: td(t, "linux/falconctl__rfm_true.txt")}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusFail, summary: []string{"rfm-state=true"}, remediation: "CrowdStrike"}},
+		{"Sophos alone is unknown: its state is not read",
+			host.NewFake("linux", "amd64").
+				AddStat("/opt/sophos-spl", host.FileInfo{Name: "sophos-spl", Mode: 0o755 | 1<<31}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusUnknown, summary: []string{"Sophos"}}},
+		{"Sophos next to a passing ClamAV passes",
+			clamHost(t, "clamonacc_active").
+				AddStat("/opt/sophos-spl", host.FileInfo{Name: "sophos-spl", Mode: 0o755 | 1<<31}, nil),
+			fresh, fresh,
+			want{status: checks.StatusPass, summary: []string{"ClamAV"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			check(t, tc.host, tc.collected, tc.now, nil, tc.want)
+		})
+	}
+}

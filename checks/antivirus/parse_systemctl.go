@@ -1,0 +1,69 @@
+package antivirus
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+)
+
+// parseIsActive maps each unit to its state from `systemctl is-active
+// UNIT...`, which prints one state per unit in order ("active",
+// "inactive", "failed", "activating", ...). It answers nothing when the
+// line count does not match, e.g. when systemd is not running.
+func parseIsActive(out []byte, units []string) map[string]string {
+	var states []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			states = append(states, s)
+		}
+	}
+	if len(states) != len(units) {
+		return nil
+	}
+	m := make(map[string]string, len(units))
+	for i, u := range units {
+		m[u] = states[i]
+	}
+	return m
+}
+
+// parseKeyValues reads "key: value" or "key=value" lines, as printed by
+// falconctl and sentinelctl, into a map keyed by the lowercased key.
+// Surrounding spaces and a final '.' (falconctl ends values with one) are
+// dropped; CRLF is accepted.
+func parseKeyValues(out []byte) map[string]string {
+	m := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		for _, part := range strings.Split(line, ", ") {
+			i := strings.IndexAny(part, ":=")
+			if i <= 0 {
+				continue
+			}
+			k := strings.ToLower(strings.TrimSpace(part[:i]))
+			v := strings.TrimSuffix(strings.TrimSpace(part[i+1:]), ".")
+			if _, dup := m[k]; !dup && v != "" {
+				m[k] = v
+			}
+		}
+	}
+	return m
+}
+
+// mentionsScanner reports whether a crontab or unit file runs clamscan or
+// clamdscan on a line that is not a comment.
+func mentionsScanner(b []byte) bool {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") {
+			continue
+		}
+		if strings.Contains(line, "clamscan") || strings.Contains(line, "clamdscan") {
+			return true
+		}
+	}
+	return false
+}
