@@ -22,7 +22,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "starting postern-server (data: $DATA, QUIC udp/$QUIC, HTTPS tcp/$HTTPS)"
 "$BIN/postern-server" serve --data "$DATA" --quic "$QUIC" --https "$HTTPS" 2>"$RUN/server.log" &
 SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null || true' EXIT INT TERM
+stop_server() { kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null || true; }
+trap stop_server EXIT
+trap 'echo; echo "stopping postern-server"; exit 0' INT TERM
 
 for _ in $(seq 1 100); do
 	if [ -f "$DATA/ca.pem" ] && curl -fsS --cacert "$DATA/ca.pem" "https://localhost:$HTTPS_PORT/healthz" >/dev/null 2>&1; then
@@ -59,4 +61,4 @@ echo
 printf '\nAsk again with:\n  curl -sS --cacert %q -H %q %q\n' "$DATA/ca.pem" "Authorization: Bearer $KEY" "https://localhost:$HTTPS_PORT/v1/decision?device_id=$DEVICE_ID"
 
 step "postern-server keeps serving; logs in $RUN/server.log. Ctrl-C to stop."
-wait $SERVER_PID
+wait $SERVER_PID || true
