@@ -1,0 +1,62 @@
+package passwordpolicy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+func macHost(t *testing.T, sample string) *host.Fake {
+	return host.NewFake("darwin", "arm64").
+		AddRun([]string{pwpolicyPath, "-getaccountpolicies"}, host.Output{Stdout: testdata(t, "darwin", sample)}, nil)
+}
+
+func TestCollectDarwin(t *testing.T) {
+	tests := []struct {
+		name        string
+		host        *host.Fake
+		want        checks.Status
+		wantValues  map[string]any
+		wantSummary string
+	}{
+		{"account policies meeting C.6 pass", macHost(t, "pwpolicy__compliant_handwritten.txt"), checks.StatusPass,
+			map[string]any{"min_length": 10, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
+			"length 10, 3 classes"},
+		{"no policy at all fails every sub-rule", macHost(t, "pwpolicy__none_handwritten.txt"), checks.StatusFail,
+			map[string]any{"min_length": 0, "min_classes": 0, "max_age_days": 0, "history": 0, "lockout_threshold": 0},
+			"min_length 0 (needs >= 8), min_classes 0"},
+		{"a symbol rule is one class, not three", macHost(t, "pwpolicy__length_only_handwritten.txt"), checks.StatusFail,
+			map[string]any{"min_length": 8, "min_classes": 1, "max_age_days": 0, "history": 0, "lockout_threshold": 0},
+			"min_classes 1"},
+		{"a configuration profile wins over the local policies",
+			macHost(t, "pwpolicy__none_handwritten.txt").AddFile(managedPath, testdata(t, "darwin", "managed-passwordpolicy__profile_handwritten.txt")),
+			checks.StatusPass,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 60, "history": 10, "lockout_threshold": 5},
+			"length 12"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, f, err := run(t, tc.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantValues, values(f)); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
+			}
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
+				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.wantSummary)
+			}
+		})
+	}
+	t.Run("a missing pwpolicy says so", func(t *testing.T) {
+		_, _, err := run(t, host.NewFake("darwin", "arm64"))
+		if err == nil || !errors.Is(err, host.ErrNotFound) || !strings.Contains(err.Error(), "pwpolicy") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

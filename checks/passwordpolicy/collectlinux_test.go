@@ -1,0 +1,148 @@
+package passwordpolicy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+func debian(t *testing.T) *host.Fake {
+	return host.NewFake("linux", "amd64").
+		AddFile(pamDir+"common-password", testdata(t, "linux", "common-password__debian12.txt")).
+		AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__debian12.txt")).
+		AddFile(loginDefsPath, testdata(t, "linux", "login.defs__debian12.txt")).
+		AddFile(faillockConf, testdata(t, "linux", "faillock.conf__debian12_default.txt")).
+		AddFile(passwdPath, testdata(t, "linux", "passwd__laptop_handwritten.txt")).
+		AddFile(shadowPath, testdata(t, "linux", "shadow__laptop_max90_handwritten.txt"))
+}
+
+func hardened(t *testing.T) *host.Fake {
+	dropIn := "/etc/security/pwquality.conf.d/50-policy.conf"
+	return debian(t).
+		AddFile(pamDir+"common-password", testdata(t, "linux", "common-password__hardened.txt")).
+		AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock.txt")).
+		AddFile(pwqualityConf, testdata(t, "linux", "pwquality.conf__debian12_default.txt")).
+		AddGlob(pwqualityConfDir, []string{dropIn}, nil).
+		AddFile(dropIn, testdata(t, "linux", "pwquality.conf.d-50-policy.conf__handwritten.txt")).
+		AddFile(faillockConf, testdata(t, "linux", "faillock.conf__deny5.txt")).
+		AddFile(loginDefsPath, testdata(t, "linux", "login.defs__max90.txt"))
+}
+
+func TestCollectLinux(t *testing.T) {
+	noShadow := host.Wrap(host.ErrPermission, errors.New("open /etc/shadow: permission denied"))
+	tests := []struct {
+		name        string
+		host        *host.Fake
+		want        checks.Status
+		wantValues  map[string]any
+		wantSummary string
+	}{
+		{"Debian's defaults fail every sub-rule", debian(t), checks.StatusFail,
+			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 99999, "history": 0, "lockout_threshold": 0},
+			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), max_age_days 99999 (needs 1-90), history 0 (needs >= 6), lockout_threshold never locks (needs 1-5)"},
+		{"a hardened Debian passes", hardened(t), checks.StatusPass,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
+			"length 12, 3 classes, expiry 90 days, history 6, lockout after 5 failures"},
+		{"an existing password that never expires fails despite login.defs",
+			hardened(t).AddFile(shadowPath, testdata(t, "linux", "shadow__laptop_bob_never_handwritten.txt")), checks.StatusFail,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 99999, "history": 6, "lockout_threshold": 5},
+			"password rules too weak: max_age_days 99999"},
+		{"an authselect RHEL stack passes on its module arguments",
+			host.NewFake("linux", "amd64").
+				AddFile(pamDir+"system-auth", testdata(t, "linux", "system-auth__rhel9_handwritten.txt")).
+				AddFile(loginDefsPath, testdata(t, "linux", "login.defs__max90.txt")).
+				AddFileError(shadowPath, noShadow),
+			checks.StatusPass,
+			map[string]any{"min_length": 14, "min_classes": 4, "max_age_days": 90, "history": 24, "lockout_threshold": 4},
+			"length 14, 4 classes"},
+		{"pwquality with enforcing=0 in a CRLF file only warns, so it fails",
+			hardened(t).AddFile(pwqualityConf, testdata(t, "linux", "pwquality.conf__not_enforcing_crlf_handwritten.txt")), checks.StatusFail,
+			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
+			"min_length 6 (needs >= 8), min_classes 0"},
+		{"cracklib's length credits and tally2's high deny fail",
+			debian(t).
+				AddFile(pamDir+"common-password", testdata(t, "linux", "common-password__cracklib_credits_handwritten.txt")).
+				AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__tally2_handwritten.txt")).
+				AddFile(loginDefsPath, testdata(t, "linux", "login.defs__max90.txt")),
+			checks.StatusFail,
+			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 5, "lockout_threshold": 10},
+			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), history 5 (needs >= 6), lockout_threshold 10 (needs 1-5)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, f, err := run(t, tc.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantValues, values(f)); diff != "" {
+				t.Errorf("values (-want +got):\n%s", diff)
+			}
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
+				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.wantSummary)
+			}
+			if res.Status != checks.StatusPass && !strings.Contains(res.Remediation, "pwquality") {
+				t.Errorf("remediation %q does not say what to change", res.Remediation)
+			}
+		})
+	}
+	t.Run("an unreadable shadow is noted on the maximum age", func(t *testing.T) {
+		_, f, err := run(t, hardened(t).AddFileError(shadowPath, noShadow))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(f.MaxAgeDays.Detail, "needs root") {
+			t.Errorf("detail = %q", f.MaxAgeDays.Detail)
+		}
+	})
+	t.Run("a machine without a PAM stack is an error", func(t *testing.T) {
+		_, _, err := run(t, host.NewFake("linux", "amd64"))
+		if err == nil || !strings.Contains(err.Error(), "common-password") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestQualityRules(t *testing.T) {
+	tests := []struct {
+		name             string
+		q                quality
+		wantLen, wantCls int
+	}{
+		{"pwquality defaults accept 8 characters of one class", pwqualityDefaults(), 8, 0},
+		{"cracklib's default credits let 6 characters through minlen 9", crackLibDefaults(), 6, 0},
+		{"negative credits require their classes", quality{minlen: 10, dcredit: -1, ucredit: -2, ocredit: 1}, 9, 2},
+		{"minclass wins over fewer negative credits", quality{minlen: 12, minclass: 3, dcredit: -1}, 12, 3},
+		{"minlen below 6 is raised to 6", quality{minlen: 4}, 6, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.q.effectiveLength(); got != tc.wantLen {
+				t.Errorf("length = %d, want %d", got, tc.wantLen)
+			}
+			if got := tc.q.requiredClasses(); got != tc.wantCls {
+				t.Errorf("classes = %d, want %d", got, tc.wantCls)
+			}
+		})
+	}
+}
+
+func TestParsePAM(t *testing.T) {
+	in := "# comment\n@include common-password\n" +
+		"password\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt\r\n" +
+		"-auth optional /usr/lib/security/pam_gnome_keyring.so\n" +
+		"password substack system-auth\n"
+	want := []pamLine{
+		{include: "common-password"},
+		{typ: "password", control: "[success=1 default=ignore]", module: "pam_unix.so", args: []string{"obscure", "yescrypt"}},
+		{typ: "auth", control: "optional", module: "pam_gnome_keyring.so", args: []string{}},
+		{typ: "password", control: "substack", include: "system-auth", args: []string{}},
+	}
+	if diff := cmp.Diff(want, parsePAM([]byte(in)), cmp.AllowUnexported(pamLine{})); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

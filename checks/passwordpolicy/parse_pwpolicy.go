@@ -1,0 +1,170 @@
+package passwordpolicy
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"howett.net/plist"
+)
+
+// accountPolicy is one entry of `pwpolicy -getaccountpolicies`.
+type accountPolicy struct {
+	Content    string         `plist:"policyContent"`
+	Identifier string         `plist:"policyIdentifier"`
+	Parameters map[string]any `plist:"policyParameters"`
+}
+
+// macPolicy is what the account policies and the managed profile require;
+// a nil field was not set.
+type macPolicy struct {
+	minLength, classes, maxAge, history, lockout *int
+}
+
+// parsePwpolicy reads `pwpolicy -getaccountpolicies`: a header line
+// ("Getting global account policies") then an XML plist, or a message such
+// as "No global policies are set." when there are none.
+func parsePwpolicy(out []byte) (macPolicy, error) {
+	var p macPolicy
+	i := bytes.Index(out, []byte("<?xml"))
+	if i < 0 {
+		i = bytes.Index(out, []byte("<plist"))
+	}
+	if i < 0 {
+		return p, nil
+	}
+	var doc map[string][]accountPolicy
+	if _, err := plist.Unmarshal(out[i:], &doc); err != nil {
+		return p, fmt.Errorf("decode pwpolicy output: %w", err)
+	}
+	classes := map[string]bool{}
+	for _, pol := range doc["policyCategoryPasswordContent"] {
+		if n, ok := lengthOf(pol); ok && (p.minLength == nil || n > *p.minLength) {
+			p.minLength = &n
+		}
+		for _, c := range classesOf(pol.Content) {
+			classes[c] = true
+		}
+	}
+	if n := countClasses(classes); n > 0 {
+		p.classes = &n
+	}
+	for _, cat := range doc {
+		for _, pol := range cat {
+			if v, ok := paramInt(pol.Parameters, "policyAttributeExpiresEveryNDays"); ok {
+				p.maxAge = &v
+			}
+			if v, ok := paramInt(pol.Parameters, "policyAttributePasswordHistoryDepth"); ok {
+				p.history = &v
+			}
+			if v, ok := paramInt(pol.Parameters, "policyAttributeMaximumFailedAuthentications"); ok {
+				p.lockout = &v
+			}
+		}
+	}
+	return p, nil
+}
+
+var lengthRE = regexp.MustCompile(`\.\{(\d+),`)
+
+// lengthOf finds a minimum length: a minimumLength parameter or a
+// `matches '.{N,}'` expression.
+func lengthOf(pol accountPolicy) (int, bool) {
+	if v, ok := paramInt(pol.Parameters, "minimumLength"); ok {
+		return v, true
+	}
+	if m := lengthRE.FindStringSubmatch(pol.Content); m != nil {
+		n, err := strconv.Atoi(m[1])
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// classesOf names the character classes one content rule demands.
+func classesOf(content string) []string {
+	if !strings.Contains(content, "matches") {
+		return nil
+	}
+	switch {
+	case strings.Contains(content, "[^"):
+		return []string{"symbol"}
+	case strings.Contains(content, "a-zA-Z"), strings.Contains(content, "A-Za-z"):
+		return []string{"letter"}
+	}
+	var out []string
+	if strings.Contains(content, "A-Z") {
+		out = append(out, "upper")
+	}
+	if strings.Contains(content, "a-z") {
+		out = append(out, "lower")
+	}
+	if strings.Contains(content, "0-9") || strings.Contains(content, `\d`) {
+		out = append(out, "digit")
+	}
+	return out
+}
+
+// countClasses counts distinct classes; a bare "letter" rule is one class
+// unless upper or lower are already required.
+func countClasses(c map[string]bool) int {
+	n := 0
+	for _, k := range []string{"upper", "lower", "digit", "symbol"} {
+		if c[k] {
+			n++
+		}
+	}
+	if c["letter"] && !c["upper"] && !c["lower"] {
+		n++
+	}
+	return n
+}
+
+// paramInt reads an integer policy parameter.
+func paramInt(params map[string]any, key string) (int, bool) {
+	switch v := params[key].(type) {
+	case uint64:
+		return int(v), true
+	case int64:
+		return int(v), true
+	case float64:
+		return int(v), true
+	case string:
+		n, err := strconv.Atoi(v)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// managedPasscode is the Passcode payload of a configuration profile
+// as written to /Library/Managed Preferences.
+type managedPasscode struct {
+	MinLength           *int  `plist:"minLength"`
+	MinComplexChars     *int  `plist:"minComplexChars"`
+	RequireAlphanumeric *bool `plist:"requireAlphanumeric"`
+	MaxPINAgeInDays     *int  `plist:"maxPINAgeInDays"`
+	PinHistory          *int  `plist:"pinHistory"`
+	MaxFailedAttempts   *int  `plist:"maxFailedAttempts"`
+}
+
+// parseManagedPasscode reads the managed password policy; classes count
+// letters and digits (requireAlphanumeric) and symbols (minComplexChars).
+func parseManagedPasscode(b []byte) (macPolicy, error) {
+	var m managedPasscode
+	if _, err := plist.Unmarshal(b, &m); err != nil {
+		return macPolicy{}, fmt.Errorf("decode managed password policy: %w", err)
+	}
+	p := macPolicy{minLength: m.MinLength, maxAge: m.MaxPINAgeInDays, history: m.PinHistory, lockout: m.MaxFailedAttempts}
+	if m.RequireAlphanumeric != nil || m.MinComplexChars != nil {
+		n := 0
+		if m.RequireAlphanumeric != nil && *m.RequireAlphanumeric {
+			n += 2
+		}
+		if m.MinComplexChars != nil && *m.MinComplexChars > 0 {
+			n++
+		}
+		p.classes = &n
+	}
+	return p, nil
+}

@@ -1,0 +1,3 @@
+package passwordpolicy
+
+func thresholdsForTest() any { return DefaultThresholds() }

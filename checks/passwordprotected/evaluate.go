@@ -1,0 +1,180 @@
+package passwordprotected
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+)
+
+// Evaluate fails when an automatic sign-in is configured or an enabled
+// interactive account has no password (or, on Windows, need not have one);
+// it is unknown when a source could not be read and nothing failed; it
+// passes otherwise. It is pure.
+func Evaluate(in checks.EvalInput) checks.Result {
+	var f Facts
+	if err := json.Unmarshal(in.Facts, &f); err != nil {
+		return checks.Unknown(fmt.Sprintf("the password protection facts do not decode: %v", err))
+	}
+	at := in.CollectedAt
+	if at.IsZero() {
+		at = in.Now
+	}
+	var autos, blank, inactive []string
+	for _, a := range f.AutoLogins {
+		d := describeAuto(a)
+		if a.Inactive {
+			inactive = append(inactive, d)
+			continue
+		}
+		autos = append(autos, d)
+	}
+	var accounts []string
+	for _, a := range f.Accounts {
+		accounts = append(accounts, describeAccount(a, at))
+		if disabled(a, at) {
+			continue
+		}
+		if a.Password == PasswordNone || a.Password == PasswordNotRequired {
+			blank = append(blank, a.Name)
+		}
+	}
+	ev := map[string]any{
+		"auto_login":         orNone(autos),
+		"auto_login_sources": f.AutoLoginSources,
+		"accounts":           orNone(accounts),
+		"accounts_source":    f.AccountsSource,
+	}
+	if len(inactive) > 0 {
+		ev["auto_login_inactive"] = inactive
+	}
+	if len(f.Unreadable) > 0 {
+		ev["unreadable"] = f.Unreadable
+	}
+	if len(f.WeakEvidence) > 0 {
+		ev["weak_evidence"] = f.WeakEvidence
+	}
+	if len(f.Notes) > 0 {
+		ev["notes"] = f.Notes
+	}
+	var problems []string
+	if len(autos) > 0 {
+		problems = append(problems, "automatic sign-in is on ("+strings.Join(autos, "; ")+")")
+	}
+	if len(blank) > 0 {
+		problems = append(problems, blankPhrase(in.OS, blank))
+	}
+	switch {
+	case len(problems) > 0:
+		return checks.Result{
+			Status:      checks.StatusFail,
+			Summary:     strings.Join(problems, "; "),
+			Evidence:    ev,
+			Remediation: remediation(in.OS, len(autos) > 0, blank),
+		}
+	case len(f.Unreadable) > 0:
+		r := checks.Unknown(strings.Join(f.Unreadable, "; "))
+		r.Evidence = ev
+		r.Remediation = unknownRemediation(in.OS)
+		return r
+	case f.AccountsSource == "":
+		r := checks.Unknown("the accounts were not read")
+		r.Evidence = ev
+		return r
+	}
+	set, locked := 0, 0
+	for _, a := range f.Accounts {
+		switch {
+		case disabled(a, at), a.Password == PasswordLocked:
+			locked++
+		case a.Password == PasswordSet:
+			set++
+		}
+	}
+	return checks.Result{
+		Status:   checks.StatusPass,
+		Summary:  fmt.Sprintf("no automatic sign-in; %d interactive account(s) with a password, %d locked or disabled, none without a password", set, locked),
+		Evidence: ev,
+	}
+}
+
+func disabled(a Account, at time.Time) bool {
+	if a.Disabled {
+		return true
+	}
+	return a.ExpiresDay != nil && !at.IsZero() && *a.ExpiresDay*86400 <= at.Unix()
+}
+
+func describeAuto(a AutoLogin) string {
+	s := a.Mechanism
+	if a.User != "" {
+		s += " signs in " + a.User
+	}
+	s += " (" + a.Source + ")"
+	if a.PasswordStored {
+		s += ", password stored"
+	}
+	return s
+}
+
+func describeAccount(a Account, at time.Time) string {
+	s := fmt.Sprintf("%s (%s): password %s", a.Name, a.ID, a.Password)
+	if disabled(a, at) {
+		s += ", disabled"
+	}
+	return s + " [" + a.Source + "]"
+}
+
+func blankPhrase(goos string, names []string) string {
+	if goos == "windows" {
+		return "enabled account(s) without a required password: " + strings.Join(names, ", ")
+	}
+	return "enabled account(s) with no password: " + strings.Join(names, ", ")
+}
+
+func orNone(s []string) any {
+	if len(s) == 0 {
+		return "none"
+	}
+	return s
+}
+
+func remediation(goos string, auto bool, blank []string) string {
+	var parts []string
+	switch goos {
+	case "windows":
+		if auto {
+			parts = append(parts, "Turn off automatic sign-in: set HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon AutoAdminLogon to 0 and delete DefaultPassword (or run Sysinternals Autologon and click Disable).")
+		}
+		if len(blank) > 0 {
+			parts = append(parts, fmt.Sprintf("Give %s a password and require one: run `net user %s *` then `net user %s /passwordreq:yes` as administrator, or disable the account.", blank[0], blank[0], blank[0]))
+		}
+	case "darwin":
+		if auto {
+			parts = append(parts, "Turn off automatic login: System Settings > Users & Groups > Automatically log in as: Off.")
+		}
+		if len(blank) > 0 {
+			parts = append(parts, fmt.Sprintf("Set a password for %s in System Settings > Users & Groups (or run `sudo passwd %s`).", blank[0], blank[0]))
+		}
+	default:
+		if auto {
+			parts = append(parts, "Turn off automatic login in Settings > Users (GNOME) or System Settings > Login Screen (KDE), or remove the autologin line from the display manager's configuration named above.")
+		}
+		if len(blank) > 0 {
+			parts = append(parts, fmt.Sprintf("Set a password for %s with `sudo passwd %s`, or lock the account with `sudo passwd -l %s`.", blank[0], blank[0], blank[0]))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func unknownRemediation(goos string) string {
+	switch goos {
+	case "windows":
+		return "Run the Postern agent as the SYSTEM service so that it can read the sign-in settings."
+	case "darwin":
+		return "Run the Postern agent as root (its launch daemon) so that it can read the local accounts."
+	}
+	return "Run the Postern agent as root (its system service) so that it can read /etc/shadow."
+}

@@ -1,0 +1,3 @@
+package passwordprotected
+
+func thresholdsForTest() any { return nil }
