@@ -1,0 +1,290 @@
+package screenlock
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/postern-dev/postern/checks/consoleuser"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// GNOME's screen-lock keys, as dconf paths, with their upstream schema
+// defaults (gsettings-desktop-schemas).
+const (
+	keyIdleDelay   = "/org/gnome/desktop/session/idle-delay"
+	keyLockEnabled = "/org/gnome/desktop/screensaver/lock-enabled"
+	keyLockDelay   = "/org/gnome/desktop/screensaver/lock-delay"
+	keyLockDisable = "/org/gnome/desktop/lockdown/disable-lock-screen"
+)
+
+var gnomeDefaults = map[string]string{keyIdleDelay: "300", keyLockEnabled: "true", keyLockDelay: "0", keyLockDisable: "false"}
+
+var gnomeKeys = []string{keyIdleDelay, keyLockEnabled, keyLockDelay, keyLockDisable}
+
+// Where dconf and GSettings keep their data.
+const (
+	dconfProfileEtc   = "/etc/dconf/profile/user"
+	dconfProfileShare = "/usr/share/dconf/profile/user"
+	dconfDBDir        = "/etc/dconf/db"
+	schemaOverrides   = "/usr/share/glib-2.0/schemas/*.gschema.override"
+)
+
+// dconfDB is one database of the user's dconf profile.
+type dconfDB struct {
+	source string
+	values map[string]string
+	locks  map[string]bool
+	// unread, when set, says why the database could not be read.
+	unread string
+}
+
+func collectGNOME(h host.Host, u consoleuser.User) *Facts {
+	f := &Facts{Platform: platformGNOME}
+	dbs := dconfStack(h, u, f)
+	vals := map[string]string{}
+	var unread []string
+	for _, key := range gnomeKeys {
+		v, src, why := resolveDconf(dbs, key)
+		if why != "" {
+			unread = append(unread, why)
+			continue
+		}
+		if src == "" {
+			v, src = schemaDefault(h, u, key)
+		}
+		vals[key] = v
+		f.Settings = append(f.Settings, Setting{Name: key, Value: v, Source: src})
+	}
+	route := Route{Name: "GNOME idle lock", PasswordRequired: true, Source: "dconf " + keyIdleDelay + ", " + keyLockDelay}
+	if len(unread) > 0 {
+		route.Unknown = strings.Join(dedupe(unread), "; ")
+		f.Routes = []Route{route}
+		return f
+	}
+	idle, err1 := strconv.Atoi(vals[keyIdleDelay])
+	delay, err2 := strconv.Atoi(vals[keyLockDelay])
+	enabled, err3 := strconv.ParseBool(vals[keyLockEnabled])
+	disabled, err4 := strconv.ParseBool(vals[keyLockDisable])
+	if err := firstErr(err1, err2, err3, err4); err != nil {
+		route.Unknown = fmt.Sprintf("a GNOME screen-lock setting has an unexpected value: %v", err)
+		f.Routes = []Route{route}
+		return f
+	}
+	// After idle-delay the session goes idle and the screen blanks; the
+	// lock follows lock-delay later, unless locking is off or forbidden.
+	route.IdleSeconds, route.GraceSeconds = idle, delay
+	route.PasswordRequired = enabled && !disabled
+	f.Routes = []Route{route}
+	return f
+}
+
+// dconfStack reads the databases of the user's dconf profile, highest
+// priority first. Without a profile file dconf uses the user database only.
+func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
+	sources := []dconfSource{{kind: "user-db", name: "user"}}
+	for _, p := range []string{dconfProfileEtc, dconfProfileShare} {
+		if b, err := readOptional(h, p); err != nil {
+			f.Notes = append(f.Notes, readErrorReason(p, err))
+		} else if b != nil {
+			sources = parseDconfProfile(b)
+			f.Settings = append(f.Settings, Setting{Name: "dconf profile", Value: profileString(sources), Source: p})
+			break
+		}
+	}
+	var dbs []dconfDB
+	for _, s := range sources {
+		switch s.kind {
+		case "user-db":
+			if !validDBName(s.name) {
+				continue
+			}
+			p := path.Join(u.Home, ".config", "dconf", s.name)
+			dbs = append(dbs, readDconfBinary(h, p, true))
+		case "system-db":
+			if !validDBName(s.name) {
+				continue
+			}
+			dbs = append(dbs, readSystemDB(h, s.name, f))
+		case "file-db":
+			if path.IsAbs(s.name) {
+				dbs = append(dbs, readDconfBinary(h, s.name, false))
+			}
+		}
+	}
+	return dbs
+}
+
+func validDBName(n string) bool {
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
+}
+
+func profileString(ss []dconfSource) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = s.kind + ":" + s.name
+	}
+	return strings.Join(parts, ", ")
+}
+
+// readDconfBinary reads a GVDB database; a missing user database just
+// means the user never changed a setting.
+func readDconfBinary(h host.Host, p string, user bool) dconfDB {
+	db := dconfDB{source: p, values: map[string]string{}, locks: map[string]bool{}}
+	b, err := readOptional(h, p)
+	if err != nil {
+		db.unread = readErrorReason(p, err)
+		return db
+	}
+	if b == nil {
+		return db
+	}
+	t, err := parseGVDB(b)
+	if err != nil {
+		db.unread = fmt.Sprintf("cannot decode %s: %v", p, err)
+		return db
+	}
+	db.values = t.values
+	if locks := t.tables[".locks"]; locks != nil && !user {
+		for k := range locks.values {
+			db.locks[k] = true
+		}
+	}
+	return db
+}
+
+// readSystemDB reads /etc/dconf/db/NAME as compiled by `dconf update`,
+// which is what dconf itself reads; without it, the keyfiles in NAME.d
+// and their locks are read as text (later files win, as dconf update
+// does) and a note says the database was not compiled.
+func readSystemDB(h host.Host, name string, f *Facts) dconfDB {
+	compiled := path.Join(dconfDBDir, name)
+	if _, err := h.Stat(compiled); err == nil {
+		return readDconfBinary(h, compiled, false)
+	}
+	dir := compiled + ".d"
+	db := dconfDB{source: dir, values: map[string]string{}, locks: map[string]bool{}}
+	files, err := h.Glob(path.Join(dir, "*"))
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		db.unread = readErrorReason(dir, err)
+		return db
+	}
+	if len(files) > 0 {
+		f.Notes = append(f.Notes, fmt.Sprintf("%s is not compiled (run `dconf update`); its keyfiles in %s were read instead", compiled, dir))
+	}
+	for _, p := range files {
+		b, err := h.ReadFile(p)
+		if err != nil {
+			continue // the locks directory itself, or an unreadable file
+		}
+		kf := parseKeyfile(b)
+		for group, kv := range kf.groups {
+			for k, v := range kv {
+				db.values["/"+strings.Trim(group, "/")+"/"+k] = gvariantTextValue(v)
+			}
+		}
+	}
+	lockFiles, _ := h.Glob(path.Join(dir, "locks", "*"))
+	for _, p := range lockFiles {
+		if b, err := h.ReadFile(p); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if line = strings.TrimSpace(strings.TrimSuffix(line, "\r")); strings.HasPrefix(line, "/") {
+					db.locks[line] = true
+				}
+			}
+		}
+	}
+	return db
+}
+
+// resolveDconf applies dconf's rule: a key locked in a database cannot be
+// overridden by the databases before it in the profile. It returns the
+// value and its source, or why a database that could decide was unread;
+// ("", "", "") means no database sets the key.
+func resolveDconf(dbs []dconfDB, key string) (value, source, unread string) {
+	start := 0
+	for i, db := range dbs {
+		if db.locks[key] {
+			start = i
+		}
+	}
+	for _, db := range dbs[start:] {
+		if db.unread != "" {
+			return "", "", db.unread
+		}
+		if v, ok := db.values[key]; ok {
+			src := db.source
+			if db.locks[key] {
+				src += " (locked)"
+			}
+			return v, src, ""
+		}
+	}
+	return "", "", ""
+}
+
+// schemaDefault is the key's default: the last GSettings vendor override
+// that sets it (distributions change defaults there), else upstream's.
+func schemaDefault(h host.Host, u consoleuser.User, key string) (string, string) {
+	schema := strings.ReplaceAll(strings.Trim(path.Dir(key), "/"), "/", ".")
+	name := path.Base(key)
+	value, source := gnomeDefaults[key], "GNOME schema default"
+	files, _ := h.Glob(schemaOverrides)
+	desktop := strings.ToLower(u.Desktop)
+	for _, p := range files {
+		b, err := h.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		groups := parseKeyfile(b).groups
+		// A desktop-specific override ("[schema:ubuntu]") beats a plain one.
+		for _, group := range overrideGroups(groups, schema, desktop) {
+			if v, ok := groups[group][name]; ok {
+				value, source = gvariantTextValue(v), p
+			}
+		}
+	}
+	return value, source
+}
+
+// overrideGroups lists the groups of an override file that apply to
+// schema on desktop, plain group first.
+func overrideGroups(groups map[string]map[string]string, schema, desktop string) []string {
+	var plain, scoped []string
+	for group := range groups {
+		id, only, isScoped := strings.Cut(group, ":")
+		switch {
+		case id != schema:
+		case !isScoped:
+			plain = append(plain, group)
+		case only != "" && strings.Contains(desktop, strings.ToLower(only)):
+			scoped = append(scoped, group)
+		}
+	}
+	sort.Strings(scoped)
+	return append(plain, scoped...)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

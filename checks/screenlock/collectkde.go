@@ -1,0 +1,84 @@
+package screenlock
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/postern-dev/postern/checks/consoleuser"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// KDE Plasma's screen locker configuration: the system file (where IT's
+// kiosk [$i] markers make keys immutable) under the user's own.
+const (
+	kdeSystemRC = "/etc/xdg/kscreenlockerrc"
+	kdeGroup    = "Daemon"
+)
+
+// kscreenlocker's defaults (kscreenlockersettings.kcfg): lock after 5
+// minutes, with a 5 second grace, and on resume from suspend.
+var kdeDefaults = map[string]string{"Autolock": "true", "Timeout": "5", "LockGrace": "5", "LockOnResume": "true"}
+
+var kdeKeys = []string{"Autolock", "Timeout", "LockGrace", "LockOnResume"}
+
+func collectKDE(h host.Host, u consoleuser.User) *Facts {
+	f := &Facts{Platform: platformKDE}
+	userRC := path.Join(u.Home, ".config", "kscreenlockerrc")
+	route := Route{Name: "KDE automatic lock", PasswordRequired: true}
+	var files []keyfile
+	var sources []string
+	for _, p := range []string{kdeSystemRC, userRC} {
+		b, err := readOptional(h, p)
+		if err != nil {
+			route.Unknown = readErrorReason(p, err)
+			f.Routes = []Route{route}
+			return f
+		}
+		if b != nil {
+			files, sources = append(files, parseKeyfile(b)), append(sources, p)
+		}
+	}
+	vals := map[string]string{}
+	for _, k := range kdeKeys {
+		v, src := kdeDefaults[k], "kscreenlocker default"
+		// Later files win unless an earlier one made the key immutable.
+		for i, kf := range files {
+			if x, ok := kf.get(kdeGroup, k); ok {
+				v, src = x, sources[i]
+			}
+			if kf.locked(kdeGroup, k) {
+				src += " (immutable)"
+				break
+			}
+		}
+		vals[k] = v
+		f.Settings = append(f.Settings, Setting{Name: "[" + kdeGroup + "] " + k, Value: v, Source: src})
+	}
+	autolock, err1 := kdeBool(vals["Autolock"])
+	minutes, err2 := strconv.Atoi(vals["Timeout"])
+	grace, err3 := strconv.Atoi(vals["LockGrace"])
+	route.Source = "kscreenlockerrc [Daemon] Autolock, Timeout, LockGrace"
+	if err := firstErr(err1, err2, err3); err != nil {
+		route.Unknown = fmt.Sprintf("a kscreenlockerrc setting has an unexpected value: %v", err)
+		f.Routes = []Route{route}
+		return f
+	}
+	if autolock && minutes > 0 {
+		route.IdleSeconds, route.GraceSeconds = minutes*60, grace
+	}
+	f.Routes = []Route{route}
+	return f
+}
+
+// kdeBool reads KConfig's booleans.
+func kdeBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "on", "yes":
+		return true, nil
+	case "false", "0", "off", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", s)
+}

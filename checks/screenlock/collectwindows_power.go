@@ -1,0 +1,130 @@
+package screenlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// Power settings, by GUID (winnt.h GUID_* names in comments).
+const (
+	subVideo    = "7516b95f-f776-4464-8c53-06167f40cc99" // SUB_VIDEO
+	videoIdle   = "3c0bc021-c8a8-4e07-a973-6b14cbcb2b7e" // VIDEOIDLE
+	subSleep    = "238c9fa8-0aad-41ed-83f4-97be242c8f20" // SUB_SLEEP
+	standbyIdle = "29f6c1db-86da-48c5-9fdb-f2b67b1f44da" // STANDBYIDLE
+	subNone     = "fea3413e-7e05-4911-9a71-700331f1c294" // SUB_NONE
+	consoleLock = "0e796bdb-100d-47d6-a2d5-f7d2daa51f51" // CONSOLELOCK
+
+	powerPolicyKey   = `HKLM\SOFTWARE\Policies\Microsoft\Power\PowerSettings`
+	powerSchemesKey  = `HKLM\SYSTEM\CurrentControlSet\Control\Power\User\PowerSchemes`
+	powerSettingsKey = `HKLM\SYSTEM\CurrentControlSet\Control\Power\PowerSettings`
+	powercfgPath     = `C:\Windows\System32\powercfg.exe`
+)
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// acdc is a power setting's value on mains and on battery.
+type acdc struct {
+	ac, dc int
+	source string
+}
+
+// sleepRoutes are the system sleep timers on mains and on battery, which
+// lock the session when "require a password on wakeup" (CONSOLELOCK) is
+// on. The display-off timer is recorded but is not a lock: on its own it
+// only blanks the screen.
+func sleepRoutes(ctx context.Context, h host.Host, f *Facts) []Route {
+	scheme, schemeErr := activeScheme(h)
+	get := func(sub, setting, name string) (acdc, error) {
+		v, err := powerSetting(ctx, h, scheme, schemeErr, sub, setting)
+		if err == nil {
+			f.Settings = append(f.Settings,
+				Setting{Name: name + " (mains)", Value: strconv.Itoa(v.ac), Source: v.source},
+				Setting{Name: name + " (battery)", Value: strconv.Itoa(v.dc), Source: v.source})
+		}
+		return v, err
+	}
+	_, _ = get(subVideo, videoIdle, "VIDEOIDLE")
+	sleep, errSleep := get(subSleep, standbyIdle, "STANDBYIDLE")
+	lock, errLock := get(subNone, consoleLock, "CONSOLELOCK")
+	var out []Route
+	for _, p := range []struct {
+		power        string
+		sleep, needs int
+	}{{PowerAC, sleep.ac, lock.ac}, {PowerBattery, sleep.dc, lock.dc}} {
+		r := Route{Name: "sleep", Power: p.power, IdleSeconds: p.sleep, PasswordRequired: p.needs != 0, Source: sleep.source + "; " + lock.source}
+		if err := errors.Join(errSleep, errLock); err != nil {
+			r = Route{Name: "sleep", Power: p.power, Unknown: err.Error()}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// activeScheme is the power scheme in force: group policy's, else the
+// user-selected one.
+func activeScheme(h host.Host) (string, error) {
+	for _, key := range []string{powerPolicyKey, powerSchemesKey} {
+		v, err := h.Registry(key, "ActivePowerScheme")
+		if err == nil && guidRE.MatchString(v.String) {
+			return strings.ToLower(v.String), nil
+		}
+		if err != nil && !errors.Is(err, host.ErrNotFound) {
+			return "", fmt.Errorf("read the active power scheme: %w", err)
+		}
+	}
+	return "", errors.New("no active power scheme in the registry")
+}
+
+// powerSetting resolves one setting: group policy, then the scheme's
+// customized value, then the scheme's default; powercfg answers when the
+// registry does not (its text is localized, but the GUIDs and the two
+// hexadecimal indexes it ends with are not).
+func powerSetting(ctx context.Context, h host.Host, scheme string, schemeErr error, sub, setting string) (acdc, error) {
+	if v, ok := registryACDC(h, powerPolicyKey+`\`+setting); ok {
+		return v, nil
+	}
+	if schemeErr == nil {
+		for _, key := range []string{
+			powerSchemesKey + `\` + scheme + `\` + sub + `\` + setting,
+			powerSettingsKey + `\` + sub + `\` + setting + `\DefaultPowerSchemeValues\` + scheme,
+		} {
+			if v, ok := registryACDC(h, key); ok {
+				return v, nil
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
+	defer cancel()
+	out, err := h.Run(ctx, powercfgPath, "/query", "SCHEME_CURRENT", sub, setting)
+	if err != nil {
+		return acdc{}, fmt.Errorf("power setting %s is not in the registry and powercfg failed: %w", setting, err)
+	}
+	ac, dc, err := parsePowercfgQuery(out.Stdout, setting)
+	if err != nil {
+		return acdc{}, fmt.Errorf("power setting %s: %w", setting, err)
+	}
+	return acdc{ac: ac, dc: dc, source: "powercfg /query"}, nil
+}
+
+// registryACDC reads ACSettingIndex and DCSettingIndex under key; a key
+// with only one of them takes the other from the lower layers, so both
+// are required here.
+func registryACDC(h host.Host, key string) (acdc, bool) {
+	ac, errAC := h.Registry(key, "ACSettingIndex")
+	dc, errDC := h.Registry(key, "DCSettingIndex")
+	if errAC != nil || errDC != nil {
+		return acdc{}, false
+	}
+	a, okA := regInt(ac)
+	d, okD := regInt(dc)
+	if !okA || !okD {
+		return acdc{}, false
+	}
+	return acdc{ac: a, dc: d, source: key}, true
+}
