@@ -2,7 +2,6 @@ package diskenc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/postern-dev/postern/checks"
@@ -17,19 +16,16 @@ func init() {
 	})
 }
 
-// errNotYet is the honest answer of the collectors not written yet.
-var errNotYet = errors.New("disk encryption is not yet checked on this OS by this agent version")
-
 // Collect gathers the disk-encryption facts of h, choosing the collector
 // by the host's OS so that a snapshot from any OS can be checked anywhere.
 func Collect(ctx context.Context, h host.Host) (any, error) {
 	switch h.GOOS() {
 	case "linux":
 		return collectLinux(ctx, h)
-	case "windows", "darwin":
-		// BitLocker (Win32_EncryptableVolume) and FileVault (fdesetup
-		// status) collectors come with the catalog issue.
-		return nil, errNotYet
+	case "windows":
+		return collectWindows(ctx, h)
+	case "darwin":
+		return collectDarwin(ctx, h)
 	}
 	return nil, fmt.Errorf("disk encryption is not checked on %s", h.GOOS())
 }

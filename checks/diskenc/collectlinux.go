@@ -27,7 +27,8 @@ var virtualRoots = map[string]bool{
 	"9p": true, "virtiofs": true, "nfs": true, "nfs4": true, "cifs": true, "fuse-overlayfs": true,
 }
 
-func collectLinux(_ context.Context, h host.Host) (*Facts, error) {
+func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
+	c := &linuxCollector{ctx: ctx, h: h}
 	mi, err := h.ReadFile(mountinfoPath)
 	if err != nil {
 		return nil, fmt.Errorf("read mounts: %w", err)
@@ -38,21 +39,25 @@ func collectLinux(_ context.Context, h host.Host) (*Facts, error) {
 	if !ok {
 		return nil, fmt.Errorf("read mounts: %s has no / mount", mountinfoPath)
 	}
-	f.Volumes = append(f.Volumes, mountVolume(h, "root", root))
+	f.Volumes = append(f.Volumes, c.mountVolume("root", root))
 	if home, ok := lastMount(ms, "/home"); ok {
-		f.Volumes = append(f.Volumes, mountVolume(h, "home", home))
+		f.Volumes = append(f.Volumes, c.mountVolume("home", home))
 	}
 	sw, err := h.ReadFile(swapsPath)
 	if err != nil && !errors.Is(err, host.ErrNotFound) {
 		return nil, fmt.Errorf("read swap areas: %w", err)
 	}
 	for _, s := range parseSwaps(sw) {
-		f.Volumes = append(f.Volumes, swapVolume(h, ms, s))
+		f.Volumes = append(f.Volumes, c.swapVolume(ms, s))
+	}
+	if c.lsblkUsed {
+		f.Source += ", " + sourceLsblk
 	}
 	return f, nil
 }
 
-func mountVolume(h host.Host, role string, m mount) Volume {
+func (c *linuxCollector) mountVolume(role string, m mount) Volume {
+	h := c.h
 	v := Volume{Role: role, MountPoint: m.mountPoint, Source: m.source, FSType: m.fsType}
 	if virtualRoots[m.fsType] || strings.HasPrefix(m.fsType, "fuse") {
 		v.State = StateUnknown
@@ -62,13 +67,18 @@ func mountVolume(h host.Host, role string, m mount) Volume {
 	dev, err := deviceOf(h, m.devID, m.source)
 	if err != nil {
 		v.State, v.Reason = StateUnknown, err.Error()
-		return v
+		return c.fromLsblk(v, m.mountPoint)
 	}
-	v.Chain, v.State, v.Encryption, v.Reason = walk(h, dev)
+	var sysfsFailed bool
+	v.Chain, v.State, v.Encryption, v.Reason, sysfsFailed = walk(h, dev)
+	if sysfsFailed {
+		return c.fromLsblk(v, m.mountPoint)
+	}
 	return v
 }
 
-func swapVolume(h host.Host, ms []mount, s swapArea) Volume {
+func (c *linuxCollector) swapVolume(ms []mount, s swapArea) Volume {
+	h := c.h
 	v := Volume{Role: "swap", Source: s.name}
 	if s.kind == "file" {
 		m, ok := mountOf(ms, s.name)
@@ -76,16 +86,20 @@ func swapVolume(h host.Host, ms []mount, s swapArea) Volume {
 			v.State, v.Reason = StateUnknown, "no mount holds the swap file"
 			return v
 		}
-		fv := mountVolume(h, "swap", m)
+		fv := c.mountVolume("swap", m)
 		fv.Source, fv.MountPoint = s.name, m.mountPoint
 		return fv
 	}
 	dev, err := deviceOf(h, "", s.name)
 	if err != nil {
 		v.State, v.Reason = StateUnknown, err.Error()
-		return v
+		return c.fromLsblk(v, swapMark)
 	}
-	v.Chain, v.State, v.Encryption, v.Reason = walk(h, dev)
+	var sysfsFailed bool
+	v.Chain, v.State, v.Encryption, v.Reason, sysfsFailed = walk(h, dev)
+	if sysfsFailed {
+		return c.fromLsblk(v, swapMark)
+	}
 	return v
 }
 
@@ -129,8 +143,10 @@ func dmByName(h host.Host, name string) (string, error) {
 }
 
 // walk describes dev and everything under it and decides whether the data
-// written to dev reaches a disk only encrypted.
-func walk(h host.Host, dev string) (chain []Device, state, encryption, reason string) {
+// written to dev reaches a disk only encrypted. sysfsFailed reports that
+// sysfs could not be read (not mounted, not readable, or the device is
+// missing from it), so that another source should be asked.
+func walk(h host.Host, dev string) (chain []Device, state, encryption, reason string, sysfsFailed bool) {
 	var visit func(name string, depth int) (string, string, string)
 	visit = func(name string, depth int) (string, string, string) {
 		if depth > maxDepth {
@@ -150,6 +166,7 @@ func walk(h host.Host, dev string) (chain []Device, state, encryption, reason st
 			d.Kind = dmKind(strings.TrimSpace(string(uuid)))
 		} else if !errors.Is(err, host.ErrNotFound) {
 			chain = append(chain, d)
+			sysfsFailed = true
 			return StateUnknown, "", fmt.Sprintf("read %s: %v", base+"/dm/uuid", err)
 		}
 		switch {
@@ -169,8 +186,12 @@ func walk(h host.Host, dev string) (chain []Device, state, encryption, reason st
 			}
 		}
 		chain = append(chain, d)
+		// Every block device in sysfs has a slaves directory, empty for
+		// a disk or partition; its absence means sysfs cannot be read,
+		// which must not be taken for "no encryption layer".
 		slaves, err := h.ReadDir(base + "/slaves")
-		if err != nil && !errors.Is(err, host.ErrNotFound) {
+		if err != nil {
+			sysfsFailed = true
 			return StateUnknown, "", fmt.Sprintf("read %s: %v", base+"/slaves", err)
 		}
 		if len(slaves) == 0 {
@@ -179,7 +200,7 @@ func walk(h host.Host, dev string) (chain []Device, state, encryption, reason st
 		return combine(slaves, func(s string) (string, string, string) { return visit(s, depth+1) })
 	}
 	state, encryption, reason = visit(dev, 0)
-	return chain, state, encryption, reason
+	return chain, state, encryption, reason, sysfsFailed
 }
 
 // combine judges a device built on several (LVM over two disks, RAID):

@@ -19,32 +19,56 @@ func Evaluate(in checks.EvalInput) checks.Result {
 		return checks.Unknown("no volumes were found to check")
 	}
 	vols := make([]string, 0, len(f.Volumes))
-	var plain, unknown []Volume
+	var plain, suspended, encrypting, unknown []Volume
 	for _, v := range f.Volumes {
 		vols = append(vols, describe(v))
 		switch v.State {
 		case StateEncrypted, StateInMemory:
 		case StateNotEncrypted:
 			plain = append(plain, v)
+		case StateProtectionOff:
+			suspended = append(suspended, v)
+		case StateEncrypting:
+			encrypting = append(encrypting, v)
 		default:
 			unknown = append(unknown, v)
 		}
 	}
 	ev := map[string]any{"source": f.Source, "volumes": vols}
+	if len(f.Notes) > 0 {
+		ev["notes"] = f.Notes
+	}
+	var problems []string
+	if len(plain) > 0 {
+		problems = append(problems, "not encrypted: "+names(plain))
+	}
+	if len(suspended) > 0 {
+		problems = append(problems, "encrypted but protection is off: "+names(suspended))
+	}
+	if len(encrypting) > 0 {
+		problems = append(problems, "encryption not finished: "+names(encrypting))
+	}
 	switch {
-	case len(plain) > 0:
+	case len(problems) > 0:
 		return checks.Result{
 			Status:      checks.StatusFail,
-			Summary:     "not encrypted: " + names(plain),
+			Summary:     strings.Join(problems, "; "),
 			Evidence:    ev,
-			Remediation: remediation(in.OS, plain),
+			Remediation: remediationFor(in.OS, plain, suspended, encrypting),
 		}
 	case len(unknown) > 0:
 		r := checks.Unknown(fmt.Sprintf("%s: %s", names(unknown), unknown[0].Reason))
 		r.Evidence = ev
 		return r
 	}
-	return checks.Result{Status: checks.StatusPass, Summary: "system, data and swap volumes are encrypted", Evidence: ev}
+	summary := "system, data and swap volumes are encrypted"
+	switch in.OS {
+	case "windows":
+		summary = "BitLocker protects the OS volume and every fixed data volume"
+	case "darwin":
+		summary = "FileVault is on for the startup disk"
+	}
+	return checks.Result{Status: checks.StatusPass, Summary: summary, Evidence: ev}
 }
 
 func names(vs []Volume) string {
@@ -76,10 +100,31 @@ func describe(v Volume) string {
 	if v.Encryption != "" {
 		s += " (" + v.Encryption + ")"
 	}
+	if v.PercentEncrypted != nil {
+		s += fmt.Sprintf(", %.1f%% encrypted", *v.PercentEncrypted)
+	}
+	if v.StateSource != "" {
+		s += " [" + v.StateSource + "]"
+	}
 	if len(chain) > 0 {
 		s += " via " + strings.Join(chain, " > ")
 	}
 	return s
+}
+
+// remediationFor picks the fix of the most serious problem.
+func remediationFor(goos string, plain, suspended, encrypting []Volume) string {
+	switch {
+	case len(plain) > 0:
+		return remediation(goos, plain)
+	case len(suspended) > 0 && goos == "windows":
+		return "Resume BitLocker: open Control Panel > BitLocker Drive Encryption and click Resume protection (or run `manage-bde -protectors -enable " + suspended[0].MountPoint + "` as administrator); device encryption waiting for activation needs you to sign in with a Microsoft or work account."
+	case len(encrypting) > 0 && goos == "darwin":
+		return "FileVault is still encrypting the disk: keep the Mac plugged in and awake until System Settings > Privacy & Security > FileVault shows it finished."
+	case len(encrypting) > 0:
+		return "BitLocker is still encrypting (or paused): keep the PC plugged in and on; if paused, run `manage-bde -resume " + encrypting[0].MountPoint + "` as administrator."
+	}
+	return remediation(goos, suspended)
 }
 
 func remediation(goos string, plain []Volume) string {

@@ -8,12 +8,20 @@ import (
 	"github.com/postern-dev/postern/checks"
 )
 
-// Evaluate passes when unsolicited inbound traffic is dropped for IPv4 and
-// for IPv6 (unless IPv6 is off). It is pure.
+// Evaluate passes when unsolicited inbound traffic is dropped: on Linux
+// for IPv4 and for IPv6 (unless IPv6 is off); on Windows by every active
+// profile (or a third-party firewall); on macOS by the Application
+// Firewall or pf. It is pure.
 func Evaluate(in checks.EvalInput) checks.Result {
 	var f Facts
 	if err := json.Unmarshal(in.Facts, &f); err != nil {
 		return checks.Unknown(fmt.Sprintf("the firewall facts do not decode: %v", err))
+	}
+	switch {
+	case f.Windows != nil:
+		return evaluateWindows(f.Windows)
+	case f.Darwin != nil:
+		return evaluateDarwin(f.Darwin)
 	}
 	ev := map[string]any{
 		"source":        f.Source,

@@ -20,6 +20,10 @@ type Facts struct {
 	Firewalld *FrontEnd `json:"firewalld,omitempty"`
 	// Notes explains sources that could not be read.
 	Notes []string `json:"notes,omitempty"`
+	// Windows and Darwin hold the facts of those OSes; they are nil on
+	// Linux, whose facts are the fields above.
+	Windows *WindowsFacts `json:"windows,omitempty"`
+	Darwin  *DarwinFacts  `json:"darwin,omitempty"`
 }
 
 // Chain is one base chain hooked on input.
