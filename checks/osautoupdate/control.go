@@ -2,7 +2,7 @@ package osautoupdate
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -13,18 +13,20 @@ func init() {
 		ID:                checks.OSAutoUpdate,
 		Collect:           Collect,
 		Evaluate:          Evaluate,
-		DefaultThresholds: nil,
+		DefaultThresholds: DefaultThresholds,
 	})
 }
 
-// ErrNotYetChecked is the honest answer of this version's collector.
-var ErrNotYetChecked = errors.New("not yet checked by this agent version (the catalog issue adds it)")
-
-// Collect does not read the machine yet: it returns ErrNotYetChecked so
-// that the control is unknown rather than silently passing.
-func Collect(context.Context, host.Host) (any, error) { return nil, ErrNotYetChecked }
-
-// Evaluate is unknown for any facts until this control's evaluator exists.
-func Evaluate(checks.EvalInput) checks.Result {
-	return checks.Unknown("this agent version does not evaluate the control yet")
+// Collect reads how the host updates itself, choosing the collector by
+// the host's OS so that a snapshot of any OS can be checked anywhere.
+func Collect(ctx context.Context, h host.Host) (any, error) {
+	switch h.GOOS() {
+	case "linux":
+		return collectLinux(ctx, h)
+	case "windows":
+		return collectWindows(h)
+	case "darwin":
+		return collectDarwin(ctx, h)
+	}
+	return nil, fmt.Errorf("automatic updates are not checked on %s", h.GOOS())
 }

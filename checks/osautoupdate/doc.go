@@ -1,7 +1,29 @@
-// Package osautoupdate is the `os_auto_update` control (Policy 550.04 C.7.a.iii): automatic updates are enabled.
+// Package osautoupdate is the `os_auto_update` control (Policy 550.04
+// C.7.a.iii): automatic updates are enabled.
 //
-// This agent version registers the control and its policy thresholds but
-// does not collect its facts yet, on any OS: the control is reported as
-// unknown with that reason, which the default policy treats as blocking.
-// The collectors come with the catalog issue.
+// Each OS's mechanism is read and reduced to a level (off, notify,
+// download, install); the policy's `require` (default download) is the
+// least acceptable level.
+//
+//   - Windows: Group Policy NoAutoUpdate and AUOptions
+//     (HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU), the MDM
+//     Update CSP AllowAutoUpdate (PolicyManager), the wuauserv service's
+//     Start value, and the pause settings under WindowsUpdate\UX\Settings.
+//     The stricter policy wins; no policy means Windows' default
+//     (install). A pause in force counts as off at evaluation time.
+//   - macOS: AutomaticCheckEnabled, AutomaticDownload,
+//     CriticalUpdateInstall, ConfigDataInstall and
+//     AutomaticallyInstallMacOSUpdates, from the managed profile first,
+//     then /Library/Preferences/com.apple.SoftwareUpdate.plist, then
+//     `softwareupdate --schedule` for the check; absent keys take macOS's
+//     defaults and say so.
+//   - Linux: APT::Periodic (apt-config dump, else apt.conf and
+//     apt.conf.d read in apt's order), the unattended-upgrades program and
+//     the apt-daily(-upgrade) timers or cron; dnf-automatic
+//     (/etc/dnf/automatic.conf and its timers); rpm-ostree's
+//     AutomaticUpdatePolicy; GNOME Software as weak evidence that never
+//     passes alone.
+//
+// Collectors are portable and chosen by the host's GOOS, so snapshots of
+// any OS are checked anywhere.
 package osautoupdate

@@ -2,7 +2,7 @@ package ospatched
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -17,14 +17,17 @@ func init() {
 	})
 }
 
-// ErrNotYetChecked is the honest answer of this version's collector.
-var ErrNotYetChecked = errors.New("not yet checked by this agent version (the catalog issue adds it)")
-
-// Collect does not read the machine yet: it returns ErrNotYetChecked so
-// that the control is unknown rather than silently passing.
-func Collect(context.Context, host.Host) (any, error) { return nil, ErrNotYetChecked }
-
-// Evaluate is unknown for any facts until this control's evaluator exists.
-func Evaluate(checks.EvalInput) checks.Result {
-	return checks.Unknown("this agent version does not evaluate the control yet")
+// Collect reads the host's patch state, choosing the collector by the
+// host's OS so that a snapshot of any OS can be checked anywhere. Slow
+// searches for pending updates are cached per host (see Cache).
+func Collect(ctx context.Context, h host.Host) (any, error) {
+	switch h.GOOS() {
+	case "linux":
+		return collectLinux(ctx, h)
+	case "windows":
+		return collectWindows(ctx, h)
+	case "darwin":
+		return collectDarwin(ctx, h)
+	}
+	return nil, fmt.Errorf("patches are not checked on %s", h.GOOS())
 }

@@ -1,7 +1,33 @@
-// Package ospatched is the `os_patched` control (Policy 550.04 C.7.a.iii): no security update is pending past its grace period.
+// Package ospatched is the `os_patched` control (Policy 550.04
+// C.7.a.iii): no security update is pending past its grace period, and
+// the build is at or above its patch baseline.
 //
-// This agent version registers the control and its policy thresholds but
-// does not collect its facts yet, on any OS: the control is reported as
-// unknown with that reason, which the default policy treats as blocking.
-// The collectors come with the catalog issue.
+// Sources, per OS (all read through checks/host, chosen by the host's
+// GOOS so snapshots of any OS are checked anywhere):
+//
+//   - Windows: CurrentBuildNumber.UBR against the baseline (osdata);
+//     the Windows Update Agent's pending updates from its last scan
+//     (PowerShell, COM Microsoft.Update.Session with Online = false;
+//     security = Security/Critical category IDs or an MSRC severity; each
+//     update's LastDeploymentChangeTime as its release date) with the
+//     last successful search and install; the newest
+//     Win32_QuickFixEngineering InstalledOn as the last patch.
+//   - macOS: ProductVersion against the baseline; `softwareupdate
+//     --list`; InstallHistory.plist for the last install and
+//     com.apple.SoftwareUpdate.plist LastSuccessfulDate for the last check.
+//   - Linux: `apt-get -s dist-upgrade` (security = from a -security
+//     suite), else update-notifier's apt-check counts; the apt lists'
+//     refresh time (update-success-stamp, else the newest Release file);
+//     dpkg.log, else apt's history.log, for the last upgrade. On dnf
+//     systems `dnf updateinfo list --security` (dnf 5 gives issue dates)
+//     and the rpm database's last change.
+//
+// Slow searches run under their own timeouts and are cached per host with
+// a time-to-live (apt 1 h, dnf, Windows Update and softwareupdate 6 h;
+// errors 5 min) so that a check cycle stays fast; see Cache.
+//
+// The policy's `max_pending_days` (default 14) is the grace period,
+// `max_days_since_last_patch` (45) bounds how old a met baseline or last
+// patch may be when pending updates cannot be listed, and `baselines`
+// extends or replaces the embedded baselines (see osdata).
 package ospatched

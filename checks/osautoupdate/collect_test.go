@@ -1,0 +1,166 @@
+package osautoupdate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func sample(t *testing.T, goos, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var present = host.FileInfo{Name: "x", Mode: 0o755}
+
+func link(to string) host.FileInfo {
+	return host.FileInfo{Name: "x", Mode: fs.ModeSymlink | 0o777, Link: to}
+}
+
+// apt is a Debian-family host under systemd with both apt timers enabled.
+func apt() *host.Fake {
+	return host.NewFake("linux", "amd64").
+		AddStat(aptGetPath, present, nil).
+		AddStat(systemdRunDir, host.FileInfo{Name: "system", Mode: fs.ModeDir | 0o755}, nil).
+		AddStat(timersWants+"apt-daily.timer", link("/lib/systemd/system/apt-daily.timer"), nil).
+		AddStat(timersWants+"apt-daily-upgrade.timer", link("/lib/systemd/system/apt-daily-upgrade.timer"), nil)
+}
+
+func TestCollectAndEvaluate(t *testing.T) {
+	dump := func(name string) []string { return []string{aptConfigPath, "dump"} }
+	reg := func(n uint64) host.RegistryValue { return host.RegistryValue{Type: "REG_DWORD", Integer: n} }
+	win := func() *host.Fake {
+		return host.NewFake("windows", "amd64").AddRegistry(wuauservKey, "Start", reg(3), nil)
+	}
+	tests := []struct {
+		name      string
+		h         *host.Fake
+		require   string
+		want      checks.Status
+		wantInSum string
+	}{
+		// Linux.
+		{"unattended-upgrades on under systemd passes", apt().
+			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil).
+			AddStat(unattendedPath, present, nil),
+			LevelInstall, checks.StatusPass, "installs updates automatically"},
+		{"Debian's real default configuration fails", apt().
+			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__debian12_default.txt")}, nil),
+			LevelDownload, checks.StatusFail, "Unattended-Upgrade is not enabled"},
+		{"a masked apt-daily-upgrade timer fails", apt().
+			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil).
+			AddStat(unattendedPath, present, nil).
+			AddStat(systemdEtc+"apt-daily-upgrade.timer", link("/dev/null"), nil),
+			LevelDownload, checks.StatusFail, "disabled or masked"},
+		{"without apt-config the conf.d files are read, nested syntax included", apt().
+			AddDir(aptConfDir, []string{"20auto-upgrades", "99local", "50unattended-upgrades.dpkg-old"}, nil).
+			AddFile(aptConfDir+"/20auto-upgrades", sample(t, "linux", "20auto-upgrades__ubuntu_default.txt")).
+			AddFile(aptConfDir+"/99local", sample(t, "linux", "99local__nested_download.txt")).
+			AddFile(aptConfDir+"/50unattended-upgrades.dpkg-old", []byte(`APT::Periodic::Enable "0";`)),
+			LevelDownload, checks.StatusPass, "package is not installed"},
+		{"dnf-automatic that only downloads fails a policy requiring install", host.NewFake("linux", "amd64").
+			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__download_only.txt")).
+			AddStat(timersWants+"dnf-automatic.timer", link("/usr/lib/systemd/system/dnf-automatic.timer"), nil),
+			LevelInstall, checks.StatusFail, "apply_updates is no"},
+		{"GNOME Software alone is weak evidence and fails", host.NewFake("linux", "amd64").
+			AddStat(gnomeSoftware, present, nil),
+			LevelDownload, checks.StatusFail, "GNOME Software"},
+		{"no mechanism at all fails and says what was checked", host.NewFake("linux", "amd64"),
+			LevelDownload, checks.StatusFail, "no automatic update mechanism was found"},
+		{"an unreadable apt configuration is unknown", apt().
+			AddRun(dump(""), host.Output{}, host.Wrap(host.ErrTimeout, errors.New("run /usr/bin/apt-config: context deadline exceeded"))).
+			AddDir(aptConfDir, nil, host.Wrap(host.ErrPermission, errors.New("open /etc/apt/apt.conf.d: permission denied"))),
+			LevelDownload, checks.StatusUnknown, "permission denied"},
+		// Windows.
+		{"Windows with no policy installs automatically", win(),
+			LevelInstall, checks.StatusPass, "no update policy is set"},
+		{"Group Policy NoAutoUpdate fails", win().AddRegistry(auPolicyKey, "NoAutoUpdate", reg(1), nil).AddRegistry(auPolicyKey, "AUOptions", reg(4), nil),
+			LevelDownload, checks.StatusFail, "NoAutoUpdate is 1"},
+		{"AUOptions 3 downloads and passes the default policy", win().AddRegistry(auPolicyKey, "AUOptions", reg(3), nil),
+			LevelDownload, checks.StatusPass, "AUOptions 3"},
+		{"an MDM policy turning updates off wins over a lenient Group Policy", win().AddRegistry(auPolicyKey, "AUOptions", reg(4), nil).AddRegistry(mdmUpdateKey, "AllowAutoUpdate", reg(5), nil),
+			LevelDownload, checks.StatusFail, "AllowAutoUpdate 5"},
+		{"a disabled wuauserv fails", host.NewFake("windows", "amd64").AddRegistry(wuauservKey, "Start", reg(4), nil),
+			LevelDownload, checks.StatusFail, "wuauserv) is disabled"},
+		{"paused updates fail until the pause ends", win().AddRegistry(uxSettingsKey, "PauseUpdatesExpiryTime", host.RegistryValue{Type: "REG_SZ", String: "2026-12-14T09:00:00Z"}, nil),
+			LevelDownload, checks.StatusFail, "paused until 2026-12-14"},
+		{"a policy key the agent may not read is unknown", win().AddRegistry(auPolicyKey, "NoAutoUpdate", host.RegistryValue{}, host.Wrap(host.ErrPermission, errors.New("Access is denied."))),
+			LevelDownload, checks.StatusUnknown, "Access is denied"},
+		// macOS.
+		{"a Mac that downloads and installs security responses passes", host.NewFake("darwin", "arm64").
+			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")),
+			LevelDownload, checks.StatusPass, "installs security responses automatically"},
+		{"the same Mac fails a policy requiring automatic installs", host.NewFake("darwin", "arm64").
+			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")),
+			LevelInstall, checks.StatusFail, "macOS updates wait for the user"},
+		{"a managed profile turning checks off wins", host.NewFake("darwin", "arm64").
+			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")).
+			AddFile(suManagedPlist, sample(t, "darwin", "managed-SoftwareUpdate__check_off.txt")),
+			LevelDownload, checks.StatusFail, "checking for updates is off"},
+		{"a Mac without the preferences file asks softwareupdate", host.NewFake("darwin", "arm64").
+			AddRun([]string{softwareUpdate, "--schedule"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate-schedule__on.txt")}, nil),
+			LevelDownload, checks.StatusPass, "installs security responses"},
+		{"a Mac with neither the file nor softwareupdate is unknown", host.NewFake("darwin", "arm64"),
+			LevelDownload, checks.StatusUnknown, "softwareupdate --schedule gave no answer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			facts, err := Collect(context.Background(), tc.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Evaluate(checks.EvalInput{OS: tc.h.GOOS(), Facts: b, Thresholds: &Thresholds{Require: tc.require}, Now: now})
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
+				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
+			}
+			if res.Status == checks.StatusFail && res.Remediation == "" {
+				t.Error("a failure has no remediation")
+			}
+		})
+	}
+}
+
+func TestThresholdsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		require string
+		ok      bool
+	}{{LevelDownload, true}, {LevelInstall, true}, {"notify", false}, {"", false}} {
+		t.Run("require "+tc.require, func(t *testing.T) {
+			if err := (&Thresholds{Require: tc.require}).Validate(); (err == nil) != tc.ok {
+				t.Errorf("Validate() = %v", err)
+			}
+		})
+	}
+}
+
+func TestPolicyFileSetsTheLevel(t *testing.T) {
+	p, err := checks.ParsePolicy([]byte("controls:\n  os_auto_update:\n    require: install\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Thresholds(checks.OSAutoUpdate).(*Thresholds).Require; got != LevelInstall {
+		t.Errorf("require = %q", got)
+	}
+	if _, err := checks.ParsePolicy([]byte("controls:\n  os_auto_update:\n    require: sometimes\n")); err == nil {
+		t.Error("a bad level was accepted")
+	}
+}

@@ -1,0 +1,288 @@
+package osautoupdate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// Linux sources, by absolute path.
+const (
+	aptGetPath       = "/usr/bin/apt-get"
+	aptConfigPath    = "/usr/bin/apt-config"
+	aptConfFile      = "/etc/apt/apt.conf"
+	aptConfDir       = "/etc/apt/apt.conf.d"
+	unattendedPath   = "/usr/bin/unattended-upgrade"
+	systemdRunDir    = "/run/systemd/system"
+	systemdEtc       = "/etc/systemd/system/"
+	timersWants      = "/etc/systemd/system/timers.target.wants/"
+	aptCompatCron    = "/etc/cron.daily/apt-compat"
+	dnfAutomaticConf = "/etc/dnf/automatic.conf"
+	rpmOstreedConf   = "/etc/rpm-ostreed.conf"
+	gnomeSoftware    = "/usr/bin/gnome-software"
+)
+
+// APT::Periodic keys.
+const (
+	keyEnable     = "APT::Periodic::Enable"
+	keyUpdate     = "APT::Periodic::Update-Package-Lists"
+	keyDownload   = "APT::Periodic::Download-Upgradeable-Packages"
+	keyUnattended = "APT::Periodic::Unattended-Upgrade"
+)
+
+func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
+	f := &Facts{}
+	if exists(h, aptGetPath) {
+		f.Checked = append(f.Checked, "unattended-upgrades (APT::Periodic)")
+		f.Mechanisms = append(f.Mechanisms, aptMechanism(ctx, h))
+	}
+	if exists(h, dnfAutomaticConf) || anyTimer(h, dnfTimers...) != "" {
+		f.Checked = append(f.Checked, "dnf-automatic")
+		f.Mechanisms = append(f.Mechanisms, dnfMechanism(h))
+	} else {
+		f.Checked = append(f.Checked, "dnf-automatic (not installed)")
+	}
+	if m, ok := ostreeMechanism(h); ok {
+		f.Mechanisms = append(f.Mechanisms, m)
+	}
+	if exists(h, gnomeSoftware) {
+		f.Mechanisms = append(f.Mechanisms, Mechanism{Name: "GNOME Software", Level: LevelNotify, Weak: true,
+			Reason: "GNOME Software is installed; it checks for updates and offers them to the user (its per-user settings are not read)"})
+	}
+	return f, nil
+}
+
+func exists(h host.Host, p string) bool {
+	_, err := h.Stat(p)
+	return err == nil
+}
+
+// timerState says whether a systemd timer is enabled (linked into
+// timers.target.wants) and not masked.
+func timerEnabled(h host.Host, unit string) bool {
+	if fi, err := h.Stat(systemdEtc + unit); err == nil && fi.Link == "/dev/null" {
+		return false
+	}
+	return exists(h, timersWants+unit)
+}
+
+// anyTimer returns the first enabled timer of units.
+func anyTimer(h host.Host, units ...string) string {
+	for _, u := range units {
+		if timerEnabled(h, u) {
+			return u
+		}
+	}
+	return ""
+}
+
+func aptMechanism(ctx context.Context, h host.Host) Mechanism {
+	m := Mechanism{Name: "unattended-upgrades"}
+	conf, source, err := aptPeriodic(ctx, h)
+	if err != nil {
+		m.Level, m.Reason = LevelUnknown, err.Error()
+		return m
+	}
+	keys := make([]string, 0, len(conf))
+	for k := range conf {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		m.set(strings.TrimPrefix(k, "APT::Periodic::"), conf[k], source)
+	}
+	on := func(k string) bool {
+		v, ok := periodicOn(conf[k])
+		return ok && v
+	}
+	if v, set := conf[keyEnable]; set {
+		if en, ok := periodicOn(v); ok && !en {
+			m.Level, m.Reason = LevelOff, "APT::Periodic::Enable is 0: apt's periodic jobs are off"
+			return m
+		}
+	}
+	daily, upgrade := aptSchedulers(h, &m)
+	installed := exists(h, unattendedPath)
+	switch {
+	case on(keyUnattended) && installed && upgrade:
+		m.Level, m.Reason = LevelInstall, "unattended-upgrades installs updates automatically"
+	case on(keyUnattended) && !installed:
+		m.Level, m.Reason = levelFor(on(keyDownload) && daily, on(keyUpdate) && daily), "APT::Periodic::Unattended-Upgrade is on but the unattended-upgrades package is not installed"
+	case on(keyUnattended) && !upgrade:
+		m.Level, m.Reason = LevelOff, "unattended-upgrades is configured but apt-daily-upgrade.timer is disabled or masked"
+	case on(keyDownload) && daily:
+		m.Level, m.Reason = LevelDownload, "apt downloads updates daily but does not install them"
+	case on(keyUpdate) && daily:
+		m.Level, m.Reason = LevelNotify, "apt refreshes package lists daily but neither downloads nor installs updates"
+	default:
+		m.Level, m.Reason = LevelOff, "APT::Periodic::Unattended-Upgrade is not enabled"
+	}
+	return m
+}
+
+func levelFor(download, update bool) string {
+	switch {
+	case download:
+		return LevelDownload
+	case update:
+		return LevelNotify
+	}
+	return LevelOff
+}
+
+// aptSchedulers reports whether the daily list refresh and the daily
+// upgrade run: systemd timers where systemd is the init, else cron.
+func aptSchedulers(h host.Host, m *Mechanism) (daily, upgrade bool) {
+	if !exists(h, systemdRunDir) {
+		cron := exists(h, aptCompatCron)
+		m.set("scheduler", fmt.Sprintf("cron apt-compat present=%t", cron), aptCompatCron)
+		return cron, cron
+	}
+	daily, upgrade = timerEnabled(h, "apt-daily.timer"), timerEnabled(h, "apt-daily-upgrade.timer")
+	m.set("apt-daily.timer", enabledWord(daily), timersWants)
+	m.set("apt-daily-upgrade.timer", enabledWord(upgrade), timersWants)
+	return daily, upgrade
+}
+
+func enabledWord(b bool) string {
+	if b {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// aptPeriodic returns the effective APT::Periodic settings: from
+// `apt-config dump` (apt's own merge of every file), else by reading
+// apt.conf and apt.conf.d in apt's order.
+func aptPeriodic(ctx context.Context, h host.Host) (map[string]string, string, error) {
+	cctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
+	defer cancel()
+	out, err := h.Run(cctx, aptConfigPath, "dump")
+	if err == nil && out.ExitCode == 0 && len(out.Stdout) > 0 {
+		return parseAptConfigDump(out.Stdout), "apt-config dump", nil
+	}
+	runErr := err
+	if runErr == nil {
+		runErr = fmt.Errorf("exited %d", out.ExitCode)
+	}
+	conf := map[string]string{}
+	read := 0
+	if b, err := h.ReadFile(aptConfFile); err == nil {
+		parseAptConf(b, conf)
+		read++
+	}
+	names, err := h.ReadDir(aptConfDir)
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		return nil, "", fmt.Errorf("apt-config dump: %v; list %s: %v", runErr, aptConfDir, err)
+	}
+	for _, n := range names {
+		if !aptConfName(n) {
+			continue
+		}
+		if b, err := h.ReadFile(path.Join(aptConfDir, n)); err == nil {
+			parseAptConf(b, conf)
+			read++
+		}
+	}
+	if read == 0 {
+		return nil, "", fmt.Errorf("apt-config dump: %v; no apt configuration file could be read", runErr)
+	}
+	return conf, aptConfDir, nil
+}
+
+// aptConfName applies apt's rule for apt.conf.d: names of letters,
+// digits, _ - . only, with no extension or .conf.
+func aptConfName(n string) bool {
+	for _, r := range n {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	ext := path.Ext(n)
+	return ext == "" || ext == ".conf"
+}
+
+var dnfTimers = []string{"dnf-automatic-install.timer", "dnf-automatic.timer", "dnf5-automatic.timer", "dnf-automatic-download.timer", "dnf-automatic-notifyonly.timer"}
+
+func dnfMechanism(h host.Host) Mechanism {
+	m := Mechanism{Name: "dnf-automatic"}
+	var apply, download bool
+	if b, err := h.ReadFile(dnfAutomaticConf); err == nil {
+		cmds := parseINI(b)["commands"]
+		apply, _ = iniBool(cmds["apply_updates"])
+		download = true // dnf-automatic's default
+		if v, ok := iniBool(cmds["download_updates"]); ok {
+			download = v
+		}
+		m.set("apply_updates", fmt.Sprint(apply), dnfAutomaticConf)
+		m.set("download_updates", fmt.Sprint(download), dnfAutomaticConf)
+		if t := cmds["upgrade_type"]; t != "" {
+			m.set("upgrade_type", t, dnfAutomaticConf)
+		}
+	} else if !errors.Is(err, host.ErrNotFound) {
+		m.Level, m.Reason = LevelUnknown, fmt.Sprintf("read %s: %v", dnfAutomaticConf, err)
+		return m
+	}
+	timer := anyTimer(h, dnfTimers...)
+	m.set("timer", timerOrNone(timer), timersWants)
+	switch timer {
+	case "dnf-automatic-install.timer":
+		m.Level, m.Reason = LevelInstall, "dnf-automatic-install.timer installs updates automatically"
+	case "dnf-automatic.timer", "dnf5-automatic.timer":
+		switch {
+		case apply:
+			m.Level, m.Reason = LevelInstall, timer+" runs with apply_updates = yes"
+		case download:
+			m.Level, m.Reason = LevelDownload, timer+" downloads updates but apply_updates is no"
+		default:
+			m.Level, m.Reason = LevelNotify, timer+" only reports available updates"
+		}
+	case "dnf-automatic-download.timer":
+		m.Level, m.Reason = LevelDownload, "dnf-automatic-download.timer downloads updates but does not install them"
+	case "dnf-automatic-notifyonly.timer":
+		m.Level, m.Reason = LevelNotify, "dnf-automatic-notifyonly.timer only reports available updates"
+	default:
+		m.Level, m.Reason = LevelOff, "dnf-automatic is installed but none of its timers is enabled"
+	}
+	return m
+}
+
+func timerOrNone(t string) string {
+	if t == "" {
+		return "none enabled"
+	}
+	return t
+}
+
+// ostreeMechanism reads rpm-ostree's automatic updates (Fedora Atomic
+// desktops, CoreOS).
+func ostreeMechanism(h host.Host) (Mechanism, bool) {
+	b, err := h.ReadFile(rpmOstreedConf)
+	if err != nil {
+		return Mechanism{}, false
+	}
+	m := Mechanism{Name: "rpm-ostree"}
+	policy := strings.ToLower(parseINI(b)["Daemon"]["automaticupdatepolicy"])
+	if policy == "" {
+		policy = "none"
+	}
+	m.set("AutomaticUpdatePolicy", policy, rpmOstreedConf)
+	timer := timerEnabled(h, "rpm-ostreed-automatic.timer")
+	m.set("rpm-ostreed-automatic.timer", enabledWord(timer), timersWants)
+	switch {
+	case !timer || policy == "none":
+		m.Level, m.Reason = LevelOff, "rpm-ostree automatic updates are off"
+	case policy == "apply":
+		m.Level, m.Reason = LevelInstall, "rpm-ostree applies updates automatically"
+	case policy == "stage":
+		m.Level, m.Reason = LevelDownload, "rpm-ostree stages updates for the next reboot"
+	default:
+		m.Level, m.Reason = LevelNotify, "rpm-ostree only checks for updates"
+	}
+	return m, true
+}

@@ -1,0 +1,104 @@
+package osautoupdate
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/postern-dev/postern/checks"
+)
+
+// Evaluate passes when the strongest mechanism that is not weak evidence
+// reaches the required level at in.Now (a pause in force counts as off).
+// It is pure.
+func Evaluate(in checks.EvalInput) checks.Result {
+	var f Facts
+	if err := json.Unmarshal(in.Facts, &f); err != nil {
+		return checks.Unknown(fmt.Sprintf("the automatic update facts do not decode: %v", err))
+	}
+	th, ok := in.Thresholds.(*Thresholds)
+	if !ok || th == nil || th.Validate() != nil {
+		th = DefaultThresholds().(*Thresholds)
+	}
+	ev := map[string]any{"required_level": th.Require}
+	var best *Mechanism
+	var unknown []Mechanism
+	for i := range f.Mechanisms {
+		m := &f.Mechanisms[i]
+		if m.PausedUntil != nil && in.Now.Before(*m.PausedUntil) {
+			m.Level, m.Reason = LevelOff, fmt.Sprintf("updates are paused until %s", m.PausedUntil.Format("2006-01-02 15:04 MST"))
+		}
+		ev[evKey(m.Name)] = describe(m)
+		if m.Level == LevelUnknown {
+			unknown = append(unknown, *m)
+			continue
+		}
+		if m.Weak {
+			continue
+		}
+		if best == nil || levelRank[m.Level] > levelRank[best.Level] {
+			best = m
+		}
+	}
+	if len(f.Checked) > 0 {
+		ev["checked"] = f.Checked
+	}
+	if best != nil && levelRank[best.Level] >= levelRank[th.Require] {
+		return checks.Result{Status: checks.StatusPass, Summary: fmt.Sprintf("%s: %s", best.Name, best.Reason), Evidence: ev}
+	}
+	if len(unknown) > 0 {
+		r := checks.Unknown(fmt.Sprintf("%s: %s", unknown[0].Name, unknown[0].Reason))
+		r.Evidence = ev
+		return r
+	}
+	res := checks.Result{Status: checks.StatusFail, Evidence: ev, Remediation: remediation(in.OS, f.Mechanisms)}
+	switch {
+	case best != nil:
+		res.Summary = fmt.Sprintf("%s: %s", best.Name, best.Reason)
+	case len(f.Mechanisms) > 0:
+		res.Summary = fmt.Sprintf("no automatic update mechanism is on; only %s", f.Mechanisms[0].Reason)
+	default:
+		res.Summary = "no automatic update mechanism was found (checked " + strings.Join(f.Checked, ", ") + ")"
+	}
+	return res
+}
+
+func evKey(name string) string {
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(name))
+}
+
+func describe(m *Mechanism) string {
+	s := m.Level + ": " + m.Reason
+	if len(m.Settings) > 0 {
+		keys := make([]string, 0, len(m.Settings))
+		for k := range m.Settings {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			parts = append(parts, k+"="+m.Settings[k])
+		}
+		s += " [" + strings.Join(parts, "; ") + "]"
+	}
+	if m.Weak {
+		s += " (weak evidence)"
+	}
+	return s
+}
+
+func remediation(goos string, ms []Mechanism) string {
+	switch goos {
+	case "windows":
+		return "Open Settings > Windows Update, resume updates if paused, and make sure the Windows Update service is not disabled; if a company policy turned automatic updates off, ask IT to allow them."
+	case "darwin":
+		return "Open System Settings > General > Software Update > Automatic Updates (the (i) button) and turn on checking, downloading, and installing Security Responses and system files."
+	}
+	for _, m := range ms {
+		if m.Name == "dnf-automatic" {
+			return "Install updates automatically: set `apply_updates = yes` in /etc/dnf/automatic.conf and run `sudo systemctl enable --now dnf-automatic.timer`."
+		}
+	}
+	return "Turn on unattended upgrades: `sudo apt install unattended-upgrades && sudo dpkg-reconfigure -plow unattended-upgrades` (Fedora/RHEL: `sudo dnf install dnf-automatic && sudo systemctl enable --now dnf-automatic-install.timer`)."
+}

@@ -1,0 +1,119 @@
+package osautoupdate
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// parseAptConfigDump reads `apt-config dump` output: one
+// `Key::Path "value";` per line. Only APT::Periodic keys are kept.
+func parseAptConfigDump(b []byte) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, ok := aptLine(sc.Text())
+		if ok && strings.HasPrefix(k, "APT::Periodic::") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// parseAptConf reads one apt.conf(5) file into dst, later assignments
+// winning. It understands the flat `A::B "v";` form and nested
+// `A { B "v"; };` scopes, with // and # comments and /* */ blocks.
+func parseAptConf(b []byte, dst map[string]string) {
+	b = stripBlockComments(b)
+	var scope []string
+	for _, raw := range strings.Split(string(b), "\n") {
+		line := strings.TrimSpace(stripLineComment(raw))
+		for line != "" {
+			switch {
+			case strings.HasPrefix(line, "};"), strings.HasPrefix(line, "}"):
+				if len(scope) > 0 {
+					scope = scope[:len(scope)-1]
+				}
+				line = strings.TrimSpace(strings.TrimLeft(strings.TrimPrefix(line, "}"), ";"))
+			case strings.Contains(line, "{") && (!strings.Contains(line, `"`) || strings.Index(line, "{") < strings.Index(line, `"`)):
+				i := strings.Index(line, "{")
+				scope = append(scope, strings.TrimSpace(line[:i]))
+				line = strings.TrimSpace(line[i+1:])
+			default:
+				end := strings.Index(line, ";")
+				stmt := line
+				if end >= 0 {
+					stmt, line = line[:end+1], strings.TrimSpace(line[end+1:])
+				} else {
+					line = ""
+				}
+				if k, v, ok := aptLine(stmt); ok {
+					full := strings.Join(append(append([]string(nil), scope...), k), "::")
+					if strings.HasPrefix(full, "APT::Periodic::") {
+						dst[full] = v
+					}
+				}
+			}
+		}
+	}
+}
+
+// aptLine splits `Key "value";`.
+func aptLine(s string) (key, value string, ok bool) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexByte(s, '"')
+	j := strings.LastIndexByte(s, '"')
+	if i <= 0 || j <= i {
+		return "", "", false
+	}
+	return strings.TrimSpace(s[:i]), s[i+1 : j], true
+}
+
+func stripLineComment(s string) string {
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '"':
+			inQuote = !inQuote
+		case !inQuote && s[i] == '#':
+			return s[:i]
+		case !inQuote && s[i] == '/' && i+1 < len(s) && s[i+1] == '/':
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func stripBlockComments(b []byte) []byte {
+	for {
+		i := bytes.Index(b, []byte("/*"))
+		if i < 0 {
+			return b
+		}
+		j := bytes.Index(b[i+2:], []byte("*/"))
+		if j < 0 {
+			return b[:i]
+		}
+		b = append(append([]byte(nil), b[:i]...), b[i+2+j+2:]...)
+	}
+}
+
+// periodicOn reads an APT::Periodic interval: "0" or empty is off, a
+// positive number of days or "always" is on. ok is false for garbage.
+func periodicOn(v string) (on, ok bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return false, true
+	}
+	if strings.EqualFold(v, "always") {
+		return true, true
+	}
+	// Intervals may carry a unit suffix (e.g. "1d", "12h").
+	num := strings.TrimRight(v, "smhd")
+	n, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return false, false
+	}
+	return n > 0, true
+}

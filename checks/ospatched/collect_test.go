@@ -1,0 +1,166 @@
+package ospatched
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/osdata"
+)
+
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func sample(t *testing.T, goos, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func file(at time.Time) host.FileInfo { return host.FileInfo{Name: "f", Mode: 0o644, ModTime: at} }
+
+var aptArgv = []string{aptGetPath, "-s", "-o", "Debug::NoLocking=1", "dist-upgrade"}
+
+// debian is a Debian 12 host whose apt lists were refreshed refreshed ago.
+func debian(t *testing.T, refreshed time.Duration) *host.Fake {
+	return host.NewFake("linux", "amd64").
+		AddFile("/etc/os-release", []byte("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")).
+		AddStat(aptGetPath, file(now), nil).
+		AddStat(updateStamp, file(now.Add(-refreshed)), nil)
+}
+
+func history(at string) []byte {
+	return []byte("\nStart-Date: " + at + "\nCommandline: /usr/bin/unattended-upgrade\nUpgrade: libssl3:amd64 (3.0.15-1~deb12u1, 3.0.17-1~deb12u2)\nEnd-Date: " + at + "\n")
+}
+
+func TestCollectAndEvaluate(t *testing.T) {
+	winReg := func(f *host.Fake, build, ubr string) *host.Fake {
+		reg := func(s string) host.RegistryValue { return host.RegistryValue{Type: "REG_SZ", String: s} }
+		return f.AddRegistry(osdata.WindowsCurrentVersion, "CurrentBuildNumber", reg(build), nil).
+			AddRegistry(osdata.WindowsCurrentVersion, "UBR", host.RegistryValue{Type: "REG_DWORD", Integer: mustUint(ubr)}, nil).
+			AddRegistry(osdata.WindowsCurrentVersion, "EditionID", reg("Professional"), nil).
+			AddRegistry(osdata.WindowsCurrentVersion, "SystemRoot", reg(`C:\WINDOWS`), nil)
+	}
+	ps := `C:\WINDOWS\System32\WindowsPowerShell\v1.0\powershell.exe`
+	psArgv := []string{ps, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", psEncoded(wuaScript)}
+	qfe := func(f *host.Fake, installedOn string) *host.Fake {
+		return f.AddWMI(`root\cimv2`, qfeQuery, []map[string]any{{"HotFixID": "KB5065426", "InstalledOn": installedOn}, {"HotFixID": "KB5054156", "InstalledOn": "3/12/2025"}}, nil)
+	}
+	mac := func(version string) *host.Fake {
+		return host.NewFake("darwin", "arm64").AddRun([]string{"/usr/bin/sw_vers", "-productVersion"}, host.Output{Stdout: []byte(version + "\n")}, nil)
+	}
+	tests := []struct {
+		name      string
+		h         *host.Fake
+		want      checks.Status
+		wantInSum string
+	}{
+		// Linux, apt.
+		{"real Debian 12 output with 74 security updates and no full upgrade since 2025 fails", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
+			AddFile(aptHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
+			checks.StatusFail, "74 security updates pending for 516 days"},
+		{"an up-to-date Debian passes", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
+			checks.StatusPass, "no security updates pending"},
+		{"Ubuntu security updates pending two days after the last unattended upgrade pass", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
+			AddFile(aptHistoryLog, history("2026-11-21  06:10:01")),
+			checks.StatusPass, "2 security updates pending for 2 days"},
+		{"package lists not refreshed for 30 days fail", debian(t, 30*24*time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
+			checks.StatusFail, "last refreshed 30 days ago"},
+		{"pending updates with no record of a full upgrade are unknown", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
+			AddFile(aptHistoryLog, []byte("Start-Date: 2026-11-20  10:00:00\nCommandline: apt-get install -y vim\nUpgrade: vim-common:amd64 (2:9.0.1378-2, 2:9.0.1378-2+deb12u2)\nEnd-Date: 2026-11-20  10:00:03\n")),
+			checks.StatusUnknown, "how long is not known"},
+		{"a refused apt-get falls back to apt-check's counts (CRLF stderr)", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stderr: sample(t, "linux", "apt-get__lock_denied_stderr.txt"), ExitCode: 100}, nil).
+			AddRun([]string{aptCheckPath}, host.Output{Stderr: sample(t, "linux", "apt-check__ubuntu_counts.txt")}, nil).
+			AddFile(aptHistoryLog, history("2026-11-01  06:10:01")),
+			checks.StatusFail, "3 security updates pending for 22 days"},
+		{"no package manager at all is unknown", host.NewFake("linux", "amd64").AddFile("/etc/os-release", []byte("ID=arch\n")),
+			checks.StatusUnknown, "no supported package manager"},
+		// Linux, dnf.
+		{"dnf5 advisories issued 34 days ago fail", host.NewFake("linux", "amd64").
+			AddFile("/etc/os-release", []byte("ID=fedora\nVERSION_ID=43\n")).
+			AddStat(dnfPath, file(now), nil).
+			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: sample(t, "linux", "dnf5__security_issued.txt")}, nil),
+			checks.StatusFail, "2 security updates pending for 34 days (oldest released 2026-10-20)"},
+		// Windows.
+		{"a Windows security update released 12 days ago is within the grace (UTF-16 output)", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "6899"), "10/15/2026").
+			AddRun(psArgv, host.Output{Stdout: sample(t, "windows", "powershell-wua__security_pending_utf16.txt")}, nil),
+			checks.StatusPass, "1 security updates pending for 12 days"},
+		{"Windows with nothing pending passes", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "7171"), "11/12/2026").
+			AddRun(psArgv, host.Output{Stdout: sample(t, "windows", "powershell-wua__none_pending.txt")}, nil),
+			checks.StatusPass, "no security updates pending"},
+		{"a Windows build below the baseline fails", winReg(host.NewFake("windows", "amd64"), "26100", "4946"),
+			checks.StatusFail, "below the patch baseline 26100.6584"},
+		{"Windows without the update agent falls back to baseline and a recent hotfix", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "7171"), "20261112").
+			AddRun(psArgv, host.Output{Stderr: []byte("Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))\r\n"), ExitCode: 1}, nil),
+			checks.StatusPass, "last update installed 11 days ago"},
+		{"Windows with an old hotfix and no update agent is unknown", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "7171"), "01d6a0b5d5c0d2a0").
+			AddRun(psArgv, host.Output{}, host.Wrap(host.ErrPermission, os.ErrPermission)),
+			checks.StatusUnknown, "older than 45 days"},
+		// macOS.
+		{"a pending Sequoia point release with no recent install is unknown until it ages", mac("15.7.1").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__sequoia_point_release.txt")}, nil),
+			checks.StatusUnknown, "1 security updates are pending"},
+		{"a Mac with nothing to install passes", mac("26.1").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__none_stdout.txt"), Stderr: sample(t, "darwin", "softwareupdate__none_stderr.txt")}, nil),
+			checks.StatusPass, "no security updates pending"},
+		{"a Mac below the baseline fails", mac("14.7.6"),
+			checks.StatusFail, "below the patch baseline 14.8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			facts, err := Collect(context.Background(), tc.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Evaluate(checks.EvalInput{OS: tc.h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), Now: now})
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
+				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
+			}
+			if res.Status == checks.StatusFail && res.Remediation == "" {
+				t.Error("a failure has no remediation")
+			}
+		})
+	}
+}
+
+func mustUint(s string) uint64 {
+	var n uint64
+	for _, c := range s {
+		n = n*10 + uint64(c-'0')
+	}
+	return n
+}
+
+func TestPolicyBaselineOverride(t *testing.T) {
+	facts, _ := json.Marshal(Facts{OS: osdata.Identity{Platform: "windows", Version: "26100", Patch: "7171"}, PendingError: "search not run"})
+	th := DefaultThresholds().(*Thresholds)
+	th.Baselines = osdata.Baselines{{Platform: "windows", Version: "26100", Minimum: "26100.7300", Released: osdata.Date{Time: now.AddDate(0, 0, -5)}, Name: "December", Source: "https://support.microsoft.com/"}}
+	res := Evaluate(checks.EvalInput{OS: "windows", Facts: facts, Thresholds: th, Now: now})
+	if res.Status != checks.StatusFail || !strings.Contains(res.Summary, "26100.7300") {
+		t.Errorf("got %s %q", res.Status, res.Summary)
+	}
+}
+
+func TestUndecodableFactsAreUnknown(t *testing.T) {
+	if res := Evaluate(checks.EvalInput{Facts: json.RawMessage(`{"pending":7}`), Now: now}); res.Status != checks.StatusUnknown {
+		t.Errorf("status = %s", res.Status)
+	}
+}

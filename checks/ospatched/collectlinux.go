@@ -1,0 +1,221 @@
+package ospatched
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/osdata"
+)
+
+// Linux sources, by absolute path.
+const (
+	aptGetPath     = "/usr/bin/apt-get"
+	aptCheckPath   = "/usr/lib/update-notifier/apt-check"
+	updateStamp    = "/var/lib/apt/periodic/update-success-stamp"
+	aptListsGlob   = "/var/lib/apt/lists/*Release"
+	dpkgLog        = "/var/log/dpkg.log"
+	aptHistoryLog  = "/var/log/apt/history.log"
+	dnfPath        = "/usr/bin/dnf"
+	rpmDBSqlite    = "/var/lib/rpm/rpmdb.sqlite"
+	rpmDBPackages  = "/var/lib/rpm/Packages"
+	dnfHistoryDB   = "/var/lib/dnf/history.sqlite"
+	maxListsStated = 64
+)
+
+// Search timeouts and cache lifetimes.
+const (
+	aptTimeout = 60 * time.Second
+	aptTTL     = time.Hour
+	dnfTimeout = 3 * time.Minute
+	dnfTTL     = 6 * time.Hour
+)
+
+func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
+	f := &Facts{}
+	if id, err := osdata.ReadIdentity(ctx, h); err == nil {
+		f.OS = id
+	} else {
+		f.OSError = err.Error()
+	}
+	switch {
+	case exists(h, aptGetPath):
+		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, aptSearch(h)))
+		f.LastRefresh = aptRefresh(h)
+		f.LastPatch = aptLastPatch(h, f)
+	case exists(h, dnfPath):
+		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, dnfSearch(h)))
+		f.LastPatch = rpmLastPatch(h)
+		f.Notes = append(f.Notes, "dnf refreshes expired metadata itself before listing advisories")
+	default:
+		f.PendingError = "no supported package manager was found (apt-get, dnf)"
+	}
+	return f, nil
+}
+
+func pendingOrError(p *Pending, err error) (*Pending, string) {
+	if err != nil {
+		return nil, err.Error()
+	}
+	return p, ""
+}
+
+func exists(h host.Host, p string) bool {
+	_, err := h.Stat(p)
+	return err == nil
+}
+
+func aptSearch(h host.Host) search {
+	return search{name: "apt", ttl: aptTTL, timeout: aptTimeout, run: func(ctx context.Context) (*Pending, error) {
+		out, err := h.Run(ctx, aptGetPath, "-s", "-o", "Debug::NoLocking=1", "dist-upgrade")
+		if err == nil && out.ExitCode == 0 {
+			plan := parseAptSimulation(out.Stdout)
+			return newPending("apt-get -s dist-upgrade", plan.total, plan.security), nil
+		}
+		first := toolError("apt-get -s dist-upgrade", out, err)
+		// update-notifier's helper gives counts only (Ubuntu).
+		cout, cerr := h.Run(ctx, aptCheckPath)
+		if cerr == nil {
+			if total, sec, ok := parseAptCheck(cout.Stderr); ok {
+				p := newPending("apt-check", total, nil)
+				p.Security = sec
+				return p, nil
+			}
+		}
+		return nil, first
+	}}
+}
+
+func dnfSearch(h host.Host) search {
+	return search{name: "dnf", ttl: dnfTTL, timeout: dnfTimeout, run: func(ctx context.Context) (*Pending, error) {
+		out, err := h.Run(ctx, dnfPath, "-q", "updateinfo", "list", "--security")
+		if err != nil || out.ExitCode != 0 {
+			return nil, toolError("dnf updateinfo list --security", out, err)
+		}
+		return newPending("dnf updateinfo list --security", -1, parseDnfSecurity(out.Stdout)), nil
+	}}
+}
+
+// newPending fills the count from the list and keeps at most maxUpdates.
+func newPending(source string, total int, sec []Update) *Pending {
+	p := &Pending{Source: source, CheckedAt: time.Now().UTC(), Total: total, Security: len(sec)}
+	if len(sec) > maxUpdates {
+		sec = sec[:maxUpdates]
+	}
+	p.Updates = sec
+	return p
+}
+
+// toolError explains a failed package tool with the first line of its
+// complaint.
+func toolError(name string, out host.Output, err error) error {
+	if errors.Is(err, host.ErrNotFound) {
+		return fmt.Errorf("%s: the program is not installed", name)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	msg := strings.TrimSpace(string(out.Stderr))
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return fmt.Errorf("%s exited %d: %s", name, out.ExitCode, msg)
+}
+
+// aptRefresh is when the package lists were last refreshed: the periodic
+// job's success stamp, else the newest Release file.
+func aptRefresh(h host.Host) *Stamp {
+	if fi, err := h.Stat(updateStamp); err == nil {
+		return &Stamp{At: fi.ModTime.UTC(), Source: updateStamp}
+	}
+	paths, err := h.Glob(aptListsGlob)
+	if err != nil || len(paths) == 0 {
+		return nil
+	}
+	if len(paths) > maxListsStated {
+		paths = paths[:maxListsStated]
+	}
+	var newest time.Time
+	for _, p := range paths {
+		if fi, err := h.Stat(p); err == nil && fi.ModTime.After(newest) {
+			newest = fi.ModTime
+		}
+	}
+	if newest.IsZero() {
+		return nil
+	}
+	return &Stamp{At: newest.UTC(), Source: "/var/lib/apt/lists (newest Release file)"}
+}
+
+// aptLastPatch is when a full update last ran, from apt's history (the
+// current log, then the last rotated one); without any apt history,
+// dpkg.log's newest upgrade of any package stands in.
+func aptLastPatch(h host.Host, f *Facts) *Stamp {
+	haveHistory := false
+	for _, p := range []string{aptHistoryLog, aptHistoryLog + ".1.gz"} {
+		b, err := h.ReadFile(p)
+		if err != nil {
+			if !errors.Is(err, host.ErrNotFound) {
+				f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", p, err))
+			}
+			continue
+		}
+		haveHistory = true
+		if strings.HasSuffix(p, ".gz") {
+			if b, err = gunzip(b); err != nil {
+				f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", p, err))
+				continue
+			}
+		}
+		if t, ok := lastAptHistoryUpgrade(b); ok {
+			return &Stamp{At: t, Source: p}
+		}
+	}
+	if haveHistory {
+		f.Notes = append(f.Notes, "apt's history records no full upgrade (apt upgrade or unattended-upgrade)")
+		return nil
+	}
+	if b, err := h.ReadFile(dpkgLog); err == nil {
+		if t, ok := lastDpkgUpgrade(b); ok {
+			return &Stamp{At: t, Source: dpkgLog + " (newest upgrade of any package)"}
+		}
+	}
+	return nil
+}
+
+// gunzip inflates a rotated log, bounded like any file read.
+func gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(io.LimitReader(zr, host.MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > host.MaxFileSize {
+		return nil, host.ErrTooLarge
+	}
+	return out, nil
+}
+
+// rpmLastPatch is when the rpm database last changed: any package
+// installed, upgraded or removed.
+func rpmLastPatch(h host.Host) *Stamp {
+	for _, p := range []string{rpmDBSqlite, rpmDBPackages, dnfHistoryDB} {
+		if fi, err := h.Stat(p); err == nil {
+			return &Stamp{At: fi.ModTime.UTC(), Source: p + " (last change)"}
+		}
+	}
+	return nil
+}

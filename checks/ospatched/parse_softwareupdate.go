@@ -1,0 +1,87 @@
+package ospatched
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+	"time"
+
+	"howett.net/plist"
+)
+
+// macUpdate is one entry of `softwareupdate --list`.
+type macUpdate struct {
+	Label, Title, Version string
+	Recommended           bool
+}
+
+// parseSoftwareUpdateList reads `softwareupdate --list` (macOS 10.15 and
+// later): a line "* Label: macOS Sonoma 14.5-23F79" per update, then a
+// tab-indented "Title: macOS Sonoma 14.5, Version: 14.5, Size: 6543210K,
+// Recommended: YES, Action: restart," line.
+// "No new software available." (on stderr) means none.
+func parseSoftwareUpdateList(b []byte) []macUpdate {
+	var out []macUpdate
+	sc := bufio.NewScanner(bytes.NewReader(decodeText(b)))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if l, ok := strings.CutPrefix(line, "* Label:"); ok {
+			out = append(out, macUpdate{Label: strings.TrimSpace(l)})
+			continue
+		}
+		if !strings.HasPrefix(line, "Title:") || len(out) == 0 {
+			continue
+		}
+		u := &out[len(out)-1]
+		for _, field := range strings.Split(line, ", ") {
+			k, v, _ := strings.Cut(field, ":")
+			v = strings.TrimSpace(strings.TrimSuffix(v, ","))
+			switch strings.TrimSpace(k) {
+			case "Title":
+				u.Title = v
+			case "Version":
+				u.Version = v
+			case "Recommended":
+				u.Recommended = strings.EqualFold(v, "YES")
+			}
+		}
+	}
+	return out
+}
+
+// isMacSecurityUpdate decides whether an offered update carries security
+// fixes the device must install: a macOS update within the running major
+// version, a security update or response, Safari, or any other
+// recommended update that is not an upgrade to another major macOS.
+func isMacSecurityUpdate(u macUpdate, runningMajor string) bool {
+	t := strings.ToLower(u.Title + " " + u.Label)
+	if strings.HasPrefix(t, "macos") {
+		major, _, _ := strings.Cut(u.Version, ".")
+		return major == runningMajor || strings.Contains(t, "security")
+	}
+	return u.Recommended || strings.Contains(t, "security")
+}
+
+// installHistory is /Library/Receipts/InstallHistory.plist.
+type installHistory []struct {
+	Date        time.Time `plist:"date"`
+	DisplayName string    `plist:"displayName"`
+	ProcessName string    `plist:"processName"`
+}
+
+// lastMacInstall is the newest install made by Software Update.
+func lastMacInstall(b []byte) (time.Time, string, bool) {
+	var h installHistory
+	if _, err := plist.Unmarshal(b, &h); err != nil {
+		return time.Time{}, "", false
+	}
+	var best time.Time
+	var name string
+	for _, e := range h {
+		p := strings.ToLower(e.ProcessName)
+		if (p == "softwareupdated" || p == "software update" || p == "macos installer") && e.Date.After(best) {
+			best, name = e.Date, e.DisplayName
+		}
+	}
+	return best.UTC(), name, !best.IsZero()
+}
