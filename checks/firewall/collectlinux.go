@@ -37,8 +37,26 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 	f.IPv4Filtered, f.IPv6Filtered = filtered(f.InputChains)
 	f.IPv6Disabled = ipv6Disabled(h)
 	f.UFW = ufwState(ctx, h)
-	f.Firewalld = firewalldState(ctx, h)
+	// firewall-cmd and ufw are slow Python programs (up to a second each);
+	// they only confirm what the live ruleset already shows, so they are
+	// asked only when the ruleset carries their chains or ufw's
+	// configuration says it is enabled.
+	if rs.mentions("firewalld", "FWD_", "IN_public", "filter_INPUT_POLICIES") {
+		f.Firewalld = firewalldState(ctx, h)
+	}
 	return f, nil
+}
+
+// mentions reports whether a table or chain name contains any of the words.
+func (rs *ruleset) mentions(words ...string) bool {
+	for _, c := range rs.chains {
+		for _, w := range words {
+			if strings.Contains(c.table, w) || strings.Contains(c.name, w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // linuxRuleset reads the live ruleset: nftables first (it shows iptables-nft,
@@ -155,6 +173,15 @@ func ufwState(ctx context.Context, h host.Host) *FrontEnd {
 		if en, ok := parseUFWConf(b); ok {
 			fe.Enabled, src = &en, append(src, ufwConfPath+" ENABLED")
 		}
+	}
+	if fe.Enabled == nil || !*fe.Enabled {
+		// ufw disabled in its configuration: its rules are not loaded, and
+		// `ufw status` would only say "inactive" a second later.
+		if len(src) == 0 {
+			return nil
+		}
+		fe.Source = strings.Join(src, ", ")
+		return fe
 	}
 	ctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
 	defer cancel()

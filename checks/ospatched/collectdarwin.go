@@ -52,7 +52,7 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 				sec = append(sec, Update{Name: u.Title, Version: u.Version, Origin: u.Label})
 			}
 		}
-		return newPending("softwareupdate --list", len(all), sec), nil
+		return newPending(h, "softwareupdate --list", len(all), sec), nil
 	}})
 	if err != nil {
 		f.PendingError = err.Error()

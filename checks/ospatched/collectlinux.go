@@ -76,14 +76,14 @@ func aptSearch(h host.Host) search {
 		out, err := h.Run(ctx, aptGetPath, "-s", "-o", "Debug::NoLocking=1", "dist-upgrade")
 		if err == nil && out.ExitCode == 0 {
 			plan := parseAptSimulation(out.Stdout)
-			return newPending("apt-get -s dist-upgrade", plan.total, plan.security), nil
+			return newPending(h, "apt-get -s dist-upgrade", plan.total, plan.security), nil
 		}
 		first := toolError("apt-get -s dist-upgrade", out, err)
 		// update-notifier's helper gives counts only (Ubuntu).
 		cout, cerr := h.Run(ctx, aptCheckPath)
 		if cerr == nil {
 			if total, sec, ok := parseAptCheck(cout.Stderr); ok {
-				p := newPending("apt-check", total, nil)
+				p := newPending(h, "apt-check", total, nil)
 				p.Security = sec
 				return p, nil
 			}
@@ -98,13 +98,13 @@ func dnfSearch(h host.Host) search {
 		if err != nil || out.ExitCode != 0 {
 			return nil, toolError("dnf updateinfo list --security", out, err)
 		}
-		return newPending("dnf updateinfo list --security", -1, parseDnfSecurity(out.Stdout)), nil
+		return newPending(h, "dnf updateinfo list --security", -1, parseDnfSecurity(out.Stdout)), nil
 	}}
 }
 
 // newPending fills the count from the list and keeps at most maxUpdates.
-func newPending(source string, total int, sec []Update) *Pending {
-	p := &Pending{Source: source, CheckedAt: time.Now().UTC(), Total: total, Security: len(sec)}
+func newPending(h host.Host, source string, total int, sec []Update) *Pending {
+	p := &Pending{Source: source, CheckedAt: host.Now(h), Total: total, Security: len(sec)}
 	if len(sec) > maxUpdates {
 		sec = sec[:maxUpdates]
 	}

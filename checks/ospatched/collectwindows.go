@@ -104,7 +104,7 @@ func wuaSearch(h host.Host) search {
 		if err != nil {
 			return nil, err
 		}
-		p := newPending("Windows Update Agent (cached scan results)", total, sec)
+		p := newPending(h, "Windows Update Agent (cached scan results)", total, sec)
 		p.Security = len(sec)
 		if t, ok := parseWUADate(rep.LastSearchSuccess); ok {
 			p.LastSearch = &t
