@@ -15,6 +15,7 @@ import (
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/installer/service"
 )
 
 // Exit codes of postern-agent.
@@ -52,6 +53,9 @@ type Factory struct {
 	LiveHost func() host.Host
 	// Device describes a host (device.Collect).
 	Device func(ctx context.Context, h host.Host) checks.Device
+	// Service returns the manager of the agent's system service; nil
+	// leaves the service out of `status`.
+	Service func(service.Spec) (ServiceManager, error)
 }
 
 // DefaultFactory wires the real streams, host and device collector.
@@ -62,6 +66,7 @@ func DefaultFactory(stdout, stderr io.Writer) *Factory {
 		Now:      time.Now,
 		LiveHost: liveHost,
 		Device:   collectDevice,
+		Service:  newServiceManager,
 	}
 }
 
@@ -95,6 +100,12 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		NewCmdRun(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdVersion(f),
+		NewCmdService(f, "install", nil),
+		NewCmdService(f, "uninstall", nil),
+		NewCmdService(f, "start", nil),
+		NewCmdService(f, "stop", nil),
+		NewCmdBundle(f, nil),
+		NewCmdPrivacy(f),
 	)
 	return root
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/agent/runner"
+	"github.com/postern-dev/postern/agent/watch"
+	"github.com/postern-dev/postern/checks/host"
 )
 
 // DefaultOnceTimeout bounds `run --once` from check to ack.
@@ -21,6 +25,10 @@ type RunOptions struct {
 	Replay   string
 	Interval time.Duration
 	Timeout  time.Duration
+	// Service is set by the installed service: log to a file where there
+	// is no journal, wait for enrollment instead of failing, and answer
+	// the Windows service control manager.
+	Service bool
 }
 
 // NewCmdRun returns `run`.
@@ -50,25 +58,23 @@ acknowledged it, or 2 if it has not within --timeout.`,
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", DefaultOnceTimeout, "with --once, how long to wait for the ack")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between checks (default 5m)")
 	_ = cmd.Flags().MarkHidden("interval")
+	cmd.Flags().BoolVar(&opts.Service, "service", false, "run as the installed system service")
+	_ = cmd.Flags().MarkHidden("service")
 	return cmd
 }
 
 func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
-	h, _, err := openHost(f, opts.Replay)
-	if err != nil {
-		return err
+	if opts.Service && !opts.Once {
+		return runService(ctx, f, opts)
 	}
 	log := f.jsonLogger()
-	r, err := runner.New(runner.Config{
-		StateDir: opts.StateDir, Host: h, Device: f.Device,
-		Interval: opts.Interval, Clock: f.Now, Logger: log,
-	})
+	r, h, err := newRunner(f, opts, log)
 	if err != nil {
 		return err
 	}
 	if !opts.Once {
 		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
-		return r.Run(ctx)
+		return RunWatched(ctx, r, h, log)
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -82,4 +88,30 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	}
 	fmt.Fprintf(f.Out, "report %d acknowledged by the server (%s)\n", res.Sequence, verdict)
 	return nil
+}
+
+func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, host.Host, error) {
+	h, _, err := openHost(f, opts.Replay)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := runner.New(runner.Config{
+		StateDir: opts.StateDir, Host: h, Device: f.Device,
+		Interval: opts.Interval, Clock: f.Now, Logger: log,
+	})
+	return r, h, err
+}
+
+// RunWatched runs r with the live-posture watchers (settings on h, the
+// network, resume from sleep) triggering checks, until ctx ends.
+func RunWatched(ctx context.Context, r *runner.Runner, h host.Host, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	trigger := func(reason string) { r.Trigger(reason) }
+	wg.Go(func() { watch.Settings{Host: h, Logger: log}.Run(ctx, trigger) })
+	wg.Go(func() { watch.Network{Logger: log}.Run(ctx, trigger) })
+	wg.Go(func() { watch.Resume{}.Run(ctx, trigger) })
+	return r.Run(ctx)
 }

@@ -45,6 +45,7 @@ func statusRun(f *Factory, opts *StatusOptions) error {
 	if err != nil {
 		return err
 	}
+	s.Service = serviceState(f, opts.StateDir)
 	if opts.JSON {
 		return s.WriteJSON(f.Out)
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/internal/version"
 	pb "github.com/postern-dev/postern/proto"
@@ -47,19 +45,13 @@ func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.D
 	if err != nil {
 		return nil, fmt.Errorf("enroll: parse certificate request: %w", err)
 	}
-	conn, err := quic.DialAddr(ctx, addr, baseTLS(addr, verifyPinned(tok.CAPin, now)), quicConfig())
+	str, err := dial(ctx, addr, baseTLS(addr, verifyPinned(tok.CAPin, now)))
 	if err != nil {
 		return nil, fmt.Errorf("enroll: connect to %s: %w", addr, err)
 	}
-	defer conn.CloseWithError(0, "")
-	stop := context.AfterFunc(ctx, func() { _ = conn.CloseWithError(0, "cancelled") })
-	defer stop()
-
-	str, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("enroll: open stream: %w", err)
-	}
 	defer str.Close()
+	stop := context.AfterFunc(ctx, func() { _ = str.Close() })
+	defer stop()
 	if err := writeHello(str); err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -39,8 +37,7 @@ type SessionConfig struct {
 // Renew may be called from one goroutine at a time each; they are
 // serialised internally. Commands from the server arrive on Commands.
 type Session struct {
-	conn     *quic.Conn
-	str      *quic.Stream
+	l        link
 	log      *slog.Logger
 	reqMu    sync.Mutex // one request (report or renewal) in flight
 	writeMu  sync.Mutex
@@ -69,28 +66,24 @@ func Dial(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	}
 	tc := baseTLS(cfg.Addr, verifyStored(cfg.CA, now))
 	tc.Certificates = []tls.Certificate{cfg.Certificate}
-	conn, err := quic.DialAddr(ctx, cfg.Addr, tc, quicConfig())
+	l, err := dial(ctx, cfg.Addr, tc)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, err)
 	}
-	s, err := handshake(ctx, conn, log)
+	s, err := handshake(ctx, l, log)
 	if err != nil {
-		_ = conn.CloseWithError(0, "")
-		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, err)
+		_ = l.Close()
+		return nil, fmt.Errorf("dial %s over %s: %w", cfg.Addr, l.Transport(), err)
 	}
 	return s, nil
 }
 
-func handshake(ctx context.Context, conn *quic.Conn, log *slog.Logger) (*Session, error) {
-	str, err := conn.OpenStreamSync(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("open control stream: %w", err)
-	}
+func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = str.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { str.CancelRead(0) })
-	err = writeHello(str)
+	stop := context.AfterFunc(ctx, str.Abort)
+	err := writeHello(str)
 	if err == nil {
 		err = readHello(str)
 	}
@@ -103,7 +96,7 @@ func handshake(ctx context.Context, conn *quic.Conn, log *slog.Logger) (*Session
 	}
 	_ = str.SetDeadline(time.Time{})
 	s := &Session{
-		conn: conn, str: str, log: log,
+		l: str, log: log,
 		replies:  make(chan *pb.Envelope, 8),
 		commands: make(chan *pb.Command, commandBuffer),
 		done:     make(chan struct{}),
@@ -111,6 +104,10 @@ func handshake(ctx context.Context, conn *quic.Conn, log *slog.Logger) (*Session
 	go s.readLoop()
 	return s, nil
 }
+
+// Transport says how the session reached the server: TransportQUIC, or
+// TransportTCP when UDP was blocked.
+func (s *Session) Transport() string { return s.l.Transport() }
 
 // Commands delivers the server's commands. It is never closed; watch Done.
 func (s *Session) Commands() <-chan *pb.Command { return s.commands }
@@ -128,8 +125,7 @@ func (s *Session) Err() error {
 // Close ends the session.
 func (s *Session) Close() error {
 	s.fail(ErrClosed)
-	_ = s.str.Close()
-	return s.conn.CloseWithError(0, "")
+	return s.l.Close()
 }
 
 func (s *Session) fail(err error) {
@@ -147,7 +143,7 @@ func (s *Session) fail(err error) {
 
 func (s *Session) readLoop() {
 	for {
-		env, err := pb.ReadMsg(s.str)
+		env, err := pb.ReadMsg(s.l)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("server closed the control stream")
@@ -173,7 +169,7 @@ func (s *Session) readLoop() {
 		case *pb.Envelope_Ack, *pb.Envelope_Renewed:
 		default:
 			s.fail(fmt.Errorf("unexpected %T on the control stream: %w", env.Msg, ErrProtocol))
-			_ = s.conn.CloseWithError(0, "protocol violation")
+			_ = s.l.Close()
 			return
 		}
 		select {
@@ -188,10 +184,10 @@ func (s *Session) write(ctx context.Context, env *pb.Envelope) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if dl, ok := ctx.Deadline(); ok {
-		_ = s.str.SetWriteDeadline(dl)
-		defer s.str.SetWriteDeadline(time.Time{})
+		_ = s.l.SetWriteDeadline(dl)
+		defer s.l.SetWriteDeadline(time.Time{})
 	}
-	return pb.WriteMsg(s.str, env)
+	return pb.WriteMsg(s.l, env)
 }
 
 // Send writes one report and waits for the server's Ack of its sequence

@@ -30,6 +30,9 @@ type Status struct {
 	QuarantinedReports uint64           `json:"quarantined_reports"`
 	LastError          *state.ErrorInfo `json:"last_error"`
 	Access             Access           `json:"access"`
+	// Service is the system service's state ("running", "stopped", "not
+	// installed", "unknown"); empty when not queried.
+	Service string `json:"service,omitempty"`
 }
 
 // Access is the agent's local estimate of the gateway's decision; the
@@ -137,6 +140,9 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 		b.WriteString("last ack:     none\n")
 	}
 	fmt.Fprintf(b, "pending:      %d report(s) waiting for the server\n", s.PendingReports)
+	if s.Service != "" {
+		fmt.Fprintf(b, "service:      %s\n", s.Service)
+	}
 	if s.DroppedReports > 0 || s.QuarantinedReports > 0 {
 		fmt.Fprintf(b, "dropped:      %d unsent (spool limits), %d unreadable\n", s.DroppedReports, s.QuarantinedReports)
 	}

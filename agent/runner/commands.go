@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -16,11 +17,13 @@ func (r *Runner) handle(ctx context.Context, conn Conn, cmd *pb.Command) {
 	switch c := cmd.GetCmd().(type) {
 	case *pb.Command_Recheck:
 		r.log.Info("server command received", "command", "recheck")
-		select {
-		case r.recheck <- struct{}{}:
-		default:
-		}
+		r.Trigger("server_recheck")
 	case *pb.Command_Policy:
+		// The server pushes its policy on every connection; only a
+		// different one needs saving and a check under it.
+		if old, err := r.dir.PolicyBytes(); err == nil && bytes.Equal(old, c.Policy.GetPolicyYaml()) {
+			return
+		}
 		p, err := r.dir.SavePolicy(c.Policy.GetPolicyYaml())
 		if err != nil {
 			r.log.Error("policy from server refused", "error", err.Error())
@@ -31,6 +34,7 @@ func (r *Runner) handle(ctx context.Context, conn Conn, cmd *pb.Command) {
 		r.policy = p
 		r.mu.Unlock()
 		r.log.Info("policy updated by the server")
+		r.Trigger("policy_updated")
 	case *pb.Command_Renew:
 		if err := r.renew(ctx, conn); err != nil {
 			r.log.Error("certificate renewal failed", "error", err.Error())

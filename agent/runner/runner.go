@@ -26,7 +26,7 @@ type Runner struct {
 	policy *checks.Policy
 
 	kick    chan struct{} // a report was spooled: deliver now
-	recheck chan struct{} // the server asked for a check now
+	recheck chan string   // check now, and why: the server asked, or a watcher saw a change
 }
 
 // errDropped: the report left the spool by its limits before any ack.
@@ -57,7 +57,7 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, dir: dir, log: cfg.Logger, kick: make(chan struct{}, 1), recheck: make(chan struct{}, 1)}
+	r := &Runner{cfg: cfg, dir: dir, log: cfg.Logger, kick: make(chan struct{}, 1), recheck: make(chan string, 1)}
 	so := cfg.Spool
 	so.Now, so.Logger, so.OnDiscard = cfg.Clock, cfg.Logger, r.countDiscard
 	if r.spool, err = spool.Open(dir.File(state.SpoolDir), so); err != nil {
@@ -149,6 +149,15 @@ func (r *Runner) Cycle(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// Trigger asks for a check cycle now, with a short reason for the log. It
+// never blocks; triggers that arrive while one is pending are coalesced.
+func (r *Runner) Trigger(reason string) {
+	select {
+	case r.recheck <- reason:
+	default:
+	}
+}
+
 // Run checks every interval and delivers reports until ctx ends; it
 // returns nil on cancellation.
 func (r *Runner) Run(ctx context.Context) error {
@@ -173,9 +182,9 @@ func (r *Runner) checkLoop(ctx context.Context) {
 			timer.Stop()
 			return
 		case <-timer.C:
-		case <-r.recheck:
+		case reason := <-r.recheck:
 			timer.Stop()
-			r.log.Info("recheck requested by the server")
+			r.log.Info("check triggered", "reason", reason)
 		}
 	}
 }
@@ -186,7 +195,11 @@ func (r *Runner) deliverLoop(ctx context.Context) {
 		conn, err := r.cfg.Dial(ctx)
 		if err == nil {
 			bo.reset()
-			r.log.Info("connected to server")
+			transport := "unknown"
+			if t, ok := conn.(interface{ Transport() string }); ok {
+				transport = t.Transport()
+			}
+			r.log.Info("connected to server", "transport", transport)
 			err = r.serve(ctx, conn)
 			_ = conn.Close()
 		}

@@ -159,3 +159,9 @@ func FindingsFrom(vs []checks.Verdict, p *checks.Policy) []Finding {
 	}
 	return out
 }
+
+// PolicyBytes returns the stored policy file as pushed, so that a push of
+// the same policy can be recognised; a missing file matches fs.ErrNotExist.
+func (d *Dir) PolicyBytes() ([]byte, error) {
+	return d.read(PolicyFile)
+}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/metrics"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -28,6 +30,32 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
 	Now            func() time.Time
+
+	// Metrics, if set, records decisions and is served at /metrics
+	// (API key required).
+	Metrics *metrics.Metrics
+	// Events, if set, is streamed at /v1/events.
+	Events *events.Bus
+	// Heartbeat is the interval of keep-alive comments on /v1/events
+	// (DefaultHeartbeat if zero).
+	Heartbeat time.Duration
+	// Postures, if set, reuses posture reads briefly (see
+	// DefaultPostureTTL); wrap the store that writers use with
+	// ForgetOnWrite. Nil reads the store for every decision.
+	Postures *PostureCache
+	// Ready, if set, is asked by /readyz; nil means always ready.
+	Ready func(context.Context) error
+	// Decider, if set, makes the decisions (*decision.Engine, which also
+	// notices decision changes); otherwise the handlers decide from Store,
+	// Policy and Cache themselves. Either way the handlers add the
+	// shared-device check for a named user.
+	Decider Decider
+}
+
+// Decider decides for a device; it is asked without a user, so that a
+// decision describes the device alone (the user check is the handlers').
+type Decider interface {
+	Decide(ctx context.Context, l decision.Lookup, user string) (decision.Decision, error)
 }
 
 // Limits on query parameters.
@@ -38,9 +66,10 @@ const (
 )
 
 type api struct {
-	cfg Config
-	log *slog.Logger
-	now func() time.Time
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+	keys keyCache
 }
 
 // NewHandler returns the API's routes.
@@ -54,11 +83,14 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Cache == nil {
 		cfg.Cache = decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL)
 	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
 	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("GET /v1/decision", a.requireKey(http.HandlerFunc(a.decision)))
-	mux.HandleFunc("GET /v1/authz", a.authz)
+	for _, rt := range a.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	return mux
 }
 
@@ -75,11 +107,6 @@ func NewServer(addr string, h http.Handler, cert tls.Certificate, log *slog.Logg
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
 }
 
 // requireKey admits requests carrying a valid, unrevoked API key as
@@ -105,12 +132,20 @@ func (a *api) validKey(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	k, err := a.cfg.Store.APIKey(r.Context(), id)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			a.log.Error("read api key failed", "err", err)
+	// The monotonic clock, not the injected one: the cache's TTL is about
+	// this process, not about the decision's time.
+	now := time.Now()
+	k, ok := a.keys.get(id, now)
+	if !ok {
+		var err error
+		k, err = a.cfg.Store.APIKey(r.Context(), id)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				a.log.Error("read api key failed", "err", err)
+			}
+			return false
 		}
-		return false
+		a.keys.put(k, now)
 	}
 	return store.HashesEqual(k.Hash, hash) && k.RevokedAt.IsZero()
 }
@@ -131,11 +166,13 @@ type lookup struct {
 	deviceID, certSHA256 string
 }
 
-// decide loads what the store knows about the device and decides.
-func (a *api) decide(ctx context.Context, l lookup, user string) (decision.Decision, error) {
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	now := a.now()
+// posture reads the device's posture, reusing a read younger than
+// PostureTTL (measured on the monotonic clock, not the injected one).
+func (a *api) posture(ctx context.Context, l lookup) (store.Posture, error) {
+	mono := time.Now()
+	if p, ok := a.cfg.Postures.get(l, mono); ok {
+		return p, nil
+	}
 	var p store.Posture
 	var err error
 	if l.certSHA256 != "" {
@@ -143,6 +180,21 @@ func (a *api) decide(ctx context.Context, l lookup, user string) (decision.Decis
 	} else {
 		p, err = a.cfg.Store.Posture(ctx, l.deviceID)
 	}
+	if err == nil {
+		a.cfg.Postures.put(l, p, mono)
+	}
+	return p, err
+}
+
+// decide loads what the store knows about the device and decides.
+func (a *api) decide(ctx context.Context, l lookup, user string) (decision.Decision, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	if a.cfg.Decider != nil {
+		return a.decideWith(ctx, l, user)
+	}
+	now := a.now()
+	p, err := a.posture(ctx, l)
 	in := decision.Input{DeviceID: l.deviceID, User: user}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -166,5 +218,5 @@ func (a *api) decide(ctx context.Context, l lookup, user string) (decision.Decis
 			return decision.Decision{}, err
 		}
 	}
-	return decision.Decide(in, a.cfg.Policy, now), nil
+	return checkOwner(decision.Decide(in, a.cfg.Policy, now), p.Device.Owner), nil
 }

@@ -62,6 +62,13 @@ type fixture struct {
 // an API key, and the handler over it.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, "", nil)
+}
+
+// newFixtureWith is newFixture with the device's owner set and the
+// handler's config adjusted by edit.
+func newFixtureWith(t *testing.T, owner string, edit func(*Config)) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), dir)
 	if err != nil {
@@ -78,7 +85,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, tok, _ := store.NewEnrollToken(authority.Pin(), time.Hour, "", "", t0)
+	_, tok, _ := store.NewEnrollToken(authority.Pin(), time.Hour, "", owner, t0)
 	st.CreateToken(context.Background(), tok)
 	if _, err := st.Enroll(context.Background(), tok.Hash, store.Device{ID: "dev", CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter}, t0); err != nil {
 		t.Fatal(err)
@@ -88,8 +95,12 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	clk := &clock{t: t0}
-	h := NewHandler(Config{Store: st, Policy: checks.DefaultPolicy(), PolicyVersion: 1, Now: clk.Now,
-		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	cfg := Config{Store: st, Policy: checks.DefaultPolicy(), PolicyVersion: 1, Now: clk.Now,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h := NewHandler(cfg)
 	return &fixture{h: h, store: st, clock: clk, key: plain, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}
 }
 

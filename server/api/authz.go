@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"net"
@@ -9,8 +10,10 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/decision"
 )
 
 // Headers carrying the client certificate the proxy verified.
@@ -18,6 +21,10 @@ const (
 	headerClientCert = "X-Client-Cert"           // nginx $ssl_client_escaped_cert
 	headerXFCC       = "X-Forwarded-Client-Cert" // Envoy
 	headerReason     = "X-Postern-Reason"
+	headerDevice     = "X-Postern-Device"
+	// headerUser names the signed-in user, set by a proxy that knows it
+	// (e.g. from its own authentication), for the shared-device check.
+	headerUser       = "X-Postern-User"
 	maxCertHeaderLen = 16 << 10
 )
 
@@ -25,8 +32,12 @@ const (
 // 200 allow, 403 deny (reason in X-Postern-Reason), 401 when there is no
 // client certificate or the request does not come from a trusted proxy.
 func (a *api) authz(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	if !a.fromTrustedProxy(r) {
-		a.log.Warn("authz from untrusted address", "remote", r.RemoteAddr)
+		// A forwarded certificate from anywhere else is a spoofing attempt
+		// (or a misconfigured proxy): say which, without echoing it.
+		_, hasCert := forwardedCertSHA(r.Header)
+		a.log.Warn("authz from untrusted address", "remote", r.RemoteAddr, "forwarded_cert", hasCert)
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "untrusted proxy"})
 		return
 	}
@@ -35,22 +46,42 @@ func (a *api) authz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "no client certificate"})
 		return
 	}
-	d, err := a.decide(r.Context(), lookup{certSHA256: sha}, "")
+	user := r.Header.Get(headerUser)
+	if len(user) > maxUserLen || !printable(user) {
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: headerUser + " is too long or not printable"})
+		return
+	}
+	d, err := a.decide(r.Context(), lookup{certSHA256: sha}, user)
+	a.observe("authz", d, err, start)
 	if err != nil {
 		a.log.Error("decide failed", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})
 		return
 	}
+	if d.DeviceID != "" {
+		w.Header().Set(headerDevice, d.DeviceID)
+	}
 	if !d.Allow {
-		reason := d.Reasons[0].Code
-		if c := d.Reasons[0].Control; c != "" {
-			reason += ":" + c
-		}
-		w.Header().Set(headerReason, reason)
+		w.Header().Set(headerReason, reasonHeader(d.Reasons))
 		writeJSON(w, http.StatusForbidden, d)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// reasonHeader lists the reasons as "code[:control]", comma-separated.
+func reasonHeader(rs []decision.Reason) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.Code)
+		if r.Control != "" {
+			b.WriteString(":" + r.Control)
+		}
+	}
+	return b.String()
 }
 
 func (a *api) fromTrustedProxy(r *http.Request) bool {
@@ -83,22 +114,45 @@ func forwardedCertSHA(h http.Header) (string, bool) {
 	return "", false
 }
 
+// certPEMSHA reads X-Client-Cert: a URL-escaped PEM certificate (nginx's
+// $ssl_client_escaped_cert, Envoy's Cert=), or the base64 of its DER
+// (Caddy's {http.request.tls.client.certificate_der_base64}).
 func certPEMSHA(escaped string) (string, bool) {
 	if len(escaped) > maxCertHeaderLen {
 		return "", false
 	}
-	s, err := url.QueryUnescape(escaped)
+	if !strings.Contains(escaped, "-") && !strings.Contains(escaped, "%") {
+		return certDERSHA(escaped)
+	}
+	// nginx escapes every reserved character (a base64 "+" is %2B); other
+	// proxies use query escaping, where "+" stands for the space of
+	// "BEGIN CERTIFICATE". Path unescaping first keeps a raw "+" intact.
+	for _, unescape := range []func(string) (string, error){url.PathUnescape, url.QueryUnescape} {
+		s, err := unescape(escaped)
+		if err != nil {
+			continue
+		}
+		block, _ := pem.Decode([]byte(s))
+		if block == nil || block.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return "", false
+		}
+		return ca.Fingerprint(block.Bytes), true
+	}
+	return "", false
+}
+
+func certDERSHA(b64 string) (string, bool) {
+	der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
 	if err != nil {
 		return "", false
 	}
-	block, _ := pem.Decode([]byte(s))
-	if block == nil || block.Type != "CERTIFICATE" {
+	if _, err := x509.ParseCertificate(der); err != nil {
 		return "", false
 	}
-	if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-		return "", false
-	}
-	return ca.Fingerprint(block.Bytes), true
+	return ca.Fingerprint(der), true
 }
 
 // xfccSHA reads Envoy's X-Forwarded-Client-Cert. Each proxy appends an

@@ -4,11 +4,13 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 )
 
 // decision serves GET /v1/decision?device_id=ID | cert_sha256=HEX [&user=U].
 func (a *api) decision(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	q := r.URL.Query()
 	l, user, msg := parseDecisionQuery(q.Get("device_id"), q.Get("cert_sha256"), q.Get("user"), len(q["device_id"])+len(q["cert_sha256"]))
 	if msg != "" {
@@ -16,6 +18,7 @@ func (a *api) decision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := a.decide(r.Context(), l, user)
+	a.observe("decision", d, err, start)
 	if err != nil {
 		a.log.Error("decide failed", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})

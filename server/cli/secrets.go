@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
@@ -58,6 +59,10 @@ func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
 	if err := st.CreateToken(ctx, rec); err != nil {
 		return err
 	}
+	if err := auditAdmin(ctx, d, st, audit.KindTokenCreated, map[string]any{"org": opts.org, "owner": opts.owner,
+		"expires_at": rec.ExpiresAt}); err != nil {
+		return err
+	}
 	_, err = fmt.Fprintln(d.stdout, tok)
 	return err
 }
@@ -80,6 +85,9 @@ func newAPIKeyCmd(d *deps) *cobra.Command {
 			}
 			defer st.Close()
 			if err := st.CreateAPIKey(cmd.Context(), rec); err != nil {
+				return err
+			}
+			if err := auditAdmin(cmd.Context(), d, st, audit.KindAPIKeyCreated, map[string]any{"id": rec.ID, "name": rec.Name}); err != nil {
 				return err
 			}
 			_, err = fmt.Fprintln(d.stdout, key)

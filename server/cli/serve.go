@@ -33,6 +33,7 @@ func newServeCmd(d *deps) *cobra.Command {
 	f.StringVar(&opts.cfg.HTTPSAddr, "https", opts.cfg.HTTPSAddr, "TCP address of the HTTPS API")
 	f.StringArrayVar(&opts.cfg.TrustedProxies, "trusted-proxy", nil, "CIDR of a reverse proxy allowed to forward client certificates (repeatable)")
 	f.StringArrayVar(&opts.cfg.ServerNames, "server-name", nil, "extra DNS name or IP for the server certificate (repeatable)")
+	f.StringVar(&opts.cfg.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
 	return cmd
 }
 
@@ -63,6 +64,9 @@ func resolveServeConfig(cmd *cobra.Command, opts serveOptions) (serve.Config, er
 	}
 	if f.Changed("server-name") {
 		cfg.ServerNames = opts.cfg.ServerNames
+	}
+	if f.Changed("metrics") {
+		cfg.MetricsAddr = opts.cfg.MetricsAddr
 	}
 	return cfg, cfg.Validate()
 }

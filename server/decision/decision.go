@@ -15,7 +15,39 @@ const (
 	CodeReportStale    = "report_stale"
 	CodeControlFailed  = "control_failed"
 	CodeControlUnknown = "control_unknown"
+	// CodeDeviceInactive: no report for InactiveAfter; the device must
+	// enroll again.
+	CodeDeviceInactive = "device_inactive"
+	// CodeAttestationMissing: the policy requires a user attestation newer
+	// than its maximum age and there is none.
+	CodeAttestationMissing = "attestation_missing"
+	// CodeExceptionApplied (a warning): a failing control is waived by an
+	// exception until its expiry.
+	CodeExceptionApplied = "exception_applied"
 )
+
+// InactiveAfter is how long a device may go without a report before it is
+// inactive: denied, its certificate refused, and re-enrollment needed.
+const InactiveAfter = 90 * 24 * time.Hour
+
+// Inactive reports whether a device last seen at lastSeen is inactive at now.
+func Inactive(lastSeen, now time.Time) bool {
+	return !lastSeen.IsZero() && now.Sub(lastSeen) > InactiveAfter
+}
+
+// Waiver is an exception that applies to one control of the device.
+type Waiver struct {
+	ID        string
+	ExpiresAt time.Time
+}
+
+// Attestation is the device's user-attestation state under the policy.
+type Attestation struct {
+	Required bool
+	// At is the latest attestation; zero if none.
+	At     time.Time
+	MaxAge time.Duration
+}
 
 // How long a decision may be cached by its consumer (valid_until), at most.
 const (
@@ -61,6 +93,12 @@ type Input struct {
 	Verdicts []checks.Verdict
 	// FirstFailed maps each failing control to when it first failed.
 	FirstFailed map[checks.ControlID]time.Time
+	// Inactive is set when the device has not reported for InactiveAfter.
+	Inactive bool
+	// Waived maps controls waived by an exception now to the exception.
+	Waived map[checks.ControlID]Waiver
+	// Attestation is the device's user attestation under the policy.
+	Attestation Attestation
 }
 
 // PostureTime is the time a report's facts are taken to describe: the
@@ -85,6 +123,9 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 	case in.Revoked:
 		return d.deny(Reason{Code: CodeDeviceRevoked, Message: "the device's enrollment was revoked",
 			Remediation: "Contact the security team to enroll the device again."})
+	case in.Inactive:
+		return d.deny(Reason{Code: CodeDeviceInactive, Message: "the device has not reported for more than 90 days",
+			Remediation: "Enroll this device again with the Postern agent."})
 	case !in.HasReport:
 		return d.deny(Reason{Code: CodeNoReport, Message: "the device has not reported its posture yet",
 			Remediation: "Make sure the Postern agent is running and can reach the server."})
@@ -108,6 +149,15 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 		}
 		cp := p.Control(v.ID)
 		r := Reason{Code: code, Control: string(v.ID), Message: v.Summary, Remediation: v.Remediation}
+		if w, ok := in.Waived[v.ID]; ok && now.Before(w.ExpiresAt) {
+			if cp.Enforcement != checks.EnforceReport {
+				r.Code = CodeExceptionApplied
+				r.Message = fmt.Sprintf("%s (waived by exception %s until %s)", v.Summary, w.ID, w.ExpiresAt.UTC().Format(time.RFC3339))
+				d.Warnings = append(d.Warnings, r)
+			}
+			validUntil = minTime(validUntil, w.ExpiresAt)
+			continue
+		}
 		switch cp.Enforcement {
 		case checks.EnforceBlock:
 			d.Reasons = append(d.Reasons, r)
@@ -124,6 +174,15 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 			}
 		case checks.EnforceNotify:
 			d.Warnings = append(d.Warnings, r)
+		}
+	}
+	if a := in.Attestation; a.Required {
+		if a.At.IsZero() || now.Sub(a.At) > a.MaxAge {
+			d.Reasons = append(d.Reasons, Reason{Code: CodeAttestationMissing,
+				Message:     "no user attestation of the remote-access rules within the last year",
+				Remediation: "Read and accept the remote-access statement (Policy 550.04 C.7) when the Postern agent asks, or ask the security team to record it."})
+		} else {
+			validUntil = minTime(validUntil, a.At.Add(a.MaxAge))
 		}
 	}
 	if len(d.Reasons) > 0 {

@@ -8,5 +8,13 @@
 // sequence and policy version and re-evaluates after a short TTL; a decision
 // on a cache hit costs a map lookup and a loop over ten verdicts.
 //
+// Engine wraps Decide with everything else the server knows: the policy
+// profile of the device's organization (server/policy), exceptions and user
+// attestations (server/exceptions), inactivity after InactiveAfter without
+// a report, and revocation. It remembers each device's last decision and,
+// when it changes (after a report, on a periodic sweep, or under a new
+// policy), publishes a server/events Event and audits the change. Impact
+// evaluates a candidate policy for the mass-failure guard.
+//
 // The package is portable.
 package decision

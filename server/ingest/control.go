@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
@@ -35,6 +35,10 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 		st.refuse(CodeDeviceRevoked, "this device's enrollment was revoked", 0, "device_id", dev.ID)
 		return
 	}
+	if decision.Inactive(dev.LastSeenAt, s.now()) {
+		st.refuse(CodeDeviceInactive, "this device has not reported for more than 90 days; enroll it again", 0, "device_id", dev.ID)
+		return
+	}
 	st.log = st.log.With("device_id", dev.ID)
 	cs := &controlStream{st: st}
 	if err := cs.send(helloEnvelope(s.cfg.SoftwareVersion)); err != nil {
@@ -42,7 +46,7 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 	}
 	s.live.add(dev.ID, cs)
 	defer s.live.remove(dev.ID, cs)
-	s.greet(cs, peer)
+	s.greet(cs, peer, dev.Org)
 	for {
 		env, err := st.read(controlIdleTimeout)
 		if err != nil {
@@ -56,7 +60,7 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 		var reply *pb.Envelope
 		switch m := env.Msg.(type) {
 		case *pb.Envelope_Report:
-			reply = s.ingest(st, dev.ID, m.Report)
+			reply = s.ingest(st, dev, m.Report)
 		case *pb.Envelope_Renew:
 			reply = s.renew(st, dev.ID, m.Renew)
 		default:
@@ -74,9 +78,9 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 
 // greet sends what a freshly connected agent should know: the policy, and
 // a renewal request when its certificate nears expiry.
-func (s *Server) greet(cs *controlStream, peer *x509.Certificate) {
-	if len(s.cfg.PolicyYAML) > 0 {
-		cs.send(&pb.Envelope{Msg: &pb.Envelope_Command{Command: &pb.Command{Cmd: &pb.Command_Policy{Policy: &pb.PolicyUpdate{PolicyYaml: s.cfg.PolicyYAML}}}}})
+func (s *Server) greet(cs *controlStream, peer *x509.Certificate, org string) {
+	if _, y := s.policyFor(org); len(y) > 0 {
+		cs.send(&pb.Envelope{Msg: &pb.Envelope_Command{Command: &pb.Command{Cmd: &pb.Command_Policy{Policy: &pb.PolicyUpdate{PolicyYaml: y}}}}})
 	}
 	if peer.NotAfter.Sub(s.now()) < renewBefore {
 		cs.send(&pb.Envelope{Msg: &pb.Envelope_Command{Command: &pb.Command{Cmd: &pb.Command_Renew{Renew: &pb.RenewCertificate{NotAfterUnix: peer.NotAfter.Unix()}}}}})
@@ -92,7 +96,8 @@ func errorEnvelope(code, msg string, seq uint64) *pb.Envelope {
 }
 
 // ingest validates and commits one report and returns the Ack or Error.
-func (s *Server) ingest(st *stream, deviceID string, w *pb.Report) *pb.Envelope {
+func (s *Server) ingest(st *stream, dev store.Device, w *pb.Report) *pb.Envelope {
+	deviceID := dev.ID
 	seq := w.GetSequence()
 	if seq == 0 || seq > math.MaxInt64 {
 		return errorEnvelope(CodeBadReport, "sequence must be between 1 and 2^63-1", seq)
@@ -106,12 +111,13 @@ func (s *Server) ingest(st *stream, deviceID string, w *pb.Report) *pb.Envelope 
 		return errorEnvelope(CodeBadReport, "the report cannot be encoded", seq)
 	}
 	sum := sha256.Sum256(canon)
-	body, err := json.Marshal(r)
+	body, err := encodeBody(r)
 	if err != nil {
 		return errorEnvelope(CodeBadReport, "the report cannot be encoded", seq)
 	}
 	now := s.now()
-	failing := decision.Failing(checks.Evaluate(r, s.cfg.Policy, now), s.cfg.Policy)
+	pol, _ := s.policyFor(dev.Org)
+	failing := decision.Failing(checks.Evaluate(r, pol, now), pol)
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	dup, err := s.cfg.Store.IngestReport(ctx, store.Ingest{
@@ -132,6 +138,9 @@ func (s *Server) ingest(st *stream, deviceID string, w *pb.Report) *pb.Envelope 
 		return errorEnvelope(CodeInternal, "the server could not store the report; retry later", seq)
 	}
 	st.log.Debug("report stored", "sequence", seq, "duplicate", dup, "failing", len(failing))
+	if !dup && s.cfg.OnReport != nil {
+		s.cfg.OnReport(deviceID)
+	}
 	return &pb.Envelope{Msg: &pb.Envelope_Ack{Ack: &pb.Ack{Sequence: seq, Duplicate: dup}}}
 }
 
@@ -149,5 +158,7 @@ func (s *Server) renew(st *stream, deviceID string, req *pb.RenewRequest) *pb.En
 		return errorEnvelope(CodeInternal, "the server could not store the certificate; retry later", 0)
 	}
 	st.log.Info("device certificate renewed", "not_after", cert.NotAfter)
+	s.record(audit.Entry{Actor: audit.ActorAgent, Kind: audit.KindCertRenewed, DeviceID: deviceID,
+		Details: map[string]any{"cert_sha256": ca.Fingerprint(cert.Raw), "not_after": cert.NotAfter}})
 	return &pb.Envelope{Msg: &pb.Envelope_Renewed{Renewed: &pb.RenewResponse{CertificateDer: cert.Raw}}}
 }

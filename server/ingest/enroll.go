@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -48,6 +49,9 @@ func (s *Server) enroll(st *stream) {
 		st.refuse(code, msg, 0)
 		return
 	}
+	// Audited before the agent hears of it, so no device exists unrecorded.
+	s.record(audit.Entry{Actor: audit.ActorAgent, Kind: audit.KindEnrollment, DeviceID: resp.DeviceId,
+		Details: map[string]any{"hostname": req.GetDevice().GetHostname(), "os": req.GetDevice().GetOs()}})
 	if err := st.send(&pb.Envelope{Msg: &pb.Envelope_Enrolled{Enrolled: resp}}); err != nil {
 		st.log.Warn("send enroll response failed", "device_id", resp.DeviceId, "err", err)
 		return

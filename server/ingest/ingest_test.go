@@ -197,16 +197,13 @@ func TestControlStreamRefusals(t *testing.T) {
 		}
 		e.goodAgentWorks()
 	})
-	t.Run("a revoked device is refused", func(t *testing.T) {
+	t.Run("a revoked device is refused at the handshake", func(t *testing.T) {
 		d := e.enroll()
 		if err := e.store.Revoke(context.Background(), d.id, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		c := e.open(&d.cert)
-		defer c.close()
-		c.send(hello())
-		if got := errorCode(c.mustRecv()); got != CodeDeviceRevoked {
-			t.Fatalf("code %q", got)
+		if err := e.handshakeRefused(&d.cert); err != nil {
+			t.Fatal(err)
 		}
 		e.goodAgentWorks()
 	})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -54,7 +55,16 @@ type Config struct {
 	Policy *checks.Policy
 	// PolicyYAML, when set, is pushed to every agent that connects.
 	PolicyYAML []byte
-	Logger     *slog.Logger
+	// PolicyFor, when set, returns the policy and the agent's policy YAML
+	// for a device's organization (its profile); it overrides Policy and
+	// PolicyYAML, and is called for every report so that reloads apply.
+	PolicyFor func(org string) (*checks.Policy, []byte)
+	// OnReport, when set, is called after a new report is committed, so
+	// that the decision engine can publish a change within seconds.
+	OnReport func(deviceID string)
+	// Audit, when set, records enrollments and certificate renewals.
+	Audit  *audit.Log
+	Logger *slog.Logger
 	// Now is the clock for certificates, token expiry and report times.
 	Now func() time.Time
 	// SoftwareVersion is sent in the server's Hello.
@@ -147,6 +157,8 @@ func (s *Server) tlsConfig() *tls.Config {
 		ClientCAs:    s.cfg.CA.Pool(),
 		NextProtos:   []string{pb.ALPN},
 		Time:         s.now,
+		// Refuse revoked and inactive devices before any stream opens.
+		VerifyConnection: s.verifyConnection,
 	}
 }
 

@@ -31,11 +31,12 @@ const (
 	CodeInternal = "internal_error"
 )
 
-// stream wraps one QUIC stream with the helpers every handler needs.
+// stream wraps one QUIC stream, or a TLS-over-TCP connection (tcp.go),
+// with the helpers every handler needs.
 type stream struct {
 	s    *Server
-	str  *quic.Stream
-	conn *quic.Conn
+	str  streamIO
+	conn remoteAddrer
 	log  *slog.Logger
 }
 
@@ -82,7 +83,7 @@ func quietEnd(err error) bool {
 		errors.Is(err, net.ErrClosed) || errors.Is(err, quic.ErrServerClosed)
 }
 
-func (s *Server) handleStream(conn *quic.Conn, str *quic.Stream, peer *x509.Certificate) {
+func (s *Server) handleStream(conn remoteAddrer, str streamIO, peer *x509.Certificate) {
 	st := &stream{s: s, str: str, conn: conn, log: s.log.With("remote", conn.RemoteAddr().String())}
 	defer str.Close()
 	env, err := st.read(helloTimeout)

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/policy"
 )
 
 // Defaults of Config.
@@ -40,6 +43,19 @@ type Config struct {
 	ServerNames []string `yaml:"server_names"`
 	// HistoryRetention is how long reports are kept in the history.
 	HistoryRetention time.Duration `yaml:"history_retention"`
+	// AuditRetention is how long audit rows are kept: at least a year
+	// (audit.MinRetention); audit.DefaultRetention when unset.
+	AuditRetention time.Duration `yaml:"audit_retention"`
+	// MassFailureShare is the share of active devices (0 < x <= 1) a
+	// policy change may flip to deny before it is held;
+	// policy.DefaultMaxDenyShare when unset.
+	MassFailureShare float64 `yaml:"mass_failure_share"`
+	// MetricsAddr, if set, serves /metrics without an API key on this TCP
+	// address (plain HTTP: bind it to loopback or a management network).
+	// /metrics on the HTTPS address always needs a key.
+	MetricsAddr string `yaml:"metrics"`
+	// Webhooks receive every decision-change event, signed with HMAC.
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 }
 
 // DefaultDataDir is the OS's system location for the server's state.
@@ -59,7 +75,8 @@ func DefaultDataDir() string {
 
 // DefaultConfig returns the configuration used when nothing is set.
 func DefaultConfig() Config {
-	return Config{DataDir: DefaultDataDir(), QUICAddr: DefaultQUICAddr, HTTPSAddr: DefaultHTTPSAddr, HistoryRetention: DefaultHistoryRetention}
+	return Config{DataDir: DefaultDataDir(), QUICAddr: DefaultQUICAddr, HTTPSAddr: DefaultHTTPSAddr, HistoryRetention: DefaultHistoryRetention,
+		AuditRetention: audit.DefaultRetention, MassFailureShare: policy.DefaultMaxDenyShare}
 }
 
 // LoadConfigFile reads a YAML configuration strictly (unknown fields are
@@ -104,6 +121,22 @@ func (c Config) Validate() error {
 		if n == "" || strings.ContainsAny(n, " /") {
 			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP", n))
 		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics: %q is not host:port", c.MetricsAddr))
+		}
+	}
+	for _, w := range c.Webhooks {
+		if err := w.validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := audit.ValidateRetention(c.AuditRetention); err != nil {
+		errs = append(errs, fmt.Errorf("audit_retention: %w", err))
+	}
+	if c.MassFailureShare <= 0 || c.MassFailureShare > 1 {
+		errs = append(errs, fmt.Errorf("mass_failure_share: %v is not above 0 and at most 1", c.MassFailureShare))
 	}
 	if c.HistoryRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("history_retention: %v is shorter than 24h", c.HistoryRetention))

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/policy"
 )
 
 func TestValidate(t *testing.T) {
@@ -28,6 +31,10 @@ func TestValidate(t *testing.T) {
 		{"a bad proxy CIDR is an error", with(func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }), "trusted_proxies"},
 		{"a bare proxy address is accepted", with(func(c *Config) { c.TrustedProxies = []string{"10.0.0.1", "fd00::/8"} }), ""},
 		{"a short history retention is an error", with(func(c *Config) { c.HistoryRetention = time.Hour }), "history_retention"},
+		{"an audit retention under a year is refused", with(func(c *Config) { c.AuditRetention = 364 * 24 * time.Hour }), "audit_retention"},
+		{"an audit retention of a year is accepted", with(func(c *Config) { c.AuditRetention = 365 * 24 * time.Hour }), ""},
+		{"a mass-failure share above one is an error", with(func(c *Config) { c.MassFailureShare = 1.5 }), "mass_failure_share"},
+		{"a mass-failure share of zero is an error", with(func(c *Config) { c.MassFailureShare = 0 }), "mass_failure_share"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +66,8 @@ func TestLoadConfigFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Config{DataDir: "/srv/postern", QUICAddr: "127.0.0.1:4433", HTTPSAddr: DefaultHTTPSAddr, TrustedProxies: []string{"10.0.0.0/8"}, HistoryRetention: 720 * time.Hour}
+		want := Config{DataDir: "/srv/postern", QUICAddr: "127.0.0.1:4433", HTTPSAddr: DefaultHTTPSAddr, TrustedProxies: []string{"10.0.0.0/8"}, HistoryRetention: 720 * time.Hour,
+			AuditRetention: audit.DefaultRetention, MassFailureShare: policy.DefaultMaxDenyShare}
 		if diff := cmp.Diff(want, cfg); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -7,16 +7,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/postern-dev/postern/checks"
 	_ "github.com/postern-dev/postern/checks/catalog" // the server evaluates every control itself
 	"github.com/postern-dev/postern/server/api"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/ingest"
+	"github.com/postern-dev/postern/server/metrics"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -46,7 +47,11 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	}
 	log := opt.Logger
 	proxies, _ := cfg.trustedProxies()
-	policy, policyYAML, err := loadPolicy(cfg.PolicyFile)
+	policy, policyYAML, err := loadPolicyFile(cfg.PolicyFile)
+	if err != nil {
+		return err
+	}
+	hooks, err := loadWebhooks(cfg.Webhooks)
 	if err != nil {
 		return err
 	}
@@ -63,12 +68,30 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		return err
 	}
 	defer st.Close()
-
-	ing, err := ingest.Listen(ingest.Config{Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: st, Policy: policy,
-		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version})
+	mets := metrics.New()
+	// bus carries decision changes to /v1/events and webhooks.
+	bus := events.NewBus(opt.Now)
+	defer bus.Close()
+	// lc owns policy reloads, exceptions, decisions and the audit log.
+	lc, err := newLifecycle(ctx, cfg, st, bus, log, opt.Now)
 	if err != nil {
 		return err
 	}
+	var up atomic.Bool
+
+	ing, err := ingest.Listen(ingest.Config{Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(st, mets), Policy: policy,
+		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version,
+		PolicyFor: lc.policyFor, OnReport: lc.onReport, Audit: lc.audit})
+	if err != nil {
+		return err
+	}
+	// TLS over TCP on the QUIC port number, for agents whose UDP is blocked.
+	fallback, err := ing.ListenTCP()
+	if err != nil {
+		ing.Close()
+		return err
+	}
+	defer fallback.Close()
 	tcp, err := net.Listen("tcp", cfg.HTTPSAddr)
 	if err != nil {
 		ing.Close()
@@ -76,8 +99,25 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	}
 	handler := api.NewHandler(api.Config{Store: st, Policy: policy, PolicyVersion: 1,
 		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
-		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now})
-	hs := api.NewServer(cfg.HTTPSAddr, handler, cert, log)
+		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
+		Metrics: mets, Events: bus, Ready: readiness(st, &up), Decider: lc.engine})
+	dash, err := newDashboard(cfg, st, policy, authority.Pin(), ing, opt, log)
+	if err != nil {
+		ing.Close()
+		tcp.Close()
+		return err
+	}
+	hs := api.NewServer(cfg.HTTPSAddr, withDashboard(handler, dash), cert, log)
+	if cfg.MetricsAddr != "" {
+		addr, stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, mets, log.With("component", "metrics"))
+		if err != nil {
+			ing.Close()
+			tcp.Close()
+			return err
+		}
+		defer stopMetrics()
+		log.Info("metrics listening", "addr", addr.String())
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -102,6 +142,16 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		defer wg.Done()
 		pruneLoop(ctx, st, cfg.HistoryRetention, opt.Now, log)
 	}()
+	lc.start(ctx, &wg)
+	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Bus: bus, Logger: log.With("component", "webhooks"), Metrics: mets})
+	wg.Go(func() { <-webhooksDone })
+	wg.Go(func() { dash.Maintain(ctx, dashboardMaintainEvery) })
+	wg.Go(func() {
+		if err := ing.ServeTCP(ctx, fallback); err != nil {
+			log.Error("tcp fallback stopped", "err", err)
+		}
+	})
+	up.Store(true)
 	log.Info("listening", "quic", ing.Addr().String(), "https", tcp.Addr().String(), "data_dir", cfg.DataDir,
 		"ca_pin", fmt.Sprintf("%x", authority.Pin()))
 	if opt.Ready != nil {
@@ -109,6 +159,8 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
+	up.Store(false)
+	bus.Close() // ends event streams, which never go idle for Shutdown
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
 	herr := hs.Shutdown(shutdownCtx)
@@ -123,21 +175,6 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		errs = append(errs, fmt.Errorf("shut down https: %w", herr))
 	}
 	return errors.Join(errs...)
-}
-
-func loadPolicy(path string) (*checks.Policy, []byte, error) {
-	if path == "" {
-		return checks.DefaultPolicy(), nil, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read policy: %w", err)
-	}
-	p, err := checks.ParsePolicy(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("policy %s: %w", path, err)
-	}
-	return p, data, nil
 }
 
 func pruneLoop(ctx context.Context, st store.Store, keep time.Duration, now func() time.Time, log *slog.Logger) {

@@ -10,10 +10,22 @@
 // Secrets (enrollment tokens, API keys) are stored only as SHA-256 hashes;
 // they are 32 random bytes, so a plain hash is enough.
 //
+// Report ingest is group-committed: IngestReport queues the report for a
+// single writer goroutine, which commits every report waiting (up to a
+// bound) in one transaction, each inside its own savepoint so that one
+// failing report does not fail the others, and returns only once that
+// transaction has committed. On SQLite the write-ahead log is checkpointed
+// in the background so that no commit waits for the checkpoint's fsync.
+//
 // History is bounded: each device keeps at most MaxHistoryPerDevice reports,
 // and Prune deletes reports received before a cut-off (the server runs it
 // hourly with a 90-day retention). The latest report of every device is
 // always kept.
+//
+// LifecycleStore (part of Store) keeps the hash-chained audit log (rows are
+// hashed by server/audit; the store only appends in sequence and records
+// where retention cut the chain), exceptions, user attestations and small
+// named server state such as the policy guard's status.
 //
 // The package is portable (linux, windows, darwin; CGO_ENABLED=0).
 package store

@@ -62,4 +62,105 @@ var migrations = []string{
 		first_failed_at BIGINT NOT NULL,
 		PRIMARY KEY (device_id, control_id)
 	);`,
+	// dashboard: local accounts, their password history and sessions (IDs
+	// stored hashed), daily compliance counts for the trend chart, and the
+	// indexes of the device list's filters and sorts.
+	`CREATE TABLE users (
+		username TEXT PRIMARY KEY,
+		first_name TEXT NOT NULL,
+		last_name TEXT NOT NULL,
+		role TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		password_changed_at BIGINT NOT NULL,
+		must_change BIGINT NOT NULL DEFAULT 1,
+		failed_attempts BIGINT NOT NULL DEFAULT 0,
+		locked_at BIGINT NOT NULL DEFAULT 0,
+		created_at BIGINT NOT NULL,
+		last_login_at BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE TABLE password_history (
+		username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+		changed_at BIGINT NOT NULL,
+		password_hash TEXT NOT NULL,
+		PRIMARY KEY (username, password_hash)
+	);
+	CREATE TABLE sessions (
+		id_hash TEXT PRIMARY KEY,
+		username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+		csrf_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_seen_at BIGINT NOT NULL
+	);
+	CREATE INDEX sessions_username ON sessions (username);
+	CREATE TABLE compliance_daily (
+		day BIGINT PRIMARY KEY,
+		compliant BIGINT NOT NULL,
+		noncompliant BIGINT NOT NULL,
+		stale BIGINT NOT NULL,
+		inactive BIGINT NOT NULL,
+		revoked BIGINT NOT NULL
+	);
+	CREATE INDEX devices_hostname ON devices (hostname);
+	CREATE INDEX devices_org_owner ON devices (org, owner);
+	CREATE INDEX devices_owner ON devices (owner);
+	CREATE INDEX devices_last_seen ON devices (last_seen_at);
+	CREATE INDEX control_failures_control ON control_failures (control_id, first_failed_at);
+	CREATE INDEX control_failures_since ON control_failures (first_failed_at);
+	CREATE INDEX devices_os ON devices (os);
+	CREATE INDEX devices_enrolled_at ON devices (enrolled_at);
+	CREATE INDEX devices_revoked_at ON devices (revoked_at);
+	CREATE INDEX latest_reports_times ON latest_reports (device_id, collected_at, received_at);`,
+	// policy lifecycle: hash-chained audit log (and where retention cut
+	// it), exceptions, user attestations, and small named server state
+	// (the policy guard's status).
+	`CREATE TABLE audit_log (
+		seq BIGINT PRIMARY KEY,
+		at BIGINT NOT NULL,
+		actor TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		device_id TEXT NOT NULL,
+		details TEXT NOT NULL,
+		prev_hash TEXT NOT NULL,
+		hash TEXT NOT NULL
+	);
+	CREATE INDEX audit_log_at ON audit_log (at);
+	CREATE TABLE audit_anchor (
+		id BIGINT PRIMARY KEY,
+		seq BIGINT NOT NULL,
+		hash TEXT NOT NULL,
+		pruned_at BIGINT NOT NULL
+	);
+	CREATE TABLE exceptions (
+		id TEXT PRIMARY KEY,
+		scope TEXT NOT NULL,
+		subject TEXT NOT NULL,
+		control_id TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		approver TEXT NOT NULL,
+		starts_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		ended_at BIGINT NOT NULL DEFAULT 0,
+		ended_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX exceptions_expires_at ON exceptions (expires_at);
+	CREATE TABLE attestations (
+		id TEXT PRIMARY KEY,
+		device_id TEXT NOT NULL,
+		user_name TEXT NOT NULL,
+		statement_version TEXT NOT NULL,
+		attested_at BIGINT NOT NULL,
+		recorded_by TEXT NOT NULL
+	);
+	CREATE INDEX attestations_device ON attestations (device_id, attested_at);
+	CREATE TABLE server_state (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);`,
+	// report ingest: the controls the device's last report failed (sorted
+	// IDs joined by commas; '*' until the next report), so that a report
+	// failing the same controls as the previous one leaves
+	// control_failures alone.
+	`ALTER TABLE devices ADD COLUMN failing TEXT NOT NULL DEFAULT '*'`,
 }

@@ -5,91 +5,154 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 )
 
-func (s *sqlStore) IngestReport(ctx context.Context, in Ingest) (bool, error) {
-	if err := checkSequence(in.Sequence); err != nil {
-		return false, fmt.Errorf("ingest report: %w", err)
-	}
-	duplicate := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var last, revoked int64
-		var lastHash string
-		err := s.queryRow(ctx, tx, qDeviceSequence, in.DeviceID).Scan(&last, &lastHash, &revoked)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return ErrNotFound
-		case err != nil:
-			return fmt.Errorf("read device sequence: %w", err)
-		case revoked != 0:
-			return ErrDeviceRevoked
-		}
-		seq := int64(in.Sequence)
-		if seq == last && HashesEqual(lastHash, in.Hash) {
-			duplicate = true
-			return nil
-		}
-		if seq <= last {
-			return ErrSequenceReplayed
-		}
-		return s.storeReport(ctx, tx, in)
-	})
-	if err != nil {
-		return false, err
-	}
-	return duplicate, nil
+// deviceState is what ingest reads of a device before storing a report.
+type deviceState struct {
+	last, revoked int64
+	lastHash      string
+	// failing is the failing set of the last report (failingKey), or
+	// unknownFailing.
+	failing string
+	info    checks.Device
 }
 
-func (s *sqlStore) storeReport(ctx context.Context, tx *sql.Tx, in Ingest) error {
+// unknownFailing is devices.failing before a device's first report under
+// the column: its control_failures rows must be read to be known.
+const unknownFailing = "*"
+
+// ingestOne applies the sequence rules to one report and stores it.
+// Rejections are decided before any write.
+func (w *writeTx) ingestOne(in Ingest) (bool, error) {
+	var d deviceState
+	i := &d.info
+	err := w.queryRow(qDeviceSequence, in.DeviceID).Scan(&d.last, &d.lastHash, &d.revoked, &d.failing,
+		&i.Hostname, &i.OS, &i.OSName, &i.OSVersion, &i.Arch)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, ErrNotFound
+	case err != nil:
+		return false, fmt.Errorf("read device sequence: %w", err)
+	case d.revoked != 0:
+		return false, ErrDeviceRevoked
+	}
+	seq := int64(in.Sequence)
+	if seq == d.last && HashesEqual(d.lastHash, in.Hash) {
+		return true, nil
+	}
+	if seq <= d.last {
+		return false, ErrSequenceReplayed
+	}
+	return false, w.storeReport(in, d)
+}
+
+func (w *writeTx) storeReport(in Ingest, d deviceState) error {
 	seq, col, rcv := int64(in.Sequence), nanos(in.CollectedAt), nanos(in.ReceivedAt)
 	body := string(in.Body)
-	if _, err := s.exec(ctx, tx, qInsertReport,
-		in.DeviceID, seq, in.Hash, col, rcv, body); err != nil {
+	if _, err := w.exec(qInsertReport, in.DeviceID, seq, in.Hash, col, rcv, body); err != nil {
 		return fmt.Errorf("insert report: %w", err)
 	}
-	if _, err := s.exec(ctx, tx, qUpsertLatest,
-		in.DeviceID, seq, in.Hash, col, rcv, body); err != nil {
+	if w.s.testHookStored != nil {
+		if err := w.s.testHookStored(in); err != nil {
+			return err
+		}
+	}
+	if _, err := w.exec(qUpsertLatest, in.DeviceID, seq, in.Hash, col, rcv, body); err != nil {
 		return fmt.Errorf("update latest report: %w", err)
 	}
-	i := in.Info
-	if _, err := s.exec(ctx, tx, qUpdateDevice,
-		seq, in.Hash, rcv, i.Hostname, i.OS, i.OSName, i.OSVersion, i.Arch, in.DeviceID); err != nil {
+	failing := failingKey(in.Failing)
+	if failing != d.failing {
+		if err := w.updateFailures(in.DeviceID, in.Failing, rcv); err != nil {
+			return err
+		}
+	}
+	// Rewriting unchanged description columns would still rewrite their
+	// index entries, so they are only set when they changed.
+	var err error
+	if i := in.Info; i != d.info {
+		_, err = w.exec(qUpdateDevice, seq, in.Hash, rcv, failing,
+			i.Hostname, i.OS, i.OSName, i.OSVersion, i.Arch, in.DeviceID)
+	} else {
+		_, err = w.exec(qUpdateDeviceSeen, seq, in.Hash, rcv, failing, in.DeviceID)
+	}
+	if err != nil {
 		return fmt.Errorf("update device: %w", err)
 	}
-	if err := s.updateFailures(ctx, tx, in.DeviceID, in.Failing, rcv); err != nil {
-		return err
-	}
-	// Keep the history bounded; the subquery is empty (NULL) until the
-	// device has more than MaxHistoryPerDevice reports.
-	if _, err := s.exec(ctx, tx, qTrimHistory,
-		in.DeviceID, in.DeviceID, MaxHistoryPerDevice); err != nil {
-		return fmt.Errorf("trim history: %w", err)
+	// Keep the history bounded: only the last MaxHistoryPerDevice sequence
+	// numbers stay, which is at most that many reports (fewer when the
+	// agent skipped numbers). This is one index range, where counting back
+	// MaxHistoryPerDevice rows walked the whole history on every report.
+	if seq > MaxHistoryPerDevice {
+		if _, err := w.exec(qTrimHistory, in.DeviceID, seq-MaxHistoryPerDevice); err != nil {
+			return fmt.Errorf("trim history: %w", err)
+		}
 	}
 	return nil
 }
 
-func (s *sqlStore) updateFailures(ctx context.Context, tx *sql.Tx, deviceID string, failing []checks.ControlID, at int64) error {
-	del := `DELETE FROM control_failures WHERE device_id = ?`
-	args := []any{deviceID}
-	if len(failing) > 0 {
-		del += ` AND control_id NOT IN (?` + strings.Repeat(`, ?`, len(failing)-1) + `)`
-		for _, id := range failing {
-			args = append(args, string(id))
+// failingKey is the canonical form of a failing set stored in
+// devices.failing: sorted control IDs joined by commas.
+func failingKey(ids []checks.ControlID) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	sorted := make([]string, len(ids))
+	for i, id := range ids {
+		sorted[i] = string(id)
+	}
+	slices.Sort(sorted)
+	return strings.Join(slices.Compact(sorted), ",")
+}
+
+// updateFailures makes the device's failing controls match failing,
+// keeping the first-failure time of those that were already failing. It is
+// called only when the failing set changed since the device's last report
+// (or is not known), and writes only the difference.
+func (w *writeTx) updateFailures(deviceID string, failing []checks.ControlID, at int64) error {
+	current, err := w.failures(deviceID)
+	if err != nil {
+		return err
+	}
+	for _, id := range current {
+		if !slices.Contains(failing, id) {
+			if _, err := w.exec(qDeleteFailure, deviceID, string(id)); err != nil {
+				return fmt.Errorf("clear control failure: %w", err)
+			}
 		}
 	}
-	if _, err := s.exec(ctx, tx, del, args...); err != nil {
-		return fmt.Errorf("clear control failures: %w", err)
-	}
 	for _, id := range failing {
-		if _, err := s.exec(ctx, tx, qInsertFailure, deviceID, string(id), at); err != nil {
-			return fmt.Errorf("record control failure: %w", err)
+		if !slices.Contains(current, id) {
+			if _, err := w.exec(qInsertFailure, deviceID, string(id), at); err != nil {
+				return fmt.Errorf("record control failure: %w", err)
+			}
 		}
 	}
 	return nil
+}
+
+func (w *writeTx) failures(deviceID string) ([]checks.ControlID, error) {
+	rows, err := w.query(qFailures, deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("read control failures: %w", err)
+	}
+	defer rows.Close()
+	var out []checks.ControlID
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read control failures: %w", err)
+		}
+		out = append(out, checks.ControlID(id))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read control failures: %w", err)
+	}
+	return out, nil
 }
 
 const postureQuery = `SELECT ` + deviceColumns + `, l.sequence, l.hash, l.collected_at, l.received_at, l.body
@@ -178,17 +241,23 @@ func (s *sqlStore) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
 
 // Hot write statements of report ingest, prepared once at open.
 const (
-	qDeviceSequence = `SELECT last_sequence, last_hash, revoked_at FROM devices WHERE id = ?`
-	qInsertReport   = `INSERT INTO reports (device_id, sequence, hash, collected_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?)`
-	qUpsertLatest   = `INSERT INTO latest_reports (device_id, sequence, hash, collected_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?)
+	qDeviceSequence = `SELECT last_sequence, last_hash, revoked_at, failing,
+		hostname, os, os_name, os_version, arch FROM devices WHERE id = ?`
+	qInsertReport = `INSERT INTO reports (device_id, sequence, hash, collected_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?)`
+	qUpsertLatest = `INSERT INTO latest_reports (device_id, sequence, hash, collected_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (device_id) DO UPDATE SET sequence = excluded.sequence, hash = excluded.hash,
 		collected_at = excluded.collected_at, received_at = excluded.received_at, body = excluded.body`
-	qUpdateDevice = `UPDATE devices SET last_sequence = ?, last_hash = ?, last_seen_at = ?,
+	qUpdateDevice = `UPDATE devices SET last_sequence = ?, last_hash = ?, last_seen_at = ?, failing = ?,
 		hostname = ?, os = ?, os_name = ?, os_version = ?, arch = ? WHERE id = ?`
-	qInsertFailure = `INSERT INTO control_failures (device_id, control_id, first_failed_at) VALUES (?, ?, ?)
+	qUpdateDeviceSeen = `UPDATE devices SET last_sequence = ?, last_hash = ?, last_seen_at = ?, failing = ? WHERE id = ?`
+	qInsertFailure    = `INSERT INTO control_failures (device_id, control_id, first_failed_at) VALUES (?, ?, ?)
 			ON CONFLICT (device_id, control_id) DO NOTHING`
-	qTrimHistory = `DELETE FROM reports WHERE device_id = ? AND sequence <=
-		(SELECT sequence FROM reports WHERE device_id = ? ORDER BY sequence DESC LIMIT 1 OFFSET ?)`
+	qFailures      = `SELECT control_id FROM control_failures WHERE device_id = ?`
+	qDeleteFailure = `DELETE FROM control_failures WHERE device_id = ? AND control_id = ?`
+	qTrimHistory   = `DELETE FROM reports WHERE device_id = ? AND sequence <= ?`
 )
 
-var hotStatements = []string{qDeviceSequence, qInsertReport, qUpsertLatest, qUpdateDevice, qInsertFailure, qTrimHistory}
+var hotStatements = []string{
+	qDeviceSequence, qInsertReport, qUpsertLatest, qUpdateDevice, qUpdateDeviceSeen, qInsertFailure, qFailures, qDeleteFailure, qTrimHistory,
+	qSavepoint, qRollbackSavepoint, qReleaseSavepoint,
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,20 @@ type sqlStore struct {
 	// stmts holds statements prepared on w at open, by query text; it is
 	// read-only afterwards.
 	stmts map[string]*sql.Stmt
+
+	// gw is the group-commit writer of IngestReport; nil until started,
+	// in which case each report commits alone.
+	gw        *groupWriter
+	closeOnce sync.Once
+	closeErr  error
+
+	// testHookStored, when set by a test, runs after a report's first
+	// write; its error fails that report as a database error would.
+	testHookStored func(Ingest) error
+
+	// stopCheckpointer stops SQLite's background checkpoint; nil when
+	// there is none.
+	stopCheckpointer func()
 }
 
 // exec runs a write statement inside tx, through a statement prepared at
@@ -57,11 +72,20 @@ func (s *sqlStore) prepare(ctx context.Context) error {
 
 func (s *sqlStore) q(query string) string { return rebind(s.style, query) }
 
+// Close stops the report writer (after its current batch), then closes
+// the statements and databases. It is safe to call more than once.
 func (s *sqlStore) Close() error {
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		s.stopWriter()
+		if s.stopCheckpointer != nil {
+			s.stopCheckpointer()
+		}
+		for _, st := range s.stmts {
+			st.Close()
+		}
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 func (s *sqlStore) migrate(ctx context.Context) error {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -19,7 +20,10 @@ const DBFile = "postern.db"
 // applies pending migrations. It uses WAL so that the CLI can write while
 // the server runs, a busy timeout, and foreign keys. Writes go through a
 // single connection so that concurrent agents queue in Go instead of
-// spinning on SQLITE_BUSY.
+// spinning on SQLITE_BUSY; reports are group-committed (see IngestReport)
+// and the log is checkpointed in the background (see checkpoint.go).
+// Temporary data, such as the per-report savepoint journal, stays in
+// memory.
 func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -29,7 +33,8 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)",
+		"wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -54,6 +59,8 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startWriter()
+	s.startCheckpointer()
 	return s, nil
 }
 

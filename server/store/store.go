@@ -8,7 +8,8 @@ import (
 	"github.com/postern-dev/postern/checks"
 )
 
-// MaxHistoryPerDevice is how many reports each device keeps in its history.
+// MaxHistoryPerDevice bounds each device's history: only reports among the
+// last MaxHistoryPerDevice sequence numbers are kept.
 const MaxHistoryPerDevice = 1000
 
 // Errors returned by every Store implementation.
@@ -128,6 +129,10 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	// APIKey returns the key with id, or ErrNotFound.
 	APIKey(ctx context.Context, id string) (APIKey, error)
+
+	// LifecycleStore holds the audit log, exceptions, attestations and
+	// server state (lifecycle.go, audit.go).
+	LifecycleStore
 
 	// Close releases the store's resources.
 	Close() error

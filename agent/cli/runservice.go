@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/postern-dev/postern/agent/logfile"
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/installer/service"
+)
+
+// LogFile is the service's log in the state directory on Windows and
+// macOS; Linux services log to the journal through stderr.
+const LogFile = "agent.log"
+
+// enrollPoll is how often a service installed before enrollment looks for
+// an identity.
+const enrollPoll = 30 * time.Second
+
+func runService(ctx context.Context, f *Factory, opts *RunOptions) error {
+	log, closeLog, err := serviceLogger(f, opts.StateDir, runtime.GOOS)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	return service.Run(ctx, func(ctx context.Context) error {
+		if err := waitEnrolled(ctx, opts.StateDir, log, enrollPoll); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Error("agent cannot start", "error", err.Error())
+			return err
+		}
+		r, h, err := newRunner(f, opts, log)
+		if err != nil {
+			log.Error("agent cannot start", "error", err.Error())
+			return err
+		}
+		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
+		err = RunWatched(ctx, r, h, log)
+		log.Info("agent stopped")
+		return err
+	})
+}
+
+// serviceLogger logs JSON to stderr on Linux (the journal), else to the
+// rotated log file in the state directory: a Windows service has no
+// stderr, and launchd would drop it.
+func serviceLogger(f *Factory, stateDir, goos string) (*slog.Logger, func(), error) {
+	if goos == "linux" {
+		return f.jsonLogger(), func() {}, nil
+	}
+	dir, err := state.Open(stateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	lf, err := logfile.Open(filepath.Join(dir.Path(), LogFile), logfile.DefaultMaxSize, logfile.DefaultGenerations)
+	if err != nil {
+		return nil, nil, err
+	}
+	var w io.Writer = lf
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return log, func() { _ = lf.Close() }, nil
+}
+
+// waitEnrolled returns once the state directory holds an identity: a
+// package may install and start the service before anyone enrolls the
+// device. It returns ctx's error when ctx ends, and other errors (a
+// corrupt identity) at once.
+func waitEnrolled(ctx context.Context, stateDir string, log *slog.Logger, poll time.Duration) error {
+	logged := false
+	for {
+		dir, err := state.Open(stateDir)
+		if err != nil {
+			return err
+		}
+		_, err = dir.LoadIdentity()
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, state.ErrNotEnrolled) {
+			return err
+		}
+		if !logged {
+			log.Warn("waiting for enrollment", "state_dir", stateDir)
+			logged = true
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

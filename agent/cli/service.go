@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/installer/service"
+)
+
+// ServiceManager installs and controls the agent's system service;
+// *service.Manager implements it, and tests fake it.
+type ServiceManager interface {
+	Install() error
+	Uninstall() error
+	Start() error
+	Stop() error
+	Status() (service.State, error)
+}
+
+func newServiceManager(s service.Spec) (ServiceManager, error) { return service.New(s) }
+
+// ServiceOptions are the flags of install, uninstall, start and stop.
+type ServiceOptions struct {
+	StateDir string
+	// Server and Token, given to install, enroll a device that has no
+	// identity yet; an existing identity is always kept.
+	Server, Token string
+	// Purge, for uninstall, also deletes the state directory.
+	Purge bool
+}
+
+// NewCmdService returns one of the service commands: install, uninstall,
+// start or stop.
+func NewCmdService(f *Factory, action string, runF func(context.Context, *ServiceOptions) error) *cobra.Command {
+	opts := &ServiceOptions{}
+	short := map[string]string{
+		"install":   "Install and start the agent as a system service (an upgrade keeps this device's identity)",
+		"uninstall": "Stop and remove the agent's system service (--purge also deletes its state and identity)",
+		"start":     "Start the agent's system service",
+		"stop":      "Stop the agent's system service",
+	}[action]
+	cmd := &cobra.Command{
+		Use:   action,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (opts.Server == "") != (opts.Token == "") {
+				return errors.New("--server and --token go together")
+			}
+			if opts.Server != "" {
+				if err := validateServer(opts.Server); err != nil {
+					return err
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return serviceRun(cmd.Context(), f, action, opts)
+		},
+	}
+	addStateFlag(cmd, &opts.StateDir)
+	switch action {
+	case "install":
+		cmd.Flags().StringVar(&opts.Server, "server", "", "enroll first with the server at `HOST:PORT`, unless already enrolled")
+		cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` for --server")
+	case "uninstall":
+		cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the state directory: the device identity, spool and logs")
+	}
+	return cmd
+}
+
+func serviceRun(ctx context.Context, f *Factory, action string, opts *ServiceOptions) error {
+	spec, err := serviceSpec(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	m, err := f.Service(spec)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "install":
+		if err := enrollForInstall(ctx, f, opts); err != nil {
+			return err
+		}
+		if err := m.Install(); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.Out, "service %s installed and started (state in %s)\n", service.Name, spec.StateDir)
+	case "uninstall":
+		if err := m.Uninstall(); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.Out, "service %s removed\n", service.Name)
+		if opts.Purge {
+			if err := os.RemoveAll(spec.StateDir); err != nil {
+				return fmt.Errorf("purge state: %w", err)
+			}
+			fmt.Fprintf(f.Out, "state directory %s deleted\n", spec.StateDir)
+		}
+	case "start":
+		if err := m.Start(); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.Out, "service %s started\n", service.Name)
+	case "stop":
+		if err := m.Stop(); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.Out, "service %s stopped\n", service.Name)
+	}
+	return nil
+}
+
+// enrollForInstall enrolls when asked to and no identity exists; an
+// existing identity survives reinstalls and upgrades.
+func enrollForInstall(ctx context.Context, f *Factory, opts *ServiceOptions) error {
+	if opts.Server == "" {
+		return nil
+	}
+	dir, err := state.Open(opts.StateDir)
+	if err != nil {
+		return err
+	}
+	if err := dir.CanEnroll(false); errors.Is(err, state.ErrAlreadyEnrolled) {
+		fmt.Fprintln(f.Out, "already enrolled: keeping this device's identity")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	id, err := Enroll(ctx, EnrollOptions{StateDir: opts.StateDir, Server: opts.Server, Token: opts.Token,
+		Host: f.LiveHost(), Device: f.Device, Now: f.Now})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.Out, "enrolled as device %s with %s\n", id.DeviceID, id.Server)
+	return nil
+}
+
+// serviceSpec is this executable, with symlinks resolved so that the
+// service survives a package manager's link changes, and the state
+// directory as an absolute path.
+func serviceSpec(stateDir string) (service.Spec, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return service.Spec{}, fmt.Errorf("locate executable: %w", err)
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	abs, err := filepath.Abs(stateDir)
+	if err != nil {
+		return service.Spec{}, fmt.Errorf("state dir: %w", err)
+	}
+	spec := service.Spec{Executable: exe, StateDir: abs}
+	return spec, spec.Validate()
+}
+
+// serviceState is the service's state for `status`; querying must not
+// fail the command.
+func serviceState(f *Factory, stateDir string) string {
+	if f.Service == nil {
+		return ""
+	}
+	spec, err := serviceSpec(stateDir)
+	if err != nil {
+		return string(service.StateUnknown)
+	}
+	m, err := f.Service(spec)
+	if err != nil {
+		return string(service.StateUnknown)
+	}
+	st, _ := m.Status()
+	return string(st)
+}

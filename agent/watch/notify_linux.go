@@ -1,0 +1,80 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// netlinkGroups are the rtnetlink multicast groups that say the network
+// changed: links, IPv4/IPv6 addresses and routes.
+const netlinkGroups = unix.RTMGRP_LINK | unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR |
+	unix.RTMGRP_IPV4_ROUTE | unix.RTMGRP_IPV6_ROUTE
+
+// notify subscribes to rtnetlink and signals wake on every link, address
+// or route message until ctx ends.
+func notify(ctx context.Context, wake chan<- struct{}) (func(), error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: netlinkGroups}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("netlink bind: %w", err)
+	}
+	// A receive timeout lets the reader notice ctx without a second fd.
+	tv := unix.NsecToTimeval(int64(settleDelay))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("netlink timeout: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer unix.Close(fd)
+		buf := make([]byte, 1<<16)
+		for ctx.Err() == nil {
+			n, _, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil {
+				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOBUFS) {
+					// ENOBUFS: messages were lost, which is itself news.
+					if errors.Is(err, unix.ENOBUFS) {
+						signal(wake)
+					}
+					continue
+				}
+				return
+			}
+			if relevant(buf[:n]) {
+				signal(wake)
+			}
+		}
+	}()
+	return func() { <-done }, nil
+}
+
+// relevant reports whether a datagram holds a link, address or route
+// message.
+func relevant(b []byte) bool {
+	msgs, err := syscall.ParseNetlinkMessage(b)
+	if err != nil {
+		return true
+	}
+	for _, m := range msgs {
+		switch m.Header.Type {
+		case unix.RTM_NEWLINK, unix.RTM_DELLINK, unix.RTM_NEWADDR, unix.RTM_DELADDR, unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
+			return true
+		}
+	}
+	return false
+}
+
+func signal(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+}

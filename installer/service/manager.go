@@ -1,0 +1,137 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	kservice "github.com/kardianos/service"
+)
+
+// State is the service's state as the OS service manager reports it.
+type State string
+
+// States of the service.
+const (
+	StateRunning      State = "running"
+	StateStopped      State = "stopped"
+	StateNotInstalled State = "not installed"
+	StateUnknown      State = "unknown"
+)
+
+// controller is the part of kardianos' Service the Manager uses; tests
+// replace it.
+type controller interface {
+	Install() error
+	Uninstall() error
+	Start() error
+	Stop() error
+	Status() (kservice.Status, error)
+}
+
+// Manager installs and controls the service on this machine.
+type Manager struct {
+	ctl controller
+}
+
+// noop satisfies kardianos' Interface for control operations, which never
+// run the program.
+type noop struct{}
+
+func (noop) Start(kservice.Service) error { return nil }
+func (noop) Stop(kservice.Service) error  { return nil }
+
+// New returns a Manager for the service described by s on this OS.
+func New(s Spec) (*Manager, error) {
+	cfg, err := Config(s, runtime.GOOS)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := kservice.New(noop{}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	return &Manager{ctl: svc}, nil
+}
+
+// Status returns the service's state. A manager that cannot be queried
+// (no systemd in a container, no rights) gives StateUnknown and the error.
+func (m *Manager) Status() (State, error) {
+	st, err := m.ctl.Status()
+	switch {
+	case errors.Is(err, kservice.ErrNotInstalled):
+		return StateNotInstalled, nil
+	case err != nil:
+		return StateUnknown, fmt.Errorf("service status: %w", err)
+	case st == kservice.StatusRunning:
+		return StateRunning, nil
+	case st == kservice.StatusStopped:
+		return StateStopped, nil
+	}
+	return StateUnknown, nil
+}
+
+// Install installs the service and starts it. An installed service is an
+// upgrade: it is stopped and its definition replaced, so that a new
+// binary path or unit takes effect. The state directory, and with it the
+// device identity, is never touched.
+func (m *Manager) Install() error {
+	st, err := m.Status()
+	if err != nil {
+		return err
+	}
+	if st != StateNotInstalled {
+		if st == StateRunning {
+			if err := m.ctl.Stop(); err != nil {
+				return fmt.Errorf("stop the installed service: %w", err)
+			}
+		}
+		if err := m.ctl.Uninstall(); err != nil {
+			return fmt.Errorf("replace the installed service: %w", err)
+		}
+	}
+	if err := m.ctl.Install(); err != nil {
+		return fmt.Errorf("install service: %w", err)
+	}
+	if err := m.ctl.Start(); err != nil {
+		return fmt.Errorf("start service: %w", err)
+	}
+	return nil
+}
+
+// Uninstall stops and removes the service. Removing a service that is not
+// installed is not an error, so that uninstall scripts can be rerun.
+func (m *Manager) Uninstall() error {
+	st, err := m.Status()
+	if err != nil {
+		return err
+	}
+	if st == StateNotInstalled {
+		return nil
+	}
+	if st == StateRunning {
+		if err := m.ctl.Stop(); err != nil {
+			return fmt.Errorf("stop service: %w", err)
+		}
+	}
+	if err := m.ctl.Uninstall(); err != nil {
+		return fmt.Errorf("uninstall service: %w", err)
+	}
+	return nil
+}
+
+// Start starts the installed service.
+func (m *Manager) Start() error {
+	if err := m.ctl.Start(); err != nil {
+		return fmt.Errorf("start service: %w", err)
+	}
+	return nil
+}
+
+// Stop stops the service.
+func (m *Manager) Stop() error {
+	if err := m.ctl.Stop(); err != nil {
+		return fmt.Errorf("stop service: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package browsertest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/dashboard"
+	"github.com/postern-dev/postern/server/dashboard/dashtest"
+	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
+)
+
+var t0 = time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type env struct {
+	t     *testing.T
+	st    store.Store
+	users *users.Service
+	clock *clock
+	url   string
+}
+
+const ownPassword = "Harbor-Lights-42"
+
+func newEnv(t *testing.T, devs []dashtest.Device) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: t0}
+	pol := checks.DefaultPolicy()
+	if err := dashtest.Seed(ctx, st, devs, pol, t0); err != nil {
+		t.Fatal(err)
+	}
+	acc, _ := store.AccountsOf(st)
+	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 1024, Time: 1, Threads: 1}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return pol }, Now: c.Now, EnrollAddr: "posture.example.org:4433"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	d.Mount(mux)
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	return &env{t: t, st: st, users: us, clock: c, url: srv.URL}
+}
+
+// addUser creates an account; settled accounts have already changed
+// their first password to ownPassword.
+func (e *env) addUser(name string, role users.Role, settled bool) {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.users.Add(ctx, users.NewUser{Username: name, FirstName: "Jordan", LastName: "Avery", Role: role, Password: "Temporary-Pass1"}); err != nil {
+		e.t.Fatal(err)
+	}
+	if settled {
+		if err := e.users.ChangePassword(ctx, name, "Temporary-Pass1", ownPassword); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found: apt-get install -y chromium (the browser tests need it in CI)")
+	}
+	t.Skip("chromium not found; install it (apt-get install -y chromium) to run the browser tests")
+	return ""
+}
+
+// browser starts a fresh headless Chromium and returns its context.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("ignore-certificate-errors", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancel3)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+func (e *env) signIn(ctx context.Context, user, password string) error {
+	return chromedp.Do(ctx,
+		chromedp.Navigate(e.url+"/ui/login"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, user),
+		chromedp.SendKeys(`input[name=password]`, password),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitReady(`body`),
+	)
+}
+
+func text(ctx context.Context, t *testing.T, sel string) string {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(sel)); err != nil {
+		t.Fatalf("wait for %s: %v", sel, err)
+	}
+	s, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+func location(ctx context.Context, t *testing.T) string {
+	t.Helper()
+	u, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// evaluate runs JavaScript in the page and returns its value, awaiting a
+// promise.
+func evaluate[T any](ctx context.Context, t *testing.T, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %q: %v", expr, err)
+	}
+	return v
+}

@@ -1,0 +1,219 @@
+package gatewaytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const docPath = "../../docs/gateway-nginx.md"
+
+// nginxBlock returns the first ```nginx block of the gateway document.
+func nginxBlock(t *testing.T) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.FromSlash(docPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```nginx\n(.*?)```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatalf("%s has no ```nginx block", docPath)
+	}
+	return string(m[1])
+}
+
+// substitute replaces every {{NAME}} and fails on any left over.
+func substitute(t *testing.T, block string, vals map[string]string) string {
+	t.Helper()
+	for k, v := range vals {
+		block = strings.ReplaceAll(block, "{{"+k+"}}", v)
+	}
+	if left := regexp.MustCompile(`\{\{[A-Z_]+\}\}`).FindString(block); left != "" {
+		t.Fatalf("placeholder %s is not substituted by the test", left)
+	}
+	return block
+}
+
+// findNginx returns the nginx binary, failing in CI and skipping locally
+// when there is none.
+func findNginx(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	const hint = "nginx is not installed: apt-get install -y nginx-light (.ci/run does)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(hint)
+	}
+	t.Skip(hint)
+	return ""
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startNginx runs nginx in the foreground with the documented block
+// wrapped in a minimal main context of test-only settings, and waits until
+// it accepts connections.
+func startNginx(t *testing.T, ctx context.Context, bin, block string, port int) {
+	t.Helper()
+	prefix := t.TempDir()
+	conf := fmt.Sprintf(`daemon off;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log stderr notice;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+%[2]s
+}
+`, prefix, block)
+	path := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	test := exec.Command(bin, "-t", "-p", prefix, "-e", "stderr", "-c", path)
+	if out, err := test.CombinedOutput(); err != nil {
+		t.Fatalf("nginx -t: %v\n%s\nconfig:\n%s", err, out, conf)
+	}
+	cmd := exec.CommandContext(ctx, bin, "-p", prefix, "-e", "stderr", "-c", path)
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nginx: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		<-exited
+		if t.Failed() {
+			t.Logf("nginx output:\n%s", stderr.String())
+		}
+	})
+	for {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
+		case <-ctx.Done():
+			t.Fatalf("nginx did not listen: %s", stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// gatewayCert writes a self-signed certificate for nginx's own listener
+// and returns its paths and a pool trusting it.
+func gatewayCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ehr-gateway"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile = filepath.Join(dir, "gateway.pem"), filepath.Join(dir, "gateway.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// upstream is the tiny application behind the gateway: it says who it
+// served.
+func upstream(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "upstream served device %s", r.Header.Get("X-Postern-Device"))
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// client returns an HTTPS client presenting the certificate in an agent's
+// state directory (none if stateDir is empty).
+func client(t *testing.T, pool *x509.CertPool, stateDir string) *http.Client {
+	t.Helper()
+	cfg := &tls.Config{RootCAs: pool, ServerName: "localhost"}
+	if stateDir != "" {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(stateDir, "device.pem"), filepath.Join(stateDir, "device.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg}}
+}
+
+type answer struct {
+	status int
+	reason string
+	body   string
+}
+
+func get(t *testing.T, c *http.Client, url string, hdr map[string]string) answer {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &cert) {
+			t.Fatalf("gateway certificate: %v", err)
+		}
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header.Get("X-Postern-Reason"), string(b)}
+}

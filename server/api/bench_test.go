@@ -1,0 +1,172 @@
+package api
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/store"
+)
+
+// BenchmarkDecisionHTTPS measures the decision API as a gateway uses it:
+// HTTPS over loopback with keep-alive, POSTERN_BENCH_CONNS concurrent
+// connections (default 32) asking about POSTERN_BENCH_DEVICES devices
+// (default 1000) in turn, with the posture cache the server uses (set
+// POSTERN_BENCH_NO_POSTURE_CACHE to read the store every time). The load generator shares the process (and the
+// machine's cores) with the server. Reported: decisions/s and latency
+// percentiles.
+func BenchmarkDecisionHTTPS(b *testing.B) {
+	conns := envInt("POSTERN_BENCH_CONNS", 32)
+	devices := envInt("POSTERN_BENCH_DEVICES", 1000)
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, err := store.OpenSQLite(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	authority, err := ca.LoadOrCreate(dir, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	body := passingReport(now)
+	for i := range devices {
+		id := fmt.Sprintf("dev-%05d", i)
+		_, tok, _ := store.NewEnrollToken(authority.Pin(), time.Hour, "", "", now)
+		st.CreateToken(ctx, tok)
+		if _, err := st.Enroll(ctx, tok.Hash, store.Device{ID: id, CertSHA256: fmt.Sprintf("%064x", i), CertNotAfter: now.Add(time.Hour)}, now); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.IngestReport(ctx, store.Ingest{Report: store.Report{DeviceID: id, Sequence: 1, Hash: "h", CollectedAt: now, ReceivedAt: now, Body: body}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	plain, rec, _ := store.NewAPIKey("bench", now)
+	st.CreateAPIKey(ctx, rec)
+	cert, err := authority.ServerCertificate(dir, nil, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var postures *PostureCache
+	if os.Getenv("POSTERN_BENCH_NO_POSTURE_CACHE") == "" {
+		postures = NewPostureCache(DefaultPostureTTL)
+	}
+	h := NewHandler(Config{Store: st, Policy: checks.DefaultPolicy(), PolicyVersion: 1, Postures: postures})
+	srv := NewServer("127.0.0.1:0", h, cert, discardLogger())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.ServeTLS(ln, "", "")
+	defer srv.Close()
+
+	pool := x509.NewCertPool()
+	pool.AddCert(authority.Certificate())
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"},
+		MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	base := "https://" + ln.Addr().String() + "/v1/decision?device_id="
+	do := func(i int) (time.Duration, error) {
+		req, _ := http.NewRequest(http.MethodGet, base+fmt.Sprintf("dev-%05d", i%devices), nil)
+		req.Header.Set("Authorization", "Bearer "+plain)
+		start := time.Now()
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		var d struct{ Allow bool }
+		err = json.NewDecoder(resp.Body).Decode(&d)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if err == nil && (resp.StatusCode != 200 || !d.Allow) {
+			err = fmt.Errorf("status %d allow %v", resp.StatusCode, d.Allow)
+		}
+		return took, err
+	}
+	// Warm up: open every connection and fill the verdict cache.
+	var wg sync.WaitGroup
+	for w := range conns {
+		wg.Go(func() {
+			for i := w; i < devices; i += conns {
+				if _, err := do(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	lat := make([][]time.Duration, conns)
+	var next atomic.Int64
+	b.ResetTimer()
+	start, cpu0 := time.Now(), processCPU()
+	for w := range conns {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				took, err := do(int(i))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				lat[w] = append(lat[w], took)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	if len(all) == 0 {
+		return
+	}
+	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "decisions/s")
+	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.99), "p99_ms")
+	b.ReportMetric(pct(0.999), "p99.9_ms")
+	if cpu > 0 {
+		// CPU per decision, server and load generator together: on a
+		// shared machine wall-clock rates mostly measure the neighbours.
+		per := cpu / time.Duration(len(all))
+		b.ReportMetric(float64(per.Nanoseconds())/1000, "cpu_us/decision")
+		b.ReportMetric(2*float64(time.Second)/float64(per), "decisions/s_on_2_free_cores")
+	}
+}
+
+func passingReport(at time.Time) []byte {
+	r := checks.Report{CollectedAt: at}
+	for _, id := range checks.AllControlIDs {
+		r.Observations = append(r.Observations, checks.Observation{ID: id, Facts: json.RawMessage(`{"ok":true}`)})
+	}
+	body, _ := json.Marshal(r)
+	return body
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}

@@ -1,0 +1,175 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/postern-dev/postern/server/store"
+)
+
+// Kinds of audit rows, stable for exports and scripts.
+const (
+	KindEnrollment       = "device_enrolled"
+	KindRevocation       = "device_revoked"
+	KindCertRenewed      = "certificate_renewed"
+	KindExceptionGranted = "exception_granted"
+	KindExceptionEnded   = "exception_ended"
+	KindAttestation      = "attestation_recorded"
+	KindPolicyApplied    = "policy_applied"
+	KindPolicyHeld       = "policy_held"
+	KindPolicyRejected   = "policy_rejected"
+	KindDeny             = "decision_deny"
+	KindDecisionChanged  = "decision_changed"
+	KindDecisionsHourly  = "decisions_hourly"
+	KindAPIKeyCreated    = "apikey_created"
+	KindTokenCreated     = "token_created"
+	KindAuditPruned      = "audit_pruned"
+	KindAdmin            = "admin_action"
+)
+
+// Actors used by the server itself; administrators appear by name.
+const (
+	ActorServer = "server"
+	ActorAgent  = "agent"
+)
+
+// Limits on what one row may hold.
+const (
+	MaxFieldLen   = 256
+	MaxDetailsLen = 16 << 10
+	appendRetries = 5
+)
+
+// Entry is what a caller records; the log adds seq, time and hashes.
+type Entry struct {
+	Actor    string
+	Kind     string
+	DeviceID string
+	// Details is encoded as a JSON object (a struct or a map); nil is {}.
+	Details any
+	// At is the event's time; zero means now.
+	At time.Time
+}
+
+// Log appends to and verifies the audit log in a store. It is safe for
+// concurrent use, also by several processes sharing one database (the
+// command line and the server).
+type Log struct {
+	st  store.LifecycleStore
+	now func() time.Time
+	log *slog.Logger
+	// mu serializes this process's appends, so that they do not race
+	// each other for the next sequence; other processes are retried.
+	mu sync.Mutex
+}
+
+// New returns a log over st. now and logger may be nil.
+func New(st store.LifecycleStore, now func() time.Time, logger *slog.Logger) *Log {
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Log{st: st, now: now, log: logger}
+}
+
+// ErrInvalidEntry wraps every rejected entry.
+var ErrInvalidEntry = errors.New("invalid audit entry")
+
+// Append records e at the end of the chain and returns the stored row.
+func (l *Log) Append(ctx context.Context, e Entry) (store.AuditRow, error) {
+	if e.Actor == "" || e.Kind == "" || len(e.Actor) > MaxFieldLen || len(e.Kind) > MaxFieldLen || len(e.DeviceID) > MaxFieldLen {
+		return store.AuditRow{}, fmt.Errorf("%w: actor and kind are required, fields at most %d bytes", ErrInvalidEntry, MaxFieldLen)
+	}
+	details, err := encodeDetails(e.Details)
+	if err != nil {
+		return store.AuditRow{}, err
+	}
+	at := e.At
+	if at.IsZero() {
+		at = l.now()
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for range appendRetries {
+		tail, err := l.st.AuditTail(ctx)
+		if err != nil {
+			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
+		}
+		r := store.AuditRow{Seq: tail.Seq + 1, At: at, Actor: e.Actor, Kind: e.Kind, DeviceID: e.DeviceID, Details: details, PrevHash: tail.Hash}
+		r.Hash = Hash(r)
+		err = l.st.AppendAudit(ctx, r)
+		if errors.Is(err, store.ErrConflict) {
+			continue // another process appended first; link to its row
+		}
+		if err != nil {
+			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
+		}
+		return r, nil
+	}
+	return store.AuditRow{}, fmt.Errorf("append audit: %w after %d attempts", store.ErrConflict, appendRetries)
+}
+
+// Record is Append for callers that cannot act on a failure (the decision
+// path): the failure is logged, never returned.
+func (l *Log) Record(ctx context.Context, e Entry) {
+	if _, err := l.Append(ctx, e); err != nil {
+		l.log.Error("audit append failed", "kind", e.Kind, "device_id", e.DeviceID, "err", err)
+	}
+}
+
+func encodeDetails(v any) ([]byte, error) {
+	if v == nil {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: details: %w", ErrInvalidEntry, err)
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, fmt.Errorf("%w: details must be a JSON object", ErrInvalidEntry)
+	}
+	if len(b) > MaxDetailsLen {
+		return nil, fmt.Errorf("%w: details larger than %d bytes", ErrInvalidEntry, MaxDetailsLen)
+	}
+	return b, nil
+}
+
+// hashVersion is mixed into every hash so that a future format cannot be
+// confused with this one.
+const hashVersion = "postern-audit-v1"
+
+// Hash returns the hex SHA-256 of r's canonical encoding: every field but
+// Hash, each as its decimal byte length, ':', the bytes and '\n'. Times are
+// Unix nanoseconds in decimal. The length prefixes make the encoding
+// unambiguous whatever the fields contain.
+func Hash(r store.AuditRow) string {
+	h := sha256.New()
+	var buf []byte
+	field := func(s string) {
+		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
+		buf = append(buf, ':')
+		h.Write(buf)
+		h.Write([]byte(s))
+		h.Write([]byte{'\n'})
+	}
+	field(hashVersion)
+	field(strconv.FormatUint(r.Seq, 10))
+	field(strconv.FormatInt(r.At.UnixNano(), 10))
+	field(r.Actor)
+	field(r.Kind)
+	field(r.DeviceID)
+	field(string(r.Details))
+	field(r.PrevHash)
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/postern-dev/postern/server/serve"
+	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
+)
+
+type userOptions struct {
+	dataDir       string
+	role          string
+	first, last   string
+	passwordStdin bool
+	stdin         io.Reader
+}
+
+func newUserCmd(d *deps) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage dashboard accounts"}
+	opts := userOptions{}
+	add := &cobra.Command{
+		Use:   "add USERNAME --role ROLE --first-name NAME --last-name NAME",
+		Short: "Create an account; prints a temporary password to change at first sign-in",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.stdin = cmd.InOrStdin()
+			return userAdd(cmd.Context(), d, opts, args[0])
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&opts.role, "role", "", "viewer, analyst, approver or admin")
+	f.StringVar(&opts.first, "first-name", "", "the user's first name (passwords may not contain it)")
+	f.StringVar(&opts.last, "last-name", "", "the user's last name (passwords may not contain it)")
+	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the initial password from the first line of stdin instead of generating one")
+	unlock := &cobra.Command{
+		Use:   "unlock USERNAME",
+		Short: "Unlock an account locked after 5 failed sign-ins",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd.Context(), d, opts.dataDir, func(s *users.Service) error {
+				if err := s.Unlock(cmd.Context(), args[0]); err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						return usageError{fmt.Errorf("no user %q", args[0])}
+					}
+					return err
+				}
+				fmt.Fprintf(d.stdout, "unlocked %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withUsers(cmd.Context(), d, opts.dataDir, func(s *users.Service) error {
+				us, err := s.List(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(d.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN")
+				for _, u := range us {
+					state := "active"
+					switch {
+					case u.Locked():
+						state = "locked"
+					case u.MustChange:
+						state = "must-change-password"
+					}
+					last := "never"
+					if !u.LastLoginAt.IsZero() {
+						last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
+					}
+					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, state, last)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{add, unlock, list} {
+		c.Flags().StringVar(&opts.dataDir, "data", serve.DefaultDataDir(), "data directory")
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func withUsers(ctx context.Context, d *deps, dataDir string, fn func(*users.Service) error) error {
+	st, err := store.OpenSQLite(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	acc, ok := store.AccountsOf(st)
+	if !ok {
+		return errors.New("this store has no accounts")
+	}
+	s, err := users.New(users.Config{Store: acc, Now: d.now})
+	if err != nil {
+		return err
+	}
+	return fn(s)
+}
+
+func userAdd(ctx context.Context, d *deps, opts userOptions, username string) error {
+	role, err := users.ParseRole(opts.role)
+	if err != nil {
+		return usageError{err}
+	}
+	pw, generated := "", false
+	if opts.passwordStdin {
+		line, err := bufio.NewReader(io.LimitReader(opts.stdin, users.MaxPasswordLen+2)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	} else {
+		if pw, err = temporaryPassword(); err != nil {
+			return err
+		}
+		generated = true
+	}
+	return withUsers(ctx, d, opts.dataDir, func(s *users.Service) error {
+		_, err := s.Add(ctx, users.NewUser{Username: username, FirstName: opts.first, LastName: opts.last, Role: role, Password: pw})
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return usageError{fmt.Errorf("user %q already exists", username)}
+		case err != nil:
+			var re *users.RuleError
+			if errors.As(err, &re) {
+				return usageError{err}
+			}
+			return err
+		}
+		if generated {
+			fmt.Fprintln(d.stdout, pw)
+			fmt.Fprintf(d.stderr, "created %s (%s); the password above must be changed at first sign-in\n", username, role)
+		} else {
+			fmt.Fprintf(d.stderr, "created %s (%s); the password must be changed at first sign-in\n", username, role)
+		}
+		return nil
+	})
+}
+
+// temporaryPassword returns 20 random characters from all four classes,
+// without look-alike characters.
+func temporaryPassword() (string, error) {
+	sets := []string{"abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "-_.+!"}
+	all := strings.Join(sets, "")
+	out := make([]byte, 20)
+	for i := range out {
+		set := all
+		if i < len(sets) {
+			set = sets[i]
+		}
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			return "", fmt.Errorf("generate password: %w", err)
+		}
+		out[i] = set[n.Int64()]
+	}
+	return string(out), nil
+}

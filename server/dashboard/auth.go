@@ -1,0 +1,147 @@
+package dashboard
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
+)
+
+type loginView struct {
+	Message, Error, Username string
+}
+
+var loginMessages = map[string]string{
+	"expired":   "Your session ended after 20 minutes without activity. Sign in again.",
+	"signedout": "You are signed out.",
+	"changed":   "Password changed.",
+}
+
+func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
+	d.render(w, r, nil, http.StatusOK, "login", "Sign in", loginView{Message: loginMessages[r.URL.Query().Get("m")]})
+}
+
+func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) {
+		d.render(w, r, nil, http.StatusBadRequest, "login", "Sign in", loginView{Error: "The sign-in form could not be read."})
+		return
+	}
+	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+	u, err := d.cfg.Users.Authenticate(r.Context(), name, pw)
+	if err != nil {
+		msg := "Wrong user name or password."
+		status := http.StatusUnauthorized
+		switch {
+		case errors.Is(err, users.ErrLocked):
+			msg = "This account is locked after 5 failed sign-ins. Ask an administrator to unlock it."
+			status = http.StatusForbidden
+		case !errors.Is(err, users.ErrBadCredentials):
+			d.log.Error("sign-in failed", "err", err)
+			msg, status = "Sign-in is unavailable; try again later.", http.StatusInternalServerError
+		}
+		d.log.Info("sign-in refused", "user", truncate(name, 64), "remote", r.RemoteAddr)
+		d.render(w, r, nil, status, "login", "Sign in", loginView{Error: msg, Username: truncate(name, 64)})
+		return
+	}
+	if err := d.startSession(w, r, u); err != nil {
+		d.log.Error("create session failed", "err", err)
+		d.render(w, r, nil, http.StatusInternalServerError, "login", "Sign in", loginView{Error: "Sign-in is unavailable; try again later."})
+		return
+	}
+	d.log.Info("signed in", "user", u.Username)
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+// startSession issues a fresh session ID at every sign-in, so that an ID
+// planted before sign-in is worthless.
+func (d *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u store.User) error {
+	id, err := randomToken()
+	if err != nil {
+		return err
+	}
+	csrf, err := randomToken()
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	if err := d.acc.CreateSession(r.Context(), store.Session{IDHash: store.HashSecret([]byte(id)), Username: u.Username,
+		CSRFToken: csrf, CreatedAt: now, LastSeenAt: now}); err != nil {
+		return err
+	}
+	setSessionCookie(w, id)
+	return nil
+}
+
+func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	d.acc.DeleteSession(r.Context(), s.Session.IDHash)
+	clearSessionCookie(w)
+	http.Redirect(w, r, "/ui/login?m=signedout", http.StatusSeeOther)
+}
+
+type passwordView struct {
+	Forced  bool
+	Reason  string
+	Errors  []string
+	Expires string
+}
+
+func (d *Dashboard) passwordView(s *signedIn) passwordView {
+	v := passwordView{Forced: d.cfg.Users.MustChangePassword(s.User)}
+	switch {
+	case s.User.MustChange:
+		v.Reason = "This is your first sign-in: choose your own password."
+	case v.Forced:
+		v.Reason = "Your password is older than 90 days: choose a new one."
+	}
+	v.Expires = users.PasswordAge(s.User.PasswordChangedAt, d.now()).ExpiresAt.Format("2 Jan 2006")
+	return v
+}
+
+func (d *Dashboard) passwordPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	d.render(w, r, s, http.StatusOK, "password", "Change password", d.passwordView(s))
+}
+
+func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	v := d.passwordView(s)
+	cur, next, again := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm")
+	var err error
+	if next != again {
+		err = errors.New("the two new passwords differ")
+	} else {
+		err = d.cfg.Users.ChangePassword(r.Context(), s.User.Username, cur, next)
+	}
+	if err != nil {
+		var re *users.RuleError
+		switch {
+		case errors.As(err, &re):
+			v.Errors = re.Problems
+		case errors.Is(err, users.ErrBadCredentials):
+			v.Errors = []string{"The current password is wrong."}
+		case errors.Is(err, users.ErrLocked):
+			d.acc.DeleteUserSessions(r.Context(), s.User.Username)
+			clearSessionCookie(w)
+			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+			return
+		default:
+			v.Errors = []string{capitalize(err.Error()) + "."}
+		}
+		d.render(w, r, s, http.StatusUnprocessableEntity, "password", "Change password", v)
+		return
+	}
+	d.audit(r, s, "password_changed", "", nil)
+	// End every session of the user, this one included: a password change
+	// must evict whoever else holds a session.
+	d.acc.DeleteUserSessions(r.Context(), s.User.Username)
+	u, err := d.acc.User(r.Context(), s.User.Username)
+	if err == nil {
+		err = d.startSession(w, r, u)
+	}
+	if err != nil {
+		clearSessionCookie(w)
+		http.Redirect(w, r, "/ui/login?m=changed", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}

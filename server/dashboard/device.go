@@ -1,0 +1,267 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/store"
+)
+
+// historyDepth is how many past reports the timeline looks at.
+const historyDepth = 50
+
+type evidenceItem struct{ Key, Value string }
+
+type controlRow struct {
+	checks.Verdict
+	Source   string
+	Evidence []evidenceItem
+	// FailingSince is when the control started failing, if it is.
+	FailingSince time.Time
+}
+
+type timelineEntry struct {
+	At      time.Time
+	Control checks.ControlID
+	From    checks.Status
+	To      checks.Status
+	Summary string
+}
+
+type deviceView struct {
+	Device     store.Device
+	Status     store.DeviceStatus
+	Report     *store.Report
+	Decision   decision.Decision
+	Controls   []controlRow
+	Timeline   []timelineEntry
+	Exceptions []store.Exception
+	Connected  bool
+	Notice     string
+	AllControl []checks.ControlID
+}
+
+func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	if len(id) > 64 {
+		d.fail(w, r, s, http.StatusNotFound, "There is no such device.")
+		return
+	}
+	p, err := d.cfg.Store.Posture(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		d.fail(w, r, s, http.StatusNotFound, "There is no such device.")
+		return
+	}
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	now := d.now()
+	pol := d.cfg.Policy()
+	v := deviceView{Device: p.Device, Report: p.Latest, Notice: noticeText[r.URL.Query().Get("done")], AllControl: checks.AllControlIDs}
+	in := decision.Input{DeviceID: p.Device.ID, Known: true, Revoked: p.Device.Revoked(), FirstFailed: p.FirstFailed}
+	if p.Latest != nil {
+		rep, err := decodeReport(p.Latest.Body)
+		if err != nil {
+			d.internal(w, r, s, err)
+			return
+		}
+		in.HasReport, in.PostureTime = true, decision.PostureTime(p.Latest.CollectedAt, p.Latest.ReceivedAt)
+		in.Verdicts = checks.Evaluate(rep, pol, now)
+		for _, vd := range in.Verdicts {
+			v.Controls = append(v.Controls, newControlRow(vd, p.FirstFailed[vd.ID]))
+		}
+	}
+	v.Decision = decision.Decide(in, pol, now)
+	v.Status = deviceStatus(p, in, pol, d.cfg.InactiveAfter, now)
+	hist, err := d.cfg.Store.History(ctx, id, historyDepth)
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	v.Timeline = timeline(hist, pol, now)
+	exc, err := d.cfg.Exceptions.List(ctx, now.AddDate(0, 0, -30))
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	for _, e := range exc {
+		if (e.Scope == store.ScopeDevice && e.Subject == id) || (e.Scope == store.ScopeOrg && e.Subject == p.Device.Org && e.Subject != "") {
+			v.Exceptions = append(v.Exceptions, e)
+		}
+	}
+	if c, ok := d.cfg.Rechecker.(interface{ Connected(string) bool }); ok {
+		v.Connected = c.Connected(id)
+	}
+	d.render(w, r, s, http.StatusOK, "device", p.Device.Info.Hostname, v)
+}
+
+var noticeText = map[string]string{
+	"recheck":       "Recheck requested: the agent is checking now; reload in a few seconds to see its report.",
+	"revoked":       "Device revoked: it is denied from now on and must enroll again.",
+	"exception":     "Exception granted.",
+	"ended":         "Exception ended.",
+	"token_revoked": "Token revoked: it can no longer enroll a device.",
+	"unlocked":      "Account unlocked.",
+}
+
+func decodeReport(body []byte) (*checks.Report, error) {
+	var rep checks.Report
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return nil, fmt.Errorf("decode report: %w", err)
+	}
+	return &rep, nil
+}
+
+func deviceStatus(p store.Posture, in decision.Input, pol *checks.Policy, inactiveAfter time.Duration, now time.Time) store.DeviceStatus {
+	switch {
+	case p.Device.Revoked():
+		return store.StatusRevoked
+	case !in.HasReport:
+		if now.Sub(p.Device.EnrolledAt) > inactiveAfter {
+			return store.StatusInactive
+		}
+		return store.StatusStale
+	case now.Sub(in.PostureTime) > inactiveAfter:
+		return store.StatusInactive
+	case now.Sub(in.PostureTime) > pol.MaxReportAge:
+		return store.StatusStale
+	case len(p.FirstFailed) > 0:
+		return store.StatusNoncompliant
+	}
+	return store.StatusCompliant
+}
+
+func newControlRow(v checks.Verdict, since time.Time) controlRow {
+	row := controlRow{Verdict: v, FailingSince: since}
+	keys := make([]string, 0, len(v.Evidence))
+	for k := range v.Evidence {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		val := formatEvidence(v.Evidence[k])
+		if k == "source" || k == "sources" {
+			row.Source = val
+			continue
+		}
+		row.Evidence = append(row.Evidence, evidenceItem{Key: strings.ReplaceAll(k, "_", " "), Value: val})
+	}
+	return row
+}
+
+func formatEvidence(v any) string {
+	switch x := v.(type) {
+	case string:
+		return truncate(x, 512)
+	case nil:
+		return "—"
+	case bool, float64, int, int64:
+		return fmt.Sprint(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return truncate(string(b), 512)
+}
+
+// timeline turns reports (newest first) into control status changes,
+// newest first.
+func timeline(hist []store.Report, pol *checks.Policy, now time.Time) []timelineEntry {
+	var out []timelineEntry
+	prev := map[checks.ControlID]checks.Status{}
+	for i := len(hist) - 1; i >= 0; i-- {
+		rep, err := decodeReport(hist[i].Body)
+		if err != nil {
+			continue
+		}
+		at := decision.PostureTime(hist[i].CollectedAt, hist[i].ReceivedAt)
+		for _, v := range checks.Evaluate(rep, pol, now) {
+			was, seen := prev[v.ID]
+			if seen && was != v.Status {
+				out = append(out, timelineEntry{At: at, Control: v.ID, From: was, To: v.Status, Summary: v.Summary})
+			}
+			prev[v.ID] = v.Status
+		}
+		if i == len(hist)-1 {
+			out = append(out, timelineEntry{At: at, Summary: "Oldest report kept in the history"})
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+func (d *Dashboard) recheck(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	id := r.PathValue("id")
+	if d.cfg.Rechecker == nil {
+		d.fail(w, r, s, http.StatusServiceUnavailable, "Recheck is not available: ingest is not running.")
+		return
+	}
+	if err := d.cfg.Rechecker.Recheck(id); err != nil {
+		d.fail(w, r, s, http.StatusConflict, "The agent is not connected right now; it will report at its next scheduled check.")
+		return
+	}
+	d.audit(r, s, "recheck_requested", id, nil)
+	http.Redirect(w, r, "/ui/devices/"+pathEscape(id)+"?done=recheck", http.StatusSeeOther)
+}
+
+func (d *Dashboard) revoke(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	id := r.PathValue("id")
+	err := d.cfg.Store.Revoke(r.Context(), id, d.now())
+	if errors.Is(err, store.ErrNotFound) {
+		d.fail(w, r, s, http.StatusNotFound, "There is no such device.")
+		return
+	}
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	d.audit(r, s, audit.KindRevocation, id, map[string]any{"reason": truncate(r.PostForm.Get("reason"), 500)})
+	http.Redirect(w, r, "/ui/devices/"+pathEscape(id)+"?done=revoked", http.StatusSeeOther)
+}
+
+func (d *Dashboard) grantException(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	id := r.PathValue("id")
+	dev, err := d.cfg.Store.Device(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		d.fail(w, r, s, http.StatusNotFound, "There is no such device.")
+		return
+	}
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	days, _ := strconv.Atoi(r.PostForm.Get("days"))
+	now := d.now()
+	e := store.Exception{Scope: store.ScopeDevice, Subject: dev.ID, Control: r.PostForm.Get("control"),
+		Reason: strings.TrimSpace(r.PostForm.Get("reason")), Approver: s.User.Username, StartsAt: now, ExpiresAt: now.AddDate(0, 0, days)}
+	if r.PostForm.Get("scope") == store.ScopeOrg && dev.Org != "" {
+		e.Scope, e.Subject = store.ScopeOrg, dev.Org
+	}
+	if days < 1 || days > maxExceptionDays {
+		d.fail(w, r, s, http.StatusBadRequest, fmt.Sprintf("An exception lasts 1 to %d days.", maxExceptionDays))
+		return
+	}
+	if _, err := d.cfg.Exceptions.Grant(r.Context(), e); err != nil {
+		var ve validationError
+		if errors.As(err, &ve) {
+			d.fail(w, r, s, http.StatusBadRequest, capitalize(ve.Error())+".")
+			return
+		}
+		d.internal(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/ui/devices/"+pathEscape(id)+"?done=exception", http.StatusSeeOther)
+}

@@ -1,0 +1,13 @@
+// Package dashboard serves the security team's pages on postern-server's
+// HTTPS port under /ui/: sign-in with local accounts (server/users),
+// the fleet overview, the device list with filters and a CSV export for
+// the monthly review, device detail with recheck, revoke and exceptions,
+// enrollment tokens, exceptions and the audit log.
+//
+// Pages are rendered on the server with html/template from go:embed
+// assets; there is no inline script or style, so the Content-Security-Policy
+// allows only 'self'. Sessions are random 256-bit IDs kept in a
+// __Host- cookie and stored hashed; each has a synchronizer CSRF token
+// checked on every state change. Every action checks the signed-in user's
+// role on the server. The package is portable to every server OS.
+package dashboard

@@ -1,0 +1,190 @@
+package dashboard
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/dashboard/dashtest"
+	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
+)
+
+var t0 = time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fakeRechecker struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (f *fakeRechecker) Recheck(id string) error {
+	f.mu.Lock()
+	f.ids = append(f.ids, id)
+	f.mu.Unlock()
+	return nil
+}
+
+type env struct {
+	t     testing.TB
+	dir   string
+	st    store.Store
+	users *users.Service
+	clock *clock
+	dash  *Dashboard
+	srv   *httptest.Server
+	rech  *fakeRechecker
+}
+
+func newEnv(t testing.TB, devs []dashtest.Device) *env {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &clock{t: t0}
+	pol := checks.DefaultPolicy()
+	if len(devs) > 0 {
+		if err := dashtest.Seed(ctx, st, devs, pol, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc, _ := store.AccountsOf(st)
+	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 64, Time: 1, Threads: 1}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rech := &fakeRechecker{}
+	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Policy: func() *checks.Policy { return pol }, Rechecker: rech, Now: c.Now, EnrollAddr: "posture.example.org:4433"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	d.Mount(mux)
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	return &env{dir: dir, t: t, st: st, users: us, clock: c, dash: d, srv: srv, rech: rech}
+}
+
+// client is one browser: a cookie jar over the test server's TLS.
+type client struct {
+	e    *env
+	http *http.Client
+}
+
+func (e *env) client() *client {
+	jar, _ := cookiejar.New(nil)
+	hc := e.srv.Client()
+	hc.Jar = jar
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &client{e: e, http: hc}
+}
+
+type resp struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (c *client) do(method, path string, form url.Values) resp {
+	c.e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, c.e.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	r, err := c.http.Do(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	return resp{status: r.StatusCode, location: r.Header.Get("Location"), body: string(b), header: r.Header}
+}
+
+func (c *client) get(path string) resp { return c.do("GET", path, nil) }
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the token from a page's form.
+func (c *client) csrf(path string) string {
+	c.e.t.Helper()
+	m := csrfRE.FindStringSubmatch(c.get(path).body)
+	if m == nil {
+		c.e.t.Fatalf("no csrf token on %s", path)
+	}
+	return m[1]
+}
+
+func (c *client) post(path string, form url.Values) resp {
+	return c.do("POST", path, form)
+}
+
+const firstPassword, ownPassword = "Temporary-Pass1", "Harbor-Lights-42"
+
+// addUser creates an account that has already chosen its own password.
+func (e *env) addUser(name string, role users.Role) {
+	e.t.Helper()
+	ctx := context.Background()
+	if _, err := e.users.Add(ctx, users.NewUser{Username: name, FirstName: "Test", LastName: "Person", Role: role, Password: firstPassword}); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.users.ChangePassword(ctx, name, firstPassword, ownPassword); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// signIn returns a client signed in as name.
+func (e *env) signIn(name string) *client {
+	e.t.Helper()
+	c := e.client()
+	r := c.post("/ui/login", url.Values{"username": {name}, "password": {ownPassword}})
+	if r.status != http.StatusSeeOther || r.location != "/ui/" {
+		e.t.Fatalf("sign in %s: %d %s", name, r.status, r.location)
+	}
+	return c
+}
+
+type tlogWriter struct{ t testing.TB }
+
+func (w tlogWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

@@ -1,0 +1,321 @@
+package decision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/exceptions"
+	"github.com/postern-dev/postern/server/policy"
+	"github.com/postern-dev/postern/server/store"
+)
+
+// Policies is where the engine gets the active policy set (*policy.Manager).
+type Policies interface {
+	Current() *policy.Set
+}
+
+// EngineConfig is what an Engine needs. Store and Policies are required;
+// the rest are optional.
+type EngineConfig struct {
+	Store    store.Store
+	Policies Policies
+	// Index supplies exceptions and attestations; nil means none apply.
+	Index *exceptions.Index
+	Cache *Cache
+	// Events receives every decision change.
+	Events events.Publisher
+	// Audit records decision changes; Recorder counts served decisions.
+	Audit    *audit.Log
+	Recorder *audit.DecisionRecorder
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Engine makes decisions from everything the server knows (posture,
+// policy profile, exceptions, attestation, lifecycle) and notices when a
+// device's decision changes: it then publishes an event and audits it.
+type Engine struct {
+	cfg EngineConfig
+	log *slog.Logger
+
+	mu   sync.Mutex
+	last map[string]tracked
+}
+
+type tracked struct {
+	allow bool
+	key   string
+}
+
+// NewEngine returns an engine; call Baseline before serving.
+func NewEngine(cfg EngineConfig) *Engine {
+	if cfg.Cache == nil {
+		cfg.Cache = NewCache(DefaultCacheSize, DefaultCacheTTL)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger, last: map[string]tracked{}}
+}
+
+// Lookup identifies a device by ID or by certificate hash.
+type Lookup struct {
+	DeviceID, CertSHA256 string
+}
+
+// Decide answers a gateway's question about a device (and user) now; the
+// decision is counted for the audit log and compared with the device's
+// previous one.
+func (e *Engine) Decide(ctx context.Context, l Lookup, user string) (Decision, error) {
+	now := e.cfg.Now()
+	var p store.Posture
+	var err error
+	if l.CertSHA256 != "" {
+		p, err = e.cfg.Store.PostureByCert(ctx, l.CertSHA256)
+	} else {
+		p, err = e.cfg.Store.Posture(ctx, l.DeviceID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		d := Decide(Input{DeviceID: l.DeviceID, User: user}, e.cfg.Policies.Current().Default.Policy, now)
+		if e.cfg.Recorder != nil {
+			// Unknown identities are counted together: tracking each
+			// would let a caller grow memory without bound.
+			e.cfg.Recorder.Observe("", false, codes(d), now)
+		}
+		return d, nil
+	}
+	if err != nil {
+		return Decision{}, err
+	}
+	set := e.cfg.Policies.Current()
+	d, err := e.evaluate(p, set, set.For(p.Device.Org), user, now, true)
+	if err != nil {
+		return Decision{}, err
+	}
+	if e.cfg.Recorder != nil {
+		e.cfg.Recorder.Observe(p.Device.ID, d.Allow, codes(d), now)
+	}
+	e.observe(ctx, p.Device, d, set.Version)
+	return d, nil
+}
+
+// Reevaluate decides for the device after something changed (a report
+// was stored, it was revoked) and publishes a change if there is one.
+func (e *Engine) Reevaluate(ctx context.Context, deviceID string) error {
+	p, err := e.cfg.Store.Posture(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	set := e.cfg.Policies.Current()
+	d, err := e.evaluate(p, set, set.For(p.Device.Org), "", e.cfg.Now(), true)
+	if err != nil {
+		return err
+	}
+	e.observe(ctx, p.Device, d, set.Version)
+	return nil
+}
+
+// Sweep re-decides every device, catching changes that no report causes:
+// a stale report, a grace period or exception running out, a revocation
+// made from the command line, a new policy. With silent set it only
+// records the decisions (at start, so that restarts do not replay
+// changes).
+func (e *Engine) Sweep(ctx context.Context, silent bool) error {
+	devs, err := e.cfg.Store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	set := e.cfg.Policies.Current()
+	now := e.cfg.Now()
+	seen := make(map[string]bool, len(devs))
+	for _, dev := range devs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		seen[dev.ID] = true
+		p, err := e.cfg.Store.Posture(ctx, dev.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		d, err := e.evaluate(p, set, set.For(p.Device.Org), "", now, true)
+		if err != nil {
+			e.log.Warn("sweep decision failed", "device_id", dev.ID, "err", err)
+			continue
+		}
+		if silent {
+			e.mu.Lock()
+			e.last[dev.ID] = tracked{d.Allow, key(d)}
+			e.mu.Unlock()
+			continue
+		}
+		e.observe(ctx, p.Device, d, set.Version)
+	}
+	e.mu.Lock()
+	for id := range e.last {
+		if !seen[id] {
+			delete(e.last, id)
+		}
+	}
+	e.mu.Unlock()
+	return nil
+}
+
+// Impact evaluates every active device under old and next, for the
+// mass-failure guard (it is a policy.ImpactFunc).
+func (e *Engine) Impact(ctx context.Context, old, next *policy.Set) (policy.Impact, error) {
+	devs, err := e.cfg.Store.Devices(ctx)
+	if err != nil {
+		return policy.Impact{}, err
+	}
+	now := e.cfg.Now()
+	var imp policy.Impact
+	for _, dev := range devs {
+		if dev.Revoked() || Inactive(dev.LastSeenAt, now) {
+			continue
+		}
+		p, err := e.cfg.Store.Posture(ctx, dev.ID)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			return policy.Impact{}, err
+		}
+		imp.Active++
+		before, err := e.evaluate(p, old, old.For(dev.Org), "", now, false)
+		if err != nil {
+			return policy.Impact{}, err
+		}
+		after, err := e.evaluate(p, next, next.For(dev.Org), "", now, false)
+		if err != nil {
+			return policy.Impact{}, err
+		}
+		if before.Allow && !after.Allow {
+			imp.NewlyDenied++
+			if len(imp.Examples) < 10 {
+				imp.Examples = append(imp.Examples, dev.ID)
+			}
+		}
+	}
+	if imp.Active > 0 {
+		imp.Share = float64(imp.NewlyDenied) / float64(imp.Active)
+	}
+	return imp, nil
+}
+
+// evaluate builds the decision input for a stored posture under a
+// profile. cached uses the verdict cache, keyed on the set's version.
+func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile, user string, now time.Time, cached bool) (Decision, error) {
+	dev := p.Device
+	in := Input{DeviceID: dev.ID, User: user, Known: true, Revoked: dev.Revoked(), FirstFailed: p.FirstFailed,
+		Inactive: Inactive(dev.LastSeenAt, now)}
+	in.Attestation = Attestation{Required: prof.Attestation.Required, MaxAge: prof.Attestation.MaxAge}
+	if ix := e.cfg.Index; ix != nil {
+		if at, ok := ix.AttestedAt(dev.ID); ok {
+			in.Attestation.At = at
+		}
+		for id, x := range ix.Waived(dev.ID, dev.Org, now) {
+			if in.Waived == nil {
+				in.Waived = map[checks.ControlID]Waiver{}
+			}
+			in.Waived[id] = Waiver{ID: x.ID, ExpiresAt: x.ExpiresAt}
+		}
+	}
+	if latest := p.Latest; latest != nil {
+		in.HasReport = true
+		in.PostureTime = PostureTime(latest.CollectedAt, latest.ReceivedAt)
+		load := func() (*checks.Report, error) {
+			var r checks.Report
+			if err := json.Unmarshal(latest.Body, &r); err != nil {
+				return nil, err
+			}
+			return &r, nil
+		}
+		var err error
+		if cached {
+			in.Verdicts, err = e.cfg.Cache.Verdicts(dev.ID, latest.Sequence, set.Version, prof.Policy, now, load)
+		} else {
+			var r *checks.Report
+			if r, err = load(); err == nil {
+				in.Verdicts = checks.Evaluate(r, prof.Policy, now)
+			}
+		}
+		if err != nil {
+			return Decision{}, err
+		}
+	}
+	return Decide(in, prof.Policy, now), nil
+}
+
+// observe compares d with the device's previous decision and, when it
+// changed, publishes and audits the change.
+func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, version uint64) {
+	cur := tracked{d.Allow, key(d)}
+	e.mu.Lock()
+	prev, known := e.last[dev.ID]
+	e.last[dev.ID] = cur
+	e.mu.Unlock()
+	if !known || prev == cur {
+		return
+	}
+	reasons := codes(d)
+	if e.cfg.Events != nil {
+		e.cfg.Events.Publish(events.Event{Kind: events.KindComplianceChange, DeviceID: dev.ID, CertSHA256: dev.CertSHA256, Org: dev.Org,
+			PreviousStatus: events.StatusOf(prev.allow), CurrentStatus: events.StatusOf(cur.allow), ReasonCodes: reasons,
+			ReasonAdmin: summary(d), PolicyVersion: version, EventTime: d.EvaluatedAt})
+	}
+	if e.cfg.Audit != nil {
+		e.cfg.Audit.Record(ctx, audit.Entry{Actor: audit.ActorServer, Kind: audit.KindDecisionChanged, DeviceID: dev.ID, At: d.EvaluatedAt,
+			Details: map[string]any{"previous_allow": prev.allow, "allow": cur.allow, "previous_reasons": splitKey(prev.key),
+				"reasons": reasons, "policy_version": version}})
+	}
+	e.log.Info("decision changed", "device_id", dev.ID, "allow", cur.allow, "reasons", strings.Join(reasons, ","))
+}
+
+// codes lists a decision's deny reasons as "code" or "code:control".
+func codes(d Decision) []string {
+	out := make([]string, 0, len(d.Reasons))
+	for _, r := range d.Reasons {
+		if r.Control != "" {
+			out = append(out, r.Code+":"+r.Control)
+		} else {
+			out = append(out, r.Code)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func key(d Decision) string { return strings.Join(codes(d), ",") }
+
+func splitKey(k string) []string {
+	if k == "" {
+		return []string{}
+	}
+	return strings.Split(k, ",")
+}
+
+func summary(d Decision) string {
+	if d.Allow {
+		return "the device meets the policy"
+	}
+	msgs := make([]string, 0, len(d.Reasons))
+	for _, r := range d.Reasons {
+		msgs = append(msgs, r.Message)
+	}
+	return strings.Join(msgs, "; ")
+}

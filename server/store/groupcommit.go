@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Group commit: IngestReport hands its report to one writer goroutine,
+// which takes every report already waiting (up to maxBatch) and commits them
+// in a single transaction, then answers each caller. Under load a commit
+// (the WAL append and its bookkeeping) is paid once per batch instead of
+// once per report; with a single caller a batch holds one report and
+// nothing waits. Each report runs inside its own savepoint, so one that
+// fails is rolled back alone and its batch-mates still commit.
+const (
+	// maxBatch bounds the reports committed in one transaction, which
+	// bounds how long the writer connection is held.
+	maxBatch = 256
+	// batchTimeout bounds one batch's transaction.
+	batchTimeout = 30 * time.Second
+)
+
+// errStoreClosed is returned by IngestReport once Close has been called.
+var errStoreClosed = errors.New("store closed")
+
+// errBatchBroken aborts a batch whose transaction can no longer be trusted
+// (a savepoint could not be rolled back or released).
+var errBatchBroken = errors.New("batch transaction broken")
+
+// ingestReq is one report waiting for the writer; done receives exactly
+// one result.
+type ingestReq struct {
+	ctx  context.Context
+	in   Ingest
+	done chan ingestResult
+}
+
+type ingestResult struct {
+	duplicate bool
+	err       error
+}
+
+// groupWriter is the state of the writer goroutine.
+type groupWriter struct {
+	reqs   chan *ingestReq // unbuffered: waiting callers are the queue
+	stop   chan struct{}   // closed by Close
+	exited chan struct{}   // closed when the writer has returned
+
+	// batches and reports count what was committed, for benchmarks.
+	batches, reports atomic.Int64
+}
+
+// startWriter starts the group-commit writer; Close stops it.
+func (s *sqlStore) startWriter() {
+	s.gw = &groupWriter{reqs: make(chan *ingestReq), stop: make(chan struct{}), exited: make(chan struct{})}
+	go s.runWriter()
+}
+
+// stopWriter stops the writer after its current batch; callers still
+// queued get errStoreClosed.
+func (s *sqlStore) stopWriter() {
+	if s.gw == nil {
+		return
+	}
+	close(s.gw.stop)
+	<-s.gw.exited
+}
+
+func (s *sqlStore) IngestReport(ctx context.Context, in Ingest) (bool, error) {
+	if err := checkSequence(in.Sequence); err != nil {
+		return false, fmt.Errorf("ingest report: %w", err)
+	}
+	req := &ingestReq{ctx: ctx, in: in, done: make(chan ingestResult, 1)}
+	if s.gw == nil {
+		s.commitBatch([]*ingestReq{req})
+		res := <-req.done
+		return res.duplicate, res.err
+	}
+	select {
+	case s.gw.reqs <- req:
+	case <-s.gw.exited:
+		return false, fmt.Errorf("ingest report: %w", errStoreClosed)
+	case <-ctx.Done():
+		return false, fmt.Errorf("ingest report: %w", ctx.Err())
+	}
+	select {
+	case res := <-req.done:
+		return res.duplicate, res.err
+	case <-ctx.Done():
+		// The batch may still commit the report; the agent then resends it
+		// and gets a duplicate ack, so giving up here loses nothing.
+		return false, fmt.Errorf("ingest report: %w", ctx.Err())
+	}
+}
+
+func (s *sqlStore) runWriter() {
+	defer close(s.gw.exited)
+	batch := make([]*ingestReq, 0, maxBatch)
+	for {
+		select {
+		case <-s.gw.stop:
+			return
+		case r := <-s.gw.reqs:
+			batch = append(batch[:0], r)
+		}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.gw.reqs:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		s.commitBatch(batch)
+		s.gw.batches.Add(1)
+		s.gw.reports.Add(int64(len(batch)))
+		clear(batch)
+	}
+}
+
+// commitBatch stores the batch in one transaction and answers every
+// request. Requests whose caller already gave up are skipped.
+func (s *sqlStore) commitBatch(batch []*ingestReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	results := make([]ingestResult, len(batch))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		w := s.bind(ctx, tx)
+		for i, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				results[i].err = fmt.Errorf("ingest report: %w", err)
+				continue
+			}
+			dup, err := w.ingestIsolated(r.in)
+			if errors.Is(err, errBatchBroken) {
+				return err
+			}
+			results[i] = ingestResult{duplicate: dup, err: err}
+		}
+		return nil
+	})
+	for i, r := range batch {
+		res := results[i]
+		if err != nil {
+			// Nothing of the batch was stored.
+			res = ingestResult{err: fmt.Errorf("ingest report: %w", err)}
+		}
+		r.done <- res
+	}
+}
+
+// ingestIsolated runs ingestOne inside a savepoint, rolled back when the
+// report fails so that the batch's other reports are unaffected. The
+// savepoint also covers the first read: on PostgreSQL any failed statement
+// poisons the transaction until it is rolled back to a savepoint.
+func (w *writeTx) ingestIsolated(in Ingest) (bool, error) {
+	if _, err := w.exec(qSavepoint); err != nil {
+		return false, fmt.Errorf("%w: savepoint: %w", errBatchBroken, err)
+	}
+	dup, err := w.ingestOne(in)
+	if err != nil {
+		if _, rbErr := w.exec(qRollbackSavepoint); rbErr != nil {
+			return false, fmt.Errorf("%w: roll back report: %w", errBatchBroken, rbErr)
+		}
+	}
+	if _, relErr := w.exec(qReleaseSavepoint); relErr != nil {
+		return false, fmt.Errorf("%w: release savepoint: %w", errBatchBroken, relErr)
+	}
+	return dup, err
+}
+
+// Savepoint statements, portable between SQLite and PostgreSQL.
+const (
+	qSavepoint         = `SAVEPOINT report`
+	qRollbackSavepoint = `ROLLBACK TO SAVEPOINT report`
+	qReleaseSavepoint  = `RELEASE SAVEPOINT report`
+)
+
+// writeTx is a write transaction with the hot statements bound to it once,
+// rather than once per use.
+type writeTx struct {
+	s     *sqlStore
+	ctx   context.Context
+	tx    *sql.Tx
+	bound map[string]*sql.Stmt
+}
+
+func (s *sqlStore) bind(ctx context.Context, tx *sql.Tx) *writeTx {
+	return &writeTx{s: s, ctx: ctx, tx: tx, bound: make(map[string]*sql.Stmt, len(hotStatements))}
+}
+
+func (w *writeTx) stmt(query string) *sql.Stmt {
+	query = w.s.q(query)
+	if st, ok := w.bound[query]; ok {
+		return st
+	}
+	st, ok := w.s.stmts[query]
+	if !ok {
+		return nil
+	}
+	st = w.tx.StmtContext(w.ctx, st)
+	w.bound[query] = st
+	return st
+}
+
+func (w *writeTx) exec(query string, args ...any) (sql.Result, error) {
+	if st := w.stmt(query); st != nil {
+		return st.ExecContext(w.ctx, args...)
+	}
+	return w.tx.ExecContext(w.ctx, w.s.q(query), args...)
+}
+
+func (w *writeTx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := w.stmt(query); st != nil {
+		return st.QueryContext(w.ctx, args...)
+	}
+	return w.tx.QueryContext(w.ctx, w.s.q(query), args...)
+}
+
+func (w *writeTx) queryRow(query string, args ...any) *sql.Row {
+	if st := w.stmt(query); st != nil {
+		return st.QueryRowContext(w.ctx, args...)
+	}
+	return w.tx.QueryRowContext(w.ctx, w.s.q(query), args...)
+}

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// LifecycleStore is the part of Store behind policy lifecycle: the
+// hash-chained audit log, exceptions, user attestations and named server
+// state. Every method is safe for concurrent use.
+type LifecycleStore interface {
+	// AuditTail returns the last audit row, or, when the log is empty,
+	// a row holding only the anchor's Seq and Hash (zero if never pruned).
+	AuditTail(ctx context.Context) (AuditRow, error)
+	// AppendAudit inserts r, whose Seq must follow the tail's; it returns
+	// ErrConflict when another writer appended first.
+	AppendAudit(ctx context.Context, r AuditRow) error
+	// AuditRows returns up to limit rows (at most MaxAuditPage) after
+	// afterSeq, in order.
+	AuditRows(ctx context.Context, afterSeq uint64, limit int) ([]AuditRow, error)
+	// AuditAnchor returns where retention last cut the chain.
+	AuditAnchor(ctx context.Context) (AuditAnchor, error)
+	// PruneAudit deletes the oldest rows written before before, as a
+	// prefix of the chain, and records the anchor; it returns how many
+	// rows it deleted.
+	PruneAudit(ctx context.Context, before, now time.Time) (int64, error)
+
+	// CreateException stores a new exception.
+	CreateException(ctx context.Context, e Exception) error
+	// Exception returns the exception with id, or ErrNotFound.
+	Exception(ctx context.Context, id string) (Exception, error)
+	// Exceptions lists exceptions that expire after unexpiredAt (ended
+	// ones included), oldest start first.
+	Exceptions(ctx context.Context, unexpiredAt time.Time) ([]Exception, error)
+	// EndException ends an exception early; ErrNotFound if there is no
+	// such exception or it already ended.
+	EndException(ctx context.Context, id string, at time.Time, by string) error
+
+	// RecordAttestation stores a user attestation.
+	RecordAttestation(ctx context.Context, a Attestation) error
+	// LatestAttestations maps each device attested at or after since to
+	// its latest attestation time.
+	LatestAttestations(ctx context.Context, since time.Time) (map[string]time.Time, error)
+
+	// PutState stores a small named value (JSON), replacing the old one.
+	PutState(ctx context.Context, name string, value []byte, at time.Time) error
+	// State returns a named value and when it was stored, or ErrNotFound.
+	State(ctx context.Context, name string) ([]byte, time.Time, error)
+}
