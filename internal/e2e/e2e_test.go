@@ -38,19 +38,16 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// reportOnly lets the controls whose collectors the fixture snapshots do not
-// exercise be reported without blocking, so that the test is about firewall
-// and disk encryption, which the fixtures do carry.
+// policyYAML is the Policy 550.04 default except for the three controls
+// whose verdict depends on today's date (definition age, end-of-life
+// dates, pending-update age): the fixture snapshots were recorded on a
+// fixed day, so those are reported without blocking to keep the test true
+// on any future day. Every other control blocks as in production.
 const policyYAML = `max_report_age: 15m
 controls:
-  password_protected: {enforcement: report}
-  password_policy: {enforcement: report}
-  os_supported: {enforcement: report}
-  os_auto_update: {enforcement: report}
-  os_patched: {enforcement: report}
   antivirus: {enforcement: report}
-  screen_lock: {enforcement: report}
-  wifi_encryption: {enforcement: report}
+  os_supported: {enforcement: report}
+  os_patched: {enforcement: report}
 `
 
 type server struct {
@@ -114,8 +111,10 @@ type decision struct {
 	Allow   bool   `json:"allow"`
 	Device  string `json:"device_id"`
 	Reasons []struct {
-		Code    string `json:"code"`
-		Control string `json:"control"`
+		Code        string `json:"code"`
+		Control     string `json:"control"`
+		Message     string `json:"message"`
+		Remediation string `json:"remediation"`
 	} `json:"reasons"`
 	PostureAge  *float64 `json:"posture_age_seconds"`
 	EvaluatedAt string   `json:"evaluated_at"`
@@ -226,13 +225,18 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 		clk.Advance(time.Minute)
 		report(t, ctx, state, snapshot(t, "linux-noncompliant"), clk)
 		d := getDecision(t, srv, key, query)
-		want := map[string]bool{"control_failed:firewall": true, "control_failed:disk_encryption": true}
-		got := map[string]bool{}
-		for _, c := range d.codes() {
-			got[c] = true
+		want := []string{
+			"control_failed:password_protected", "control_failed:password_policy", "control_failed:firewall",
+			"control_failed:os_auto_update", "control_failed:screen_lock", "control_failed:wifi_encryption",
+			"control_failed:disk_encryption",
 		}
-		if d.Allow || !got["control_failed:firewall"] || !got["control_failed:disk_encryption"] || len(got) != len(want) {
+		if d.Allow || fmt.Sprint(d.codes()) != fmt.Sprint(want) {
 			t.Fatalf("got allow=%v reasons %v, want deny for %v", d.Allow, d.codes(), want)
+		}
+		for _, r := range d.Reasons {
+			if r.Message == "" || r.Remediation == "" {
+				t.Errorf("reason %s:%s lacks a message or a fix: %+v", r.Code, r.Control, r)
+			}
 		}
 	})
 
