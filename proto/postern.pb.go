@@ -44,6 +44,7 @@ type Envelope struct {
 	//	*Envelope_Error
 	//	*Envelope_Renew
 	//	*Envelope_Renewed
+	//	*Envelope_Attestation
 	Msg           isEnvelope_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -167,6 +168,15 @@ func (x *Envelope) GetRenewed() *RenewResponse {
 	return nil
 }
 
+func (x *Envelope) GetAttestation() *Attestation {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_Attestation); ok {
+			return x.Attestation
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Msg interface {
 	isEnvelope_Msg()
 }
@@ -207,6 +217,10 @@ type Envelope_Renewed struct {
 	Renewed *RenewResponse `protobuf:"bytes,9,opt,name=renewed,proto3,oneof"`
 }
 
+type Envelope_Attestation struct {
+	Attestation *Attestation `protobuf:"bytes,10,opt,name=attestation,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Msg() {}
 
 func (*Envelope_Enroll) isEnvelope_Msg() {}
@@ -224,6 +238,8 @@ func (*Envelope_Error) isEnvelope_Msg() {}
 func (*Envelope_Renew) isEnvelope_Msg() {}
 
 func (*Envelope_Renewed) isEnvelope_Msg() {}
+
+func (*Envelope_Attestation) isEnvelope_Msg() {}
 
 // Hello opens every stream in both directions.
 type Hello struct {
@@ -363,8 +379,11 @@ type EnrollRequest struct {
 	// The one-time enrollment token as printed by `postern-server token create`.
 	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
 	// PKCS#10 certificate request for the key made on the device.
-	CsrDer        []byte      `protobuf:"bytes,2,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
-	Device        *DeviceInfo `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	CsrDer []byte      `protobuf:"bytes,2,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
+	Device *DeviceInfo `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
+	// The user's yearly attestation for what the machine cannot show
+	// (Policy 550.04 C.7.a.vi, vii, x, xi), when taken at enrollment.
+	Attestation   *Attestation `protobuf:"bytes,4,opt,name=attestation,proto3" json:"attestation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -416,6 +435,13 @@ func (x *EnrollRequest) GetCsrDer() []byte {
 func (x *EnrollRequest) GetDevice() *DeviceInfo {
 	if x != nil {
 		return x.Device
+	}
+	return nil
+}
+
+func (x *EnrollRequest) GetAttestation() *Attestation {
+	if x != nil {
+		return x.Attestation
 	}
 	return nil
 }
@@ -1060,12 +1086,90 @@ func (x *Error) GetSequence() uint64 {
 	return 0
 }
 
+// Attestation is a user's statement that they keep the controls a machine
+// cannot show: the device is physically protected and not shared
+// (C.7.a.vi), the screen is not visible to others (vii), confidential mail
+// goes through secure messaging (x), and PHI is not printed (xi). The agent
+// sends it at enrollment and at each yearly renewal, on the control stream.
+type Attestation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user who attested, as they sign in to IBHIS.
+	User string `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// Version of the statement text the user accepted.
+	StatementVersion string `protobuf:"bytes,2,opt,name=statement_version,json=statementVersion,proto3" json:"statement_version,omitempty"`
+	// SHA-256 of the exact statement text shown, so the server can tell
+	// which words were accepted.
+	StatementSha256 []byte `protobuf:"bytes,3,opt,name=statement_sha256,json=statementSha256,proto3" json:"statement_sha256,omitempty"`
+	// When the user accepted, Unix seconds (agent clock).
+	AcceptedAtUnix int64 `protobuf:"varint,4,opt,name=accepted_at_unix,json=acceptedAtUnix,proto3" json:"accepted_at_unix,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Attestation) Reset() {
+	*x = Attestation{}
+	mi := &file_postern_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attestation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attestation) ProtoMessage() {}
+
+func (x *Attestation) ProtoReflect() protoreflect.Message {
+	mi := &file_postern_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attestation.ProtoReflect.Descriptor instead.
+func (*Attestation) Descriptor() ([]byte, []int) {
+	return file_postern_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Attestation) GetUser() string {
+	if x != nil {
+		return x.User
+	}
+	return ""
+}
+
+func (x *Attestation) GetStatementVersion() string {
+	if x != nil {
+		return x.StatementVersion
+	}
+	return ""
+}
+
+func (x *Attestation) GetStatementSha256() []byte {
+	if x != nil {
+		return x.StatementSha256
+	}
+	return nil
+}
+
+func (x *Attestation) GetAcceptedAtUnix() int64 {
+	if x != nil {
+		return x.AcceptedAtUnix
+	}
+	return 0
+}
+
 var File_postern_proto protoreflect.FileDescriptor
 
 const file_postern_proto_rawDesc = "" +
 	"\n" +
 	"\rpostern.proto\x12\n" +
-	"postern.v1\"\xc3\x03\n" +
+	"postern.v1\"\x80\x04\n" +
 	"\bEnvelope\x12)\n" +
 	"\x05hello\x18\x01 \x01(\v2\x11.postern.v1.HelloH\x00R\x05hello\x123\n" +
 	"\x06enroll\x18\x02 \x01(\v2\x19.postern.v1.EnrollRequestH\x00R\x06enroll\x128\n" +
@@ -1075,7 +1179,9 @@ const file_postern_proto_rawDesc = "" +
 	"\acommand\x18\x06 \x01(\v2\x13.postern.v1.CommandH\x00R\acommand\x12)\n" +
 	"\x05error\x18\a \x01(\v2\x11.postern.v1.ErrorH\x00R\x05error\x120\n" +
 	"\x05renew\x18\b \x01(\v2\x18.postern.v1.RenewRequestH\x00R\x05renew\x125\n" +
-	"\arenewed\x18\t \x01(\v2\x19.postern.v1.RenewResponseH\x00R\arenewedB\x05\n" +
+	"\arenewed\x18\t \x01(\v2\x19.postern.v1.RenewResponseH\x00R\arenewed\x12;\n" +
+	"\vattestation\x18\n" +
+	" \x01(\v2\x17.postern.v1.AttestationH\x00R\vattestationB\x05\n" +
 	"\x03msg\"]\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12)\n" +
@@ -1087,11 +1193,12 @@ const file_postern_proto_rawDesc = "" +
 	"\aos_name\x18\x03 \x01(\tR\x06osName\x12\x1d\n" +
 	"\n" +
 	"os_version\x18\x04 \x01(\tR\tosVersion\x12\x12\n" +
-	"\x04arch\x18\x05 \x01(\tR\x04arch\"n\n" +
+	"\x04arch\x18\x05 \x01(\tR\x04arch\"\xa9\x01\n" +
 	"\rEnrollRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
 	"\acsr_der\x18\x02 \x01(\fR\x06csrDer\x12.\n" +
-	"\x06device\x18\x03 \x01(\v2\x16.postern.v1.DeviceInfoR\x06device\"m\n" +
+	"\x06device\x18\x03 \x01(\v2\x16.postern.v1.DeviceInfoR\x06device\x129\n" +
+	"\vattestation\x18\x04 \x01(\v2\x17.postern.v1.AttestationR\vattestation\"m\n" +
 	"\x0eEnrollResponse\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12'\n" +
 	"\x0fcertificate_der\x18\x02 \x01(\fR\x0ecertificateDer\x12\x15\n" +
@@ -1129,7 +1236,12 @@ const file_postern_proto_rawDesc = "" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1a\n" +
-	"\bsequence\x18\x03 \x01(\x04R\bsequenceB)Z'github.com/postern-dev/postern/proto;pbb\x06proto3"
+	"\bsequence\x18\x03 \x01(\x04R\bsequence\"\xa3\x01\n" +
+	"\vAttestation\x12\x12\n" +
+	"\x04user\x18\x01 \x01(\tR\x04user\x12+\n" +
+	"\x11statement_version\x18\x02 \x01(\tR\x10statementVersion\x12)\n" +
+	"\x10statement_sha256\x18\x03 \x01(\fR\x0fstatementSha256\x12(\n" +
+	"\x10accepted_at_unix\x18\x04 \x01(\x03R\x0eacceptedAtUnixB)Z'github.com/postern-dev/postern/proto;pbb\x06proto3"
 
 var (
 	file_postern_proto_rawDescOnce sync.Once
@@ -1143,7 +1255,7 @@ func file_postern_proto_rawDescGZIP() []byte {
 	return file_postern_proto_rawDescData
 }
 
-var file_postern_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_postern_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_postern_proto_goTypes = []any{
 	(*Envelope)(nil),         // 0: postern.v1.Envelope
 	(*Hello)(nil),            // 1: postern.v1.Hello
@@ -1160,6 +1272,7 @@ var file_postern_proto_goTypes = []any{
 	(*RenewRequest)(nil),     // 12: postern.v1.RenewRequest
 	(*RenewResponse)(nil),    // 13: postern.v1.RenewResponse
 	(*Error)(nil),            // 14: postern.v1.Error
+	(*Attestation)(nil),      // 15: postern.v1.Attestation
 }
 var file_postern_proto_depIdxs = []int32{
 	1,  // 0: postern.v1.Envelope.hello:type_name -> postern.v1.Hello
@@ -1171,17 +1284,19 @@ var file_postern_proto_depIdxs = []int32{
 	14, // 6: postern.v1.Envelope.error:type_name -> postern.v1.Error
 	12, // 7: postern.v1.Envelope.renew:type_name -> postern.v1.RenewRequest
 	13, // 8: postern.v1.Envelope.renewed:type_name -> postern.v1.RenewResponse
-	2,  // 9: postern.v1.EnrollRequest.device:type_name -> postern.v1.DeviceInfo
-	2,  // 10: postern.v1.Report.device:type_name -> postern.v1.DeviceInfo
-	5,  // 11: postern.v1.Report.controls:type_name -> postern.v1.ControlFacts
-	9,  // 12: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
-	10, // 13: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
-	11, // 14: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	15, // 9: postern.v1.Envelope.attestation:type_name -> postern.v1.Attestation
+	2,  // 10: postern.v1.EnrollRequest.device:type_name -> postern.v1.DeviceInfo
+	15, // 11: postern.v1.EnrollRequest.attestation:type_name -> postern.v1.Attestation
+	2,  // 12: postern.v1.Report.device:type_name -> postern.v1.DeviceInfo
+	5,  // 13: postern.v1.Report.controls:type_name -> postern.v1.ControlFacts
+	9,  // 14: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
+	10, // 15: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
+	11, // 16: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_postern_proto_init() }
@@ -1199,6 +1314,7 @@ func file_postern_proto_init() {
 		(*Envelope_Error)(nil),
 		(*Envelope_Renew)(nil),
 		(*Envelope_Renewed)(nil),
+		(*Envelope_Attestation)(nil),
 	}
 	file_postern_proto_msgTypes[8].OneofWrappers = []any{
 		(*Command_Recheck)(nil),
@@ -1211,7 +1327,7 @@ func file_postern_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_postern_proto_rawDesc), len(file_postern_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
