@@ -65,9 +65,13 @@ func TestForcedFirstPasswordChange(t *testing.T) {
 		chromedp.SendKeys(`input[name=current]`, "Temporary-Pass1"),
 		chromedp.SendKeys(`input[name=new]`, ownPassword),
 		chromedp.SendKeys(`input[name=confirm]`, ownPassword),
-		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`.tiles`),
 	)
+	if err == nil {
+		err = submit(ctx, `button[type=submit]`)
+	}
+	if err == nil {
+		err = chromedp.Do(ctx, chromedp.WaitVisible(`.tiles`))
+	}
 	if err != nil {
 		t.Fatalf("change password: %v", err)
 	}
@@ -84,9 +88,10 @@ func TestFilterAndOpenDevice(t *testing.T) {
 		chromedp.Navigate(e.url+"/ui/devices"),
 		chromedp.WaitVisible(`select[name=status]`),
 		chromedp.SetValue(`select[name=status]`, "noncompliant"),
-		chromedp.Click(`form.filters button[type=submit]`),
-		chromedp.WaitVisible(`#devices`),
 	)
+	if err == nil {
+		err = submit(ctx, `form.filters button[type=submit]`)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +108,7 @@ func TestFilterAndOpenDevice(t *testing.T) {
 			t.Errorf("filtered list shows a %q device", b)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(`#devices tbody a.host`), chromedp.WaitVisible(`table.controls`)); err != nil {
+	if err := submit(ctx, `#devices tbody a.host`); err != nil {
 		t.Fatalf("open device: %v", err)
 	}
 	if !strings.Contains(location(ctx, t), "/ui/devices/dev_") {
@@ -125,9 +130,10 @@ func TestExceptionsByRole(t *testing.T) {
 			chromedp.WaitVisible(`#grant`),
 			chromedp.SetValue(`#grant select[name=control]`, "antivirus"),
 			chromedp.SendKeys(`#grant textarea[name=reason]`, "EDR migration until 30 June"),
-			chromedp.Click(`#grant button[type=submit]`),
-			chromedp.WaitVisible(`.banner.info`),
 		)
+		if err == nil {
+			err = submit(ctx, `#grant button[type=submit]`)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

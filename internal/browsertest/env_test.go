@@ -127,14 +127,38 @@ func browser(t *testing.T) context.Context {
 }
 
 func (e *env) signIn(ctx context.Context, user, password string) error {
-	return chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.url+"/ui/login"),
 		chromedp.WaitVisible(`input[name=username]`),
 		chromedp.SendKeys(`input[name=username]`, user),
 		chromedp.SendKeys(`input[name=password]`, password),
-		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitReady(`body`),
 	)
+	if err != nil {
+		return err
+	}
+	return submit(ctx, `button[type=submit]`)
+}
+
+// submit clicks sel and waits until the next page has loaded: a marker
+// set on the current page disappears with it.
+func submit(ctx context.Context, sel string) error {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__postern_old = true`)); err != nil {
+		return err
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(sel)); err != nil {
+		return err
+	}
+	for {
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.__postern_old && document.readyState === 'complete'`))
+		if err == nil && done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func text(ctx context.Context, t *testing.T, sel string) string {
