@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test vet cross bench fuzz proto clean
+.PHONY: all build run test vet cross bench fuzz proto clean packages package-test footprint
 
 all: build
 
@@ -54,5 +54,18 @@ proto:
 	GOBIN=$(CURDIR)/$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	cd proto && PATH=$(CURDIR)/$(BIN)/tools:$$PATH protoc --go_out=. --go_opt=paths=source_relative postern.proto
 
+# Installers under dist/: .deb and .rpm (nfpm), the Windows .msi (wixl,
+# from Debian's msitools and wixl packages) and the macOS tarball. With
+# SIGN_CERT and SIGN_KEY (PEM), or SIGN_CERT alone (.p12/.pfx), the Windows
+# executable and the MSI are Authenticode-signed with osslsigncode.
+packages: cross
+	@command -v wixl >/dev/null || { echo "wixl missing: apt-get install -y wixl msitools"; exit 1; }
+	rm -rf dist
+	$(GO) run ./installer/cmd/mkpkg -cross $(BIN)/cross -out dist -version '$(VERSION)'
+
+# CI only, as root: dpkg -i the .deb, run postern-agent check, dpkg -r.
+package-test: packages
+	./installer/package-test.sh
+
 clean:
-	rm -rf $(BIN) .run
+	rm -rf $(BIN) .run dist

@@ -40,9 +40,12 @@ type Config struct {
 	// (DefaultHeartbeat if zero).
 	Heartbeat time.Duration
 	// Postures, if set, reuses posture reads briefly (see
-	// DefaultPostureTTL); wrap the store that writers use with
-	// ForgetOnWrite. Nil reads the store for every decision.
-	Postures *PostureCache
+	// decision.DefaultPostureTTL) when the handlers decide themselves and
+	// for the shared-device check; wrap the store that writers use with
+	// decision.ForgetOnWrite over the same cache. Give the Decider the
+	// same cache: one cache serves the whole server. Nil reads the store
+	// for every decision.
+	Postures *decision.PostureCache
 	// Ready, if set, is asked by /readyz; nil means always ready.
 	Ready func(context.Context) error
 	// Decider, if set, makes the decisions (*decision.Engine, which also
@@ -132,9 +135,7 @@ func (a *api) validKey(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	// The monotonic clock, not the injected one: the cache's TTL is about
-	// this process, not about the decision's time.
-	now := time.Now()
+	now := keyClock()
 	k, ok := a.keys.get(id, now)
 	if !ok {
 		var err error
@@ -166,24 +167,9 @@ type lookup struct {
 	deviceID, certSHA256 string
 }
 
-// posture reads the device's posture, reusing a read younger than
-// PostureTTL (measured on the monotonic clock, not the injected one).
+// posture reads the device's posture through the posture cache.
 func (a *api) posture(ctx context.Context, l lookup) (store.Posture, error) {
-	mono := time.Now()
-	if p, ok := a.cfg.Postures.get(l, mono); ok {
-		return p, nil
-	}
-	var p store.Posture
-	var err error
-	if l.certSHA256 != "" {
-		p, err = a.cfg.Store.PostureByCert(ctx, l.certSHA256)
-	} else {
-		p, err = a.cfg.Store.Posture(ctx, l.deviceID)
-	}
-	if err == nil {
-		a.cfg.Postures.put(l, p, mono)
-	}
-	return p, err
+	return a.cfg.Postures.Posture(ctx, a.cfg.Store, decision.Lookup{DeviceID: l.deviceID, CertSHA256: l.certSHA256})
 }
 
 // decide loads what the store knows about the device and decides.

@@ -12,6 +12,10 @@ import (
 // for one database read less on every decision.
 const keyCacheTTL = 5 * time.Second
 
+// keyClock is the key cache's clock: the monotonic one, since the TTL is
+// about this process and not about a decision's time. Tests replace it.
+var keyClock = time.Now
+
 // maxCachedKeys bounds the cache; gateways hold a handful of keys.
 const maxCachedKeys = 1024
 

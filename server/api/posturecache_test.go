@@ -5,15 +5,16 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/decision"
 )
 
 func TestPostureCache(t *testing.T) {
 	t.Run("a write through ForgetOnWrite shows in the next decision, by id and by certificate", func(t *testing.T) {
-		pc := NewPostureCache(time.Hour)
+		pc := decision.NewPostureCache(time.Hour)
 		f := newFixtureWith(t, "", func(c *Config) { c.Postures = pc })
 		auth := map[string]string{"Authorization": "Bearer " + f.key}
 		sha := certSHA(t, f)
-		f.store = ForgetOnWrite(f.store, pc)
+		f.store = decision.ForgetOnWrite(f.store, pc)
 		for _, q := range []string{"device_id=dev", "cert_sha256=" + sha} {
 			if d := decode(t, f.get("/v1/decision?"+q, auth, "")); d.Allow {
 				t.Fatalf("%s: allowed before any report", q)
@@ -26,8 +27,8 @@ func TestPostureCache(t *testing.T) {
 			}
 		}
 	})
-	t.Run("a write behind the cache's back shows only once the entry expires", func(t *testing.T) {
-		pc := NewPostureCache(time.Hour)
+	t.Run("a write behind the cache's back shows only once the entry is dropped", func(t *testing.T) {
+		pc := decision.NewPostureCache(time.Hour)
 		f := newFixtureWith(t, "", func(c *Config) { c.Postures = pc })
 		auth := map[string]string{"Authorization": "Bearer " + f.key}
 		decode(t, f.get("/v1/decision?device_id=dev", auth, ""))

@@ -37,7 +37,7 @@ func checkOwner(d decision.Decision, owner string) decision.Decision {
 
 // decideWith asks the configured Decider about the device alone, then
 // applies the shared-device check, which needs the device's owner: one
-// more read, made only when the gateway names a user.
+// more posture lookup (cached), made only when the gateway names a user.
 func (a *api) decideWith(ctx context.Context, l lookup, user string) (decision.Decision, error) {
 	d, err := a.cfg.Decider.Decide(ctx, decision.Lookup{DeviceID: l.deviceID, CertSHA256: l.certSHA256}, "")
 	if err != nil || user == "" {
@@ -47,12 +47,12 @@ func (a *api) decideWith(ctx context.Context, l lookup, user string) (decision.D
 	if d.DeviceID == "" {
 		return d, nil
 	}
-	dev, err := a.cfg.Store.Device(ctx, d.DeviceID)
+	p, err := a.posture(ctx, lookup{deviceID: d.DeviceID})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return d, nil
 	case err != nil:
 		return decision.Decision{}, err
 	}
-	return checkOwner(d, dev.Owner), nil
+	return checkOwner(d, p.Device.Owner), nil
 }

@@ -30,7 +30,7 @@ func TestSecurityHeaders(t *testing.T) {
 	want := map[string]string{
 		"Content-Security-Policy":   CSP,
 		"X-Content-Type-Options":    "nosniff",
-		"Referrer-Policy":           "no-referrer",
+		"Referrer-Policy":           "same-origin",
 		"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 		"X-Frame-Options":           "DENY",
 	}
@@ -138,8 +138,8 @@ func TestRolesAndCSRF(t *testing.T) {
 	}
 	tests := []struct {
 		name, user, path string
-		form         func(tok string) url.Values
-		want         int
+		form             func(tok string) url.Values
+		want             int
 	}{
 		{"a viewer cannot grant an exception", "viewer", "/ui/devices/dev_good/exceptions", grant, http.StatusForbidden},
 		{"an admin cannot grant an exception", "admin", "/ui/devices/dev_good/exceptions", grant, http.StatusForbidden},
@@ -240,7 +240,9 @@ func TestDeviceListFilters(t *testing.T) {
 			}
 			return false
 		})},
-		{"search matches the owner ignoring case", "q=MARIA", count(func(d store.FleetDevice) bool { return strings.Contains(d.Owner, "maria") || strings.Contains(strings.ToLower(d.Info.Hostname), "maria") })},
+		{"search matches the owner ignoring case", "q=MARIA", count(func(d store.FleetDevice) bool {
+			return strings.Contains(d.Owner, "maria") || strings.Contains(strings.ToLower(d.Info.Hostname), "maria")
+		})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

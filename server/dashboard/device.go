@@ -164,7 +164,7 @@ func newControlRow(v checks.Verdict, since time.Time) controlRow {
 func formatEvidence(v any) string {
 	switch x := v.(type) {
 	case string:
-		return truncate(x, 512)
+		return truncate(x, 240)
 	case nil:
 		return "—"
 	case bool, float64, int, int64:
@@ -174,7 +174,7 @@ func formatEvidence(v any) string {
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	return truncate(string(b), 512)
+	return truncate(string(b), 240)
 }
 
 // timeline turns reports (newest first) into control status changes,

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/dashboard/dashtest"
+	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -79,7 +81,7 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 		t.Fatal(err)
 	}
 	rech := &fakeRechecker{}
-	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Policy: func() *checks.Policy { return pol }, Rechecker: rech, Now: c.Now, EnrollAddr: "posture.example.org:4433"})
+	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Policy: func() *checks.Policy { return pol }, Rechecker: rech, Now: c.Now, Exceptions: ExceptionService(exceptions.NewService(st, audit.New(st, c.Now, nil), c.Now), st), EnrollAddr: "posture.example.org:4433"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +177,10 @@ func (e *env) signIn(name string) *client {
 
 type tlogWriter struct{ t testing.TB }
 
-func (w tlogWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tlogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -112,7 +112,8 @@ func buildChart(trend []store.TrendPoint, now time.Time) chart {
 	for _, pct := range []int{0, 25, 50, 75, 100} {
 		c.YTicks = append(c.YTicks, chartTick{Pos: chartTop + chartPlotH - pct*chartPlotH/100, Label: fmt.Sprintf("%d%%", pct)})
 	}
-	start := now.UTC().AddDate(0, 0, -(chartDays - 1))
+	y, m, dd := now.UTC().Date()
+	start := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(chartDays - 1))
 	for i := 0; i < chartDays; i += 7 {
 		day := start.AddDate(0, 0, i)
 		c.XTicks = append(c.XTicks, chartTick{Pos: chartLeft + i*chartPlotW/(chartDays-1), Label: day.Format("2 Jan")})
@@ -123,7 +124,7 @@ func buildChart(trend []store.TrendPoint, now time.Time) chart {
 		if active == 0 {
 			continue
 		}
-		idx := int(p.Day.Sub(start).Hours()/24 + 0.5)
+		idx := int(p.Day.Sub(start).Hours() / 24)
 		if idx < 0 || idx >= chartDays {
 			continue
 		}

@@ -22,7 +22,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Content-Security-Policy", CSP)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
@@ -45,16 +45,17 @@ func tokensEqual(a, b string) bool {
 }
 
 // sameOrigin refuses cross-site form posts even before a session exists
-// (sign-in), from the browser's Sec-Fetch-Site or Origin header. Clients
-// that send neither (old browsers, curl) pass; the CSRF token still guards
-// every state change made with a session.
+// (sign-in). Browsers say where a request comes from in Sec-Fetch-Site;
+// older ones only in Origin. Clients that send neither (curl, scripts)
+// pass: the CSRF token still guards every state change made with a
+// session.
 func sameOrigin(r *http.Request) bool {
-	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
-		return false
+	if s := r.Header.Get("Sec-Fetch-Site"); s != "" {
+		return s == "same-origin" || s == "none"
 	}
 	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return o == ""
+	if o == "" {
+		return true
 	}
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host

@@ -8,6 +8,15 @@
 // sequence and policy version and re-evaluates after a short TTL; a decision
 // on a cache hit costs a map lookup and a loop over ten verdicts.
 //
+// PostureCache keeps each device's stored posture (device record, latest
+// report, first failures) for DefaultPostureTTL, by device ID and by
+// certificate hash, so that a gateway's repeated questions do not reach the
+// database; ForgetOnWrite wraps the store so that every write made in this
+// process drops the device's entry at once, and writes by other processes
+// (the command line) show within the TTL. Decisions are never cached: the
+// time-dependent parts are recomputed from the cached posture on each
+// request.
+//
 // Engine wraps Decide with everything else the server knows: the policy
 // profile of the device's organization (server/policy), exceptions and user
 // attestations (server/exceptions), inactivity after InactiveAfter without

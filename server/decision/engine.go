@@ -31,6 +31,11 @@ type EngineConfig struct {
 	// Index supplies exceptions and attestations; nil means none apply.
 	Index *exceptions.Index
 	Cache *Cache
+	// Postures, if set, reuses posture reads for Decide (see
+	// DefaultPostureTTL); Store must then be wrapped with ForgetOnWrite
+	// over the same cache, where the server opens it. Nil reads the store
+	// for every decision.
+	Postures *PostureCache
 	// Events receives every decision change.
 	Events events.Publisher
 	// Audit records decision changes; Recorder counts served decisions.
@@ -80,13 +85,7 @@ type Lookup struct {
 // previous one.
 func (e *Engine) Decide(ctx context.Context, l Lookup, user string) (Decision, error) {
 	now := e.cfg.Now()
-	var p store.Posture
-	var err error
-	if l.CertSHA256 != "" {
-		p, err = e.cfg.Store.PostureByCert(ctx, l.CertSHA256)
-	} else {
-		p, err = e.cfg.Store.Posture(ctx, l.DeviceID)
-	}
+	p, err := e.cfg.Postures.Posture(ctx, e.cfg.Store, l)
 	if errors.Is(err, store.ErrNotFound) {
 		d := Decide(Input{DeviceID: l.DeviceID, User: user}, e.cfg.Policies.Current().Default.Policy, now)
 		if e.cfg.Recorder != nil {

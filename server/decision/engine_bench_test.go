@@ -7,11 +7,25 @@ import (
 	"github.com/postern-dev/postern/server/audit"
 )
 
-// BenchmarkEngineDecide measures one decision as the API makes it: store
-// read of the posture, cached verdicts, exceptions and attestation from the
-// in-memory index, change tracking and the audit counter.
+// BenchmarkEngineDecide measures one decision as the API makes it: the
+// posture from the posture cache, cached verdicts, exceptions and
+// attestation from the in-memory index, change tracking and the audit
+// counter.
 func BenchmarkEngineDecide(b *testing.B) {
+	benchEngineDecide(b, true)
+}
+
+// BenchmarkEngineDecideUncached is BenchmarkEngineDecide reading the
+// posture from SQLite every time, as on a cache miss.
+func BenchmarkEngineDecideUncached(b *testing.B) {
+	benchEngineDecide(b, false)
+}
+
+func benchEngineDecide(b *testing.B, cached bool) {
 	e := newEngineEnv(b, "")
+	if !cached {
+		e.eng.cfg.Postures = nil
+	}
 	e.eng.cfg.Recorder = audit.NewDecisionRecorder(e.log)
 	e.enroll("dev", "clinic-a")
 	e.report("dev")

@@ -29,6 +29,9 @@ type engineEnv struct {
 	log    *audit.Log
 	events <-chan events.Event
 	eng    *Engine
+	// postures is the engine's posture cache; its entries live an hour,
+	// so only writes through st refresh them.
+	postures *PostureCache
 }
 
 func mustSet(t testing.TB, yaml string) *policy.Set {
@@ -42,12 +45,17 @@ func mustSet(t testing.TB, yaml string) *policy.Set {
 
 func newEngineEnv(t testing.TB, yaml string) *engineEnv {
 	t.Helper()
-	st, err := store.OpenSQLite(t.Context(), t.TempDir())
+	raw, err := store.OpenSQLite(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	e := &engineEnv{t: t, st: st, now: t0, pols: &staticPolicies{mustSet(t, yaml)}}
+	t.Cleanup(func() { raw.Close() })
+	// Every engine test decides through the posture cache, as the server
+	// does, so that grace periods, report age, inactivity and exception
+	// expiry are shown to be computed at request time from cached data.
+	pc := NewPostureCache(time.Hour)
+	st := ForgetOnWrite(raw, pc)
+	e := &engineEnv{t: t, st: st, now: t0, pols: &staticPolicies{mustSet(t, yaml)}, postures: pc}
 	e.pols.s.Version = 1
 	clock := func() time.Time { return e.now }
 	e.log = audit.New(st, clock, nil)
@@ -55,7 +63,7 @@ func newEngineEnv(t testing.TB, yaml string) *engineEnv {
 	bus := events.NewBus(clock)
 	t.Cleanup(bus.Close)
 	e.events, _ = bus.Subscribe(t.Context(), 0)
-	e.eng = NewEngine(EngineConfig{Store: st, Policies: e.pols, Index: e.index, Events: bus, Audit: e.log, Now: clock})
+	e.eng = NewEngine(EngineConfig{Store: st, Policies: e.pols, Index: e.index, Postures: pc, Events: bus, Audit: e.log, Now: clock})
 	return e
 }
 

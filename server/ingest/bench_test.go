@@ -129,8 +129,8 @@ func connectFleet(b *testing.B, e *env, n int) []*benchAgent {
 // sender counts against the server too.
 //
 //   - steady: the agents report at an aggregate -rate (POSTERN_BENCH_RATE,
-//     default 1000/s), evenly spread; one op is a period in which every
-//     agent reports once (N/rate seconds).
+//     default 1000/s), evenly spread, each agent every N/rate seconds; one
+//     op is one second of this load.
 //   - burst: one op is a round in which every agent reports at the same
 //     instant; the next round starts when every ack has arrived.
 //
@@ -152,19 +152,20 @@ func BenchmarkReportRoundTrip(b *testing.B) {
 
 func benchSteady(b *testing.B, fleet []*benchAgent, rate float64) {
 	n := len(fleet)
-	period := time.Duration(float64(n) / rate * float64(time.Second))
+	second := float64(time.Second)
+	period := time.Duration(float64(n) / rate * second)
 	begin := time.Now().Add(10 * time.Millisecond)
+	end := begin.Add(time.Duration(b.N) * time.Second)
 	cpu0, _ := processCPU()
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	for j, a := range fleet {
 		a.lat = a.lat[:0]
-		offset := period * time.Duration(j) / time.Duration(n)
+		first := begin.Add(time.Duration(float64(j) / rate * second))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := range b.N {
-				due := begin.Add(offset + period*time.Duration(k))
+			for due := first; due.Before(end); due = due.Add(period) {
 				time.Sleep(time.Until(due))
 				if err := a.roundTrip(); err != nil {
 					b.Errorf("agent %d: %v", j, err)

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/dashboard"
+	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -25,8 +27,11 @@ func newDashboard(cfg Config, st store.Store, policy *checks.Policy, pin [sha256
 	if err != nil {
 		return nil, err
 	}
+	auditLog := audit.New(st, opt.Now, log.With("component", "audit"))
+	exc := dashboard.ExceptionService(exceptions.NewService(st, auditLog, opt.Now), st)
 	return dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return policy },
-		Rechecker: rech, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now, Logger: log.With("component", "dashboard")})
+		Rechecker: rech, Exceptions: exc, Audit: auditLog, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now,
+		Logger: log.With("component", "dashboard")})
 }
 
 // withDashboard serves the dashboard under /ui/ and everything else with

@@ -57,7 +57,9 @@ func (r *policyRef) Current() *policy.Set { return r.m.Current() }
 
 // newLifecycle loads the policy (guarded against the last applied one),
 // the exceptions, and every device's current decision as a baseline.
-func newLifecycle(ctx context.Context, cfg Config, st store.Store, bus events.Publisher, log *slog.Logger, now func() time.Time) (*lifecycle, error) {
+// postures is the posture cache the engine decides from; st must write
+// through decision.ForgetOnWrite over it.
+func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *decision.PostureCache, bus events.Publisher, log *slog.Logger, now func() time.Time) (*lifecycle, error) {
 	l := &lifecycle{cfg: cfg, log: log, now: now, st: st, bus: bus,
 		reports: make(chan string, reportQueue), sweepNow: make(chan struct{}, 1)}
 	l.audit = audit.New(st, now, log.With("component", "audit"))
@@ -67,7 +69,7 @@ func newLifecycle(ctx context.Context, cfg Config, st store.Store, bus events.Pu
 		return nil, fmt.Errorf("load exceptions: %w", err)
 	}
 	ref := &policyRef{}
-	l.engine = decision.NewEngine(decision.EngineConfig{Store: st, Policies: ref, Index: l.index, Events: bus,
+	l.engine = decision.NewEngine(decision.EngineConfig{Store: st, Policies: ref, Index: l.index, Postures: postures, Events: bus,
 		Audit: l.audit, Recorder: l.recorder, Logger: log.With("component", "decision"), Now: now})
 	m, err := policy.NewManager(ctx, policy.Config{Path: cfg.PolicyFile, Store: st, Audit: l.audit, Impact: l.engine.Impact,
 		MaxDenyShare: cfg.MassFailureShare, OnChange: l.policyChanged, Logger: log.With("component", "policy"), Now: now})

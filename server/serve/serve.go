@@ -68,12 +68,17 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		return err
 	}
 	defer st.Close()
+	// One posture cache serves every decision. Every part of the server
+	// gets the store through ForgetOnWrite, so no writer can leave a
+	// cached posture stale; other processes' writes show within its TTL.
+	postures := decision.NewPostureCache(decision.DefaultPostureTTL)
+	st = decision.ForgetOnWrite(st, postures)
 	mets := metrics.New()
 	// bus carries decision changes to /v1/events and webhooks.
 	bus := events.NewBus(opt.Now)
 	defer bus.Close()
 	// lc owns policy reloads, exceptions, decisions and the audit log.
-	lc, err := newLifecycle(ctx, cfg, st, bus, log, opt.Now)
+	lc, err := newLifecycle(ctx, cfg, st, postures, bus, log, opt.Now)
 	if err != nil {
 		return err
 	}
@@ -100,7 +105,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	handler := api.NewHandler(api.Config{Store: st, Policy: policy, PolicyVersion: 1,
 		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
 		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
-		Metrics: mets, Events: bus, Ready: readiness(st, &up), Decider: lc.engine})
+		Metrics: mets, Events: bus, Ready: readiness(st, &up), Postures: postures, Decider: lc.engine})
 	dash, err := newDashboard(cfg, st, policy, authority.Pin(), ing, opt, log)
 	if err != nil {
 		ing.Close()

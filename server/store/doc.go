@@ -14,8 +14,7 @@
 // single writer goroutine, which commits every report waiting (up to a
 // bound) in one transaction, each inside its own savepoint so that one
 // failing report does not fail the others, and returns only once that
-// transaction has committed. On SQLite the write-ahead log is checkpointed
-// in the background so that no commit waits for the checkpoint's fsync.
+// transaction has committed.
 //
 // History is bounded: each device keeps at most MaxHistoryPerDevice reports,
 // and Prune deletes reports received before a cut-off (the server runs it

@@ -129,15 +129,7 @@ func (s *sqlStore) commitBatch(batch []*ingestReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	results := make([]ingestResult, len(batch))
-	tb := time.Now()
-	var tc time.Time
-	defer func() {
-		if d := time.Since(tb); d > 4*time.Millisecond {
-			fmt.Printf("slow batch n=%d total=%v commit=%v\n", len(batch), d, time.Since(tc))
-		}
-	}()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		defer func() { tc = time.Now() }()
 		w := s.bind(ctx, tx)
 		for i, r := range batch {
 			if err := r.ctx.Err(); err != nil {

@@ -159,17 +159,17 @@ const postureQuery = `SELECT ` + deviceColumns + `, l.sequence, l.hash, l.collec
 	FROM devices d LEFT JOIN latest_reports l ON l.device_id = d.id WHERE `
 
 func (s *sqlStore) Posture(ctx context.Context, deviceID string) (Posture, error) {
-	return s.posture(ctx, `d.id = ?`, deviceID)
+	return s.posture(ctx, qPostureByID, deviceID)
 }
 
 func (s *sqlStore) PostureByCert(ctx context.Context, certSHA256 string) (Posture, error) {
-	return s.posture(ctx, `d.cert_sha256 = ?`, certSHA256)
+	return s.posture(ctx, qPostureByCert, certSHA256)
 }
 
-func (s *sqlStore) posture(ctx context.Context, where, arg string) (Posture, error) {
+func (s *sqlStore) posture(ctx context.Context, query, arg string) (Posture, error) {
 	var seq, col, rcv sql.NullInt64
 	var hash, body sql.NullString
-	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(postureQuery+where), arg), &seq, &hash, &col, &rcv, &body)
+	d, err := scanDevice(s.readRow(ctx, query, arg), &seq, &hash, &col, &rcv, &body)
 	if err != nil {
 		return Posture{}, err
 	}
@@ -178,7 +178,7 @@ func (s *sqlStore) posture(ctx context.Context, where, arg string) (Posture, err
 		p.Latest = &Report{DeviceID: d.ID, Sequence: uint64(seq.Int64), Hash: hash.String,
 			CollectedAt: fromNanos(col.Int64), ReceivedAt: fromNanos(rcv.Int64), Body: []byte(body.String)}
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT control_id, first_failed_at FROM control_failures WHERE device_id = ?`), d.ID)
+	rows, err := s.readRows(ctx, qFirstFailed, d.ID)
 	if err != nil {
 		return Posture{}, fmt.Errorf("read control failures: %w", err)
 	}

@@ -19,6 +19,9 @@ type sqlStore struct {
 	// stmts holds statements prepared on w at open, by query text; it is
 	// read-only afterwards.
 	stmts map[string]*sql.Stmt
+	// reads holds the hot read statements, prepared on first use
+	// (hotreads.go).
+	reads readStmts
 
 	// gw is the group-commit writer of IngestReport; nil until started,
 	// in which case each report commits alone.
@@ -29,10 +32,6 @@ type sqlStore struct {
 	// testHookStored, when set by a test, runs after a report's first
 	// write; its error fails that report as a database error would.
 	testHookStored func(Ingest) error
-
-	// stopCheckpointer stops SQLite's background checkpoint; nil when
-	// there is none.
-	stopCheckpointer func()
 }
 
 // exec runs a write statement inside tx, through a statement prepared at
@@ -77,12 +76,10 @@ func (s *sqlStore) q(query string) string { return rebind(s.style, query) }
 func (s *sqlStore) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopWriter()
-		if s.stopCheckpointer != nil {
-			s.stopCheckpointer()
-		}
 		for _, st := range s.stmts {
 			st.Close()
 		}
+		s.reads.close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
@@ -278,7 +275,7 @@ func (s *sqlStore) CreateAPIKey(ctx context.Context, k APIKey) error {
 func (s *sqlStore) APIKey(ctx context.Context, id string) (APIKey, error) {
 	var k APIKey
 	var created, revoked int64
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT id, name, hash, created_at, revoked_at FROM api_keys WHERE id = ?`), id).
+	err := s.readRow(ctx, qAPIKey, id).
 		Scan(&k.ID, &k.Name, &k.Hash, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIKey{}, ErrNotFound

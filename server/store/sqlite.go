@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -20,10 +19,9 @@ const DBFile = "postern.db"
 // applies pending migrations. It uses WAL so that the CLI can write while
 // the server runs, a busy timeout, and foreign keys. Writes go through a
 // single connection so that concurrent agents queue in Go instead of
-// spinning on SQLITE_BUSY; reports are group-committed (see IngestReport)
-// and the log is checkpointed in the background (see checkpoint.go).
+// spinning on SQLITE_BUSY; reports are group-committed (see IngestReport).
 // Temporary data, such as the per-report savepoint journal, stays in
-// memory.
+// memory: on disk it cost a write per page a report touched.
 func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -33,8 +31,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)",
-		"wal_autocheckpoint(" + strconv.Itoa(autoCheckpointPages) + ")"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -60,7 +57,6 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 	s.startWriter()
-	s.startCheckpointer()
 	return s, nil
 }
 

@@ -1,0 +1,38 @@
+// Command mkpkg builds postern-agent's installers from the binaries of
+// `make cross`: .deb and .rpm (linux amd64, arm64), the Windows .msi, and
+// the macOS tarball; with SIGN_CERT and SIGN_KEY set it Authenticode-signs
+// the Windows executable and the MSI. `make packages` runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+
+	"github.com/postern-dev/postern/installer/pkg"
+)
+
+func main() {
+	var o pkg.Options
+	flag.StringVar(&o.CrossDir, "cross", "bin/cross", "`DIR` holding OS-ARCH/postern-agent[.exe] from make cross")
+	flag.StringVar(&o.OutDir, "out", "dist", "output `DIR`")
+	flag.StringVar(&o.Version, "version", "0.0.0", "package `VERSION`")
+	flag.StringVar(&o.SignCert, "sign-cert", os.Getenv("SIGN_CERT"), "Authenticode certificate `FILE` (PEM, or PKCS#12 holding the key too); default $SIGN_CERT")
+	flag.StringVar(&o.SignKey, "sign-key", os.Getenv("SIGN_KEY"), "PEM private key `FILE` for -sign-cert; default $SIGN_KEY")
+	flag.StringVar(&o.SignPassFile, "sign-pass-file", os.Getenv("SIGN_PASS_FILE"), "`FILE` holding the key or PKCS#12 password; default $SIGN_PASS_FILE")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	out, err := pkg.BuildAll(ctx, log, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mkpkg:", err)
+		os.Exit(1)
+	}
+	for _, p := range out {
+		fmt.Println(p)
+	}
+}

@@ -1,0 +1,122 @@
+package pkg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Options are the inputs of BuildAll.
+type Options struct {
+	// CrossDir holds OS-ARCH/postern-agent[.exe], as `make cross` leaves
+	// them.
+	CrossDir string
+	// OutDir receives every installer.
+	OutDir string
+	// Version is the product version; a git describe string is reduced
+	// to its leading dotted numbers.
+	Version string
+	// SignCert and SignKey configure Authenticode signing; both empty
+	// means unsigned. SignCert alone must be a PKCS#12 file.
+	SignCert, SignKey string
+	// SignPassFile holds the key's password, if it has one.
+	SignPassFile string
+}
+
+// BuildAll builds every installer and returns their paths: the .deb and
+// .rpm for linux amd64 and arm64, the Windows .msi (signed, with its
+// signed executable, when signing is configured) and the macOS tarball.
+func BuildAll(ctx context.Context, log *slog.Logger, o Options) ([]string, error) {
+	if o.CrossDir == "" || o.OutDir == "" {
+		return nil, errors.New("cross and output directories are required")
+	}
+	version := NumericVersion(o.Version)
+	var out []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		for _, format := range []string{"deb", "rpm"} {
+			p, err := BuildLinux(LinuxOptions{
+				Format: format, Arch: arch, Version: version, OutDir: o.OutDir,
+				Binary: filepath.Join(o.CrossDir, "linux-"+arch, PackageName),
+			})
+			if err != nil {
+				return out, err
+			}
+			log.Info("package built", "path", p)
+			out = append(out, p)
+		}
+	}
+	msi, err := buildWindows(ctx, log, o, version)
+	if err != nil {
+		return out, err
+	}
+	out = append(out, msi)
+	tgz, err := BuildDarwin(DarwinOptions{
+		Version: version, OutDir: o.OutDir,
+		Binaries: map[string]string{
+			"amd64": filepath.Join(o.CrossDir, "darwin-amd64", PackageName),
+			"arm64": filepath.Join(o.CrossDir, "darwin-arm64", PackageName),
+		},
+	})
+	if err != nil {
+		return out, err
+	}
+	log.Info("package built", "path", tgz)
+	return append(out, tgz), nil
+}
+
+// buildWindows copies the exe into OutDir, signs it when configured, wraps
+// it in the MSI and signs that.
+func buildWindows(ctx context.Context, log *slog.Logger, o Options, version string) (string, error) {
+	src := filepath.Join(o.CrossDir, "windows-amd64", PackageName+".exe")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("windows binary: %w", err)
+	}
+	exe := filepath.Join(o.OutDir, PackageName+".exe")
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		return "", fmt.Errorf("windows binary: %w", err)
+	}
+	signer := Signer{Cert: o.SignCert, Key: o.SignKey, PassFile: o.SignPassFile}
+	if signer.Configured() {
+		if err := signer.Sign(ctx, exe, "Postern Agent"); err != nil {
+			return "", err
+		}
+		log.Info("signed", "path", exe)
+	}
+	msi := filepath.Join(o.OutDir, fmt.Sprintf("%s_%s_x64.msi", PackageName, version))
+	if err := BuildMSI(ctx, MSIOptions{Exe: exe, Version: version, Output: msi}); err != nil {
+		return "", err
+	}
+	if signer.Configured() {
+		if err := signer.Sign(ctx, msi, "Postern Agent installer"); err != nil {
+			return "", err
+		}
+		log.Info("signed", "path", msi)
+	}
+	log.Info("package built", "path", msi)
+	return msi, nil
+}
+
+var leadingVersion = regexp.MustCompile(`^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+~].*)?$`)
+
+// NumericVersion reduces a version such as "v1.2.3-4-gabc-dirty" to
+// "1.2.3", the form an MSI ProductVersion and every package manager
+// accept; anything else (a bare commit hash) is "0.0.0".
+func NumericVersion(v string) string {
+	m := leadingVersion.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil {
+		return "0.0.0"
+	}
+	parts := []string{m[1], m[2], m[3]}
+	for i, p := range parts {
+		if p == "" {
+			parts[i] = "0"
+		}
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,145 @@
+package pkg
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/goreleaser/nfpm/v2"
+	_ "github.com/goreleaser/nfpm/v2/deb" // registers the deb packager
+	"github.com/goreleaser/nfpm/v2/files"
+	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the rpm packager
+
+	"github.com/postern-dev/postern/installer/service"
+)
+
+// Package metadata shared by every installer.
+const (
+	PackageName = "postern-agent"
+	Vendor      = "Postern"
+	Maintainer  = "Postern <security@postern.dev>"
+	Homepage    = "https://github.com/postern-dev/postern"
+	License     = "Proprietary"
+)
+
+// unitDir is where packages put systemd units (merged /usr on Debian and
+// RPM distributions alike).
+const unitDir = "/usr/lib/systemd/system"
+
+// LinuxOptions describe one .deb or .rpm.
+type LinuxOptions struct {
+	// Format is "deb" or "rpm".
+	Format string
+	// Arch is the Go architecture of Binary: "amd64" or "arm64".
+	Arch string
+	// Version is the package version, e.g. "1.2.0" (a leading v is fine).
+	Version string
+	// Binary is the linux postern-agent to package.
+	Binary string
+	// OutDir receives the package under its conventional file name.
+	OutDir string
+	// MTime is the files' modification time, for reproducible packages.
+	MTime time.Time
+}
+
+// BuildLinux builds a .deb or .rpm and returns its path. The package holds
+// /usr/bin/postern-agent, the systemd unit rendered by installer/service,
+// the empty /etc/postern (0700) for provisioning files, and the
+// maintainer scripts of LinuxScripts.
+func BuildLinux(o LinuxOptions) (string, error) {
+	if o.Format != "deb" && o.Format != "rpm" {
+		return "", fmt.Errorf("linux package format %q: want deb or rpm", o.Format)
+	}
+	if o.Arch == "" || o.Version == "" || o.OutDir == "" {
+		return "", errors.New("linux package: arch, version and output directory are required")
+	}
+	if _, err := os.Stat(o.Binary); err != nil {
+		return "", fmt.Errorf("linux package binary: %w", err)
+	}
+	p := DefaultPaths()
+	scripts, err := LinuxScripts(p)
+	if err != nil {
+		return "", err
+	}
+	unit := service.SystemdUnit(service.Spec{Executable: p.Bin, StateDir: p.StateDir})
+	work, err := os.MkdirTemp("", "postern-pkg-")
+	if err != nil {
+		return "", fmt.Errorf("linux package: %w", err)
+	}
+	defer os.RemoveAll(work)
+	for name, text := range map[string]string{"postinstall.sh": scripts.PostInstall, "preremove.sh": scripts.PreRemove, p.Unit: unit} {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
+			return "", fmt.Errorf("linux package: %w", err)
+		}
+	}
+	mtime := o.MTime
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0).UTC()
+	}
+	info := func(mode os.FileMode) *files.ContentFileInfo {
+		return &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode, MTime: mtime}
+	}
+	cfg := nfpm.Config{Info: nfpm.Info{
+		Name: PackageName, Arch: o.Arch, Platform: "linux", Version: o.Version,
+		Maintainer: Maintainer, Vendor: Vendor, Homepage: Homepage, License: License,
+		Section: "admin", Priority: "optional", MTime: mtime,
+		Description: service.Description,
+		Overridables: nfpm.Overridables{
+			Contents: files.Contents{
+				{Source: o.Binary, Destination: p.Bin, FileInfo: info(0o755)},
+				{Source: filepath.Join(work, p.Unit), Destination: unitDir + "/" + p.Unit, FileInfo: info(0o644)},
+				{Destination: p.EtcDir, Type: files.TypeDir, FileInfo: info(0o700)},
+			},
+			Scripts: nfpm.Scripts{
+				PostInstall: filepath.Join(work, "postinstall.sh"),
+				PreRemove:   filepath.Join(work, "preremove.sh"),
+			},
+			RPM: nfpm.RPM{Group: "System Environment/Daemons", Summary: "Postern device-posture agent"},
+		},
+	}}
+	got, err := cfg.Get(o.Format)
+	if err != nil {
+		return "", fmt.Errorf("%s package: %w", o.Format, err)
+	}
+	got = nfpm.WithDefaults(got)
+	if err := nfpm.PrepareForPackager(got, o.Format); err != nil {
+		return "", fmt.Errorf("%s package: %w", o.Format, err)
+	}
+	packager, err := nfpm.Get(o.Format)
+	if err != nil {
+		return "", fmt.Errorf("%s package: %w", o.Format, err)
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return "", fmt.Errorf("%s package: %w", o.Format, err)
+	}
+	target := filepath.Join(o.OutDir, packager.ConventionalFileName(got))
+	got.Target = target
+	return target, writeAtomically(target, func(f *os.File) error { return packager.Package(got, f) })
+}
+
+// writeAtomically writes target through a temporary file, so that a
+// failed build leaves no half-written package behind.
+func writeAtomically(target string, write func(*os.File) error) error {
+	f, err := os.CreateTemp(filepath.Dir(target), ".tmp-"+filepath.Base(target))
+	if err != nil {
+		return fmt.Errorf("create %s: %w", target, err)
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	if err := os.Rename(f.Name(), target); err != nil {
+		return fmt.Errorf("write %s: %w", target, err)
+	}
+	return nil
+}

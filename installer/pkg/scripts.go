@@ -1,0 +1,142 @@
+package pkg
+
+import (
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/installer/service"
+)
+
+// Paths are where a Linux package puts things; DefaultPaths are the
+// packaged ones, tests point them into a scratch tree.
+type Paths struct {
+	// Bin is the installed agent binary.
+	Bin string
+	// EtcDir holds the provisioning files enroll.token and server.
+	EtcDir string
+	// StateDir is the agent's state directory (identity, spool, logs).
+	StateDir string
+	// SystemdRun exists when systemd is the running init system.
+	SystemdRun string
+	// Unit is the systemd unit's file name.
+	Unit string
+}
+
+// DefaultPaths are the paths of the .deb and .rpm packages.
+func DefaultPaths() Paths {
+	return Paths{
+		Bin:        "/usr/bin/postern-agent",
+		EtcDir:     "/etc/postern",
+		StateDir:   "/var/lib/postern",
+		SystemdRun: "/run/systemd/system",
+		Unit:       service.Name + ".service",
+	}
+}
+
+// validate refuses paths that would need quoting inside the scripts'
+// single-quoted assignments.
+func (p Paths) validate() error {
+	for _, v := range []string{p.Bin, p.EtcDir, p.StateDir, p.SystemdRun, p.Unit} {
+		if v == "" || strings.ContainsAny(v, "'\n\r\\") {
+			return fmt.Errorf("package path %q: empty or not safe in a shell script", v)
+		}
+	}
+	return nil
+}
+
+// Scripts are a Linux package's maintainer scripts.
+type Scripts struct {
+	// PostInstall runs after the files are in place (deb postinst
+	// "configure", rpm %post).
+	PostInstall string
+	// PreRemove runs before the files go (deb prerm, rpm %preun).
+	PreRemove string
+}
+
+// LinuxScripts renders the maintainer scripts for p.
+func LinuxScripts(p Paths) (Scripts, error) {
+	if err := p.validate(); err != nil {
+		return Scripts{}, err
+	}
+	data := struct {
+		Paths
+		IdentityFile string
+	}{p, state.IdentityFile}
+	var post, pre strings.Builder
+	if err := postInstallTmpl.Execute(&post, data); err != nil {
+		return Scripts{}, fmt.Errorf("render postinstall: %w", err)
+	}
+	if err := preRemoveTmpl.Execute(&pre, data); err != nil {
+		return Scripts{}, fmt.Errorf("render preremove: %w", err)
+	}
+	return Scripts{PostInstall: post.String(), PreRemove: pre.String()}, nil
+}
+
+var postInstallTmpl = template.Must(template.New("postinstall").Parse(`#!/bin/sh
+# postern-agent post-install: enroll once when provisioned, then enable and
+# start the service. An existing device identity is never replaced; the
+# enrollment token is deleted once it has been used. A failed enrollment
+# does not fail the package: the service waits until the device is enrolled.
+set -u
+BIN='{{.Bin}}'
+ETC='{{.EtcDir}}'
+STATE='{{.StateDir}}'
+UNIT='{{.Unit}}'
+
+# deb: $1 is "configure" (anything else is not an install); rpm: $1 is 1
+# on install and 2 on upgrade.
+case "${1:-}" in
+configure | 1 | 2 | "") ;;
+*) exit 0 ;;
+esac
+
+umask 077
+mkdir -p "$STATE" && chmod 0700 "$STATE"
+
+if [ -f "$ETC/enroll.token" ] && [ -f "$ETC/server" ]; then
+	if [ -e "$STATE/{{.IdentityFile}}" ]; then
+		echo "postern-agent: already enrolled; keeping this device's identity"
+	else
+		server=$(head -n 1 "$ETC/server" | tr -d ' \t\r')
+		# The token goes through stdin, never the command line.
+		if "$BIN" enroll --state "$STATE" --server "$server" --token - <"$ETC/enroll.token"; then
+			rm -f "$ETC/enroll.token"
+		else
+			echo "postern-agent: enrollment failed; the token is kept in $ETC/enroll.token; retry with: $BIN enroll --server $server --token - <$ETC/enroll.token" >&2
+		fi
+	fi
+fi
+
+if [ -d '{{.SystemdRun}}' ] && command -v systemctl >/dev/null 2>&1; then
+	systemctl daemon-reload || true
+	systemctl enable "$UNIT" || echo "postern-agent: could not enable $UNIT" >&2
+	# restart also picks up a new binary on upgrade.
+	systemctl restart "$UNIT" || echo "postern-agent: could not start $UNIT; see: journalctl -u $UNIT" >&2
+else
+	echo "postern-agent: systemd is not running; the service is not enabled (run the agent with: $BIN run)"
+fi
+exit 0
+`))
+
+var preRemoveTmpl = template.Must(template.New("preremove").Parse(`#!/bin/sh
+# postern-agent pre-remove: stop and disable the service when the package
+# is removed; an upgrade keeps it (the new post-install restarts it). The
+# state directory, and with it the device identity, is kept.
+set -u
+UNIT='{{.Unit}}'
+
+# deb: $1 is "remove" on removal, "upgrade" on upgrade; rpm: $1 is 0 on
+# removal, 1 on upgrade.
+case "${1:-}" in
+remove | 0 | "") ;;
+*) exit 0 ;;
+esac
+
+if [ -d '{{.SystemdRun}}' ] && command -v systemctl >/dev/null 2>&1; then
+	systemctl stop "$UNIT" || true
+	systemctl disable "$UNIT" || true
+fi
+exit 0
+`))

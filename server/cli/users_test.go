@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestUserCommands(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"adding a user prints a temporary password", []string{"user", "add", "alice", "--role", "approver", "--first-name", "Alice", "--last-name", "Moreau", "--data", dir}, 0, ""},
+		{"adding the same user again is a usage error", []string{"user", "add", "alice", "--role", "viewer", "--first-name", "Alice", "--last-name", "Moreau", "--data", dir}, 2, ""},
+		{"an unknown role is a usage error", []string{"user", "add", "bob", "--role", "root", "--first-name", "Bob", "--last-name", "Stone", "--data", dir}, 2, ""},
+		{"the list shows the new user must change its password", []string{"user", "list", "--data", dir}, 0, "must-change-password"},
+		{"unlocking a known user succeeds", []string{"user", "unlock", "alice", "--data", dir}, 0, "unlocked alice"},
+		{"unlocking an unknown user is a usage error", []string{"user", "unlock", "nobody", "--data", dir}, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := run(t, tt.args...)
+			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
+				t.Errorf("code %d, stdout %q, stderr %q; want code %d, stdout containing %q", code, out, errOut, tt.wantCode, tt.wantOut)
+			}
+			if tt.name == "adding a user prints a temporary password" && len(strings.TrimSpace(out)) != 20 {
+				t.Errorf("stdout %q is not a 20-character password", out)
+			}
+		})
+	}
+}

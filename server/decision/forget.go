@@ -1,0 +1,81 @@
+package decision
+
+import (
+	"context"
+	"time"
+
+	"github.com/postern-dev/postern/server/store"
+)
+
+// ForgetOnWrite returns st with every write about a device (report ingest,
+// enrollment, certificate renewal, revocation) dropping that device from c
+// once the write returns, so that this process's decisions see its own
+// writes at once. Wrap the store once, where it is opened, and hand the
+// result to every part of the server, so that no writer can forget.
+//
+// The optional parts of the SQL store (store.Accounts, store.Fleet,
+// store.AuditSearcher, store.APIKeyRevoker) stay reachable through the result when st has all
+// of them. A nil c returns st unchanged.
+func ForgetOnWrite(st store.Store, c *PostureCache) store.Store {
+	if c == nil {
+		return st
+	}
+	f := &forgettingStore{Store: st, c: c}
+	if full, ok := st.(fullStore); ok {
+		return &forgettingFullStore{forgettingStore: f, Accounts: full, Fleet: full, AuditSearcher: full, APIKeyRevoker: full}
+	}
+	return f
+}
+
+// fullStore is the SQL store with every optional part.
+type fullStore interface {
+	store.Store
+	store.Accounts
+	store.Fleet
+	store.AuditSearcher
+	store.APIKeyRevoker
+}
+
+type forgettingStore struct {
+	store.Store
+	c *PostureCache
+}
+
+// forgettingFullStore keeps the optional parts visible to type assertions
+// such as store.AccountsOf.
+type forgettingFullStore struct {
+	*forgettingStore
+	store.Accounts
+	store.Fleet
+	store.AuditSearcher
+	store.APIKeyRevoker
+}
+
+var _ fullStore = (*forgettingFullStore)(nil)
+
+// IngestReport forgets the device even when it fails: a report whose
+// context ended may still be committed by the group writer, and a
+// needless re-read costs little.
+func (s *forgettingStore) IngestReport(ctx context.Context, in store.Ingest) (bool, error) {
+	dup, err := s.Store.IngestReport(ctx, in)
+	s.c.Forget(in.DeviceID)
+	return dup, err
+}
+
+func (s *forgettingStore) Enroll(ctx context.Context, tokenHash string, dev store.Device, now time.Time) (store.Device, error) {
+	d, err := s.Store.Enroll(ctx, tokenHash, dev, now)
+	s.c.Forget(dev.ID)
+	return d, err
+}
+
+func (s *forgettingStore) RenewCert(ctx context.Context, id, certSHA256 string, notAfter time.Time) error {
+	err := s.Store.RenewCert(ctx, id, certSHA256, notAfter)
+	s.c.Forget(id)
+	return err
+}
+
+func (s *forgettingStore) Revoke(ctx context.Context, id string, at time.Time) error {
+	err := s.Store.Revoke(ctx, id, at)
+	s.c.Forget(id)
+	return err
+}

@@ -1,0 +1,169 @@
+package decision
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/postern-dev/postern/server/store"
+)
+
+// DefaultPostureTTL is how long a device's posture read from the store is
+// reused by later decisions. A gateway asks about the same device for every
+// request of a session; one read per device and second keeps the database
+// out of the hot path. Writes made through this process (reports, renewals,
+// revocations, enrollments) drop the entry at once (see ForgetOnWrite); a
+// change written by another process, such as `postern-server device
+// revoke`, shows within this delay, inside the two seconds promised for
+// live revocation.
+//
+// Only the posture is cached, never a decision: report age, grace periods,
+// inactivity and exception expiry are computed at each request's time.
+const DefaultPostureTTL = time.Second
+
+// maxCachedPostures bounds the posture cache; past it the cache starts
+// afresh, which only happens past the fleet's size.
+const maxCachedPostures = 100_000
+
+// stripes is the number of write counters guarding fills; a power of two.
+const stripes = 64
+
+// PostureCache keeps device postures briefly, by device ID and by
+// certificate hash. Only found devices are kept, so unknown identities
+// cannot grow it. It is safe for concurrent use; a nil *PostureCache reads
+// the store every time.
+type PostureCache struct {
+	ttl time.Duration
+	// now is the cache's clock: the monotonic one, not a decision clock,
+	// since the TTL is about other processes' writes. Tests replace it.
+	now  func() time.Time
+	seed maphash.Seed
+	// writes counts Forget calls per stripe of device IDs. A fill records
+	// the counters before its store read and is dropped if the device's
+	// counter moved meanwhile, so a read racing a write cannot park the
+	// old posture in the cache for a whole TTL.
+	writes [stripes]atomic.Uint64
+
+	mu sync.RWMutex
+	m  map[Lookup]cachedPosture
+	// certOf maps a device to the certificate hash it was looked up by.
+	certOf map[string]string
+}
+
+type cachedPosture struct {
+	p  store.Posture
+	at time.Time
+}
+
+// NewPostureCache returns a cache whose entries live ttl; ttl <= 0 turns
+// caching off.
+func NewPostureCache(ttl time.Duration) *PostureCache {
+	return &PostureCache{ttl: ttl, now: time.Now, seed: maphash.MakeSeed()}
+}
+
+// TTL returns how long entries live.
+func (c *PostureCache) TTL() time.Duration {
+	if c == nil {
+		return 0
+	}
+	return c.ttl
+}
+
+// Posture returns the posture of the device identified by l (by
+// certificate hash when l has one), from the cache when a read younger
+// than the TTL is there, otherwise from st. Callers must not modify the
+// returned posture: it is shared.
+func (c *PostureCache) Posture(ctx context.Context, st store.Store, l Lookup) (store.Posture, error) {
+	if l.CertSHA256 != "" {
+		l.DeviceID = ""
+	}
+	if c == nil || c.ttl <= 0 {
+		return read(ctx, st, l)
+	}
+	if p, ok := c.get(l); ok {
+		return p, nil
+	}
+	var before [stripes]uint64
+	for i := range c.writes {
+		before[i] = c.writes[i].Load()
+	}
+	now := c.now()
+	p, err := read(ctx, st, l)
+	if err != nil {
+		return p, err
+	}
+	c.put(l, p, now, before[c.stripe(p.Device.ID)])
+	return p, nil
+}
+
+func read(ctx context.Context, st store.Store, l Lookup) (store.Posture, error) {
+	if l.CertSHA256 != "" {
+		return st.PostureByCert(ctx, l.CertSHA256)
+	}
+	return st.Posture(ctx, l.DeviceID)
+}
+
+func (c *PostureCache) stripe(deviceID string) int {
+	return int(maphash.String(c.seed, deviceID) & (stripes - 1))
+}
+
+func (c *PostureCache) get(l Lookup) (store.Posture, bool) {
+	now := c.now()
+	c.mu.RLock()
+	e, ok := c.m[l]
+	c.mu.RUnlock()
+	if !ok || now.Sub(e.at) >= c.ttl || now.Before(e.at) {
+		return store.Posture{}, false
+	}
+	return e.p, true
+}
+
+// put caches p unless the device was written since its stripe's counter
+// read writes; the check is under the lock that Forget takes, so a write
+// either finds the entry to drop or stops it from being stored.
+func (c *PostureCache) put(l Lookup, p store.Posture, at time.Time, writes uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writes[c.stripe(p.Device.ID)].Load() != writes {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedPostures {
+		c.m = make(map[Lookup]cachedPosture)
+		c.certOf = make(map[string]string)
+	}
+	c.m[l] = cachedPosture{p: p, at: at}
+	if l.CertSHA256 != "" {
+		if old, ok := c.certOf[p.Device.ID]; ok && old != l.CertSHA256 {
+			delete(c.m, Lookup{CertSHA256: old})
+		}
+		c.certOf[p.Device.ID] = l.CertSHA256
+	}
+}
+
+// Forget drops the device's cached posture, however it was looked up, and
+// keeps reads already under way from caching what they found.
+func (c *PostureCache) Forget(deviceID string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writes[c.stripe(deviceID)].Add(1)
+	delete(c.m, Lookup{DeviceID: deviceID})
+	if cert, ok := c.certOf[deviceID]; ok {
+		delete(c.m, Lookup{CertSHA256: cert})
+		delete(c.certOf, deviceID)
+	}
+}
+
+// Len returns how many lookups are cached.
+func (c *PostureCache) Len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// APIKeyRevoker is implemented by stores that can revoke gateway API keys
+// (the SQL store does); use APIKeyRevokerOf to reach it from a Store. A
+// running server notices a revocation made by another process within its
+// key cache's lifetime (five seconds).
+type APIKeyRevoker interface {
+	// RevokeAPIKey marks the key revoked at the given time; ErrNotFound if
+	// there is no such key or it is already revoked.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+// APIKeyRevokerOf returns s's API key revocation, if s has one.
+func APIKeyRevokerOf(s Store) (APIKeyRevoker, bool) {
+	r, ok := s.(APIKeyRevoker)
+	return r, ok
+}
+
+func (s *sqlStore) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("revoke api key: no revocation time")
+	}
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at = 0`), nanos(at), id)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
