@@ -98,6 +98,7 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 	r, err := runner.New(runner.Config{
 		StateDir: opts.StateDir, Host: h, Device: f.Device,
 		Interval: opts.Interval, Clock: f.Now, Logger: log,
+		OnCycle: desktopNotifier(opts, h, log),
 	})
 	return r, h, err
 }

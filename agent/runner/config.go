@@ -60,6 +60,10 @@ type Config struct {
 	// Spool sets the spool's limits (its Now, Logger and OnDiscard are
 	// set by the runner).
 	Spool spool.Options
+	// OnCycle, when set, is called with each completed cycle's result
+	// (e.g. to notify the user); it runs on the check loop, so it must
+	// return promptly.
+	OnCycle func(ctx context.Context, res Result)
 }
 
 func (c *Config) setDefaults() error {

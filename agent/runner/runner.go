@@ -142,6 +142,9 @@ func (r *Runner) Cycle(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	r.log.Info("check complete", "sequence", seq, "compliant", res.Compliant, "duration_ms", r.cfg.Clock().Sub(start).Milliseconds())
+	if r.cfg.OnCycle != nil {
+		r.cfg.OnCycle(ctx, res)
+	}
 	select {
 	case r.kick <- struct{}{}:
 	default:

@@ -11,10 +11,12 @@ type Clocker interface {
 }
 
 // Now returns the moment h describes: the recording time of a replayed
-// snapshot, otherwise the wall clock.
+// snapshot, otherwise the wall clock. A snapshot without a real recording
+// time (zero, or the Unix epoch a hand-built Fake starts from) counts as
+// unset.
 func Now(h Host) time.Time {
 	if c, ok := h.(Clocker); ok {
-		if t := c.Now(); !t.IsZero() {
+		if t := c.Now(); t.After(time.Unix(0, 0)) {
 			return t.UTC()
 		}
 	}

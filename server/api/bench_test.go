@@ -2,18 +2,12 @@ package api
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,8 +28,10 @@ import (
 // decides over a store wrapped by decision.ForgetOnWrite, with the posture
 // cache (set POSTERN_BENCH_NO_POSTURE_CACHE to read the store every
 // time). The load generator shares the process (and the machine's cores)
-// with the server. Reported: decisions/s, latency percentiles, and CPU
-// time per decision with the rate it projects on two free cores.
+// with the server; with POSTERN_BENCH_SPLIT set it runs in a child process
+// instead, so that the server's CPU time is measured alone. Reported:
+// decisions/s, latency percentiles, and CPU time per decision with the
+// rate it projects on two free cores.
 func BenchmarkDecisionHTTPS(b *testing.B) {
 	conns := envInt("POSTERN_BENCH_CONNS", 32)
 	devices := envInt("POSTERN_BENCH_DEVICES", 1000)
@@ -82,81 +78,29 @@ func BenchmarkDecisionHTTPS(b *testing.B) {
 	go srv.ServeTLS(ln, "", "")
 	defer srv.Close()
 
-	pool := x509.NewCertPool()
-	pool.AddCert(authority.Certificate())
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"},
-		MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
-	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	base := "https://" + ln.Addr().String() + "/v1/decision?device_id="
-	do := func(i int) (time.Duration, error) {
-		req, _ := http.NewRequest(http.MethodGet, base+fmt.Sprintf("dev-%05d", i%devices), nil)
-		req.Header.Set("Authorization", "Bearer "+plain)
-		start := time.Now()
-		resp, err := c.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		var d struct{ Allow bool }
-		err = json.NewDecoder(resp.Body).Decode(&d)
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		took := time.Since(start)
-		if err == nil && (resp.StatusCode != 200 || !d.Allow) {
-			err = fmt.Errorf("status %d allow %v", resp.StatusCode, d.Allow)
-		}
-		return took, err
-	}
-	// Warm up: open every connection and fill the verdict cache.
-	var wg sync.WaitGroup
-	for w := range conns {
-		wg.Go(func() {
-			for i := w; i < devices; i += conns {
-				if _, err := do(i); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-
-	lat := make([][]time.Duration, conns)
-	var next atomic.Int64
-	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
-	for w := range conns {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) {
-					return
-				}
-				took, err := do(int(i))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				lat[w] = append(lat[w], took)
-			}
-		})
-	}
-	wg.Wait()
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
-	b.StopTimer()
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	if len(all) == 0 {
+	if os.Getenv("POSTERN_BENCH_SPLIT") != "" {
+		benchSplit(b, dir, base, plain, conns, devices)
 		return
 	}
-	pct := func(p float64) float64 { return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "decisions/s")
-	b.ReportMetric(pct(0.50), "p50_ms")
-	b.ReportMetric(pct(0.99), "p99_ms")
-	b.ReportMetric(pct(0.999), "p99.9_ms")
-	if cpu > 0 {
+	lg := newLoadGen(authority.Certificate(), base, plain, conns, devices)
+	if err := lg.warmUp(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	res := lg.run(b.N)
+	b.StopTimer()
+	if res.Err != "" {
+		b.Fatal(res.Err)
+	}
+	b.ReportMetric(res.Rate, "decisions/s")
+	b.ReportMetric(res.P50, "p50_ms")
+	b.ReportMetric(res.P99, "p99_ms")
+	b.ReportMetric(res.P999, "p99.9_ms")
+	if res.CPU > 0 {
 		// CPU per decision, server and load generator together: on a
 		// shared machine wall-clock rates mostly measure the neighbours.
-		per := cpu / time.Duration(len(all))
+		per := res.CPU / time.Duration(res.Count)
 		b.ReportMetric(float64(per.Nanoseconds())/1000, "cpu_us/decision")
 		b.ReportMetric(2*float64(time.Second)/float64(per), "decisions/s_on_2_free_cores")
 	}
