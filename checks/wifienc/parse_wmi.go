@@ -1,9 +1,9 @@
 package wifienc
 
 import (
-	"encoding/json"
 	"fmt"
-	"strconv"
+
+	"github.com/postern-dev/postern/checks/wmirow"
 )
 
 // wmiString returns a row's string property, "" when absent.
@@ -18,23 +18,6 @@ func wmiString(row map[string]any, key string) string {
 	}
 }
 
-// wmiInt returns a row's integer property. Rows decoded from a snapshot
-// carry json.Number; PowerShell may also render an enum as its name, which
-// is not a number (ok false).
-func wmiInt(row map[string]any, key string) (int64, bool) {
-	switch v := row[key].(type) {
-	case json.Number:
-		n, err := v.Int64()
-		return n, err == nil
-	case float64:
-		return int64(v), true
-	case int64:
-		return v, true
-	case int:
-		return int64(v), true
-	case string:
-		n, err := strconv.ParseInt(v, 10, 64)
-		return n, err == nil
-	}
-	return 0, false
-}
+// wmiInt returns a row's integer property (see package wmirow); an enum
+// PowerShell rendered as its name is not a number (ok false).
+func wmiInt(row map[string]any, key string) (int64, bool) { return wmirow.Int(row, key) }
