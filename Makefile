@@ -46,6 +46,11 @@ AGENTS ?= 1000
 bench:
 	POSTERN_BENCH_AGENTS=$(AGENTS) $(GO) test -run '^$$' -bench . -benchmem ./...
 
+# Agent footprint (Linux, about 2 minutes): binary sizes, steady RSS, idle
+# CPU over a 60 s window and the CPU of one live check; prints a table.
+footprint: build cross
+	./scripts/footprint.sh
+
 fuzz:
 	$(GO) test ./proto -run '^$$' -fuzz FuzzReadMsg -fuzztime 30s
 

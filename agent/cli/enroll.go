@@ -12,10 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/agent/attest"
 	"github.com/postern-dev/postern/agent/client"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	pb "github.com/postern-dev/postern/proto"
 )
 
 // enrollTimeout bounds the whole enrollment exchange.
@@ -29,6 +31,13 @@ type EnrollOptions struct {
 	// Token is the one-time enrollment token; "-" reads it from stdin.
 	Token string
 	Force bool
+	// AttestUser, when set, includes this user's attestation in the
+	// request, prompting for it unless AcceptAttestation is set.
+	AttestUser        string
+	AcceptAttestation bool
+	// In and Out carry the attestation prompt.
+	In  io.Reader
+	Out io.Writer
 	// Host and Device describe the machine for the server's inventory;
 	// the live host and device.Collect when nil.
 	Host   host.Host
@@ -52,7 +61,13 @@ this machine. Use --token - to read the token from standard input.`,
 			if err := validateServer(opts.Server); err != nil {
 				return err
 			}
+			if opts.AcceptAttestation && opts.AttestUser == "" {
+				return errors.New("--accept needs --attest-user: name the user who accepted the statement")
+			}
 			if opts.Token == "-" {
+				if opts.AttestUser != "" && !opts.AcceptAttestation {
+					return errors.New("--token - cannot be combined with the interactive attestation; add --accept")
+				}
 				tok, err := readToken(cmd.InOrStdin())
 				if err != nil {
 					return err
@@ -68,7 +83,7 @@ this machine. Use --token - to read the token from standard input.`,
 			if opts.Device == nil {
 				opts.Device = f.Device
 			}
-			opts.Now = f.Now
+			opts.Now, opts.In, opts.Out = f.Now, cmd.InOrStdin(), f.Out
 			id, err := Enroll(cmd.Context(), *opts)
 			if err != nil {
 				return err
@@ -81,6 +96,7 @@ this machine. Use --token - to read the token from standard input.`,
 	cmd.Flags().StringVar(&opts.Server, "server", "", "server QUIC address `HOST:PORT`")
 	cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` (- reads it from stdin)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing identity")
+	addAttestFlags(cmd, &opts.AttestUser, &opts.AcceptAttestation, "attest-user")
 	_ = cmd.MarkFlagRequired("server")
 	_ = cmd.MarkFlagRequired("token")
 	return cmd
@@ -126,6 +142,14 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	if err := dir.CanEnroll(opts.Force); err != nil {
 		return state.Identity{}, err
 	}
+	var att *pb.Attestation
+	if opts.AttestUser != "" {
+		// Asked before the token is spent, so a declined statement costs
+		// nothing.
+		if att, err = takeAttestation(opts.In, opts.Out, opts.AttestUser, opts.AcceptAttestation, opts.Now()); err != nil {
+			return state.Identity{}, err
+		}
+	}
 	key, err := state.NewKey()
 	if err != nil {
 		return state.Identity{}, err
@@ -137,12 +161,16 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
 	defer cancel()
 	dev := opts.Device(ctx, opts.Host)
-	res, err := client.Enroll(ctx, opts.Server, opts.Token, csr, dev)
+	res, err := client.EnrollAttested(ctx, opts.Server, opts.Token, csr, dev, att)
 	if err != nil {
 		return state.Identity{}, err
 	}
-	return dir.SaveEnrollment(state.Enrollment{
+	id, err := dir.SaveEnrollment(state.Enrollment{
 		DeviceID: res.DeviceID, Server: opts.Server, EnrolledAt: opts.Now(),
 		Key: key, CertDER: res.CertDER, CADER: res.CADER,
 	}, opts.Force)
+	if err != nil || att == nil {
+		return id, err
+	}
+	return id, dir.MarkAttestationRecorded(attest.ToInfo(att), opts.Now())
 }

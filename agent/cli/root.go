@@ -97,6 +97,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 	root.AddCommand(
 		NewCmdCheck(f, nil),
 		NewCmdEnroll(f, nil),
+		NewCmdAttest(f, nil),
 		NewCmdRun(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdVersion(f),

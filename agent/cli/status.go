@@ -87,5 +87,13 @@ func loadStatus(f *Factory, path string) (output.Status, error) {
 	if err != nil {
 		return output.Status{}, err
 	}
-	return output.NewStatus(idp, st, n, p, f.Now()), nil
+	s := output.NewStatus(idp, st, n, p, f.Now())
+	if idp != nil {
+		pa, err := dir.PendingAttestation()
+		if err != nil {
+			return output.Status{}, err
+		}
+		s.Attestation = output.NewAttestationStatus(st.LastAttestation, pa, f.Now())
+	}
+	return s, nil
 }

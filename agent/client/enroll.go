@@ -33,10 +33,17 @@ type Enrolled struct {
 // the pin gets ErrPinMismatch and never sees the token; an Error from the
 // server is a *ServerError.
 func Enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device) (*Enrolled, error) {
-	return enroll(ctx, addr, token, csrDER, dev, time.Now)
+	return enroll(ctx, addr, token, csrDER, dev, nil, time.Now)
 }
 
-func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device, now func() time.Time) (*Enrolled, error) {
+// EnrollAttested is Enroll with the user's attestation in the request; the
+// server records it with the enrollment, or refuses both with
+// CodeBadAttestation.
+func EnrollAttested(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device, a *pb.Attestation) (*Enrolled, error) {
+	return enroll(ctx, addr, token, csrDER, dev, a, time.Now)
+}
+
+func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device, att *pb.Attestation, now func() time.Time) (*Enrolled, error) {
 	tok, err := pb.ParseEnrollToken(token)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
@@ -55,7 +62,7 @@ func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.D
 	if err := writeHello(str); err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
-	req := &pb.EnrollRequest{Token: token, CsrDer: csrDER, Device: deviceInfo(dev)}
+	req := &pb.EnrollRequest{Token: token, CsrDer: csrDER, Device: deviceInfo(dev), Attestation: att}
 	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
 		return nil, fmt.Errorf("enroll: send request: %w", err)
 	}

@@ -34,6 +34,8 @@ const (
 	CodeDeviceUnknown       = "device_unknown"
 	CodeSequenceReplayed    = "sequence_replayed"
 	CodeBadReport           = "bad_report"
+	// CodeBadAttestation: the server will never record this attestation.
+	CodeBadAttestation = "bad_attestation"
 )
 
 // ServerError is an Error message from the server.

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -166,7 +168,7 @@ func (s *Session) readLoop() {
 				s.lastErr = se
 				s.errMu.Unlock()
 			}
-		case *pb.Envelope_Ack, *pb.Envelope_Renewed:
+		case *pb.Envelope_Ack, *pb.Envelope_Renewed, *pb.Envelope_Attestation:
 		default:
 			s.fail(fmt.Errorf("unexpected %T on the control stream: %w", env.Msg, ErrProtocol))
 			_ = s.l.Close()
@@ -238,6 +240,34 @@ func (s *Session) Renew(ctx context.Context, csrDER []byte) ([]byte, error) {
 		case *pb.Envelope_Error:
 			if m.Error.GetSequence() == 0 {
 				return nil, serverError(m.Error)
+			}
+		}
+	}
+}
+
+// Attest sends a user attestation and waits for the server to echo it
+// back, which means it is recorded. A refusal is a *ServerError (code
+// CodeBadAttestation when the server will never take it).
+func (s *Session) Attest(ctx context.Context, a *pb.Attestation) error {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	if err := s.write(ctx, &pb.Envelope{Msg: &pb.Envelope_Attestation{Attestation: a}}); err != nil {
+		return s.endedOr(fmt.Errorf("send attestation: %w", err))
+	}
+	for {
+		env, err := s.reply(ctx)
+		if err != nil {
+			return fmt.Errorf("attestation: %w", err)
+		}
+		switch m := env.Msg.(type) {
+		case *pb.Envelope_Attestation:
+			if proto.Equal(m.Attestation, a) {
+				return nil
+			}
+			s.log.Debug("stale attestation echo skipped")
+		case *pb.Envelope_Error:
+			if m.Error.GetSequence() == 0 {
+				return serverError(m.Error)
 			}
 		}
 	}

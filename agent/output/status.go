@@ -33,6 +33,8 @@ type Status struct {
 	// Service is the system service's state ("running", "stopped", "not
 	// installed", "unknown"); empty when not queried.
 	Service string `json:"service,omitempty"`
+	// Attestation is the yearly user attestation; nil when not known.
+	Attestation *AttestationStatus `json:"attestation,omitempty"`
 }
 
 // Access is the agent's local estimate of the gateway's decision; the
@@ -140,6 +142,9 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 		b.WriteString("last ack:     none\n")
 	}
 	fmt.Fprintf(b, "pending:      %d report(s) waiting for the server\n", s.PendingReports)
+	if s.Attestation != nil {
+		b.WriteString(s.Attestation.text())
+	}
 	if s.Service != "" {
 		fmt.Fprintf(b, "service:      %s\n", s.Service)
 	}

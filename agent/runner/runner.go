@@ -262,6 +262,9 @@ type outcome struct {
 // acked, or once the server has refused it for good.
 func (r *Runner) deliver(ctx context.Context, conn Conn) (outcome, error) {
 	out := outcome{acks: map[uint64]*pb.Ack{}, refused: map[uint64]error{}}
+	if err := r.sendAttestation(ctx, conn); err != nil {
+		return out, err
+	}
 	pending, err := r.spool.Pending()
 	if err != nil {
 		return out, err

@@ -21,6 +21,10 @@ const (
 	IdentityFile = "identity.json"
 	StateFile    = "state.json"
 	PolicyFile   = "policy.yaml"
+	// PendingAttestationFile holds a user attestation not yet recorded by
+	// the server. It is apart from state.json because `attest` writes it
+	// while the service runs.
+	PendingAttestationFile = "attestation_pending.json"
 	// SpoolDir holds reports awaiting the server's ack (package agent/spool).
 	SpoolDir = "spool"
 )

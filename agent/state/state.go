@@ -24,6 +24,9 @@ type State struct {
 	DroppedReports uint64 `json:"dropped_reports"`
 	// QuarantinedReports counts spool files that could not be decoded.
 	QuarantinedReports uint64 `json:"quarantined_reports"`
+	// LastAttestation is the last user attestation the server recorded
+	// (a pending one is in PendingAttestationFile).
+	LastAttestation *AttestationInfo `json:"last_attestation,omitempty"`
 }
 
 // ReportInfo summarises the last check cycle's local evaluation.

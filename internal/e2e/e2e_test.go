@@ -60,8 +60,13 @@ type server struct {
 
 func startServer(t *testing.T, ctx context.Context, data string, clk *clock) *server {
 	t.Helper()
+	return startServerWithPolicy(t, ctx, data, clk, policyYAML)
+}
+
+func startServerWithPolicy(t *testing.T, ctx context.Context, data string, clk *clock, yaml string) *server {
+	t.Helper()
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte(policyYAML), 0o644); err != nil {
+	if err := os.WriteFile(policy, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serve.DefaultConfig()

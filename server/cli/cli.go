@@ -61,6 +61,7 @@ func newRoot(d *deps) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(d), newTokenCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
 	root.AddCommand(newUserCmd(d))
+	addAPIKeyCommands(d, root)
 	root.AddCommand(newExceptionCmd(d), newDeviceCmd(d), newAttestationCmd(d), newPolicyCmd(d), newAuditCmd(d))
 	return root
 }

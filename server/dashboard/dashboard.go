@@ -54,6 +54,9 @@ type Config struct {
 	Users *users.Service
 	// Policy returns the policy in force; it may change between calls.
 	Policy func() *checks.Policy
+	// PolicyFor returns the policy in force for an organization's devices
+	// (its profile, or the default); nil means Policy for every device.
+	PolicyFor func(org string) *checks.Policy
 	// Rechecker is nil when ingest is not running (tests).
 	Rechecker  Rechecker
 	Exceptions Exceptions
@@ -95,6 +98,9 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PolicyFor == nil {
+		cfg.PolicyFor = func(string) *checks.Policy { return cfg.Policy() }
 	}
 	if cfg.InactiveAfter <= 0 {
 		cfg.InactiveAfter = DefaultInactiveAfter
@@ -152,6 +158,8 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("GET /ui/audit.csv", d.page(users.PermViewAudit, d.auditCSV))
 	m.Handle("GET /ui/users", d.page(users.PermUsers, d.usersPage))
 	m.Handle("POST /ui/users/{name}/unlock", d.action(users.PermUsers, d.unlockUser))
+	m.Handle("POST /ui/users", d.action(users.PermUsers, d.addUser))
+	m.Handle("POST /ui/users/{name}/role", d.action(users.PermUsers, d.setRole))
 	m.Handle("/ui/", d.page("", func(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		d.fail(w, r, s, http.StatusNotFound, "There is no such page.")
 	}))

@@ -68,7 +68,9 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		return
 	}
 	now := d.now()
-	pol := d.cfg.Policy()
+	// The device is judged by its organization's profile as the policy
+	// stands now, so a reloaded policy shows without a restart.
+	pol := d.cfg.PolicyFor(p.Device.Org)
 	v := deviceView{Device: p.Device, Report: p.Latest, Notice: noticeText[r.URL.Query().Get("done")], AllControl: checks.AllControlIDs}
 	in := decision.Input{DeviceID: p.Device.ID, Known: true, Revoked: p.Device.Revoked(), FirstFailed: p.FirstFailed}
 	if p.Latest != nil {
@@ -114,6 +116,7 @@ var noticeText = map[string]string{
 	"ended":         "Exception ended.",
 	"token_revoked": "Token revoked: it can no longer enroll a device.",
 	"unlocked":      "Account unlocked.",
+	"role":          "Role changed; it applies to the user's next request.",
 }
 
 func decodeReport(body []byte) (*checks.Report, error) {

@@ -2,7 +2,10 @@
 // HTTPS port under /ui/: sign-in with local accounts (server/users),
 // the fleet overview, the device list with filters and a CSV export for
 // the monthly review, device detail with recheck, revoke and exceptions,
-// enrollment tokens, exceptions and the audit log.
+// enrollment tokens, exceptions, the audit log, and account administration
+// (add an account with a one-time initial password, change a role). Device
+// detail judges each device by its organization's profile of the policy in
+// force at the request, so a reloaded policy shows without a restart.
 //
 // Pages are rendered on the server with html/template from go:embed
 // assets; there is no inline script or style, so the Content-Security-Policy

@@ -5,20 +5,32 @@ import (
 	"net/http"
 
 	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
 )
 
 type usersView struct {
 	Users  []store.User
+	Roles  []users.Role
 	Notice string
+	Error  string
+	// New is the account just created, with its one-time password.
+	New *newAccount
 }
 
 func (d *Dashboard) usersPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	d.renderUsers(w, r, s, http.StatusOK, usersView{Notice: noticeText[r.URL.Query().Get("done")]})
+}
+
+// renderUsers renders the users page with v's message, listing the
+// accounts.
+func (d *Dashboard) renderUsers(w http.ResponseWriter, r *http.Request, s *signedIn, status int, v usersView) {
 	list, err := d.cfg.Users.List(r.Context())
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
-	d.render(w, r, s, http.StatusOK, "users", "Users", usersView{Users: list, Notice: noticeText[r.URL.Query().Get("done")]})
+	v.Users, v.Roles = list, users.Roles
+	d.render(w, r, s, status, "users", "Users", v)
 }
 
 func (d *Dashboard) unlockUser(w http.ResponseWriter, r *http.Request, s *signedIn) {

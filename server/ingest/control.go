@@ -63,6 +63,8 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 			reply = s.ingest(st, dev, m.Report)
 		case *pb.Envelope_Renew:
 			reply = s.renew(st, dev.ID, m.Renew)
+		case *pb.Envelope_Attestation:
+			reply = s.attest(st, dev.ID, m.Attestation)
 		default:
 			reply = errorEnvelope(CodeBadRequest, "unexpected message on the control stream", 0)
 		}

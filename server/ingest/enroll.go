@@ -43,6 +43,14 @@ func (s *Server) enroll(st *stream) {
 		st.refuse(CodeRateLimited, "too many failed enrollments from this address; wait and retry", 0)
 		return
 	}
+	if a := req.GetAttestation(); a != nil {
+		// Checked before the token is spent, so the agent can fix it.
+		if err := checkAttestation(a, now); err != nil {
+			s.limiter.fail(ip, now)
+			st.refuse(CodeBadAttestation, err.Error(), 0)
+			return
+		}
+	}
 	code, msg, resp := s.tryEnroll(req, now)
 	if code != "" {
 		s.limiter.fail(ip, now)
@@ -52,6 +60,15 @@ func (s *Server) enroll(st *stream) {
 	// Audited before the agent hears of it, so no device exists unrecorded.
 	s.record(audit.Entry{Actor: audit.ActorAgent, Kind: audit.KindEnrollment, DeviceID: resp.DeviceId,
 		Details: map[string]any{"hostname": req.GetDevice().GetHostname(), "os": req.GetDevice().GetOs()}})
+	if a := req.GetAttestation(); a != nil {
+		// The device exists now; a failure here leaves it without an
+		// attestation (the decision says attestation_missing and the user
+		// attests again) rather than failing an enrollment whose token is
+		// spent.
+		if err := s.recordAttestation(resp.DeviceId, a); err != nil {
+			st.log.Error("record attestation failed", "device_id", resp.DeviceId, "err", err)
+		}
+	}
 	if err := st.send(&pb.Envelope{Msg: &pb.Envelope_Enrolled{Enrolled: resp}}); err != nil {
 		st.log.Warn("send enroll response failed", "device_id", resp.DeviceId, "err", err)
 		return

@@ -62,6 +62,11 @@ type Config struct {
 	// OnReport, when set, is called after a new report is committed, so
 	// that the decision engine can publish a change within seconds.
 	OnReport func(deviceID string)
+	// OnAttestation records a validated user attestation (at enrollment
+	// or on the control stream); the agent is told it is recorded only
+	// when it returns nil. Without it, attestations are refused with
+	// internal_error.
+	OnAttestation func(ctx context.Context, deviceID string, a *pb.Attestation) error
 	// Audit, when set, records enrollments and certificate renewals.
 	Audit  *audit.Log
 	Logger *slog.Logger

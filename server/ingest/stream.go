@@ -27,6 +27,8 @@ const (
 	CodeBadRequest          = "bad_request"
 	CodeBadReport           = "bad_report"
 	CodeSequenceReplayed    = "sequence_replayed"
+	// CodeBadAttestation refuses a user attestation for good.
+	CodeBadAttestation = "bad_attestation"
 	// CodeInternal means the server could not do its part; retry later.
 	CodeInternal = "internal_error"
 )

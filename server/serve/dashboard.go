@@ -11,6 +11,7 @@ import (
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/dashboard"
 	"github.com/postern-dev/postern/server/exceptions"
+	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -19,9 +20,11 @@ import (
 // compliance trend and deletes idle sessions.
 const dashboardMaintainEvery = 15 * time.Minute
 
-// newDashboard builds the dashboard over the store. rech pushes rechecks
-// to connected agents (the ingest server).
-func newDashboard(cfg Config, st store.Store, policy *checks.Policy, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
+// newDashboard builds the dashboard over the store. current is the
+// reloadable policy (policy.Manager.Current), read at every request so a
+// reload shows without a restart; rech pushes rechecks to connected
+// agents (the ingest server).
+func newDashboard(cfg Config, st store.Store, current func() *policy.Set, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
 	acc, _ := store.AccountsOf(st)
 	us, err := users.New(users.Config{Store: acc, Now: opt.Now, Logger: log.With("component", "users")})
 	if err != nil {
@@ -29,7 +32,8 @@ func newDashboard(cfg Config, st store.Store, policy *checks.Policy, pin [sha256
 	}
 	auditLog := audit.New(st, opt.Now, log.With("component", "audit"))
 	exc := dashboard.ExceptionService(exceptions.NewService(st, auditLog, opt.Now), st)
-	return dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return policy },
+	return dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return current().Default.Policy },
+		PolicyFor: func(org string) *checks.Policy { return current().For(org).Policy },
 		Rechecker: rech, Exceptions: exc, Audit: auditLog, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now,
 		Logger: log.With("component", "dashboard")})
 }

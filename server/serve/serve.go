@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 
 	ing, err := ingest.Listen(ingest.Config{Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(st, mets), Policy: policy,
 		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version,
-		PolicyFor: lc.policyFor, OnReport: lc.onReport, Audit: lc.audit})
+		PolicyFor: lc.policyFor, OnReport: lc.onReport, OnAttestation: lc.onAttestation, Audit: lc.audit})
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
 		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
 		Metrics: mets, Events: bus, Ready: readiness(st, &up), Postures: postures, Decider: lc.engine})
-	dash, err := newDashboard(cfg, st, policy, authority.Pin(), ing, opt, log)
+	dash, err := newDashboard(cfg, st, lc.policies.Current, authority.Pin(), ing, opt, log)
 	if err != nil {
 		ing.Close()
 		tcp.Close()

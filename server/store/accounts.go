@@ -63,6 +63,9 @@ type Accounts interface {
 	RecordLogin(ctx context.Context, username string, at time.Time) error
 	// Unlock clears the lock and the failure count.
 	Unlock(ctx context.Context, username string) error
+	// SetRole replaces the user's role (validated by the caller);
+	// ErrNotFound if there is no such user.
+	SetRole(ctx context.Context, username, role string) error
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// MaxAPIKeysListed bounds one listing of API keys.
+const MaxAPIKeysListed = 1000
+
+// APIKeyLister is implemented by stores that can list gateway API keys
+// (the SQL store does); use APIKeyListerOf to reach it from a Store.
+type APIKeyLister interface {
+	// APIKeys returns up to MaxAPIKeysListed keys, revoked ones included,
+	// oldest first. Only the hashes of their secrets are stored.
+	APIKeys(ctx context.Context) ([]APIKey, error)
+}
+
+// APIKeyListerOf returns s's API key listing, if s has one.
+func APIKeyListerOf(s Store) (APIKeyLister, bool) {
+	l, ok := s.(APIKeyLister)
+	return l, ok
+}
+
+func (s *sqlStore) APIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, name, hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id LIMIT ?`), MaxAPIKeysListed)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		var k APIKey
+		var created, revoked int64
+		if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &created, &revoked); err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		k.CreatedAt, k.RevokedAt = fromNanos(created), fromNanos(revoked)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return out, nil
+}
