@@ -75,6 +75,12 @@ func TestCollectWindows(t *testing.T) {
 		{"WMI access denied falls back to German manage-bde in the console code page",
 			bitlockerHost(t, "", "manage-bde__german_suspended_cp850_handwritten.txt").AddWMI(bitlockerNS, bitlockerQuery, nil, denied),
 			map[string]string{"C:": StateProtectionOff}, checks.StatusFail, "protection is off", "Resume"},
+		{"WMI access denied and a real German manage-bde of a decrypted C: fails",
+			bitlockerHost(t, "", "manage-bde__de_decrypted_bnachtwey.txt").AddWMI(bitlockerNS, bitlockerQuery, nil, denied),
+			map[string]string{"C:": StateNotEncrypted}, checks.StatusFail, "not encrypted", "BitLocker"},
+		{"WMI access denied and a real German manage-bde at 3.5 percent says encryption is not finished",
+			bitlockerHost(t, "", "manage-bde__de_encrypting_3pct_bnachtwey.txt").AddWMI(bitlockerNS, bitlockerQuery, nil, denied),
+			map[string]string{"C:": StateEncrypting}, checks.StatusFail, "not finished", ""},
 		{"WMI missing and manage-bde alone pass",
 			bitlockerHost(t, "", "manage-bde__protection_on.txt"),
 			map[string]string{"C:": StateEncrypted, "D:": StateEncrypted}, checks.StatusPass, "BitLocker protects", ""},
@@ -127,6 +133,20 @@ func TestParseManageBDE(t *testing.T) {
 			{letter: "C:", protected: b(false), percent: f(100), rawStatus: "Der Schutz ist deaktiviert."},
 		}},
 		{"manage-bde__not_admin_handwritten.txt", nil},
+		// Real captures (testdata/README.md): German labels, a quoted
+		// drive letter and decimal commas; an empty volume label.
+		{"manage-bde__de_decrypted_bnachtwey.txt", []mbdeVolume{
+			{letter: "C:", protected: b(false), percent: f(0), rawStatus: "Der Schutz ist deaktiviert."},
+		}},
+		{"manage-bde__de_encrypting_3pct_bnachtwey.txt", []mbdeVolume{
+			{letter: "C:", protected: b(false), percent: f(3.5), rawStatus: "Der Schutz ist deaktiviert."},
+		}},
+		{"manage-bde__de_encrypting_100pct_protection_on_bnachtwey.txt", []mbdeVolume{
+			{letter: "C:", protected: b(true), percent: f(100), rawStatus: "Der Schutz ist aktiviert."},
+		}},
+		{"manage-bde__server2019_data_volume_expresscluster.txt", []mbdeVolume{
+			{letter: "M:", protected: b(true), percent: f(100), rawStatus: "Protection On"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

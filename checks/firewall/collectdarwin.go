@@ -53,7 +53,16 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 		}
 		d.State, d.StateSource = &st, managedFWPath+" EnableFirewall"
 	case d.SocketFilterState != nil:
-		d.State, d.StateSource = d.SocketFilterState, "socketfilterfw --getglobalstate"
+		st := *d.SocketFilterState
+		// A real capture (kolide/launcher's socketfilterfw test data)
+		// prints "(State = 2)" next to "block all state set to
+		// disabled": the firewall is on, but it does not block all
+		// incoming connections, so the explicit block-all line wins.
+		if st == ALFBlockAll && d.BlockAll != nil && !*d.BlockAll {
+			st = ALFOn
+			d.Notes = append(d.Notes, "socketfilterfw reports state 2 but block all disabled")
+		}
+		d.State, d.StateSource = &st, "socketfilterfw --getglobalstate"
 	case d.PlistState != nil:
 		d.State, d.StateSource = d.PlistState, alfPlistPath+" globalstate"
 	}

@@ -34,6 +34,8 @@ func TestCollectDarwin(t *testing.T) {
 	}{
 		{"the Application Firewall on passes", macHost(t, "socketfilterfw__on.txt"), checks.StatusPass, "is on (socketfilterfw"},
 		{"block all (state 2) passes", macHost(t, "socketfilterfw__block_all_state2.txt"), checks.StatusPass, "blocking all incoming"},
+		{"a real state 2 with block all disabled is on, not blocking all",
+			macHost(t, "socketfilterfw__state2_enabled_kolide.txt"), checks.StatusPass, "Application Firewall is on (socketfilterfw"},
 		{"the Application Firewall off fails", macHost(t, "socketfilterfw__off.txt"), checks.StatusFail, "is off"},
 		{"a managed profile enabling the firewall wins over socketfilterfw",
 			macHost(t, "socketfilterfw__off.txt").AddFile(managedFWPath, readOS(t, "darwin", "com.apple.security.firewall.plist__enabled_handwritten.txt")),
@@ -71,6 +73,7 @@ func TestParseSocketFilterFW(t *testing.T) {
 	}{
 		{"current wording", "socketfilterfw__on.txt", socketFilter{state: i(1), blockAll: boolp(false), stealth: boolp(true)}},
 		{"state 2 with older stealth wording", "socketfilterfw__block_all_state2.txt", socketFilter{state: i(2), blockAll: boolp(true), stealth: boolp(true)}},
+		{"real capture with allow-signed and logging lines", "socketfilterfw__state2_enabled_kolide.txt", socketFilter{state: i(2), blockAll: boolp(false), stealth: boolp(true)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package wifienc
 
 import (
+	"bytes"
 	"net/netip"
 	"testing"
 
@@ -102,6 +103,26 @@ func TestParseNetshWlanInterfaces(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParseNetshRealCapture reads the real Windows 10 output published in
+// sebhildebrandt/systeminformation#525. Its author replaced the GUID with
+// "xxxxx"; the parser splits interfaces on the GUID line, so the test puts
+// back a GUID of the shape the same project's PR #577 shows.
+func TestParseNetshRealCapture(t *testing.T) {
+	b := td(t, "windows", "netsh__win10_wpa2_personal_redacted_si525.txt")
+	t.Run("the redacted GUID hides the interface", func(t *testing.T) {
+		if got := parseNetshWlanInterfaces(b); len(got) != 0 {
+			t.Errorf("got %+v, want no interface without a GUID line", got)
+		}
+	})
+	t.Run("with a GUID restored it reads WPA2-Personal and CCMP", func(t *testing.T) {
+		b := bytes.Replace(b, []byte(":  xxxxx"), []byte(":  1234567a-4a20-42a0-66a6-420a01d66b6a"), 1)
+		want := []netshInterface{{Name: "WiFi", GUID: "1234567a-4a20-42a0-66a6-420a01d66b6a", Auth: "WPA2-Personal", Cipher: "CCMP"}}
+		if diff := cmp.Diff(want, parseNetshWlanInterfaces(b)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestNetshUnknownLanguageFoundByStructure(t *testing.T) {
