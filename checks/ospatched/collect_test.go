@@ -114,6 +114,9 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"a pending Sequoia point release with no recent install is unknown until it ages", mac("15.7.1").
 			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__sequoia_point_release.txt")}, nil),
 			checks.StatusUnknown, "1 security updates are pending"},
+		{"a real macOS 26 point release listing (KiB sizes) is pending", mac("26.5").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__tahoe_26_5_2_topgrade2123.txt")}, nil),
+			checks.StatusUnknown, "1 security updates are pending"},
 		{"a Mac with nothing to install passes", mac("26.1").
 			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__none_stdout.txt"), Stderr: sample(t, "darwin", "softwareupdate__none_stderr.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},

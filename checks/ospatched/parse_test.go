@@ -134,3 +134,39 @@ func TestCache(t *testing.T) {
 		}
 	})
 }
+
+// TestParseSoftwareUpdateRealCaptures reads `softwareupdate --list` as
+// users printed it in public issues (testdata/README.md): macOS 26's
+// "KiB" sizes and the trailing ", " after the last field, and Big Sur
+// listing a Safari update without an Action field.
+func TestParseSoftwareUpdateRealCaptures(t *testing.T) {
+	tests := []struct {
+		file         string
+		runningMajor string
+		want         []macUpdate
+		wantSecurity []bool
+	}{
+		{"softwareupdate__tahoe_26_5_2_topgrade2123.txt", "26",
+			[]macUpdate{{Label: "macOS Tahoe 26.5.2-25F84", Title: "macOS Tahoe 26.5.2", Version: "26.5.2", Recommended: true}},
+			[]bool{true}},
+		{"softwareupdate__bigsur_safari_and_11_6_installordefer60.txt", "11",
+			[]macUpdate{
+				{Label: "Safari15.0BigSurAuto-15.0", Title: "Safari", Version: "15.0", Recommended: true},
+				{Label: "macOS Big Sur 11.6-20G165", Title: "macOS Big Sur 11.6", Version: "11.6", Recommended: true},
+			},
+			[]bool{true, true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			got := parseSoftwareUpdateList(sample(t, "darwin", tc.file))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("(-want +got):\n%s", diff)
+			}
+			for i, u := range got {
+				if sec := isMacSecurityUpdate(u, tc.runningMajor); sec != tc.wantSecurity[i] {
+					t.Errorf("%s: security = %v, want %v", u.Label, sec, tc.wantSecurity[i])
+				}
+			}
+		})
+	}
+}
