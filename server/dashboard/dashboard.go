@@ -76,6 +76,7 @@ type Dashboard struct {
 	acc   store.Accounts
 	fleet store.Fleet
 	audq  store.AuditSearcher
+	notes store.Notes
 	now   func() time.Time
 	log   *slog.Logger
 	pages *pages
@@ -90,8 +91,9 @@ func New(cfg Config) (*Dashboard, error) {
 	acc, ok1 := store.AccountsOf(cfg.Store)
 	fleet, ok2 := store.FleetOf(cfg.Store)
 	audq, ok3 := cfg.Store.(store.AuditSearcher)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, errors.New("dashboard: the store lacks accounts, fleet or audit queries")
+	notes, ok4 := store.NotesOf(cfg.Store)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return nil, errors.New("dashboard: the store lacks accounts, fleet, audit queries or notes")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -115,7 +117,7 @@ func New(cfg Config) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dashboard{cfg: cfg, acc: acc, fleet: fleet, audq: audq, now: cfg.Now, log: cfg.Logger, pages: p}
+	d := &Dashboard{cfg: cfg, acc: acc, fleet: fleet, audq: audq, notes: notes, now: cfg.Now, log: cfg.Logger, pages: p}
 	d.mux = d.routes()
 	return d, nil
 }
@@ -148,6 +150,7 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("GET /ui/devices/{id}", d.page(users.PermView, d.device))
 	m.Handle("POST /ui/devices/{id}/recheck", d.action(users.PermRecheck, d.recheck))
 	m.Handle("POST /ui/devices/{id}/revoke", d.action(users.PermRevoke, d.revoke))
+	m.Handle("POST /ui/devices/{id}/notes", d.action(users.PermNote, d.addNote))
 	m.Handle("POST /ui/devices/{id}/exceptions", d.action(users.PermException, d.grantException))
 	m.Handle("GET /ui/exceptions", d.page(users.PermView, d.exceptions))
 	m.Handle("POST /ui/exceptions/{id}/end", d.action(users.PermException, d.endException))

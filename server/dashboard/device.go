@@ -36,6 +36,8 @@ type timelineEntry struct {
 	From    checks.Status
 	To      checks.Status
 	Summary string
+	// Author and Note are set for an analyst's note instead of a change.
+	Author, Note string
 }
 
 type deviceView struct {
@@ -92,7 +94,12 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		d.internal(w, r, s, err)
 		return
 	}
-	v.Timeline = timeline(hist, pol, now)
+	notes, err := d.notes.Notes(ctx, id, store.MaxNotesPerDevice)
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	v.Timeline = withNotes(timeline(hist, pol, now), notes)
 	exc, err := d.cfg.Exceptions.List(ctx, now.AddDate(0, 0, -30))
 	if err != nil {
 		d.internal(w, r, s, err)
@@ -117,6 +124,7 @@ var noticeText = map[string]string{
 	"token_revoked": "Token revoked: it can no longer enroll a device.",
 	"unlocked":      "Account unlocked.",
 	"role":          "Role changed; it applies to the user's next request.",
+	"note":          "Note added to the device's history.",
 }
 
 func decodeReport(body []byte) (*checks.Report, error) {
@@ -203,6 +211,22 @@ func timeline(hist []store.Report, pol *checks.Policy, now time.Time) []timeline
 		}
 	}
 	slices.Reverse(out)
+	return out
+}
+
+// withNotes merges notes (newest first) into the timeline (newest first);
+// a note and a change at the same instant show the note first.
+func withNotes(tl []timelineEntry, notes []store.Note) []timelineEntry {
+	out := make([]timelineEntry, 0, len(tl)+len(notes))
+	for len(tl) > 0 || len(notes) > 0 {
+		if len(notes) > 0 && (len(tl) == 0 || !notes[0].CreatedAt.Before(tl[0].At)) {
+			out = append(out, timelineEntry{At: notes[0].CreatedAt, Author: notes[0].Author, Note: notes[0].Body})
+			notes = notes[1:]
+			continue
+		}
+		out = append(out, tl[0])
+		tl = tl[1:]
+	}
 	return out
 }
 

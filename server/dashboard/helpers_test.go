@@ -22,7 +22,7 @@ import (
 	"github.com/postern-dev/postern/server/users"
 )
 
-var t0 = time.Date(2025, 6, 2, 14, 0, 0, 0, time.UTC)
+var t0 = dashtest.Now
 
 type clock struct {
 	mu sync.Mutex

@@ -163,4 +163,14 @@ var migrations = []string{
 	// failing the same controls as the previous one leaves
 	// control_failures alone.
 	`ALTER TABLE devices ADD COLUMN failing TEXT NOT NULL DEFAULT '*'`,
+	// device notes: analysts' short remarks, shown on the device's
+	// timeline; kept apart from the audit log, which retention prunes.
+	`CREATE TABLE device_notes (
+		id TEXT PRIMARY KEY,
+		device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+		author TEXT NOT NULL,
+		body TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE INDEX device_notes_device ON device_notes (device_id, created_at);`,
 }

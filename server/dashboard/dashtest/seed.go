@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
@@ -18,13 +18,29 @@ import (
 	"github.com/postern-dev/postern/server/store"
 )
 
+// RecordedAt is when the fixture snapshots were recorded.
+var RecordedAt = time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)
+
+// Now is a clock that fits the fixtures: twenty minutes after they were
+// recorded, so that definitions and update ages read as they did then.
+// Tests seed and serve at Now.
+var Now = RecordedAt.Add(20 * time.Minute)
+
 // Device describes one seeded device.
 type Device struct {
-	ID, Hostname, Org, Owner, OS, OSName, OSVersion string
+	ID, Hostname, Org, Owner string
+	// OS is the GOOS whose fixtures the device's reports come from.
+	OS string
+	// OSName and OSVersion are what the agent would report; Fleet sets
+	// them to the fixture machine's.
+	OSName, OSVersion string
 	// Age is how long before now it last reported; negative: never.
 	Age time.Duration
 	// Unknown lists controls whose facts are withheld (unknown, failing).
 	Unknown []checks.ControlID
+	// Failing lists controls whose facts come from the OS's
+	// non-compliant fixture on an otherwise compliant device.
+	Failing []checks.ControlID
 	// Compliant picks the compliant snapshot, else the non-compliant one.
 	Compliant bool
 	Revoked   bool
@@ -36,25 +52,42 @@ func snapshotDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "checks", "testdata", "snapshots")
 }
 
-// templates collects one report per snapshot.
-func templates(ctx context.Context, now time.Time) (good, bad *checks.Report, err error) {
+// fixtures holds the collected reports of one OS's two fixture machines.
+type fixtures struct{ good, bad *checks.Report }
+
+// collect replays the compliant and non-compliant snapshot of each OS
+// that devs use, at the snapshots' own recording time.
+func collect(ctx context.Context, devs []Device) (map[string]fixtures, error) {
+	out := map[string]fixtures{}
 	load := func(name string) (*checks.Report, error) {
 		h, err := host.OpenSnapshot(filepath.Join(snapshotDir(), name))
 		if err != nil {
 			return nil, fmt.Errorf("open snapshot %s: %w", name, err)
 		}
-		return checks.Collect(ctx, h, checks.Device{OS: "linux"}, now), nil
+		m := h.Meta()
+		return checks.Collect(ctx, h, checks.Device{Hostname: m.Hostname, OS: m.GOOS, Arch: m.Arch}, m.RecordedAt), nil
 	}
-	if good, err = load("linux-compliant"); err != nil {
-		return nil, nil, err
+	for _, d := range devs {
+		if _, ok := out[d.OS]; ok {
+			continue
+		}
+		var f fixtures
+		var err error
+		if f.good, err = load(d.OS + "-compliant"); err != nil {
+			return nil, err
+		}
+		if f.bad, err = load(d.OS + "-noncompliant"); err != nil {
+			return nil, err
+		}
+		out[d.OS] = f
 	}
-	bad, err = load("linux-noncompliant")
-	return good, bad, err
+	return out, nil
 }
 
 // Seed enrolls devs in st and stores one report each, as ingest would.
+// Each device's report is its own OS's fixture, judged by pol at now.
 func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy, now time.Time) error {
-	good, bad, err := templates(ctx, now)
+	fx, err := collect(ctx, devs)
 	if err != nil {
 		return err
 	}
@@ -66,7 +99,7 @@ func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy
 		if err := st.CreateToken(ctx, tok); err != nil {
 			return err
 		}
-		info := checks.Device{Hostname: d.Hostname, OS: d.OS, OSName: d.OSName, OSVersion: d.OSVersion, Arch: "amd64"}
+		info := checks.Device{Hostname: d.Hostname, OS: d.OS, OSName: d.OSName, OSVersion: d.OSVersion, Arch: archOf(d.OS)}
 		sum := sha256.Sum256([]byte(d.ID))
 		enrolledAt := now.Add(-d.Age - 24*time.Hour)
 		if d.Age < 0 {
@@ -77,11 +110,7 @@ func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy
 			return fmt.Errorf("enroll %s: %w", d.ID, err)
 		}
 		if d.Age >= 0 {
-			tmpl := bad
-			if d.Compliant {
-				tmpl = good
-			}
-			if err := ingest(ctx, st, d, info, tmpl, pol, now.Add(-d.Age)); err != nil {
+			if err := ingest(ctx, st, d, info, fx[d.OS], pol, now.Add(-d.Age)); err != nil {
 				return err
 			}
 		}
@@ -94,13 +123,18 @@ func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy
 	return nil
 }
 
-func ingest(ctx context.Context, st store.Store, d Device, info checks.Device, tmpl *checks.Report, pol *checks.Policy, at time.Time) error {
+func ingest(ctx context.Context, st store.Store, d Device, info checks.Device, fx fixtures, pol *checks.Policy, at time.Time) error {
+	base := fx.bad
+	if d.Compliant {
+		base = fx.good
+	}
 	rep := checks.Report{Device: info, CollectedAt: at}
-	for _, o := range tmpl.Observations {
-		for _, u := range d.Unknown {
-			if o.ID == u {
-				o = checks.Observation{ID: o.ID, UnknownReason: "the agent could not read this setting (access denied)"}
-			}
+	for i, o := range base.Observations {
+		switch {
+		case slices.Contains(d.Unknown, o.ID):
+			o = checks.Observation{ID: o.ID, UnknownReason: "the agent could not read this setting (access denied)"}
+		case slices.Contains(d.Failing, o.ID):
+			o = fx.bad.Observations[i]
 		}
 		rep.Observations = append(rep.Observations, o)
 	}
@@ -118,52 +152,10 @@ func ingest(ctx context.Context, st store.Store, d Device, info checks.Device, t
 	return nil
 }
 
-var (
-	orgs    = []string{"Eastside Clinic", "County Behavioral Health", "Harbor Family Services", "Northgate Counseling", "Valley Recovery Center"}
-	first   = []string{"maria", "james", "aisha", "wei", "carlos", "fatima", "liam", "sofia", "daniel", "priya", "noah", "elena", "omar", "grace", "hiro"}
-	last    = []string{"garcia", "nguyen", "patel", "kim", "johnson", "okafor", "silva", "chen", "rossi", "haddad", "brown", "lopez"}
-	systems = []struct{ os, name, version, prefix string }{
-		{"windows", "Windows 11 Pro", "10.0.22631", "WS"},
-		{"windows", "Windows 10 Enterprise", "10.0.19045", "WS"},
-		{"darwin", "macOS Sonoma", "14.6.1", "MBP"},
-		{"darwin", "macOS Sequoia", "15.3", "MBA"},
-		{"linux", "Ubuntu 24.04.1 LTS", "24.04", "lnx"},
-		{"linux", "Debian GNU/Linux 12", "12.9", "deb"},
+// archOf is the fixture machines' architecture: the Mac is Apple silicon.
+func archOf(goos string) string {
+	if goos == "darwin" {
+		return "arm64"
 	}
-	unknownable = []checks.ControlID{checks.Antivirus, checks.ScreenLock, checks.OSPatched, checks.Firewall, checks.DiskEncryption, checks.PasswordPolicy}
-)
-
-// Fleet returns n realistic devices: mostly compliant, some failing one
-// or two controls, some stale, inactive or revoked. The same seed gives
-// the same fleet.
-func Fleet(n int, seed uint64) []Device {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	out := make([]Device, n)
-	for i := range out {
-		sys := systems[rng.IntN(len(systems))]
-		owner := first[rng.IntN(len(first))] + "." + last[rng.IntN(len(last))]
-		d := Device{
-			ID:       fmt.Sprintf("dev_%016x", rng.Uint64()),
-			Hostname: fmt.Sprintf("%s-%s-%03d", sys.prefix, owner[:1]+last[rng.IntN(len(last))], i%1000),
-			Org:      orgs[rng.IntN(len(orgs))], Owner: owner,
-			OS: sys.os, OSName: sys.name, OSVersion: sys.version,
-			Age: time.Duration(rng.IntN(600)) * time.Second, Compliant: true,
-		}
-		switch p := rng.IntN(100); {
-		case p < 12:
-			d.Unknown = []checks.ControlID{unknownable[rng.IntN(len(unknownable))]}
-		case p < 16:
-			d.Compliant = false
-		case p < 22:
-			d.Age = time.Duration(1+rng.IntN(72)) * time.Hour
-		case p < 25:
-			d.Age = time.Duration(31+rng.IntN(60)) * 24 * time.Hour
-		case p < 27:
-			d.Revoked = true
-		case p < 28:
-			d.Age = -1
-		}
-		out[i] = d
-	}
-	return out
+	return "amd64"
 }
