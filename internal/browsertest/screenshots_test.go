@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,10 +27,17 @@ func TestScreenshots(t *testing.T) {
 	e := newEnv(t, dashtest.Fleet(240, 2025))
 	fleet, _ := store.FleetOf(e.st)
 	ctx := context.Background()
+	today, err := fleet.FleetCounts(ctx, store.Thresholds{Now: t0, StaleAfter: 15 * time.Minute, InactiveAfter: 30 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 29; i >= 1; i-- {
-		// A month of daily counts that improves as the team remediates.
-		bad := 30 + i*2 + (i%4)*3
-		c := map[store.DeviceStatus]int{store.StatusCompliant: 240 - bad - 12, store.StatusNoncompliant: bad, store.StatusStale: 8 + i%3, store.StatusInactive: 4, store.StatusRevoked: 3}
+		// A month of daily counts that improves as the team remediates,
+		// ending at today's counts.
+		c := maps.Clone(today.ByStatus)
+		worse := min(i+(i%4)*2, c[store.StatusCompliant]/3)
+		c[store.StatusCompliant] -= worse
+		c[store.StatusNoncompliant] += worse
 		if err := fleet.RecordTrend(ctx, t0.AddDate(0, 0, -i), c); err != nil {
 			t.Fatal(err)
 		}
@@ -38,6 +46,11 @@ func TestScreenshots(t *testing.T) {
 		Status: store.StatusNoncompliant, Limit: 1})
 	if err != nil || len(page.Devices) == 0 {
 		t.Fatalf("no non-compliant device to show: %v", err)
+	}
+	notes, _ := store.NotesOf(e.st)
+	if _, err := notes.AddNote(ctx, store.Note{DeviceID: page.Devices[0].ID, Author: "analyst.kim", CreatedAt: t0.Add(-12 * time.Minute),
+		Body: "Called the owner: the laptop is back from repair. Asked them to reconnect to the clinic VPN and run a recheck."}); err != nil {
+		t.Fatal(err)
 	}
 	e.addUser("approver", users.RoleApprover, true)
 	bctx := browser(t)

@@ -18,7 +18,7 @@ func TestAttestationFlipsTheDecision(t *testing.T) {
 	defer cancel()
 	clk := &clock{now: time.Now()}
 	data := t.TempDir()
-	srv := startServerWithPolicy(t, ctx, data, clk, policyYAML+"attestation: {required: true}\n")
+	srv := startServerWithPolicy(t, ctx, data, clk, policyYAML+"attestation: {required: true, grace: 0s}\n")
 	key := serverCmd(t, "apikey", "create", "--name", "gateway", "--data", data)
 	enroll := func(t *testing.T, state, user string) string {
 		t.Helper()

@@ -65,6 +65,7 @@ func startServer(t testing.TB, ctx context.Context) *server {
 	case a := <-ready:
 		return &server{data: data, quic: a[0].String(), https: a[1].String()}
 	case err := <-done:
+		done <- nil // the cleanup waits for the server; it has already stopped
 		t.Fatalf("server exited: %v", err)
 	case <-ctx.Done():
 		t.Fatal("server did not start")

@@ -76,7 +76,7 @@ type Dashboard struct {
 	acc   store.Accounts
 	fleet store.Fleet
 	audq  store.AuditSearcher
-	notes store.Notes
+	notes store.NoteStore
 	now   func() time.Time
 	log   *slog.Logger
 	pages *pages

@@ -21,6 +21,9 @@ const (
 	// CodeAttestationMissing: the policy requires a user attestation newer
 	// than its maximum age and there is none.
 	CodeAttestationMissing = "attestation_missing"
+	// CodeAttestationDue (a warning): no valid attestation, but the device
+	// is still within the policy's grace period.
+	CodeAttestationDue = "attestation_due"
 	// CodeExceptionApplied (a warning): a failing control is waived by an
 	// exception until its expiry.
 	CodeExceptionApplied = "exception_applied"
@@ -47,6 +50,11 @@ type Attestation struct {
 	// At is the latest attestation; zero if none.
 	At     time.Time
 	MaxAge time.Duration
+	// Grace lets a device without a valid attestation in, with a warning,
+	// until Grace after EnrolledAt (never attested) or after the last one
+	// expired.
+	Grace      time.Duration
+	EnrolledAt time.Time
 }
 
 // How long a decision may be cached by its consumer (valid_until), at most.
@@ -178,9 +186,21 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 	}
 	if a := in.Attestation; a.Required {
 		if a.At.IsZero() || now.Sub(a.At) > a.MaxAge {
-			d.Reasons = append(d.Reasons, Reason{Code: CodeAttestationMissing,
+			r := Reason{Code: CodeAttestationMissing,
 				Message:     "no user attestation of the remote-access rules within the last year",
-				Remediation: "Read and accept the remote-access statement (Policy 550.04 C.7) when the Postern agent asks, or ask the security team to record it."})
+				Remediation: "Read and accept the remote-access statement (Policy 550.04 C.7): run `postern-agent attest` on the laptop, or ask the security team to record it."}
+			from := a.EnrolledAt
+			if !a.At.IsZero() {
+				from = a.At.Add(a.MaxAge)
+			}
+			if end := from.Add(a.Grace); a.Grace > 0 && !from.IsZero() && now.Before(end) {
+				r.Code = CodeAttestationDue
+				r.Message = "the yearly user attestation is due by " + end.UTC().Format("2006-01-02")
+				d.Warnings = append(d.Warnings, r)
+				validUntil = minTime(validUntil, end)
+			} else {
+				d.Reasons = append(d.Reasons, r)
+			}
 		} else {
 			validUntil = minTime(validUntil, a.At.Add(a.MaxAge))
 		}

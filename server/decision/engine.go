@@ -222,7 +222,8 @@ func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile
 	dev := p.Device
 	in := Input{DeviceID: dev.ID, User: user, Known: true, Revoked: dev.Revoked(), FirstFailed: p.FirstFailed,
 		Inactive: Inactive(dev.LastSeenAt, now)}
-	in.Attestation = Attestation{Required: prof.Attestation.Required, MaxAge: prof.Attestation.MaxAge}
+	in.Attestation = Attestation{Required: prof.Attestation.Required, MaxAge: prof.Attestation.MaxAge,
+		Grace: prof.Attestation.Grace, EnrolledAt: dev.EnrolledAt}
 	if ix := e.cfg.Index; ix != nil {
 		if at, ok := ix.AttestedAt(dev.ID); ok {
 			in.Attestation.At = at

@@ -182,7 +182,7 @@ func TestEngineChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := e.decide("dev")
-		if !d.Allow || len(d.Warnings) != 1 || d.Warnings[0].Code != CodeExceptionApplied {
+		if !d.Allow || !hasWarning(d, CodeExceptionApplied) {
 			t.Errorf("decision = %+v", d)
 		}
 		if ev, ok := e.nextEvent(); !ok || ev.CurrentStatus != events.StatusCompliant {
@@ -236,8 +236,21 @@ func TestEngineLifecycle(t *testing.T) {
 			t.Error("ward device allowed")
 		}
 	})
+	t.Run("without an attestation a device is allowed with a warning during the grace, then denied", func(t *testing.T) {
+		e := newEngineEnv(t, "")
+		e.enroll("dev", "")
+		e.report("dev")
+		if d := e.decide("dev"); !d.Allow || !hasWarning(d, CodeAttestationDue) {
+			t.Fatalf("within the grace: decision = %+v", d)
+		}
+		e.now = e.now.Add(8 * 24 * time.Hour)
+		e.report("dev")
+		if d := e.decide("dev"); d.Allow || d.Reasons[0].Code != CodeAttestationMissing {
+			t.Fatalf("after the grace: decision = %+v", d)
+		}
+	})
 	t.Run("a required attestation is looked up in the index", func(t *testing.T) {
-		e := newEngineEnv(t, "attestation:\n  required: true\n")
+		e := newEngineEnv(t, "attestation:\n  required: true\n  grace: 0s\n")
 		e.enroll("dev", "")
 		e.report("dev")
 		if d := e.decide("dev"); d.Allow || d.Reasons[0].Code != CodeAttestationMissing {
@@ -281,4 +294,13 @@ func TestEngineImpact(t *testing.T) {
 	if imp.Active != 4 || imp.NewlyDenied != 2 || imp.Share != 0.5 || !slices.Equal(imp.Examples, []string{"a", "b"}) {
 		t.Errorf("impact = %+v, want 2 of 4 active devices newly denied (a, b)", imp)
 	}
+}
+
+func hasWarning(d Decision, code string) bool {
+	for _, w := range d.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
 }

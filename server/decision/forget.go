@@ -14,15 +14,15 @@ import (
 // result to every part of the server, so that no writer can forget.
 //
 // The optional parts of the SQL store (store.Accounts, store.Fleet,
-// store.AuditSearcher, store.APIKeyRevoker) stay reachable through the result when st has all
-// of them. A nil c returns st unchanged.
+// store.AuditSearcher, store.APIKeyRevoker, store.NoteStore) stay
+// reachable through the result when st has all of them. A nil c returns st unchanged.
 func ForgetOnWrite(st store.Store, c *PostureCache) store.Store {
 	if c == nil {
 		return st
 	}
 	f := &forgettingStore{Store: st, c: c}
 	if full, ok := st.(fullStore); ok {
-		return &forgettingFullStore{forgettingStore: f, Accounts: full, Fleet: full, AuditSearcher: full, APIKeyRevoker: full}
+		return &forgettingFullStore{forgettingStore: f, Accounts: full, Fleet: full, AuditSearcher: full, APIKeyRevoker: full, NoteStore: full}
 	}
 	return f
 }
@@ -34,6 +34,7 @@ type fullStore interface {
 	store.Fleet
 	store.AuditSearcher
 	store.APIKeyRevoker
+	store.NoteStore
 }
 
 type forgettingStore struct {
@@ -49,6 +50,7 @@ type forgettingFullStore struct {
 	store.Fleet
 	store.AuditSearcher
 	store.APIKeyRevoker
+	store.NoteStore
 }
 
 var _ fullStore = (*forgettingFullStore)(nil)

@@ -20,6 +20,12 @@ import (
 const (
 	// DefaultAttestationMaxAge is how long a user attestation counts: a year.
 	DefaultAttestationMaxAge = 365 * 24 * time.Hour
+	// DefaultAttestationGrace is how long a device may go without a valid
+	// attestation — after enrollment, or after the last one expired —
+	// before it is denied: a week to answer the agent's prompt.
+	DefaultAttestationGrace = 7 * 24 * time.Hour
+	// MaxAttestationGrace bounds the grace a policy file may set.
+	MaxAttestationGrace = 90 * 24 * time.Hour
 	// MaxProfiles bounds the organizations one file may configure.
 	MaxProfiles = 1000
 	maxOrgLen   = 128
@@ -31,6 +37,16 @@ type Attestation struct {
 	// Required denies devices without an attestation newer than MaxAge.
 	Required bool
 	MaxAge   time.Duration
+	// Grace is how long a device without a valid attestation is still
+	// allowed (with a warning): counted from enrollment when it never had
+	// one, else from when the last one expired.
+	Grace time.Duration
+}
+
+// DefaultAttestation is the Policy 550.04 default: required yearly, with a
+// week's grace.
+func DefaultAttestation() Attestation {
+	return Attestation{Required: true, MaxAge: DefaultAttestationMaxAge, Grace: DefaultAttestationGrace}
 }
 
 // Profile is the complete policy for one organization (or the default).
@@ -68,11 +84,11 @@ func (s *Set) For(org string) *Profile {
 	return s.Default
 }
 
-// Builtin returns the built-in Policy 550.04 profile: checks.DefaultPolicy,
-// attestation not required (see docs/policy.md for why).
+// Builtin returns the built-in Policy 550.04 profile: checks.DefaultPolicy
+// and a yearly user attestation with a week's grace (see docs/policy.md).
 func Builtin() *Set {
 	return &Set{Hash: "builtin", Default: &Profile{Policy: checks.DefaultPolicy(),
-		Attestation: Attestation{MaxAge: DefaultAttestationMaxAge}}, Profiles: map[string]*Profile{}}
+		Attestation: DefaultAttestation()}, Profiles: map[string]*Profile{}}
 }
 
 // serverKeys are the top-level keys that checks.ParsePolicy does not know.
@@ -98,7 +114,7 @@ func Parse(data []byte) (*Set, error) {
 		return nil, &checks.PolicyError{Line: root.Line, Field: "file", Msg: "must be a mapping"}
 	}
 	base, extra := split(root)
-	def, err := buildProfile("", base, nil, extra["attestation"], Attestation{MaxAge: DefaultAttestationMaxAge}, "")
+	def, err := buildProfile("", base, nil, extra["attestation"], DefaultAttestation(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -210,6 +226,15 @@ func parseAttestation(a *Attestation, n *yaml.Node, field string) error {
 				return &checks.PolicyError{Line: v.Line, Field: f, Msg: "must be between 24h and 8760h"}
 			}
 			a.MaxAge = d
+		case "grace":
+			d, err := time.ParseDuration(v.Value)
+			if err != nil || v.Kind != yaml.ScalarNode {
+				return &checks.PolicyError{Line: v.Line, Field: f, Msg: fmt.Sprintf("%q is not a duration such as 168h", v.Value)}
+			}
+			if d < 0 || d > MaxAttestationGrace {
+				return &checks.PolicyError{Line: v.Line, Field: f, Msg: "must be between 0 and 2160h"}
+			}
+			a.Grace = d
 		default:
 			return &checks.PolicyError{Line: k.Line, Field: f, Msg: "unknown field"}
 		}

@@ -79,7 +79,7 @@ func TestParse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Default.Policy.Unknown != checks.UnknownAllow || s.Default.Attestation.Required {
+		if s.Default.Policy.Unknown != checks.UnknownAllow || s.Default.Attestation != DefaultAttestation() {
 			t.Errorf("default = %+v, attestation %+v", s.Default.Policy, s.Default.Attestation)
 		}
 	})
@@ -97,6 +97,7 @@ func TestParseErrors(t *testing.T) {
 		{"a bad enforcement inside a profile", "profiles:\n  a:\n    controls:\n      firewall:\n        enforcement: never\n", 5, "profiles.a.controls.firewall.enforcement"},
 		{"an unknown field inside a profile's attestation", "profiles:\n  a:\n    attestation:\n      yearly: true\n", 4, "profiles.a.attestation.yearly"},
 		{"an attestation age over a year", "attestation:\n  max_age: 9000h\n", 2, "attestation.max_age"},
+		{"an attestation grace over 90 days", "attestation:\n  grace: 3000h\n", 2, "attestation.grace"},
 		{"nested profiles", "profiles:\n  a:\n    profiles: {}\n", 3, "profiles.a.profiles"},
 		{"profiles that are not a mapping", "profiles: [a]\n", 1, "profiles"},
 		{"an unknown control in a profile", "profiles:\n  a:\n    controls:\n      teleport: {}\n", 4, "profiles.a.controls.teleport"},
@@ -117,8 +118,8 @@ func TestParseErrors(t *testing.T) {
 
 func TestBuiltin(t *testing.T) {
 	s := Builtin()
-	if s.Default.Attestation.Required {
-		t.Error("the built-in policy requires attestation; see docs/policy.md for why it must not yet")
+	if a := s.Default.Attestation; !a.Required || a.MaxAge != 365*24*time.Hour || a.Grace != 7*24*time.Hour {
+		t.Errorf("the built-in policy's attestation is %+v, want required yearly with a week's grace", a)
 	}
 	if s.For("any").Policy.Control(checks.Firewall).Enforcement != checks.EnforceBlock {
 		t.Error("the built-in policy does not block a failing firewall")

@@ -27,8 +27,8 @@ type Note struct {
 	CreatedAt time.Time
 }
 
-// Notes keeps device notes. The SQL store implements it.
-type Notes interface {
+// NoteStore keeps device notes. The SQL store implements it.
+type NoteStore interface {
 	// AddNote stores n, filling its ID; ErrNotFound if the device does
 	// not exist. The body must be 1 to MaxNoteLen characters of valid
 	// UTF-8.
@@ -39,12 +39,12 @@ type Notes interface {
 }
 
 // NotesOf returns s's notes, if it keeps them.
-func NotesOf(s Store) (Notes, bool) {
-	n, ok := s.(Notes)
+func NotesOf(s Store) (NoteStore, bool) {
+	n, ok := s.(NoteStore)
 	return n, ok
 }
 
-var _ Notes = (*sqlStore)(nil)
+var _ NoteStore = (*sqlStore)(nil)
 
 func (s *sqlStore) AddNote(ctx context.Context, n Note) (Note, error) {
 	if n.Author == "" || n.DeviceID == "" {

@@ -25,9 +25,9 @@ var systems = []struct {
 	good, bad system
 	weight    int
 }{
-	{system{"windows", "Windows 11 Enterprise 24H2", "10.0.26100.6899", "WS"}, system{"windows", "Windows 11 Enterprise 24H2", "10.0.26100.4946", "WS"}, 55},
+	{system{"windows", "Windows 11 Enterprise", "10.0.26100.6899", "WS"}, system{"windows", "Windows 11 Enterprise", "10.0.26100.4946", "WS"}, 55},
 	{system{"darwin", "macOS Tahoe", "26.1", "MBP"}, system{"darwin", "macOS Ventura", "13.7.8", "MBP"}, 30},
-	{system{"linux", "Debian GNU/Linux 12 (bookworm)", "12", "deb"}, system{"linux", "Debian GNU/Linux 12 (bookworm)", "12", "deb"}, 15},
+	{system{"linux", "Debian GNU/Linux 12", "12.12", "deb"}, system{"linux", "Debian GNU/Linux 12", "12.12", "deb"}, 15},
 }
 
 // unknownable are controls an agent may fail to read; failable are those
@@ -66,19 +66,19 @@ func Fleet(n int, seed uint64) []Device {
 			Age: time.Duration(rng.IntN(600)) * time.Second, Compliant: true,
 		}
 		switch p := rng.IntN(100); {
-		case p < 7:
+		case p < 4:
 			d.Unknown = []checks.ControlID{unknownable[rng.IntN(len(unknownable))]}
-		case p < 17:
+		case p < 13:
 			d.Failing = pick(rng, failable, 1+rng.IntN(2))
-		case p < 21:
+		case p < 16:
 			d.Compliant, d.OSName, d.OSVersion = false, bad.name, bad.version
-		case p < 27:
+		case p < 22:
 			d.Age = time.Duration(1+rng.IntN(72)) * time.Hour
-		case p < 30:
+		case p < 25:
 			d.Age = time.Duration(31+rng.IntN(60)) * 24 * time.Hour
-		case p < 32:
+		case p < 27:
 			d.Revoked = true
-		case p < 33:
+		case p < 28:
 			d.Age = -1
 		}
 		out[i] = d
