@@ -44,6 +44,10 @@ func TestCollectWindows(t *testing.T) {
 		{"a password that never expires fails", windowsHost(t, "secpol.inf__never_expires_utf16_handwritten.txt"), checks.StatusFail,
 			map[string]any{"min_length": 14, "min_classes": 3, "max_age_days": 0, "history": 24, "lockout_threshold": 5},
 			"max_age_days never expires (needs 1-90)"},
+		{"a real STIG security template (ASCII, CRLF, a quoted string value) is read and its history of 5 fails",
+			windowsHost(t, "secpol.inf__stig_gpttmpl_tsumihara.txt"), checks.StatusFail,
+			map[string]any{"min_length": 8, "min_classes": 3, "max_age_days": 30, "history": 5, "lockout_threshold": 5},
+			"history 5 (needs >= 6)"},
 		{"domain Group Policy overrides the local values",
 			windowsHost(t, "secpol.inf__win11_defaults_utf16_handwritten.txt").
 				AddWMI(rsopNamespace, rsopNumeric, []map[string]any{
