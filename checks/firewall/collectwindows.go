@@ -14,6 +14,7 @@ import (
 const (
 	policyKey        = `HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall\`
 	localKey         = `HKLM\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy\`
+	mdmKey           = localKey + `Mdm\`
 	mpssvcKey        = `HKLM\SYSTEM\CurrentControlSet\Services\mpssvc`
 	currentVersion   = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion`
 	currentVersionNT = `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
@@ -57,6 +58,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 		p.PolicyInbound = regInt(h, w, policyKey+pk.policy, "DefaultInboundAction")
 		p.LocalEnabled = regInt(h, w, localKey+pk.local, "EnableFirewall")
 		p.LocalInbound = regInt(h, w, localKey+pk.local, "DefaultInboundAction")
+		readMDMProfile(h, w, pk.local, pk.policy, &p)
 		if row, ok := byName[strings.ToLower(pk.name)]; ok {
 			if v, ok := wmiInt(row, "Enabled"); ok {
 				p.WMIEnabled = &v
@@ -65,7 +67,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 				p.WMIInbound = &v
 			}
 		}
-		if p.PolicyEnabled != nil || p.LocalEnabled != nil || p.WMIEnabled != nil {
+		if p.PolicyEnabled != nil || p.MDMEnabled != nil || p.LocalEnabled != nil || p.WMIEnabled != nil {
 			readable = true
 		}
 		resolveProfile(&p)
@@ -77,7 +79,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 	activeProfiles(ctx, h, w)
 	serviceState(ctx, h, w)
 	thirdParty(ctx, h, w)
-	return &Facts{Source: "registry (group policy, local firewall policy) + " + standardCimv2 + " MSFT_NetFirewallProfile", Windows: w}, nil
+	return &Facts{Source: "registry (group policy, MDM Firewall CSP, local firewall policy) + " + standardCimv2 + " MSFT_NetFirewallProfile", Windows: w}, nil
 }
 
 func orNoRows(err error) error {
@@ -105,12 +107,15 @@ func regInt(h host.Host, w *WindowsFacts, key, name string) *int64 {
 	return &n
 }
 
-// resolveProfile merges the sources: a group policy value wins; otherwise
-// the local registry value and WMI's view of the same store must agree.
+// resolveProfile merges the sources: a group policy value wins, then an
+// MDM one; otherwise the local registry value and WMI's view of the same
+// store must agree.
 func resolveProfile(p *WindowsProfile) {
 	switch {
 	case p.PolicyEnabled != nil:
 		p.Enabled, p.EnabledSource = boolp(*p.PolicyEnabled != 0), fmt.Sprintf("group policy EnableFirewall=%d", *p.PolicyEnabled)
+	case p.MDMEnabled != nil:
+		p.Enabled, p.EnabledSource = boolp(*p.MDMEnabled != 0), fmt.Sprintf("MDM (Firewall CSP) EnableFirewall=%d", *p.MDMEnabled)
 	default:
 		reg, wmi := p.LocalEnabled, p.WMIEnabled
 		var wmiOn *bool
@@ -147,6 +152,8 @@ func resolveInbound(p *WindowsProfile) {
 	switch {
 	case p.PolicyInbound != nil:
 		p.InboundBlocked, p.InboundSource = boolp(*p.PolicyInbound != 0), fmt.Sprintf("group policy DefaultInboundAction=%d", *p.PolicyInbound)
+	case p.MDMInbound != nil:
+		p.InboundBlocked, p.InboundSource = boolp(*p.MDMInbound != 0), fmt.Sprintf("MDM (Firewall CSP) DefaultInboundAction=%d", *p.MDMInbound)
 	case p.LocalInbound != nil:
 		p.InboundBlocked, p.InboundSource = boolp(*p.LocalInbound != 0), fmt.Sprintf("local policy DefaultInboundAction=%d", *p.LocalInbound)
 		if p.WMIInbound != nil && (*p.WMIInbound == 2) == (*p.LocalInbound != 0) {

@@ -10,8 +10,9 @@
 //
 // On Windows every active profile (from MSFT_NetConnectionProfile; all
 // three when that cannot be read) must be on and block unsolicited
-// inbound traffic. Each profile is read from group policy (which wins) and
-// the local firewall policy in the registry, the local value confirmed by
+// inbound traffic. Each profile is read from group policy (which wins), an
+// MDM's Firewall CSP store (FirewallPolicy\Mdm, next) and the local
+// firewall policy in the registry, the local value confirmed by
 // MSFT_NetFirewallProfile; the mpssvc service must be running. A
 // third-party firewall that Windows Security Center reports on, and whose
 // program is still installed, also passes, with a caveat that Security

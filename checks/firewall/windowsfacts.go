@@ -28,7 +28,8 @@ type WindowsFacts struct {
 }
 
 // WindowsProfile is one firewall profile with the value of each source and
-// the effective result: group policy wins over the local setting.
+// the effective result: group policy wins over MDM, MDM over the local
+// setting.
 type WindowsProfile struct {
 	Name string `json:"name"`
 	// Raw readings; nil when the source has no value. Registry values are
@@ -39,8 +40,13 @@ type WindowsProfile struct {
 	PolicyInbound *int64 `json:"policy_inbound,omitempty"`
 	LocalEnabled  *int64 `json:"local_enabled,omitempty"`
 	LocalInbound  *int64 `json:"local_inbound,omitempty"`
-	WMIEnabled    *int64 `json:"wmi_enabled,omitempty"`
-	WMIInbound    *int64 `json:"wmi_inbound,omitempty"`
+	// MDMEnabled and MDMInbound are the values an MDM (Intune) set
+	// through the Firewall CSP; they win over the local store, and
+	// group policy wins over them (the CSP's documented merge law).
+	MDMEnabled *int64 `json:"mdm_enabled,omitempty"`
+	MDMInbound *int64 `json:"mdm_inbound,omitempty"`
+	WMIEnabled *int64 `json:"wmi_enabled,omitempty"`
+	WMIInbound *int64 `json:"wmi_inbound,omitempty"`
 	// Enabled and InboundBlocked are the effective values, nil when no
 	// source could say; each source says which reading decided.
 	Enabled        *bool  `json:"enabled"`

@@ -16,7 +16,9 @@
 // %SystemDrive%\ProgramData\Postern (the host interface has no temporary
 // file), read as UTF-16LE; `net accounts` read by line position as the
 // fallback (no complexity); domain Group Policy from RSOP_SecuritySetting*
-// in root\RSOP\Computer overrides.
+// in root\RSOP\Computer overrides; an MDM's Policy CSP DeviceLock values
+// (PolicyManager\current\device\DeviceLock) override the local ones but
+// not domain Group Policy.
 //
 // macOS: `pwpolicy -getaccountpolicies`, overridden by a configuration
 // profile's managed com.apple.mobiledevice.passwordpolicy values.

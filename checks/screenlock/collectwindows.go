@@ -26,6 +26,9 @@ const (
 func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 	f := &Facts{Platform: platformWindows}
 	f.Routes = append(f.Routes, machineInactivity(h, f))
+	if r, ok := mdmInactivity(h, f); ok {
+		f.Routes = append(f.Routes, r)
+	}
 	f.HasBattery = hasBattery(ctx, h, f)
 	f.Routes = append(f.Routes, sleepRoutes(ctx, h, f)...)
 	u, err := consoleuser.Find(ctx, h)

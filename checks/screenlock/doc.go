@@ -11,7 +11,8 @@
 // each power source and passes when the slowest power source still locks
 // within max_idle_seconds (idle + grace).
 //
-//   - Windows: the "Machine inactivity limit" policy (InactivityTimeoutSecs);
+//   - Windows: the "Machine inactivity limit" policy (InactivityTimeoutSecs)
+//     and an MDM's DeviceLock/MaxInactivityTimeDeviceLock (minutes);
 //     the user's screen saver from HKU\<SID>, group policy values first,
 //     active + secure + timeout + a screen saver program, plus Winlogon's
 //     ScreenSaverGracePeriod (5 s default); system sleep on mains and on
