@@ -84,9 +84,9 @@ func forward(c net.Conn, to string) {
 
 func TestReportsArriveOverTCPWhenUDPIsBlocked(t *testing.T) {
 	srv := startServer(t)
-	blocked := blockUDP(t, srv.quic) // the server's TCP fallback shares the QUIC port number
-	token := srv.cmd(t, "token", "create")
-	key := srv.cmd(t, "apikey", "create", "--name", "gateway")
+	blocked := blockUDP(t, srv.QUICAddr) // the server's TCP fallback shares the QUIC port number
+	token := srv.Cmd(t, "token", "create")
+	key := srv.Cmd(t, "apikey", "create", "--name", "gateway")
 	state := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -107,7 +107,7 @@ func TestReportsArriveOverTCPWhenUDPIsBlocked(t *testing.T) {
 	if res.Ack == nil {
 		t.Fatal("no ack")
 	}
-	if !srv.allowed(t, key, id.DeviceID) {
+	if !allowed(t, srv, key, id.DeviceID) {
 		t.Error("the report did not reach the decision")
 	}
 	if blocked.forwarded() < 2 {

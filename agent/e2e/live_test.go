@@ -17,13 +17,13 @@ const liveLimit = 5 * time.Second
 
 func TestPostureChangeReachesTheGatewayWithinFiveSeconds(t *testing.T) {
 	srv := startServer(t)
-	token := srv.cmd(t, "token", "create")
-	key := srv.cmd(t, "apikey", "create", "--name", "gateway")
+	token := srv.Cmd(t, "token", "create")
+	key := srv.Cmd(t, "apikey", "create", "--name", "gateway")
 	state := t.TempDir()
 	h := &switchHost{cur: snapshot(t, "linux-compliant")}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: srv.quic, Token: token, Host: h})
+	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: srv.QUICAddr, Token: token, Host: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +42,11 @@ func TestPostureChangeReachesTheGatewayWithinFiveSeconds(t *testing.T) {
 	wg.Go(func() { watch.Settings{Host: h, Every: time.Second}.Run(ctx, trigger) })
 	wg.Go(func() { _ = r.Run(ctx) })
 
-	eventually(t, 20*time.Second, func() bool { return srv.allowed(t, key, id.DeviceID) })
+	eventually(t, 20*time.Second, func() bool { return allowed(t, srv, key, id.DeviceID) })
 
 	t.Run("turning the firewall off is denied within 5 s", func(t *testing.T) {
 		h.Switch(snapshot(t, "linux-noncompliant"))
-		took := eventually(t, liveLimit, func() bool { return !srv.allowed(t, key, id.DeviceID) })
+		took := eventually(t, liveLimit, func() bool { return !allowed(t, srv, key, id.DeviceID) })
 		t.Logf("denied %v after the change", took.Round(time.Millisecond))
 		if _, ok := trig.Load(watch.ReasonSettings); !ok {
 			t.Error("the settings watcher did not trigger")
@@ -54,7 +54,7 @@ func TestPostureChangeReachesTheGatewayWithinFiveSeconds(t *testing.T) {
 	})
 	t.Run("turning it back on is allowed within 5 s", func(t *testing.T) {
 		h.Switch(snapshot(t, "linux-compliant"))
-		took := eventually(t, liveLimit, func() bool { return srv.allowed(t, key, id.DeviceID) })
+		took := eventually(t, liveLimit, func() bool { return allowed(t, srv, key, id.DeviceID) })
 		t.Logf("allowed %v after the change", took.Round(time.Millisecond))
 	})
 	t.Run("a server recheck runs a cycle at once", func(t *testing.T) {
@@ -62,6 +62,6 @@ func TestPostureChangeReachesTheGatewayWithinFiveSeconds(t *testing.T) {
 		// Only the recheck path: a network trigger stands in for the
 		// server's command, which takes the same channel.
 		r.Trigger(watch.ReasonNetwork)
-		eventually(t, liveLimit, func() bool { return !srv.allowed(t, key, id.DeviceID) })
+		eventually(t, liveLimit, func() bool { return !allowed(t, srv, key, id.DeviceID) })
 	})
 }

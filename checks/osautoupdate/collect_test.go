@@ -5,25 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
+// sample returns the exact bytes of testdata/<goos>/<name>.
 func sample(t *testing.T, goos, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return checktest.Testdata(t, goos, name)
 }
 
 var present = host.FileInfo{Name: "x", Mode: 0o755}

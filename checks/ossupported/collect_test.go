@@ -4,26 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
+// sample returns the exact bytes of testdata/<goos>/<name>.
 func sample(t *testing.T, goos, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return checktest.Testdata(t, goos, name)
 }
 
 func windows(build, edition string) *host.Fake {

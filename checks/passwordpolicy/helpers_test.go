@@ -2,23 +2,18 @@ package passwordpolicy
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
+// testdata returns the exact bytes of testdata/<goos>/<name>.
 func testdata(t *testing.T, goos, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return checktest.Testdata(t, goos, name)
 }
 
 // run collects from h and evaluates the facts with the default thresholds.
@@ -28,16 +23,9 @@ func run(t *testing.T, h host.Host) (checks.Result, *Facts, error) {
 	if err != nil {
 		return checks.Result{}, nil, err
 	}
-	b, err := json.Marshal(facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f Facts
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	b, f := checktest.RoundTrip[Facts](t, facts)
 	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	return Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), CollectedAt: now, Now: now}), &f, nil
+	return Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), CollectedAt: now, Now: now}), f, nil
 }
 
 // values flattens the five settings for comparison.

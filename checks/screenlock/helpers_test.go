@@ -2,23 +2,18 @@ package screenlock
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
+// testdata returns the exact bytes of testdata/<goos>/<name>.
 func testdata(t *testing.T, goos, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return checktest.Testdata(t, goos, name)
 }
 
 // collectAndEvaluate runs the collector on h and evaluates its facts
@@ -29,14 +24,7 @@ func collectAndEvaluate(t *testing.T, h host.Host) (checks.Result, *Facts) {
 	if err != nil {
 		t.Fatalf("collect: %v", err)
 	}
-	b, err := json.Marshal(facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f Facts
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	b, f := checktest.RoundTrip[Facts](t, facts)
 	res := Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), Now: time.Unix(0, 0)})
-	return res, &f
+	return res, f
 }

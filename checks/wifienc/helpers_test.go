@@ -3,23 +3,18 @@ package wifienc
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // td returns the exact bytes of testdata/<goos>/<name>.
 func td(t testing.TB, goos, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return checktest.Testdata(t, goos, name)
 }
 
 func stdout(b []byte) host.Output { return host.Output{Stdout: b} }

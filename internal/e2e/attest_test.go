@@ -8,6 +8,7 @@ import (
 	"time"
 
 	agentcli "github.com/postern-dev/postern/agent/cli"
+	"github.com/postern-dev/postern/internal/testserver"
 )
 
 // TestAttestationFlipsTheDecision runs the yearly user attestation end to
@@ -18,12 +19,12 @@ func TestAttestationFlipsTheDecision(t *testing.T) {
 	defer cancel()
 	clk := &clock{now: time.Now()}
 	data := t.TempDir()
-	srv := startServerWithPolicy(t, ctx, data, clk, policyYAML+"attestation: {required: true, grace: 0s}\n")
-	key := serverCmd(t, "apikey", "create", "--name", "gateway", "--data", data)
+	srv := testserver.Start(t, ctx, testserver.Options{Policy: policyYAML + "attestation: {required: true, grace: 0s}\n", Now: clk.Now, DataDir: data})
+	key := srv.Cmd(t, "apikey", "create", "--name", "gateway")
 	enroll := func(t *testing.T, state, user string) string {
 		t.Helper()
-		token := serverCmd(t, "token", "create", "--data", data)
-		id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: srv.quic, Token: token,
+		token := srv.Cmd(t, "token", "create")
+		id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: srv.QUICAddr, Token: token,
 			Host: snapshot(t, "linux-compliant"), Now: clk.Now, AttestUser: user, AcceptAttestation: user != ""})
 		if err != nil {
 			t.Fatalf("enroll: %v", err)
@@ -35,8 +36,8 @@ func TestAttestationFlipsTheDecision(t *testing.T) {
 		state := t.TempDir()
 		query := enroll(t, state, "")
 		report(t, ctx, state, snapshot(t, "linux-compliant"), clk)
-		if d := getDecision(t, srv, key, query); d.Allow || fmt.Sprint(d.codes()) != "[attestation_missing:]" {
-			t.Fatalf("before attest: got allow=%v %v, want deny attestation_missing", d.Allow, d.codes())
+		if d := srv.Decision(t, key, query); d.Allow || fmt.Sprint(d.Codes()) != "[attestation_missing:]" {
+			t.Fatalf("before attest: got allow=%v %v, want deny attestation_missing", d.Allow, d.Codes())
 		}
 		out := &strings.Builder{}
 		if _, err := agentcli.Attest(agentcli.AttestOptions{StateDir: state, User: "Dana Ruiz", Accept: true, Out: out, Now: clk.Now}); err != nil {
@@ -44,8 +45,8 @@ func TestAttestationFlipsTheDecision(t *testing.T) {
 		}
 		clk.Advance(time.Minute)
 		report(t, ctx, state, snapshot(t, "linux-compliant"), clk)
-		if d := getDecision(t, srv, key, query); !d.Allow {
-			t.Fatalf("after attest: got deny %v", d.codes())
+		if d := srv.Decision(t, key, query); !d.Allow {
+			t.Fatalf("after attest: got deny %v", d.Codes())
 		}
 	})
 
@@ -53,13 +54,13 @@ func TestAttestationFlipsTheDecision(t *testing.T) {
 		state := t.TempDir()
 		query := enroll(t, state, "Lee Park")
 		report(t, ctx, state, snapshot(t, "linux-compliant"), clk)
-		if d := getDecision(t, srv, key, query); !d.Allow {
-			t.Fatalf("got deny %v", d.codes())
+		if d := srv.Decision(t, key, query); !d.Allow {
+			t.Fatalf("got deny %v", d.Codes())
 		}
 	})
 
 	t.Run("the attestations are in the audit log", func(t *testing.T) {
-		out := serverCmd(t, "audit", "export", "--data", data)
+		out := srv.Cmd(t, "audit", "export")
 		if n := strings.Count(out, "attestation_recorded"); n != 2 {
 			t.Errorf("%d attestation_recorded rows, want 2", n)
 		}

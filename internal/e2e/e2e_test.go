@@ -1,18 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,8 +14,7 @@ import (
 	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
-	servercli "github.com/postern-dev/postern/server/cli"
-	"github.com/postern-dev/postern/server/serve"
+	"github.com/postern-dev/postern/internal/testserver"
 )
 
 // clock is a settable clock shared by server and agent.
@@ -50,123 +42,16 @@ controls:
   os_patched: {enforcement: report}
 `
 
-type server struct {
-	data  string
-	quic  string
-	https string
-	stop  func()
-	done  chan error
-}
-
-func startServer(t *testing.T, ctx context.Context, data string, clk *clock) *server {
+// startServer runs a server on data with the e2e policy and clk.
+func startServer(t *testing.T, ctx context.Context, data string, clk *clock) *testserver.Server {
 	t.Helper()
-	return startServerWithPolicy(t, ctx, data, clk, policyYAML)
+	return testserver.Start(t, ctx, testserver.Options{Policy: policyYAML, Now: clk.Now, DataDir: data})
 }
 
-func startServerWithPolicy(t *testing.T, ctx context.Context, data string, clk *clock, yaml string) *server {
-	t.Helper()
-	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := serve.DefaultConfig()
-	cfg.DataDir, cfg.QUICAddr, cfg.HTTPSAddr, cfg.PolicyFile = data, "127.0.0.1:0", "127.0.0.1:0", policy
-	ready := make(chan [2]net.Addr, 1)
-	sctx, cancel := context.WithCancel(ctx)
-	s := &server{data: data, stop: cancel, done: make(chan error, 1)}
-	go func() {
-		s.done <- serve.Run(sctx, cfg, serve.Options{Now: clk.Now, Version: "e2e",
-			Ready: func(q, h net.Addr) { ready <- [2]net.Addr{q, h} }})
-	}()
-	select {
-	case a := <-ready:
-		s.quic, s.https = a[0].String(), a[1].String()
-	case err := <-s.done:
-		t.Fatalf("server exited: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not start")
-	}
-	t.Cleanup(func() { s.shutdown(t) })
-	return s
-}
-
-func (s *server) shutdown(t *testing.T) {
-	if s.stop == nil {
-		return
-	}
-	s.stop()
-	s.stop = nil
-	if err := <-s.done; err != nil {
-		t.Errorf("server: %v", err)
-	}
-}
-
-// serverCmd runs a postern-server command, as an admin would, and returns
-// its standard output.
-func serverCmd(t *testing.T, args ...string) string {
-	t.Helper()
-	var out, errb bytes.Buffer
-	if code := servercli.Run(context.Background(), args, &out, &errb, "e2e"); code != 0 {
-		t.Fatalf("postern-server %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
-	}
-	return strings.TrimSpace(out.String())
-}
-
-type decision struct {
-	Allow   bool   `json:"allow"`
-	Device  string `json:"device_id"`
-	Reasons []struct {
-		Code        string `json:"code"`
-		Control     string `json:"control"`
-		Message     string `json:"message"`
-		Remediation string `json:"remediation"`
-	} `json:"reasons"`
-	PostureAge  *float64 `json:"posture_age_seconds"`
-	EvaluatedAt string   `json:"evaluated_at"`
-}
-
-func (d decision) codes() []string {
-	var out []string
-	for _, r := range d.Reasons {
-		out = append(out, r.Code+":"+r.Control)
-	}
-	return out
-}
-
-func getDecision(t *testing.T, s *server, key, query string) decision {
-	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(s.data, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
-	req, _ := http.NewRequest("GET", "https://"+s.https+"/v1/decision?"+query, nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("decision: HTTP %d: %s", resp.StatusCode, body)
-	}
-	var d decision
-	if err := json.Unmarshal(body, &d); err != nil {
-		t.Fatalf("decision body %s: %v", body, err)
-	}
-	return d
-}
-
+// snapshot opens a recorded machine under checks/testdata/snapshots.
 func snapshot(t *testing.T, name string) host.Host {
 	t.Helper()
-	r, err := host.OpenSnapshot(filepath.Join("..", "..", "checks", "testdata", "snapshots", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return testserver.Snapshot(t, name)
 }
 
 func report(t *testing.T, ctx context.Context, stateDir string, h host.Host, clk *clock) runner.Result {
@@ -191,10 +76,10 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 	clk := &clock{now: time.Now()}
 	data, state := t.TempDir(), t.TempDir()
 	srv := startServer(t, ctx, data, clk)
-	token := serverCmd(t, "token", "create", "--data", data)
-	key := serverCmd(t, "apikey", "create", "--name", "gateway", "--data", data)
+	token := srv.Cmd(t, "token", "create")
+	key := srv.Cmd(t, "apikey", "create", "--name", "gateway")
 
-	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: srv.quic, Token: token,
+	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: srv.QUICAddr, Token: token,
 		Host: snapshot(t, "linux-compliant"), Now: clk.Now})
 	if err != nil {
 		t.Fatalf("enroll: %v", err)
@@ -202,7 +87,7 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 	query := "device_id=" + id.DeviceID
 
 	t.Run("an unreported device is denied", func(t *testing.T) {
-		d := getDecision(t, srv, key, query)
+		d := srv.Decision(t, key, query)
 		if d.Allow || len(d.Reasons) == 0 {
 			t.Fatalf("got %+v, want a deny with a reason", d)
 		}
@@ -210,18 +95,18 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 
 	t.Run("a compliant report is allowed", func(t *testing.T) {
 		res := report(t, ctx, state, snapshot(t, "linux-compliant"), clk)
-		d := getDecision(t, srv, key, query)
+		d := srv.Decision(t, key, query)
 		if !d.Allow {
-			t.Fatalf("got deny %v; agent saw %v", d.codes(), statuses(res.Verdicts))
+			t.Fatalf("got deny %v; agent saw %v", d.Codes(), statuses(res.Verdicts))
 		}
-		if d.Device != id.DeviceID || d.EvaluatedAt == "" || d.PostureAge == nil {
+		if d.DeviceID != id.DeviceID || d.EvaluatedAt == "" || d.PostureAge == nil {
 			t.Errorf("decision lacks its fields: %+v", d)
 		}
 	})
 
 	t.Run("the same device by certificate hash gets the same answer", func(t *testing.T) {
-		d := getDecision(t, srv, key, "cert_sha256="+id.CertSHA256)
-		if !d.Allow || d.Device != id.DeviceID {
+		d := srv.Decision(t, key, "cert_sha256="+id.CertSHA256)
+		if !d.Allow || d.DeviceID != id.DeviceID {
 			t.Fatalf("got %+v", d)
 		}
 	})
@@ -229,14 +114,14 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 	t.Run("a non-compliant report is denied with the failing controls as reasons", func(t *testing.T) {
 		clk.Advance(time.Minute)
 		report(t, ctx, state, snapshot(t, "linux-noncompliant"), clk)
-		d := getDecision(t, srv, key, query)
+		d := srv.Decision(t, key, query)
 		want := []string{
 			"control_failed:password_protected", "control_failed:password_policy", "control_failed:firewall",
 			"control_failed:os_auto_update", "control_failed:screen_lock", "control_failed:wifi_encryption",
 			"control_failed:disk_encryption",
 		}
-		if d.Allow || fmt.Sprint(d.codes()) != fmt.Sprint(want) {
-			t.Fatalf("got allow=%v reasons %v, want deny for %v", d.Allow, d.codes(), want)
+		if d.Allow || fmt.Sprint(d.Codes()) != fmt.Sprint(want) {
+			t.Fatalf("got allow=%v reasons %v, want deny for %v", d.Allow, d.Codes(), want)
 		}
 		for _, r := range d.Reasons {
 			if r.Message == "" || r.Remediation == "" {
@@ -248,32 +133,32 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 	t.Run("compliant again, then silent: denied as stale once past the limit", func(t *testing.T) {
 		clk.Advance(time.Minute)
 		report(t, ctx, state, snapshot(t, "linux-compliant"), clk)
-		if d := getDecision(t, srv, key, query); !d.Allow {
-			t.Fatalf("back to compliant: got %v", d.codes())
+		if d := srv.Decision(t, key, query); !d.Allow {
+			t.Fatalf("back to compliant: got %v", d.Codes())
 		}
 		clk.Advance(14 * time.Minute)
-		if d := getDecision(t, srv, key, query); !d.Allow {
-			t.Fatalf("14 minutes old: got %v", d.codes())
+		if d := srv.Decision(t, key, query); !d.Allow {
+			t.Fatalf("14 minutes old: got %v", d.Codes())
 		}
 		clk.Advance(2 * time.Minute)
-		d := getDecision(t, srv, key, query)
-		if d.Allow || fmt.Sprint(d.codes()) != "[report_stale:]" {
-			t.Fatalf("16 minutes old: got allow=%v %v, want deny report_stale", d.Allow, d.codes())
+		d := srv.Decision(t, key, query)
+		if d.Allow || fmt.Sprint(d.Codes()) != "[report_stale:]" {
+			t.Fatalf("16 minutes old: got allow=%v %v, want deny report_stale", d.Allow, d.Codes())
 		}
 	})
 
 	t.Run("after a restart on the same data dir the device, posture and key survive", func(t *testing.T) {
-		srv.shutdown(t)
+		srv.Stop()
 		clk.Advance(time.Minute)
 		srv2 := startServer(t, ctx, data, clk)
-		if d := getDecision(t, srv2, key, query); d.Allow || fmt.Sprint(d.codes()) != "[report_stale:]" {
-			t.Fatalf("after restart: got allow=%v %v, want the stale posture still there", d.Allow, d.codes())
+		if d := srv2.Decision(t, key, query); d.Allow || fmt.Sprint(d.Codes()) != "[report_stale:]" {
+			t.Fatalf("after restart: got allow=%v %v, want the stale posture still there", d.Allow, d.Codes())
 		}
 		// The agent finds the restarted server at its new port.
-		rewriteServer(t, state, srv2.quic)
+		rewriteServer(t, state, srv2.QUICAddr)
 		report(t, ctx, state, snapshot(t, "linux-compliant"), clk)
-		if d := getDecision(t, srv2, key, query); !d.Allow {
-			t.Fatalf("fresh report after restart: got %v", d.codes())
+		if d := srv2.Decision(t, key, query); !d.Allow {
+			t.Fatalf("fresh report after restart: got %v", d.Codes())
 		}
 	})
 }

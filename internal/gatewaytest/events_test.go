@@ -2,28 +2,20 @@ package gatewaytest
 
 import (
 	"context"
-	"crypto/x509"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/gateway"
+	"github.com/postern-dev/postern/internal/testserver"
 )
 
 // gatewayClient returns a gateway client for the server with a new API key.
-func gatewayClient(t testing.TB, s *server) *gateway.Client {
+func gatewayClient(t testing.TB, s *testserver.Server) *gateway.Client {
 	t.Helper()
-	key := serverCmd(t, "apikey", "create", "--name", "gateway", "--data", s.data)
-	pem, err := os.ReadFile(filepath.Join(s.data, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	c, err := gateway.New("https://"+s.https, key, gateway.WithRootCAs(pool), gateway.WithReconnect(20*time.Millisecond, 200*time.Millisecond))
+	key := s.Cmd(t, "apikey", "create", "--name", "gateway")
+	c, err := gateway.New("https://"+s.HTTPSAddr, key, gateway.WithRootCAs(s.CAPool()), gateway.WithReconnect(20*time.Millisecond, 200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,8 @@
 package gatewaytest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -14,9 +12,7 @@ import (
 
 	agentcli "github.com/postern-dev/postern/agent/cli"
 	"github.com/postern-dev/postern/agent/runner"
-	"github.com/postern-dev/postern/checks/host"
-	servercli "github.com/postern-dev/postern/server/cli"
-	"github.com/postern-dev/postern/server/serve"
+	"github.com/postern-dev/postern/internal/testserver"
 )
 
 // policyYAML reports, without blocking, the controls whose collectors the
@@ -34,70 +30,19 @@ controls:
   wifi_encryption: {enforcement: report}
 `
 
-type server struct {
-	data, quic, https string
-}
-
 // startServer runs postern-server in-process, trusting loopback proxies.
-func startServer(t testing.TB, ctx context.Context) *server {
+func startServer(t testing.TB, ctx context.Context) *testserver.Server {
 	t.Helper()
-	data := t.TempDir()
-	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte(policyYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := serve.DefaultConfig()
-	cfg.DataDir, cfg.QUICAddr, cfg.HTTPSAddr, cfg.PolicyFile = data, "127.0.0.1:0", "127.0.0.1:0", policy
-	cfg.TrustedProxies = []string{"127.0.0.1/32"}
-	ready := make(chan [2]net.Addr, 1)
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve.Run(sctx, cfg, serve.Options{Version: "gatewaytest", Ready: func(q, h net.Addr) { ready <- [2]net.Addr{q, h} }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server: %v", err)
-		}
-	})
-	select {
-	case a := <-ready:
-		return &server{data: data, quic: a[0].String(), https: a[1].String()}
-	case err := <-done:
-		done <- nil // the cleanup waits for the server; it has already stopped
-		t.Fatalf("server exited: %v", err)
-	case <-ctx.Done():
-		t.Fatal("server did not start")
-	}
-	return nil
-}
-
-func serverCmd(t testing.TB, args ...string) string {
-	t.Helper()
-	var out, errb bytes.Buffer
-	if code := servercli.Run(context.Background(), args, &out, &errb, "gatewaytest"); code != 0 {
-		t.Fatalf("postern-server %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
-	}
-	return strings.TrimSpace(out.String())
-}
-
-func snapshot(t testing.TB, name string) host.Host {
-	t.Helper()
-	h, err := host.OpenSnapshot(filepath.Join("..", "..", "checks", "testdata", "snapshots", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return testserver.Start(t, ctx, testserver.Options{Policy: policyYAML, TrustedProxies: []string{"127.0.0.1/32"}})
 }
 
 // enroll enrolls an agent (state in a new directory) and has it report the
 // snapshot once; it returns the state directory and the device ID.
-func enroll(t testing.TB, ctx context.Context, s *server, snap string) (string, string) {
+func enroll(t testing.TB, ctx context.Context, s *testserver.Server, snap string) (string, string) {
 	t.Helper()
 	state := t.TempDir()
-	token := serverCmd(t, "token", "create", "--data", s.data)
-	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: s.quic, Token: token, Host: snapshot(t, snap)})
+	token := s.Cmd(t, "token", "create")
+	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: state, Server: s.QUICAddr, Token: token, Host: testserver.Snapshot(t, snap)})
 	if err != nil {
 		t.Fatalf("enroll: %v", err)
 	}
@@ -107,7 +52,7 @@ func enroll(t testing.TB, ctx context.Context, s *server, snap string) (string, 
 
 func report(t testing.TB, ctx context.Context, state, snap string) {
 	t.Helper()
-	r, err := runner.New(runner.Config{StateDir: state, Host: snapshot(t, snap), AckTimeout: 20 * time.Second})
+	r, err := runner.New(runner.Config{StateDir: state, Host: testserver.Snapshot(t, snap), AckTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +76,13 @@ func TestNginxAuthRequest(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, pool := gatewayCert(t, dir)
 	port := freePort(t)
-	caFile := filepath.Join(srv.data, "ca.pem")
+	caFile := srv.CAFile()
 	conf := substitute(t, nginxBlock(t), map[string]string{
 		"LISTEN":       fmt.Sprintf("127.0.0.1:%d", port),
 		"SERVER_CERT":  certFile,
 		"SERVER_KEY":   keyFile,
 		"DEVICE_CA":    caFile,
-		"POSTERN":      srv.https,
+		"POSTERN":      srv.HTTPSAddr,
 		"POSTERN_NAME": "localhost",
 		"POSTERN_CA":   caFile,
 		"UPSTREAM":     upstream(t),
