@@ -2,7 +2,6 @@ package firewall
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -18,14 +17,6 @@ func init() {
 
 // Collect gathers the firewall facts of h, choosing the collector by the
 // host's OS so that a snapshot from any OS can be checked anywhere.
-func Collect(ctx context.Context, h host.Host) (any, error) {
-	switch h.GOOS() {
-	case "linux":
-		return collectLinux(ctx, h)
-	case "windows":
-		return collectWindows(ctx, h)
-	case "darwin":
-		return collectDarwin(ctx, h)
-	}
-	return nil, fmt.Errorf("firewall is not checked on %s", h.GOOS())
-}
+func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.Collect(ctx, h) }
+
+var collectors = checks.PerOS[*Facts]{What: "firewall", Linux: collectLinux, Windows: collectWindows, Darwin: collectDarwin}

@@ -2,7 +2,6 @@ package osautoupdate
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -19,14 +18,6 @@ func init() {
 
 // Collect reads how the host updates itself, choosing the collector by
 // the host's OS so that a snapshot of any OS can be checked anywhere.
-func Collect(ctx context.Context, h host.Host) (any, error) {
-	switch h.GOOS() {
-	case "linux":
-		return collectLinux(ctx, h)
-	case "windows":
-		return collectWindows(h)
-	case "darwin":
-		return collectDarwin(ctx, h)
-	}
-	return nil, fmt.Errorf("automatic updates are not checked on %s", h.GOOS())
-}
+func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.Collect(ctx, h) }
+
+var collectors = checks.PerOS[*Facts]{What: "automatic updates", Linux: collectLinux, Windows: func(_ context.Context, h host.Host) (*Facts, error) { return collectWindows(h) }, Darwin: collectDarwin}

@@ -2,7 +2,6 @@ package screenlock
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -20,14 +19,6 @@ func init() {
 // Collect gathers the screen-lock facts of h for its console user,
 // choosing the collector by the host's OS so that a snapshot from any OS
 // can be checked anywhere.
-func Collect(ctx context.Context, h host.Host) (any, error) {
-	switch h.GOOS() {
-	case "linux":
-		return collectLinux(ctx, h)
-	case "windows":
-		return collectWindows(ctx, h)
-	case "darwin":
-		return collectDarwin(ctx, h)
-	}
-	return nil, fmt.Errorf("the screen lock is not checked on %s", h.GOOS())
-}
+func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.Collect(ctx, h) }
+
+var collectors = checks.PerOS[*Facts]{What: "the screen lock", Linux: collectLinux, Windows: collectWindows, Darwin: collectDarwin}

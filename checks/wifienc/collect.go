@@ -29,17 +29,9 @@ const (
 
 // Collect gathers the Wi-Fi facts of h, choosing the collector by the
 // host's OS so that a snapshot from any OS can be checked anywhere.
-func Collect(ctx context.Context, h host.Host) (any, error) {
-	switch h.GOOS() {
-	case "linux":
-		return collectLinux(ctx, h)
-	case "windows":
-		return collectWindows(ctx, h)
-	case "darwin":
-		return collectDarwin(ctx, h)
-	}
-	return nil, fmt.Errorf("wi-fi security is not checked on %s", h.GOOS())
-}
+func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.Collect(ctx, h) }
+
+var collectors = checks.PerOS[*Facts]{What: "wi-fi security", Linux: collectLinux, Windows: collectWindows, Darwin: collectDarwin}
 
 // run runs the first of paths that is installed, with the default command
 // timeout. It returns the path used. A non-zero exit is returned as an
