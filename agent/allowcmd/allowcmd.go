@@ -20,6 +20,12 @@ const (
 	Launchctl  Program = "launchctl"
 	Osascript  Program = "osascript"
 	Msg        Program = "msg"
+	// Schtasks registers and starts the task that shows a toast in the
+	// console user's session on Windows.
+	Schtasks Program = "schtasks"
+	// PowerShell is never started by the agent itself: its path is the
+	// action of that task, so it lives in this table with the others.
+	PowerShell Program = "powershell"
 )
 
 // ErrNotAllowed: the program is not allowed on this OS.
@@ -37,7 +43,9 @@ var paths = map[string]map[Program]string{
 		Osascript: "/usr/bin/osascript",
 	},
 	"windows": {
-		Msg: `C:\Windows\System32\msg.exe`,
+		Msg:        `C:\Windows\System32\msg.exe`,
+		Schtasks:   `C:\Windows\System32\schtasks.exe`,
+		PowerShell: `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
 	},
 }
 

@@ -3,9 +3,13 @@
 // the first fix in the text. Linux: notify-send in the console user's
 // session (runuser, the user's D-Bus session bus); macOS: a notification
 // through osascript in the console user's launchd session; Windows: a
-// message box on the console session with msg.exe (a best effort: msg.exe
-// exists on Pro, Enterprise and Education editions, not on Home, and a
-// service cannot raise a toast without a helper in the user's session).
+// toast in the console user's session. A service running as SYSTEM cannot
+// raise a toast itself, so the agent writes a constant PowerShell script
+// and the toast's XML under %ProgramData%\Postern\notify and has the Task
+// Scheduler run the script as the signed-in user (schtasks /IT). The text
+// only ever travels as escaped XML, never as PowerShell code. When that
+// fails, a message box with msg.exe is the fallback (Pro, Enterprise and
+// Education editions; not Home).
 // Programs run through agent/allowcmd. Portable: the commands are built by
 // pure functions tested on any OS.
 package notify

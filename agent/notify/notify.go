@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +32,9 @@ type Config struct {
 	ConsoleUser func(ctx context.Context) (consoleuser.User, error)
 	// Logger receives what happened; nil discards.
 	Logger *slog.Logger
+	// Dir is where the Windows toast's script and text are written;
+	// DefaultDir(%ProgramData%) when empty. Unused on other OSes.
+	Dir string
 }
 
 // Notifier remembers the last set of failing controls it announced.
@@ -104,25 +108,79 @@ func (n *Notifier) Observe(ctx context.Context, vs []checks.Verdict) {
 		n.last = ""
 		return
 	}
-	if err := n.notify(ctx, Body(vs)); err != nil {
+	method, err := n.notify(ctx, Body(vs))
+	if err != nil {
 		n.log.Warn("notification not shown", "err", err, "controls", key)
 		return
 	}
 	n.last = key
-	n.log.Info("notification shown", "controls", key)
+	n.log.Info("notification shown", "controls", key, "method", method)
 }
 
 // ErrNoUser: nobody is signed in at the console to notify.
 var ErrNoUser = errors.New("no console user to notify")
 
-func (n *Notifier) notify(ctx context.Context, body string) error {
+// Ways a notification is shown, as logged under "method".
+const (
+	methodToast   = "toast"
+	methodMsg     = "msg"
+	methodCommand = "command"
+)
+
+// notify shows body to the console user and says how.
+func (n *Notifier) notify(ctx context.Context, body string) (string, error) {
 	u, err := n.cfg.ConsoleUser(ctx)
 	if err != nil {
 		if errors.Is(err, consoleuser.ErrNoConsoleUser) {
-			return ErrNoUser
+			return "", ErrNoUser
 		}
-		return fmt.Errorf("find console user: %w", err)
+		return "", fmt.Errorf("find console user: %w", err)
 	}
+	if n.cfg.GOOS == "windows" {
+		return n.notifyWindows(ctx, u, body)
+	}
+	return methodCommand, n.runCommand(ctx, u, body)
+}
+
+// notifyWindows shows a toast through the Task Scheduler and falls back
+// to msg.exe when that cannot be set up.
+func (n *Notifier) notifyWindows(ctx context.Context, u consoleuser.User, body string) (string, error) {
+	terr := n.toast(ctx, u, body)
+	if terr == nil {
+		return methodToast, nil
+	}
+	n.log.Warn("toast not shown, falling back to msg.exe", "err", terr)
+	if err := n.runCommand(ctx, u, body); err != nil {
+		return "", fmt.Errorf("toast: %w; msg: %w", terr, err)
+	}
+	return methodMsg, nil
+}
+
+// toast writes the script and its text, then has schtasks run it as u.
+func (n *Notifier) toast(ctx context.Context, u consoleuser.User, body string) error {
+	dir := n.cfg.Dir
+	if dir == "" {
+		dir = DefaultDir(os.Getenv("ProgramData"))
+	}
+	script, err := writeToast(dir, Title, body)
+	if err != nil {
+		return err
+	}
+	create, run, err := ToastCommands(u, script)
+	if err != nil {
+		return err
+	}
+	if _, err := n.cfg.Run.Run(ctx, allowcmd.Schtasks, create...); err != nil {
+		return fmt.Errorf("create task: %w", err)
+	}
+	if _, err := n.cfg.Run.Run(ctx, allowcmd.Schtasks, run...); err != nil {
+		return fmt.Errorf("run task: %w", err)
+	}
+	return nil
+}
+
+// runCommand runs Command's program for goos.
+func (n *Notifier) runCommand(ctx context.Context, u consoleuser.User, body string) error {
 	prog, args, err := Command(n.cfg.GOOS, u, Title, body)
 	if err != nil {
 		return err
@@ -132,7 +190,8 @@ func (n *Notifier) notify(ctx context.Context, body string) error {
 }
 
 // Command returns the program and arguments that show title and body to
-// u on goos. Arguments go to the program directly, never through a shell.
+// u on goos; on Windows that is msg.exe, the fallback when the toast
+// (ToastCommands) cannot be shown. Arguments go to the program directly, never through a shell.
 func Command(goos string, u consoleuser.User, title, body string) (allowcmd.Program, []string, error) {
 	switch goos {
 	case "linux":
