@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install postern-agent as a launchd daemon. Run as root from the unpacked
 # tarball:  sudo ./install.sh [--server HOST:PORT --token-file FILE]
+# Remove it: sudo ./install.sh --uninstall [--purge]  (--purge also deletes
+# the device identity and state)
 set -eu
 BIN='/usr/local/bin/postern-agent'
 STATE='/Library/Application Support/Postern'
@@ -10,16 +12,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 server=
 token_file=
+uninstall=
+purge=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--server) server=$2; shift 2 ;;
 	--token-file) token_file=$2; shift 2 ;;
-	*) echo "usage: $0 [--server HOST:PORT --token-file FILE]" >&2; exit 2 ;;
+	--uninstall) uninstall=1; shift ;;
+	--purge) purge=1; shift ;;
+	*) echo "usage: $0 [--server HOST:PORT --token-file FILE] | --uninstall [--purge]" >&2; exit 2 ;;
 	esac
 done
 if [ "$(id -u)" != 0 ]; then
 	echo "install.sh: run as root (sudo)" >&2
 	exit 2
+fi
+
+if [ -n "$uninstall" ]; then
+	launchctl bootout system "$PLIST" 2>/dev/null || true
+	rm -f "$PLIST" "$BIN"
+	if [ -n "$purge" ]; then
+		rm -rf "$STATE"
+		echo "postern-agent removed, with its identity and state"
+	else
+		echo "postern-agent removed; its identity is kept in $STATE (--purge deletes it)"
+	fi
+	exit 0
 fi
 
 case "$(uname -m)" in
