@@ -10,6 +10,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/allowcmd"
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
+	"github.com/postern-dev/postern/agent/internal/secdir"
 	"github.com/postern-dev/postern/checks/consoleuser"
 )
 
@@ -131,6 +132,11 @@ func writeToast(dir, title, body string) (string, error) {
 	}
 	if !fi.IsDir() {
 		return "", fmt.Errorf("notify folder %s is not a plain folder (mode %s)", dir, fi.Mode())
+	}
+	// Only the agent may write the script the user's task runs; local users
+	// may read it. A folder someone else created first is refused.
+	if err := secdir.Restrict(dir, true); err != nil {
+		return "", fmt.Errorf("secure notify folder: %w", err)
 	}
 	// The console user's task reads both files, so they are world-readable;
 	// they hold nothing secret, only the text the user is about to see.

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
+	"github.com/postern-dev/postern/agent/internal/secdir"
 )
 
 // File names inside the state directory.
@@ -80,6 +81,11 @@ func Open(path string) (*Dir, error) {
 		if err := os.Chmod(path, 0o700); err != nil {
 			return nil, fmt.Errorf("open state dir: tighten mode: %w", err)
 		}
+	}
+	// Windows ignores the mode: replace the inherited ACL, which lets every
+	// local user read %ProgramData%, so the device key stays private.
+	if err := secdir.Restrict(path, false); err != nil {
+		return nil, fmt.Errorf("open state dir: %w", err)
 	}
 	return &Dir{path: path}, nil
 }
