@@ -60,6 +60,10 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 		var reply *pb.Envelope
 		switch m := env.Msg.(type) {
 		case *pb.Envelope_Report:
+			if s.isRevoked(dev.ID) {
+				cs.send(errorEnvelope(CodeDeviceRevoked, "this device's enrollment was revoked", m.Report.GetSequence()))
+				return
+			}
 			reply = s.ingest(st, dev, m.Report)
 		case *pb.Envelope_Renew:
 			reply = s.renew(st, dev.ID, m.Renew)

@@ -19,31 +19,46 @@ func (c *controlStream) send(env *pb.Envelope) error {
 	return c.st.send(env)
 }
 
-// registry maps device IDs to their newest live control stream.
+// registry maps device IDs to their live control streams, newest last,
+// and remembers the devices this server saw revoked.
 type registry struct {
-	mu sync.Mutex
-	m  map[string]*controlStream
+	mu      sync.Mutex
+	m       map[string][]*controlStream
+	revoked map[string]struct{}
 }
 
 func (r *registry) add(id string, c *controlStream) {
 	r.mu.Lock()
-	r.m[id] = c
+	r.m[id] = append(r.m[id], c)
 	r.mu.Unlock()
 }
 
-// remove forgets c unless a newer stream of the device replaced it.
+// remove forgets c, leaving the device's other streams.
 func (r *registry) remove(id string, c *controlStream) {
 	r.mu.Lock()
-	if r.m[id] == c {
-		delete(r.m, id)
+	defer r.mu.Unlock()
+	l := r.m[id]
+	for i, x := range l {
+		if x == c {
+			l = append(l[:i:i], l[i+1:]...)
+			break
+		}
 	}
-	r.mu.Unlock()
+	if len(l) == 0 {
+		delete(r.m, id)
+		return
+	}
+	r.m[id] = l
 }
 
+// get returns the device's newest live control stream, or nil.
 func (r *registry) get(id string) *controlStream {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.m[id]
+	if l := r.m[id]; len(l) > 0 {
+		return l[len(l)-1]
+	}
+	return nil
 }
 
 // Recheck asks the device to run a check cycle and report now. It returns

@@ -141,7 +141,7 @@ func Listen(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now, udp: udp,
 		limiter: newFailLimiter(cfg.EnrollFailures, cfg.EnrollFailureTick),
-		live:    registry{m: map[string]*controlStream{}},
+		live:    registry{m: map[string][]*controlStream{}, revoked: map[string]struct{}{}},
 		conns:   map[*quic.Conn]struct{}{},
 	}
 	s.tr = &quic.Transport{Conn: udp}
@@ -213,6 +213,8 @@ func (s *Server) Serve(ctx context.Context) error {
 const (
 	codeNormal quic.ApplicationErrorCode = 0
 	codeBusy   quic.ApplicationErrorCode = 1
+	// codeRevoked closes the connection of a device revoked while connected.
+	codeRevoked quic.ApplicationErrorCode = 2
 	// codeProtocol cancels a stream whose peer broke the framing.
 	codeProtocol quic.StreamErrorCode = 1
 )

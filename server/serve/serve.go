@@ -68,6 +68,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		return err
 	}
 	defer st.Close()
+	raw := st
 	// One posture cache serves every decision. Every part of the server
 	// gets the store through ForgetOnWrite, so no writer can leave a
 	// cached posture stale; other processes' writes show within its TTL.
@@ -106,7 +107,18 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
 		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
 		Metrics: mets, Events: bus, Ready: readiness(st, &up), Postures: postures, Decider: lc.engine})
-	dash, err := newDashboard(cfg, st, lc.policies.Current, authority.Pin(), ing, opt, log)
+	revocations := newRevocationWatcher(raw, ing.Disconnect, func(ctx context.Context, id string) {
+		postures.Forget(id)
+		if err := lc.engine.Reevaluate(ctx, id); err != nil && ctx.Err() == nil {
+			log.Warn("re-decide after revocation failed", "device_id", id, "err", err)
+		}
+	})
+	if err := revocations.prime(ctx); err != nil {
+		ing.Close()
+		tcp.Close()
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	dash, err := newDashboard(cfg, notifyRevoke(st, revocations.revoked), lc.policies.Current, authority.Pin(), ing, opt, log)
 	if err != nil {
 		ing.Close()
 		tcp.Close()
@@ -148,6 +160,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		pruneLoop(ctx, st, cfg.HistoryRetention, opt.Now, log)
 	}()
 	lc.start(ctx, &wg)
+	wg.Go(func() { revocations.run(ctx, log) })
 	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Bus: bus, Logger: log.With("component", "webhooks"), Metrics: mets})
 	wg.Go(func() { <-webhooksDone })
 	wg.Go(func() { dash.Maintain(ctx, dashboardMaintainEvery) })
