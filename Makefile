@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test vet cross bench fuzz proto clean packages package-test footprint
+.PHONY: all build run test race vet cross bench fuzz proto clean packages package-test footprint
 
 all: build
 
@@ -21,6 +21,10 @@ run: build
 
 test: vet cross
 	$(GO) test -count=1 ./...
+
+# The whole suite under the race detector (needs cgo; about 2 minutes warm).
+race:
+	$(GO) test -race -count=1 ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
