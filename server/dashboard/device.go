@@ -180,6 +180,23 @@ func formatEvidence(v any) string {
 		return "—"
 	case bool, float64, int, int64:
 		return fmt.Sprint(x)
+	case []string:
+		return truncate(strings.Join(x, ", "), 240)
+	case []any:
+		// A list of plain values (several sources, several volumes) reads
+		// better as words than as JSON.
+		parts := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				parts = nil
+				break
+			}
+			parts = append(parts, s)
+		}
+		if parts != nil {
+			return truncate(strings.Join(parts, ", "), 240)
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
