@@ -6,15 +6,13 @@ import (
 
 	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/audit"
-	"github.com/postern-dev/postern/server/exceptions"
 )
 
 // onAttestation is ingest's OnAttestation: it records and audits the
 // attestation as taken by the agent, then re-decides the device at once
 // rather than at the index's next refresh.
 func (l *lifecycle) onAttestation(ctx context.Context, deviceID string, a *pb.Attestation) error {
-	svc := exceptions.NewService(l.st, l.audit, l.now)
-	if _, err := svc.Attest(ctx, deviceID, a.GetUser(), a.GetStatementVersion(), audit.ActorAgent); err != nil {
+	if _, err := l.exceptions.Attest(ctx, deviceID, a.GetUser(), a.GetStatementVersion(), audit.ActorAgent); err != nil {
 		return fmt.Errorf("record attestation: %w", err)
 	}
 	if err := l.index.Refresh(ctx); err != nil {

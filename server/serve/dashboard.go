@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"crypto/sha256"
 	"log/slog"
 	"net"
@@ -8,10 +9,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
-	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/dashboard"
-	"github.com/postern-dev/postern/server/exceptions"
-	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -24,18 +22,44 @@ const dashboardMaintainEvery = 15 * time.Minute
 // reloadable policy (policy.Manager.Current), read at every request so a
 // reload shows without a restart; rech pushes rechecks to connected
 // agents (the ingest server).
-func newDashboard(cfg Config, st store.Store, current func() *policy.Set, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
+func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
+	current := lc.policies.Current
 	acc, _ := store.AccountsOf(st)
 	us, err := users.New(users.Config{Store: acc, Now: opt.Now, Logger: log.With("component", "users")})
 	if err != nil {
 		return nil, err
 	}
-	auditLog := audit.New(st, opt.Now, log.With("component", "audit"))
-	exc := dashboard.ExceptionService(exceptions.NewService(st, auditLog, opt.Now), st)
+	// The lifecycle's audit log and exceptions service: one writer of the
+	// hash chain, and a grant applies at once rather than at the next
+	// index refresh.
+	exc := appliedExceptions{Exceptions: dashboard.ExceptionService(lc.exceptions, st), changed: lc.exceptionsChanged}
 	return dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return current().Default.Policy },
 		PolicyFor: func(org string) *checks.Policy { return current().For(org).Policy },
-		Rechecker: rech, Exceptions: exc, Audit: auditLog, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now,
+		Rechecker: rech, Exceptions: exc, Audit: lc.audit, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now,
 		Logger: log.With("component", "dashboard")})
+}
+
+// appliedExceptions tells the lifecycle after each change the dashboard
+// makes.
+type appliedExceptions struct {
+	dashboard.Exceptions
+	changed func(context.Context)
+}
+
+func (a appliedExceptions) Grant(ctx context.Context, e store.Exception) (store.Exception, error) {
+	out, err := a.Exceptions.Grant(ctx, e)
+	if err == nil {
+		a.changed(ctx)
+	}
+	return out, err
+}
+
+func (a appliedExceptions) End(ctx context.Context, id, by string) error {
+	err := a.Exceptions.End(ctx, id, by)
+	if err == nil {
+		a.changed(ctx)
+	}
+	return err
 }
 
 // withDashboard serves the dashboard under /ui/ and everything else with

@@ -42,11 +42,14 @@ type lifecycle struct {
 	bus      events.Publisher
 	audit    *audit.Log
 	recorder *audit.DecisionRecorder
-	policies *policy.Manager
-	index    *exceptions.Index
-	engine   *decision.Engine
-	reports  chan string
-	sweepNow chan struct{}
+	// exceptions is the one service through which the server (dashboard,
+	// agent attestations) changes exceptions and attestations.
+	exceptions *exceptions.Service
+	policies   *policy.Manager
+	index      *exceptions.Index
+	engine     *decision.Engine
+	reports    chan string
+	sweepNow   chan struct{}
 }
 
 // policyRef lets the engine read the manager, which needs the engine for
@@ -64,6 +67,7 @@ func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *dec
 		reports: make(chan string, reportQueue), sweepNow: make(chan struct{}, 1)}
 	l.audit = audit.New(st, now, log.With("component", "audit"))
 	l.recorder = audit.NewDecisionRecorder(l.audit)
+	l.exceptions = exceptions.NewService(st, l.audit, now)
 	l.index = exceptions.NewIndex(st, now, log.With("component", "exceptions"))
 	if err := l.index.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("load exceptions: %w", err)
@@ -81,6 +85,19 @@ func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *dec
 		return nil, fmt.Errorf("evaluate devices: %w", err)
 	}
 	return l, nil
+}
+
+// exceptionsChanged makes a change made through this server apply at once:
+// the index is reloaded and every device re-decided, instead of waiting for
+// the periodic refresh and sweep.
+func (l *lifecycle) exceptionsChanged(ctx context.Context) {
+	if err := l.index.Refresh(ctx); err != nil {
+		l.log.Warn("refresh exceptions failed", "err", err)
+	}
+	select {
+	case l.sweepNow <- struct{}{}:
+	default:
+	}
 }
 
 // policyFor is ingest's PolicyFor: the organization's profile.

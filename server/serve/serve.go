@@ -118,7 +118,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		tcp.Close()
 		return fmt.Errorf("load revocations: %w", err)
 	}
-	dash, err := newDashboard(cfg, notifyRevoke(st, revocations.revoked), lc.policies.Current, authority.Pin(), ing, opt, log)
+	dash, err := newDashboard(cfg, notifyRevoke(st, revocations.revoked), lc, authority.Pin(), ing, opt, log)
 	if err != nil {
 		ing.Close()
 		tcp.Close()
