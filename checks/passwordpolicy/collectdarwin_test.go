@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
 )
@@ -17,13 +15,7 @@ func macHost(t *testing.T, sample string) *host.Fake {
 }
 
 func TestCollectDarwin(t *testing.T) {
-	tests := []struct {
-		name        string
-		host        *host.Fake
-		want        checks.Status
-		wantValues  map[string]any
-		wantSummary string
-	}{
+	tests := []collectCase{
 		{"account policies meeting C.6 pass", macHost(t, "pwpolicy__compliant_handwritten.txt"), checks.StatusPass,
 			map[string]any{"min_length": 10, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
 			"length 10, 3 classes"},
@@ -39,20 +31,7 @@ func TestCollectDarwin(t *testing.T) {
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 60, "history": 10, "lockout_threshold": 5},
 			"length 12"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			res, f, err := run(t, tc.host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.wantValues, values(f)); diff != "" {
-				t.Errorf("values (-want +got):\n%s", diff)
-			}
-			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
-				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.wantSummary)
-			}
-		})
-	}
+	runCollectCases(t, tests, "")
 	t.Run("a missing pwpolicy says so", func(t *testing.T) {
 		_, _, err := run(t, host.NewFake("darwin", "arm64"))
 		if err == nil || !errors.Is(err, host.ErrNotFound) || !strings.Contains(err.Error(), "pwpolicy") {

@@ -35,13 +35,7 @@ func hardened(t *testing.T) *host.Fake {
 
 func TestCollectLinux(t *testing.T) {
 	noShadow := host.Wrap(host.ErrPermission, errors.New("open /etc/shadow: permission denied"))
-	tests := []struct {
-		name        string
-		host        *host.Fake
-		want        checks.Status
-		wantValues  map[string]any
-		wantSummary string
-	}{
+	tests := []collectCase{
 		{"Debian's defaults fail every sub-rule", debian(t), checks.StatusFail,
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 99999, "history": 0, "lockout_threshold": 0},
 			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), max_age_days 99999 (needs 1-90), history 0 (needs >= 6), lockout_threshold never locks (needs 1-5)"},
@@ -73,23 +67,7 @@ func TestCollectLinux(t *testing.T) {
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 5, "lockout_threshold": 10},
 			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), history 5 (needs >= 6), lockout_threshold 10 (needs 1-5)"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			res, f, err := run(t, tc.host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.wantValues, values(f)); diff != "" {
-				t.Errorf("values (-want +got):\n%s", diff)
-			}
-			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
-				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.wantSummary)
-			}
-			if res.Status != checks.StatusPass && !strings.Contains(res.Remediation, "pwquality") {
-				t.Errorf("remediation %q does not say what to change", res.Remediation)
-			}
-		})
-	}
+	runCollectCases(t, tests, "pwquality")
 	t.Run("an unreadable shadow is noted on the maximum age", func(t *testing.T) {
 		_, f, err := run(t, hardened(t).AddFileError(shadowPath, noShadow))
 		if err != nil {

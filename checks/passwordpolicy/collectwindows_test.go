@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
 )
@@ -28,13 +26,7 @@ func windowsHost(t *testing.T, inf string) *host.Fake {
 
 func TestCollectWindows(t *testing.T) {
 	denied := host.Output{Stdout: []byte("\r\nTask is completed. Errors occurred.\r\n"), ExitCode: 3}
-	tests := []struct {
-		name        string
-		host        *host.Fake
-		want        checks.Status
-		wantValues  map[string]any
-		wantSummary string
-	}{
+	tests := []collectCase{
 		{"Windows' defaults fail", windowsHost(t, "secpol.inf__win11_defaults_utf16_handwritten.txt"), checks.StatusFail,
 			map[string]any{"min_length": 0, "min_classes": 0, "max_age_days": 42, "history": 0, "lockout_threshold": 10},
 			"min_length 0 (needs >= 8), min_classes 0 (needs >= 3 of 4), history 0 (needs >= 6), lockout_threshold 10 (needs 1-5)"},
@@ -73,23 +65,7 @@ func TestCollectWindows(t *testing.T) {
 			map[string]any{"min_length": 12, "min_classes": "unknown", "max_age_days": 0, "history": 24, "lockout_threshold": 5},
 			"max_age_days never expires"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			res, f, err := run(t, tc.host)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.wantValues, values(f)); diff != "" {
-				t.Errorf("values (-want +got):\n%s", diff)
-			}
-			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
-				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.wantSummary)
-			}
-			if res.Status != checks.StatusPass && !strings.Contains(res.Remediation, "secpol.msc") {
-				t.Errorf("remediation %q", res.Remediation)
-			}
-		})
-	}
+	runCollectCases(t, tests, "secpol.msc")
 	t.Run("with neither secedit nor net accounts the collector says why", func(t *testing.T) {
 		h := windowsHost(t, "secpol.inf__hardened_utf16_handwritten.txt").AddRun(seceditArgv, denied, nil)
 		_, _, err := run(t, h)
