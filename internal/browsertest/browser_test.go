@@ -21,10 +21,7 @@ func fleet() []dashtest.Device {
 func TestSignIn(t *testing.T) {
 	e := newEnv(t, fleet())
 	e.addUser("viewer", users.RoleViewer, true)
-	ctx := browser(t)
-	if err := e.signIn(ctx, "viewer", ownPassword); err != nil {
-		t.Fatal(err)
-	}
+	ctx := e.session(t, "viewer", ownPassword)
 	if got := text(ctx, t, "h1"); got != "Fleet overview" {
 		t.Errorf("heading after sign-in %q", got)
 	}
@@ -50,10 +47,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 func TestForcedFirstPasswordChange(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addUser("newbie", users.RoleViewer, false)
-	ctx := browser(t)
-	if err := e.signIn(ctx, "newbie", "Temporary-Pass1"); err != nil {
-		t.Fatal(err)
-	}
+	ctx := e.session(t, "newbie", "Temporary-Pass1")
 	if got := text(ctx, t, "#forced"); !strings.Contains(got, "first sign-in") {
 		t.Fatalf("forced-change notice %q", got)
 	}
@@ -80,10 +74,7 @@ func TestForcedFirstPasswordChange(t *testing.T) {
 func TestFilterAndOpenDevice(t *testing.T) {
 	e := newEnv(t, fleet())
 	e.addUser("viewer", users.RoleViewer, true)
-	ctx := browser(t)
-	if err := e.signIn(ctx, "viewer", ownPassword); err != nil {
-		t.Fatal(err)
-	}
+	ctx := e.session(t, "viewer", ownPassword)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.url+"/ui/devices"),
 		chromedp.WaitVisible(`select[name=status]`),
@@ -121,10 +112,7 @@ func TestExceptionsByRole(t *testing.T) {
 	e.addUser("approver", users.RoleApprover, true)
 	e.addUser("viewer", users.RoleViewer, true)
 	t.Run("an approver grants an exception", func(t *testing.T) {
-		ctx := browser(t)
-		if err := e.signIn(ctx, "approver", ownPassword); err != nil {
-			t.Fatal(err)
-		}
+		ctx := e.session(t, "approver", ownPassword)
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(e.url+"/ui/devices/dev_hostile"),
 			chromedp.WaitVisible(`#grant`),
@@ -142,17 +130,8 @@ func TestExceptionsByRole(t *testing.T) {
 		}
 	})
 	t.Run("a viewer has no grant form and the server refuses the action", func(t *testing.T) {
-		ctx := browser(t)
-		if err := e.signIn(ctx, "viewer", ownPassword); err != nil {
-			t.Fatal(err)
-		}
-		err := chromedp.Do(ctx,
-			chromedp.Navigate(e.url+"/ui/devices/dev_hostile"),
-			chromedp.WaitVisible(`table.controls`),
-		)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx := e.session(t, "viewer", ownPassword)
+		visit(ctx, t, e.url+"/ui/devices/dev_hostile", `table.controls`)
 		forms := evaluate[int](ctx, t, `document.querySelectorAll('#grant').length`)
 		status := evaluate[int](ctx, t, postWithToken(`/ui/devices/dev_hostile/exceptions`, true))
 		if forms != 0 || status != 403 {
@@ -216,17 +195,8 @@ func TestHostileHostnameIsText(t *testing.T) {
 func TestStateChangeWithoutCSRFTokenIsRefused(t *testing.T) {
 	e := newEnv(t, fleet())
 	e.addUser("approver", users.RoleApprover, true)
-	ctx := browser(t)
-	if err := e.signIn(ctx, "approver", ownPassword); err != nil {
-		t.Fatal(err)
-	}
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.url+"/ui/devices/dev_hostile"),
-		chromedp.WaitVisible(`table.controls`),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := e.session(t, "approver", ownPassword)
+	visit(ctx, t, e.url+"/ui/devices/dev_hostile", `table.controls`)
 	without := evaluate[int](ctx, t, postWithToken(`/ui/devices/dev_hostile/exceptions`, false))
 	with := evaluate[int](ctx, t, postWithToken(`/ui/devices/dev_hostile/exceptions`, true))
 	if without != 403 || with != 200 {
@@ -237,10 +207,7 @@ func TestStateChangeWithoutCSRFTokenIsRefused(t *testing.T) {
 func TestSessionExpiresAfter20IdleMinutes(t *testing.T) {
 	e := newEnv(t, fleet())
 	e.addUser("viewer", users.RoleViewer, true)
-	ctx := browser(t)
-	if err := e.signIn(ctx, "viewer", ownPassword); err != nil {
-		t.Fatal(err)
-	}
+	ctx := e.session(t, "viewer", ownPassword)
 	e.clock.Add(20 * time.Minute)
 	err := chromedp.Do(ctx, chromedp.Navigate(e.url+"/ui/devices"), chromedp.WaitVisible(`input[name=username]`))
 	if err != nil {

@@ -192,3 +192,21 @@ func evaluate[T any](ctx context.Context, t *testing.T, expr string) T {
 	}
 	return v
 }
+
+// session opens a fresh browser signed in as user.
+func (e *env) session(t *testing.T, user, password string) context.Context {
+	t.Helper()
+	ctx := browser(t)
+	if err := e.signIn(ctx, user, password); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// visit opens url and waits until sel is visible.
+func visit(ctx context.Context, t *testing.T, url, sel string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(sel)); err != nil {
+		t.Fatal(err)
+	}
+}

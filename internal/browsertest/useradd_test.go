@@ -14,10 +14,7 @@ import (
 func TestAdminAddsAccount(t *testing.T) {
 	e := newEnv(t, nil)
 	e.addUser("admin", users.RoleAdmin, true)
-	ctx := browser(t)
-	if err := e.signIn(ctx, "admin", ownPassword); err != nil {
-		t.Fatal(err)
-	}
+	ctx := e.session(t, "admin", ownPassword)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(e.url+"/ui/users"),
 		chromedp.WaitVisible(`input[name=username]`),
