@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/wmirow"
 )
 
 // WMI sources on Windows.
@@ -68,18 +69,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 }
 
 func queryWMI(ctx context.Context, h host.Host, ns, q string) ([]map[string]any, error) {
-	ctx, cancel := context.WithTimeout(ctx, wmiTimeout)
-	defer cancel()
-	rows, err := h.WMI(ctx, ns, q)
-	switch {
-	case err == nil:
-		return rows, nil
-	case errors.Is(err, host.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return nil, host.Wrap(host.ErrTimeout, fmt.Errorf("wmi query in %s timed out after %s", ns, wmiTimeout))
-	case errors.Is(err, host.ErrPermission):
-		return nil, host.Wrap(host.ErrPermission, fmt.Errorf("wmi query in %s: access denied (the agent is not running as SYSTEM)", ns))
-	}
-	return nil, err
+	return wmirow.Query(ctx, h, ns, q, wmiTimeout, "the agent is not running as SYSTEM")
 }
 
 // collectDefender builds Defender's product from MSFT_MpComputerStatus,

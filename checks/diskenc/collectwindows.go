@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/wmirow"
 )
 
 // Windows sources.
@@ -78,20 +79,11 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 }
 
 func queryWMI(ctx context.Context, h host.Host, ns, q string) ([]map[string]any, error) {
-	ctx, cancel := context.WithTimeout(ctx, wmiTimeout)
-	defer cancel()
-	rows, err := h.WMI(ctx, ns, q)
-	switch {
-	case err == nil:
-		return rows, nil
-	case errors.Is(err, host.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return nil, host.Wrap(host.ErrTimeout, fmt.Errorf("wmi query in %s timed out after %s", ns, wmiTimeout))
-	case errors.Is(err, host.ErrPermission):
-		return nil, host.Wrap(host.ErrPermission, fmt.Errorf("wmi query in %s: access denied (BitLocker status needs an administrator or SYSTEM)", ns))
-	case errors.Is(err, host.ErrNotFound):
+	rows, err := wmirow.Query(ctx, h, ns, q, wmiTimeout, "BitLocker status needs an administrator or SYSTEM")
+	if errors.Is(err, host.ErrNotFound) {
 		return nil, host.Wrap(host.ErrNotFound, fmt.Errorf("wmi query in %s: the BitLocker provider is not installed (%v)", ns, err))
 	}
-	return nil, err
+	return rows, err
 }
 
 func runManageBDE(ctx context.Context, h host.Host) (map[string]mbdeVolume, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/wmirow"
 )
 
 // Windows sources.
@@ -172,18 +173,7 @@ func resolveInbound(p *WindowsProfile) {
 func boolp(b bool) *bool { return &b }
 
 func queryWMI(ctx context.Context, h host.Host, ns, q string) ([]map[string]any, error) {
-	ctx, cancel := context.WithTimeout(ctx, wmiTimeout)
-	defer cancel()
-	rows, err := h.WMI(ctx, ns, q)
-	switch {
-	case err == nil:
-		return rows, nil
-	case errors.Is(err, host.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return nil, host.Wrap(host.ErrTimeout, fmt.Errorf("wmi query in %s timed out after %s", ns, wmiTimeout))
-	case errors.Is(err, host.ErrPermission):
-		return nil, host.Wrap(host.ErrPermission, fmt.Errorf("wmi query in %s: access denied (the agent is not running as SYSTEM)", ns))
-	}
-	return nil, err
+	return wmirow.Query(ctx, h, ns, q, wmiTimeout, "the agent is not running as SYSTEM")
 }
 
 // networkCategories maps MSFT_NetConnectionProfile NetworkCategory.

@@ -1,4 +1,5 @@
-// Package wmirow reads typed values out of WMI/CIM rows as the host
+// Package wmirow runs WMI queries through the host with explained failures
+// (Query) and reads typed values out of WMI/CIM rows as the host
 // interface returns them. Rows come from PowerShell's ConvertTo-Json (on a
 // live Windows host) or from a snapshot, so one property can arrive in
 // several shapes: numbers as json.Number, float64 or a decimal string,
