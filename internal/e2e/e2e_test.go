@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,7 +163,65 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 		if d := srv2.Decision(t, key, query); !d.Allow {
 			t.Fatalf("fresh report after restart: got %v", d.Codes())
 		}
+
+		// The server is down while the posture goes stale: the restarted
+		// server announces the change to a gateway resuming its stream.
+		srv2.Stop()
+		clk.Advance(20 * time.Minute)
+		srv3 := startServer(t, ctx, data, clk)
+		ev := waitForEvent(t, ctx, srv3, key, "1", id.DeviceID)
+		if ev.PreviousStatus != "compliant" || ev.CurrentStatus != "not-compliant" || fmt.Sprint(ev.ReasonCodes) != "[report_stale]" {
+			t.Errorf("event after restart = %+v", ev)
+		}
 	})
+}
+
+// streamEvent is the part of a /v1/events data line the tests read.
+type streamEvent struct {
+	ID             string   `json:"id"`
+	EventType      string   `json:"event_type"`
+	DeviceID       string   `json:"device_id"`
+	PreviousStatus string   `json:"previous_status"`
+	CurrentStatus  string   `json:"current_status"`
+	ReasonCodes    []string `json:"reason_codes"`
+}
+
+// waitForEvent reads GET /v1/events resuming after lastID until a
+// compliance change of device arrives (or 15 s pass).
+func waitForEvent(t *testing.T, ctx context.Context, srv *testserver.Server, apiKey, lastID, device string) streamEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+srv.HTTPSAddr+"/v1/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	req.Header.Set("Last-Event-ID", lastID)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("events: HTTP %d", resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev streamEvent
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		if ev.DeviceID == device && strings.HasSuffix(ev.EventType, "device-compliance-change") {
+			return ev
+		}
+	}
+	t.Fatalf("no compliance change of %s on the stream: %v", device, sc.Err())
+	return streamEvent{}
 }
 
 func statuses(vs []checks.Verdict) map[checks.ControlID]checks.Status {

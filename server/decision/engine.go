@@ -61,7 +61,7 @@ type tracked struct {
 	key   string
 }
 
-// NewEngine returns an engine; call Baseline before serving.
+// NewEngine returns an engine; call Restore, then Sweep, before serving.
 func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Cache == nil {
 		cfg.Cache = NewCache(DefaultCacheSize, DefaultCacheTTL)
@@ -106,7 +106,7 @@ func (e *Engine) Decide(ctx context.Context, l Lookup, user string) (Decision, e
 	if e.cfg.Recorder != nil {
 		e.cfg.Recorder.Observe(p.Device.ID, d.Allow, codes(d), now)
 	}
-	e.observe(ctx, p.Device, d, set.Version)
+	e.persist(ctx, e.observe(ctx, p.Device, d, set.Version))
 	return d, nil
 }
 
@@ -122,15 +122,54 @@ func (e *Engine) Reevaluate(ctx context.Context, deviceID string) error {
 	if err != nil {
 		return err
 	}
-	e.observe(ctx, p.Device, d, set.Version)
+	e.persist(ctx, e.observe(ctx, p.Device, d, set.Version))
 	return nil
+}
+
+// Restore loads every device's last announced decision from the store, so
+// that the next Sweep announces (event, webhook, audit) what changed while
+// the server was down: a report gone stale, a grace period or an
+// exception that ran out. Devices with no stored decision are recorded
+// silently when first decided.
+func (e *Engine) Restore(ctx context.Context) error {
+	ds, err := e.cfg.Store.LastDecisions(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range ds {
+		e.last[d.DeviceID] = tracked{d.Allow, d.Reasons}
+	}
+	return nil
+}
+
+// persist stores decisions observe reported as new; a failure is logged:
+// the decision itself was served, and the next change stores it again.
+// What is stored is the device's decision in memory at the time of the
+// write, so a slower writer cannot put back an older one.
+func (e *Engine) persist(ctx context.Context, ds ...store.LastDecision) {
+	var todo []store.LastDecision
+	e.mu.Lock()
+	for _, d := range ds {
+		if cur, ok := e.last[d.DeviceID]; ok && d.DeviceID != "" {
+			d.Allow, d.Reasons = cur.allow, cur.key
+			todo = append(todo, d)
+		}
+	}
+	e.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	if err := e.cfg.Store.PutLastDecisions(context.WithoutCancel(ctx), todo); err != nil {
+		e.log.Warn("store last decisions failed", "devices", len(todo), "err", err)
+	}
 }
 
 // Sweep re-decides every device, catching changes that no report causes:
 // a stale report, a grace period or exception running out, a revocation
 // made from the command line, a new policy. With silent set it only
-// records the decisions (at start, so that restarts do not replay
-// changes).
+// records the decisions, announcing nothing.
 func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 	devs, err := e.cfg.Store.Devices(ctx)
 	if err != nil {
@@ -139,6 +178,8 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 	set := e.cfg.Policies.Current()
 	now := e.cfg.Now()
 	seen := make(map[string]bool, len(devs))
+	var changed []store.LastDecision
+	defer func() { e.persist(ctx, changed...) }()
 	for _, dev := range devs {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -157,12 +198,19 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 			continue
 		}
 		if silent {
+			cur := tracked{d.Allow, key(d)}
 			e.mu.Lock()
-			e.last[dev.ID] = tracked{d.Allow, key(d)}
+			prev, known := e.last[dev.ID]
+			e.last[dev.ID] = cur
 			e.mu.Unlock()
+			if !known || prev != cur {
+				changed = append(changed, store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key, DecidedAt: d.EvaluatedAt})
+			}
 			continue
 		}
-		e.observe(ctx, p.Device, d, set.Version)
+		if c := e.observe(ctx, p.Device, d, set.Version); c.DeviceID != "" {
+			changed = append(changed, c)
+		}
 	}
 	e.mu.Lock()
 	for id := range e.last {
@@ -262,15 +310,21 @@ func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile
 }
 
 // observe compares d with the device's previous decision and, when it
-// changed, publishes and audits the change.
-func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, version uint64) {
+// changed, publishes and audits the change. It returns the decision to
+// store when it is new or changed (a zero DeviceID otherwise); the first
+// decision of a device is recorded without an announcement.
+func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, version uint64) store.LastDecision {
 	cur := tracked{d.Allow, key(d)}
 	e.mu.Lock()
 	prev, known := e.last[dev.ID]
 	e.last[dev.ID] = cur
 	e.mu.Unlock()
-	if !known || prev == cur {
-		return
+	if known && prev == cur {
+		return store.LastDecision{}
+	}
+	rec := store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key, DecidedAt: d.EvaluatedAt}
+	if !known {
+		return rec
 	}
 	reasons := codes(d)
 	if e.cfg.Events != nil {
@@ -284,6 +338,7 @@ func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, vers
 				"reasons": reasons, "policy_version": version}})
 	}
 	e.log.Info("decision changed", "device_id", dev.ID, "allow", cur.allow, "reasons", strings.Join(reasons, ","))
+	return rec
 }
 
 // codes lists a decision's deny reasons as "code" or "code:control".

@@ -101,10 +101,31 @@ type subscription struct {
 // NewBus returns an empty bus. now stamps events whose EventTime is zero;
 // nil means time.Now.
 func NewBus(now func() time.Time) *Bus {
+	return NewBusFrom(now, 1)
+}
+
+// NewBusFrom is NewBus with the first event ID given. A server passes
+// its start time in microseconds, so that IDs keep growing across
+// restarts and a client resuming from an ID of an earlier run is told it
+// missed events instead of being handed a replay that looks complete.
+func NewBusFrom(now func() time.Time, firstID uint64) *Bus {
 	if now == nil {
 		now = time.Now
 	}
-	return &Bus{now: now, nextID: 1, subs: make(map[*subscription]struct{})}
+	if firstID == 0 {
+		firstID = 1
+	}
+	return &Bus{now: now, nextID: firstID, subs: make(map[*subscription]struct{})}
+}
+
+// RestartSafeFirstID is the first event ID NewBusFrom should get at
+// time t: microseconds since the Unix epoch (exact in a JSON number
+// until the year 2255).
+func RestartSafeFirstID(t time.Time) uint64 {
+	if us := t.UnixMicro(); us > 0 {
+		return uint64(us)
+	}
+	return 1
 }
 
 // Publish assigns e the next ID (and the current time if EventTime is
@@ -194,7 +215,8 @@ func (b *Bus) Close() {
 	}
 }
 
-// LastID returns the ID of the latest published event, 0 if none.
+// LastID returns the ID of the latest published event; before the first,
+// one less than the first ID.
 func (b *Bus) LastID() uint64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()

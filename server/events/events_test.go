@@ -114,3 +114,27 @@ func TestStatusOf(t *testing.T) {
 		t.Error("StatusOf maps allow wrongly")
 	}
 }
+
+func TestBusIDsGrowAcrossRestarts(t *testing.T) {
+	clock := func() time.Time { return t0 }
+	before := NewBusFrom(clock, RestartSafeFirstID(t0))
+	for range 3 {
+		before.Publish(Event{Kind: KindPolicyChanged})
+	}
+	lastSeen := before.LastID()
+	before.Close()
+
+	// The next run starts a minute later with an empty memory.
+	after := NewBusFrom(clock, RestartSafeFirstID(t0.Add(time.Minute)))
+	after.Publish(Event{Kind: KindComplianceChange, DeviceID: "a"})
+	ch, complete := after.Subscribe(t.Context(), lastSeen)
+	if complete {
+		t.Error("a client resuming from the earlier run was told it missed nothing")
+	}
+	if e := <-ch; e.DeviceID != "a" || e.ID <= lastSeen {
+		t.Errorf("replayed %+v; want the new run's event with an ID above %d", e, lastSeen)
+	}
+	if got := RestartSafeFirstID(time.Unix(0, 0)); got != 1 {
+		t.Errorf("RestartSafeFirstID(epoch) = %d, want 1", got)
+	}
+}

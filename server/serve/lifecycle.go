@@ -81,8 +81,8 @@ func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *dec
 		return nil, err
 	}
 	ref.m, l.policies = m, m
-	if err := l.engine.Sweep(ctx, true); err != nil {
-		return nil, fmt.Errorf("evaluate devices: %w", err)
+	if err := l.engine.Restore(ctx); err != nil {
+		return nil, fmt.Errorf("load last decisions: %w", err)
 	}
 	return l, nil
 }
@@ -153,18 +153,21 @@ func (l *lifecycle) reevaluate(ctx context.Context) {
 	}
 }
 
+// sweep re-decides every device at once (announcing what changed while
+// the server was down, against the decisions Restore loaded), then every
+// sweepEvery and whenever asked.
 func (l *lifecycle) sweep(ctx context.Context) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
+		if err := l.engine.Sweep(ctx, false); err != nil && ctx.Err() == nil {
+			l.log.Warn("decision sweep failed", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-l.sweepNow:
-		}
-		if err := l.engine.Sweep(ctx, false); err != nil && ctx.Err() == nil {
-			l.log.Warn("decision sweep failed", "err", err)
 		}
 	}
 }

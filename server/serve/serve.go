@@ -76,7 +76,9 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	st = decision.ForgetOnWrite(st, postures)
 	mets := metrics.New()
 	// bus carries decision changes to /v1/events and webhooks.
-	bus := events.NewBus(opt.Now)
+	// Its IDs start at the start time in microseconds, so they grow across
+	// restarts (a client resuming from an older run's ID gets a reset).
+	bus := events.NewBusFrom(opt.Now, events.RestartSafeFirstID(opt.Now()))
 	defer bus.Close()
 	// lc owns policy reloads, exceptions, decisions and the audit log.
 	lc, err := newLifecycle(ctx, cfg, st, postures, bus, log, opt.Now)
@@ -159,9 +161,11 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		defer wg.Done()
 		pruneLoop(ctx, st, cfg.HistoryRetention, opt.Now, log)
 	}()
+	// Webhooks subscribe before the lifecycle's first sweep, which
+	// announces the decisions that changed while the server was down.
+	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Bus: bus, Logger: log.With("component", "webhooks"), Metrics: mets})
 	lc.start(ctx, &wg)
 	wg.Go(func() { revocations.run(ctx, log) })
-	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Bus: bus, Logger: log.With("component", "webhooks"), Metrics: mets})
 	wg.Go(func() { <-webhooksDone })
 	wg.Go(func() { dash.Maintain(ctx, dashboardMaintainEvery) })
 	wg.Go(func() {

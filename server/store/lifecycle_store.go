@@ -46,4 +46,21 @@ type LifecycleStore interface {
 	PutState(ctx context.Context, name string, value []byte, at time.Time) error
 	// State returns a named value and when it was stored, or ErrNotFound.
 	State(ctx context.Context, name string) ([]byte, time.Time, error)
+
+	// LastDecisions returns every device's last announced decision.
+	LastDecisions(ctx context.Context) ([]LastDecision, error)
+	// PutLastDecisions stores decisions in one transaction, replacing
+	// the devices' previous ones; rows of devices that no longer exist
+	// are skipped.
+	PutLastDecisions(ctx context.Context, ds []LastDecision) error
+}
+
+// LastDecision is a device's decision as the server last announced it:
+// whether it was allowed and its deny reasons as sorted "code" or
+// "code:control" strings joined by commas.
+type LastDecision struct {
+	DeviceID  string
+	Allow     bool
+	Reasons   string
+	DecidedAt time.Time
 }

@@ -173,4 +173,13 @@ var migrations = []string{
 		created_at BIGINT NOT NULL
 	);
 	CREATE INDEX device_notes_device ON device_notes (device_id, created_at);`,
+	// last decisions: each device's decision as last announced (allow and
+	// its sorted reason codes), so that a restart compares with it and
+	// announces what changed while the server was down.
+	`CREATE TABLE last_decisions (
+		device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+		allow INTEGER NOT NULL,
+		reasons TEXT NOT NULL,
+		decided_at BIGINT NOT NULL
+	);`,
 }
