@@ -131,8 +131,19 @@ func TestRedactHost(t *testing.T) {
 		AddRegistry(winlogon, "DefaultPassword", host.RegistryValue{Type: "REG_SZ", String: "hunter2"}, nil).
 		AddRegistry(winlogon, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "1"}, nil).
 		AddFile("/etc/kcpassword", []byte{0x7d, 0x89}).
-		AddFile("/etc/hostname", []byte("laptop\n"))
+		AddFile("/etc/hostname", []byte("laptop\n")).
+		AddFile("/proc/4242/environ", []byte("HOME=/home/alice\x00GITHUB_TOKEN=ghp_secret\x00XDG_CONFIG_DIRS=/etc/xdg/plasma:/etc/xdg\x00"+
+			"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus\x00XDG_CONFIG_HOME=/home/alice/.cfg\x00"))
 	h := Redact(fake)
+	t.Run("a process environment keeps only the XDG config variables", func(t *testing.T) {
+		b, err := h.ReadFile("/proc/4242/environ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "XDG_CONFIG_DIRS=/etc/xdg/plasma:/etc/xdg\x00XDG_CONFIG_HOME=/home/alice/.cfg\x00"; string(b) != want {
+			t.Errorf("environ = %q, want %q", b, want)
+		}
+	})
 	t.Run("the Windows auto-logon password is replaced but still exists", func(t *testing.T) {
 		v, err := h.Registry(winlogon, "DefaultPassword")
 		if err != nil || v.String != "redacted" || v.Type != "REG_SZ" {

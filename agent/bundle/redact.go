@@ -40,8 +40,29 @@ func (r redactor) ReadFile(p string) ([]byte, error) {
 		return []byte("redacted by postern-agent bundle\n"), nil
 	case path.Dir(p) == dslocalUsers && strings.HasSuffix(p, ".plist"):
 		return redactDSLocal(b), nil
+	case strings.HasPrefix(p, "/proc/") && path.Base(p) == "environ":
+		return keepEnviron(b), nil
 	}
 	return b, nil
+}
+
+// environKept are the variables of a process environment that checks
+// read (screen_lock: where KDE looks for its configuration). A session's
+// environment can hold tokens and passwords, so nothing else is kept.
+var environKept = []string{"XDG_CONFIG_DIRS=", "XDG_CONFIG_HOME="}
+
+// keepEnviron reduces a /proc/PID/environ (NUL-separated NAME=value) to
+// the variables in environKept.
+func keepEnviron(b []byte) []byte {
+	var out []byte
+	for kv := range bytes.SplitSeq(b, []byte{0}) {
+		for _, name := range environKept {
+			if bytes.HasPrefix(kv, []byte(name)) {
+				out = append(append(out, kv...), 0)
+			}
+		}
+	}
+	return out
 }
 
 func (r redactor) Registry(key, name string) (host.RegistryValue, error) {
