@@ -19,11 +19,21 @@ const (
 	keyLockEnabled = "/org/gnome/desktop/screensaver/lock-enabled"
 	keyLockDelay   = "/org/gnome/desktop/screensaver/lock-delay"
 	keyLockDisable = "/org/gnome/desktop/lockdown/disable-lock-screen"
+	// keyLockSuspend is Ubuntu's addition to the schema: whether GNOME
+	// Shell locks the screen when the machine suspends. Upstream GNOME
+	// has no such key and locks on suspend when lock-enabled is true.
+	keyLockSuspend = "/org/gnome/desktop/screensaver/ubuntu-lock-on-suspend"
 )
 
-var gnomeDefaults = map[string]string{keyIdleDelay: "300", keyLockEnabled: "true", keyLockDelay: "0", keyLockDisable: "false"}
+var gnomeDefaults = map[string]string{keyIdleDelay: "300", keyLockEnabled: "true", keyLockDelay: "0", keyLockDisable: "false", keyLockSuspend: "true"}
 
-var gnomeKeys = []string{keyIdleDelay, keyLockEnabled, keyLockDelay, keyLockDisable}
+// Sources of values no database or override set.
+const (
+	gnomeDefaultSource  = "GNOME schema default"
+	ubuntuDefaultSource = "Ubuntu schema default; upstream GNOME has no such key"
+)
+
+var gnomeKeys = []string{keyIdleDelay, keyLockEnabled, keyLockDelay, keyLockDisable, keyLockSuspend}
 
 // Where dconf and GSettings keep their data.
 const (
@@ -46,6 +56,7 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 	f := &Facts{Platform: platformGNOME}
 	dbs := dconfStack(h, u, f)
 	vals := map[string]string{}
+	srcs := map[string]string{}
 	var unread []string
 	for _, key := range gnomeKeys {
 		v, src, why := resolveDconf(dbs, key)
@@ -55,8 +66,11 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 		}
 		if src == "" {
 			v, src = schemaDefault(h, u, key)
+			if key == keyLockSuspend && src == gnomeDefaultSource {
+				src = ubuntuDefaultSource
+			}
 		}
-		vals[key] = v
+		vals[key], srcs[key] = v, src
 		f.Settings = append(f.Settings, Setting{Name: key, Value: v, Source: src})
 	}
 	route := Route{Name: "GNOME idle lock", PasswordRequired: true, Source: "dconf " + keyIdleDelay + ", " + keyLockDelay}
@@ -69,7 +83,8 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 	delay, err2 := strconv.Atoi(vals[keyLockDelay])
 	enabled, err3 := strconv.ParseBool(vals[keyLockEnabled])
 	disabled, err4 := strconv.ParseBool(vals[keyLockDisable])
-	if err := firstErr(err1, err2, err3, err4); err != nil {
+	onSuspend, err5 := strconv.ParseBool(vals[keyLockSuspend])
+	if err := firstErr(err1, err2, err3, err4, err5); err != nil {
 		route.Unknown = fmt.Sprintf("a GNOME screen-lock setting has an unexpected value: %v", err)
 		f.Routes = []Route{route}
 		return f
@@ -79,7 +94,25 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 	route.IdleSeconds, route.GraceSeconds = idle, delay
 	route.PasswordRequired = enabled && !disabled
 	f.Routes = []Route{route}
+	f.ResumeUnlocked = gnomeResumeUnlocked(u, enabled, disabled, onSuspend, srcs)
 	return f
+}
+
+// gnomeResumeUnlocked says why GNOME Shell would not lock when the machine
+// suspends, or "". Ubuntu's shell decides with ubuntu-lock-on-suspend, so
+// that key counts on an Ubuntu session or wherever it was set; elsewhere
+// upstream's rule, lock-enabled, applies.
+func gnomeResumeUnlocked(u consoleuser.User, enabled, disabled, onSuspend bool, srcs map[string]string) string {
+	ubuntu := strings.Contains(strings.ToLower(u.Desktop), "ubuntu") || srcs[keyLockSuspend] != ubuntuDefaultSource
+	switch {
+	case disabled:
+		return "the lock screen is disabled (" + keyLockDisable + " is true)"
+	case ubuntu && !onSuspend:
+		return keyLockSuspend + " is false"
+	case !ubuntu && !enabled:
+		return keyLockEnabled + " is false, so GNOME Shell does not lock on suspend either"
+	}
+	return ""
 }
 
 // dconfStack reads the databases of the user's dconf profile, highest
@@ -231,7 +264,7 @@ func resolveDconf(dbs []dconfDB, key string) (value, source, unread string) {
 func schemaDefault(h host.Host, u consoleuser.User, key string) (string, string) {
 	schema := strings.ReplaceAll(strings.Trim(path.Dir(key), "/"), "/", ".")
 	name := path.Base(key)
-	value, source := gnomeDefaults[key], "GNOME schema default"
+	value, source := gnomeDefaults[key], gnomeDefaultSource
 	files, _ := h.Glob(schemaOverrides)
 	desktop := strings.ToLower(u.Desktop)
 	for _, p := range files {

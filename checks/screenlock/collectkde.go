@@ -10,11 +10,11 @@ import (
 	"github.com/postern-dev/postern/checks/host"
 )
 
-// KDE Plasma's screen locker configuration: the system file (where IT's
-// kiosk [$i] markers make keys immutable) under the user's own.
+// KDE Plasma's screen locker configuration, group [Daemon] of
+// kscreenlockerrc in each config directory (kdeconfig.go finds them).
 const (
-	kdeSystemRC = "/etc/xdg/kscreenlockerrc"
-	kdeGroup    = "Daemon"
+	kdeRC    = "kscreenlockerrc"
+	kdeGroup = "Daemon"
 )
 
 // kscreenlocker's defaults (kscreenlockersettings.kcfg): lock after 5
@@ -25,11 +25,11 @@ var kdeKeys = []string{"Autolock", "Timeout", "LockGrace", "LockOnResume"}
 
 func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	f := &Facts{Platform: platformKDE}
-	userRC := path.Join(u.Home, ".config", "kscreenlockerrc")
 	route := Route{Name: "KDE automatic lock", PasswordRequired: true}
 	var files []keyfile
 	var sources []string
-	for _, p := range []string{kdeSystemRC, userRC} {
+	for _, dir := range kdeConfigDirs(h, u, f) {
+		p := path.Join(dir, kdeRC)
 		b, err := readOptional(h, p)
 		if err != nil {
 			route.Unknown = readErrorReason(p, err)
@@ -43,7 +43,8 @@ func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	vals := map[string]string{}
 	for _, k := range kdeKeys {
 		v, src := kdeDefaults[k], "kscreenlocker default"
-		// Later files win unless an earlier one made the key immutable.
+		// Files are in KConfig's order, least specific first: later files
+		// win unless an earlier one made the key immutable ([$i]).
 		for i, kf := range files {
 			if x, ok := kf.get(kdeGroup, k); ok {
 				v, src = x, sources[i]
@@ -59,14 +60,18 @@ func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	autolock, err1 := kdeBool(vals["Autolock"])
 	minutes, err2 := strconv.Atoi(vals["Timeout"])
 	grace, err3 := strconv.Atoi(vals["LockGrace"])
+	onResume, err4 := kdeBool(vals["LockOnResume"])
 	route.Source = "kscreenlockerrc [Daemon] Autolock, Timeout, LockGrace"
-	if err := firstErr(err1, err2, err3); err != nil {
+	if err := firstErr(err1, err2, err3, err4); err != nil {
 		route.Unknown = fmt.Sprintf("a kscreenlockerrc setting has an unexpected value: %v", err)
 		f.Routes = []Route{route}
 		return f
 	}
 	if autolock && minutes > 0 {
 		route.IdleSeconds, route.GraceSeconds = minutes*60, grace
+	}
+	if !onResume {
+		f.ResumeUnlocked = "kscreenlockerrc [Daemon] LockOnResume is false"
 	}
 	f.Routes = []Route{route}
 	return f

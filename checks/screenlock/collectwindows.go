@@ -30,7 +30,8 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 		f.Routes = append(f.Routes, r)
 	}
 	f.HasBattery = hasBattery(ctx, h, f)
-	f.Routes = append(f.Routes, sleepRoutes(ctx, h, f)...)
+	sleep, video, videoErr := sleepRoutes(ctx, h, f)
+	f.Routes = append(f.Routes, sleep...)
 	u, err := consoleuser.Find(ctx, h)
 	if err != nil {
 		f.UserSettingsUnread = "the console user's screen saver settings could not be read: " + err.Error()
@@ -38,6 +39,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 	}
 	f.User = u.Name
 	f.Routes = append(f.Routes, screenSaver(h, u.ID, f))
+	f.Routes = append(f.Routes, signInRoutes(h, u.ID, video, videoErr, f)...)
 	return f, nil
 }
 

@@ -38,7 +38,9 @@ type acdc struct {
 // lock the session when "require a password on wakeup" (CONSOLELOCK) is
 // on. The display-off timer is recorded but is not a lock: on its own it
 // only blanks the screen.
-func sleepRoutes(ctx context.Context, h host.Host, f *Facts) []Route {
+// It also returns the display-off timer, which Modern Standby's sign-in
+// route (collectwindows_signin.go) starts from.
+func sleepRoutes(ctx context.Context, h host.Host, f *Facts) ([]Route, acdc, error) {
 	scheme, schemeErr := activeScheme(h)
 	get := func(sub, setting, name string) (acdc, error) {
 		v, err := powerSetting(ctx, h, scheme, schemeErr, sub, setting)
@@ -49,7 +51,7 @@ func sleepRoutes(ctx context.Context, h host.Host, f *Facts) []Route {
 		}
 		return v, err
 	}
-	_, _ = get(subVideo, videoIdle, "VIDEOIDLE")
+	video, errVideo := get(subVideo, videoIdle, "VIDEOIDLE")
 	sleep, errSleep := get(subSleep, standbyIdle, "STANDBYIDLE")
 	lock, errLock := get(subNone, consoleLock, "CONSOLELOCK")
 	var out []Route
@@ -63,7 +65,7 @@ func sleepRoutes(ctx context.Context, h host.Host, f *Facts) []Route {
 		}
 		out = append(out, r)
 	}
-	return out
+	return out, video, errVideo
 }
 
 // activeScheme is the power scheme in force: group policy's, else the
@@ -99,17 +101,36 @@ func powerSetting(ctx context.Context, h host.Host, scheme string, schemeErr err
 			}
 		}
 	}
+	return powercfgSetting(ctx, h, sub, setting)
+}
+
+// powercfgSetting asks powercfg for one setting of the active scheme. It
+// uses /qh, which also lists hidden settings: CONSOLELOCK is hidden on
+// many machines and /query then prints only the scheme's header. /query
+// is the fallback for a powercfg that does not know /qh.
+func powercfgSetting(ctx context.Context, h host.Host, sub, setting string) (acdc, error) {
+	var errs []string
+	for _, flag := range []string{"/qh", "/query"} {
+		ac, dc, err := runPowercfg(ctx, h, flag, sub, setting)
+		if err == nil {
+			return acdc{ac: ac, dc: dc, source: "powercfg " + flag}, nil
+		}
+		errs = append(errs, "powercfg "+flag+": "+err.Error())
+	}
+	return acdc{}, fmt.Errorf("power setting %s is not in the registry and powercfg did not give it (%s)", setting, strings.Join(errs, "; "))
+}
+
+func runPowercfg(ctx context.Context, h host.Host, flag, sub, setting string) (int, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
 	defer cancel()
-	out, err := h.Run(ctx, powercfgPath, "/query", "SCHEME_CURRENT", sub, setting)
+	out, err := h.Run(ctx, powercfgPath, flag, "SCHEME_CURRENT", sub, setting)
 	if err != nil {
-		return acdc{}, fmt.Errorf("power setting %s is not in the registry and powercfg failed: %w", setting, err)
+		return 0, 0, err
 	}
-	ac, dc, err := parsePowercfgQuery(out.Stdout, setting)
-	if err != nil {
-		return acdc{}, fmt.Errorf("power setting %s: %w", setting, err)
+	if out.ExitCode != 0 {
+		return 0, 0, fmt.Errorf("exit code %d", out.ExitCode)
 	}
-	return acdc{ac: ac, dc: dc, source: "powercfg /query"}, nil
+	return parsePowercfgQuery(out.Stdout, setting)
 }
 
 // registryACDC reads ACSettingIndex and DCSettingIndex under key; a key

@@ -89,6 +89,20 @@ func TestCollectWindows(t *testing.T) {
 				AddRun([]string{powercfgPath, "/query", "SCHEME_CURRENT", subSleep, standbyIdle}, host.Output{Stdout: testdata(t, "windows", "powercfg__standbyidle_fr_utf16.txt")}, nil).
 				AddRun([]string{powercfgPath, "/query", "SCHEME_CURRENT", subNone, consoleLock}, host.Output{Stdout: testdata(t, "windows", "powercfg__consolelock_en.txt")}, nil),
 			checks.StatusPass, "10 min idle on mains", 600},
+		{"the real Microsoft sample of sleep after 30 minutes on mains fails on mains",
+			withPowercfg(t, withPowercfg(t, withConsoleUser(windowsHost()), "/qh", subSleep, standbyIdle, "powercfg-qh__standbyidle_msdocs.txt"),
+				"/qh", subNone, consoleLock, "powercfg__consolelock_en.txt"),
+			checks.StatusFail, "30 min idle on mains (sleep)", 1800},
+		{"a hidden CONSOLELOCK that /query leaves out is read with /qh",
+			withPowercfg(t, withPowercfg(t, withPowercfg(t, withConsoleUser(windowsHost()), "/qh", subSleep, standbyIdle, "powercfg-query__sub_sleep_ac_never.txt"),
+				"/qh", subNone, consoleLock, "powercfg__consolelock_en.txt"),
+				"/query", subNone, consoleLock, "powercfg-query__consolelock_hidden.txt"),
+			checks.StatusFail, "never locks with a password on its own on mains", "never"},
+		{"a powercfg without /qh whose /query omits the hidden CONSOLELOCK is unknown naming it",
+			withPowercfg(t, withConsoleUser(windowsHost()), "/query", subNone, consoleLock, "powercfg-query__consolelock_hidden.txt").
+				AddRun([]string{powercfgPath, "/qh", "SCHEME_CURRENT", subNone, consoleLock}, host.Output{ExitCode: 1, Stdout: []byte("Invalid Parameters -- try \"/?\" for help\r\n")}, nil).
+				AddRun([]string{powercfgPath, "/qh", "SCHEME_CURRENT", subSleep, standbyIdle}, host.Output{Stdout: testdata(t, "windows", "powercfg__standbyidle_en.txt")}, nil),
+			checks.StatusUnknown, "does not mention " + consoleLock, "never"},
 		{"a desktop without a battery ignores its battery sleep setting",
 			withSleep(withConsoleUser(windowsHost()), 1200, 0, 1, 1).
 				AddWMI(`root\cimv2`, "SELECT Name FROM Win32_Battery", []map[string]any{}, nil),
@@ -119,6 +133,9 @@ func TestParsePowercfgQuery(t *testing.T) {
 		{"English output with CRLF", "powercfg__standbyidle_en.txt", standbyIdle, 1800, 900},
 		{"French output in UTF-16 with a BOM", "powercfg__standbyidle_fr_utf16.txt", standbyIdle, 600, 300},
 		{"an index setting", "powercfg__consolelock_en.txt", consoleLock, 1, 1},
+		{"Microsoft's /qh sample with its odd indentation", "powercfg-qh__standbyidle_msdocs.txt", standbyIdle, 1800, 900},
+		{"a whole subgroup stops at the next setting", "powercfg-query__sub_sleep_ac_never.txt", standbyIdle, 0, 1800},
+		{"the next setting's range lines are not taken for the indexes", "powercfg-q__sub_video_excerpt.txt", videoIdle, 600, 300},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,8 +18,10 @@
 //     ScreenSaverGracePeriod (5 s default); system sleep on mains and on
 //     battery with CONSOLELOCK (password on wake) from the power policy,
 //     the active scheme's values or its defaults in the registry, falling
-//     back to `powercfg /query` read locale-independently. The display-off
-//     timer is recorded but not counted: on its own it does not lock.
+//     back to `powercfg /qh` (hidden settings included), then /query, read
+//     locale-independently. The display-off timer counts only on Modern
+//     Standby machines (CsEnabled=1), plus the user's "Require sign-in"
+//     DelayLockInterval or 0 under the AllowDomainDelayLock=0 policy.
 //   - macOS: a configuration profile's com.apple.screensaver payload in
 //     /Library/Managed Preferences (per user, then per device) wins; else
 //     idleTime from the user's ByHost plist (20 min default) and the
@@ -32,8 +34,11 @@
 //     compiled system databases, read with a small GVDB reader, honouring
 //     locks; uncompiled keyfiles as text), then GSettings vendor overrides
 //     and upstream defaults. KDE Plasma: kscreenlockerrc [Daemon] Autolock,
-//     Timeout and LockGrace, /etc/xdg's immutable keys over the user's.
-//     Other desktops are unknown, naming the desktop.
+//     Timeout and LockGrace over KConfig's directories (the session's
+//     XDG_CONFIG_DIRS or /etc/xdg, ~/.config/kdedefaults, ~/.config),
+//     kiosk [$i] keys winning. Other desktops are unknown, naming the
+//     desktop. A session that does not lock on suspend (GNOME lock on
+//     suspend, KDE LockOnResume) fails even with a good idle lock.
 //
 // Collectors are portable and chosen by the host's GOOS, so any OS's
 // snapshot can be checked anywhere.

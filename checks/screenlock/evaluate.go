@@ -53,24 +53,37 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	}
 	ev["effective_lock_seconds"] = secondsEvidence(worst.seconds)
 	res := checks.Result{Evidence: ev}
+	idleOK := worst.seconds != never && worst.seconds <= t.MaxIdleSeconds
+	resumeBad := f.ResumeUnlocked != "" && t.RequirePassword
+	if f.ResumeUnlocked != "" {
+		ev["resume_unlocked"] = f.ResumeUnlocked
+	}
 	switch {
-	case worst.seconds != never && worst.seconds <= t.MaxIdleSeconds:
+	case idleOK && !resumeBad:
 		res.Status = checks.StatusPass
 		res.Summary = fmt.Sprintf("the screen locks with a password after %s idle%s (%s), within the %s limit",
 			duration(worst.seconds), onPower(worst.power, len(results)), worst.route.Name, duration(t.MaxIdleSeconds))
 		return res
-	case len(worst.unknown) > 0:
+	case !idleOK && len(worst.unknown) > 0:
 		return unknown(ev, strings.Join(worst.unknown, "; "))
-	case f.UserSettingsUnread != "":
+	case !idleOK && f.UserSettingsUnread != "":
 		return unknown(ev, f.UserSettingsUnread)
 	}
 	res.Status = checks.StatusFail
-	res.Remediation = remediation(f.Platform, t.MaxIdleSeconds)
-	if worst.seconds == never {
+	res.Remediation = remediation(f.Platform, t.MaxIdleSeconds, resumeBad)
+	switch {
+	case idleOK:
+		res.Summary = fmt.Sprintf("the screen locks with a password after %s idle%s (%s), but waking from suspend does not ask for it: %s",
+			duration(worst.seconds), onPower(worst.power, len(results)), worst.route.Name, f.ResumeUnlocked)
+		return res
+	case worst.seconds == never:
 		res.Summary = "the screen never locks with a password on its own" + onPower(worst.power, len(results)) + neverWhy(&f, worst.power, t)
-	} else {
+	default:
 		res.Summary = fmt.Sprintf("the screen locks with a password only after %s idle%s (%s), over the %s limit",
 			duration(worst.seconds), onPower(worst.power, len(results)), worst.route.Name, duration(t.MaxIdleSeconds))
+	}
+	if resumeBad {
+		res.Summary += "; and waking from suspend does not ask for the password: " + f.ResumeUnlocked
 	}
 	return res
 }
@@ -221,7 +234,7 @@ func duration(s int) string {
 	return fmt.Sprintf("%d min %d s", s/60, s%60)
 }
 
-func remediation(platform string, maxIdle int) string {
+func remediation(platform string, maxIdle int, resume bool) string {
 	m := max(maxIdle/60, 1)
 	switch platform {
 	case "windows":
@@ -229,9 +242,17 @@ func remediation(platform string, maxIdle int) string {
 	case "macos":
 		return fmt.Sprintf("Open System Settings > Lock Screen, set \"Start Screen Saver when inactive\" and \"Turn display off\" (on battery and on power adapter) to %d minutes or less, and \"Require password after screen saver begins or display is turned off\" to Immediately.", m)
 	case "gnome":
-		return fmt.Sprintf("Open Settings > Privacy & Security > Screen Lock (or Power > Screen Blank), set Blank Screen Delay to %d minutes or less and turn Automatic Screen Lock on with a delay of \"Screen Turns Off\".", m)
+		s := fmt.Sprintf("Open Settings > Privacy & Security > Screen Lock (or Power > Screen Blank), set Blank Screen Delay to %d minutes or less and turn Automatic Screen Lock on with a delay of \"Screen Turns Off\".", m)
+		if resume {
+			s += " On Ubuntu also turn \"Lock Screen on Suspend\" on (`gsettings set org.gnome.desktop.screensaver ubuntu-lock-on-suspend true`)."
+		}
+		return s
 	case "kde":
-		return fmt.Sprintf("Open System Settings > Screen Locking, tick \"Lock screen automatically\" after %d minutes or less and set \"Allow unlocking without password for\" to a few seconds.", m)
+		s := fmt.Sprintf("Open System Settings > Screen Locking, tick \"Lock screen automatically\" after %d minutes or less and set \"Allow unlocking without password for\" to a few seconds.", m)
+		if resume {
+			s += " Also tick \"Lock after waking from sleep\"."
+		}
+		return s
 	}
 	return fmt.Sprintf("Configure your desktop's screen locker to lock the screen with your password after %d minutes idle or less.", m)
 }

@@ -16,6 +16,12 @@ type Facts struct {
 	// HasBattery is false when the machine has no battery, so settings for
 	// battery power do not apply; nil when not known.
 	HasBattery *bool `json:"has_battery,omitempty"`
+	// ResumeUnlocked, when set, says why waking the machine from suspend
+	// does not ask for the password (GNOME's lock on suspend, KDE's
+	// LockOnResume). The policy requires a lock whenever the machine is
+	// left, and a lid closed unlocked is left unlocked, so Evaluate fails
+	// such a machine even when its idle lock is within the limit.
+	ResumeUnlocked string `json:"resume_unlocked,omitempty"`
 	// Routes are the ways the screen can lock on its own, each with its
 	// effective numbers after machine policy was applied over the user's
 	// settings.

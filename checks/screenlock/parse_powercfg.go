@@ -10,21 +10,30 @@ import (
 	"unicode/utf16"
 )
 
-var hexIndexRE = regexp.MustCompile(`0x[0-9a-fA-F]{8}\b`)
+var (
+	hexIndexRE = regexp.MustCompile(`0x[0-9a-fA-F]{8}\b`)
+	anyGUIDRE  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+)
 
-// parsePowercfgQuery reads `powercfg /query SCHEME_CURRENT SUB SETTING`.
-// Its labels are translated ("Current AC Power Setting Index",
+// parsePowercfgQuery reads `powercfg /qh SCHEME_CURRENT SUB SETTING` (or
+// any longer listing that contains the setting, such as a full `powercfg
+// /q`). Its labels are translated ("Current AC Power Setting Index",
 // "Index des paramètres d'alimentation secteur actuels"), so it relies
-// only on what every language shares: the setting's GUID, then the
-// range lines, then the AC and the DC index, the last two hexadecimal
-// numbers. UTF-16 (with a BOM) and CRLF are accepted.
+// only on what every language shares: the setting's GUID, then the range
+// lines, then the AC and the DC index, the last two hexadecimal numbers
+// before the next GUID (the next setting or subgroup). UTF-16 (with a BOM)
+// and CRLF are accepted.
 func parsePowercfgQuery(b []byte, setting string) (ac, dc int, err error) {
 	text := strings.ToLower(decodeText(b))
 	i := strings.Index(text, strings.ToLower(setting))
 	if i < 0 {
 		return 0, 0, fmt.Errorf("powercfg output does not mention %s", setting)
 	}
-	hexes := hexIndexRE.FindAllString(text[i:], -1)
+	section := text[i+len(setting):]
+	if j := anyGUIDRE.FindStringIndex(section); j != nil {
+		section = section[:j[0]]
+	}
+	hexes := hexIndexRE.FindAllString(section, -1)
 	if len(hexes) < 2 {
 		return 0, 0, errors.New("powercfg output has no AC and DC indexes")
 	}
