@@ -53,6 +53,9 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 		return known(0, none)
 	}
 	f.MinLength = pick(managed.minLength, local.minLength, "minLength", "policyAttributePassword matches '.{N,}'", "no minimum length in the account policies")
+	if managed.minLength == nil && local.emptyAllowed {
+		f.MinLength.Detail = "the account policies accept an empty password (a '^$' alternative, macOS's default)"
+	}
 	f.MinClasses = pick(managed.classes, local.classes, "requireAlphanumeric, minComplexChars", "character-class content rules", "no character-class rule in the account policies")
 	f.MaxAgeDays = pick(managed.maxAge, local.maxAge, "maxPINAgeInDays", "policyAttributeExpiresEveryNDays", "no expiry in the account policies")
 	f.History = pick(managed.history, local.history, "pinHistory", "policyAttributePasswordHistoryDepth", "no history in the account policies")

@@ -32,10 +32,49 @@ func TestCollectDarwin(t *testing.T) {
 			"length 12"},
 	}
 	runCollectCases(t, tests, "")
+	t.Run("macOS's default accepts an empty password, so its minimum is 0, not 4", func(t *testing.T) {
+		res, f, err := run(t, macHost(t, "pwpolicy__macos_default_blank_allowed_handwritten.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != checks.StatusFail || f.MinLength.Value != 0 || !strings.Contains(f.MinLength.Detail, "empty password") {
+			t.Errorf("got %s %q, min_length %+v", res.Status, res.Summary, f.MinLength)
+		}
+	})
+	t.Run("a profile's minimum length replaces the blank-allowed default", func(t *testing.T) {
+		h := macHost(t, "pwpolicy__macos_default_blank_allowed_handwritten.txt").
+			AddFile(managedPath, testdata(t, "darwin", "managed-passwordpolicy__profile_handwritten.txt"))
+		_, f, err := run(t, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.MinLength.Value != 12 || f.MinLength.Detail != "" {
+			t.Errorf("min_length %+v", f.MinLength)
+		}
+	})
 	t.Run("a missing pwpolicy says so", func(t *testing.T) {
 		_, _, err := run(t, host.NewFake("darwin", "arm64"))
 		if err == nil || !errors.Is(err, host.ErrNotFound) || !strings.Contains(err.Error(), "pwpolicy") {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+func TestAcceptsEmpty(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          bool
+	}{
+		{"macOS's default allows a blank password", "policyAttributePassword matches '^$|.{4,}+'", true},
+		{"a plain length rule does not", "policyAttributePassword matches '.{10,}+'", false},
+		{"an anchored length rule does not", "policyAttributePassword matches '^.{12,}$'", false},
+		{"a rule that is not a match does not", "none policyAttributePasswordHashes in policyAttributePasswordHistory", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := acceptsEmpty(tc.content); got != tc.want {
+				t.Errorf("acceptsEmpty(%q) = %v", tc.content, got)
+			}
+		})
+	}
 }

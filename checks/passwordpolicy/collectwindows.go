@@ -73,7 +73,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 	set(&f.MaxAgeDays, "MaximumPasswordAge", never)
 	set(&f.History, "PasswordHistorySize", same)
 	set(&f.LockoutThreshold, "LockoutBadCount", same)
-	applyDeviceLock(f, readDeviceLock(h, f), domain)
+	applyDeviceLock(h, f, readDeviceLock(h, f), domain)
 	return f, nil
 }
 

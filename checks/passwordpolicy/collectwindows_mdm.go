@@ -92,19 +92,25 @@ func parseAccountLockoutPolicy(s string) (int, bool) {
 }
 
 // applyDeviceLock lays the MDM's DeviceLock values over the local ones.
-// Domain Group Policy (RSOP) keeps precedence for the values it sets,
-// which is Windows' default when MDM and Group Policy conflict.
-func applyDeviceLock(f *Facts, d deviceLock, domain map[string]int) {
+// Where domain Group Policy (RSOP) sets the same sub-rule, it keeps
+// precedence (Windows' default) unless ControlPolicyConflict/MDMWinsOverGP
+// is 1; that switch is read only when both are present.
+func applyDeviceLock(h host.Host, f *Facts, d deviceLock, domain map[string]int) {
 	if !d.present() {
 		return
 	}
 	f.Sources = append(f.Sources, "registry "+mdmDeviceLockKey)
+	var prec *gpPrecedence
 	over := func(dst *Setting, gpKey string, s Setting) {
-		if _, ok := domain[gpKey]; ok {
-			f.Notes = append(f.Notes, fmt.Sprintf("domain Group Policy %s wins over the MDM's %s", gpKey, s.Source))
+		if _, ok := domain[gpKey]; !ok {
+			*dst = s
 			return
 		}
-		*dst = s
+		if prec == nil {
+			p := readGPPrecedence(h, f)
+			prec = &p
+		}
+		*dst = prec.resolve(f, gpKey, *dst, s)
 	}
 	if d.lockout != nil {
 		over(&f.LockoutThreshold, "LockoutBadCount", known(*d.lockout, mdmSource+" AccountLockoutPolicy AccountLockoutThreshold"))

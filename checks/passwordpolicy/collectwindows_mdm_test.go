@@ -1,6 +1,7 @@
 package passwordpolicy
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -113,4 +114,82 @@ func TestParseAccountLockoutPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withMDMWinsOverGP adds the hand-written ControlPolicyConflict switch
+// (REG_DWORD, see testdata/README.md) or an error reading it.
+func withMDMWinsOverGP(h *host.Fake, v uint64, err error) *host.Fake {
+	return h.AddRegistry(controlPolicyConflictKey, mdmWinsOverGPName, host.RegistryValue{Type: "REG_DWORD", Integer: v}, err)
+}
+
+func TestCollectWindowsMDMWinsOverGP(t *testing.T) {
+	hardened := "secpol.inf__hardened_utf16_handwritten.txt"
+	// domainAndMDM is a domain-joined, MDM-enrolled machine whose domain
+	// Group Policy and MDM disagree on the minimum length.
+	domainAndMDM := func(gpLength int, mdmLength uint64) *host.Fake {
+		return withDeviceLock(windowsHost(t, hardened), map[string]uint64{"MinDevicePasswordLength": mdmLength}).
+			AddWMI(rsopNamespace, rsopNumeric, []map[string]any{{"KeyName": "MinimumPasswordLength", "Setting": gpLength}}, nil)
+	}
+	denied := host.Wrap(host.ErrPermission, errors.New(`read registry HKLM\SOFTWARE\Microsoft\PolicyManager\current\device\ControlPolicyConflict\MDMWinsOverGP: Access is denied.`))
+	tests := []struct {
+		name        string
+		host        *host.Fake
+		want        checks.Status
+		wantLength  any
+		wantSummary string
+		wantText    string // in the min_length source or unknown reason
+		wantSource  string // in Sources, when set
+	}{
+		{"with MDMWinsOverGP = 1 the MDM's stronger length wins over a weak domain Group Policy",
+			withMDMWinsOverGP(domainAndMDM(6, 10), 1, nil), checks.StatusPass, 10,
+			"length 10", "MDM (Policy CSP DeviceLock) MinDevicePasswordLength=10", `ControlPolicyConflict\MDMWinsOverGP=1`},
+		{"with MDMWinsOverGP = 1 the MDM's weak length wins over a strong domain Group Policy and fails",
+			withMDMWinsOverGP(domainAndMDM(12, 6), 1, nil), checks.StatusFail, 6,
+			"min_length 6 (needs >= 8)", "MDM (Policy CSP DeviceLock) MinDevicePasswordLength=6", ""},
+		{"with MDMWinsOverGP = 0 domain Group Policy wins",
+			withMDMWinsOverGP(domainAndMDM(12, 6), 0, nil), checks.StatusPass, 12,
+			"length 12", "domain Group Policy (RSOP MinimumPasswordLength)", `ControlPolicyConflict\MDMWinsOverGP=0`},
+		{"without MDMWinsOverGP domain Group Policy wins (Windows' default)",
+			domainAndMDM(12, 6), checks.StatusPass, 12,
+			"length 12", "domain Group Policy (RSOP MinimumPasswordLength)", ""},
+		{"an unreadable MDMWinsOverGP leaves a disagreeing sub-rule unknown",
+			withMDMWinsOverGP(domainAndMDM(12, 10), 0, denied), checks.StatusUnknown, "unknown",
+			"which wins is unknown", "Access is denied", ""},
+		{"an unreadable MDMWinsOverGP does not matter where both agree",
+			withMDMWinsOverGP(domainAndMDM(10, 10), 0, denied), checks.StatusPass, 10,
+			"length 10", "domain Group Policy (RSOP MinimumPasswordLength)", ""},
+		{"an undocumented MDMWinsOverGP value leaves a disagreeing sub-rule unknown",
+			withMDMWinsOverGP(domainAndMDM(12, 10), 7, nil), checks.StatusUnknown, "unknown",
+			"which wins is unknown", "unexpected REG_DWORD value 7", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, f, err := run(t, tc.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := values(f)["min_length"]; got != tc.wantLength {
+				t.Errorf("min_length = %v, want %v", got, tc.wantLength)
+			}
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
+				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.wantSummary)
+			}
+			if text := f.MinLength.Source + f.MinLength.Unknown; !strings.Contains(text, tc.wantText) {
+				t.Errorf("min_length source/reason %q, want it to contain %q", text, tc.wantText)
+			}
+			if tc.wantSource != "" && !strings.Contains(strings.Join(f.Sources, "\n"), tc.wantSource) {
+				t.Errorf("sources %q do not name %q", f.Sources, tc.wantSource)
+			}
+		})
+	}
+	t.Run("the switch is not read when only one of Group Policy and the MDM sets a value", func(t *testing.T) {
+		h := withMDMWinsOverGP(withDeviceLock(windowsHost(t, hardened), map[string]uint64{"MinDevicePasswordLength": 10}), 0, denied)
+		res, f, err := run(t, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != checks.StatusPass || f.MinLength.Value != 10 {
+			t.Errorf("got %s, min_length %+v", res.Status, f.MinLength)
+		}
+	})
 }

@@ -57,6 +57,13 @@ func TestCollectWindows(t *testing.T) {
 			checks.StatusFail,
 			map[string]any{"min_length": 0, "min_classes": "unknown", "max_age_days": 42, "history": 0, "lockout_threshold": 10},
 			"min_length 0"},
+		{"a real English net accounts (LF, narrower padding, a localized None) is read by position",
+			windowsHost(t, "secpol.inf__hardened_utf16_handwritten.txt").
+				AddRun(seceditArgv, denied, nil).
+				AddRun(netArgv, host.Output{Stdout: testdata(t, "windows", "net-accounts__en_pwk_notes_0xkourama.txt")}, nil),
+			checks.StatusFail,
+			map[string]any{"min_length": 0, "min_classes": "unknown", "max_age_days": 42, "history": 0, "lockout_threshold": 5},
+			"min_length 0 (needs >= 8), history 0 (needs >= 6)"},
 		{"German net accounts with localized words is read by position",
 			windowsHost(t, "secpol.inf__hardened_utf16_handwritten.txt").
 				AddRun(seceditArgv, host.Output{}, host.Wrap(host.ErrNotFound, errors.New("secedit.exe not found"))).

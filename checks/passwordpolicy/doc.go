@@ -17,10 +17,13 @@
 // file), read as UTF-16LE; `net accounts` read by line position as the
 // fallback (no complexity); domain Group Policy from RSOP_SecuritySetting*
 // in root\RSOP\Computer overrides; an MDM's Policy CSP DeviceLock values
-// (PolicyManager\current\device\DeviceLock) override the local ones but
-// not domain Group Policy.
+// (PolicyManager\current\device\DeviceLock) override the local ones, and
+// override domain Group Policy only where Policy CSP
+// ControlPolicyConflict/MDMWinsOverGP is 1 (an unreadable switch leaves a
+// sub-rule on which the two disagree unknown).
 //
-// macOS: `pwpolicy -getaccountpolicies`, overridden by a configuration
+// macOS: `pwpolicy -getaccountpolicies` (macOS's default '^$|.{4,}+'
+// accepts an empty password: minimum 0), overridden by a configuration
 // profile's managed com.apple.mobiledevice.passwordpolicy values.
 //
 // Collectors are portable and chosen by the host's GOOS, so that any OS's

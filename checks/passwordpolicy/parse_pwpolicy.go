@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,8 @@ type accountPolicy struct {
 // a nil field was not set.
 type macPolicy struct {
 	minLength, classes, maxAge, history, lockout *int
+	// emptyAllowed is set when the content rules accept an empty password.
+	emptyAllowed bool
 }
 
 // parsePwpolicy reads `pwpolicy -getaccountpolicies`: a header line
@@ -48,6 +51,7 @@ func parsePwpolicy(out []byte) (macPolicy, error) {
 			classes[c] = true
 		}
 	}
+	p.emptyAllowed = p.minLength != nil && *p.minLength == 0 && slices.ContainsFunc(doc["policyCategoryPasswordContent"], func(pol accountPolicy) bool { return acceptsEmpty(pol.Content) })
 	if n := countClasses(classes); n > 0 {
 		p.classes = &n
 	}
@@ -70,16 +74,36 @@ func parsePwpolicy(out []byte) (macPolicy, error) {
 var lengthRE = regexp.MustCompile(`\.\{(\d+),`)
 
 // lengthOf finds a minimum length: a minimumLength parameter or a
-// `matches '.{N,}'` expression.
+// `matches '.{N,}'` expression. macOS's own default,
+// `matches '^$|.{4,}+'`, also accepts an empty password (its description
+// says "or leave the password field blank"), so its minimum is 0.
 func lengthOf(pol accountPolicy) (int, bool) {
 	if v, ok := paramInt(pol.Parameters, "minimumLength"); ok {
 		return v, true
+	}
+	if acceptsEmpty(pol.Content) {
+		return 0, true
 	}
 	if m := lengthRE.FindStringSubmatch(pol.Content); m != nil {
 		n, err := strconv.Atoi(m[1])
 		return n, err == nil
 	}
 	return 0, false
+}
+
+// acceptsEmpty reports a `matches` expression with an alternative that is
+// the empty string (`^$`), which any other alternative cannot outweigh.
+func acceptsEmpty(content string) bool {
+	i, j := strings.IndexByte(content, '\''), strings.LastIndexByte(content, '\'')
+	if !strings.Contains(content, "matches") || i < 0 || j <= i {
+		return false
+	}
+	for _, alt := range strings.Split(content[i+1:j], "|") {
+		if alt == "^$" {
+			return true
+		}
+	}
+	return false
 }
 
 // classesOf names the character classes one content rule demands.

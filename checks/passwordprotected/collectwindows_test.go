@@ -20,6 +20,28 @@ func wmiRows(t *testing.T, name string) []map[string]any {
 	return rows
 }
 
+// localUserRows reads a real `Get-LocalUser | ConvertTo-Json` capture and
+// gives the rows Win32_UserAccount has for the same accounts: both read
+// the same SAM flags (account disabled, password not required), the
+// cmdlet as Enabled and a SID object, WMI as Disabled and a SID string.
+func localUserRows(t *testing.T, name string) []map[string]any {
+	t.Helper()
+	var users []struct {
+		Name             string
+		Enabled          bool
+		PasswordRequired bool
+		SID              struct{ Value string }
+	}
+	if err := json.Unmarshal(testdata(t, "windows", name), &users); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		rows = append(rows, map[string]any{"Name": u.Name, "SID": u.SID.Value, "Disabled": !u.Enabled, "PasswordRequired": u.PasswordRequired})
+	}
+	return rows
+}
+
 func windowsHost(t *testing.T, accounts string) *host.Fake {
 	return host.NewFake("windows", "amd64").
 		AddRegistry(winlogonKey, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "0"}, nil).
@@ -46,6 +68,17 @@ func TestCollectWindows(t *testing.T) {
 				AddRegistry(winlogonKey, "DefaultUserName", host.RegistryValue{Type: "REG_SZ", String: "kiosk"}, nil).
 				AddRegistry(winlogonKey, "DefaultPassword", host.RegistryValue{Type: "REG_SZ", String: secret}, nil),
 			checks.StatusFail, "winlogon signs in kiosk"},
+		{"a real Windows 10 account list (only the built-in Administrator enabled, with a password) passes",
+			host.NewFake("windows", "amd64").
+				AddRegistry(winlogonKey, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "0"}, nil).
+				AddWMI(userAccountNS, userAccountQuery, localUserRows(t, "Get-LocalUser__win10_timthedevguy.json"), nil),
+			checks.StatusPass, "1 interactive account(s) with a password, 4 locked or disabled"},
+		{"the same machine with automatic sign-in but its password kept by LSA, not the registry, fails",
+			host.NewFake("windows", "amd64").
+				AddRegistry(winlogonKey, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "1"}, nil).
+				AddRegistry(winlogonKey, "DefaultUserName", host.RegistryValue{Type: "REG_SZ", String: "Administrator"}, nil).
+				AddWMI(userAccountNS, userAccountQuery, localUserRows(t, "Get-LocalUser__win10_timthedevguy.json"), nil),
+			checks.StatusFail, "winlogon signs in Administrator"},
 		{"a missing AutoAdminLogon value is off",
 			host.NewFake("windows", "amd64").AddWMI(userAccountNS, userAccountQuery, wmiRows(t, "Win32_UserAccount__win11_handwritten.json"), nil),
 			checks.StatusPass, "no automatic sign-in"},
