@@ -19,6 +19,8 @@ const (
 	standbyIdle = "29f6c1db-86da-48c5-9fdb-f2b67b1f44da" // STANDBYIDLE
 	subNone     = "fea3413e-7e05-4911-9a71-700331f1c294" // SUB_NONE
 	consoleLock = "0e796bdb-100d-47d6-a2d5-f7d2daa51f51" // CONSOLELOCK
+	subButtons  = "4f971e89-eebd-4455-a8de-9e59040e7347" // SUB_BUTTONS
+	lidAction   = "5ca83367-6e45-459f-a27b-476b1d01c936" // LIDACTION: 0 nothing, 1 sleep, 2 hibernate, 3 shut down
 
 	powerPolicyKey   = `HKLM\SOFTWARE\Policies\Microsoft\Power\PowerSettings`
 	powerSchemesKey  = `HKLM\SYSTEM\CurrentControlSet\Control\Power\User\PowerSchemes`
@@ -54,6 +56,10 @@ func sleepRoutes(ctx context.Context, h host.Host, f *Facts) ([]Route, acdc, err
 	video, errVideo := get(subVideo, videoIdle, "VIDEOIDLE")
 	sleep, errSleep := get(subSleep, standbyIdle, "STANDBYIDLE")
 	lock, errLock := get(subNone, consoleLock, "CONSOLELOCK")
+	if errLock == nil {
+		lid, errLid := get(subButtons, lidAction, "LIDACTION")
+		f.ResumeUnlocked = consoleLockOff(lock, sleep, lid, errLid == nil, f.HasBattery == nil || *f.HasBattery)
+	}
 	var out []Route
 	for _, p := range []struct {
 		power        string
@@ -66,6 +72,27 @@ func sleepRoutes(ctx context.Context, h host.Host, f *Facts) ([]Route, acdc, err
 		out = append(out, r)
 	}
 	return out, video, errVideo
+}
+
+// consoleLockOff says on which power source "Require a password on
+// wakeup" (CONSOLELOCK) is off while the machine can go to sleep there,
+// by its idle timer or by closing the lid (LIDACTION sleep or hibernate;
+// lidKnown is false when that could not be read; battery settings count
+// only on a machine with a battery): waking then shows the desktop
+// without the password, whatever the idle lock timers.
+func consoleLockOff(lock, sleep, lid acdc, lidKnown, battery bool) string {
+	sleeps := func(timer, lidAct int) bool { return timer > 0 || (lidKnown && (lidAct == 1 || lidAct == 2)) }
+	var off []string
+	if lock.ac == 0 && sleeps(sleep.ac, lid.ac) {
+		off = append(off, "on mains")
+	}
+	if lock.dc == 0 && sleeps(sleep.dc, lid.dc) && battery {
+		off = append(off, "on battery")
+	}
+	if len(off) == 0 {
+		return ""
+	}
+	return "the power setting \"Require a password on wakeup\" (CONSOLELOCK) is off " + strings.Join(off, " and ")
 }
 
 // activeScheme is the power scheme in force: group policy's, else the

@@ -48,6 +48,12 @@ func signInRoutes(h host.Host, sid string, video acdc, videoErr error, f *Facts)
 	if why == "" && source == "" {
 		return nil
 	}
+	// On Modern Standby the sign-in choice, not CONSOLELOCK, decides
+	// whether waking asks for the password.
+	f.ResumeUnlocked = ""
+	if why == "" && grace == never {
+		f.ResumeUnlocked = `"Require sign-in: if you've been away" is Never (` + delayLockValue + `)`
+	}
 	var out []Route
 	for _, p := range []struct {
 		power string

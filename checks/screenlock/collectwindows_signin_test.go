@@ -42,9 +42,9 @@ func TestCollectWindowsModernStandbySignIn(t *testing.T) {
 		{"sign-in 15 minutes after the display turns off is over the limit on mains",
 			modernStandby(t).AddRegistry(desktop, delayLockValue, dword(900), nil),
 			checks.StatusFail, "25 min idle on mains", 1500},
-		{"sign-in never, with sleep off on mains, never locks on mains",
+		{"sign-in never, with sleep off on mains, never locks on mains, nor when waking",
 			modernStandby(t).AddRegistry(desktop, delayLockValue, dword(0xFFFFFFFF), nil),
-			checks.StatusFail, "never locks with a password on its own on mains", "never"},
+			checks.StatusFail, `asks no password; and waking from suspend does not ask for the password: "Require sign-in: if you've been away" is Never (DelayLockInterval)`, "never"},
 		{"the machine policy against delaying sign-in overrides the user's never",
 			modernStandby(t).AddRegistry(desktop, delayLockValue, dword(0xFFFFFFFF), nil).
 				AddRegistry(systemPolicyKey, domainDelayPolicy, dword(0), nil),

@@ -108,6 +108,31 @@ func TestCollectWindows(t *testing.T) {
 				AddWMI(`root\cimv2`, "SELECT Name FROM Win32_Battery", []map[string]any{}, nil),
 			checks.StatusPass, "20 min idle", 1200},
 	}
+	withLid := func(h *host.Fake, ac, dc uint64) *host.Fake {
+		k := powerSchemesKey + `\` + balanced + `\` + subButtons + `\` + lidAction
+		return h.AddRegistry(k, "ACSettingIndex", dword(ac), nil).AddRegistry(k, "DCSettingIndex", dword(dc), nil)
+	}
+	tests = append(tests, []struct {
+		name        string
+		host        *host.Fake
+		wantStatus  checks.Status
+		wantSummary string
+		wantLock    any
+	}{
+		{"a 10 minute screen saver fails when waking from battery sleep asks no password",
+			withScreenSaver(withSleep(withConsoleUser(windowsHost()), 0, 900, 1, 0), userDesktopKey, "1", "1", "600"),
+			checks.StatusFail, `waking from suspend does not ask for it: the power setting "Require a password on wakeup" (CONSOLELOCK) is off on battery`, 605},
+		{"closing the lid to sleep without a password fails even with idle sleep off",
+			withLid(withScreenSaver(withSleep(withConsoleUser(windowsHost()), 0, 0, 0, 1), userDesktopKey, "1", "1", "600"), 1, 1),
+			checks.StatusFail, "CONSOLELOCK) is off on mains", 605},
+		{"no password on wake does not matter when the machine never sleeps",
+			withLid(withScreenSaver(withSleep(withConsoleUser(windowsHost()), 0, 0, 0, 0), userDesktopKey, "1", "1", "600"), 0, 0),
+			checks.StatusPass, "10 min 5 s idle", 605},
+		{"a desktop's battery CONSOLELOCK does not matter",
+			withScreenSaver(withSleep(withConsoleUser(windowsHost()), 1800, 1800, 1, 0), userDesktopKey, "1", "1", "600").
+				AddWMI(`root\cimv2`, "SELECT Name FROM Win32_Battery", []map[string]any{}, nil),
+			checks.StatusPass, "10 min 5 s idle", 605},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res, f := collectAndEvaluate(t, tc.host)

@@ -238,7 +238,11 @@ func remediation(platform string, maxIdle int, resume bool) string {
 	m := max(maxIdle/60, 1)
 	switch platform {
 	case "windows":
-		return fmt.Sprintf("Open Settings > Personalization > Lock screen > Screen saver, choose a screen saver, set Wait to %d minutes or less and tick \"On resume, display logon screen\"; or have IT set the \"Interactive logon: Machine inactivity limit\" policy.", m)
+		s := fmt.Sprintf("Open Settings > Personalization > Lock screen > Screen saver, choose a screen saver, set Wait to %d minutes or less and tick \"On resume, display logon screen\"; or have IT set the \"Interactive logon: Machine inactivity limit\" policy.", m)
+		if resume {
+			s += " Also set Settings > Accounts > Sign-in options > \"If you've been away, when should Windows require you to sign in again?\" to \"When PC wakes up from sleep\" (or run `powercfg /setacvalueindex SCHEME_CURRENT SUB_NONE CONSOLELOCK 1` and `powercfg /setdcvalueindex SCHEME_CURRENT SUB_NONE CONSOLELOCK 1` as an administrator)."
+		}
+		return s
 	case "macos":
 		return fmt.Sprintf("Open System Settings > Lock Screen, set \"Start Screen Saver when inactive\" and \"Turn display off\" (on battery and on power adapter) to %d minutes or less, and \"Require password after screen saver begins or display is turned off\" to Immediately.", m)
 	case "gnome":
