@@ -22,6 +22,10 @@
 //     locale-independently. The display-off timer counts only on Modern
 //     Standby machines (CsEnabled=1), plus the user's "Require sign-in"
 //     DelayLockInterval or 0 under the AllowDomainDelayLock=0 policy.
+//     Waking without the password fails even with a good idle lock:
+//     CONSOLELOCK off on a power source where the machine sleeps (idle
+//     timer, or LIDACTION sleep/hibernate), or on Modern Standby a
+//     "Require sign-in" of Never.
 //   - macOS: a configuration profile's com.apple.screensaver payload in
 //     /Library/Managed Preferences (per user, then per device) wins; else
 //     idleTime from the user's ByHost plist (20 min default) and the
