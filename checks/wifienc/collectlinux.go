@@ -92,6 +92,14 @@ func linuxLink(ctx context.Context, h host.Host, name string, f *Facts) Link {
 		return l
 	}
 	reasons = append(reasons, "NetworkManager: "+nmErr.Error())
+	// iwd and wpa_supplicant are alternatives: whichever drives the radio
+	// answers, the other is absent.
+	iwdErr := iwdLink(ctx, h, &l)
+	if iwdErr == nil {
+		f.Notes = append(f.Notes, name+": NetworkManager did not answer ("+nmErr.Error()+"); iwd did")
+		return l
+	}
+	reasons = append(reasons, "iwd: "+iwdErr.Error())
 	wpaErr := wpaLink(ctx, h, &l)
 	if wpaErr == nil {
 		f.Notes = append(f.Notes, name+": NetworkManager did not answer ("+nmErr.Error()+"); wpa_supplicant did")
@@ -205,6 +213,7 @@ func wpaLink(ctx context.Context, h host.Host, l *Link) error {
 // table), the /proc tables are the fallback and see the main table only.
 func linuxPaths(ctx context.Context, h host.Host, f *Facts) {
 	var errs []string
+	var srcs []string // the source address each path's route chose, "" unknown
 	for _, fam := range []struct {
 		name, probe, procPath string
 		args                  []string
@@ -215,9 +224,10 @@ func linuxPaths(ctx context.Context, h host.Host, f *Facts) {
 	} {
 		out, err := run(ctx, h, ipPaths, fam.args...)
 		if err == nil {
-			dev, perr := parseIPRouteGet(out.Stdout)
+			rt, perr := parseIPRouteGet(out.Stdout)
 			if perr == nil {
-				f.Paths = append(f.Paths, Path{Family: fam.name, Interface: dev, Source: "ip " + strings.Join(fam.args, " ")})
+				f.Paths = append(f.Paths, Path{Family: fam.name, Interface: rt.dev, Source: "ip " + strings.Join(fam.args, " ")})
+				srcs = append(srcs, rt.prefsrc)
 				continue
 			}
 			err = perr
@@ -242,73 +252,22 @@ func linuxPaths(ctx context.Context, h host.Host, f *Facts) {
 		f.Notes = append(f.Notes, fam.name+" route from "+fam.procPath+" (policy routing is not visible there): "+err.Error())
 		if dev, ok := lookupRoute(routes, netip.MustParseAddr(fam.probe)); ok {
 			f.Paths = append(f.Paths, Path{Family: fam.name, Interface: dev, Source: fam.procPath})
+			srcs = append(srcs, "")
 		}
 	}
 	if len(errs) > 0 && len(f.Paths) == 0 {
 		f.RouteError = "the routes could not be read: " + strings.Join(errs, "; ")
 	}
+	lt := &linuxTunnels{ctx: ctx, h: h, f: f}
 	for i := range f.Paths {
-		f.Paths[i].Tunnel = linuxTunnel(h, f.Paths[i].Interface)
-	}
-}
-
-// ARPHRD link types of /sys/class/net/IF/type (linux/if_arp.h).
-const (
-	arphrdPPP     = 512
-	arphrdTunnel  = 768
-	arphrdTunnel6 = 769
-	arphrdSit     = 776
-	arphrdIPGRE   = 778
-	arphrdIP6GRE  = 823
-	arphrdNone    = 65534
-)
-
-// linuxTunnel recognises a tunnel interface: the kernel's device type
-// first (DEVTYPE=wireguard), then a tun/tap device (tun_flags), the link
-// type, and the name VPN clients give their interfaces. Nil means it is
-// not a tunnel (Ethernet, Wi-Fi, a bridge).
-func linuxTunnel(h host.Host, ifname string) *Tunnel {
-	base := sysNet + ifname + "/"
-	devtype := ""
-	if b, err := h.ReadFile(base + "uevent"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "DEVTYPE="); ok {
-				devtype = v
+		p := &f.Paths[i]
+		p.Tunnel = lt.byInterface(p.Interface)
+		if p.Tunnel == nil {
+			probe := probeIPv4
+			if p.Family == "ipv6" {
+				probe = probeIPv6
 			}
+			p.Tunnel = lt.byXfrmPolicy(p.Interface, srcs[i], netip.MustParseAddr(probe))
 		}
 	}
-	if devtype == "wireguard" {
-		return &Tunnel{Interface: ifname, Kind: KindWireGuard, Source: base + "uevent DEVTYPE=wireguard"}
-	}
-	if devtype != "" {
-		return nil // wlan, vlan, bridge, bond...: not a tunnel
-	}
-	byName := linuxKindByName(ifname)
-	if _, err := h.Stat(base + "tun_flags"); err == nil {
-		kind, src := KindTun, base+"tun_flags (a tun/tap device)"
-		if byName != "" && byName != KindTun {
-			kind, src = byName, src+" named "+ifname
-		}
-		return &Tunnel{Interface: ifname, Kind: kind, Source: src}
-	}
-	typ := -1
-	if b, err := h.ReadFile(base + "type"); err == nil {
-		typ, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-	}
-	src := base + "type " + strconv.Itoa(typ)
-	switch typ {
-	case arphrdPPP:
-		return &Tunnel{Interface: ifname, Kind: KindPPP, Source: src + " (PPP)"}
-	case arphrdTunnel, arphrdTunnel6, arphrdSit, arphrdIPGRE, arphrdIP6GRE:
-		if byName == KindIPsec {
-			return &Tunnel{Interface: ifname, Kind: KindIPsec, Source: src + " named " + ifname}
-		}
-		return &Tunnel{Interface: ifname, Kind: KindTunnel, Source: src + " (IP tunnel)"}
-	case arphrdNone:
-		if byName != "" {
-			return &Tunnel{Interface: ifname, Kind: byName, Source: src + " named " + ifname}
-		}
-		return &Tunnel{Interface: ifname, Kind: KindTunnel, Source: src + " (no link layer)"}
-	}
-	return nil
 }

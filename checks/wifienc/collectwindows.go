@@ -204,6 +204,7 @@ func windowsPaths(ctx context.Context, h host.Host, f *Facts, adapters []winAdap
 		cs, _ := wmiInt(r, "ConnectionState")
 		byKey[fmt.Sprint(af, "/", idx)] = ipIface{alias: wmiString(r, "InterfaceAlias"), metric: m, connected: cs == ipIfaceConnected}
 	}
+	ras := &winVPNProfiles{ctx: ctx, h: h, f: f}
 	for _, fam := range []struct {
 		name  string
 		af    int64
@@ -239,18 +240,27 @@ func windowsPaths(ctx context.Context, h host.Host, f *Facts, adapters []winAdap
 		f.Paths = append(f.Paths, Path{
 			Family: fam.name, Interface: bestAlias,
 			Source: "MSFT_NetRoute, MSFT_NetIPInterface (most specific route, lowest metric)",
-			Tunnel: windowsTunnel(bestIdx, bestAlias, adapters),
+			Tunnel: windowsTunnel(bestIdx, bestAlias, adapters, ras),
 		})
 	}
 }
 
 // windowsTunnel recognises the adapter with the interface index as a VPN
-// by its driver's description or its interface type. An index with no
-// adapter is a dial-up style connection of the built-in VPN client.
-func windowsTunnel(idx int64, alias string, adapters []winAdapter) *Tunnel {
+// by its driver's description or its interface type. Connections of the
+// built-in VPN client (RAS) have no adapter row of their own or run over
+// a "WAN Miniport" driver with the PPP interface type; their profile
+// gives the protocol and the connection's name.
+func windowsTunnel(idx int64, alias string, adapters []winAdapter, ras *winVPNProfiles) *Tunnel {
 	for _, a := range adapters {
 		if a.index != idx {
 			continue
+		}
+		desc := strings.ToLower(a.desc)
+		if strings.Contains(desc, "wan miniport") || a.ifType == ifTypePPP {
+			via := "MSFT_NetAdapter InterfaceDescription " + strconv.Quote(a.desc) + ", InterfaceType " + strconv.FormatInt(a.ifType, 10)
+			if t := ras.rasTunnel(a.name, via); t != nil {
+				return t
+			}
 		}
 		if kind := windowsKindByDescription(a.desc); kind != "" {
 			return &Tunnel{Interface: a.name, Kind: kind, Name: a.desc, Source: "MSFT_NetAdapter InterfaceDescription"}
@@ -263,5 +273,9 @@ func windowsTunnel(idx int64, alias string, adapters []winAdapter) *Tunnel {
 		}
 		return nil
 	}
-	return &Tunnel{Interface: alias, Kind: KindVPN, Name: alias, Source: "no network adapter for interface index " + strconv.FormatInt(idx, 10) + " (a built-in VPN connection)"}
+	via := "no network adapter for interface index " + strconv.FormatInt(idx, 10) + " (a built-in VPN connection)"
+	if t := ras.rasTunnel(alias, via); t != nil {
+		return t
+	}
+	return &Tunnel{Interface: alias, Kind: KindVPN, Name: alias, Source: via + "; no built-in VPN profile of that name is visible to the agent"}
 }

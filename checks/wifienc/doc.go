@@ -11,16 +11,27 @@
 //   - Linux: the wireless interfaces from /sys/class/net/*/wireless and
 //     phy80211, whether each is up from operstate; the security from
 //     NetworkManager over D-Bus (`busctl --json=short`, the access point's
-//     Flags, WpaFlags and RsnFlags bit fields), else from wpa_supplicant
-//     (`wpa_cli -i IF status`, key_mgmt and pairwise_cipher). The route to
-//     the internet from `ip -j route get` (which honours policy routing as
-//     used by wg-quick), else from /proc/net/route and /proc/net/ipv6_route;
-//     tunnels are recognised by /sys/class/net/IF/uevent (DEVTYPE=wireguard),
-//     tun_flags, the link type and the interface name.
+//     Flags, WpaFlags and RsnFlags bit fields), else from iwd over D-Bus
+//     (Station.State, StationDiagnostic.GetDiagnostics' Security, and the
+//     connected network's Type for open and WEP networks), else from
+//     wpa_supplicant (`wpa_cli -i IF status`, key_mgmt and
+//     pairwise_cipher). The route to the internet from `ip -j route get`
+//     (which honours policy routing as used by wg-quick and strongSwan),
+//     else from /proc/net/route and /proc/net/ipv6_route; tunnels are
+//     recognised by /sys/class/net/IF/uevent (DEVTYPE=wireguard), a tun
+//     device's holding process (`ip -d tuntap show`: openvpn, openconnect,
+//     tailscaled...), the link type and the interface name. A route over an
+//     ordinary interface still counts as IPsec when the kernel's outbound
+//     xfrm policy (`ip xfrm policy list`) wraps all internet traffic from
+//     the route's source address in ESP (policy-based strongSwan or
+//     libreswan).
 //   - Windows: adapters and routes from CIM (root\StandardCimv2
 //     MSFT_NetAdapter, MSFT_NetRoute, MSFT_NetIPInterface); the
 //     authentication and cipher from `netsh wlan show interfaces`, parsed by
-//     structure so that every display language works.
+//     structure so that every display language works. A connection of the
+//     built-in VPN client (no adapter row, or a "WAN Miniport" adapter) is
+//     named by its profile (root\Microsoft\Windows\RemoteAccess\Client
+//     PS_VpnConnection: Name, TunnelType).
 //   - macOS: `system_profiler -json SPAirPortDataType` for the security mode,
 //     `route -n get` for the interface that carries internet traffic, and
 //     `scutil --nc list` / `scutil --nc status` for the VPN service that

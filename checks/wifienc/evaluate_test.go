@@ -103,12 +103,19 @@ func TestEvaluateUndecodableFactsIsUnknown(t *testing.T) {
 // is sent to the server) nor the verdict mention the name or the access
 // point's address.
 func TestNetworkNamesNeverLeaveTheMachine(t *testing.T) {
-	secrets := []string{"ExampleHomeNet", "ExampleCafeGuest", "ExampleCafeGast", "ExampleVieuxRouteur", "ExampleOffice", "ExampleNeighbourNet", "ExampleOldRouter", "<redacted>", "02:00:00:00:01:00", "02:00:00:00:02:00", "02:00:00:00:03:00"}
+	secrets := []string{"ExampleHomeNet", "ExampleCafeGuest", "ExampleCafeGast", "ExampleVieuxRouteur", "ExampleOffice", "ExampleNeighbourNet", "ExampleOldRouter", "<redacted>", "02:00:00:00:01:00", "02:00:00:00:02:00", "02:00:00:00:03:00",
+		"4578616d706c65436166654775657374", // ExampleCafeGuest in hex, as iwd's object paths carry it
+		"SSID-", "fe:dc:ba"}
 	hosts := map[string]*host.Fake{
 		"linux wpa_cli": viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", "wpa_cli__status_open.txt")), nil)),
 		"windows":       winHost(t, stdout(td(t, "windows", "netsh__wpa2_personal_en.txt")), nil, true, winRoutesWiFi),
 		"darwin":        mac(t, "system_profiler__wpa2_personal.txt", "route__get_v4_en0.txt"),
 		"darwin open":   mac(t, "system_profiler__open_redacted.txt", "route__get_v4_en0.txt"),
+		"linux iwd open": viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_open.txt").
+			AddRun(argvIWDType, stdout(td(t, "linux", "busctl__iwd_network_type_open.txt")), nil)),
+		"linux iwd wpa2":      viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_wpa2_personal.txt")),
+		"darwin real open":    mac(t, "system_profiler__open_macos15_wh.txt", "route__get_v4_en0.txt"),
+		"windows real french": winRealHost(t, stdout(td(t, "windows", "netsh__open_fr_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
 	}
 	for name, h := range hosts {
 		t.Run(name+" keeps the network name out of facts and verdict", func(t *testing.T) {

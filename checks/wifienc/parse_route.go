@@ -12,19 +12,24 @@ import (
 	"strings"
 )
 
-// parseIPRouteGet returns the output device of `ip -j route get ADDR`.
-func parseIPRouteGet(out []byte) (string, error) {
+// ipRoute is the route `ip -j route get ADDR` chose: its output device
+// and the source address it prefers (which xfrm policies select on).
+type ipRoute struct {
+	dev, prefsrc string
+}
+
+func parseIPRouteGet(out []byte) (ipRoute, error) {
 	var routes []struct {
-		Dev  string `json:"dev"`
-		Type string `json:"type"`
+		Dev     string `json:"dev"`
+		Prefsrc string `json:"prefsrc"`
 	}
 	if err := json.Unmarshal(out, &routes); err != nil {
-		return "", fmt.Errorf("decode ip route get output: %w", err)
+		return ipRoute{}, fmt.Errorf("decode ip route get output: %w", err)
 	}
 	if len(routes) == 0 || routes[0].Dev == "" {
-		return "", fmt.Errorf("ip route get named no device")
+		return ipRoute{}, fmt.Errorf("ip route get named no device")
 	}
-	return routes[0].Dev, nil
+	return ipRoute{dev: routes[0].Dev, prefsrc: routes[0].Prefsrc}, nil
 }
 
 // kernelRoute is one route of /proc/net/route or /proc/net/ipv6_route.

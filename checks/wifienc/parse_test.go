@@ -245,15 +245,19 @@ func TestKernelRouteLookup(t *testing.T) {
 }
 
 func TestParseRouteGet(t *testing.T) {
-	for _, tc := range []struct{ file, want string }{
-		{"ip__route_get_v4_eth0.txt", "eth0"},
-		{"ip__route_get_v6_eth0.txt", "eth0"},
-		{"ip__route_get_v4_wg_policy.txt", "wg0"},
+	for _, tc := range []struct {
+		file string
+		want ipRoute
+	}{
+		{"ip__route_get_v4_eth0.txt", ipRoute{dev: "eth0", prefsrc: "192.0.2.2"}},
+		{"ip__route_get_v6_eth0.txt", ipRoute{dev: "eth0", prefsrc: "fd00::2"}},
+		{"ip__route_get_v4_wg_policy.txt", ipRoute{dev: "wg0", prefsrc: "10.66.0.2"}},
+		{"ip__route_get_v4_strongswan_table220.txt", ipRoute{dev: "wlan0", prefsrc: "10.10.10.2"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			got, err := parseIPRouteGet(td(t, "linux", tc.file))
 			if err != nil || got != tc.want {
-				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
 	}
