@@ -18,12 +18,13 @@ import (
 // neither a recording nor the checks made from it hold them.
 type redactor struct {
 	host.Host
+	names *wifiNames
 }
 
 // Redact returns h with secrets replaced by stand-ins that the checks
 // classify exactly as the originals: a set password stays set, an empty
 // or locked one stays empty or locked.
-func Redact(h host.Host) host.Host { return redactor{h} }
+func Redact(h host.Host) host.Host { return redactor{h, &wifiNames{}} }
 
 // dslocalUsers is where macOS keeps local accounts, hashes included.
 const dslocalUsers = "/var/db/dslocal/nodes/Default/users"
