@@ -45,6 +45,9 @@ func TestCollectDarwin(t *testing.T) {
 		{"deferred enablement is still off",
 			macHost(t, "diskutil-apfs-list__filevault_off_handwritten.txt", "", "fdesetup__deferred_handwritten.txt"),
 			StateNotEncrypted, checks.StatusFail, "not encrypted", "FileVault"},
+		{"a deferred-enablement line alone is still off",
+			macHost(t, "diskutil-apfs-list__filevault_off_handwritten.txt", "diskutil-info__root_handwritten.txt", "fdesetup__deferred_line_only_depnotify58.txt"),
+			StateNotEncrypted, checks.StatusFail, "not encrypted", "FileVault"},
 		{"diskutil and fdesetup disagreeing cannot tell",
 			macHost(t, "diskutil-apfs-list__filevault_on_handwritten.txt", "diskutil-info__root_handwritten.txt", "fdesetup__off.txt"),
 			StateUnknown, checks.StatusUnknown, "but fdesetup says", ""},
@@ -71,5 +74,23 @@ func TestCollectDarwin(t *testing.T) {
 				t.Errorf("remediation %q does not mention %q", res.Remediation, tc.wantInFix)
 			}
 		})
+	}
+}
+
+func TestParseFdesetup(t *testing.T) {
+	for file, want := range map[string]string{
+		"fdesetup__on.txt":                             fdeOn,
+		"fdesetup__off.txt":                            fdeOff,
+		"fdesetup__deferred_handwritten.txt":           fdeOff,
+		"fdesetup__deferred_line_only_depnotify58.txt": fdeOff,
+		"fdesetup__encrypting_handwritten.txt":         fdeEncrypting,
+	} {
+		st, ok := parseFdesetup(readSample(t, "darwin", file))
+		if !ok || st.state != want {
+			t.Errorf("%s: state %q (ok %t), want %q", file, st.state, ok, want)
+		}
+	}
+	if _, ok := parseFdesetup([]byte("fdesetup: unknown verb\n")); ok {
+		t.Error("an unknown answer was understood")
 	}
 }

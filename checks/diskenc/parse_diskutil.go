@@ -85,7 +85,7 @@ type fdeStatus struct {
 var fdePercentRE = regexp.MustCompile(`Percent completed = ([0-9]+(?:\.[0-9]+)?)`)
 
 // parseFdesetup reads "FileVault is On.", "FileVault is Off." (possibly
-// followed by a deferred-enablement line), "Encryption in progress:
+// followed by a deferred-enablement line, or that line alone), "Encryption in progress:
 // Percent completed = 45.2" or "Decryption in progress: ...". fdesetup is
 // not localized.
 func parseFdesetup(b []byte) (fdeStatus, bool) {
@@ -104,6 +104,11 @@ func parseFdesetup(b []byte) (fdeStatus, bool) {
 	case strings.Contains(text, "FileVault is On"):
 		st.state = fdeOn
 	case strings.Contains(text, "FileVault is Off"):
+		st.state = fdeOff
+	case strings.Contains(text, "Deferred enablement appears to be active"):
+		// macOS 13 was reported printing only this line (jamf/DEPNotify-
+		// Starter issue #58): enablement waits for the next login, so
+		// the disk is not encrypted yet.
 		st.state = fdeOff
 	default:
 		return st, false

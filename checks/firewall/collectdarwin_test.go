@@ -44,6 +44,11 @@ func TestCollectDarwin(t *testing.T) {
 			macHost(t, "").AddFile(alfPlistPath, readOS(t, "darwin", "com.apple.alf.plist__globalstate0_handwritten.txt")),
 			checks.StatusFail, "com.apple.alf.plist"},
 		{"pf blocking inbound passes with the Application Firewall off", pfOn(macHost(t, "socketfilterfw__off.txt")), checks.StatusPass, "block drop in all"},
+		{"pf enabled with macOS's real default ruleset (anchors only) does not count",
+			macHost(t, "socketfilterfw__off.txt").
+				AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stdout: readOS(t, "darwin", "pfctl-info__enabled_handwritten.txt"), Stderr: readOS(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil).
+				AddRun([]string{pfctlPath, "-s", "rules"}, host.Output{Stdout: readOS(t, "darwin", "pfctl-rules__macos15_default_sshuttle975.txt"), Stderr: readOS(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil),
+			checks.StatusFail, "pf does not block inbound traffic"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +106,9 @@ func TestPFBlockAllIn(t *testing.T) {
 		"block drop in proto tcp from any to any port = 23\n": false,
 		"pass in all flags S/SA keep state\n":                 false,
 		"block drop in from any to any\n":                     true,
+		// Real: the Application Firewall's stealth-mode anchor rule
+		// (TheNewNormal/corectl issue #105) blocks ICMP echo only.
+		"block drop in inet proto icmp all icmp-type echoreq\n": false,
 	} {
 		if got := pfBlockAllIn([]byte(rules)) != ""; got != want {
 			t.Errorf("pfBlockAllIn(%q) = %t, want %t", rules, got, want)

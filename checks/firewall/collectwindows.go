@@ -163,6 +163,10 @@ func resolveInbound(p *WindowsProfile) {
 		}
 	case p.WMIInbound != nil && *p.WMIInbound == 2:
 		p.InboundBlocked, p.InboundSource = boolp(false), "MSFT_NetFirewallProfile DefaultInboundAction=Allow"
+	case p.WMIInbound != nil && *p.WMIInbound == 0:
+		// What stock hosts report (Mondoo's captures of Windows Server
+		// 2016-2025): no configured action, so the built-in block applies.
+		p.InboundBlocked, p.InboundSource = boolp(true), "MSFT_NetFirewallProfile DefaultInboundAction=NotConfigured (the Windows default, block)"
 	case p.WMIInbound != nil:
 		p.InboundBlocked, p.InboundSource = boolp(true), fmt.Sprintf("MSFT_NetFirewallProfile DefaultInboundAction=%d (block)", *p.WMIInbound)
 	default:
