@@ -62,7 +62,7 @@ func TestJudge(t *testing.T) {
 		{"an unlisted newer Windows build is unknown", win("29999", "Professional"), nil, "2026-01-01", StateUnknown, ""},
 		{"macOS Sonoma is supported while it is among the latest three", Identity{Platform: "macos", Version: "14.8.1"}, nil, "2026-01-01", StateSupported, ""},
 		{"macOS Ventura is end of life", Identity{Platform: "macos", Version: "13.7.8"}, nil, "2026-01-01", StateEOL, ""},
-		{"a macOS newer than the table is supported", Identity{Platform: "macos", Version: "27.0"}, nil, "2026-11-01", StateSupported, ""},
+		{"a macOS newer than the table is supported", Identity{Platform: "macos", Version: "28.0"}, nil, "2026-11-01", StateSupported, ""},
 		{"Ubuntu 20.04 without Pro is end of life", Identity{Platform: "ubuntu", Version: "20.04"}, nil, "2026-01-01", StateEOL, ""},
 		{"Ubuntu 20.04 with ESM infra is covered", Identity{Platform: "ubuntu", Version: "20.04"}, []string{"esm-infra"}, "2026-01-01", StateExtended, "Ubuntu Pro ESM"},
 		{"Debian 12 is in LTS after the security team's end", Identity{Platform: "debian", Version: "12"}, nil, "2026-11-23", StateExtended, "Debian LTS"},

@@ -42,3 +42,67 @@ func TestReleasesAddedInTheNovember2026Review(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondPassOfTheNovember2026Review pins what the second pass of the
+// 2026-11-23 review changed: macOS 27 and the end of Sonoma through the
+// latest-three rule, Fedora 45, AlmaLinux 8's later end, CentOS Stream 10
+// ending with RHEL 10 full support, and the RHEL 10 rebuilds.
+func TestSecondPassOfTheNovember2026Review(t *testing.T) {
+	mac := func(v string) Identity { return Identity{Platform: "macos", Version: v} }
+	tests := []struct {
+		name    string
+		id      Identity
+		now     string
+		want    string
+		wantEOL string
+	}{
+		{"macOS Golden Gate 27 is supported", mac("27.0.1"), "2026-11-23", StateSupported, ""},
+		{"macOS Sonoma is supported the day macOS 27 shipped", mac("14.8.9"), "2026-09-14", StateSupported, "2026-09-14"},
+		{"macOS Sonoma is end of life after macOS 27 shipped", mac("14.8.9"), "2026-11-23", StateEOL, "2026-09-14"},
+		{"macOS Sequoia is still among the latest three", mac("15.8.1"), "2026-11-23", StateSupported, ""},
+		{"Fedora 45 is supported", Identity{Platform: "fedora", Version: "45"}, "2026-11-23", StateSupported, "2027-12-08"},
+		{"Fedora 43 is supported until its scheduled end", Identity{Platform: "fedora", Version: "43"}, "2026-12-02", StateSupported, "2026-12-02"},
+		{"Fedora 43 ends after its scheduled day", Identity{Platform: "fedora", Version: "43"}, "2026-12-03", StateEOL, "2026-12-02"},
+		{"AlmaLinux 8 runs to the end of May 2029", Identity{Platform: "almalinux", Version: "8.10"}, "2029-05-31", StateSupported, "2029-05-31"},
+		{"CentOS Stream 10 ends with RHEL 10 full support", Identity{Platform: "centos", Version: "10"}, "2030-06-01", StateEOL, "2030-05-31"},
+		{"RHEL 10 point releases match their major", Identity{Platform: "rhel", Version: "10.1"}, "2026-11-23", StateSupported, "2035-05-31"},
+		{"Rocky Linux 10 is supported", Identity{Platform: "rocky", Version: "10.1"}, "2026-11-23", StateSupported, "2035-05-31"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			j := Default().Judge(tc.id, nil, day(tc.now))
+			if j.State != tc.want {
+				t.Fatalf("state = %s (%s), want %s", j.State, j.Reason, tc.want)
+			}
+			got := ""
+			if !j.EOL.IsZero() {
+				got = j.EOL.String()
+			}
+			if got != tc.wantEOL {
+				t.Errorf("eol = %q, want %q", got, tc.wantEOL)
+			}
+		})
+	}
+}
+
+// TestBaselinesCoverEverySupportedRelease checks that each Windows build
+// and macOS major still supported on the review day has a patch baseline,
+// and that a macOS point release finds its major's baseline.
+func TestBaselinesCoverEverySupportedRelease(t *testing.T) {
+	tab := Default()
+	for _, id := range []Identity{
+		{Platform: "windows", Version: "19045"}, {Platform: "windows", Version: "26100"},
+		{Platform: "windows", Version: "26200"}, {Platform: "windows", Version: "26300"},
+		{Platform: "windows", Version: "28000"},
+		{Platform: "macos", Version: "15.8"}, {Platform: "macos", Version: "26.7.1"}, {Platform: "macos", Version: "27.0.1"},
+	} {
+		b, ok := tab.FindBaseline(id)
+		if !ok {
+			t.Errorf("%s %s has no baseline", id.Platform, id.Version)
+			continue
+		}
+		if !b.Released.Before(day("2026-11-09")) {
+			t.Errorf("%s %s baseline %s was released %s, inside the 14-day grace of the review", id.Platform, id.Version, b.Minimum, b.Released)
+		}
+	}
+}
