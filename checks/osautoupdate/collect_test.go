@@ -108,6 +108,9 @@ func TestCollectAndEvaluate(t *testing.T) {
 			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")).
 			AddFile(suManagedPlist, sample(t, "darwin", "managed-SoftwareUpdate__check_off.txt")),
 			LevelDownload, checks.StatusFail, "checking for updates is off"},
+		{"preferences stored as integers count: CriticalUpdateInstall 0 turns security responses off", host.NewFake("darwin", "arm64").
+			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__integers_handwritten.txt")),
+			LevelDownload, checks.StatusFail, "security responses and system data files are not installed automatically"},
 		{"a Mac without the preferences file asks softwareupdate", host.NewFake("darwin", "arm64").
 			AddRun([]string{softwareUpdate, "--schedule"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate-schedule__on.txt")}, nil),
 			LevelDownload, checks.StatusPass, "installs security responses"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"howett.net/plist"
 
@@ -47,12 +48,12 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 	}
 	val := map[string]bool{}
 	for _, k := range macKeys {
-		if v, ok := managed[k].(bool); ok {
+		if v, ok := plistBool(managed[k]); ok {
 			val[k] = v
 			m.set(k, fmt.Sprint(v), "managed profile")
 			continue
 		}
-		if v, ok := machine[k].(bool); ok {
+		if v, ok := plistBool(machine[k]); ok {
 			val[k] = v
 			m.set(k, fmt.Sprint(v), suPlist)
 			continue
@@ -86,6 +87,30 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 	}
 	f.Mechanisms = append(f.Mechanisms, m)
 	return f, nil
+}
+
+// plistBool reads a preference as macOS's CFPreferences does: a boolean,
+// or a number (non-zero is true) or a "YES"/"NO"/"true"/"false"/"1"/"0"
+// string, as `defaults write -int 1` or a configuration tool may store it.
+func plistBool(v any) (val, ok bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case uint64:
+		return x != 0, true
+	case int64:
+		return x != 0, true
+	case float64:
+		return x != 0, true
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "yes", "true", "1":
+			return true, true
+		case "no", "false", "0":
+			return false, true
+		}
+	}
+	return false, false
 }
 
 func readPlist(h host.Host, p string) (map[string]any, error) {

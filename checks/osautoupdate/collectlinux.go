@@ -50,6 +50,7 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 	if m, ok := ostreeMechanism(h); ok {
 		f.Mechanisms = append(f.Mechanisms, m)
 	}
+	suseMechanisms(h, f)
 	if exists(h, gnomeSoftware) {
 		f.Mechanisms = append(f.Mechanisms, Mechanism{Name: "GNOME Software", Level: LevelNotify, Weak: true,
 			Reason: "GNOME Software is installed; it checks for updates and offers them to the user (its per-user settings are not read)"})

@@ -13,7 +13,8 @@
 //     (install). A pause in force counts as off at evaluation time.
 //   - macOS: AutomaticCheckEnabled, AutomaticDownload,
 //     CriticalUpdateInstall, ConfigDataInstall and
-//     AutomaticallyInstallMacOSUpdates, from the managed profile first,
+//     AutomaticallyInstallMacOSUpdates (booleans, or numbers and strings
+//     as CFPreferences reads them), from the managed profile first,
 //     then /Library/Preferences/com.apple.SoftwareUpdate.plist, then
 //     `softwareupdate --schedule` for the check; absent keys take macOS's
 //     defaults and say so.
@@ -21,7 +22,10 @@
 //     apt.conf.d read in apt's order), the unattended-upgrades program and
 //     the apt-daily(-upgrade) timers or cron; dnf-automatic
 //     (/etc/dnf/automatic.conf and its timers); rpm-ostree's
-//     AutomaticUpdatePolicy; GNOME Software as weak evidence that never
+//     AutomaticUpdatePolicy; on SUSE, YaST's automatic online update
+//     (/etc/sysconfig/automatic_online_update, its cron job and cron
+//     itself, the patch categories), the transactional-update and
+//     os-update timers; GNOME Software as weak evidence that never
 //     passes alone.
 //
 // Collectors are portable and chosen by the host's GOOS, so snapshots of

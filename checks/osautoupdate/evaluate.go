@@ -52,7 +52,7 @@ func Evaluate(in checks.EvalInput) checks.Result {
 		r.Evidence = ev
 		return r
 	}
-	res := checks.Result{Status: checks.StatusFail, Evidence: ev, Remediation: remediation(in.OS, f.Mechanisms)}
+	res := checks.Result{Status: checks.StatusFail, Evidence: ev, Remediation: remediation(in.OS, f.Mechanisms, f.Checked)}
 	switch {
 	case best != nil:
 		res.Summary = fmt.Sprintf("%s: %s", best.Name, best.Reason)
@@ -88,7 +88,7 @@ func describe(m *Mechanism) string {
 	return s
 }
 
-func remediation(goos string, ms []Mechanism) string {
+func remediation(goos string, ms []Mechanism, checked []string) string {
 	switch goos {
 	case "windows":
 		return "Open Settings > Windows Update, resume updates if paused, and make sure the Windows Update service is not disabled; if a company policy turned automatic updates off, ask IT to allow them."
@@ -96,8 +96,16 @@ func remediation(goos string, ms []Mechanism) string {
 		return "Open System Settings > General > Software Update > Automatic Updates (the (i) button) and turn on checking, downloading, and installing Security Responses and system files."
 	}
 	for _, m := range ms {
-		if m.Name == "dnf-automatic" {
+		switch m.Name {
+		case "dnf-automatic":
 			return "Install updates automatically: set `apply_updates = yes` in /etc/dnf/automatic.conf and run `sudo systemctl enable --now dnf-automatic.timer`."
+		case "transactional-update", "os-update":
+			return "Turn on automatic updates: `sudo systemctl enable --now " + m.Name + ".timer`."
+		}
+	}
+	for _, c := range checked {
+		if strings.HasPrefix(c, "YaST automatic online update") {
+			return "Turn on automatic online update: `sudo zypper install yast2-online-update-configuration`, then in YaST > Software > Online Update Configuration tick Automatic Online Update (daily) including the Security category; make sure cron is installed."
 		}
 	}
 	return "Turn on unattended upgrades: `sudo apt install unattended-upgrades && sudo dpkg-reconfigure -plow unattended-upgrades` (Fedora/RHEL: `sudo dnf install dnf-automatic && sudo systemctl enable --now dnf-automatic-install.timer`)."

@@ -3,6 +3,7 @@ package ospatched
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +16,23 @@ import (
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// replayThresholds are the defaults with the patch baselines of the time
+// the replayed samples were recorded (2025 builds and versions, their
+// dates moved to 2026), so these tests keep judging the pending-update
+// logic when releases.yaml moves its baselines on. The embedded baselines
+// are checked in TestEmbeddedBaselineApplies and in checks/osdata.
+func replayThresholds() *Thresholds {
+	th := DefaultThresholds().(*Thresholds)
+	th.ReplaceBaselines = true
+	th.Baselines = osdata.Baselines{
+		{Platform: "windows", Version: "26100", Minimum: "26100.6584", Released: osdata.Date{Time: time.Date(2025, 9, 9, 0, 0, 0, 0, time.UTC)}, Name: "September 2025 security update (KB5065426)", Source: "https://support.microsoft.com/en-us/help/5045988"},
+		{Platform: "macos", Version: "14", Minimum: "14.8", Released: osdata.Date{Time: time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC)}, Name: "macOS Sonoma 14.8", Source: "https://support.apple.com/en-us/100100"},
+		{Platform: "macos", Version: "15", Minimum: "15.7", Released: osdata.Date{Time: time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC)}, Name: "macOS Sequoia 15.7", Source: "https://support.apple.com/en-us/100100"},
+		{Platform: "macos", Version: "26", Minimum: "26.0", Released: osdata.Date{Time: time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC)}, Name: "macOS Tahoe 26", Source: "https://support.apple.com/en-us/100100"},
+	}
+	return th
+}
 
 // sample returns the exact bytes of testdata/<goos>/<name>.
 func sample(t *testing.T, goos, name string) []byte {
@@ -92,6 +110,16 @@ func TestCollectAndEvaluate(t *testing.T) {
 			AddStat(dnfPath, file(now), nil).
 			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: sample(t, "linux", "dnf5__security_issued.txt")}, nil),
 			checks.StatusFail, "2 security updates pending for 34 days (oldest released 2026-10-20)"},
+		{"dnf with no security advisory passes", host.NewFake("linux", "amd64").
+			AddFile("/etc/os-release", []byte("ID=fedora\nVERSION_ID=43\n")).
+			AddStat(dnfPath, file(now), nil).
+			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{}, nil),
+			checks.StatusPass, "no security updates pending (dnf updateinfo list --security"},
+		{"dnf without metadata is unknown and quotes dnf", host.NewFake("linux", "amd64").
+			AddFile("/etc/os-release", []byte("ID=rocky\nVERSION_ID=\"9.5\"\n")).
+			AddStat(dnfPath, file(now), nil).
+			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stderr: []byte("Error: Failed to download metadata for repo 'baseos': Cannot download repomd.xml\n"), ExitCode: 1}, nil),
+			checks.StatusUnknown, "exited 1: Error: Failed to download metadata"},
 		// Windows.
 		{"a Windows security update released 12 days ago is within the grace (UTF-16 output)", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "6899"), "10/15/2026").
 			AddRun(psArgv, host.Output{Stdout: sample(t, "windows", "powershell-wua__security_pending_utf16.txt")}, nil),
@@ -130,7 +158,7 @@ func TestCollectAndEvaluate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := Evaluate(checks.EvalInput{OS: tc.h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), Now: now})
+			res := Evaluate(checks.EvalInput{OS: tc.h.GOOS(), Facts: b, Thresholds: replayThresholds(), Now: now})
 			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
 				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
 			}
@@ -147,6 +175,42 @@ func mustUint(s string) uint64 {
 		n = n*10 + uint64(c-'0')
 	}
 	return n
+}
+
+// TestEmbeddedBaselineApplies checks that the default thresholds use the
+// embedded table: a build one below each embedded baseline fails and names
+// it, the baseline itself passes the baseline step.
+func TestEmbeddedBaselineApplies(t *testing.T) {
+	for _, b := range osdata.Default().Baselines {
+		t.Run(b.Platform+" "+b.Version, func(t *testing.T) {
+			v, ok := osdata.ParseVersion(b.Minimum)
+			if !ok || v[len(v)-1] == 0 {
+				t.Skipf("no version just below %s", b.Minimum)
+			}
+			below := make([]string, len(v))
+			for i, n := range v {
+				below[i] = fmt.Sprint(n)
+			}
+			below[len(v)-1] = fmt.Sprint(v[len(v)-1] - 1)
+			for _, tc := range []struct {
+				version string
+				fail    bool
+			}{{strings.Join(below, "."), true}, {b.Minimum, false}} {
+				id := osdata.Identity{Platform: b.Platform, Version: b.Version}
+				if b.Platform == "windows" {
+					_, id.Patch, _ = strings.Cut(tc.version, ".")
+				} else {
+					id.Version = tc.version
+				}
+				facts, _ := json.Marshal(Facts{OS: id, PendingError: "search not run"})
+				res := Evaluate(checks.EvalInput{OS: b.Platform, Facts: facts, Thresholds: DefaultThresholds(), Now: now})
+				failed := res.Status == checks.StatusFail && strings.Contains(res.Summary, "below the patch baseline "+b.Minimum)
+				if failed != tc.fail {
+					t.Errorf("%s: got %s %q, want below-baseline failure %v", tc.version, res.Status, res.Summary, tc.fail)
+				}
+			}
+		})
+	}
 }
 
 func TestPolicyBaselineOverride(t *testing.T) {

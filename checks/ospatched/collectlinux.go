@@ -26,6 +26,8 @@ const (
 	rpmDBSqlite    = "/var/lib/rpm/rpmdb.sqlite"
 	rpmDBPackages  = "/var/lib/rpm/Packages"
 	dnfHistoryDB   = "/var/lib/dnf/history.sqlite"
+	zypperPath     = "/usr/bin/zypper"
+	zyppHistory    = "/var/log/zypp/history"
 	maxListsStated = 64
 )
 
@@ -35,6 +37,7 @@ const (
 	aptTTL     = time.Hour
 	dnfTimeout = 3 * time.Minute
 	dnfTTL     = 6 * time.Hour
+	zypperTTL  = 6 * time.Hour
 )
 
 func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
@@ -49,12 +52,16 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, aptSearch(h)))
 		f.LastRefresh = aptRefresh(h)
 		f.LastPatch = aptLastPatch(h, f)
+	case exists(h, zypperPath) && (isSUSE(f.OS.Platform) || !exists(h, dnfPath)):
+		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, zypperSearch(h)))
+		f.LastPatch = zypperLastPatch(h, f)
+		f.Notes = append(f.Notes, "zypper refreshes repositories whose metadata has expired before listing patches")
 	case exists(h, dnfPath):
 		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, dnfSearch(h)))
 		f.LastPatch = rpmLastPatch(h)
 		f.Notes = append(f.Notes, "dnf refreshes expired metadata itself before listing advisories")
 	default:
-		f.PendingError = "no supported package manager was found (apt-get, dnf)"
+		f.PendingError = "no supported package manager was found (apt-get, zypper, dnf)"
 	}
 	return f, nil
 }

@@ -18,12 +18,18 @@
 //   - Linux: `apt-get -s dist-upgrade` (security = from a -security
 //     suite), else update-notifier's apt-check counts; the apt lists'
 //     refresh time (update-success-stamp, else the newest Release file);
-//     dpkg.log, else apt's history.log, for the last upgrade. On dnf
-//     systems `dnf updateinfo list --security` (dnf 5 gives issue dates)
-//     and the rpm database's last change.
+//     dpkg.log, else apt's history.log, for the last upgrade. On SUSE
+//     (or wherever zypper is the only rpm front end) `zypper --xmlout
+//     list-patches --category security`: needed security patches from
+//     update-list and blocked-update-list (held back behind a package
+//     manager patch), issue-date as the release date, zypper's error
+//     messages making an empty list inconclusive; /var/log/zypp/history's
+//     newest needed-to-applied patch as the last patch. On dnf systems
+//     `dnf updateinfo list --security` (dnf 5 gives issue dates) and the
+//     rpm database's last change.
 //
 // Slow searches run under their own timeouts and are cached per host with
-// a time-to-live (apt 1 h, dnf, Windows Update and softwareupdate 6 h;
+// a time-to-live (apt 1 h, dnf, zypper, Windows Update and softwareupdate 6 h;
 // errors 5 min) so that a check cycle stays fast; see Cache.
 //
 // The policy's `max_pending_days` (default 14) is the grace period,

@@ -49,6 +49,11 @@ func Evaluate(in checks.EvalInput) checks.Result {
 		if r := f.LastRefresh; r != nil && in.Now.Sub(r.At) > grace {
 			return fail(fmt.Sprintf("update metadata was last refreshed %s ago (%s), so pending security updates cannot be seen", days(in.Now.Sub(r.At)), r.Source))
 		}
+		if p.Security == 0 && p.Incomplete != "" {
+			r := checks.Unknown("no security updates were listed, but the list is incomplete: " + p.Incomplete)
+			r.Evidence = ev
+			return r
+		}
 		if p.Security == 0 {
 			return checks.Result{Status: checks.StatusPass, Evidence: ev,
 				Summary: fmt.Sprintf("no security updates pending (%s, checked %s)", p.Source, p.CheckedAt.Format(time.RFC3339))}
@@ -143,6 +148,9 @@ func evidence(f *Facts, th *Thresholds) map[string]any {
 		if p.Total >= 0 {
 			ev["pending_total"] = p.Total
 		}
+		if p.Incomplete != "" {
+			ev["pending_incomplete"] = p.Incomplete
+		}
 		names := make([]string, 0, len(p.Updates))
 		for _, u := range p.Updates {
 			s := u.Name
@@ -177,8 +185,9 @@ func remediation(goos string, id osdata.Identity) string {
 	switch id.Platform {
 	case "fedora", "rhel", "rocky", "almalinux", "centos":
 		return "Install the security updates: `sudo dnf upgrade --refresh --security` (or all updates with `sudo dnf upgrade --refresh`), then reboot if the kernel changed."
-	case "sles", "opensuse-leap", "opensuse-tumbleweed":
-		return "Install the security patches: `sudo zypper refresh && sudo zypper patch --category security`."
+	}
+	if isSUSE(id.Platform) {
+		return "Install the security patches: `sudo zypper refresh && sudo zypper patch --category security` (Tumbleweed: `sudo zypper dup`), then reboot if a patch asks for it."
 	}
 	return "Install the updates: `sudo apt update && sudo apt full-upgrade`, then reboot if asked (or use Software Updater)."
 }

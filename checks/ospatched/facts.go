@@ -44,6 +44,9 @@ type Pending struct {
 	// successful search and install, when it keeps one (Windows Update).
 	LastSearch  *time.Time `json:"last_search,omitempty"`
 	LastInstall *time.Time `json:"last_install,omitempty"`
+	// Incomplete says why the list may miss updates (a repository that
+	// could not be loaded); an empty list is then no evidence.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // Update is one pending security update.
