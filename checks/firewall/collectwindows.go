@@ -22,7 +22,7 @@ const (
 	standardCimv2    = `root\StandardCimv2`
 	cimv2            = `root\CIMV2`
 	securityCenter   = `root\SecurityCenter2`
-	fwProfileQuery   = "SELECT Name, Enabled, DefaultInboundAction FROM MSFT_NetFirewallProfile"
+	fwProfileQuery   = "SELECT Name, Enabled, DefaultInboundAction, DisabledInterfaceAliases FROM MSFT_NetFirewallProfile"
 	connProfileQuery = "SELECT NetworkCategory FROM MSFT_NetConnectionProfile"
 	serviceQuery     = "SELECT Name, State, StartMode FROM Win32_Service WHERE Name='mpssvc'"
 	fwProductQuery   = "SELECT * FROM FirewallProduct"
@@ -66,6 +66,13 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 			}
 			if v, ok := wmiInt(row, "DefaultInboundAction"); ok {
 				p.WMIInbound = &v
+			}
+			if aliases, ok := wmirow.Strings(row, "DisabledInterfaceAliases"); ok {
+				for _, a := range aliases {
+					if a = strings.TrimSpace(a); a != "" && !strings.EqualFold(a, "NotConfigured") {
+						p.DisabledInterfaces = append(p.DisabledInterfaces, a)
+					}
+				}
 			}
 		}
 		if p.PolicyEnabled != nil || p.MDMEnabled != nil || p.LocalEnabled != nil || p.WMIEnabled != nil {

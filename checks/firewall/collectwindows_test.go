@@ -97,6 +97,12 @@ func TestCollectWindows(t *testing.T) {
 			winHost(t, [3]uint64{1, 1, 1}, "wmi-netfirewallprofile__private_allow_inbound.txt", "wmi-netconnectionprofile__private_and_domain.txt", "wmi-service__mpssvc_running.txt").
 				AddRegistry(localKey+"StandardProfile", "DefaultInboundAction", dword(0), nil),
 			checks.StatusFail, "allows unsolicited inbound connections on the Private profile"},
+		{"the Public profile on but turned off for the Wi-Fi interface fails, naming it",
+			winHost(t, [3]uint64{1, 1, 1}, "wmi-netfirewallprofile__public_wifi_excluded.txt", "wmi-netconnectionprofile__public.txt", "wmi-service__mpssvc_running.txt"),
+			checks.StatusFail, "turned off for some interfaces of the Public (Wi-Fi, vEthernet (Default Switch)) profile"},
+		{"interfaces excluded from an inactive profile do not matter",
+			winHost(t, [3]uint64{1, 1, 1}, "wmi-netfirewallprofile__public_wifi_excluded.txt", "wmi-netconnectionprofile__private_and_domain.txt", "wmi-service__mpssvc_running.txt"),
+			checks.StatusPass, "Private, Domain profile"},
 		{"a stopped firewall service fails", winHost(t, [3]uint64{1, 1, 1}, "wmi-netfirewallprofile__all_on.txt", "wmi-netconnectionprofile__public.txt", "wmi-service__mpssvc_stopped.txt"),
 			checks.StatusFail, "mpssvc"},
 		{"WMI access denied still decides from the registry",

@@ -9,8 +9,9 @@ import (
 )
 
 const (
-	remediationWindowsService = "Start the Windows Defender Firewall service: as an administrator run `sc config mpssvc start= auto` then `net start mpssvc` (or ask IT to re-enable it in group policy)."
-	staleSecurityCenter       = "Windows Security Center shows the state the product last reported; it may be stale"
+	remediationWindowsService  = "Start the Windows Defender Firewall service: as an administrator run `sc config mpssvc start= auto` then `net start mpssvc` (or ask IT to re-enable it in group policy)."
+	remediationWindowsExcluded = "Turn the firewall back on for every network connection: as an administrator run `Set-NetFirewallProfile -All -DisabledInterfaceAliases NotConfigured` (or in Windows Defender Firewall with Advanced Security > Properties, tick every connection under Protected network connections of each profile)."
+	staleSecurityCenter        = "Windows Security Center shows the state the product last reported; it may be stale"
 )
 
 // evaluateWindows passes when every active profile is on and blocks
@@ -34,7 +35,7 @@ func evaluateWindows(w *WindowsFacts) checks.Result {
 	if len(w.ThirdParty) > 0 {
 		ev["third_party"] = thirdPartySummaries(w.ThirdParty)
 	}
-	var off, allowing, unknown []string
+	var off, allowing, unknown, excluded []string
 	var reason string
 	for _, p := range w.Profiles {
 		if !slices.Contains(required, p.Name) {
@@ -48,6 +49,8 @@ func evaluateWindows(w *WindowsFacts) checks.Result {
 			off = append(off, p.Name)
 		case !*p.InboundBlocked:
 			allowing = append(allowing, p.Name)
+		case len(p.DisabledInterfaces) > 0:
+			excluded = append(excluded, fmt.Sprintf("%s (%s)", p.Name, strings.Join(p.DisabledInterfaces, ", ")))
 		}
 	}
 	serviceDown := w.Service.Running != nil && !*w.Service.Running ||
@@ -61,6 +64,8 @@ func evaluateWindows(w *WindowsFacts) checks.Result {
 		problem = "Windows Defender Firewall is off for the " + strings.Join(off, ", ") + " profile"
 	case len(allowing) > 0:
 		problem = "Windows Defender Firewall allows unsolicited inbound connections on the " + strings.Join(allowing, ", ") + " profile"
+	case len(excluded) > 0:
+		problem = "Windows Defender Firewall is turned off for some interfaces of the " + strings.Join(excluded, "; ") + " profile"
 	}
 	switch {
 	case problem != "" && third:
@@ -72,6 +77,8 @@ func evaluateWindows(w *WindowsFacts) checks.Result {
 		res.Remediation = remediation("windows")
 		if serviceDown {
 			res.Remediation = remediationWindowsService
+		} else if len(off) == 0 && len(allowing) == 0 && len(excluded) > 0 {
+			res.Remediation = remediationWindowsExcluded
 		}
 	case len(unknown) > 0 && third:
 		res.Status = checks.StatusPass
@@ -100,8 +107,12 @@ func workingThirdParty(ps []ThirdPartyFirewall) (bool, string) {
 func profileSummaries(ps []WindowsProfile) []string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, fmt.Sprintf("%s: enabled=%s (%s), inbound blocked=%s (%s)", p.Name,
-			showBool(p.Enabled, p.Reason), p.EnabledSource, showBool(p.InboundBlocked, p.Reason), p.InboundSource))
+		s := fmt.Sprintf("%s: enabled=%s (%s), inbound blocked=%s (%s)", p.Name,
+			showBool(p.Enabled, p.Reason), p.EnabledSource, showBool(p.InboundBlocked, p.Reason), p.InboundSource)
+		if len(p.DisabledInterfaces) > 0 {
+			s += ", off for interfaces " + strings.Join(p.DisabledInterfaces, ", ")
+		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -55,6 +55,10 @@ type WindowsProfile struct {
 	InboundSource  string `json:"inbound_source"`
 	// Reason explains a nil effective value.
 	Reason string `json:"reason,omitempty"`
+	// DisabledInterfaces are the interfaces the profile's firewall is
+	// turned off for (MSFT_NetFirewallProfile DisabledInterfaceAliases,
+	// without Windows' "NotConfigured" placeholder).
+	DisabledInterfaces []string `json:"disabled_interfaces,omitempty"`
 }
 
 // ServiceState is the firewall service's state.

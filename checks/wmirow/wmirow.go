@@ -32,6 +32,29 @@ func String(row map[string]any, key string) (string, bool) {
 	return "", false
 }
 
+// Strings returns a string-array property (ConvertTo-Json gives an
+// array, or a lone string for one element); ok is false when the
+// property is absent, null or holds something else.
+func Strings(row map[string]any, key string) ([]string, bool) {
+	switch v := row[key].(type) {
+	case string:
+		return []string{v}, true
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			s, ok := x.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	case []string:
+		return v, true
+	}
+	return nil, false
+}
+
 // Int returns an integral property; a boolean counts as 1 or 0.
 func Int(row map[string]any, key string) (int64, bool) {
 	switch v := row[key].(type) {

@@ -2,6 +2,7 @@ package wmirow
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,5 +39,19 @@ func TestReadersAcceptEveryShapeAPropertyArrivesIn(t *testing.T) {
 	}
 	if _, ok := Time(row, "name"); ok {
 		t.Error("a word parsed as a time")
+	}
+}
+
+func TestStrings(t *testing.T) {
+	row := map[string]any{"arr": []any{"Wi-Fi", "Ethernet"}, "one": "NotConfigured", "mixed": []any{"a", 1.0}, "null": nil}
+	for _, tt := range []struct {
+		key  string
+		want []string
+		ok   bool
+	}{{"arr", []string{"Wi-Fi", "Ethernet"}, true}, {"one", []string{"NotConfigured"}, true}, {"mixed", nil, false}, {"null", nil, false}, {"missing", nil, false}} {
+		got, ok := Strings(row, tt.key)
+		if ok != tt.ok || strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("Strings(%s) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.ok)
+		}
 	}
 }
