@@ -17,7 +17,8 @@
 // newer than every listed one is judged, and `supported_latest` encodes
 // Apple's unwritten "latest three majors" practice. Baselines give the
 // lowest acceptable patch level of a release (Windows build.UBR, macOS
-// ProductVersion) with the day it shipped.
+// ProductVersion) with the day it shipped; os_patched applies one from
+// that day plus its grace period.
 //
 // # Server updates
 //

@@ -216,10 +216,25 @@ func TestEmbeddedBaselineApplies(t *testing.T) {
 func TestPolicyBaselineOverride(t *testing.T) {
 	facts, _ := json.Marshal(Facts{OS: osdata.Identity{Platform: "windows", Version: "26100", Patch: "7171"}, PendingError: "search not run"})
 	th := DefaultThresholds().(*Thresholds)
-	th.Baselines = osdata.Baselines{{Platform: "windows", Version: "26100", Minimum: "26100.7300", Released: osdata.Date{Time: now.AddDate(0, 0, -5)}, Name: "December", Source: "https://support.microsoft.com/"}}
+	th.Baselines = osdata.Baselines{{Platform: "windows", Version: "26100", Minimum: "26100.7300", Released: osdata.Date{Time: now.AddDate(0, 0, -20)}, Name: "December", Source: "https://support.microsoft.com/"}}
 	res := Evaluate(checks.EvalInput{OS: "windows", Facts: facts, Thresholds: th, Now: now})
 	if res.Status != checks.StatusFail || !strings.Contains(res.Summary, "26100.7300") {
 		t.Errorf("got %s %q", res.Status, res.Summary)
+	}
+}
+
+func TestBaselineAppliesAfterTheGracePeriod(t *testing.T) {
+	facts, _ := json.Marshal(Facts{OS: osdata.Identity{Platform: "windows", Version: "26100", Patch: "7171"}, PendingError: "search not run"})
+	th := DefaultThresholds().(*Thresholds)
+	released := now.AddDate(0, 0, -5)
+	th.Baselines = osdata.Baselines{{Platform: "windows", Version: "26100", Minimum: "26100.7300", Released: osdata.Date{Time: released}, Name: "December", Source: "https://support.microsoft.com/"}}
+	res := Evaluate(checks.EvalInput{OS: "windows", Facts: facts, Thresholds: th, Now: now})
+	if res.Status == checks.StatusFail || res.Evidence["baseline_pending"] == nil {
+		t.Errorf("5 days after its release: got %s %q, evidence %v; want the baseline pending, not a failure", res.Status, res.Summary, res.Evidence)
+	}
+	later := released.AddDate(0, 0, th.MaxPendingDays+1)
+	if res := Evaluate(checks.EvalInput{OS: "windows", Facts: facts, Thresholds: th, Now: later}); res.Status != checks.StatusFail {
+		t.Errorf("after the grace period: got %s %q, want a failure", res.Status, res.Summary)
 	}
 }
 

@@ -35,7 +35,16 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	}
 
 	baselineMet, baselineRecent := false, false
-	if b, ok := th.table().FindBaseline(f.OS); ok && f.OS.Version != "" {
+	b, hasBaseline := th.table().FindBaseline(f.OS)
+	// A baseline is in force once the grace period after its release has
+	// passed: a device has as long to install a baseline update as any
+	// other security update, and a replay at the recorded time is judged
+	// by the baselines of that time.
+	if inForce := b.Released.Time.Add(grace); hasBaseline && in.Now.Before(inForce) {
+		ev["baseline_pending"] = fmt.Sprintf("%s (%s, released %s) applies from %s", b.Minimum, b.Name, b.Released, inForce.Format(time.DateOnly))
+		hasBaseline = false
+	}
+	if hasBaseline && f.OS.Version != "" {
 		ev["baseline"] = fmt.Sprintf("%s (%s, %s)", b.Minimum, b.Name, b.Released)
 		ev["baseline_source"] = b.Source
 		if osdata.CompareVersions(f.OS.FullVersion(), b.Minimum) < 0 {
