@@ -83,10 +83,11 @@ func withXProtectAge(t testing.TB, f *host.Fake, age time.Duration) *host.Fake {
 		AddFile("/Library/Receipts/InstallHistory.plist", shiftPlistDates(t, sample(t, "antivirus", "darwin/installhistory-plist__xprotect_handwritten.txt"), shift))
 }
 
-// darwinCompliant is ibhis-mbp-07: a MacBook on macOS 26.1 managed to
+// darwinCompliant is ibhis-mbp-07: a MacBook on macOS 26.7.1 (the build
+// number is made up: no published one was found) managed to
 // Policy 550.04.
 func darwinCompliant(t testing.TB) *host.Fake {
-	f := withXProtectAge(t, macBook(t, "ibhis-mbp-07", "26.1", "25B78"), 6*time.Hour)
+	f := withXProtectAge(t, macBook(t, "ibhis-mbp-07", "26.7.1", "25H100"), 6*time.Hour)
 	return f.AddFile("/Library/Preferences/com.apple.loginwindow.plist", sample(t, "passwordprotected", "darwin/com.apple.loginwindow__default_binary_handwritten.plist")).
 		AddRun([]string{"/usr/bin/pwpolicy", "-getaccountpolicies"}, out(sample(t, "passwordpolicy", "darwin/pwpolicy__compliant_handwritten.txt")), nil).
 		AddRun([]string{"/usr/libexec/ApplicationFirewall/socketfilterfw", "--getglobalstate", "--getblockall", "--getstealthmode"}, out(sample(t, "firewall", "darwin/socketfilterfw__on.txt")), nil).

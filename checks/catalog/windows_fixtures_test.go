@@ -116,7 +116,7 @@ func windowsCompliant(t testing.TB) *host.Fake {
 	desktop := `HKU\` + winUserSID + `\Control Panel\Desktop`
 	mp := redateDefender(t, sample(t, "antivirus", "windows/wmi-mpcomputerstatus__normal.txt"), time.UnixMilli(1719468000000), fixtureTime.Add(-4*time.Hour))
 	firewallProfiles(f, 1, 1, 1).
-		AddWMI(winStandardCimv2, "SELECT Name, Enabled, DefaultInboundAction FROM MSFT_NetFirewallProfile", wmiRows(t, sample(t, "firewall", "windows/wmi-netfirewallprofile__all_on.txt")), nil).
+		AddWMI(winStandardCimv2, "SELECT Name, Enabled, DefaultInboundAction, DisabledInterfaceAliases FROM MSFT_NetFirewallProfile", wmiRows(t, sample(t, "firewall", "windows/wmi-netfirewallprofile__all_on.txt")), nil).
 		AddWMI(winStandardCimv2, "SELECT NetworkCategory FROM MSFT_NetConnectionProfile", wmiRows(t, sample(t, "firewall", "windows/wmi-netconnectionprofile__private_and_domain.txt")), nil).
 		AddRegistry(`HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon`, "AutoAdminLogon", sz("0"), nil).
 		AddWMI(`root\cimv2`, "SELECT Name, SID, Disabled, PasswordRequired FROM Win32_UserAccount WHERE LocalAccount=TRUE", wmiRows(t, sample(t, "passwordprotected", "windows/Win32_UserAccount__win11_handwritten.json")), nil).
@@ -134,7 +134,7 @@ func windowsCompliant(t testing.TB) *host.Fake {
 		AddRegistry(desktop, "SCRNSAVE.EXE", sz(`C:\Windows\system32\scrnsave.scr`), nil)
 	// Windows Update's cached scan: nothing security-relevant pending
 	ps := argvAsked(t, f, checks.OSPatched, winPowerShell)
-	f.AddRegistry(winCurrentVersion, "UBR", dword(6899), nil).
+	f.AddRegistry(winCurrentVersion, "UBR", dword(9711), nil).
 		AddRun(ps, out(sample(t, "ospatched", "windows/powershell-wua__none_pending.txt")), nil).
 		AddWMI(`root\cimv2`, "SELECT HotFixID, InstalledOn FROM Win32_QuickFixEngineering", []map[string]any{{"HotFixID": "KB5065426", "InstalledOn": "10/15/2026"}, {"HotFixID": "KB5054156", "InstalledOn": "3/12/2025"}}, nil)
 	return sleepSettings(f, 1800, 900, 1)
@@ -145,7 +145,7 @@ func windowsCompliant(t testing.TB) *host.Fake {
 func windowsNoncompliant(t testing.TB) *host.Fake {
 	f := windowsLaptop(t, "IBHIS-LT-0043")
 	firewallProfiles(f, 1, 1, 0).
-		AddWMI(winStandardCimv2, "SELECT Name, Enabled, DefaultInboundAction FROM MSFT_NetFirewallProfile", wmiRows(t, sample(t, "firewall", "windows/wmi-netfirewallprofile__public_off.txt")), nil).
+		AddWMI(winStandardCimv2, "SELECT Name, Enabled, DefaultInboundAction, DisabledInterfaceAliases FROM MSFT_NetFirewallProfile", wmiRows(t, sample(t, "firewall", "windows/wmi-netfirewallprofile__public_off.txt")), nil).
 		AddWMI(winStandardCimv2, "SELECT NetworkCategory FROM MSFT_NetConnectionProfile", wmiRows(t, sample(t, "firewall", "windows/wmi-netconnectionprofile__public.txt")), nil).
 		AddRegistry(winCurrentVersion, "UBR", dword(4946), nil).
 		AddRegistry(`HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU`, "NoAutoUpdate", dword(1), nil).
