@@ -198,23 +198,6 @@ func collectSentinelOne(ctx context.Context, h host.Host, f *Facts) *Product {
 	return p
 }
 
-// collectSophos detects Sophos. Its definition age is not read by this
-// agent version, which says so rather than guessing.
-func collectSophos(ctx context.Context, h host.Host, f *Facts) *Product {
-	dir := firstExisting(h, sophosPaths[h.GOOS()], f)
-	if dir == "" {
-		return nil
-	}
-	p := &Product{Kind: KindSophos, Name: "Sophos", FoundBy: dir,
-		Unreadable: "this agent version does not read Sophos's scanning state or definition age"}
-	if h.GOOS() == "linux" {
-		if st, ok := unitState(ctx, h, "sophos-spl.service"); ok {
-			p.Running = flag(st == "active", "systemctl is-active sophos-spl.service: "+st)
-		}
-	}
-	return p
-}
-
 // unitState asks systemd for one unit's state.
 func unitState(ctx context.Context, h host.Host, unit string) (string, bool) {
 	out, err := run(ctx, h, host.DefaultCommandTimeout, systemctlPath, "is-active", unit)

@@ -1,6 +1,7 @@
 package antivirus
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -30,6 +31,15 @@ func macHost(t *testing.T, history, softwareUpdate string) *host.Fake {
 		f.AddFile(softwareUpdatePlist, td(t, "darwin/softwareupdate-plist__"+softwareUpdate+".txt"))
 	}
 	return f
+}
+
+// sophosMac is a Mac with only Sophos Endpoint, its on-access preference
+// given by variant and its last update at 2024-06-27 09:14:31 UTC.
+func sophosMac(t *testing.T, variant string) *host.Fake {
+	return host.NewFake("darwin", "arm64").
+		AddStat(sophosPaths["darwin"][1], host.FileInfo{Name: "Sophos Endpoint.app", Mode: 0o755 | 1<<31}, nil).
+		AddFile(sophosMacSAVPrefs, td(t, "darwin/sophos-sav-plist__"+variant+"_handwritten.txt")).
+		AddFile(sophosMacAutoUpd, td(t, "darwin/sophos-autoupdate-plist__handwritten.txt"))
 }
 
 func TestCollectDarwin(t *testing.T) {
@@ -67,6 +77,25 @@ func TestCollectDarwin(t *testing.T) {
 				AddRun(mdatpMacArgv, host.Output{Stdout: td(t, "linux/mdatp__passive_handwritten.txt")}, nil),
 			date("2024-06-27T12:00:00Z"),
 			want{status: checks.StatusPass, summary: []string{"XProtect"}}},
+		{"Sophos Endpoint scanning on access and updated 2.8 hours ago passes",
+			sophosMac(t, "onaccess_1"), date("2024-06-27T12:00:00Z"),
+			want{status: checks.StatusPass, summary: []string{"Sophos Endpoint", "real-time scanning on", "current as of a check 2.8 h ago"}}},
+		{"Sophos Endpoint with real-time scanning off fails",
+			sophosMac(t, "onaccess_0"), date("2024-06-27T12:00:00Z"),
+			want{status: checks.StatusFail, summary: []string{"Sophos Endpoint: real-time scanning is off"}, remediation: "real-time scanning on"}},
+		{"Sophos Endpoint without an AutoUpdate time is judged by its data's release day and fails at 36 hours",
+			host.NewFake("darwin", "arm64").
+				AddStat(sophosPaths["darwin"][1], host.FileInfo{Name: "Sophos Endpoint.app", Mode: 0o755 | 1<<31}, nil).
+				AddFile(sophosMacSAVPrefs, td(t, "darwin/sophos-sav-plist__onaccess_1_handwritten.txt")),
+			date("2024-06-27T12:00:00Z"),
+			want{status: checks.StatusFail, summary: []string{"definitions 36 h old (limit 24 h)"}, remediation: "Sophos Central"}},
+		{"Sophos Endpoint whose preferences the agent may not read is unknown with the reason",
+			host.NewFake("darwin", "arm64").
+				AddStat(sophosPaths["darwin"][1], host.FileInfo{Name: "Sophos Endpoint.app", Mode: 0o755 | 1<<31}, nil).
+				AddFileError(sophosMacSAVPrefs, host.Wrap(host.ErrPermission, errors.New("open "+sophosMacSAVPrefs+": operation not permitted"))).
+				AddFile(sophosMacAutoUpd, td(t, "darwin/sophos-autoupdate-plist__handwritten.txt")),
+			date("2024-06-27T12:00:00Z"),
+			want{status: checks.StatusUnknown, summary: []string{"com.sophos.sav.plist: permission denied"}}},
 		{"a Mac without XProtect fails",
 			host.NewFake("darwin", "arm64"), date("2024-06-27T12:00:00Z"),
 			want{status: checks.StatusFail, summary: []string{"no anti-virus product"}, remediation: "Software Update"}},

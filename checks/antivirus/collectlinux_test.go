@@ -34,6 +34,16 @@ func clamHost(t testing.TB, systemctl string) *host.Fake {
 		AddRun(isActiveArgv, host.Output{Stdout: td(t, "linux/systemctl__"+systemctl+".txt")}, nil)
 }
 
+// sophosHost is a laptop with Sophos Protection for Linux running and the
+// given AV and update status files.
+func sophosHost(t testing.TB, sav, alc string) *host.Fake {
+	return host.NewFake("linux", "amd64").
+		AddStat("/opt/sophos-spl", host.FileInfo{Name: "sophos-spl", Mode: 0o755 | 1<<31}, nil).
+		AddRun([]string{systemctlPath, "is-active", splUnit}, host.Output{Stdout: []byte("active\n")}, nil).
+		AddFile(splSAVStatus, td(t, "linux/sophos-sav-status__"+sav+"_handwritten.txt")).
+		AddFile(splALCStatus, td(t, "linux/sophos-alc-status__"+alc+"_handwritten.txt"))
+}
+
 func TestCollectLinux(t *testing.T) {
 	fresh := clamBuilt.Add(5 * time.Hour)
 	stale := clamBuilt.Add(72 * time.Hour)
@@ -146,11 +156,44 @@ func TestCollectLinux(t *testing.T) {
 				AddRun([]string{falconctlPaths["linux"], "-g", "--rfm-state"}, host.Output{Stdout: td(t, "linux/falconctl__rfm_true.txt")}, nil),
 			mdatpNow, mdatpNow,
 			want{status: checks.StatusFail, summary: []string{"rfm-state=true"}, remediation: "CrowdStrike"}},
-		{"Sophos alone is unknown: its state is not read",
+		{"Sophos scanning on access and updated 2.8 hours ago passes",
+			sophosHost(t, "on_access_true", "good"), mdatpNow, mdatpNow,
+			want{status: checks.StatusPass, summary: []string{"Sophos Protection for Linux", "real-time scanning on", "current as of a check 2.8 h ago"}}},
+		{"Sophos with on-access scanning off fails",
+			sophosHost(t, "on_access_false", "good"), mdatpNow, mdatpNow,
+			want{status: checks.StatusFail, summary: []string{"real-time scanning is off"}, remediation: "real-time scanning on"}},
+		{"Sophos whose updates have failed for six days fails on its own report",
+			sophosHost(t, "on_access_true", "bad"), mdatpNow, mdatpNow,
+			want{status: checks.StatusFail, summary: []string{"updates have failed since 2024-06-21T08:00:12Z"}, remediation: "Sophos Central"}},
+		{"Sophos without its status files is unknown and names them",
 			host.NewFake("linux", "amd64").
 				AddStat("/opt/sophos-spl", host.FileInfo{Name: "sophos-spl", Mode: 0o755 | 1<<31}, nil),
 			mdatpNow, mdatpNow,
-			want{status: checks.StatusUnknown, summary: []string{"Sophos"}}},
+			want{status: checks.StatusUnknown, summary: []string{"SAV_status.xml is missing", "ALC_status.xml is missing"}}},
+		{"Sophos status files the agent may not read are unknown with the reason",
+			host.NewFake("linux", "amd64").
+				AddStat("/opt/sophos-spl", host.FileInfo{Name: "sophos-spl", Mode: 0o755 | 1<<31}, nil).
+				AddFileError(splSAVStatus, host.Wrap(host.ErrPermission, errors.New("open "+splSAVStatus+": permission denied"))).
+				AddFile(splALCStatus, td(t, "linux/sophos-alc-status__good_handwritten.txt")),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusUnknown, summary: []string{"permission denied (the agent is not running as root)"}}},
+		{"Sophos with a stopped service fails",
+			sophosHost(t, "on_access_true", "good").
+				AddRun([]string{systemctlPath, "is-active", splUnit}, host.Output{Stdout: []byte("inactive\n"), ExitCode: 3}, nil),
+			mdatpNow, mdatpNow,
+			want{status: checks.StatusFail, summary: []string{"not running (systemctl is-active sophos-spl.service: inactive)"}}},
+		{"Defender for Endpoint's text output (no JSON) from a licensed 2020 build passes",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stdout: td(t, "linux/mdatp-health-text__licensed_issue6154.txt")}, nil),
+			date("2020-03-04T12:50:49Z"), date("2020-03-04T13:00:00Z"),
+			want{status: checks.StatusPass, summary: []string{"real-time scanning on", "definitions 0.9 h old"}}},
+		{"Defender for Endpoint's text output from an unlicensed build fails",
+			host.NewFake("linux", "amd64").
+				AddStat("/usr/bin/mdatp", stat("mdatp", mdatpNow), nil).
+				AddRun(mdatpLinuxArgv, host.Output{Stdout: td(t, "linux/mdatp-health-text__unlicensed_issue3.txt")}, nil),
+			date("2020-07-01T12:30:00Z"), date("2020-07-01T12:30:00Z"),
+			want{status: checks.StatusFail, summary: []string{"licensed=false", "unhealthy", "real-time scanning is off"}}},
 		{"Sophos next to a passing ClamAV passes",
 			clamHost(t, "clamonacc_active").
 				AddStat("/opt/sophos-spl", host.FileInfo{Name: "sophos-spl", Mode: 0o755 | 1<<31}, nil),

@@ -2,8 +2,10 @@ package antivirus
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
 )
@@ -87,6 +89,47 @@ func TestCollectWindows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			check(t, tc.host, winNow, winNow, nil, tc.want)
 		})
+	}
+	// A real Windows 10 1607 row (no AMRunningMode yet), evaluated when
+	// it was collected: its signatures were 29 days old.
+	t.Run("a real 1607 Defender with month-old signatures fails, its mode from Security Center", func(t *testing.T) {
+		collected := date("2017-09-14T07:07:39Z")
+		f := check(t, winHost(t, "realmjoin_1607", "defender_on"), collected, collected, nil,
+			want{status: checks.StatusFail, summary: []string{"definitions 712.5 h old (limit 24 h)"}, remediation: "Check for updates"})
+		if m := f.Products[0].Mode; m == nil || m.Name != "Security Center state on" || !m.Protecting {
+			t.Errorf("mode = %+v, want Security Center state on", m)
+		}
+	})
+}
+
+// psList reads PowerShell's Format-List output ("Name : Value" lines) into
+// a row of strings, the shape a row takes when every value is text.
+func psList(b []byte) map[string]any {
+	row := map[string]any{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
+		if k, v = strings.TrimSpace(k), strings.TrimSpace(v); ok && v != "" {
+			row[k] = v
+		}
+	}
+	return row
+}
+
+// TestDefenderFieldMappingFromTheDocsListing maps the fields of the real
+// Get-MpComputerStatus listing in Microsoft's documentation. The collector
+// reads JSON; the listing checks the property names and that a localized
+// date is refused for the whole-day AntivirusSignatureAge.
+func TestDefenderFieldMappingFromTheDocsListing(t *testing.T) {
+	p := defenderFromWMI(psList(td(t, "windows/get-mpcomputerstatus-list__docs_2013.txt")), nil)
+	zero := int64(0)
+	want := &Product{
+		Kind: KindDefender, Name: defenderName, FoundBy: defenderNS + " " + sourceMpStatus,
+		Running:     flag(true, "MSFT_MpComputerStatus AMServiceEnabled=true AntivirusEnabled=true"),
+		RealTime:    flag(true, "MSFT_MpComputerStatus RealTimeProtectionEnabled"),
+		Definitions: &Definitions{AgeMinutes: &zero, Version: "1.155.1107.0", Source: "MSFT_MpComputerStatus AntivirusSignatureAge (whole days)"},
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 

@@ -23,11 +23,16 @@
 //     fallback), credited with the last successful software update check
 //     when security data installs automatically; XProtect scans apps on
 //     first launch and change, not every file on access, which the facts
-//     say. Also Microsoft Defender for Endpoint (mdatp health), CrowdStrike
-//     Falcon, SentinelOne, Sophos and Homebrew's ClamAV.
+//     say. Also Microsoft Defender for Endpoint (mdatp health, JSON or the
+//     older "name : value" text), CrowdStrike Falcon, SentinelOne, Sophos
+//     Endpoint (OnAccessRunning and the virus data's release day in
+//     com.sophos.sav.plist, the last AutoUpdate in sophosautoupdate.plist)
+//     and Homebrew's ClamAV.
 //   - Linux: ClamAV's daily database build time from its 512-byte header,
 //     clamonacc (on-access) and freshclam from systemd, scheduled clamscan
-//     jobs from cron and systemd timers; the same agents as on macOS.
+//     jobs from cron and systemd timers; the same agents as on macOS, with
+//     Sophos Protection for Linux read from the status it reports to Sophos
+//     Central (SAV_status.xml on-access, ALC_status.xml last good update).
 //
 // Products that report no time (Security Center entries, EDR agents
 // without signature files) pass on their own up-to-date flag unless the

@@ -31,15 +31,57 @@ type mdatpHealth struct {
 func parseMDATPHealth(b []byte) (mdatpHealth, error) {
 	b = bytes.TrimPrefix(bytes.TrimSpace(b), []byte("\xef\xbb\xbf"))
 	// mdatp may print "ATTENTION: ..." lines before the document.
-	if i := bytes.IndexByte(b, '{'); i > 0 {
-		b = b[i:]
+	i := bytes.IndexByte(b, '{')
+	if i < 0 {
+		// Builds without --output json print "key : value" lines.
+		raw, err := parseMDATPText(b)
+		if err != nil {
+			return mdatpHealth{}, err
+		}
+		return mdatpFromMap(raw), nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b[i:]))
 	dec.UseNumber()
 	var raw map[string]any
 	if err := dec.Decode(&raw); err != nil {
 		return mdatpHealth{}, fmt.Errorf("decode mdatp health: %w", err)
 	}
+	return mdatpFromMap(raw), nil
+}
+
+// parseMDATPText reads the human-readable `mdatp health` of builds that
+// ignore --output json: "name<spaces>: value" lines, strings quoted,
+// booleans and numbers bare, "unavailable" for a missing value. Lines
+// without " : " (notices such as "ATTENTION: ...") are skipped.
+func parseMDATPText(b []byte) (map[string]any, error) {
+	raw := map[string]any{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), " : ")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			continue
+		}
+		switch {
+		case v == "true" || v == "false":
+			raw[k] = v == "true"
+		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+			raw[k] = v[1 : len(v)-1]
+		case v == "unavailable" || v == "":
+		default:
+			if _, err := strconv.ParseFloat(v, 64); err == nil {
+				raw[k] = json.Number(v)
+			} else {
+				raw[k] = v
+			}
+		}
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("decode mdatp health: no JSON document and no \"name : value\" lines: %s", firstLine(b))
+	}
+	return raw, nil
+}
+
+func mdatpFromMap(raw map[string]any) mdatpHealth {
 	m := make(map[string]any, len(raw))
 	for k, v := range raw {
 		m[normKey(k)] = unwrap(v)
@@ -65,7 +107,7 @@ func parseMDATPHealth(b []byte) (mdatpHealth, error) {
 	if n, ok := jsonInt(m["definitionsupdatedminutesago"]); ok && n >= 0 {
 		h.DefinitionsAgeMin = &n
 	}
-	return h, nil
+	return h
 }
 
 func normKey(k string) string { return strings.ToLower(strings.ReplaceAll(k, "_", "")) }

@@ -30,8 +30,8 @@ func parseIsActive(out []byte, units []string) map[string]string {
 
 // parseKeyValues reads "key: value" or "key=value" lines, as printed by
 // falconctl and sentinelctl, into a map keyed by the lowercased key.
-// Surrounding spaces and a final '.' (falconctl ends values with one) are
-// dropped; CRLF is accepted.
+// Surrounding spaces and a final '.' or ',' (falconctl ends values with
+// one) are dropped; CRLF is accepted.
 func parseKeyValues(out []byte) map[string]string {
 	m := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -43,7 +43,7 @@ func parseKeyValues(out []byte) map[string]string {
 				continue
 			}
 			k := strings.ToLower(strings.TrimSpace(part[:i]))
-			v := strings.TrimSuffix(strings.TrimSpace(part[i+1:]), ".")
+			v := strings.TrimRight(strings.TrimSpace(part[i+1:]), ".,")
 			if _, dup := m[k]; !dup && v != "" {
 				m[k] = v
 			}

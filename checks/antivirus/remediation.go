@@ -36,6 +36,11 @@ func remediation(goos string, p Product, j judgement) string {
 			return "Update the ClamAV definitions: `sudo systemctl enable --now clamav-freshclam` (or run `sudo freshclam`), then check again."
 		}
 		return "Turn on ClamAV scanning: `sudo systemctl enable --now clamav-daemon clamav-clamonacc` for on-access scanning, or schedule a daily `clamscan` with cron or a systemd timer."
+	case KindSophos:
+		if old {
+			return "Sophos reports that its updates are not current: check this device in Sophos Central (or ask IT) and make sure it can reach Sophos's update servers, then check again."
+		}
+		return "Sophos is installed but not scanning on access: ask IT to turn real-time scanning on for this device in Sophos Central."
 	case KindXProtect:
 		return "Open System Settings > General > Software Update > Automatic Updates and turn on \"Install Security Responses and system files\", then run `sudo softwareupdate --background-critical` to fetch the latest XProtect definitions."
 	}
