@@ -149,7 +149,7 @@ func TestCollectLinux(t *testing.T) {
 				AddRun([]string{falconctlPaths["linux"], "-g", "--rfm-state"}, host.Output{Stdout: td(t, "linux/falconctl__rfm_false.txt")}, nil).
 				AddRun([]string{systemctlPath, "is-active", "falcon-sensor.service"}, host.Output{Stdout: []byte("active\n")}, nil),
 			mdatpNow, mdatpNow,
-			want{status: checks.StatusPass, summary: []string{"CrowdStrike Falcon", "up to date without a time"}}},
+			want{status: checks.StatusPass, summary: []string{"CrowdStrike Falcon", "no local definitions to age (cloud-delivered detection)"}}},
 		{"CrowdStrike Falcon in reduced functionality mode fails",
 			host.NewFake("linux", "amd64").
 				AddStat(falconctlPaths["linux"], stat("falconctl", mdatpNow), nil).

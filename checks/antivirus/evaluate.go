@@ -165,6 +165,8 @@ func judgeDefinitions(p Product, t *Thresholds, collectedAt, now time.Time, j *j
 	switch u := p.UpToDate; {
 	case u != nil && !u.Value:
 		j.fails = append(j.fails, "definitions out of date ("+u.Source+")")
+	case u != nil && t.AcceptUpToDateFlag && p.Caveat == agentNoDefinitions:
+		j.oks = append(j.oks, "no local definitions to age (cloud-delivered detection); the agent reports itself working ("+u.Source+")")
 	case u != nil && t.AcceptUpToDateFlag:
 		j.oks = append(j.oks, "definitions reported up to date without a time ("+u.Source+")")
 	case u != nil:
