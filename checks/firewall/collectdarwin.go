@@ -10,6 +10,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // macOS sources.
@@ -105,7 +106,7 @@ func alfPlist(h host.Host, d *DarwinFacts) {
 		d.Notes = append(d.Notes, err.Error())
 		return
 	}
-	if n, ok := plistInt(m["globalstate"]); ok {
+	if n, ok := plistval.Int(m["globalstate"]); ok {
 		st := int(n)
 		d.PlistState = &st
 	}
@@ -121,21 +122,6 @@ func readPlist(h host.Host, path string) (map[string]any, error) {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return m, nil
-}
-
-func plistInt(v any) (int64, bool) {
-	switch n := v.(type) {
-	case uint64:
-		return int64(n), true
-	case int64:
-		return n, true
-	case bool:
-		if n {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
 }
 
 // pfState reads pf's status and rules; both need root.

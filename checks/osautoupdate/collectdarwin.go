@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"howett.net/plist"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // macOS sources. The managed file is written by configuration profiles
@@ -48,12 +48,12 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 	}
 	val := map[string]bool{}
 	for _, k := range macKeys {
-		if v, ok := plistBool(managed[k]); ok {
+		if v, ok := plistval.Bool(managed[k]); ok {
 			val[k] = v
 			m.set(k, fmt.Sprint(v), "managed profile")
 			continue
 		}
-		if v, ok := plistBool(machine[k]); ok {
+		if v, ok := plistval.Bool(machine[k]); ok {
 			val[k] = v
 			m.set(k, fmt.Sprint(v), suPlist)
 			continue
@@ -87,30 +87,6 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 	}
 	f.Mechanisms = append(f.Mechanisms, m)
 	return f, nil
-}
-
-// plistBool reads a preference as macOS's CFPreferences does: a boolean,
-// or a number (non-zero is true) or a "YES"/"NO"/"true"/"false"/"1"/"0"
-// string, as `defaults write -int 1` or a configuration tool may store it.
-func plistBool(v any) (val, ok bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case uint64:
-		return x != 0, true
-	case int64:
-		return x != 0, true
-	case float64:
-		return x != 0, true
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "yes", "true", "1":
-			return true, true
-		case "no", "false", "0":
-			return false, true
-		}
-	}
-	return false, false
 }
 
 func readPlist(h host.Host, p string) (map[string]any, error) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // macOS sources.
@@ -124,7 +125,7 @@ func darwinIdleTime(h host.Host, u consoleuser.User, uErr error, managed []scree
 // and askForPasswordDelay, else sysadminctl run in the user's session.
 func darwinPassword(ctx context.Context, h host.Host, u consoleuser.User, uErr error, managed []screensaverPrefs, src []string, f *Facts) (bool, int, string, string) {
 	for i, m := range managed {
-		if req, ok := plistBool(m.AskForPassword); ok {
+		if req, ok := plistval.Bool(m.AskForPassword); ok {
 			delay, _ := plistNumber(m.AskForPasswordDelay)
 			return req, delay, src[i] + " (managed)", ""
 		}
@@ -213,21 +214,6 @@ func readPrefs(h host.Host, p string) (*screensaverPrefs, error) {
 		return nil, fmt.Errorf("cannot decode %s: %v", p, err)
 	}
 	return &prefs, nil
-}
-
-// plistBool accepts the boolean and the 0/1 integer forms profiles use.
-func plistBool(v any) (bool, bool) {
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case uint64:
-		return x != 0, true
-	case int64:
-		return x != 0, true
-	case float64:
-		return x != 0, true
-	}
-	return false, false
 }
 
 // plistNumber accepts integers and reals (profiles use both for seconds).
