@@ -137,20 +137,6 @@ func iwdConnectedType(ctx context.Context, h host.Host, dev string) (string, err
 
 // iwdError explains the common busctl failures for iwd in a sentence.
 func iwdError(err error) error {
-	var ee *exitError
-	if !errors.As(err, &ee) {
-		return err
-	}
-	msg := string(ee.out.Stderr)
-	switch {
-	case strings.Contains(msg, "was not provided by any .service files"), strings.Contains(msg, "not activatable"):
-		return errors.New("iwd is not running")
-	case strings.Contains(msg, "Failed to connect to bus"):
-		return errors.New("the D-Bus system bus is not reachable")
-	case strings.Contains(msg, "Unknown object"), strings.Contains(msg, "Unknown interface"), strings.Contains(msg, "UnknownObject"), strings.Contains(msg, "UnknownInterface"):
-		return errors.New("iwd has no station for the interface")
-	case strings.Contains(msg, "Access denied"), strings.Contains(msg, "AccessDenied"):
-		return host.Wrap(host.ErrPermission, fmt.Errorf("D-Bus denied access: %s", firstLine(ee.out.Stderr)))
-	}
-	return err
+	return busctlError(err, "iwd", "iwd has no station for the interface",
+		"Unknown object", "Unknown interface", "UnknownObject", "UnknownInterface")
 }

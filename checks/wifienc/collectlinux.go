@@ -155,21 +155,32 @@ func nmLink(ctx context.Context, h host.Host, l *Link) error {
 	return nil
 }
 
-// nmError explains the common busctl failures in a sentence.
+// nmError explains the common busctl failures for NetworkManager in a
+// sentence.
 func nmError(err error) error {
+	return busctlError(err, "NetworkManager", "NetworkManager does not manage the interface", "No device found")
+}
+
+// busctlError explains a busctl failure talking to service: not running,
+// no system bus, access denied, or, when stderr holds one of missing,
+// that the object is not there (notFound says so).
+func busctlError(err error, service, notFound string, missing ...string) error {
 	var ee *exitError
 	if !errors.As(err, &ee) {
 		return err
 	}
 	msg := string(ee.out.Stderr)
+	has := func(subs ...string) bool {
+		return slices.ContainsFunc(subs, func(s string) bool { return strings.Contains(msg, s) })
+	}
 	switch {
-	case strings.Contains(msg, "was not provided by any .service files"), strings.Contains(msg, "not activatable"):
-		return errors.New("NetworkManager is not running")
-	case strings.Contains(msg, "Failed to connect to bus"):
+	case has("was not provided by any .service files", "not activatable"):
+		return errors.New(service + " is not running")
+	case has("Failed to connect to bus"):
 		return errors.New("the D-Bus system bus is not reachable")
-	case strings.Contains(msg, "No device found"):
-		return errors.New("NetworkManager does not manage the interface")
-	case strings.Contains(msg, "Access denied"), strings.Contains(msg, "AccessDenied"):
+	case has(missing...):
+		return errors.New(notFound)
+	case has("Access denied", "AccessDenied"):
 		return host.Wrap(host.ErrPermission, fmt.Errorf("D-Bus denied access: %s", firstLine(ee.out.Stderr)))
 	}
 	return err
