@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -20,14 +21,48 @@ func ToWire(r *Report, seq uint64) *pb.Report {
 		Sequence:            seq,
 		CollectedAtUnixNano: r.CollectedAt.UnixNano(),
 		Device: &pb.DeviceInfo{
-			Hostname: r.Device.Hostname, Os: r.Device.OS, OsName: r.Device.OSName,
-			OsVersion: r.Device.OSVersion, Arch: r.Device.Arch,
+			Hostname: wireString(r.Device.Hostname, MaxDeviceField, false), Os: wireString(r.Device.OS, MaxDeviceField, false),
+			OsName: wireString(r.Device.OSName, MaxDeviceField, false), OsVersion: wireString(r.Device.OSVersion, MaxDeviceField, false),
+			Arch: wireString(r.Device.Arch, MaxDeviceField, false),
 		},
 	}
 	for _, o := range r.Observations {
-		w.Controls = append(w.Controls, &pb.ControlFacts{Id: string(o.ID), FactsJson: o.Facts, UnknownReason: o.UnknownReason})
+		w.Controls = append(w.Controls, &pb.ControlFacts{Id: string(o.ID), FactsJson: o.Facts, UnknownReason: wireString(o.UnknownReason, MaxUnknownReason, true)})
 	}
 	return w
+}
+
+// wireString makes a string the server accepts: valid UTF-8, control
+// characters (which a hostname or a tool's error text can carry, and
+// which some databases refuse) replaced by U+FFFD — tabs and line ends
+// kept where multiline is set — and cut to max bytes on a character
+// boundary. A good agent's report is then never refused for its strings.
+func wireString(s string, max int, multiline bool) string {
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return isControl(r, multiline) }) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if isControl(r, multiline) {
+				return utf8.RuneError
+			}
+			return r
+		}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// isControl is a C0 control character or DEL; multiline allows tab, LF
+// and CR.
+func isControl(r rune, multiline bool) bool {
+	if multiline && (r == '\t' || r == '\n' || r == '\r') {
+		return false
+	}
+	return r < 0x20 || r == 0x7f
 }
 
 // FromWire validates a report received from an agent and converts it.
@@ -44,7 +79,7 @@ func FromWire(w *pb.Report) (*Report, error) {
 		OSVersion: d.GetOsVersion(), Arch: d.GetArch(),
 	}
 	for name, v := range map[string]string{"hostname": dev.Hostname, "os": dev.OS, "os_name": dev.OSName, "os_version": dev.OSVersion, "arch": dev.Arch} {
-		if err := checkString(v, MaxDeviceField); err != nil {
+		if err := checkString(v, MaxDeviceField, false); err != nil {
 			return nil, fmt.Errorf("report: device %s: %w", name, err)
 		}
 	}
@@ -65,7 +100,7 @@ func FromWire(w *pb.Report) (*Report, error) {
 		if len(c.GetFactsJson()) > MaxFactsSize {
 			return nil, fmt.Errorf("report: control %s: facts exceed %d bytes", id, MaxFactsSize)
 		}
-		if err := checkString(c.GetUnknownReason(), MaxUnknownReason); err != nil {
+		if err := checkString(c.GetUnknownReason(), MaxUnknownReason, true); err != nil {
 			return nil, fmt.Errorf("report: control %s unknown_reason: %w", id, err)
 		}
 		if len(c.GetFactsJson()) > 0 && !jsonValid(c.GetFactsJson()) {
@@ -76,12 +111,15 @@ func FromWire(w *pb.Report) (*Report, error) {
 	return r, nil
 }
 
-func checkString(s string, max int) error {
+func checkString(s string, max int, multiline bool) error {
 	if len(s) > max {
 		return fmt.Errorf("longer than %d bytes", max)
 	}
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("not valid UTF-8")
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return isControl(r, multiline) }); i >= 0 {
+		return fmt.Errorf("control character %U at byte %d", rune(s[i]), i)
 	}
 	return nil
 }

@@ -50,6 +50,9 @@ func TestFromWireRefusesHostileReports(t *testing.T) {
 			}
 		}, "controls, at most"},
 		{"an unknown reason over the bound", func(r *pb.Report) { r.Controls[0].UnknownReason = strings.Repeat("y", MaxUnknownReason+1) }, "unknown_reason"},
+		{"a NUL in the hostname", func(r *pb.Report) { r.Device.Hostname = "lap\x00top" }, "device hostname: control character U+0000 at byte 3"},
+		{"an escape sequence in the OS name", func(r *pb.Report) { r.Device.OsName = "\x1b[31mred" }, "device os_name: control character U+001B"},
+		{"a NUL in an unknown reason", func(r *pb.Report) { r.Controls[0].UnknownReason = "tool said \x00" }, "unknown_reason: control character"},
 	}
 	for _, tt := range tests {
 		t.Run("refuses "+tt.name, func(t *testing.T) {
@@ -63,5 +66,26 @@ func TestFromWireRefusesHostileReports(t *testing.T) {
 	}
 	if _, err := FromWire(nil); err == nil {
 		t.Error("accepted a nil report")
+	}
+}
+
+func TestToWireMakesStringsTheServerAccepts(t *testing.T) {
+	r := &Report{
+		Device: Device{Hostname: "lap\x00top\xff", OSName: strings.Repeat("é", MaxDeviceField)},
+		Observations: []Observation{{ID: Firewall, Facts: []byte(`{}`),
+			UnknownReason: "nft: line one\nline two\twith a tab \x1b[0m" + strings.Repeat("y", MaxUnknownReason)}},
+	}
+	got, err := FromWire(ToWire(r, 1))
+	if err != nil {
+		t.Fatalf("the server refuses what the agent sends: %v", err)
+	}
+	if got.Device.Hostname != "lap\ufffdtop\ufffd" {
+		t.Errorf("hostname = %q", got.Device.Hostname)
+	}
+	if n := len(got.Device.OSName); n > MaxDeviceField || n%2 != 0 {
+		t.Errorf("os name cut to %d bytes, not on a character boundary within %d", n, MaxDeviceField)
+	}
+	if reason := got.Observations[0].UnknownReason; !strings.HasPrefix(reason, "nft: line one\nline two\twith a tab \ufffd[0m") || len(reason) > MaxUnknownReason {
+		t.Errorf("unknown reason = %.60q (%d bytes)", reason, len(reason))
 	}
 }

@@ -122,8 +122,10 @@ func checkEnrolled(r *pb.EnrollResponse, pin [sha256.Size]byte, csr *x509.Certif
 	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw}, nil
 }
 
+// deviceInfo is the device's description as reports carry it, cleaned
+// the same way so that enrollment is not refused for its strings.
 func deviceInfo(d checks.Device) *pb.DeviceInfo {
-	return &pb.DeviceInfo{Hostname: d.Hostname, Os: d.OS, OsName: d.OSName, OsVersion: d.OSVersion, Arch: d.Arch}
+	return checks.ToWire(&checks.Report{Device: d}, 0).GetDevice()
 }
 
 type readWriter interface {
