@@ -30,7 +30,9 @@ func TestDependencyRules(t *testing.T) {
 		{"the wire schema links nothing of ours but itself", []string{module + "/proto"},
 			[]string{module + "/agent", module + "/server", module + "/checks"}},
 		{"the agent links no server code", []string{module + "/agent/..."},
-			[]string{module + "/server", "modernc.org/sqlite"}},
+			[]string{module + "/server", "modernc.org/sqlite", "github.com/jackc/pgx"}},
+		{"the binaries link no test harness", []string{module + "/server/cmd/postern-server", module + "/agent/cmd/postern-agent"},
+			[]string{module + "/server/store/pgtest", module + "/internal/testserver", module + "/checks/internal/checktest"}},
 	}
 	for _, goos := range []string{"linux", "windows", "darwin"} {
 		for _, r := range rules {

@@ -13,8 +13,10 @@ import (
 // execAllowed are the only packages that may start programs: the live host
 // (every collector's command goes through it, by absolute path with a
 // deadline), the agent's allowlisted runner (notifications), and the
-// package builders, which run at build time, never on a laptop.
-var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg"}
+// package builders, which run at build time, never on a laptop, and the
+// PostgreSQL test harness, which starts a throwaway database for tests
+// (deps_test.go keeps it out of both binaries).
+var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest"}
 
 func TestOnlyAllowlistedPackagesStartPrograms(t *testing.T) {
 	root := filepath.Join("..", "..")

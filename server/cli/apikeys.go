@@ -32,14 +32,14 @@ type apiKeyJSON struct {
 }
 
 func newAPIKeyListCmd(d *deps) *cobra.Command {
-	var dataDir string
+	var db storeOptions
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List gateway API keys (IDs and names; the secrets are not stored)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				l, ok := store.APIKeyListerOf(st)
 				if !ok {
 					return errors.New("this store cannot list api keys")
@@ -73,13 +73,14 @@ func newAPIKeyListCmd(d *deps) *cobra.Command {
 			})
 		},
 	}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
 func newAPIKeyRevokeCmd(d *deps) *cobra.Command {
-	var dataDir, reason string
+	var db storeOptions
+	var reason string
 	cmd := &cobra.Command{
 		Use:   "revoke ID [--reason TEXT]",
 		Short: "Revoke a gateway API key; running servers refuse it within 5 seconds",
@@ -89,7 +90,7 @@ func newAPIKeyRevokeCmd(d *deps) *cobra.Command {
 			if len(id) > 64 || len(reason) > 500 {
 				return usageError{errors.New("the ID is at most 64 bytes and the reason 500")}
 			}
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				r, ok := store.APIKeyRevokerOf(st)
 				if !ok {
 					return errors.New("this store cannot revoke api keys")
@@ -116,7 +117,7 @@ func newAPIKeyRevokeCmd(d *deps) *cobra.Command {
 			})
 		},
 	}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	cmd.Flags().StringVar(&reason, "reason", "", "why the key is revoked (recorded in the audit log)")
 	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -18,6 +19,8 @@ type deps struct {
 	stdout, stderr io.Writer
 	now            func() time.Time
 	version        string
+	// getenv reads the environment (os.Getenv).
+	getenv func(string) string
 }
 
 // Main runs postern-server with args and returns the process exit code:
@@ -31,7 +34,7 @@ func Main(args []string, stdout, stderr io.Writer, version string) int {
 
 // Run is Main with a caller-supplied context, for tests.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
-	d := &deps{stdout: stdout, stderr: stderr, now: time.Now, version: version}
+	d := &deps{stdout: stdout, stderr: stderr, now: time.Now, version: version, getenv: os.Getenv}
 	root := newRoot(d)
 	root.SetArgs(args)
 	root.SetOut(stdout)

@@ -45,16 +45,16 @@ type deviceJSON struct {
 }
 
 func newDeviceCmd(d *deps) *cobra.Command {
-	var dataDir string
+	var db storeOptions
 	cmd := &cobra.Command{Use: "device", Short: "List and revoke enrolled devices"}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List devices with their state: active, inactive (90 days without a report) or revoked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				devs, err := st.Devices(cmd.Context())
 				if err != nil {
 					return err
@@ -94,7 +94,7 @@ func newDeviceCmd(d *deps) *cobra.Command {
 			if reason == "" || by == "" {
 				return usageError{errors.New("--reason and --by are required")}
 			}
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				id := args[0]
 				dev, err := st.Device(cmd.Context(), id)
 				if errors.Is(err, store.ErrNotFound) {
@@ -127,15 +127,16 @@ func newDeviceCmd(d *deps) *cobra.Command {
 }
 
 func newAttestationCmd(d *deps) *cobra.Command {
-	var dataDir, device, user, version, by string
+	var db storeOptions
+	var device, user, version, by string
 	cmd := &cobra.Command{Use: "attestation", Short: "Record users' yearly attestations"}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	record := &cobra.Command{
 		Use:   "record --device ID --user NAME --statement-version V --by NAME",
 		Short: "Record that a user accepted the remote-access statement for a device (taken on paper or by e-mail)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				a, err := exceptions.NewService(st, audit.New(st, d.now, nil), d.now).Attest(cmd.Context(), device, user, version, by)
 				if err != nil {
 					return err

@@ -13,23 +13,8 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/exceptions"
-	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
 )
-
-// withStore opens the data directory's store for one command.
-func withStore(ctx context.Context, dataDir string, fn func(store.Store) error) error {
-	st, err := store.OpenSQLite(ctx, dataDir)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fn(st)
-}
-
-func dataFlag(cmd *cobra.Command, dst *string) {
-	cmd.PersistentFlags().StringVar(dst, "data", serve.DefaultDataDir(), "data directory")
-}
 
 func printJSON(d *deps, v any) error {
 	enc := json.NewEncoder(d.stdout)
@@ -44,9 +29,9 @@ type grantOptions struct {
 }
 
 func newExceptionCmd(d *deps) *cobra.Command {
-	var dataDir string
+	var db storeOptions
 	cmd := &cobra.Command{Use: "exception", Short: "Grant, list and end exceptions that waive a control"}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	var g grantOptions
 	grant := &cobra.Command{
 		Use:   "grant (--device ID | --org ORG) --control ID --reason TEXT --approver NAME (--expires TIME | --for DURATION)",
@@ -57,7 +42,7 @@ func newExceptionCmd(d *deps) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				e, err := exceptions.NewService(st, audit.New(st, d.now, nil), d.now).Grant(cmd.Context(), req)
 				if err != nil {
 					return err
@@ -86,7 +71,7 @@ func newExceptionCmd(d *deps) *cobra.Command {
 		Short: "List exceptions that have not expired",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				es, err := exceptions.NewService(st, nil, d.now).List(cmd.Context(), all)
 				if err != nil {
 					return err
@@ -117,7 +102,7 @@ func newExceptionCmd(d *deps) *cobra.Command {
 		Short: "End an exception now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				err := exceptions.NewService(st, audit.New(st, d.now, nil), d.now).End(cmd.Context(), args[0], by, why)
 				if err != nil {
 					return err

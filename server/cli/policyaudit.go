@@ -14,9 +14,9 @@ import (
 )
 
 func newPolicyCmd(d *deps) *cobra.Command {
-	var dataDir string
+	var db storeOptions
 	cmd := &cobra.Command{Use: "policy", Short: "Check policy files and see or accept held policy changes"}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	check := &cobra.Command{
 		Use:   "check FILE",
 		Short: "Validate a policy file; errors name the field and line",
@@ -40,7 +40,7 @@ func newPolicyCmd(d *deps) *cobra.Command {
 		Short: "Show the active policy version and any change held by the mass-failure guard",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				s, err := policy.ReadStatus(cmd.Context(), st)
 				if errors.Is(err, store.ErrNotFound) {
 					return errors.New("no policy status yet: start postern-server serve once")
@@ -63,7 +63,7 @@ func newPolicyCmd(d *deps) *cobra.Command {
 		Short: "Apply a held policy change despite the mass-failure guard (the server applies it within seconds)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				if err := policy.Accept(cmd.Context(), st, audit.New(st, d.now, nil), args[0], approver, d.now()); err != nil {
 					return err
 				}
@@ -98,15 +98,15 @@ func printStatus(d *deps, s policy.Status) {
 }
 
 func newAuditCmd(d *deps) *cobra.Command {
-	var dataDir string
+	var db storeOptions
 	cmd := &cobra.Command{Use: "audit", Short: "Verify and export the hash-chained audit log"}
-	dataFlag(cmd, &dataDir)
+	dataFlag(cmd, &db)
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Check every row of the audit log; exit 1 naming each edited or deleted row",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				res, err := audit.New(st, d.now, nil).Verify(cmd.Context())
 				if err != nil {
 					return err
@@ -128,7 +128,7 @@ func newAuditCmd(d *deps) *cobra.Command {
 		Short: "Print the audit log as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withStore(cmd.Context(), dataDir, func(st store.Store) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				return audit.New(st, d.now, nil).Export(cmd.Context(), d.stdout, after)
 			})
 		},

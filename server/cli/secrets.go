@@ -9,12 +9,11 @@ import (
 
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
-	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
 )
 
 type tokenOptions struct {
-	dataDir    string
+	db         storeOptions
 	ttl        time.Duration
 	org, owner string
 }
@@ -31,7 +30,7 @@ func newTokenCmd(d *deps) *cobra.Command {
 		},
 	}
 	f := create.Flags()
-	f.StringVar(&opts.dataDir, "data", serve.DefaultDataDir(), "data directory")
+	opts.db.register(f)
 	f.DurationVar(&opts.ttl, "ttl", store.DefaultTokenTTL, "how long the token stays valid")
 	f.StringVar(&opts.org, "org", "", "organisation label copied to the device")
 	f.StringVar(&opts.owner, "owner", "", "owner label copied to the device")
@@ -43,7 +42,7 @@ func newTokenCmd(d *deps) *cobra.Command {
 // token must pin it.
 func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
 	now := d.now()
-	authority, err := ca.LoadOrCreate(opts.dataDir, now)
+	authority, err := ca.LoadOrCreate(opts.db.dataDir, now)
 	if err != nil {
 		return err
 	}
@@ -51,7 +50,7 @@ func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	st, err := store.OpenSQLite(ctx, opts.dataDir)
+	st, err := openStore(ctx, d, opts.db)
 	if err != nil {
 		return err
 	}
@@ -69,7 +68,8 @@ func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
 
 func newAPIKeyCmd(d *deps) *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Manage gateway API keys"}
-	var dataDir, name string
+	var db storeOptions
+	var name string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Print a new API key for a gateway (alone on stdout)",
@@ -79,7 +79,7 @@ func newAPIKeyCmd(d *deps) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			st, err := store.OpenSQLite(cmd.Context(), dataDir)
+			st, err := openStore(cmd.Context(), d, db)
 			if err != nil {
 				return err
 			}
@@ -94,7 +94,7 @@ func newAPIKeyCmd(d *deps) *cobra.Command {
 			return err
 		},
 	}
-	create.Flags().StringVar(&dataDir, "data", serve.DefaultDataDir(), "data directory")
+	db.register(create.Flags())
 	create.Flags().StringVar(&name, "name", "", "name of the gateway using the key (required)")
 	create.MarkFlagRequired("name")
 	cmd.AddCommand(create)

@@ -12,23 +12,32 @@ type serveOptions struct {
 }
 
 func newServeCmd(d *deps) *cobra.Command {
+	return newServeCmdWith(d, func(cmd *cobra.Command, cfg serve.Config) error {
+		return serve.Run(cmd.Context(), cfg, serve.Options{Logger: jsonLogger(d.stderr), Now: d.now, Version: d.version})
+	})
+}
+
+// newServeCmdWith is newServeCmd running runF with the resolved
+// configuration, so that tests can see it.
+func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config) error) *cobra.Command {
 	opts := serveOptions{cfg: serve.DefaultConfig()}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the QUIC ingest endpoint and the HTTPS API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := resolveServeConfig(cmd, opts)
+			cfg, err := resolveServeConfig(cmd, d, opts)
 			if err != nil {
 				return err
 			}
-			return serve.Run(cmd.Context(), cfg, serve.Options{Logger: jsonLogger(d.stderr), Now: d.now, Version: d.version})
+			return runF(cmd, cfg)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.configFile, "config", "", "YAML configuration file")
 	f.StringVar(&opts.cfg.PolicyFile, "policy", "", "YAML policy file (default: the built-in Policy 550.04 profile)")
-	f.StringVar(&opts.cfg.DataDir, "data", opts.cfg.DataDir, "data directory (CA, certificates, database)")
+	f.StringVar(&opts.cfg.DataDir, "data", opts.cfg.DataDir, "data directory (CA, certificates, SQLite database)")
+	databaseFlags(f, &opts.cfg.Database, &opts.cfg.DatabaseFile)
 	f.StringVar(&opts.cfg.QUICAddr, "quic", opts.cfg.QUICAddr, "UDP address of the QUIC ingest endpoint")
 	f.StringVar(&opts.cfg.HTTPSAddr, "https", opts.cfg.HTTPSAddr, "TCP address of the HTTPS API")
 	f.StringArrayVar(&opts.cfg.TrustedProxies, "trusted-proxy", nil, "CIDR of a reverse proxy allowed to forward client certificates (repeatable)")
@@ -37,36 +46,45 @@ func newServeCmd(d *deps) *cobra.Command {
 	return cmd
 }
 
-// resolveServeConfig applies flags over the config file over defaults.
-func resolveServeConfig(cmd *cobra.Command, opts serveOptions) (serve.Config, error) {
-	if opts.configFile == "" {
-		return opts.cfg, opts.cfg.Validate()
-	}
-	cfg, err := serve.LoadConfigFile(opts.configFile)
-	if err != nil {
-		return cfg, err
-	}
+// resolveServeConfig applies flags over the environment over the config
+// file over defaults.
+func resolveServeConfig(cmd *cobra.Command, d *deps, opts serveOptions) (serve.Config, error) {
+	cfg := opts.cfg
 	f := cmd.Flags()
-	if f.Changed("policy") {
-		cfg.PolicyFile = opts.cfg.PolicyFile
+	if opts.configFile != "" {
+		var err error
+		if cfg, err = serve.LoadConfigFile(opts.configFile); err != nil {
+			return cfg, err
+		}
+		if f.Changed("policy") {
+			cfg.PolicyFile = opts.cfg.PolicyFile
+		}
+		if f.Changed("data") {
+			cfg.DataDir = opts.cfg.DataDir
+		}
+		if f.Changed("quic") {
+			cfg.QUICAddr = opts.cfg.QUICAddr
+		}
+		if f.Changed("https") {
+			cfg.HTTPSAddr = opts.cfg.HTTPSAddr
+		}
+		if f.Changed("trusted-proxy") {
+			cfg.TrustedProxies = opts.cfg.TrustedProxies
+		}
+		if f.Changed("server-name") {
+			cfg.ServerNames = opts.cfg.ServerNames
+		}
+		if f.Changed("metrics") {
+			cfg.MetricsAddr = opts.cfg.MetricsAddr
+		}
 	}
-	if f.Changed("data") {
-		cfg.DataDir = opts.cfg.DataDir
-	}
-	if f.Changed("quic") {
-		cfg.QUICAddr = opts.cfg.QUICAddr
-	}
-	if f.Changed("https") {
-		cfg.HTTPSAddr = opts.cfg.HTTPSAddr
-	}
-	if f.Changed("trusted-proxy") {
-		cfg.TrustedProxies = opts.cfg.TrustedProxies
-	}
-	if f.Changed("server-name") {
-		cfg.ServerNames = opts.cfg.ServerNames
-	}
-	if f.Changed("metrics") {
-		cfg.MetricsAddr = opts.cfg.MetricsAddr
+	// The database is chosen as a whole: a flag or the environment
+	// replaces both of the file's fields.
+	switch env := d.getenv(serve.EnvDatabaseURL); {
+	case f.Changed("database") || f.Changed("database-file"):
+		cfg.Database, cfg.DatabaseFile = opts.cfg.Database, opts.cfg.DatabaseFile
+	case env != "":
+		cfg.Database, cfg.DatabaseFile = env, ""
 	}
 	return cfg, cfg.Validate()
 }

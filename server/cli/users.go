@@ -13,13 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
 
 type userOptions struct {
-	dataDir       string
+	db            storeOptions
 	role          string
 	first, last   string
 	passwordStdin bool
@@ -48,7 +47,7 @@ func newUserCmd(d *deps) *cobra.Command {
 		Short: "Unlock an account locked after 5 failed sign-ins",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), d, opts.dataDir, func(s *users.Service) error {
+			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
 				if err := s.Unlock(cmd.Context(), args[0]); err != nil {
 					if errors.Is(err, store.ErrNotFound) {
 						return usageError{fmt.Errorf("no user %q", args[0])}
@@ -65,7 +64,7 @@ func newUserCmd(d *deps) *cobra.Command {
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withUsers(cmd.Context(), d, opts.dataDir, func(s *users.Service) error {
+			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
 				us, err := s.List(cmd.Context())
 				if err != nil {
 					return err
@@ -91,14 +90,14 @@ func newUserCmd(d *deps) *cobra.Command {
 		},
 	}
 	for _, c := range []*cobra.Command{add, unlock, list} {
-		c.Flags().StringVar(&opts.dataDir, "data", serve.DefaultDataDir(), "data directory")
+		opts.db.register(c.Flags())
 		cmd.AddCommand(c)
 	}
 	return cmd
 }
 
-func withUsers(ctx context.Context, d *deps, dataDir string, fn func(*users.Service) error) error {
-	st, err := store.OpenSQLite(ctx, dataDir)
+func withUsers(ctx context.Context, d *deps, db storeOptions, fn func(*users.Service) error) error {
+	st, err := openStore(ctx, d, db)
 	if err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func userAdd(ctx context.Context, d *deps, opts userOptions, username string) er
 		}
 		generated = true
 	}
-	return withUsers(ctx, d, opts.dataDir, func(s *users.Service) error {
+	return withUsers(ctx, d, opts.db, func(s *users.Service) error {
 		_, err := s.Add(ctx, users.NewUser{Username: username, FirstName: opts.first, LastName: opts.last, Role: role, Password: pw})
 		switch {
 		case errors.Is(err, store.ErrConflict):

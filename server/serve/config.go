@@ -29,8 +29,16 @@ const (
 
 // Config is postern-server's configuration. Flags override the file.
 type Config struct {
-	// DataDir holds the CA, the server certificate and the database.
+	// DataDir holds the CA, the server certificate and, unless Database
+	// or DatabaseFile is set, the SQLite database.
 	DataDir string `yaml:"data_dir"`
+	// Database is a PostgreSQL connection string (postgres://... or
+	// key=value pairs); empty means the embedded SQLite database. Prefer
+	// DatabaseFile or EnvDatabaseURL when it holds a password.
+	Database string `yaml:"database"`
+	// DatabaseFile names a file holding Database, readable only by the
+	// server's account.
+	DatabaseFile string `yaml:"database_file"`
 	// PolicyFile is a YAML policy (checks.ParsePolicy); empty means the
 	// built-in Policy 550.04 profile.
 	PolicyFile string `yaml:"policy"`
@@ -108,6 +116,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: must be set"))
+	}
+	if err := c.validateDatabase(); err != nil {
+		errs = append(errs, err)
 	}
 	for name, addr := range map[string]string{"quic": c.QUICAddr, "https": c.HTTPSAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {

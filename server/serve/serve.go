@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.OpenSQLite(ctx, cfg.DataDir)
+	st, database, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		}
 	})
 	up.Store(true)
-	log.Info("listening", "quic", ing.Addr().String(), "https", tcp.Addr().String(), "data_dir", cfg.DataDir,
+	log.Info("listening", "quic", ing.Addr().String(), "https", tcp.Addr().String(), "data_dir", cfg.DataDir, "database", database,
 		"ca_pin", fmt.Sprintf("%x", authority.Pin()))
 	if opt.Ready != nil {
 		opt.Ready(ing.Addr(), tcp.Addr())

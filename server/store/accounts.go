@@ -123,6 +123,9 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			u.Username, u.FirstName, u.LastName, u.Role, u.PasswordHash, nanos(u.PasswordChangedAt), boolInt(u.MustChange),
 			u.FailedAttempts, nanos(u.LockedAt), nanos(u.CreatedAt), nanos(u.LastLoginAt))
+		if isUniqueViolation(err) {
+			return ErrConflict
+		}
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
 		}

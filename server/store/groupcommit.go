@@ -74,12 +74,10 @@ func (s *sqlStore) IngestReport(ctx context.Context, in Ingest) (bool, error) {
 	if err := checkSequence(in.Sequence); err != nil {
 		return false, fmt.Errorf("ingest report: %w", err)
 	}
-	req := &ingestReq{ctx: ctx, in: in, done: make(chan ingestResult, 1)}
 	if s.gw == nil {
-		s.commitBatch([]*ingestReq{req})
-		res := <-req.done
-		return res.duplicate, res.err
+		return s.ingestAlone(ctx, in)
 	}
+	req := &ingestReq{ctx: ctx, in: in, done: make(chan ingestResult, 1)}
 	select {
 	case s.gw.reqs <- req:
 	case <-s.gw.exited:
@@ -95,6 +93,29 @@ func (s *sqlStore) IngestReport(ctx context.Context, in Ingest) (bool, error) {
 		// and gets a duplicate ack, so giving up here loses nothing.
 		return false, fmt.Errorf("ingest report: %w", ctx.Err())
 	}
+}
+
+// ingestAlone commits one report in its own transaction, rolled back
+// whole when the report is refused or fails. It serves stores without a
+// group writer (PostgreSQL), where concurrent reports run in concurrent
+// transactions.
+func (s *sqlStore) ingestAlone(ctx context.Context, in Ingest) (bool, error) {
+	if s.closed.Load() {
+		return false, fmt.Errorf("ingest report: %w", errStoreClosed)
+	}
+	var dup bool
+	var refused error
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		dup, refused = s.bind(ctx, tx).ingestOne(in)
+		return refused
+	})
+	switch {
+	case refused != nil:
+		return false, refused
+	case err != nil:
+		return false, fmt.Errorf("ingest report: %w", err)
+	}
+	return dup, nil
 }
 
 func (s *sqlStore) runWriter() {

@@ -28,9 +28,10 @@ var hotReads = map[string]bool{qPostureByID: true, qPostureByCert: true, qFirstF
 
 // readStmt returns the prepared statement for a hot read query, or nil
 // when query is not one or cannot be prepared (the caller then runs it
-// unprepared, which reports the error).
+// unprepared, which reports the error). On PostgreSQL it is always nil:
+// the driver prepares and caches every statement per connection.
 func (s *sqlStore) readStmt(ctx context.Context, query string) *sql.Stmt {
-	if !hotReads[query] {
+	if !hotReads[query] || s.postgres() {
 		return nil
 	}
 	if st, ok := s.reads.m.Load(query); ok {

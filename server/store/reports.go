@@ -31,7 +31,10 @@ const unknownFailing = "*"
 func (w *writeTx) ingestOne(in Ingest) (bool, error) {
 	var d deviceState
 	i := &d.info
-	err := w.queryRow(qDeviceSequence, in.DeviceID).Scan(&d.last, &d.lastHash, &d.revoked, &d.failing,
+	// On PostgreSQL the device's row stays locked until the report
+	// commits, so that two replicas cannot both store the same sequence
+	// or move last_sequence backwards.
+	err := w.queryRow(w.s.lockRow(qDeviceSequence), in.DeviceID).Scan(&d.last, &d.lastHash, &d.revoked, &d.failing,
 		&i.Hostname, &i.OS, &i.OSName, &i.OSVersion, &i.Arch)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // sqlStore implements Store over database/sql with portable SQL. w is used
-// for every write transaction, r for reads.
+// for every write transaction, r for reads; on PostgreSQL both are the
+// same pool.
 type sqlStore struct {
 	w, r  *sql.DB
 	style int
@@ -26,6 +28,7 @@ type sqlStore struct {
 	// gw is the group-commit writer of IngestReport; nil until started,
 	// in which case each report commits alone.
 	gw        *groupWriter
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 
@@ -75,6 +78,7 @@ func (s *sqlStore) q(query string) string { return rebind(s.style, query) }
 // the statements and databases. It is safe to call more than once.
 func (s *sqlStore) Close() error {
 	s.closeOnce.Do(func() {
+		s.closed.Store(true)
 		s.stopWriter()
 		for _, st := range s.stmts {
 			st.Close()
@@ -85,30 +89,52 @@ func (s *sqlStore) Close() error {
 	return s.closeErr
 }
 
+// migrate applies pending migrations, one transaction each. On PostgreSQL
+// every step holds an advisory lock and rereads the version, so servers
+// starting together apply each migration once; the lock ends with the
+// transaction, even if the server dies.
 func (s *sqlStore) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("create migrations table: %w", err)
-	}
-	var current int
-	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if current > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this server (%d); upgrade postern-server", current, len(migrations))
-	}
-	for v := current + 1; v <= len(migrations); v++ {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixNano())
+	for {
+		done, err := s.migrateStep(ctx)
+		if err != nil || done {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("apply migration %d: %w", v, err)
 		}
 	}
-	return nil
+}
+
+// migrateStep applies the next pending migration; done is true when there
+// was none.
+func (s *sqlStore) migrateStep(ctx context.Context) (done bool, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if s.postgres() {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+				return fmt.Errorf("lock migrations: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
+		var current int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if current > len(migrations) {
+			return fmt.Errorf("database schema version %d is newer than this server (%d); upgrade postern-server", current, len(migrations))
+		}
+		if current == len(migrations) {
+			done = true
+			return nil
+		}
+		v := current + 1
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			return fmt.Errorf("apply migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("apply migration %d: %w", v, err)
+		}
+		return nil
+	})
+	return done, err
 }
 
 func (s *sqlStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -266,6 +292,10 @@ func (s *sqlStore) CreateAPIKey(ctx context.Context, k APIKey) error {
 		return ErrConflict
 	}
 	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO api_keys (id, name, hash, created_at) VALUES (?, ?, ?, ?)`), k.ID, k.Name, k.Hash, nanos(k.CreatedAt))
+	if isUniqueViolation(err) {
+		// Another process created the same ID since the check above.
+		return ErrConflict
+	}
 	if err != nil {
 		return fmt.Errorf("store api key: %w", err)
 	}
