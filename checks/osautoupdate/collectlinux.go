@@ -13,18 +13,17 @@ import (
 
 // Linux sources, by absolute path.
 const (
-	aptGetPath       = "/usr/bin/apt-get"
-	aptConfigPath    = "/usr/bin/apt-config"
-	aptConfFile      = "/etc/apt/apt.conf"
-	aptConfDir       = "/etc/apt/apt.conf.d"
-	unattendedPath   = "/usr/bin/unattended-upgrade"
-	systemdRunDir    = "/run/systemd/system"
-	systemdEtc       = "/etc/systemd/system/"
-	timersWants      = "/etc/systemd/system/timers.target.wants/"
-	aptCompatCron    = "/etc/cron.daily/apt-compat"
-	dnfAutomaticConf = "/etc/dnf/automatic.conf"
-	rpmOstreedConf   = "/etc/rpm-ostreed.conf"
-	gnomeSoftware    = "/usr/bin/gnome-software"
+	aptGetPath     = "/usr/bin/apt-get"
+	aptConfigPath  = "/usr/bin/apt-config"
+	aptConfFile    = "/etc/apt/apt.conf"
+	aptConfDir     = "/etc/apt/apt.conf.d"
+	unattendedPath = "/usr/bin/unattended-upgrade"
+	systemdRunDir  = "/run/systemd/system"
+	systemdEtc     = "/etc/systemd/system/"
+	timersWants    = "/etc/systemd/system/timers.target.wants/"
+	aptCompatCron  = "/etc/cron.daily/apt-compat"
+	rpmOstreedConf = "/etc/rpm-ostreed.conf"
+	gnomeSoftware  = "/usr/bin/gnome-software"
 )
 
 // APT::Periodic keys.
@@ -41,7 +40,7 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 		f.Checked = append(f.Checked, "unattended-upgrades (APT::Periodic)")
 		f.Mechanisms = append(f.Mechanisms, aptMechanism(ctx, h))
 	}
-	if exists(h, dnfAutomaticConf) || anyTimer(h, dnfTimers...) != "" {
+	if dnfAutomaticInstalled(h) {
 		f.Checked = append(f.Checked, "dnf-automatic")
 		f.Mechanisms = append(f.Mechanisms, dnfMechanism(h))
 	} else {
@@ -206,58 +205,6 @@ func aptConfName(n string) bool {
 	}
 	ext := path.Ext(n)
 	return ext == "" || ext == ".conf"
-}
-
-var dnfTimers = []string{"dnf-automatic-install.timer", "dnf-automatic.timer", "dnf5-automatic.timer", "dnf-automatic-download.timer", "dnf-automatic-notifyonly.timer"}
-
-func dnfMechanism(h host.Host) Mechanism {
-	m := Mechanism{Name: "dnf-automatic"}
-	var apply, download bool
-	if b, err := h.ReadFile(dnfAutomaticConf); err == nil {
-		cmds := parseINI(b)["commands"]
-		apply, _ = iniBool(cmds["apply_updates"])
-		download = true // dnf-automatic's default
-		if v, ok := iniBool(cmds["download_updates"]); ok {
-			download = v
-		}
-		m.set("apply_updates", fmt.Sprint(apply), dnfAutomaticConf)
-		m.set("download_updates", fmt.Sprint(download), dnfAutomaticConf)
-		if t := cmds["upgrade_type"]; t != "" {
-			m.set("upgrade_type", t, dnfAutomaticConf)
-		}
-	} else if !errors.Is(err, host.ErrNotFound) {
-		m.Level, m.Reason = LevelUnknown, fmt.Sprintf("read %s: %v", dnfAutomaticConf, err)
-		return m
-	}
-	timer := anyTimer(h, dnfTimers...)
-	m.set("timer", timerOrNone(timer), timersWants)
-	switch timer {
-	case "dnf-automatic-install.timer":
-		m.Level, m.Reason = LevelInstall, "dnf-automatic-install.timer installs updates automatically"
-	case "dnf-automatic.timer", "dnf5-automatic.timer":
-		switch {
-		case apply:
-			m.Level, m.Reason = LevelInstall, timer+" runs with apply_updates = yes"
-		case download:
-			m.Level, m.Reason = LevelDownload, timer+" downloads updates but apply_updates is no"
-		default:
-			m.Level, m.Reason = LevelNotify, timer+" only reports available updates"
-		}
-	case "dnf-automatic-download.timer":
-		m.Level, m.Reason = LevelDownload, "dnf-automatic-download.timer downloads updates but does not install them"
-	case "dnf-automatic-notifyonly.timer":
-		m.Level, m.Reason = LevelNotify, "dnf-automatic-notifyonly.timer only reports available updates"
-	default:
-		m.Level, m.Reason = LevelOff, "dnf-automatic is installed but none of its timers is enabled"
-	}
-	return m
-}
-
-func timerOrNone(t string) string {
-	if t == "" {
-		return "none enabled"
-	}
-	return t
 }
 
 // ostreeMechanism reads rpm-ostree's automatic updates (Fedora Atomic

@@ -20,8 +20,10 @@
 //     defaults and say so.
 //   - Linux: APT::Periodic (apt-config dump, else apt.conf and
 //     apt.conf.d read in apt's order), the unattended-upgrades program and
-//     the apt-daily(-upgrade) timers or cron; dnf-automatic
-//     (/etc/dnf/automatic.conf and its timers); rpm-ostree's
+//     the apt-daily(-upgrade) timers or cron; dnf-automatic (the first
+//     of dnf5's /etc/dnf/dnf5-plugins/automatic.conf and
+//     /usr/share/dnf5/dnf5-plugins/automatic.conf, else dnf4's
+//     /etc/dnf/automatic.conf, and its timers); rpm-ostree's
 //     AutomaticUpdatePolicy; on SUSE, YaST's automatic online update
 //     (/etc/sysconfig/automatic_online_update, its cron job and cron
 //     itself, the patch categories), the transactional-update and

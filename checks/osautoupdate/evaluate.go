@@ -98,7 +98,7 @@ func remediation(goos string, ms []Mechanism, checked []string) string {
 	for _, m := range ms {
 		switch m.Name {
 		case "dnf-automatic":
-			return "Install updates automatically: set `apply_updates = yes` in /etc/dnf/automatic.conf and run `sudo systemctl enable --now dnf-automatic.timer`."
+			return "Install updates automatically: `sudo systemctl enable --now dnf-automatic-install.timer` (it installs whatever apply_updates says), or set `apply_updates = yes` in /etc/dnf/dnf5-plugins/automatic.conf (dnf5, Fedora 41 and later) or /etc/dnf/automatic.conf (dnf4) for dnf-automatic.timer."
 		case "transactional-update", "os-update":
 			return "Turn on automatic updates: `sudo systemctl enable --now " + m.Name + ".timer`."
 		}

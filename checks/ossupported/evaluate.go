@@ -3,6 +3,7 @@ package ossupported
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/postern-dev/postern/checks"
@@ -11,6 +12,13 @@ import (
 
 // warnDays is how close to the end of support the summary says so.
 const warnDays = 60
+
+// First builds of Windows 10 (1507) and Windows 11 (21H2): the
+// remediation differs on each side.
+const (
+	windows10FirstBuild = 10240
+	windows11FirstBuild = 22000
+)
 
 // Evaluate judges the release against the end-of-life table (the
 // embedded one with the policy's changes) at in.Now. It is pure.
@@ -140,7 +148,14 @@ func evidence(f *Facts, j osdata.Judgement, tab *osdata.Table) map[string]any {
 func remediation(goos string, id osdata.Identity) string {
 	switch id.Platform {
 	case "windows":
-		if strings.HasPrefix(id.Version, "1") {
+		build, _ := strconv.Atoi(id.Version)
+		switch {
+		case osdata.EditionClass(id.Edition, id.InstallationType) == "server":
+			return "Move the server to a Windows Server release that is still supported (in-place upgrade or migration); ask IT first."
+		case build > 0 && build < windows10FirstBuild:
+			// Windows 7, 8 and 8.1 have no paid extension left to buy.
+			return "This version of Windows no longer gets security updates: upgrade the PC to Windows 11 if it can run it, otherwise replace it; ask IT first."
+		case build < windows11FirstBuild:
 			return "Upgrade to Windows 11 (Settings > Windows Update > Upgrade to Windows 11), or have IT enrol the device in Windows 10 Extended Security Updates; a PC that cannot run Windows 11 must be replaced."
 		}
 		return "Install the latest Windows feature update: Settings > Windows Update > Check for updates, then Download and install the newest version of Windows."

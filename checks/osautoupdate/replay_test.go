@@ -1,0 +1,98 @@
+package osautoupdate
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// TestRealPackageConfigurations replays apt-config dumps and shipped
+// configuration files of unattended-upgrades and dnf-automatic (real
+// samples, testdata/README.md cites each).
+func TestRealPackageConfigurations(t *testing.T) {
+	dump := []string{aptConfigPath, "dump"}
+	confd := func(auto string) *host.Fake {
+		return apt().
+			AddDir(aptConfDir, []string{"20auto-upgrades", "50unattended-upgrades"}, nil).
+			AddFile(aptConfDir+"/20auto-upgrades", sample(t, "linux", auto)).
+			AddFile(aptConfDir+"/50unattended-upgrades", sample(t, "linux", "50unattended-upgrades__debian_2.9.1.txt")).
+			AddStat(unattendedPath, present, nil)
+	}
+	dnfTimer := func(h *host.Fake, timer string) *host.Fake {
+		return h.AddStat(timersWants+timer, link("/usr/lib/systemd/system/"+timer), nil)
+	}
+	rpm := func() *host.Fake { return host.NewFake("linux", "amd64") }
+	// A local override as an administrator writes it (hand-written).
+	dnf5Override := []byte("[commands]\napply_updates = yes\n")
+	tests := []struct {
+		name      string
+		h         *host.Fake
+		require   string
+		wantLevel string
+		want      checks.Status
+		wantInSum string
+	}{
+		// apt, from apt-config dump.
+		{"unattended-upgrades enabled through its debconf answer installs updates", apt().
+			AddRun(dump, host.Output{Stdout: sample(t, "linux", "apt-config__debian12_unattended_enabled.txt")}, nil).
+			AddStat(unattendedPath, present, nil),
+			LevelInstall, LevelInstall, checks.StatusPass, "installs updates automatically"},
+		{"unattended-upgrades installed but answered no is off", apt().
+			AddRun(dump, host.Output{Stdout: sample(t, "linux", "apt-config__debian12_unattended_disabled.txt")}, nil).
+			AddStat(unattendedPath, present, nil),
+			LevelDownload, LevelOff, checks.StatusFail, "Unattended-Upgrade is not enabled"},
+		// apt, from the shipped files when apt-config cannot run.
+		{"the shipped 20auto-upgrades and 50unattended-upgrades read directly install updates", confd("20auto-upgrades__ubuntu_default.txt"),
+			LevelInstall, LevelInstall, checks.StatusPass, "installs updates automatically"},
+		{"the shipped 20auto-upgrades-disabled read directly is off", confd("20auto-upgrades-disabled__debian_2.9.1.txt"),
+			LevelDownload, LevelOff, checks.StatusFail, "Unattended-Upgrade is not enabled"},
+		// dnf4.
+		{"dnf4's shipped automatic.conf under dnf-automatic.timer only downloads", dnfTimer(rpm().
+			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic.timer"),
+			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
+		{"dnf4's shipped automatic.conf under dnf-automatic-install.timer installs", dnfTimer(rpm().
+			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic-install.timer"),
+			LevelInstall, LevelInstall, checks.StatusPass, "installs updates automatically"},
+		// dnf5.
+		{"dnf5's shipped defaults under dnf-automatic.timer only download", dnfTimer(rpm().
+			AddStat(dnf5AutomaticShare, present, nil).
+			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")), "dnf-automatic.timer"),
+			LevelDownload, LevelDownload, checks.StatusPass, "downloads updates but apply_updates is no"},
+		{"a dnf5 override in /etc/dnf/dnf5-plugins wins over the shipped defaults", dnfTimer(rpm().
+			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
+			AddFile(dnf5AutomaticEtc, dnf5Override), "dnf-automatic.timer"),
+			LevelInstall, LevelInstall, checks.StatusPass, "apply_updates = yes"},
+		{"a leftover dnf4 automatic.conf is ignored where dnf5 is installed", dnfTimer(rpm().
+			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
+			AddFile(dnfAutomaticConf, dnf5Override), "dnf-automatic.timer"),
+			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
+		{"an unreadable dnf5 override is unknown", dnfTimer(rpm().
+			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
+			AddFileError(dnf5AutomaticEtc, host.ErrPermission), "dnf-automatic.timer"),
+			LevelDownload, LevelUnknown, checks.StatusUnknown, dnf5AutomaticEtc},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			facts, err := Collect(context.Background(), tc.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := facts.(*Facts)
+			if len(f.Mechanisms) == 0 || f.Mechanisms[0].Level != tc.wantLevel {
+				t.Errorf("mechanisms %+v, want the first at level %s", f.Mechanisms, tc.wantLevel)
+			}
+			b, err := json.Marshal(facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Thresholds: &Thresholds{Require: tc.require}, Now: now})
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
+				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
+			}
+		})
+	}
+}
