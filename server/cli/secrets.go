@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/server/audit"
-	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -42,7 +42,12 @@ func newTokenCmd(d *deps) *cobra.Command {
 // token must pin it.
 func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
 	now := d.now()
-	authority, err := ca.LoadOrCreate(opts.db.dataDir, now)
+	st, err := openStore(ctx, d, opts.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	authority, err := serve.LoadCA(ctx, st, opts.db.dataDir, now)
 	if err != nil {
 		return err
 	}
@@ -50,11 +55,6 @@ func tokenCreate(ctx context.Context, d *deps, opts tokenOptions) error {
 	if err != nil {
 		return usageError{err}
 	}
-	st, err := openStore(ctx, d, opts.db)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if err := st.CreateToken(ctx, rec); err != nil {
 		return err
 	}

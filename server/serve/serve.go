@@ -13,7 +13,6 @@ import (
 
 	_ "github.com/postern-dev/postern/checks/catalog" // the server evaluates every control itself
 	"github.com/postern-dev/postern/server/api"
-	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/ingest"
@@ -55,7 +54,12 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	if err != nil {
 		return err
 	}
-	authority, err := ca.LoadOrCreate(cfg.DataDir, opt.Now())
+	st, database, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	authority, err := LoadCA(ctx, st, cfg.DataDir, opt.Now())
 	if err != nil {
 		return err
 	}
@@ -63,11 +67,6 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	if err != nil {
 		return err
 	}
-	st, database, err := OpenStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	raw := st
 	// One posture cache serves every decision. Every part of the server
 	// gets the store through ForgetOnWrite, so no writer can leave a
