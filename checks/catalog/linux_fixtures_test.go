@@ -78,7 +78,7 @@ func linuxCompliant(t testing.TB) *host.Fake {
 		AddFile("/etc/security/faillock.conf", sample(t, "passwordpolicy", "linux/faillock.conf__deny5.txt")).
 		AddFile("/etc/login.defs", sample(t, "passwordpolicy", "linux/login.defs__max90.txt")).
 		// unattended-upgrades on, nothing pending
-		AddRun([]string{"/usr/bin/apt-config", "dump"}, out(sample(t, "osautoupdate", "linux/apt-config__unattended_on.txt")), nil).
+		AddRun([]string{"/usr/bin/apt-config", "dump"}, out(sample(t, "osautoupdate", "linux/apt-config__debian12_unattended_enabled.txt")), nil).
 		AddStat("/usr/bin/unattended-upgrade", program, nil).
 		AddRun(aptSimulate, out(sample(t, "ospatched", "linux/apt-get__up_to_date.txt")), nil).
 		// ClamAV with on-access scanning and definitions built 3 h ago

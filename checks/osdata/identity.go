@@ -164,7 +164,12 @@ func linuxIdentity(h host.Host) (Identity, error) {
 			continue
 		}
 		kv := device.ParseOSRelease(b)
-		id := Identity{Platform: LinuxPlatform(kv["ID"]), Version: kv["VERSION_ID"], Name: kv["PRETTY_NAME"], Source: p + " ID, VERSION_ID"}
+		platform := LinuxPlatform(kv["ID"])
+		if platform == "opensuse-leap" && strings.Contains(strings.ToLower(kv["NAME"]), "tumbleweed") {
+			// Tumbleweed before 2017 said ID=opensuse, as Leap does.
+			platform = "opensuse-tumbleweed"
+		}
+		id := Identity{Platform: platform, Version: kv["VERSION_ID"], Name: kv["PRETTY_NAME"], Source: p + " ID, VERSION_ID"}
 		if id.Name == "" {
 			id.Name = strings.TrimSpace(kv["NAME"] + " " + kv["VERSION_ID"])
 		}

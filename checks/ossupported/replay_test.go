@@ -108,8 +108,8 @@ func TestRealReleasesAgainstTheTable(t *testing.T) {
 			checks.StatusFail, "no longer supported"},
 		{"openSUSE Tumbleweed is a supported rolling release", linuxWith(t, etc, "os-release__opensuse_tumbleweed20230304.txt"),
 			checks.StatusPass, "openSUSE Tumbleweed is supported"},
-		{"a 2016 Tumbleweed that says ID=opensuse is not judged as a Leap release", linuxWith(t, etc, "os-release__opensuse_tumbleweed20160917.txt"),
-			checks.StatusUnknown, "20160917"},
+		{"a 2016 Tumbleweed that says ID=opensuse is judged as Tumbleweed, not Leap", linuxWith(t, etc, "os-release__opensuse_tumbleweed20160917.txt"),
+			checks.StatusPass, "openSUSE Tumbleweed is supported"},
 		// Windows.
 		{"Windows 11 25H2 Pro (ProductName still says Windows 10) passes", windowsFromCapture(t, "reg-query-currentversion__win11_25h2_pro.txt"),
 			checks.StatusPass, "Windows 11 25H2 is supported until 2027-10-12"},
