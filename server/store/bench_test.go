@@ -40,6 +40,12 @@ func benchIngest(id string, seq uint64) Ingest {
 // thousand concurrent callers, one per device (throughput bound, where
 // group commit batches them).
 func BenchmarkIngestReport(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) { benchmarkIngestReport(b, be) })
+	}
+}
+
+func benchmarkIngestReport(b *testing.B, be backend) {
 	for _, tc := range []struct {
 		callers int
 		history bool
@@ -50,7 +56,7 @@ func BenchmarkIngestReport(b *testing.B) {
 		}
 		callers := tc.callers
 		b.Run(name, func(b *testing.B) {
-			s := openTest(b, b.TempDir())
+			s := be.openNew(b)
 			ids, seqs := benchFleet(b, s, callers)
 			if tc.history {
 				// A device that has reported for a while: every report
@@ -60,8 +66,10 @@ func BenchmarkIngestReport(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				s.(*sqlStore).gw.batches.Store(0)
-				s.(*sqlStore).gw.reports.Store(0)
+				if gw := s.(*sqlStore).gw; gw != nil {
+					gw.batches.Store(0)
+					gw.reports.Store(0)
+				}
 			}
 			start := time.Now()
 			cpu0, _ := processCPU()
@@ -88,7 +96,7 @@ func BenchmarkIngestReport(b *testing.B) {
 			if cpu1, ok := processCPU(); ok {
 				b.ReportMetric(float64(cpu1-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu_µs/report")
 			}
-			if gw := s.(*sqlStore).gw; gw.batches.Load() > 0 {
+			if gw := s.(*sqlStore).gw; gw != nil && gw.batches.Load() > 0 {
 				b.ReportMetric(float64(gw.reports.Load())/float64(gw.batches.Load()), "reports/batch")
 			}
 		})
