@@ -53,7 +53,7 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 	var others []Product
 	for _, row := range wsc {
 		e := readWSCEntry(row)
-		if e.state.Microsoft || strings.Contains(strings.ToLower(e.name), "defender") {
+		if isMicrosoftDefender(e) {
 			if msEntry == nil {
 				msEntry = &e
 			}
@@ -66,6 +66,19 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 	}
 	f.Products = append(f.Products, others...)
 	return f, nil
+}
+
+// isMicrosoftDefender tells Defender's own Security Center entry from a
+// third-party product's: Windows as the owner in productState, Defender's
+// "windowsdefender://" program, or a name that starts with Windows or
+// Microsoft Defender. A bare "defender" in the name is not enough: it
+// would take "Bitdefender Antivirus" (a real entry, see testdata) for
+// Defender and drop the product actually protecting the machine.
+func isMicrosoftDefender(e wscEntry) bool {
+	name := strings.ToLower(strings.TrimSpace(e.name))
+	return (e.hasState && e.state.Microsoft) ||
+		strings.EqualFold(e.productExe, "windowsdefender://") ||
+		strings.HasPrefix(name, "windows defender") || strings.HasPrefix(name, "microsoft defender")
 }
 
 func queryWMI(ctx context.Context, h host.Host, ns, q string) ([]map[string]any, error) {
