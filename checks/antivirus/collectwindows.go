@@ -118,8 +118,8 @@ func defenderFromWMI(row map[string]any, ms *wscEntry) *Product {
 	if t, ok := wmiTime(row, "AntivirusSignatureLastUpdated"); ok {
 		p.Definitions = &Definitions{Updated: &t, Version: ver, Source: sourceMpStatus + " AntivirusSignatureLastUpdated"}
 	} else if days, ok := wmiInt(row, "AntivirusSignatureAge"); ok && days >= 0 && days < 65535 {
-		m := days * 24 * 60
-		p.Definitions = &Definitions{AgeMinutes: &m, Version: ver, Source: sourceMpStatus + " AntivirusSignatureAge (whole days)"}
+		m, day := days*24*60, int64(24*60)
+		p.Definitions = &Definitions{AgeMinutes: &m, AgeResolutionMinutes: &day, Version: ver, Source: sourceMpStatus + " AntivirusSignatureAge (whole days)"}
 	}
 	if tp, ok := wmiBool(row, "IsTamperProtected"); ok {
 		p.TamperProtected = flag(tp, sourceMpStatus+" IsTamperProtected")

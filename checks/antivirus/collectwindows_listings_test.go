@@ -89,7 +89,7 @@ func TestDefenderFieldMappingFromThe2024DocsListing(t *testing.T) {
 		Running:         flag(true, "MSFT_MpComputerStatus AMServiceEnabled=true AntivirusEnabled=true"),
 		RealTime:        flag(true, "MSFT_MpComputerStatus RealTimeProtectionEnabled"),
 		Mode:            &Mode{Name: "Normal", Protecting: true, Source: "MSFT_MpComputerStatus AMRunningMode"},
-		Definitions:     &Definitions{AgeMinutes: &day, Version: "1.413.102.0", Source: "MSFT_MpComputerStatus AntivirusSignatureAge (whole days)"},
+		Definitions:     &Definitions{AgeMinutes: &day, AgeResolutionMinutes: &day, Version: "1.413.102.0", Source: "MSFT_MpComputerStatus AntivirusSignatureAge (whole days)"},
 		TamperProtected: flag(false, "MSFT_MpComputerStatus IsTamperProtected"),
 	}
 	if diff := cmp.Diff(want, p); diff != "" {

@@ -121,12 +121,12 @@ func psList(b []byte) map[string]any {
 // date is refused for the whole-day AntivirusSignatureAge.
 func TestDefenderFieldMappingFromTheDocsListing(t *testing.T) {
 	p := defenderFromWMI(psList(td(t, "windows/get-mpcomputerstatus-list__docs_2013.txt")), nil)
-	zero := int64(0)
+	zero, day := int64(0), int64(24*60)
 	want := &Product{
 		Kind: KindDefender, Name: defenderName, FoundBy: defenderNS + " " + sourceMpStatus,
 		Running:     flag(true, "MSFT_MpComputerStatus AMServiceEnabled=true AntivirusEnabled=true"),
 		RealTime:    flag(true, "MSFT_MpComputerStatus RealTimeProtectionEnabled"),
-		Definitions: &Definitions{AgeMinutes: &zero, Version: "1.155.1107.0", Source: "MSFT_MpComputerStatus AntivirusSignatureAge (whole days)"},
+		Definitions: &Definitions{AgeMinutes: &zero, AgeResolutionMinutes: &day, Version: "1.155.1107.0", Source: "MSFT_MpComputerStatus AntivirusSignatureAge (whole days)"},
 	}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -155,6 +155,20 @@ func judgeDefinitions(p Product, t *Thresholds, collectedAt, now time.Time, j *j
 		if d := p.Definitions; d.Checked != nil && (d.Updated == nil || d.Checked.After(*d.Updated)) {
 			desc = fmt.Sprintf("definitions current as of a check %s h ago", fmtHours(h))
 		}
+		if d := p.Definitions; d.Updated == nil && d.AgeResolutionMinutes != nil && *d.AgeResolutionMinutes > 0 {
+			// Only a rounded-down age is known: the definitions are at
+			// least age and less than age plus one unit old.
+			upper := age + time.Duration(*d.AgeResolutionMinutes)*time.Minute
+			switch {
+			case upper <= t.MaxDefinitionAge:
+				j.oks = append(j.oks, fmt.Sprintf("definitions under %s h old (%s)", fmtHours(hours(upper)), d.Source))
+			case age >= t.MaxDefinitionAge && age > 0:
+				j.fails = append(j.fails, fmt.Sprintf("definitions at least %s h old (%s; limit %s h)", fmtHours(h), d.Source, fmtHours(limit)))
+			default:
+				j.unknowns = append(j.unknowns, fmt.Sprintf("definitions between %s h and %s h old (%s), around the %s h limit", fmtHours(h), fmtHours(hours(upper)), d.Source, fmtHours(limit)))
+			}
+			return
+		}
 		if age > t.MaxDefinitionAge {
 			j.fails = append(j.fails, fmt.Sprintf("%s (limit %s h)", desc, fmtHours(limit)))
 		} else {

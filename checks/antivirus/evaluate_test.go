@@ -128,3 +128,33 @@ func TestCollectOnAnUnknownOSIsAnError(t *testing.T) {
 		t.Error("no error")
 	}
 }
+
+func TestEvaluateWholeDayAges(t *testing.T) {
+	now := date("2024-06-27T12:00:00Z")
+	defender := func(days int64) Facts {
+		m, day := days*24*60, int64(24*60)
+		return Facts{Products: []Product{{
+			Kind: KindDefender, Name: defenderName, RealTime: flag(true, "test"),
+			Definitions: &Definitions{AgeMinutes: &m, AgeResolutionMinutes: &day, Source: "AntivirusSignatureAge (whole days)"},
+		}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		days    int64
+		limit   time.Duration
+		want    checks.Status
+		summary string
+	}{
+		{"0 days is under a day old: passes 24 h", 0, 24 * time.Hour, checks.StatusPass, "definitions under 24 h old"},
+		{"1 day is at least 24 h old: fails 24 h", 1, 24 * time.Hour, checks.StatusFail, "definitions at least 24 h old"},
+		{"1 day passes a 48 h limit", 1, 48 * time.Hour, checks.StatusPass, "under 48 h old"},
+		{"0 days cannot be judged against a 12 h limit", 0, 12 * time.Hour, checks.StatusUnknown, "between 0 h and 24 h old"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := evalFacts(t, defender(tc.days), &Thresholds{MaxDefinitionAge: tc.limit}, now)
+			if res.Status != tc.want || !strings.Contains(res.Summary, tc.summary) {
+				t.Errorf("got %s %q, want %s containing %q", res.Status, res.Summary, tc.want, tc.summary)
+			}
+		})
+	}
+}

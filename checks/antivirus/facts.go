@@ -80,6 +80,10 @@ type Mode struct {
 type Definitions struct {
 	Updated    *time.Time `json:"updated,omitempty"`
 	AgeMinutes *int64     `json:"age_minutes,omitempty"`
+	// AgeResolutionMinutes, when set, says AgeMinutes was rounded down to
+	// that unit (Defender's AntivirusSignatureAge counts whole days): the
+	// true age is below AgeMinutes plus one unit.
+	AgeResolutionMinutes *int64 `json:"age_resolution_minutes,omitempty"`
 	Version    string     `json:"version,omitempty"`
 	Source     string     `json:"source"`
 	// Checked is the last time the product successfully checked for new
