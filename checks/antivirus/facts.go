@@ -84,8 +84,8 @@ type Definitions struct {
 	// that unit (Defender's AntivirusSignatureAge counts whole days): the
 	// true age is below AgeMinutes plus one unit.
 	AgeResolutionMinutes *int64 `json:"age_resolution_minutes,omitempty"`
-	Version    string     `json:"version,omitempty"`
-	Source     string     `json:"source"`
+	Version              string `json:"version,omitempty"`
+	Source               string `json:"source"`
 	// Checked is the last time the product successfully checked for new
 	// definitions and found none missing (macOS software update), which
 	// makes older definitions current as of that time.
