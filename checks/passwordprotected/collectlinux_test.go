@@ -24,6 +24,15 @@ func laptop(t *testing.T) *host.Fake {
 	return linuxHost(t, "passwd__laptop_handwritten.txt", "shadow__laptop_compliant_handwritten.txt")
 }
 
+// sddmFile is where KDE's image settings put their automatic login.
+const sddmFile = "/etc/sddm.conf.d/autologin.conf"
+
+// sddmDropIn adds the real SDDM drop-in of KDE/bigscreen-image-settings.
+func sddmDropIn(t *testing.T, h *host.Fake) *host.Fake {
+	return h.AddGlob("/etc/sddm.conf.d/*.conf", []string{sddmFile}, nil).
+		AddFile(sddmFile, testdata(t, "linux", "sddm.conf.d-autologin.conf__kde_bigscreen.txt"))
+}
+
 func TestCollectLinux(t *testing.T) {
 	gettyGlob := "/etc/systemd/system/getty@*.service.d/*.conf"
 	gettyFile := "/etc/systemd/system/getty@tty1.service.d/override.conf"
@@ -58,14 +67,17 @@ func TestCollectLinux(t *testing.T) {
 		{"LightDM's default configuration passes",
 			laptop(t).AddFile("/etc/lightdm/lightdm.conf", testdata(t, "linux", "lightdm.conf__debian12_default.txt")),
 			checks.StatusPass, "no automatic sign-in"},
-		{"SDDM automatic login fails when SDDM is the display manager",
-			laptop(t).AddFile("/etc/sddm.conf", testdata(t, "linux", "sddm.conf__autologin_handwritten.txt")),
-			checks.StatusFail, "sddm signs in alice"},
+		{"KDE's real SDDM automatic login drop-in fails when SDDM is the display manager",
+			sddmDropIn(t, laptop(t)),
+			checks.StatusFail, "sddm signs in manjaro (" + sddmFile + ")"},
 		{"SDDM automatic login is ignored while GDM is the display manager",
-			laptop(t).AddFile("/etc/sddm.conf", testdata(t, "linux", "sddm.conf__autologin_handwritten.txt")).
-				AddStat(displayManagerUnit, gdmLink, nil),
+			sddmDropIn(t, laptop(t)).AddStat(displayManagerUnit, gdmLink, nil),
 			checks.StatusPass, "no automatic sign-in"},
-		{"a getty drop-in with --autologin fails",
+		{"Whonix's real getty drop-in with --autologin fails",
+			laptop(t).AddGlob(gettyGlob, []string{gettyFile}, nil).
+				AddFile(gettyFile, testdata(t, "linux", "getty-autologin.conf__kicksecure_rads.txt")),
+			checks.StatusFail, "getty signs in user"},
+		{"an ArchWiki-style getty drop-in with a quoted -o option before --autologin fails",
 			laptop(t).AddGlob(gettyGlob, []string{gettyFile}, nil).
 				AddFile(gettyFile, testdata(t, "linux", "getty-override.conf__autologin_handwritten.txt")),
 			checks.StatusFail, "getty signs in alice"},

@@ -49,12 +49,12 @@ func TestCollectLinuxLockOnResume(t *testing.T) {
 		{"an immutable file in the session's last XDG_CONFIG_DIRS entry beats the user's",
 			plasmaSession(kde(), kubuntuDirs).
 				AddFile("/usr/share/kubuntu-default-settings/kf5-settings/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
-				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off.txt")),
+				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
 			checks.StatusPass, "10 min idle", 600},
 		{"a session whose XDG_CONFIG_DIRS leaves out /etc/xdg does not read it, as KConfig does not",
 			plasmaSession(kde(), "/etc/xdg/xdg-plasma").
 				AddFile("/etc/xdg/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
-				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off.txt")),
+				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
 			checks.StatusFail, "never locks", "never"},
 		{"Plasma's kdedefaults applies under the user's own file",
 			kde().AddFile(aliceHome+"/.config/kdedefaults/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__timeout_30.txt")),

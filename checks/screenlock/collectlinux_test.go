@@ -73,18 +73,27 @@ func TestCollectLinux(t *testing.T) {
 				AddGlob("/usr/share/glib-2.0/schemas/*.gschema.override", []string{"/usr/share/glib-2.0/schemas/10_ubuntu-settings.gschema.override"}, nil).
 				AddFile("/usr/share/glib-2.0/schemas/10_ubuntu-settings.gschema.override", testdata(t, "linux", "gschema-override__ubuntu.txt")),
 			checks.StatusPass, "15 min 30 s idle", 930},
+		{"Ubuntu's real vendor override, which sets no lock keys, leaves GNOME's defaults",
+			linuxSession(t, "logind-session__gnome_wayland.txt").
+				AddFile("/run/systemd/sessions/2", []byte(strings.Replace(string(testdata(t, "linux", "logind-session__gnome_wayland.txt")), "DESKTOP=gnome", "DESKTOP=ubuntu:GNOME", 1))).
+				AddGlob("/usr/share/glib-2.0/schemas/*.gschema.override", []string{"/usr/share/glib-2.0/schemas/10_ubuntu-settings.gschema.override"}, nil).
+				AddFile("/usr/share/glib-2.0/schemas/10_ubuntu-settings.gschema.override", testdata(t, "linux", "gschema-override__ubuntu_settings.txt")),
+			checks.StatusPass, "5 min idle", 300},
 		{"KDE with the defaults locks after 5 minutes and passes",
 			linuxSession(t, "logind-session__kde_x11.txt"), checks.StatusPass, "5 min 5 s idle", 305},
 		{"KDE with a 30 minute timeout fails",
 			linuxSession(t, "logind-session__kde_x11.txt").AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__timeout_30.txt")),
 			checks.StatusFail, "30 min 10 s idle", 1810},
-		{"KDE with automatic locking off fails",
-			linuxSession(t, "logind-session__kde_x11.txt").AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off.txt")),
+		{"KDE with only a lock grace of 45 seconds keeps the 5 minute timeout and passes (real user file)",
+			linuxSession(t, "logind-session__kde_x11.txt").AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__lockgrace_45_richguk.txt")),
+			checks.StatusPass, "5 min 45 s idle", 345},
+		{"KDE with automatic locking off fails (real user file)",
+			linuxSession(t, "logind-session__kde_x11.txt").AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
 			checks.StatusFail, "never locks", "never"},
 		{"an immutable system kscreenlockerrc with CRLF wins over the user's file",
 			linuxSession(t, "logind-session__kde_x11.txt").
 				AddFile("/etc/xdg/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
-				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off.txt")),
+				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
 			checks.StatusPass, "10 min idle", 600},
 		{"an unsupported desktop is unknown and names it",
 			linuxSession(t, "logind-session__gnome_wayland.txt").

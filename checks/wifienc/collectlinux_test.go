@@ -157,9 +157,7 @@ func TestCollectLinux(t *testing.T) {
 		{"a name pattern cannot approve a tunnel that has no name",
 			viaKernelWG(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt")), onlyCorpVPN,
 			checks.StatusFail, "not an approved VPN"},
-		{"without NetworkManager wpa_supplicant's WPA2-PSK passes",
-			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", "wpa_cli__status_wpa2_psk.txt")), nil)), nil,
-			checks.StatusPass, "WPA2-Personal on wlan0"},
+		// wpa_supplicant's WPA2-PSK pass is the real capture in TestCollectLinuxRealWPACLI.
 		{"without NetworkManager wpa_supplicant's open network fails",
 			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", "wpa_cli__status_open.txt")), nil)), nil,
 			checks.StatusFail, "open (no encryption) on wlan0"},
