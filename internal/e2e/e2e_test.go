@@ -164,12 +164,22 @@ func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 			t.Fatalf("fresh report after restart: got %v", d.Codes())
 		}
 
+		// A gateway has seen every change so far: event IDs are audit
+		// log seqs, which survive restarts, so it resumes from the last.
+		// (The changes: first report, failing report, compliant again,
+		// stale, fresh report after the restart.)
+		seen := waitForEvents(t, ctx, srv2, key, "1", id.DeviceID, 5)
+		last := seen[len(seen)-1]
+		if last.CurrentStatus != "compliant" {
+			t.Fatalf("the last change = %+v, want the fresh report's", last)
+		}
+
 		// The server is down while the posture goes stale: the restarted
 		// server announces the change to a gateway resuming its stream.
 		srv2.Stop()
 		clk.Advance(20 * time.Minute)
 		srv3 := startServer(t, ctx, data, clk)
-		ev := waitForEvent(t, ctx, srv3, key, "1", id.DeviceID)
+		ev := waitForEvent(t, ctx, srv3, key, last.ID, id.DeviceID)
 		if ev.PreviousStatus != "compliant" || ev.CurrentStatus != "not-compliant" || fmt.Sprint(ev.ReasonCodes) != "[report_stale]" {
 			t.Errorf("event after restart = %+v", ev)
 		}
@@ -190,6 +200,12 @@ type streamEvent struct {
 // compliance change of device arrives (or 15 s pass).
 func waitForEvent(t *testing.T, ctx context.Context, srv *testserver.Server, apiKey, lastID, device string) streamEvent {
 	t.Helper()
+	return waitForEvents(t, ctx, srv, apiKey, lastID, device, 1)[0]
+}
+
+// waitForEvents is waitForEvent for the first n compliance changes.
+func waitForEvents(t *testing.T, ctx context.Context, srv *testserver.Server, apiKey, lastID, device string, n int) []streamEvent {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+srv.HTTPSAddr+"/v1/events", nil)
@@ -207,6 +223,7 @@ func waitForEvent(t *testing.T, ctx context.Context, srv *testserver.Server, api
 		t.Fatalf("events: HTTP %d", resp.StatusCode)
 	}
 	sc := bufio.NewScanner(resp.Body)
+	var got []streamEvent
 	for sc.Scan() {
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
 		if !ok {
@@ -217,11 +234,13 @@ func waitForEvent(t *testing.T, ctx context.Context, srv *testserver.Server, api
 			t.Fatalf("event %s: %v", data, err)
 		}
 		if ev.DeviceID == device && strings.HasSuffix(ev.EventType, "device-compliance-change") {
-			return ev
+			if got = append(got, ev); len(got) == n {
+				return got
+			}
 		}
 	}
-	t.Fatalf("no compliance change of %s on the stream: %v", device, sc.Err())
-	return streamEvent{}
+	t.Fatalf("%d of %d compliance changes of %s on the stream: %v", len(got), n, device, sc.Err())
+	return nil
 }
 
 func statuses(vs []checks.Verdict) map[checks.ControlID]checks.Status {

@@ -12,9 +12,11 @@ const (
 	EventTypeComplianceChange = "https://schemas.openid.net/secevent/caep/event-type/device-compliance-change"
 	EventTypeDeviceRevoked    = "urn:postern:event:device-revoked"
 	EventTypePolicyChanged    = "urn:postern:event:policy-changed"
-	// EventTypeReset tells a client that it missed events (the server
-	// restarted or it fell too far behind) and must re-check every device
-	// it holds sessions for.
+	// EventTypeReset tells a client that it may have missed events (its
+	// Last-Event-ID is older than the events the server keeps, or unknown
+	// to the server's database, or audit retention removed events a
+	// webhook never got) and must re-check every device it holds sessions
+	// for.
 	EventTypeReset = "urn:postern:event:reset"
 )
 

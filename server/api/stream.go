@@ -22,6 +22,8 @@ const (
 // events serves GET /v1/events: decision changes as Server-Sent Events,
 // resuming after Last-Event-ID (header, or last_event_id query parameter
 // for clients that cannot set headers) from the bus's bounded memory.
+// Event IDs are audit log seqs (events.Feed), so an ID from another
+// replica or from before a restart resumes without a reset.
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.Events == nil {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "the event stream is not enabled"})

@@ -20,10 +20,13 @@
 // Engine wraps Decide with everything else the server knows: the policy
 // profile of the device's organization (server/policy), exceptions and user
 // attestations (server/exceptions), inactivity after InactiveAfter without
-// a report, and revocation. It remembers each device's last decision and,
-// when it changes (after a report, on a periodic sweep, or under a new
-// policy), publishes a server/events Event and audits the change. Impact
-// evaluates a candidate policy for the mass-failure guard.
+// a report, and revocation. It compares each decision with the device's
+// last announced one, stored in the database, and when it changed (after a
+// report, on a periodic sweep, or under a new policy) swaps the stored one
+// and records the change in the audit log, from which server/events
+// publishes it. The swap is conditional, so of several server replicas
+// only one records a change. Impact evaluates a candidate policy for the
+// mass-failure guard.
 //
 // The package is portable.
 package decision

@@ -36,18 +36,26 @@ type EngineConfig struct {
 	// over the same cache, where the server opens it. Nil reads the store
 	// for every decision.
 	Postures *PostureCache
-	// Events receives every decision change.
-	Events events.Publisher
-	// Audit records decision changes; Recorder counts served decisions.
+	// Audit records decision changes, which makes them events (an
+	// events.Feed reads them from the log); Recorder counts served
+	// decisions.
 	Audit    *audit.Log
 	Recorder *audit.DecisionRecorder
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Nudge, if set, is called after a change was recorded, so that the
+	// event feed reads it at once instead of at its next poll.
+	Nudge  func()
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Engine makes decisions from everything the server knows (posture,
 // policy profile, exceptions, attestation, lifecycle) and notices when a
-// device's decision changes: it then publishes an event and audits it.
+// device's decision changes: it then records the change in the audit
+// log, from which the event feed announces it.
+//
+// Several engines (server replicas) may share a store: the stored last
+// decision is the reference, and it only changes by compare-and-swap, so
+// whichever replica sees a change first records it, once.
 type Engine struct {
 	cfg EngineConfig
 	log *slog.Logger
@@ -106,7 +114,7 @@ func (e *Engine) Decide(ctx context.Context, l Lookup, user string) (Decision, e
 	if e.cfg.Recorder != nil {
 		e.cfg.Recorder.Observe(p.Device.ID, d.Allow, codes(d), now)
 	}
-	e.persist(ctx, e.observe(ctx, p.Device, d, set.Version))
+	e.observe(ctx, p.Device, d, set.Version)
 	return d, nil
 }
 
@@ -122,7 +130,7 @@ func (e *Engine) Reevaluate(ctx context.Context, deviceID string) error {
 	if err != nil {
 		return err
 	}
-	e.persist(ctx, e.observe(ctx, p.Device, d, set.Version))
+	e.observe(ctx, p.Device, d, set.Version)
 	return nil
 }
 
@@ -144,10 +152,9 @@ func (e *Engine) Restore(ctx context.Context) error {
 	return nil
 }
 
-// persist stores decisions observe reported as new; a failure is logged:
-// the decision itself was served, and the next change stores it again.
-// What is stored is the device's decision in memory at the time of the
-// write, so a slower writer cannot put back an older one.
+// persist stores the silent sweep's decisions; a failure is logged: the
+// next change stores it again. What is stored is the device's decision
+// in memory at the time of the write.
 func (e *Engine) persist(ctx context.Context, ds ...store.LastDecision) {
 	var todo []store.LastDecision
 	e.mu.Lock()
@@ -208,9 +215,7 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 			}
 			continue
 		}
-		if c := e.observe(ctx, p.Device, d, set.Version); c.DeviceID != "" {
-			changed = append(changed, c)
-		}
+		e.observe(ctx, p.Device, d, set.Version)
 	}
 	e.mu.Lock()
 	for id := range e.last {
@@ -309,36 +314,93 @@ func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile
 	return Decide(in, prof.Policy, now), nil
 }
 
-// observe compares d with the device's previous decision and, when it
-// changed, publishes and audits the change. It returns the decision to
-// store when it is new or changed (a zero DeviceID otherwise); the first
-// decision of a device is recorded without an announcement.
-func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, version uint64) store.LastDecision {
+// swapAttempts bounds observe's compare-and-swap rounds: each lost round
+// means another replica stored a decision in between.
+const swapAttempts = 3
+
+// observe compares d with the device's last decision and, when it
+// changed, stores it and records the change. The comparison is made
+// against the store: the decision in memory is only a guess of it, and
+// the store is swapped only if it still holds that guess. A replica that
+// loses the swap adopts the stored decision and announces nothing if it
+// is d's; otherwise it tries again from the stored one. The first
+// decision of a device (none stored) is stored without an announcement.
+func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, version uint64) {
 	cur := tracked{d.Allow, key(d)}
 	e.mu.Lock()
 	prev, known := e.last[dev.ID]
-	e.last[dev.ID] = cur
 	e.mu.Unlock()
 	if known && prev == cur {
-		return store.LastDecision{}
+		return
 	}
-	rec := store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key, DecidedAt: d.EvaluatedAt}
-	if !known {
-		return rec
+	// The decision was served; storing it must not depend on the caller.
+	ctx = context.WithoutCancel(ctx)
+	next := store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key, DecidedAt: d.EvaluatedAt}
+	for range swapAttempts {
+		var from *store.LastDecision
+		if known {
+			from = &store.LastDecision{DeviceID: dev.ID, Allow: prev.allow, Reasons: prev.key}
+		}
+		swapped, stored, err := e.cfg.Store.SwapLastDecision(ctx, from, next)
+		if err != nil {
+			// Memory keeps the old decision, so the next one tries again.
+			e.log.Warn("store last decision failed", "device_id", dev.ID, "err", err)
+			return
+		}
+		if swapped {
+			e.remember(dev.ID, cur)
+			if known {
+				e.announce(ctx, dev, prev, cur, d, version)
+			}
+			return
+		}
+		if stored.DeviceID == "" {
+			if !known {
+				return // the device was deleted
+			}
+			known = false // nothing stored: this is the first decision
+			continue
+		}
+		// Another replica, or this one a moment ago, stored first.
+		prev, known = tracked{stored.Allow, stored.Reasons}, true
+		e.remember(dev.ID, prev)
+		if prev == cur {
+			return // and announced this very change
+		}
 	}
+	e.log.Warn("decision kept changing under concurrent writers; will compare again next time", "device_id", dev.ID)
+}
+
+func (e *Engine) remember(id string, t tracked) {
+	e.mu.Lock()
+	e.last[id] = t
+	e.mu.Unlock()
+}
+
+// announce records a change this engine won. If the audit log refuses it,
+// the stored decision is put back, so that the change is not lost
+// silently: the next decision of the device announces it again.
+func (e *Engine) announce(ctx context.Context, dev store.Device, prev, cur tracked, d Decision, version uint64) {
 	reasons := codes(d)
-	if e.cfg.Events != nil {
-		e.cfg.Events.Publish(events.Event{Kind: events.KindComplianceChange, DeviceID: dev.ID, CertSHA256: dev.CertSHA256, Org: dev.Org,
-			PreviousStatus: events.StatusOf(prev.allow), CurrentStatus: events.StatusOf(cur.allow), ReasonCodes: reasons,
-			ReasonAdmin: summary(d), PolicyVersion: version, EventTime: d.EvaluatedAt})
-	}
-	if e.cfg.Audit != nil {
-		e.cfg.Audit.Record(ctx, audit.Entry{Actor: audit.ActorServer, Kind: audit.KindDecisionChanged, DeviceID: dev.ID, At: d.EvaluatedAt,
-			Details: map[string]any{"previous_allow": prev.allow, "allow": cur.allow, "previous_reasons": splitKey(prev.key),
-				"reasons": reasons, "policy_version": version}})
-	}
 	e.log.Info("decision changed", "device_id", dev.ID, "allow", cur.allow, "reasons", strings.Join(reasons, ","))
-	return rec
+	if e.cfg.Audit == nil {
+		return
+	}
+	details := events.ChangeDetails{PreviousAllow: prev.allow, Allow: cur.allow, PreviousReasons: splitKey(prev.key), Reasons: reasons,
+		PolicyVersion: version, CertSHA256: dev.CertSHA256, Org: dev.Org, ReasonAdmin: summary(d), EventTime: d.EvaluatedAt}
+	_, err := e.cfg.Audit.Append(ctx, audit.Entry{Actor: audit.ActorServer, Kind: audit.KindDecisionChanged, DeviceID: dev.ID,
+		At: d.EvaluatedAt, Details: details})
+	if err == nil {
+		if e.cfg.Nudge != nil {
+			e.cfg.Nudge()
+		}
+		return
+	}
+	e.log.Error("record decision change failed; it will be announced again", "device_id", dev.ID, "err", err)
+	back := store.LastDecision{DeviceID: dev.ID, Allow: prev.allow, Reasons: prev.key, DecidedAt: d.EvaluatedAt}
+	if ok, _, err := e.cfg.Store.SwapLastDecision(ctx, &store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key}, back); ok && err == nil {
+		e.remember(dev.ID, prev)
+	}
 }
 
 // codes lists a decision's deny reasons as "code" or "code:control".

@@ -27,6 +27,7 @@ type engineEnv struct {
 	pols   *staticPolicies
 	index  *exceptions.Index
 	log    *audit.Log
+	feed   *events.Feed
 	events <-chan events.Event
 	eng    *Engine
 	// postures is the engine's posture cache; its entries live an hour,
@@ -50,6 +51,12 @@ func newEngineEnv(t testing.TB, yaml string) *engineEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
+	return newEngineEnvOn(t, yaml, raw)
+}
+
+// newEngineEnvOn is newEngineEnv over an open store.
+func newEngineEnvOn(t testing.TB, yaml string, raw store.Store) *engineEnv {
+	t.Helper()
 	// Every engine test decides through the posture cache, as the server
 	// does, so that grace periods, report age, inactivity and exception
 	// expiry are shown to be computed at request time from cached data.
@@ -60,10 +67,8 @@ func newEngineEnv(t testing.TB, yaml string) *engineEnv {
 	clock := func() time.Time { return e.now }
 	e.log = audit.New(st, clock, nil)
 	e.index = exceptions.NewIndex(st, clock, nil)
-	bus := events.NewBus(clock)
-	t.Cleanup(bus.Close)
-	e.events, _ = bus.Subscribe(t.Context(), 0)
-	e.eng = NewEngine(EngineConfig{Store: st, Policies: e.pols, Index: e.index, Postures: pc, Events: bus, Audit: e.log, Now: clock})
+	e.listen(t)
+	e.eng = NewEngine(EngineConfig{Store: st, Policies: e.pols, Index: e.index, Postures: pc, Audit: e.log, Now: clock})
 	return e
 }
 
@@ -113,8 +118,26 @@ func (e *engineEnv) decide(id string) Decision {
 	return d
 }
 
-// nextEvent returns the next published event, or false if none is queued.
+// listen gives the env a new event bus fed from the store's audit log, as
+// a server (re)starting does.
+func (e *engineEnv) listen(t testing.TB) {
+	t.Helper()
+	bus := events.NewBus(func() time.Time { return e.now })
+	t.Cleanup(bus.Close)
+	e.feed = events.NewFeed(e.st, bus, nil)
+	if err := e.feed.Prime(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.events, _ = bus.Subscribe(t.Context(), 0)
+}
+
+// nextEvent returns the next event the audit log holds beyond those
+// returned before, or false if there is none.
 func (e *engineEnv) nextEvent() (events.Event, bool) {
+	e.t.Helper()
+	if err := e.feed.Sync(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	select {
 	case ev := <-e.events:
 		return ev, true

@@ -1,11 +1,15 @@
 package decision
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/store"
 )
 
 // restart replaces the env's engine by a new one over the same store, as a
@@ -14,10 +18,8 @@ import (
 func (e *engineEnv) restart(t *testing.T, restore bool) {
 	t.Helper()
 	clock := func() time.Time { return e.now }
-	bus := events.NewBus(clock)
-	t.Cleanup(bus.Close)
-	e.events, _ = bus.Subscribe(t.Context(), 0)
-	e.eng = NewEngine(EngineConfig{Store: e.st, Policies: e.pols, Index: e.index, Postures: e.postures, Events: bus, Audit: e.log, Now: clock})
+	e.listen(t)
+	e.eng = NewEngine(EngineConfig{Store: e.st, Policies: e.pols, Index: e.index, Postures: e.postures, Audit: e.log, Now: clock})
 	if restore {
 		if err := e.eng.Restore(t.Context()); err != nil {
 			t.Fatal(err)
@@ -85,7 +87,11 @@ func TestEngineRestoreAnnouncesChangesMadeWhileDown(t *testing.T) {
 	}
 }
 
-func TestEngineWithoutRestoreStaysSilent(t *testing.T) {
+// An engine compares with the stored decision, not only with its memory:
+// Restore merely saves it the reads. A replica that has not yet decided
+// for a device (enrolled through another replica since it started) still
+// announces the device's change, once.
+func TestEngineWithoutRestoreComparesWithTheStore(t *testing.T) {
 	e := newEngineEnv(t, "")
 	e.enroll("dev", "")
 	e.report("dev")
@@ -95,7 +101,53 @@ func TestEngineWithoutRestoreStaysSilent(t *testing.T) {
 	if err := e.eng.Sweep(t.Context(), false); err != nil {
 		t.Fatal(err)
 	}
+	ev, ok := e.nextEvent()
+	if !ok || ev.DeviceID != "dev" || ev.CurrentStatus != events.StatusNotCompliant {
+		t.Fatalf("event = %+v, %v; want the stored allow to turn into a deny", ev, ok)
+	}
+	e.restart(t, false)
+	if err := e.eng.Sweep(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
 	if ev, ok := e.nextEvent(); ok {
-		t.Errorf("an engine that did not restore announced %+v", ev)
+		t.Errorf("the change was announced twice: %+v", ev)
+	}
+}
+
+// failingAudit refuses audit appends while fail is set.
+type failingAudit struct {
+	store.Store
+	fail bool
+}
+
+func (f *failingAudit) AppendAudit(ctx context.Context, r store.AuditRow) error {
+	if f.fail {
+		return errors.New("disk full")
+	}
+	return f.Store.AppendAudit(ctx, r)
+}
+
+func TestEngineAnnouncesAgainWhenTheAuditLogRefused(t *testing.T) {
+	e := newEngineEnv(t, "")
+	fa := &failingAudit{Store: e.st}
+	e.eng = NewEngine(EngineConfig{Store: e.st, Policies: e.pols, Postures: e.postures, Audit: audit.New(fa, func() time.Time { return e.now }, nil),
+		Now: func() time.Time { return e.now }})
+	e.enroll("dev", "")
+	e.report("dev")
+	e.decide("dev")
+	e.now = e.now.Add(20 * time.Minute)
+	fa.fail = true
+	e.decide("dev")
+	if ev, ok := e.nextEvent(); ok {
+		t.Fatalf("an unrecorded change was announced: %+v", ev)
+	}
+	stored, _ := e.st.LastDecisions(t.Context())
+	if len(stored) != 1 || !stored[0].Allow {
+		t.Errorf("stored = %+v, want the previous decision put back", stored)
+	}
+	fa.fail = false
+	e.decide("dev")
+	if ev, ok := e.nextEvent(); !ok || ev.CurrentStatus != events.StatusNotCompliant {
+		t.Errorf("event = %+v, %v; want the change announced once the log takes it", ev, ok)
 	}
 }

@@ -43,6 +43,8 @@ const (
 // event stream: fields are only ever added.
 type Event struct {
 	// ID is unique per event and increases; SSE clients resume from it.
+	// On a server it is the sequence number of the audit row that
+	// recorded the change, the same on every replica.
 	ID   uint64 `json:"id"`
 	Kind Kind   `json:"kind"`
 	// DeviceID is the subject; empty for KindPolicyChanged.
@@ -66,11 +68,6 @@ type Event struct {
 	EventTime time.Time `json:"event_time"`
 }
 
-// Publisher is what the decision side calls; *Bus implements it.
-type Publisher interface {
-	Publish(e Event)
-}
-
 // Default sizes.
 const (
 	// DefaultBuffer is how many events a subscriber may lag behind before
@@ -81,14 +78,22 @@ const (
 	DefaultReplay = 1024
 )
 
-// Bus fans events out to subscribers. Publish never blocks: a subscriber
-// that falls DefaultBuffer events behind is closed, and must reconnect
-// and resume from its last ID. The zero value is not usable; call NewBus.
+// Bus fans events out to subscribers and keeps the most recent ones for
+// subscribers that resume. Publish never blocks: a subscriber that falls
+// DefaultBuffer events behind is closed, and must reconnect and resume
+// from its last ID. The zero value is not usable; call NewBus.
+//
+// On a server, a Feed publishes the events of the audit log, whose row
+// sequence numbers are the event IDs: they increase, survive restarts
+// and are the same on every replica. They are not contiguous (other audit
+// rows come between), so the bus tracks the range it knows completely:
+// every event with an ID above floor and up to head is retained.
 type Bus struct {
 	now func() time.Time
 
 	mu     sync.Mutex
-	nextID uint64
+	head   uint64 // the highest ID (or audit seq) the bus has seen
+	floor  uint64 // every event above floor is in recent
 	subs   map[*subscription]struct{}
 	recent []Event // ring of the last DefaultReplay events, oldest first
 	closed bool
@@ -101,48 +106,34 @@ type subscription struct {
 // NewBus returns an empty bus. now stamps events whose EventTime is zero;
 // nil means time.Now.
 func NewBus(now func() time.Time) *Bus {
-	return NewBusFrom(now, 1)
-}
-
-// NewBusFrom is NewBus with the first event ID given. A server passes
-// its start time in microseconds, so that IDs keep growing across
-// restarts and a client resuming from an ID of an earlier run is told it
-// missed events instead of being handed a replay that looks complete.
-func NewBusFrom(now func() time.Time, firstID uint64) *Bus {
 	if now == nil {
 		now = time.Now
 	}
-	if firstID == 0 {
-		firstID = 1
-	}
-	return &Bus{now: now, nextID: firstID, subs: make(map[*subscription]struct{})}
+	return &Bus{now: now, subs: make(map[*subscription]struct{})}
 }
 
-// RestartSafeFirstID is the first event ID NewBusFrom should get at
-// time t: microseconds since the Unix epoch (exact in a JSON number
-// until the year 2255).
-func RestartSafeFirstID(t time.Time) uint64 {
-	if us := t.UnixMicro(); us > 0 {
-		return uint64(us)
-	}
-	return 1
-}
-
-// Publish assigns e the next ID (and the current time if EventTime is
-// zero) and delivers it to every subscriber.
+// Publish delivers e to every subscriber and retains it. An e.ID of zero
+// is given the next ID (head + 1); a set ID at or below the head is a
+// repeat and is dropped, so that a feed re-reading rows publishes each
+// once. A zero EventTime is stamped with the current time.
 func (b *Bus) Publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return
 	}
-	e.ID = b.nextID
-	b.nextID++
+	if e.ID == 0 {
+		e.ID = b.head + 1
+	} else if e.ID <= b.head {
+		return
+	}
+	b.head = e.ID
 	if e.EventTime.IsZero() {
 		e.EventTime = b.now()
 	}
 	e.EventTime = e.EventTime.UTC()
 	if len(b.recent) == DefaultReplay {
+		b.floor = b.recent[0].ID
 		copy(b.recent, b.recent[1:])
 		b.recent = b.recent[:DefaultReplay-1]
 	}
@@ -158,23 +149,55 @@ func (b *Bus) Publish(e Event) {
 	}
 }
 
+// Advance records that every event up to id was published: a feed that
+// read audit rows which were not events calls it, so that LastID, and
+// the resume check, cover them.
+func (b *Bus) Advance(id uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.head = max(b.head, id)
+}
+
+// Prime replaces the retained events with evs (oldest first, IDs
+// increasing, at most DefaultReplay are kept), which hold every event
+// with an ID above floor and up to head. A feed calls it at start with
+// the newest events of the audit log, before anything is published, so
+// that clients resuming after a restart or from another replica get what
+// they missed.
+func (b *Bus) Prime(floor uint64, evs []Event, head uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n := len(evs); n > DefaultReplay {
+		floor = evs[n-DefaultReplay-1].ID
+		evs = evs[n-DefaultReplay:]
+	}
+	b.recent = make([]Event, 0, DefaultReplay)
+	for _, e := range evs {
+		e.EventTime = e.EventTime.UTC()
+		b.recent = append(b.recent, e)
+	}
+	b.floor = floor
+	b.head = head
+	if n := len(evs); n > 0 {
+		b.head = max(head, evs[n-1].ID)
+	}
+}
+
 // Subscribe returns a channel of events published after the call, first
 // replaying the retained events with an ID above afterID (0: none). The
 // channel is closed when ctx ends, when the subscriber falls behind, or
-// when the bus is closed. ok is false when afterID is older than the
-// retained events or unknown to this bus (IDs restart with the server),
-// so some were missed and the caller should refetch decisions; the replay
-// then holds whatever retained events are above afterID.
+// when the bus is closed. ok is false when the bus cannot tell that the
+// replay is complete: afterID is below what the retained events cover
+// (too old), or above the newest ID the bus knows (an ID of another
+// database, or of a time before the IDs came from the audit log). The
+// caller should then refetch decisions; the replay holds whatever
+// retained events are above afterID.
 func (b *Bus) Subscribe(ctx context.Context, afterID uint64) (ch <-chan Event, ok bool) {
 	b.mu.Lock()
 	s := &subscription{ch: make(chan Event, DefaultBuffer+DefaultReplay)}
 	ok = true
 	if afterID > 0 {
-		// An ID from the future means the server restarted and IDs began
-		// again; an ID before the ring means events were dropped.
-		if afterID >= b.nextID || (len(b.recent) > 0 && b.recent[0].ID > afterID+1) {
-			ok = false
-		}
+		ok = afterID >= b.floor && afterID <= b.head
 		for _, e := range b.recent {
 			if e.ID > afterID {
 				s.ch <- e
@@ -215,12 +238,10 @@ func (b *Bus) Close() {
 	}
 }
 
-// LastID returns the ID of the latest published event; before the first,
-// one less than the first ID.
+// LastID returns the highest ID the bus has seen (published or passed
+// by Advance); 0 before any. A client told to reset resumes from it.
 func (b *Bus) LastID() uint64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.nextID - 1
+	return b.head
 }
-
-var _ Publisher = (*Bus)(nil)

@@ -115,26 +115,86 @@ func TestStatusOf(t *testing.T) {
 	}
 }
 
-func TestBusIDsGrowAcrossRestarts(t *testing.T) {
-	clock := func() time.Time { return t0 }
-	before := NewBusFrom(clock, RestartSafeFirstID(t0))
-	for range 3 {
-		before.Publish(Event{Kind: KindPolicyChanged})
+func TestBusWithAuditIDs(t *testing.T) {
+	t.Run("set IDs are kept, and a repeated or older one is dropped", func(t *testing.T) {
+		b := NewBus(nil)
+		ch, _ := b.Subscribe(t.Context(), 0)
+		for _, id := range []uint64{5, 9, 9, 7, 12} {
+			b.Publish(Event{ID: id})
+		}
+		if diff := cmp.Diff([]uint64{5, 9, 12}, ids(ch, 3)); diff != "" {
+			t.Errorf("ids (-want +got):\n%s", diff)
+		}
+		if len(ch) != 0 {
+			t.Errorf("%d more events were delivered", len(ch))
+		}
+	})
+	t.Run("rows that were not events advance the position clients may resume from", func(t *testing.T) {
+		b := NewBus(nil)
+		b.Publish(Event{ID: 5})
+		b.Advance(8)
+		if b.LastID() != 8 {
+			t.Errorf("LastID = %d, want 8", b.LastID())
+		}
+		if _, ok := b.Subscribe(t.Context(), 8); !ok {
+			t.Error("resuming from the reset position reported a gap")
+		}
+		if _, ok := b.Subscribe(t.Context(), 9); ok {
+			t.Error("resuming from beyond the position reported no gap")
+		}
+	})
+	prime := func(floor uint64, head uint64, evIDs ...uint64) *Bus {
+		b := NewBus(nil)
+		var evs []Event
+		for _, id := range evIDs {
+			evs = append(evs, Event{ID: id, EventTime: t0})
+		}
+		b.Prime(floor, evs, head)
+		return b
 	}
-	lastSeen := before.LastID()
-	before.Close()
-
-	// The next run starts a minute later with an empty memory.
-	after := NewBusFrom(clock, RestartSafeFirstID(t0.Add(time.Minute)))
-	after.Publish(Event{Kind: KindComplianceChange, DeviceID: "a"})
-	ch, complete := after.Subscribe(t.Context(), lastSeen)
-	if complete {
-		t.Error("a client resuming from the earlier run was told it missed nothing")
+	tests := []struct {
+		name     string
+		bus      *Bus
+		after    uint64
+		wantOK   bool
+		wantIDs  []uint64
+		wantLast uint64
+	}{
+		{"a client that saw an event of the previous run gets the later ones", prime(3, 20, 4, 10, 15), 10, true, []uint64{15}, 20},
+		{"a client at the floor missed nothing that is not retained", prime(3, 20, 4, 10, 15), 3, true, []uint64{4, 10, 15}, 20},
+		{"a client between two events gets those after it", prime(3, 20, 4, 10, 15), 12, true, []uint64{15}, 20},
+		{"a client older than the floor is told it missed some", prime(3, 20, 4, 10, 15), 2, false, []uint64{4, 10, 15}, 20},
+		{"a client ahead of the log (another database, old IDs) is told so", prime(3, 20, 4, 10, 15), 1_740_830_400_000_000, false, nil, 20},
+		{"an empty log takes any ID up to its tail", prime(0, 7), 7, true, nil, 7},
 	}
-	if e := <-ch; e.DeviceID != "a" || e.ID <= lastSeen {
-		t.Errorf("replayed %+v; want the new run's event with an ID above %d", e, lastSeen)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch, ok := tt.bus.Subscribe(t.Context(), tt.after)
+			if ok != tt.wantOK {
+				t.Errorf("ok = %v, want %v", ok, tt.wantOK)
+			}
+			if diff := cmp.Diff(tt.wantIDs, ids(ch, len(ch))); diff != "" {
+				t.Errorf("replayed ids (-want +got):\n%s", diff)
+			}
+			if got := tt.bus.LastID(); got != tt.wantLast {
+				t.Errorf("LastID = %d, want %d", got, tt.wantLast)
+			}
+		})
 	}
-	if got := RestartSafeFirstID(time.Unix(0, 0)); got != 1 {
-		t.Errorf("RestartSafeFirstID(epoch) = %d, want 1", got)
-	}
+	t.Run("a prime with more events than the memory keeps the newest and moves the floor", func(t *testing.T) {
+		var evIDs []uint64
+		for i := range DefaultReplay + 5 {
+			evIDs = append(evIDs, uint64(2*i+2))
+		}
+		b := prime(0, 0, evIDs...)
+		if _, ok := b.Subscribe(t.Context(), evIDs[4]); !ok {
+			t.Error("the newest event left out is where the complete range starts")
+		}
+		if _, ok := b.Subscribe(t.Context(), evIDs[3]); ok {
+			t.Error("an older client was told it missed nothing")
+		}
+		if b.LastID() != evIDs[len(evIDs)-1] {
+			t.Errorf("LastID = %d", b.LastID())
+		}
+	})
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/decision"
-	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
@@ -35,11 +34,13 @@ const (
 // lifecycle holds the policy, exceptions, decision engine and audit log
 // of a running server.
 type lifecycle struct {
-	cfg      Config
-	log      *slog.Logger
-	now      func() time.Time
-	st       store.Store
-	bus      events.Publisher
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
+	st  store.Store
+	// nudge makes the event feed read the audit log now (after a
+	// change was recorded).
+	nudge    func()
 	audit    *audit.Log
 	recorder *audit.DecisionRecorder
 	// exceptions is the one service through which the server (dashboard,
@@ -62,8 +63,11 @@ func (r *policyRef) Current() *policy.Set { return r.m.Current() }
 // the exceptions, and every device's current decision as a baseline.
 // postures is the posture cache the engine decides from; st must write
 // through decision.ForgetOnWrite over it.
-func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *decision.PostureCache, bus events.Publisher, log *slog.Logger, now func() time.Time) (*lifecycle, error) {
-	l := &lifecycle{cfg: cfg, log: log, now: now, st: st, bus: bus,
+func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *decision.PostureCache, nudge func(), log *slog.Logger, now func() time.Time) (*lifecycle, error) {
+	if nudge == nil {
+		nudge = func() {}
+	}
+	l := &lifecycle{cfg: cfg, log: log, now: now, st: st, nudge: nudge,
 		reports: make(chan string, reportQueue), sweepNow: make(chan struct{}, 1)}
 	l.audit = audit.New(st, now, log.With("component", "audit"))
 	l.recorder = audit.NewDecisionRecorder(l.audit)
@@ -73,7 +77,7 @@ func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *dec
 		return nil, fmt.Errorf("load exceptions: %w", err)
 	}
 	ref := &policyRef{}
-	l.engine = decision.NewEngine(decision.EngineConfig{Store: st, Policies: ref, Index: l.index, Postures: postures, Events: bus,
+	l.engine = decision.NewEngine(decision.EngineConfig{Store: st, Policies: ref, Index: l.index, Postures: postures, Nudge: nudge,
 		Audit: l.audit, Recorder: l.recorder, Logger: log.With("component", "decision"), Now: now})
 	m, err := policy.NewManager(ctx, policy.Config{Path: cfg.PolicyFile, Store: st, Audit: l.audit, Impact: l.engine.Impact,
 		MaxDenyShare: cfg.MassFailureShare, OnChange: l.policyChanged, Logger: log.With("component", "policy"), Now: now})
@@ -114,11 +118,10 @@ func (l *lifecycle) onReport(deviceID string) {
 	}
 }
 
-// policyChanged runs inside the manager once a new set is active.
-func (l *lifecycle) policyChanged(s *policy.Set) {
-	if l.bus != nil {
-		l.bus.Publish(events.Event{Kind: events.KindPolicyChanged, PolicyVersion: s.Version})
-	}
+// policyChanged runs inside the manager once a new set is active and
+// audited: the policy_applied row is the policy-changed event.
+func (l *lifecycle) policyChanged(*policy.Set) {
+	l.nudge()
 	select {
 	case l.sweepNow <- struct{}{}:
 	default:

@@ -74,13 +74,19 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	postures := decision.NewPostureCache(decision.DefaultPostureTTL)
 	st = decision.ForgetOnWrite(st, postures)
 	mets := metrics.New()
-	// bus carries decision changes to /v1/events and webhooks.
-	// Its IDs start at the start time in microseconds, so they grow across
-	// restarts (a client resuming from an older run's ID gets a reset).
-	bus := events.NewBusFrom(opt.Now, events.RestartSafeFirstID(opt.Now()))
+	// bus carries the events of the audit log (decision and policy
+	// changes, whichever replica recorded them) to /v1/events; their IDs
+	// are audit seqs, so a client resumes across restarts and replicas.
+	// The feed fills it: first with the newest events, for clients
+	// resuming with an ID from before this start.
+	bus := events.NewBus(opt.Now)
 	defer bus.Close()
+	feed := events.NewFeed(st, bus, log.With("component", "events"))
+	if err := feed.Prime(ctx); err != nil {
+		return fmt.Errorf("read recent events: %w", err)
+	}
 	// lc owns policy reloads, exceptions, decisions and the audit log.
-	lc, err := newLifecycle(ctx, cfg, st, postures, bus, log, opt.Now)
+	lc, err := newLifecycle(ctx, cfg, st, postures, feed.Nudge, log, opt.Now)
 	if err != nil {
 		return err
 	}
@@ -160,9 +166,12 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		defer wg.Done()
 		pruneLoop(ctx, st, cfg.HistoryRetention, opt.Now, log)
 	}()
-	// Webhooks subscribe before the lifecycle's first sweep, which
-	// announces the decisions that changed while the server was down.
-	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Bus: bus, Logger: log.With("component", "webhooks"), Metrics: mets})
+	// Webhooks read the audit log from each hook's stored position, so
+	// they also get what the lifecycle's first sweep announces (decisions
+	// that changed while the server was down); one replica delivers.
+	wg.Go(func() { feed.Run(ctx, events.DefaultPoll) })
+	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Source: feed, Store: st, Bus: bus,
+		Logger: log.With("component", "webhooks"), Metrics: mets})
 	lc.start(ctx, &wg)
 	wg.Go(func() { revocations.run(ctx, log) })
 	wg.Go(func() { <-webhooksDone })

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -73,6 +75,27 @@ func (s *sqlStore) AuditRows(ctx context.Context, afterSeq uint64, limit int) ([
 		limit = MaxAuditPage
 	}
 	return s.auditQuery(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, int64(afterSeq), limit)
+}
+
+// LatestAuditRows returns the newest limit rows (at most MaxAuditPage) of
+// the given kinds with a seq up to atOrBefore, oldest first.
+func (s *sqlStore) LatestAuditRows(ctx context.Context, kinds []string, atOrBefore uint64, limit int) ([]AuditRow, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	if limit <= 0 || limit > MaxAuditPage {
+		limit = MaxAuditPage
+	}
+	args := make([]any, 0, len(kinds)+2)
+	marks := strings.Repeat("?, ", len(kinds)-1) + "?"
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	args = append(args, int64(atOrBefore), limit)
+	rows, err := s.auditQuery(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE kind IN (`+marks+`) AND seq <= ?
+		ORDER BY seq DESC LIMIT ?`, args...)
+	slices.Reverse(rows)
+	return rows, err
 }
 
 func (s *sqlStore) AuditAnchor(ctx context.Context) (AuditAnchor, error) {

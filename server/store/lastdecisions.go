@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -57,4 +58,57 @@ func (s *sqlStore) PutLastDecisions(ctx context.Context, ds []LastDecision) erro
 		return fmt.Errorf("store last decisions: %w", err)
 	}
 	return nil
+}
+
+// SwapLastDecision stores next as the device's last decision only if the
+// stored one still has prev's allow and reasons (prev nil: only if none is
+// stored). Each case is one statement, which PostgreSQL runs against the
+// latest committed row, so of several replicas swapping from the same
+// prev exactly one wins. When it loses, current is the stored decision
+// (zero when there is none, or the device no longer exists).
+func (s *sqlStore) SwapLastDecision(ctx context.Context, prev *LastDecision, next LastDecision) (bool, LastDecision, error) {
+	allow := boolInt(next.Allow)
+	var res sql.Result
+	var err error
+	if prev == nil {
+		// INSERT ... SELECT skips a device deleted in the meantime.
+		res, err = s.w.ExecContext(ctx, s.q(`INSERT INTO last_decisions (device_id, allow, reasons, decided_at)
+			SELECT id, ?, ?, ? FROM devices WHERE id = ?
+			ON CONFLICT (device_id) DO NOTHING`), allow, next.Reasons, nanos(next.DecidedAt), next.DeviceID)
+	} else {
+		res, err = s.w.ExecContext(ctx, s.q(`UPDATE last_decisions SET allow = ?, reasons = ?, decided_at = ?
+			WHERE device_id = ? AND allow = ? AND reasons = ?`),
+			allow, next.Reasons, nanos(next.DecidedAt), next.DeviceID, boolInt(prev.Allow), prev.Reasons)
+	}
+	if err != nil {
+		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
+	} else if n == 1 {
+		return true, next, nil
+	}
+	cur, err := s.lastDecision(ctx, next.DeviceID)
+	if err != nil {
+		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
+	}
+	return false, cur, nil
+}
+
+// lastDecision reads one device's stored decision; zero if none.
+func (s *sqlStore) lastDecision(ctx context.Context, deviceID string) (LastDecision, error) {
+	d := LastDecision{DeviceID: deviceID}
+	var allow, at int64
+	// Read through the writer: on SQLite it has just committed, and on
+	// PostgreSQL both are one pool.
+	err := s.w.QueryRowContext(ctx, s.q(`SELECT allow, reasons, decided_at FROM last_decisions WHERE device_id = ?`), deviceID).
+		Scan(&allow, &d.Reasons, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return LastDecision{}, nil
+	}
+	if err != nil {
+		return LastDecision{}, err
+	}
+	d.Allow, d.DecidedAt = allow != 0, fromNanos(at)
+	return d, nil
 }

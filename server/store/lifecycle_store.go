@@ -18,6 +18,10 @@ type LifecycleStore interface {
 	// AuditRows returns up to limit rows (at most MaxAuditPage) after
 	// afterSeq, in order.
 	AuditRows(ctx context.Context, afterSeq uint64, limit int) ([]AuditRow, error)
+	// LatestAuditRows returns the newest limit rows (at most
+	// MaxAuditPage) of the given kinds whose seq is at most atOrBefore,
+	// oldest first.
+	LatestAuditRows(ctx context.Context, kinds []string, atOrBefore uint64, limit int) ([]AuditRow, error)
 	// AuditAnchor returns where retention last cut the chain.
 	AuditAnchor(ctx context.Context) (AuditAnchor, error)
 	// PruneAudit deletes the oldest rows written before before, as a
@@ -53,6 +57,17 @@ type LifecycleStore interface {
 	// the devices' previous ones; rows of devices that no longer exist
 	// are skipped.
 	PutLastDecisions(ctx context.Context, ds []LastDecision) error
+	// SwapLastDecision replaces the device's stored decision by next only
+	// if the stored one has prev's Allow and Reasons (prev nil: only if
+	// none is stored), atomically across every process sharing the
+	// database. swapped tells whether it did; if not, current is the
+	// stored decision (zero if there is none or the device is gone).
+	SwapLastDecision(ctx context.Context, prev *LastDecision, next LastDecision) (swapped bool, current LastDecision, err error)
+
+	// TryLease takes the named lease, a role that one server process at a
+	// time may hold among all those sharing the database; ErrLeaseHeld
+	// when another holds it.
+	TryLease(ctx context.Context, name string) (Lease, error)
 }
 
 // LastDecision is a device's decision as the server last announced it:

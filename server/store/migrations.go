@@ -182,4 +182,7 @@ var migrations = []string{
 		reasons TEXT NOT NULL,
 		decided_at BIGINT NOT NULL
 	);`,
+	// event feed: a server starting reads the newest events (decision
+	// changes, policy changes) of the audit log without scanning it all.
+	`CREATE INDEX audit_log_kind ON audit_log (kind, seq)`,
 }

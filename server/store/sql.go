@@ -32,6 +32,10 @@ type sqlStore struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// leases are the SQLite leases held (lease.go).
+	leaseMu sync.Mutex
+	leases  map[string]bool
+
 	// testHookStored, when set by a test, runs after a report's first
 	// write; its error fails that report as a database error would.
 	testHookStored func(Ingest) error
