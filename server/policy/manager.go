@@ -234,6 +234,10 @@ func (m *Manager) reload(ctx context.Context) error {
 		}
 		return nil
 	}
+	if v, ok := m.appliedElsewhere(ctx, next.Hash, cur); ok {
+		m.adopt(ctx, next, v)
+		return nil
+	}
 	accepted := m.accepted(ctx, next.Hash)
 	if cur != nil && !accepted && m.cfg.Impact != nil {
 		if h := m.status.Held; h != nil && h.Hash == next.Hash {
@@ -270,6 +274,36 @@ func (m *Manager) apply(ctx context.Context, cur, next *Set, accepted bool) {
 	m.log.Info("policy applied", "version", next.Version, "hash", next.Hash, "profiles", len(next.Profiles), "accepted_over_guard", accepted)
 	m.audit(ctx, audit.KindPolicyApplied, map[string]any{"version": next.Version, "hash": next.Hash, "source": next.Source,
 		"profiles": len(next.Profiles), "accepted_over_guard": accepted})
+	if m.cfg.OnChange != nil {
+		m.cfg.OnChange(next)
+	}
+}
+
+// appliedElsewhere reports whether another server sharing the database
+// (a replica) already applied the file with this hash as a newer version
+// than cur, and which.
+func (m *Manager) appliedElsewhere(ctx context.Context, hash string, cur *Set) (uint64, bool) {
+	v, _, err := m.cfg.Store.State(ctx, stateActive)
+	if err != nil {
+		return 0, false
+	}
+	var rec activeRecord
+	if json.Unmarshal(v, &rec) != nil || rec.Hash != hash || (cur != nil && rec.Version <= cur.Version) {
+		return 0, false
+	}
+	return rec.Version, true
+}
+
+// adopt makes the policy another replica applied active here under the
+// same version, without recording or announcing it a second time.
+func (m *Manager) adopt(ctx context.Context, next *Set, version uint64) {
+	next.Version = version
+	now := m.cfg.Now()
+	m.cur.Store(next)
+	m.status.ActiveVersion, m.status.ActiveHash, m.status.ActiveSince, m.status.Source = next.Version, next.Hash, now, next.Source
+	m.status.Held, m.status.LastError, m.status.LastErrorAt = nil, "", time.Time{}
+	m.rejected = ""
+	m.log.Info("policy adopted from another server", "version", next.Version, "hash", next.Hash)
 	if m.cfg.OnChange != nil {
 		m.cfg.OnChange(next)
 	}

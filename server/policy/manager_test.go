@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -222,4 +223,35 @@ func TestManager(t *testing.T) {
 			t.Errorf("version = %d, want 2", v)
 		}
 	})
+}
+
+func TestReplicasApplyAPolicyOnce(t *testing.T) {
+	e := newEnv(t, "max_report_age: 15m\n")
+	a, b := e.manager(t), e.manager(t)
+	e.write(t, "controls:\n  firewall:\n    enforcement: report\n")
+	if err := a.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if a.Current().Version != b.Current().Version || firewall(b) != checks.EnforceReport {
+		t.Errorf("replica b is at version %d (%s), replica a at %d", b.Current().Version, firewall(b), a.Current().Version)
+	}
+	applied := 0
+	for _, k := range e.kinds(t) {
+		if k == audit.KindPolicyApplied {
+			applied++
+		}
+	}
+	// One for the first start, one for the change: the second replica
+	// adopted both.
+	if applied != 2 {
+		t.Errorf("policy_applied recorded %d times, want 2: %v", applied, e.kinds(t))
+	}
+	// a applied version 1 at its start (b started on it), then both
+	// switched to version 2.
+	if fmt.Sprint(e.changes) != "[1 2 2]" {
+		t.Errorf("OnChange versions = %v, want [1 2 2]", e.changes)
+	}
 }
