@@ -55,8 +55,18 @@ bench:
 footprint: build cross
 	./scripts/footprint.sh
 
+# Every fuzz target of the module, FUZZTIME each (go test runs one -fuzz
+# target at a time). Seeds and found crashers (testdata/fuzz/) also run in
+# `make test`. Narrow with FUZZPKGS=./checks/screenlock.
+FUZZTIME ?= 20s
+FUZZPKGS ?= ./...
 fuzz:
-	$(GO) test ./proto -run '^$$' -fuzz FuzzReadMsg -fuzztime 30s
+	@set -e; for pkg in $$($(GO) list $(FUZZPKGS)); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
 
 proto:
 	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install -y protobuf-compiler"; exit 1; }
