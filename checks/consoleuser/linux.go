@@ -43,9 +43,23 @@ func sessionFrom(id string, kv map[string]string) session {
 	return s
 }
 
-// local reports whether s is a user's session at the machine itself.
+// local reports whether s is a user's session at the machine itself. The
+// uid must be a number: it is looked up in passwd and given to getent,
+// which would take a name for a user name.
 func (s session) local() bool {
-	return !s.remote && (s.class == "" || s.class == "user") && s.uid != "" && s.uid != "0"
+	return !s.remote && (s.class == "" || s.class == "user") && isUID(s.uid) && s.uid != "0"
+}
+
+func isUID(s string) bool {
+	if s == "" || len(s) > 10 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func findLinux(ctx context.Context, h host.Host) (User, error) {

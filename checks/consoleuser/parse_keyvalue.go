@@ -1,8 +1,6 @@
 package consoleuser
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 )
 
@@ -10,10 +8,10 @@ import (
 // output: KEY=value lines, '#' comments, CRLF tolerated. Later keys win.
 func parseKeyValue(b []byte) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	for sc.Scan() {
-		line := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
+	// strings.Lines has no line-length limit: a bufio.Scanner stops at
+	// its first long line and would drop the keys after it.
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -45,7 +46,13 @@ func (in *Info) set(field, value, source string) {
 		return
 	}
 	if len(value) > checks.MaxDeviceField {
-		value = value[:checks.MaxDeviceField]
+		// Cut on a character boundary, so that a long UTF-8 name stays
+		// valid UTF-8.
+		n := checks.MaxDeviceField
+		for n > checks.MaxDeviceField-utf8.UTFMax && !utf8.RuneStart(value[n]) {
+			n--
+		}
+		value = value[:n]
 	}
 	switch field {
 	case "hostname":

@@ -1,11 +1,10 @@
 package device
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postern-dev/postern/checks/host"
 )
@@ -45,15 +44,18 @@ func uname(ctx context.Context, h host.Host, in *Info) {
 // shell-quoted.
 func ParseOSRelease(b []byte) map[string]string {
 	kv := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// No line-length limit: a bufio.Scanner would stop at a long line and
+	// drop the keys after it.
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			if v[0] == '"' {
+			// Unquote would turn each byte of invalid UTF-8 into a
+			// three-byte U+FFFD; such a value keeps its bytes instead.
+			if v[0] == '"' && utf8.ValidString(v) {
 				if u, err := strconv.Unquote(v); err == nil {
 					v = u
 				} else {

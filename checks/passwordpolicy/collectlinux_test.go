@@ -2,6 +2,7 @@ package passwordpolicy
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -96,6 +97,9 @@ func TestQualityRules(t *testing.T) {
 		{"negative credits require their classes", quality{minlen: 10, dcredit: -1, ucredit: -2, ocredit: 1}, 9, 2},
 		{"minclass wins over fewer negative credits", quality{minlen: 12, minclass: 3, dcredit: -1}, 12, 3},
 		{"minlen below 6 is raised to 6", quality{minlen: 4}, 6, 0},
+		// Found by FuzzCollectLinux: sums that wrapped made up a length.
+		{"credits too large to add up do not wrap into a longer minimum", quality{minlen: 8, dcredit: math.MaxInt, ucredit: math.MaxInt}, 6, 0},
+		{"the most negative minlen is no minimum, not a huge one", quality{minlen: math.MinInt, dcredit: 1}, 6, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,8 +1,8 @@
 package passwordpolicy
 
 import (
-	"bufio"
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -11,9 +11,10 @@ import (
 // pwhistory.conf): # comments, blanks around = ignored, a bare key is a
 // flag with an empty value. Later keys win.
 func parseKeyValue(b []byte, into map[string]string) {
-	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// strings.Lines has no line-length limit: a bufio.Scanner stops at
+	// its first long line and would silently drop the keys after it.
+	for line := range strings.Lines(string(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))) {
+		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
@@ -28,9 +29,8 @@ func parseKeyValue(b []byte, into map[string]string) {
 // parseLoginDefs reads login.defs(5) `KEY VALUE` lines.
 func parseLoginDefs(b []byte) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
 		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
 			continue
 		}
@@ -38,6 +38,10 @@ func parseLoginDefs(b []byte) map[string]string {
 	}
 	return out
 }
+
+// maxQualityValue bounds a pwquality or cracklib number: libpwquality
+// keeps them in a C int.
+const maxQualityValue = math.MaxInt32
 
 // quality is the password-content rules of pam_pwquality or pam_cracklib.
 type quality struct {
@@ -85,14 +89,17 @@ func (q *quality) apply(kv map[string]string, source string) {
 // password of L characters scores at most L + min(L, credits); libpwquality
 // never accepts fewer than 6 characters.
 func (q quality) effectiveLength() int {
+	// Values are bounded first so that no sum wraps: a credit can never
+	// take more than the whole minlen, and the file may say anything.
+	minlen := min(max(q.minlen, 0), maxQualityValue)
 	credits := 0
 	for _, c := range []int{q.dcredit, q.ucredit, q.lcredit, q.ocredit} {
 		if c > 0 {
-			credits += c
+			credits += min(c, minlen)
 		}
 	}
-	n := q.minlen - credits
-	if half := (q.minlen + 1) / 2; n < half {
+	n := minlen - credits
+	if half := (minlen + 1) / 2; n < half {
 		n = half
 	}
 	return max(n, 6)

@@ -1,8 +1,6 @@
 package passwordpolicy
 
 import (
-	"bufio"
-	"bytes"
 	"path"
 	"strconv"
 	"strings"
@@ -22,10 +20,8 @@ type pamLine struct {
 // `-type` rules, and [value=action ...] controls and arguments with spaces.
 func parsePAM(b []byte) []pamLine {
 	var out []pamLine
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
 		}
@@ -54,13 +50,23 @@ func parsePAM(b []byte) []pamLine {
 // pamTokens splits on blanks, keeping a [...] group as one token.
 func pamTokens(line string) []string {
 	var toks []string
+	// The line is only cut from the front, so the last ']' stays the same
+	// distance from its end: a token that opens '[' after it has no
+	// closing bracket, without searching the rest of the line again.
+	closeFromEnd := len(line) - strings.LastIndexByte(line, ']')
 	for line != "" {
 		line = strings.TrimLeft(line, " \t")
 		if line == "" {
 			break
 		}
 		end := strings.IndexAny(line, " \t")
-		if open := strings.IndexByte(line, '['); open >= 0 && (end < 0 || open < end) {
+		// Only a '[' inside this token opens a group (searching the rest
+		// of the line each time made a long line quadratic).
+		word := line
+		if end >= 0 {
+			word = line[:end]
+		}
+		if open := strings.IndexByte(word, '['); open >= 0 && open <= len(line)-closeFromEnd {
 			if close := strings.IndexByte(line[open:], ']'); close >= 0 {
 				end = open + close + 1
 				if end < len(line) && line[end] != ' ' && line[end] != '\t' {

@@ -3,6 +3,7 @@ package passwordpolicy
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -145,20 +146,38 @@ func countClasses(c map[string]bool) int {
 	return n
 }
 
-// paramInt reads an integer policy parameter.
+// paramInt reads an integer policy parameter within an int32's range
+// (what Open Directory stores); a larger number, a fraction or a NaN is
+// not a setting, and converting it would give a different value on
+// arm64 and amd64.
 func paramInt(params map[string]any, key string) (int, bool) {
+	var n int64
 	switch v := params[key].(type) {
 	case uint64:
-		return int(v), true
+		if v > math.MaxInt32 {
+			return 0, false
+		}
+		n = int64(v)
 	case int64:
-		return int(v), true
+		n = v
 	case float64:
-		return int(v), true
+		if v != math.Trunc(v) || v < math.MinInt32 || v > math.MaxInt32 { // NaN fails too
+			return 0, false
+		}
+		n = int64(v)
 	case string:
-		n, err := strconv.Atoi(v)
-		return n, err == nil
+		x, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			return 0, false
+		}
+		n = x
+	default:
+		return 0, false
 	}
-	return 0, false
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, false
+	}
+	return int(n), true
 }
 
 // managedPasscode is the Passcode payload of a configuration profile

@@ -21,11 +21,27 @@ func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.
 
 var collectors = checks.PerOS[*Facts]{What: "password protection", Linux: collectLinux, Windows: collectWindows, Darwin: collectDarwin}
 
-// addAccount appends a, keeping the list bounded.
+// addAccount appends a, keeping the list bounded. Once the list is full
+// an account without a password still takes the place of one that has a
+// password: dropping it would turn a failure into a pass.
 func (f *Facts) addAccount(a Account) {
-	if len(f.Accounts) >= maxAccounts {
-		f.AccountsTruncated = true
+	if len(f.Accounts) < maxAccounts {
+		f.Accounts = append(f.Accounts, a)
 		return
 	}
-	f.Accounts = append(f.Accounts, a)
+	f.AccountsTruncated = true
+	if !openDoor(a) {
+		return
+	}
+	for i, kept := range f.Accounts {
+		if !openDoor(kept) {
+			f.Accounts[i] = a
+			return
+		}
+	}
+}
+
+// openDoor reports an account that may sign in without a password.
+func openDoor(a Account) bool {
+	return a.Password == PasswordNone || a.Password == PasswordNotRequired
 }

@@ -104,7 +104,10 @@ func disabled(a Account, at time.Time) bool {
 	if a.Disabled {
 		return true
 	}
-	return a.ExpiresDay != nil && !at.IsZero() && *a.ExpiresDay*86400 <= at.Unix()
+	// Compared in days: a day number from shadow times 86400 can wrap
+	// negative and would make any account look expired.
+	// -1 is shadow's "never expires" (facts from older agents kept it).
+	return a.ExpiresDay != nil && *a.ExpiresDay != -1 && !at.IsZero() && *a.ExpiresDay <= at.Unix()/86400
 }
 
 func describeAuto(a AutoLogin) string {

@@ -1,8 +1,6 @@
 package passwordprotected
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 )
 
@@ -15,13 +13,12 @@ type iniValue struct {
 // custom.conf, LightDM, SDDM): [section], key=value, # and ; comments.
 // Keys keep their case; callers compare case-insensitively.
 func parseINI(b []byte) []iniValue {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	var out []iniValue
 	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// No line-length limit, unlike a bufio.Scanner, which would stop at
+	// the first long line and miss an autologin key after it.
+	for line := range strings.Lines(strings.TrimPrefix(string(b), "\ufeff")) {
+		line = strings.TrimSpace(line)
 		switch {
 		case line == "", line[0] == '#', line[0] == ';':
 			continue

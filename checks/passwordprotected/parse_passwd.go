@@ -1,8 +1,6 @@
 package passwordprotected
 
 import (
-	"bufio"
-	"bytes"
 	"path"
 	"strconv"
 	"strings"
@@ -21,12 +19,13 @@ type passwdEntry struct {
 // are skipped.
 func parsePasswd(b []byte) []passwdEntry {
 	var out []passwdEntry
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	n := 0
-	for sc.Scan() {
+	// strings.Lines has no line-length limit: a bufio.Scanner stops at
+	// its first over-long line and would silently drop every account
+	// after it.
+	for line := range strings.Lines(string(b)) {
 		n++
-		line := strings.TrimRight(sc.Text(), "\r")
+		line = strings.TrimRight(line, "\r\n")
 		if line == "" || line[0] == '#' || line[0] == '+' || line[0] == '-' {
 			continue
 		}
@@ -47,7 +46,8 @@ func parsePasswd(b []byte) []passwdEntry {
 // the hash itself.
 type shadowEntry struct {
 	state string // PasswordSet, PasswordNone or PasswordLocked
-	// expires is the account expiry in days since the epoch, if set.
+	// expires is the account expiry in days since the epoch, if set
+	// (never -1, which means it never expires).
 	expires *int64
 	// maxDays is the password's maximum age (-1 when the field is empty).
 	maxDays int
@@ -56,10 +56,8 @@ type shadowEntry struct {
 // parseShadow maps each account to the state of its password field.
 func parseShadow(b []byte) map[string]shadowEntry {
 	out := map[string]shadowEntry{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\r\n")
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -73,8 +71,10 @@ func parseShadow(b []byte) map[string]shadowEntry {
 				e.maxDays = v
 			}
 		}
+		// -1 is how glibc reads an empty field and pam_unix treats it
+		// the same: the account never expires.
 		if len(f) > 7 && f[7] != "" {
-			if v, err := strconv.ParseInt(f[7], 10, 64); err == nil {
+			if v, err := strconv.ParseInt(f[7], 10, 64); err == nil && v != -1 {
 				e.expires = &v
 			}
 		}
@@ -113,9 +113,8 @@ func interactiveShell(shell string) bool {
 // loginDefs reads login.defs(5) KEY VALUE pairs; later lines win.
 func loginDefs(b []byte) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}

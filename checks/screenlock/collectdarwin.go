@@ -84,6 +84,8 @@ func darwinIdleTime(h host.Host, u consoleuser.User, uErr error, managed []scree
 	for i, m := range managed {
 		if n, ok := plistNumber(m.IdleTime); ok {
 			return n, src[i] + " (managed)", ""
+		} else if m.IdleTime != nil {
+			return 0, "", badNumber(src[i], "idleTime", m.IdleTime)
 		}
 	}
 	if uErr != nil {
@@ -115,6 +117,8 @@ func darwinIdleTime(h host.Host, u consoleuser.User, uErr error, managed []scree
 		}
 		if n, ok := plistNumber(prefs.IdleTime); ok {
 			return n, p, ""
+		} else if prefs.IdleTime != nil {
+			return 0, "", badNumber(p, "idleTime", prefs.IdleTime)
 		}
 	}
 	return defaultIdleTime, "macOS default (idleTime not set)", ""
@@ -126,7 +130,10 @@ func darwinIdleTime(h host.Host, u consoleuser.User, uErr error, managed []scree
 func darwinPassword(ctx context.Context, h host.Host, u consoleuser.User, uErr error, managed []screensaverPrefs, src []string, f *Facts) (bool, int, string, string) {
 	for i, m := range managed {
 		if req, ok := plistval.Bool(m.AskForPassword); ok {
-			delay, _ := plistNumber(m.AskForPasswordDelay)
+			delay, ok := plistNumber(m.AskForPasswordDelay)
+			if !ok && m.AskForPasswordDelay != nil {
+				return false, 0, "", badNumber(src[i], "askForPasswordDelay", m.AskForPasswordDelay)
+			}
 			return req, delay, src[i] + " (managed)", ""
 		}
 	}
@@ -216,18 +223,41 @@ func readPrefs(h host.Host, p string) (*screensaverPrefs, error) {
 	return &prefs, nil
 }
 
-// plistNumber accepts integers and reals (profiles use both for seconds).
+// plistNumber accepts integers and reals (profiles use both for seconds)
+// and decimal strings (what `defaults write` without -int stores, which
+// NSUserDefaults' integerForKey: documents reading as the number) from 0
+// to 2³¹; anything else, such as
+// a negative or NaN a user wrote into their own preferences, is not a
+// number of seconds.
 func plistNumber(v any) (int, bool) {
 	switch x := v.(type) {
-	case uint64:
-		if x > 1<<31 {
-			return 0, false
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		if err == nil && n >= 0 && n <= 1<<31 {
+			return n, true
 		}
-		return int(x), true
+	case uint64:
+		if x <= 1<<31 {
+			return int(x), true
+		}
 	case int64:
-		return int(x), true
+		if x >= 0 && x <= 1<<31 {
+			return int(x), true
+		}
 	case float64:
-		return int(x), true
+		if x >= 0 && x <= 1<<31 { // false for NaN
+			return int(x), true
+		}
 	}
 	return 0, false
+}
+
+// badNumber is the unknown reason for a preference that is set but is
+// not a number of seconds: the default must not stand in for it.
+func badNumber(path, key string, v any) string {
+	s := fmt.Sprint(v)
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return fmt.Sprintf("%s in %s is %q (%T), not a number of seconds", key, path, s, v)
 }

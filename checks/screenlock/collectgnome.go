@@ -3,6 +3,7 @@ package screenlock
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -84,6 +85,17 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 	enabled, err3 := strconv.ParseBool(vals[keyLockEnabled])
 	disabled, err4 := strconv.ParseBool(vals[keyLockDisable])
 	onSuspend, err5 := strconv.ParseBool(vals[keyLockSuspend])
+	// Both delays are uint32 in the schema; a value outside that range
+	// (a keyfile or a user database can hold any type) is not a timeout.
+	for _, d := range []struct {
+		key string
+		n   int
+		err *error
+	}{{keyIdleDelay, idle, &err1}, {keyLockDelay, delay, &err2}} {
+		if *d.err == nil && (d.n < 0 || uint64(d.n) > math.MaxUint32) {
+			*d.err = fmt.Errorf("%s %d is outside uint32", d.key, d.n)
+		}
+	}
 	if err := firstErr(err1, err2, err3, err4, err5); err != nil {
 		route.Unknown = fmt.Sprintf("a GNOME screen-lock setting has an unexpected value: %v", err)
 		f.Routes = []Route{route}

@@ -2,6 +2,7 @@ package screenlock
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -22,6 +23,10 @@ const (
 var kdeDefaults = map[string]string{"Autolock": "true", "Timeout": "5", "LockGrace": "5", "LockOnResume": "true"}
 
 var kdeKeys = []string{"Autolock", "Timeout", "LockGrace", "LockOnResume"}
+
+// maxKDEMinutes is the largest Timeout whose seconds still fit KConfig's
+// int (a larger value would also overflow the conversion to seconds).
+const maxKDEMinutes = math.MaxInt32 / 60
 
 func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	f := &Facts{Platform: platformKDE}
@@ -62,6 +67,12 @@ func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	grace, err3 := strconv.Atoi(vals["LockGrace"])
 	onResume, err4 := kdeBool(vals["LockOnResume"])
 	route.Source = "kscreenlockerrc [Daemon] Autolock, Timeout, LockGrace"
+	if err2 == nil && (minutes < 0 || minutes > maxKDEMinutes) {
+		err2 = fmt.Errorf("Timeout %d is not a number of minutes KConfig reads", minutes)
+	}
+	if err3 == nil && (grace < 0 || grace > math.MaxInt32) {
+		err3 = fmt.Errorf("LockGrace %d is not a number of seconds KConfig reads", grace)
+	}
 	if err := firstErr(err1, err2, err3, err4); err != nil {
 		route.Unknown = fmt.Sprintf("a kscreenlockerrc setting has an unexpected value: %v", err)
 		f.Routes = []Route{route}

@@ -101,7 +101,7 @@ func screenSaver(h host.Host, sid string, f *Facts) Route {
 		r.Source = "not configured"
 	}
 	seconds, err := strconv.Atoi(strings.TrimSpace(timeout))
-	if timeout == "" || err != nil {
+	if timeout == "" || err != nil || seconds < 0 {
 		seconds = 0 // Windows' own default when never set: 900 s, but inactive
 	}
 	if active != "1" || strings.TrimSpace(program) == "" {
@@ -140,7 +140,7 @@ func hasBattery(ctx context.Context, h host.Host, f *Facts) *bool {
 }
 
 // regInt reads a DWORD/QWORD, or a decimal string (the Control Panel keeps
-// numbers as REG_SZ).
+// numbers as REG_SZ), within a DWORD's positive range either way.
 func regInt(v host.RegistryValue) (int, bool) {
 	switch v.Type {
 	case "REG_DWORD", "REG_QWORD":
@@ -150,7 +150,7 @@ func regInt(v host.RegistryValue) (int, bool) {
 		return int(v.Integer), true
 	case "REG_SZ", "REG_EXPAND_SZ":
 		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimRight(v.String, "\x00")))
-		return n, err == nil
+		return n, err == nil && n >= 0 && n <= 1<<31
 	}
 	return 0, false
 }

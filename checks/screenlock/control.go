@@ -19,6 +19,12 @@ func init() {
 // Collect gathers the screen-lock facts of h for its console user,
 // choosing the collector by the host's OS so that a snapshot from any OS
 // can be checked anywhere.
-func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.Collect(ctx, h) }
+func Collect(ctx context.Context, h host.Host) (any, error) {
+	v, err := collectors.Collect(ctx, h)
+	if f, ok := v.(*Facts); ok && f != nil {
+		f.bound()
+	}
+	return v, err
+}
 
 var collectors = checks.PerOS[*Facts]{What: "the screen lock", Linux: collectLinux, Windows: collectWindows, Darwin: collectDarwin}

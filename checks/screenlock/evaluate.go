@@ -3,6 +3,7 @@ package screenlock
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -120,13 +121,24 @@ func byPower(f *Facts, t *Thresholds) []powerResult {
 			if r.IdleSeconds <= 0 || (t.RequirePassword && !r.PasswordRequired) {
 				continue
 			}
-			if s := r.IdleSeconds + max(r.GraceSeconds, 0); pr.seconds == never || s < pr.seconds {
+			if s := lockSeconds(r); pr.seconds == never || s < pr.seconds {
 				pr.seconds, pr.route = s, r
 			}
 		}
 		out = append(out, pr)
 	}
 	return out
+}
+
+// lockSeconds is a route's idle time plus its grace, saturating instead
+// of wrapping: the numbers come from files and tools the user may control,
+// and a sum that wrapped negative would read as "locks at once".
+func lockSeconds(r Route) int {
+	grace := max(r.GraceSeconds, 0)
+	if r.IdleSeconds > math.MaxInt-grace {
+		return math.MaxInt
+	}
+	return r.IdleSeconds + grace
 }
 
 // neverWhy explains a screen that never locks from the routes it has.

@@ -1,6 +1,7 @@
 package screenlock
 
 import (
+	"fmt"
 	"path"
 	"strings"
 
@@ -16,6 +17,9 @@ const (
 	// maxSessionProcs bounds how many of the session's processes are
 	// looked at.
 	maxSessionProcs = 64
+	// maxConfigDirs bounds the XDG_CONFIG_DIRS entries read: the session's
+	// environment is the user's to set.
+	maxConfigDirs = 16
 )
 
 // kdeSessionProcs are the programs of a Plasma session whose environment
@@ -46,6 +50,10 @@ func kdeConfigDirs(h host.Host, u consoleuser.User, f *Facts) []string {
 	if v, ok := env["XDG_CONFIG_DIRS"]; ok && v != "" {
 		system = nil
 		for _, d := range strings.Split(v, ":") {
+			if len(system) == maxConfigDirs {
+				f.Notes = append(f.Notes, fmt.Sprintf("the session's XDG_CONFIG_DIRS lists more than %d directories; only the first %d were read", maxConfigDirs, maxConfigDirs))
+				break
+			}
 			if path.IsAbs(d) && path.Clean(d) != kdedefaults {
 				system = append(system, path.Clean(d))
 			}

@@ -57,13 +57,19 @@ func parseGVDB(b []byte) (*gvdbTable, error) {
 	if v := bo.Uint32(b[8:]); v != 0 {
 		return nil, fmt.Errorf("%w: version %d", errGVDB, v)
 	}
-	p := gvdbReader{b: b, bo: bo}
+	// Every item of a well-formed file belongs to one table, so a file
+	// holds at most len(b)/gvdbItemSize items in all; tables referenced
+	// more than once would otherwise multiply the work at each level.
+	budget := uint64(len(b) / gvdbItemSize)
+	p := gvdbReader{b: b, bo: bo, budget: &budget}
 	return p.table(bo.Uint32(b[16:]), bo.Uint32(b[20:]), 0)
 }
 
 type gvdbReader struct {
 	b  []byte
 	bo binary.ByteOrder
+	// budget is how many more items may be decoded.
+	budget *uint64
 }
 
 // slice returns b[start:end] if the pointer is inside the file.
@@ -99,9 +105,10 @@ func (p gvdbReader) table(start, end uint32, depth int) (*gvdbTable, error) {
 		return nil, fmt.Errorf("%w: hash table header larger than the table", errGVDB)
 	}
 	n := (uint64(len(t)) - off) / gvdbItemSize
-	if n > gvdbMaxItems {
-		return nil, fmt.Errorf("%w: %d items", errGVDB, n)
+	if n > gvdbMaxItems || n > *p.budget {
+		return nil, fmt.Errorf("%w: %d items, more than the file can hold", errGVDB, n)
 	}
+	*p.budget -= n
 	items := make([]gvdbItem, n)
 	for i := range items {
 		raw := t[off+uint64(i)*gvdbItemSize:]

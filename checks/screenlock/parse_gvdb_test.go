@@ -1,6 +1,7 @@
 package screenlock
 
 import (
+	"encoding/binary"
 	"os"
 	"testing"
 
@@ -78,9 +79,73 @@ func TestParseGVDBRejectsDamagedFiles(t *testing.T) {
 func FuzzParseGVDB(f *testing.F) {
 	f.Add(testdataF(f, "dconf-db__local_locked_600.gvdb"))
 	f.Add(testdataF(f, "dconf-user__lock_disabled.gvdb"))
+	f.Add(gvdbNested(3, 2))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseGVDB(b)
+		tab, err := parseGVDB(b)
+		if err != nil {
+			return
+		}
+		// Every value and table is an item of the file, so there are never
+		// more of them than the file has room for, and a key is bounded.
+		n := gvdbCount(t, tab)
+		if n > len(b)/gvdbItemSize {
+			t.Fatalf("%d values and tables from %d bytes", n, len(b))
+		}
 	})
+}
+
+func gvdbCount(t *testing.T, tab *gvdbTable) int {
+	n := len(tab.values) + len(tab.tables)
+	for k := range tab.values {
+		if len(k) > gvdbMaxKeyLen {
+			t.Fatalf("key of %d bytes", len(k))
+		}
+	}
+	for _, sub := range tab.tables {
+		n += gvdbCount(t, sub)
+	}
+	return n
+}
+
+func TestParseGVDBBoundsSharedTables(t *testing.T) {
+	// Tables whose 'H' items all point at one shared table, three levels
+	// deep: decoding each reference again would take width³ items of work
+	// and memory (10⁹ for this 72 KB file) — the agent would hang.
+	b := gvdbNested(1000, 3)
+	if _, err := parseGVDB(b); err == nil {
+		t.Error("a file whose tables share a table was accepted")
+	}
+}
+
+// gvdbNested builds a little-endian GVDB file of depth tables of width
+// items each: every item of a table but the last is an 'H' item pointing
+// at the next table; the last table's items are 'v' items with no value.
+func gvdbNested(width, depth int) []byte {
+	const header = gvdbHeaderSize
+	tableSize := 8 + width*gvdbItemSize // no bloom filter, no buckets
+	key := header + depth*tableSize
+	b := make([]byte, key+1)
+	copy(b, "GVariant")
+	le := binary.LittleEndian
+	le.PutUint32(b[16:], uint32(header))
+	le.PutUint32(b[20:], uint32(header+tableSize))
+	for d := 0; d < depth; d++ {
+		start := header + d*tableSize
+		for i := 0; i < width; i++ {
+			it := b[start+8+i*gvdbItemSize:]
+			le.PutUint32(it[4:], gvdbNoParent)
+			le.PutUint32(it[8:], uint32(key))
+			le.PutUint16(it[12:], 1)
+			it[14] = 'v'
+			if d < depth-1 {
+				it[14] = 'H'
+				le.PutUint32(it[16:], uint32(start+tableSize))
+				le.PutUint32(it[20:], uint32(start+2*tableSize))
+			}
+		}
+	}
+	b[key] = 'k'
+	return b
 }
 
 func testdataF(f *testing.F, name string) []byte {

@@ -1,8 +1,17 @@
 package screenlock
 
 import (
+	"math"
 	"strconv"
 	"strings"
+)
+
+// Bounds on what the macOS tools may report, so that a timer converted to
+// seconds still fits in an int on every architecture; larger values are
+// treated as not reported.
+const (
+	maxPmsetMinutes = 1 << 24
+	maxDelaySeconds = math.MaxInt32
 )
 
 // pmsetProfile is one power source's timers from `pmset -g custom`, in
@@ -42,7 +51,7 @@ func parsePmsetCustom(b []byte) map[string]pmsetProfile {
 			continue
 		}
 		n, err := strconv.Atoi(fields[1])
-		if err != nil {
+		if err != nil || n < 0 || n > maxPmsetMinutes {
 			continue
 		}
 		p := out[cur]
@@ -78,7 +87,7 @@ func parseScreenLockStatus(b []byte) (required bool, delay int, ok bool) {
 		return false, 0, false
 	}
 	f, err := strconv.ParseFloat(fields[0], 64)
-	if err != nil {
+	if err != nil || math.IsNaN(f) || f > maxDelaySeconds {
 		return false, 0, false
 	}
 	if f < 0 {
