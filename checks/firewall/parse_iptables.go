@@ -31,6 +31,9 @@ func parseIPTablesSave(b []byte, family string) (*ruleset, error) {
 			c := rs.chain(family, table, f[0])
 			if f[0] == "INPUT" {
 				c.hook, c.policy = "input", strings.ToLower(f[1])
+				if c.policy != verdictAccept && c.policy != verdictDrop {
+					return nil, fmt.Errorf("parse iptables-save line %d: INPUT policy %q is neither ACCEPT nor DROP", n, f[1])
+				}
 			}
 		case strings.HasPrefix(line, "-A "):
 			args, err := splitArgs(line)

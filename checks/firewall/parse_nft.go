@@ -49,6 +49,9 @@ func parseNFT(b []byte) (*ruleset, error) {
 			ch := rs.chain(c.Family, c.Table, c.Name)
 			if c.Type == "filter" && c.Hook == "input" && (c.Family == "ip" || c.Family == "ip6" || c.Family == "inet") {
 				ch.hook, ch.policy = c.Hook, c.Policy
+				if c.Policy != "" && c.Policy != verdictAccept && c.Policy != verdictDrop {
+					return nil, fmt.Errorf("parse nft chain %s: policy %q is neither accept nor drop", c.Name, c.Policy)
+				}
 			}
 		}
 		if raw, ok := obj["rule"]; ok {

@@ -1,8 +1,10 @@
 package firewall
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -64,7 +66,10 @@ func TestParseNFT(t *testing.T) {
 }
 
 func TestParseNFTRejectsGarbage(t *testing.T) {
-	for _, in := range []string{"", "nft: command not found", `{"other": []}`} {
+	for _, in := range []string{"", "nft: command not found", `{"other": []}`,
+		// A policy that is neither accept nor drop (FuzzParseIPTablesSave
+		// found the iptables-save form, taken as the chain's verdict).
+		`{"nftables": [{"chain": {"family": "inet", "table": "filter", "name": "input", "type": "filter", "hook": "input", "policy": "00"}}]}`} {
 		if _, err := parseNFT([]byte(in)); err == nil {
 			t.Errorf("parseNFT(%q) accepted it", in)
 		}
@@ -101,6 +106,13 @@ func TestParseIPTablesSave(t *testing.T) {
 	}
 }
 
+func TestParseIPTablesSaveRejectsAnUnknownPolicy(t *testing.T) {
+	// Found by FuzzParseIPTablesSave: the word was kept as the verdict.
+	if _, err := parseIPTablesSave([]byte("*filter\n:INPUT 00\nCOMMIT\n"), "ip"); err == nil {
+		t.Error("no error")
+	}
+}
+
 func TestIPTablesRules(t *testing.T) {
 	rs, err := parseIPTablesSave([]byte(`*filter
 :INPUT ACCEPT [0:0]
@@ -119,6 +131,36 @@ COMMIT
 	if diff := cmp.Diff(want, rs.inputChains()); diff != "" {
 		t.Errorf("a jump to a logging reject chain (-want +got):\n%s", diff)
 	}
+}
+
+func TestChainWalkVisitsEachChainOnce(t *testing.T) {
+	// Each of 40 chains jumps twice to the next and the last rejects: a
+	// walk without memory took 2^32 steps (minutes) on this 2 KB ruleset.
+	var b strings.Builder
+	b.WriteString("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j c0\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "-A c%d -j c%d\n-A c%d -j c%d\n", i, i+1, i, i+1)
+	}
+	b.WriteString("-A c40 -j REJECT\n-A loop -j loop\n-A loop -j DROP\nCOMMIT\n")
+	rs, err := parseIPTablesSave([]byte(b.String()), "ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The depth limit (32) stops the walk before c40's reject.
+	want := []Chain{{Family: "ip", Table: "filter", Name: "INPUT", Policy: "accept", Verdict: "accept", DecidedBy: "policy accept"}}
+	if diff := cmp.Diff(want, rs.inputChains()); diff != "" {
+		t.Errorf("input chains (-want +got):\n%s", diff)
+	}
+	t.Run("a chain that jumps to itself goes on to its next rule", func(t *testing.T) {
+		rs, err := parseIPTablesSave([]byte("*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j loop\n-A loop -j loop\n-A loop -j loop\n-A loop -j DROP\nCOMMIT\n"), "ip")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Chain{{Family: "ip", Table: "filter", Name: "INPUT", Policy: "accept", Verdict: "drop", DecidedBy: "rule in loop: drop"}}
+		if diff := cmp.Diff(want, rs.inputChains()); diff != "" {
+			t.Errorf("input chains (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestFrontEndParsers(t *testing.T) {

@@ -54,12 +54,31 @@ func (rs *ruleset) chain(family, table, name string) *chain {
 // against a malformed input.
 const maxDepth = 32
 
+// walkResult is a chain's outcome, kept so that each chain is walked once
+// per base chain: chains that jump twice to the next, each to a depth of
+// 32, would otherwise take 2^32 walks.
+type walkResult struct{ verdict, by string }
+
 // walk returns what happens to a new inbound packet that matches none of
-// the conditional rules, and which rule decided it.
-func (rs *ruleset) walk(c *chain, depth int) (verdict, by string) {
+// the conditional rules, and which rule decided it. done holds the chains
+// already walked; a chain still being walked (a loop) decides nothing.
+func (rs *ruleset) walk(c *chain, depth int, done map[*chain]*walkResult) (verdict, by string) {
 	if depth > maxDepth {
 		return verdictNone, ""
 	}
+	if r, seen := done[c]; seen {
+		if r == nil {
+			return verdictNone, ""
+		}
+		return r.verdict, r.by
+	}
+	done[c] = nil
+	verdict, by = rs.walkRules(c, depth, done)
+	done[c] = &walkResult{verdict, by}
+	return verdict, by
+}
+
+func (rs *ruleset) walkRules(c *chain, depth int, done map[*chain]*walkResult) (verdict, by string) {
 	// After a conditional return (ufw-not-local returns for local
 	// addresses) a final drop applies to some packets only, so the walk
 	// errs towards "not filtered": such a drop does not decide, an accept
@@ -85,7 +104,7 @@ func (rs *ruleset) walk(c *chain, depth int) (verdict, by string) {
 			if !ok {
 				continue
 			}
-			v, by := rs.walk(t, depth+1)
+			v, by := rs.walk(t, depth+1, done)
 			if v != verdictNone || r.verdict == "goto" {
 				return v, by
 			}
@@ -106,7 +125,7 @@ func (rs *ruleset) inputChains() []Chain {
 		if policy == "" {
 			policy = verdictAccept
 		}
-		v, by := rs.walk(c, 0)
+		v, by := rs.walk(c, 0, map[*chain]*walkResult{})
 		if v == verdictNone {
 			v, by = policy, "policy "+policy
 		}

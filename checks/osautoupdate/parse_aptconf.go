@@ -24,40 +24,53 @@ func parseAptConfigDump(b []byte) map[string]string {
 // parseAptConf reads one apt.conf(5) file into dst, later assignments
 // winning. It understands the flat `A::B "v";` form and nested
 // `A { B "v"; };` scopes, with // and # comments and /* */ blocks.
+// Every step consumes what it scanned, so a file of any shape is read in
+// linear time.
 func parseAptConf(b []byte, dst map[string]string) {
 	b = stripBlockComments(b)
 	var scope []string
+	scopeLen := 0 // the length of scope's names joined by "::"
 	for _, raw := range strings.Split(string(b), "\n") {
 		line := strings.TrimSpace(stripLineComment(raw))
 		for line != "" {
-			switch {
-			case strings.HasPrefix(line, "};"), strings.HasPrefix(line, "}"):
-				if len(scope) > 0 {
-					scope = scope[:len(scope)-1]
+			if strings.HasPrefix(line, "}") {
+				if n := len(scope); n > 0 {
+					scopeLen -= len(scope[n-1]) + 2
+					scope = scope[:n-1]
 				}
 				line = strings.TrimSpace(strings.TrimLeft(strings.TrimPrefix(line, "}"), ";"))
-			case strings.Contains(line, "{") && (!strings.Contains(line, `"`) || strings.Index(line, "{") < strings.Index(line, `"`)):
-				i := strings.Index(line, "{")
+				continue
+			}
+			// A brace opens a scope when it comes before any quote or
+			// statement end.
+			if i := strings.IndexAny(line, `{";`); i >= 0 && line[i] == '{' {
 				scope = append(scope, strings.TrimSpace(line[:i]))
+				scopeLen += len(scope[len(scope)-1]) + 2
 				line = strings.TrimSpace(line[i+1:])
-			default:
-				end := strings.Index(line, ";")
-				stmt := line
-				if end >= 0 {
-					stmt, line = line[:end+1], strings.TrimSpace(line[end+1:])
-				} else {
-					line = ""
-				}
-				if k, v, ok := aptLine(stmt); ok {
-					full := strings.Join(append(append([]string(nil), scope...), k), "::")
-					if strings.HasPrefix(full, "APT::Periodic::") {
-						dst[full] = v
-					}
+				continue
+			}
+			end := strings.Index(line, ";")
+			stmt := line
+			if end >= 0 {
+				stmt, line = line[:end+1], strings.TrimSpace(line[end+1:])
+			} else {
+				line = ""
+			}
+			// The keys read are short; a longer name is not assembled,
+			// so deep or long scopes cost no more than their text.
+			if k, v, ok := aptLine(stmt); ok && scopeLen+len(k) <= maxAptKey {
+				full := strings.Join(append(append([]string(nil), scope...), k), "::")
+				if strings.HasPrefix(full, "APT::Periodic::") {
+					dst[full] = v
 				}
 			}
 		}
 	}
 }
+
+// maxAptKey bounds the length of a key assembled from its scopes: the
+// APT::Periodic keys read are far shorter.
+const maxAptKey = 256
 
 // aptLine splits `Key "value";`.
 func aptLine(s string) (key, value string, ok bool) {
@@ -86,16 +99,18 @@ func stripLineComment(s string) string {
 }
 
 func stripBlockComments(b []byte) []byte {
+	var out []byte
 	for {
 		i := bytes.Index(b, []byte("/*"))
 		if i < 0 {
-			return b
+			return append(out, b...)
 		}
+		out = append(out, b[:i]...)
 		j := bytes.Index(b[i+2:], []byte("*/"))
 		if j < 0 {
-			return b[:i]
+			return out
 		}
-		b = append(append([]byte(nil), b[:i]...), b[i+2+j+2:]...)
+		b = b[i+2+j+2:]
 	}
 }
 

@@ -36,6 +36,7 @@ func TestParseInstalledOn(t *testing.T) {
 		{"a d.M.yyyy form", "08.10.2024", "2024-10-08"},
 		{"a hexadecimal FILETIME", "01c9c5ce4b48e5fd", "2009-04-25"},
 		{"a date with a time", "10/8/2024 12:00:00 AM", "2024-10-08"},
+		{"a FILETIME past 2262 does not overflow into another date", "0fffffffffffffff", "5254-06-18"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -78,7 +78,10 @@ func parseInstalledOn(s string) (time.Time, bool) {
 			// FILETIME: 100 ns ticks since 1601-01-01.
 			const epochDiff = 116444736000000000
 			if ft > epochDiff {
-				return time.Unix(0, int64(ft-epochDiff)*100).UTC(), true
+				// Seconds and remainder apart: nanoseconds since 1970
+				// overflow int64 after 2262.
+				d := ft - epochDiff
+				return time.Unix(int64(d/1e7), int64(d%1e7)*100).UTC(), true
 			}
 		}
 	}

@@ -58,6 +58,12 @@ func TestParseXfrmPolicies(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+	t.Run("a direction line without its direction is an error, not a panic", func(t *testing.T) {
+		// Found by FuzzParseXfrmPolicies.
+		if _, err := parseXfrmPolicies([]byte("src 0.0.0.0/0 dst 0.0.0.0/0 \n\tdir\n")); err == nil {
+			t.Error("no error")
+		}
+	})
 }
 
 func TestXfrmCovers(t *testing.T) {

@@ -60,6 +60,9 @@ func parseXfrmPolicies(out []byte) ([]xfrmPolicy, error) {
 		}
 		switch f[0] {
 		case "dir", "socket":
+			if len(f) < 2 {
+				return nil, fmt.Errorf("parse ip xfrm policy: %q names no direction", line)
+			}
 			cur.dir = f[1]
 			if f[0] == "socket" {
 				cur.dir = "socket"
