@@ -146,8 +146,26 @@ func judgeScanning(p Product, j *judgement) {
 	}
 }
 
+// maxFutureSkew is how far after the check a product's definitions date
+// may lie and still be read as "just updated": clocks and time zones are
+// often off by hours. A date further ahead says nothing about the age.
+const maxFutureSkew = 24 * time.Hour
+
 func judgeDefinitions(p Product, t *Thresholds, collectedAt, now time.Time, j *judgement) {
 	limit := hours(t.MaxDefinitionAge)
+	if d := p.Definitions; d != nil {
+		ref := now
+		if !collectedAt.IsZero() && collectedAt.Before(now) {
+			ref = collectedAt
+		}
+		for _, at := range []*time.Time{d.Updated, d.Checked} {
+			if at != nil && at.Sub(ref) > maxFutureSkew {
+				j.unknowns = append(j.unknowns, fmt.Sprintf("the definitions are dated %s, %s h after the check (%s): the device's clock or the product's date is wrong",
+					at.UTC().Format(time.RFC3339), fmtHours(hours(at.Sub(ref))), d.Source))
+				return
+			}
+		}
+	}
 	if age, ok := definitionAge(p.Definitions, collectedAt, now); ok {
 		h := hours(age)
 		j.age = &h

@@ -89,7 +89,7 @@ func TestEvaluateEvidence(t *testing.T) {
 
 func TestEvaluateNeverPassesOnMissingEvidence(t *testing.T) {
 	now := date("2024-06-27T12:00:00Z")
-	future := now.Add(3 * time.Hour)
+	future, farFuture := now.Add(3*time.Hour), now.Add(72*time.Hour)
 	tests := []struct {
 		name  string
 		facts Facts
@@ -100,8 +100,10 @@ func TestEvaluateNeverPassesOnMissingEvidence(t *testing.T) {
 			Facts{Products: []Product{{Kind: KindWSC, Name: "Contoso"}}}, checks.StatusUnknown, "scanning state not reported"},
 		{"real-time on without any definitions fact is unknown",
 			Facts{Products: []Product{{Kind: KindClamAV, Name: "ClamAV", RealTime: flag(true, "t")}}}, checks.StatusUnknown, "age could not be read"},
-		{"definitions dated in the future count as fresh, not negative",
+		{"definitions dated a few hours in the future (a clock off) count as fresh, not negative",
 			Facts{Products: []Product{{Kind: KindClamAV, Name: "ClamAV", RealTime: flag(true, "t"), Definitions: &Definitions{Updated: &future}}}}, checks.StatusPass, "definitions 0 h old"},
+		{"definitions dated days in the future are unknown, not fresh",
+			Facts{Products: []Product{{Kind: KindClamAV, Name: "ClamAV", RealTime: flag(true, "t"), Definitions: &Definitions{Updated: &farFuture, Source: "daily.cvd"}}}}, checks.StatusUnknown, "72 h after the check (daily.cvd): the device's clock or the product's date is wrong"},
 		{"no products but an unreadable source is unknown",
 			Facts{Products: []Product{}, Notes: []string{"Windows Security Center: access denied"}}, checks.StatusUnknown, "access denied"},
 		{"an unhealthy product fails",

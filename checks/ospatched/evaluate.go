@@ -33,6 +33,17 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	fail := func(summary string) checks.Result {
 		return checks.Result{Status: checks.StatusFail, Summary: summary, Evidence: ev, Remediation: remediation(in.OS, f.OS)}
 	}
+	// A time further ahead than clocks drift says nothing: a last patch
+	// "in the future" would read as just patched.
+	if lp := f.LastPatch; lp != nil && lp.At.Sub(in.Now) > maxFutureSkew {
+		ev["last_patch_ignored"] = fmt.Sprintf("%s (%s) is in the future: the device's clock or the record is wrong", lp.At.UTC().Format(time.RFC3339), lp.Source)
+		f.LastPatch = nil
+	}
+	if r := f.LastRefresh; r != nil && r.At.Sub(in.Now) > maxFutureSkew {
+		res := checks.Unknown(fmt.Sprintf("the update metadata's last refresh (%s, %s) is in the future: the device's clock or the record is wrong", r.At.UTC().Format(time.RFC3339), r.Source))
+		res.Evidence = ev
+		return res
+	}
 
 	baselineMet, baselineRecent := false, false
 	b, hasBaseline := th.table().FindBaseline(f.OS)
@@ -100,6 +111,10 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	r.Evidence = ev
 	return r
 }
+
+// maxFutureSkew is how far ahead of the evaluation a recorded time may
+// lie and still be believed (clocks and time zones are often off by hours).
+const maxFutureSkew = 24 * time.Hour
 
 // pendingAge is how long the oldest pending security update has waited.
 // lowerOnly is true when the only basis for an undated update is how
