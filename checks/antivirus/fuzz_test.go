@@ -2,16 +2,14 @@ package antivirus
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The targets below feed what a tool printed, or a file an agent or a
@@ -19,60 +17,19 @@ import (
 // must return only values its callers can rely on; the seeds are the
 // recorded samples.
 
-// addSeeds adds every testdata/<goos>/<prefix>* file as a seed.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds for testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
-
 // epoch is the earliest time a parser may return: every source counts
 // from 1970 or later, so an earlier time is a decoding error.
 var epoch = time.Unix(0, 0)
-
-// checkResult asserts what holds for any evaluation: a known status, a
-// summary, and a reason after "could not be determined" for unknown.
-func checkResult(t *testing.T, r checks.Result) {
-	t.Helper()
-	switch r.Status {
-	case checks.StatusPass, checks.StatusFail, checks.StatusUnknown, checks.StatusNotApplicable:
-	default:
-		t.Fatalf("status %q is not a status", r.Status)
-	}
-	if strings.TrimSpace(r.Summary) == "" {
-		t.Fatalf("%s with an empty summary", r.Status)
-	}
-	if r.Status == checks.StatusUnknown && strings.TrimSpace(strings.TrimPrefix(r.Summary, "could not be determined:")) == "" {
-		t.Fatalf("unknown without a reason: %q", r.Summary)
-	}
-}
 
 // collectEval collects h and evaluates its facts at now with the default
 // thresholds.
 func collectEval(t *testing.T, h host.Host, now time.Time) checks.Result {
 	t.Helper()
-	facts, err := Collect(context.Background(), h)
-	if err != nil {
-		return checks.Unknown(err.Error())
-	}
-	b, err := json.Marshal(facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), CollectedAt: now, Now: now})
+	return checktest.CollectEval(t, h, Collect, Evaluate, checks.EvalInput{Thresholds: DefaultThresholds(), CollectedAt: now, Now: now})
 }
 
 func FuzzParseCVDHeader(f *testing.F) {
-	addSeeds(f, "linux", "head__")
+	checktest.AddSeeds(f, "linux", "head__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := parseCVDHeader(b)
 		if err != nil {
@@ -89,12 +46,12 @@ func FuzzParseCVDHeader(f *testing.F) {
 }
 
 func FuzzCollectClamAV(f *testing.F) {
-	addSeeds(f, "linux", "head__")
+	checktest.AddSeeds(f, "linux", "head__")
 	now := clamBuilt.Add(5 * time.Hour)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := clamHost(t, "clamonacc_active").AddRun(headArgv(dailyCVD), host.Output{Stdout: b}, nil)
 		r := collectEval(t, h, now)
-		checkResult(t, r)
+		checktest.CheckResult(t, r)
 		// The database's modification time (2 h after the real header's
 		// build time) is the fallback, so an unreadable header may pass;
 		// a readable one must be judged by its own build time.
@@ -105,7 +62,7 @@ func FuzzCollectClamAV(f *testing.F) {
 }
 
 func FuzzParseMDATPHealth(f *testing.F) {
-	addSeeds(f, "linux", "mdatp")
+	checktest.AddSeeds(f, "linux", "mdatp")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, err := parseMDATPHealth(b)
 		if err != nil {
@@ -126,14 +83,14 @@ func FuzzParseMDATPHealth(f *testing.F) {
 }
 
 func FuzzCollectMDATP(f *testing.F) {
-	addSeeds(f, "linux", "mdatp")
+	checktest.AddSeeds(f, "linux", "mdatp")
 	now := date("2024-06-27T12:00:00Z")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := host.NewFake("linux", "amd64").
 			AddStat("/usr/bin/mdatp", stat("mdatp", now), nil).
 			AddRun(mdatpLinuxArgv, host.Output{Stdout: b}, nil)
 		r := collectEval(t, h, now)
-		checkResult(t, r)
+		checktest.CheckResult(t, r)
 		if _, err := parseMDATPHealth(b); err != nil && r.Status == checks.StatusPass {
 			t.Fatalf("unreadable health output passes: %s", r.Summary)
 		}
@@ -141,9 +98,9 @@ func FuzzCollectMDATP(f *testing.F) {
 }
 
 func FuzzParseSystemctlAndKeyValues(f *testing.F) {
-	addSeeds(f, "linux", "systemctl__")
-	addSeeds(f, "linux", "falconctl__")
-	addSeeds(f, "linux", "crontab__")
+	checktest.AddSeeds(f, "linux", "systemctl__")
+	checktest.AddSeeds(f, "linux", "falconctl__")
+	checktest.AddSeeds(f, "linux", "crontab__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if m := parseIsActive(b, clamUnits); m != nil && len(m) != len(clamUnits) {
 			t.Fatalf("%d states for %d units", len(m), len(clamUnits))
@@ -158,7 +115,7 @@ func FuzzParseSystemctlAndKeyValues(f *testing.F) {
 }
 
 func FuzzParseSophosXML(f *testing.F) {
-	addSeeds(f, "linux", "sophos-")
+	checktest.AddSeeds(f, "linux", "sophos-")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = parseSAVStatus(b)
 		u, err := parseALCStatus(b)
@@ -177,7 +134,7 @@ func FuzzParseSophosXML(f *testing.F) {
 }
 
 func FuzzParseDarwinPlists(f *testing.F) {
-	addSeeds(f, "darwin", "")
+	checktest.AddSeeds(f, "darwin", "")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = bundleVersion(b)
 		for _, parse := range []func([]byte) (installEntry, bool, error){parseInstallHistory, parseSPInstallHistory} {
@@ -227,8 +184,8 @@ func FuzzFileTime(f *testing.F) {
 }
 
 func FuzzCollectWindowsWMI(f *testing.F) {
-	addSeeds(f, "windows", "wmi-mpcomputerstatus__")
-	addSeeds(f, "windows", "wmi-antivirusproduct__")
+	checktest.AddSeeds(f, "windows", "wmi-mpcomputerstatus__")
+	checktest.AddSeeds(f, "windows", "wmi-antivirusproduct__")
 	now := date("2024-06-27T12:00:00Z")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rows, ok := decodeRows(b)
@@ -239,7 +196,7 @@ func FuzzCollectWindowsWMI(f *testing.F) {
 			host.NewFake("windows", "amd64").AddWMI(defenderNS, defenderQuery, rows, nil),
 			host.NewFake("windows", "amd64").AddWMI(securityCenterNS, securityCenterQ, rows, nil),
 		} {
-			checkResult(t, collectEval(t, h, now))
+			checktest.CheckResult(t, collectEval(t, h, now))
 		}
 	})
 }

@@ -1,9 +1,9 @@
 package antivirus
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseIsActive maps each unit to its state from `systemctl is-active
@@ -12,9 +12,8 @@ import (
 // line count does not match, e.g. when systemd is not running.
 func parseIsActive(out []byte, units []string) map[string]string {
 	var states []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
+	for line := range textlines.Each(out) {
+		if s := strings.TrimSpace(line); s != "" {
 			states = append(states, s)
 		}
 	}
@@ -34,9 +33,8 @@ func parseIsActive(out []byte, units []string) map[string]string {
 // one) are dropped; CRLF is accepted.
 func parseKeyValues(out []byte) map[string]string {
 	m := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range textlines.Each(out) {
+		line = strings.TrimSpace(line)
 		for _, part := range strings.Split(line, ", ") {
 			i := strings.IndexAny(part, ":=")
 			if i <= 0 {
@@ -55,9 +53,8 @@ func parseKeyValues(out []byte) map[string]string {
 // mentionsScanner reports whether a crontab or unit file runs clamscan or
 // clamdscan on a line that is not a comment.
 func mentionsScanner(b []byte) bool {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range textlines.Each(b) {
+		line = strings.TrimSpace(line)
 		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";") {
 			continue
 		}

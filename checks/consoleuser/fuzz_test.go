@@ -3,12 +3,11 @@ package consoleuser
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The console user is found from logind's state files, loginctl,
@@ -18,19 +17,9 @@ import (
 // the name is put in a path or an argument (macOS). `go test` runs the
 // seeds; `go test -fuzz` explores from them.
 
-// seed returns the exact bytes of testdata/<goos>/<name>.
-func seed(f *testing.F, goos, name string) []byte {
-	f.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		f.Fatal(err)
-	}
-	return b
-}
-
 func FuzzParseKeyValue(f *testing.F) {
 	for _, name := range []string{"logind-seat__seat0_active.txt", "logind-session__gnome_wayland.txt", "logind-session__ssh_remote.txt", "loginctl-show-session__wayland.txt"} {
-		f.Add(seed(f, "linux", name))
+		f.Add(checktest.Testdata(f, "linux", name))
 	}
 	f.Add([]byte("A=1\r\n#B=2\n =3\nC==4\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -51,7 +40,7 @@ func FuzzParseKeyValue(f *testing.F) {
 }
 
 func FuzzLookupPasswd(f *testing.F) {
-	f.Add(seed(f, "linux", "passwd__alice.txt"), "1000")
+	f.Add(checktest.Testdata(f, "linux", "passwd__alice.txt"), "1000")
 	f.Add([]byte("#x:x:1000:1:::\n:x:1000::::\nbob:x:1000:1::/home/bob:/bin/sh\r\n"), "1000")
 	f.Fuzz(func(t *testing.T, b []byte, uid string) {
 		e, ok := lookupPasswd(b, uid)
@@ -62,7 +51,7 @@ func FuzzLookupPasswd(f *testing.F) {
 }
 
 func FuzzParseDSCLHome(f *testing.F) {
-	f.Add(seed(f, "darwin", "dscl__home.plist"))
+	f.Add(checktest.Testdata(f, "darwin", "dscl__home.plist"))
 	f.Add([]byte(`<plist><dict><key>NFSHomeDirectory</key><array><string>relative</string><string>/x</string></array></dict></plist>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		home, err := parseDSCLHome(b)
@@ -96,11 +85,11 @@ func checkUser(t *testing.T, goos string, u User, err error) {
 }
 
 func FuzzFindLinux(f *testing.F) {
-	seat := seed(f, "linux", "logind-seat__seat0_active.txt")
-	session := seed(f, "linux", "logind-session__gnome_wayland.txt")
-	passwd := seed(f, "linux", "passwd__alice.txt")
-	list := seed(f, "linux", "loginctl-list-sessions__json_short.txt")
-	show := seed(f, "linux", "loginctl-show-session__wayland.txt")
+	seat := checktest.Testdata(f, "linux", "logind-seat__seat0_active.txt")
+	session := checktest.Testdata(f, "linux", "logind-session__gnome_wayland.txt")
+	passwd := checktest.Testdata(f, "linux", "passwd__alice.txt")
+	list := checktest.Testdata(f, "linux", "loginctl-list-sessions__json_short.txt")
+	show := checktest.Testdata(f, "linux", "loginctl-show-session__wayland.txt")
 	f.Add(seat, session, passwd, list, show)
 	f.Add([]byte("ACTIVE=../../etc/passwd\n"), []byte("UID=--help\nSEAT=seat0\n"), passwd, list, []byte("User=alice\nSeat=seat0\n"))
 	f.Add([]byte{}, []byte{}, passwd, []byte(`[{"session":"2","seat":"seat0"},{"session":"../x","seat":"s"}]`), show)
@@ -124,7 +113,7 @@ func FuzzFindLinux(f *testing.F) {
 }
 
 func FuzzFindDarwin(f *testing.F) {
-	dscl := seed(f, "darwin", "dscl__home.plist")
+	dscl := checktest.Testdata(f, "darwin", "dscl__home.plist")
 	f.Add([]byte("alice 501\n"), dscl)
 	f.Add([]byte("../../x 501\n"), dscl)
 	f.Add([]byte("alice -1\n"), []byte("not a plist"))

@@ -2,15 +2,15 @@ package consoleuser
 
 import (
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseKeyValue reads logind's state files and `loginctl show-session`
 // output: KEY=value lines, '#' comments, CRLF tolerated. Later keys win.
 func parseKeyValue(b []byte) map[string]string {
 	out := map[string]string{}
-	// strings.Lines has no line-length limit: a bufio.Scanner stops at
-	// its first long line and would drop the keys after it.
-	for line := range strings.Lines(string(b)) {
+	for line := range textlines.Each(b) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue

@@ -2,13 +2,13 @@ package device
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // os-release, hostname files, uname, scutil and SystemVersion.plist are
@@ -17,10 +17,7 @@ import (
 // it was. `go test` runs the seeds; `go test -fuzz` explores from them.
 
 func FuzzParseOSRelease(f *testing.F) {
-	b, err := os.ReadFile("testdata/linux/os-release__debian12.txt")
-	if err != nil {
-		f.Fatal(err)
-	}
+	b := checktest.Testdata(f, "linux", "os-release__debian12.txt")
 	f.Add(b)
 	f.Add([]byte("NAME=\"a\\\"b\"\nVERSION_ID='1\n#X=1\nPRETTY_NAME=\"\\x\"\n=\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -52,10 +49,7 @@ func checkDevice(t *testing.T, in Info, inputsValid bool) {
 }
 
 func FuzzCollectLinux(f *testing.F) {
-	b, err := os.ReadFile("testdata/linux/os-release__debian12.txt")
-	if err != nil {
-		f.Fatal(err)
-	}
+	b := checktest.Testdata(f, "linux", "os-release__debian12.txt")
 	f.Add([]byte("laptop\n"), b, []byte("x86_64\n"))
 	f.Add([]byte(strings.Repeat("é", 300)), []byte("NAME="+strings.Repeat("€", 200)), []byte("\n"))
 	f.Fuzz(func(t *testing.T, hostname, osRelease, uname []byte) {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 func collectLinux(ctx context.Context, h host.Host, in *Info) {
@@ -44,9 +45,7 @@ func uname(ctx context.Context, h host.Host, in *Info) {
 // shell-quoted.
 func ParseOSRelease(b []byte) map[string]string {
 	kv := map[string]string{}
-	// No line-length limit: a bufio.Scanner would stop at a long line and
-	// drop the keys after it.
-	for line := range strings.Lines(string(b)) {
+	for line := range textlines.Each(b) {
 		line = strings.TrimSpace(line)
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || strings.HasPrefix(line, "#") {

@@ -2,8 +2,6 @@ package diskenc
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The targets below feed what a disk tool printed, or a mount table a
@@ -22,54 +21,9 @@ import (
 // must return only states and numbers its callers can rely on; the seeds
 // are the recorded samples.
 
-// addSeeds adds every testdata/<goos>/<prefix>* file as a seed.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds for testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		if st, err := os.Stat(n); err == nil && st.Mode().IsRegular() {
-			f.Add(b)
-		}
-	}
-}
-
-func lineCount(b []byte) int { return bytes.Count(b, []byte("\n")) + 1 }
-
-// checkResult asserts what holds for any evaluation: a known status, a
-// summary, and a reason after "could not be determined" for unknown.
-func checkResult(t *testing.T, r checks.Result) {
-	t.Helper()
-	switch r.Status {
-	case checks.StatusPass, checks.StatusFail, checks.StatusUnknown, checks.StatusNotApplicable:
-	default:
-		t.Fatalf("status %q is not a status", r.Status)
-	}
-	if strings.TrimSpace(r.Summary) == "" {
-		t.Fatalf("%s with an empty summary", r.Status)
-	}
-	if r.Status == checks.StatusUnknown && strings.TrimSpace(strings.TrimPrefix(r.Summary, "could not be determined:")) == "" {
-		t.Fatalf("unknown without a reason: %q", r.Summary)
-	}
-}
-
 func collectEvalAny(t *testing.T, h host.Host) checks.Result {
 	t.Helper()
-	facts, err := Collect(context.Background(), h)
-	if err != nil {
-		return checks.Unknown(err.Error())
-	}
-	b, err := json.Marshal(facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Now: time.Unix(0, 0)})
+	return checktest.CollectEval(t, h, Collect, Evaluate, checks.EvalInput{Now: time.Unix(0, 0)})
 }
 
 var states = []string{StateEncrypted, StateNotEncrypted, StateInMemory, StateUnknown, StateProtectionOff, StateEncrypting}
@@ -82,7 +36,7 @@ func checkPercent(t *testing.T, p *float64) {
 }
 
 func FuzzParseLsblk(f *testing.F) {
-	addSeeds(f, "linux", "lsblk__")
+	checktest.AddSeeds(f, "linux", "lsblk__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		nodes, err := parseLsblk(b)
 		if err != nil {
@@ -110,13 +64,13 @@ func FuzzParseLsblk(f *testing.F) {
 }
 
 func FuzzCollectLsblk(f *testing.F) {
-	addSeeds(f, "linux", "lsblk__")
+	checktest.AddSeeds(f, "linux", "lsblk__")
 	newArgs := append([]string{lsblkPath}, lsblkArgs...)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := noSysfs("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n", swapsHeader).
 			AddRun(newArgs, host.Output{Stdout: b}, nil)
 		r := collectEvalAny(t, h)
-		checkResult(t, r)
+		checktest.CheckResult(t, r)
 		// Without sysfs only lsblk can show a crypt layer (or zram).
 		if low := bytes.ToLower(b); r.Status == checks.StatusPass && !bytes.Contains(low, []byte("crypt")) && !bytes.Contains(low, []byte("zram")) {
 			t.Fatalf("passes with no crypt device listed: %s", r.Summary)
@@ -127,7 +81,7 @@ func FuzzCollectLsblk(f *testing.F) {
 var letterRE = regexp.MustCompile(`^[A-Z]:$`)
 
 func FuzzParseManageBDE(f *testing.F) {
-	addSeeds(f, "windows", "manage-bde__")
+	checktest.AddSeeds(f, "windows", "manage-bde__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		vols := parseManageBDE(b)
 		if n := strings.Count(decodeConsole(b), "\n") + 1; len(vols) > n {
@@ -146,12 +100,12 @@ func FuzzParseManageBDE(f *testing.F) {
 }
 
 func FuzzCollectManageBDE(f *testing.F) {
-	addSeeds(f, "windows", "manage-bde__")
+	checktest.AddSeeds(f, "windows", "manage-bde__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := host.NewFake("windows", "amd64").
 			AddRegistry(`HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`, "SystemRoot", host.RegistryValue{Type: "REG_SZ", String: `C:\Windows`}, nil).
 			AddRun(manageBDEArgv, host.Output{Stdout: b}, nil)
-		checkResult(t, collectEvalAny(t, h))
+		checktest.CheckResult(t, collectEvalAny(t, h))
 	})
 }
 
@@ -166,8 +120,8 @@ func FuzzParseMountinfoAndSwaps(f *testing.F) {
 	f.Add([]byte(`36 35 98:0 /mnt1 /mnt/my\040disk rw,noatime master:1 - ext3 /dev/root rw,errors=continue` + "\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ms := parseMountinfo(b)
-		if len(ms) > lineCount(b) {
-			t.Fatalf("%d mounts from %d lines", len(ms), lineCount(b))
+		if len(ms) > checktest.LineCount(b) {
+			t.Fatalf("%d mounts from %d lines", len(ms), checktest.LineCount(b))
 		}
 		for _, m := range ms {
 			if m.fsType == "" || m.devID == "" {
@@ -177,8 +131,8 @@ func FuzzParseMountinfoAndSwaps(f *testing.F) {
 		if m, ok := mountOf(ms, "/home/user"); ok && m.mountPoint != "/" && m.mountPoint != "/home" && m.mountPoint != "/home/user" {
 			t.Fatalf("/home/user is not on %q", m.mountPoint)
 		}
-		if sw := parseSwaps(b); len(sw) > lineCount(b) {
-			t.Fatalf("%d swap areas from %d lines", len(sw), lineCount(b))
+		if sw := parseSwaps(b); len(sw) > checktest.LineCount(b) {
+			t.Fatalf("%d swap areas from %d lines", len(sw), checktest.LineCount(b))
 		}
 		s := string(b)
 		if u := unescapeOctal(s); len(u) > len(s) || !strings.Contains(s, `\`) && u != s {
@@ -190,7 +144,7 @@ func FuzzParseMountinfoAndSwaps(f *testing.F) {
 }
 
 func FuzzParseDiskutil(f *testing.F) {
-	addSeeds(f, "darwin", "diskutil-")
+	checktest.AddSeeds(f, "darwin", "diskutil-")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if l, err := parseAPFSList(b); err == nil {
 			for _, c := range l.Containers {
@@ -206,7 +160,7 @@ func FuzzParseDiskutil(f *testing.F) {
 }
 
 func FuzzParseFdesetup(f *testing.F) {
-	addSeeds(f, "darwin", "fdesetup__")
+	checktest.AddSeeds(f, "darwin", "fdesetup__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st, ok := parseFdesetup(b)
 		if !ok {
@@ -222,12 +176,12 @@ func FuzzParseFdesetup(f *testing.F) {
 }
 
 func FuzzCollectDarwinDiskutil(f *testing.F) {
-	addSeeds(f, "darwin", "")
+	checktest.AddSeeds(f, "darwin", "")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, argv := range [][]string{apfsListArgv, infoArgv, fdeArgv} {
 			h := macHost(t, "diskutil-apfs-list__filevault_on_handwritten.txt", "diskutil-info__root_handwritten.txt", "fdesetup__on.txt").
 				AddRun(argv, host.Output{Stdout: b}, nil)
-			checkResult(t, collectEvalAny(t, h))
+			checktest.CheckResult(t, collectEvalAny(t, h))
 		}
 	})
 }

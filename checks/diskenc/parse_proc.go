@@ -1,10 +1,10 @@
 package diskenc
 
 import (
-	"bufio"
-	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // mount is one line of /proc/self/mountinfo (proc(5)).
@@ -19,10 +19,8 @@ type mount struct {
 // point hides an earlier one, so callers take the last.
 func parseMountinfo(b []byte) []mount {
 	var out []mount
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for line := range textlines.Each(b) {
+		f := strings.Fields(line)
 		sep := -1
 		for i := 6; i < len(f); i++ {
 			if f[i] == "-" {

@@ -1,21 +1,21 @@
 package firewall
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseIPTablesSave reads the filter table of iptables-save or
 // ip6tables-save output (family "ip" or "ip6") into the common model.
 func parseIPTablesSave(b []byte, family string) (*ruleset, error) {
 	rs := newRuleset()
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	table := ""
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
+	n := 0
+	for line := range textlines.Each(b) {
+		n++
+		line = strings.TrimSpace(line)
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 		case strings.HasPrefix(line, "*"):
@@ -43,9 +43,6 @@ func parseIPTablesSave(b []byte, family string) (*ruleset, error) {
 			c := rs.chain(family, table, args[1])
 			c.rules = append(c.rules, iptablesRule(args[2:]))
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("parse iptables-save: %w", err)
 	}
 	return rs, nil
 }

@@ -1,17 +1,16 @@
 package firewall
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseUFWConf reads ENABLED from /etc/ufw/ufw.conf; ok is false when the
 // file does not set it.
 func parseUFWConf(b []byte) (enabled, ok bool) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range textlines.Each(b) {
+		line = strings.TrimSpace(line)
 		k, v, found := strings.Cut(line, "=")
 		if !found || strings.HasPrefix(line, "#") || strings.TrimSpace(k) != "ENABLED" {
 			continue

@@ -1,19 +1,19 @@
 package osautoupdate
 
 import (
-	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseAptConfigDump reads `apt-config dump` output: one
 // `Key::Path "value";` per line. Only APT::Periodic keys are kept.
 func parseAptConfigDump(b []byte) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := aptLine(sc.Text())
+	for line := range textlines.Each(b) {
+		k, v, ok := aptLine(line)
 		if ok && strings.HasPrefix(k, "APT::Periodic::") {
 			out[k] = v
 		}

@@ -1,9 +1,9 @@
 package osautoupdate
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseINI reads a dnf-style INI file into section -> key -> value, keys
@@ -11,9 +11,8 @@ import (
 func parseINI(b []byte) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	section := ""
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range textlines.Each(b) {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}

@@ -1,18 +1,17 @@
 package osautoupdate
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseSysconfig reads a SUSE /etc/sysconfig file: KEY="value" lines,
 // # comments, values in double or single quotes or bare.
 func parseSysconfig(b []byte) map[string]string {
 	out := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(strings.TrimSuffix(sc.Text(), "\r"))
+	for line := range textlines.Each(b) {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}

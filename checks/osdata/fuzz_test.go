@@ -3,12 +3,12 @@ package osdata
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The targets below feed version strings, os-release and
@@ -53,12 +53,7 @@ func FuzzCompareVersions(f *testing.F) {
 }
 
 func FuzzReadIdentity(f *testing.F) {
-	names, _ := filepath.Glob(filepath.Join("testdata", "linux", "*"))
-	for _, n := range names {
-		if b, err := os.ReadFile(n); err == nil {
-			f.Add(b)
-		}
-	}
+	checktest.AddSeeds(f, "linux", "")
 	f.Add([]byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>ProductName</key><string>macOS</string><key>ProductVersion</key><string>15.7.1</string></dict></plist>`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, h := range []host.Host{

@@ -2,10 +2,6 @@ package ospatched
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +10,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
@@ -23,57 +20,14 @@ import (
 // before the source could have written it; the seeds are the recorded
 // samples.
 
-// addSeeds adds every testdata/<goos>/<prefix>* file as a seed.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds for testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
-
-func lineCount(b []byte) int { return bytes.Count(b, []byte("\n")) + 1 }
-
-// checkResult asserts what holds for any evaluation: a known status, a
-// summary, and a reason after "could not be determined" for unknown.
-func checkResult(t *testing.T, r checks.Result) {
-	t.Helper()
-	switch r.Status {
-	case checks.StatusPass, checks.StatusFail, checks.StatusUnknown, checks.StatusNotApplicable:
-	default:
-		t.Fatalf("status %q is not a status", r.Status)
-	}
-	if strings.TrimSpace(r.Summary) == "" {
-		t.Fatalf("%s with an empty summary", r.Status)
-	}
-	if r.Status == checks.StatusUnknown && strings.TrimSpace(strings.TrimPrefix(r.Summary, "could not be determined:")) == "" {
-		t.Fatalf("unknown without a reason: %q", r.Summary)
-	}
-}
-
 func collectEval(t *testing.T, h host.Host) checks.Result {
 	t.Helper()
-	facts, err := Collect(context.Background(), h)
-	if err != nil {
-		return checks.Unknown(err.Error())
-	}
-	b, err := json.Marshal(facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: replayThresholds(), Now: now})
+	return checktest.CollectEval(t, h, Collect, Evaluate, checks.EvalInput{Thresholds: replayThresholds(), Now: now})
 }
 
 func FuzzParseAptSimulation(f *testing.F) {
-	addSeeds(f, "linux", "apt-get__")
-	addSeeds(f, "linux", "apt-check__")
+	checktest.AddSeeds(f, "linux", "apt-get__")
+	checktest.AddSeeds(f, "linux", "apt-check__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p := parseAptSimulation(b)
 		if p.total > bytes.Count(b, []byte("Inst ")) || len(p.security) > p.total {
@@ -86,15 +40,15 @@ func FuzzParseAptSimulation(f *testing.F) {
 }
 
 func FuzzCollectApt(f *testing.F) {
-	addSeeds(f, "linux", "apt-get__")
+	checktest.AddSeeds(f, "linux", "apt-get__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := debian(t, time.Hour).AddRun(aptArgv, host.Output{Stdout: b}, nil)
-		checkResult(t, collectEval(t, h))
+		checktest.CheckResult(t, collectEval(t, h))
 	})
 }
 
 func FuzzLastAptUpgrade(f *testing.F) {
-	addSeeds(f, "linux", "history.log__")
+	checktest.AddSeeds(f, "linux", "history.log__")
 	f.Add([]byte("2024-05-01 10:00:00 upgrade libssl3:amd64 3.0.11-1~deb12u2 3.0.15-1~deb12u1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, last := range []func([]byte) (time.Time, bool){lastAptHistoryUpgrade, lastDpkgUpgrade, lastZyppPatch} {
@@ -106,11 +60,11 @@ func FuzzLastAptUpgrade(f *testing.F) {
 }
 
 func FuzzParseDnfSecurity(f *testing.F) {
-	addSeeds(f, "linux", "dnf")
+	checktest.AddSeeds(f, "linux", "dnf")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		us := parseDnfSecurity(b)
-		if len(us) > lineCount(b) {
-			t.Fatalf("%d updates from %d lines", len(us), lineCount(b))
+		if len(us) > checktest.LineCount(b) {
+			t.Fatalf("%d updates from %d lines", len(us), checktest.LineCount(b))
 		}
 		for _, u := range us {
 			if u.Name == "" {
@@ -121,10 +75,10 @@ func FuzzParseDnfSecurity(f *testing.F) {
 }
 
 func FuzzParseSoftwareUpdateList(f *testing.F) {
-	addSeeds(f, "darwin", "softwareupdate__")
+	checktest.AddSeeds(f, "darwin", "softwareupdate__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		us := parseSoftwareUpdateList(b)
-		if n := lineCount(decodeText(b)); len(us) > n {
+		if n := checktest.LineCount(decodeText(b)); len(us) > n {
 			t.Fatalf("%d updates from %d lines", len(us), n)
 		}
 		for _, u := range us {
@@ -137,17 +91,17 @@ func FuzzParseSoftwareUpdateList(f *testing.F) {
 }
 
 func FuzzCollectSoftwareUpdate(f *testing.F) {
-	addSeeds(f, "darwin", "softwareupdate__")
+	checktest.AddSeeds(f, "darwin", "softwareupdate__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := host.NewFake("darwin", "arm64").
 			AddRun([]string{"/usr/bin/sw_vers", "-productVersion"}, host.Output{Stdout: []byte("15.7.1\n")}, nil).
 			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: b}, nil)
-		checkResult(t, collectEval(t, h))
+		checktest.CheckResult(t, collectEval(t, h))
 	})
 }
 
 func FuzzParseWUA(f *testing.F) {
-	addSeeds(f, "windows", "powershell-wua__")
+	checktest.AddSeeds(f, "windows", "powershell-wua__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, sec, total, err := parseWUA(b)
 		if err != nil {
@@ -165,7 +119,7 @@ func FuzzParseWUA(f *testing.F) {
 }
 
 func FuzzCollectWUA(f *testing.F) {
-	addSeeds(f, "windows", "powershell-wua__")
+	checktest.AddSeeds(f, "windows", "powershell-wua__")
 	ps := `C:\WINDOWS\System32\WindowsPowerShell\v1.0\powershell.exe`
 	psArgv := []string{ps, "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand", psEncoded(wuaScript)}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -176,7 +130,7 @@ func FuzzCollectWUA(f *testing.F) {
 			AddRegistry(osdata.WindowsCurrentVersion, "EditionID", reg("Professional"), nil).
 			AddRegistry(osdata.WindowsCurrentVersion, "SystemRoot", reg(`C:\WINDOWS`), nil).
 			AddRun(psArgv, host.Output{Stdout: b}, nil)
-		checkResult(t, collectEval(t, h))
+		checktest.CheckResult(t, collectEval(t, h))
 	})
 }
 
@@ -201,7 +155,7 @@ func FuzzParseInstalledOn(f *testing.F) {
 }
 
 func FuzzParseZypperPatches(f *testing.F) {
-	addSeeds(f, "linux", "zypper-")
+	checktest.AddSeeds(f, "linux", "zypper-")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := parseZypperPatches(b)
 		if err != nil {
@@ -214,11 +168,11 @@ func FuzzParseZypperPatches(f *testing.F) {
 }
 
 func FuzzCollectZypper(f *testing.F) {
-	addSeeds(f, "linux", "zypper-")
+	checktest.AddSeeds(f, "linux", "zypper-")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := suse("opensuse-leap", "15.6").AddRun(zypperArgv, host.Output{Stdout: b}, nil)
 		r := collectEval(t, h)
-		checkResult(t, r)
+		checktest.CheckResult(t, r)
 		if _, err := parseZypperPatches(b); err != nil && r.Status == checks.StatusPass {
 			t.Fatalf("an unreadable listing passes: %s", r.Summary)
 		}
@@ -226,7 +180,7 @@ func FuzzCollectZypper(f *testing.F) {
 }
 
 func FuzzDecodeText(f *testing.F) {
-	addSeeds(f, "windows", "")
+	checktest.AddSeeds(f, "windows", "")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		out := decodeText(b)
 		utf16 := bytes.HasPrefix(b, []byte{0xff, 0xfe}) || len(b) >= 2 && b[1] == 0 && b[0] != 0

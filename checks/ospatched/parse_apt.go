@@ -1,11 +1,11 @@
 package ospatched
 
 import (
-	"bufio"
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // aptPlan is what `apt-get -s dist-upgrade` would do.
@@ -24,10 +24,8 @@ type aptPlan struct {
 // jammy-infra-security...).
 func parseAptSimulation(b []byte) aptPlan {
 	var p aptPlan
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
+	for line := range textlines.Each(b) {
+		line = strings.TrimRight(line, "\r")
 		rest, ok := strings.CutPrefix(line, "Inst ")
 		if !ok {
 			continue
@@ -87,9 +85,8 @@ func parseAptCheck(b []byte) (total, security int, ok bool) {
 // a grace period counted in days.
 func lastDpkgUpgrade(b []byte) (time.Time, bool) {
 	var last time.Time
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for line := range textlines.Each(b) {
+		f := strings.Fields(line)
 		if len(f) < 3 || f[2] != "upgrade" {
 			continue
 		}
@@ -114,10 +111,8 @@ func lastAptHistoryUpgrade(b []byte) (time.Time, bool) {
 		}
 		upgraded, upgradeCmd, start = false, false, time.Time{}
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
+	for line := range textlines.Each(b) {
+		line = strings.TrimRight(line, "\r")
 		switch {
 		case strings.HasPrefix(line, "Start-Date:"):
 			flush()

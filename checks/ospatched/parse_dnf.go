@@ -1,10 +1,10 @@
 package ospatched
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseDnfSecurity reads `dnf updateinfo list --security`. dnf 4 prints
@@ -13,9 +13,8 @@ import (
 // pending security update of one package.
 func parseDnfSecurity(b []byte) []Update {
 	var out []Update
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for line := range textlines.Each(b) {
+		f := strings.Fields(line)
 		switch {
 		case len(f) >= 6 && f[1] == "security":
 			// dnf5: Name Type Severity Package Issued(date time)

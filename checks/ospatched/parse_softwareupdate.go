@@ -1,12 +1,12 @@
 package ospatched
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
 	"time"
 
 	"howett.net/plist"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // macUpdate is one entry of `softwareupdate --list`.
@@ -22,9 +22,8 @@ type macUpdate struct {
 // "No new software available." (on stderr) means none.
 func parseSoftwareUpdateList(b []byte) []macUpdate {
 	var out []macUpdate
-	sc := bufio.NewScanner(bytes.NewReader(decodeText(b)))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for line := range textlines.Each(decodeText(b)) {
+		line = strings.TrimSpace(line)
 		if l, ok := strings.CutPrefix(line, "* Label:"); ok {
 			out = append(out, macUpdate{Label: strings.TrimSpace(l)})
 			continue

@@ -1,13 +1,13 @@
 package ospatched
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // zypperStream is the part of `zypper --xmlout list-patches` (and
@@ -92,11 +92,8 @@ func parseZypperPatches(b []byte) (zypperPatches, error) {
 }
 
 func firstLine(s string) string {
-	sc := bufio.NewScanner(bytes.NewReader([]byte(strings.TrimSpace(s))))
-	if sc.Scan() {
-		return strings.TrimSpace(sc.Text())
-	}
-	return ""
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(line)
 }
 
 // lastZyppPatch finds in /var/log/zypp/history the newest patch that went
@@ -108,10 +105,8 @@ func firstLine(s string) string {
 // read as UTC, close enough for a grace period counted in days.
 func lastZyppPatch(b []byte) (time.Time, bool) {
 	var last time.Time
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "|")
+	for line := range textlines.Each(b) {
+		f := strings.Split(line, "|")
 		if len(f) < 10 || strings.TrimSpace(f[1]) != "patch" {
 			continue
 		}

@@ -1,11 +1,9 @@
 package passwordpolicy
 
 import (
-	"context"
 	"math"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -41,28 +39,13 @@ func largestNumber(inputs ...[]byte) int {
 
 func checkPolicyOutcome(t *testing.T, h host.Host, inputs ...[]byte) {
 	t.Helper()
-	facts, err := Collect(context.Background(), h)
-	if err != nil {
-		if err.Error() == "" {
-			t.Fatal("collect failed without a reason")
-		}
+	b, f, ok := checktest.CollectFacts[Facts](t, h, Collect)
+	if !ok {
 		return
 	}
-	b, f := checktest.RoundTrip[Facts](t, facts)
 	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 	res := Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), CollectedAt: now, Now: now})
-	switch res.Status {
-	case checks.StatusPass, checks.StatusFail:
-		if res.Summary == "" {
-			t.Fatalf("%s without a summary", res.Status)
-		}
-	case checks.StatusUnknown:
-		if strings.TrimSpace(strings.TrimPrefix(res.Summary, checks.Unknown("").Summary)) == "" {
-			t.Fatalf("unknown without a reason: %q", res.Summary)
-		}
-	default:
-		t.Fatalf("status %q", res.Status)
-	}
+	checktest.CheckResult(t, res, checks.StatusPass, checks.StatusFail, checks.StatusUnknown)
 	most := largestNumber(inputs...)
 	for name, s := range map[string]Setting{"min_length": f.MinLength, "min_classes": f.MinClasses, "max_age_days": f.MaxAgeDays, "history": f.History, "lockout_threshold": f.LockoutThreshold} {
 		if s.Unknown == "" && (s.Value > most || s.Source == "") {
@@ -76,11 +59,11 @@ func checkPolicyOutcome(t *testing.T, h host.Host, inputs ...[]byte) {
 
 func FuzzCollectLinux(f *testing.F) {
 	passwd := checktest.Testdata(f, "linux", "passwd__laptop_handwritten.txt")
-	stacks := seedFiles(f, "linux", "common-password")
-	confs := seedFiles(f, "linux", "pwquality")
-	auths := seedFiles(f, "linux", "common-auth")
-	defs := seedFiles(f, "linux", "login.defs")
-	shadows := seedFiles(f, "linux", "shadow")
+	stacks := checktest.SeedFiles(f, "linux", "common-password")
+	confs := checktest.SeedFiles(f, "linux", "pwquality")
+	auths := checktest.SeedFiles(f, "linux", "common-auth")
+	defs := checktest.SeedFiles(f, "linux", "login.defs")
+	shadows := checktest.SeedFiles(f, "linux", "shadow")
 	for i, s := range stacks {
 		f.Add(s, confs[i%len(confs)], auths[i%len(auths)], defs[i%len(defs)], shadows[i%len(shadows)])
 	}
@@ -99,8 +82,8 @@ func FuzzCollectLinux(f *testing.F) {
 }
 
 func FuzzCollectWindows(f *testing.F) {
-	nets := seedFiles(f, "windows", "net-accounts")
-	for i, inf := range seedFiles(f, "windows", "secpol.inf") {
+	nets := checktest.SeedFiles(f, "windows", "net-accounts")
+	for i, inf := range checktest.SeedFiles(f, "windows", "secpol.inf") {
 		f.Add(inf, nets[i%len(nets)])
 	}
 	f.Fuzz(func(t *testing.T, inf, netAccounts []byte) {
@@ -117,7 +100,7 @@ func FuzzCollectWindows(f *testing.F) {
 
 func FuzzCollectDarwin(f *testing.F) {
 	profile := checktest.Testdata(f, "darwin", "managed-passwordpolicy__profile_handwritten.txt")
-	for _, p := range seedFiles(f, "darwin", "pwpolicy") {
+	for _, p := range checktest.SeedFiles(f, "darwin", "pwpolicy") {
 		f.Add(p, []byte{})
 		f.Add(p, profile)
 	}

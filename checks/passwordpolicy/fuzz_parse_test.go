@@ -1,12 +1,11 @@
 package passwordpolicy
 
 import (
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The parsers below read configuration files and tool output (PAM
@@ -15,43 +14,14 @@ import (
 // bounded by their input and must not make up numbers. `go test` runs
 // the seeds; `go test -fuzz` explores from them.
 
-// addSeeds adds every testdata/<goos> file whose name starts with prefix.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	for _, b := range seedFiles(f, goos, prefix) {
-		f.Add(b)
-	}
-}
-
-func seedFiles(f *testing.F, goos, prefix string) [][]byte {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	sort.Strings(names)
-	var out [][]byte
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// lines counts the lines of b as the line-oriented parsers split it.
-func lines(b []byte) int { return strings.Count(string(b), "\n") + 1 }
-
 func FuzzParsePAM(f *testing.F) {
-	addSeeds(f, "linux", "common-")
-	addSeeds(f, "linux", "system-auth")
+	checktest.AddSeeds(f, "linux", "common-")
+	checktest.AddSeeds(f, "linux", "system-auth")
 	f.Add([]byte("password [success=1 default=ignore] pam_unix.so obscure\n-auth [default=die]x pam_faillock.so authfail deny=3\n@include\npassword include /etc/pam.d/x\n[a [b ] c"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rules := parsePAM(b)
-		if len(rules) > lines(b) {
-			t.Fatalf("%d rules from %d lines", len(rules), lines(b))
+		if len(rules) > checktest.LineCount(b) {
+			t.Fatalf("%d rules from %d lines", len(rules), checktest.LineCount(b))
 		}
 		for _, l := range rules {
 			if l.include == "" && (l.control == "" || l.module == "") || strings.Contains(l.typ+l.control+l.module+l.include, "\n") {
@@ -114,13 +84,13 @@ func FuzzPamTokens(f *testing.F) {
 }
 
 func FuzzParseKeyValue(f *testing.F) {
-	addSeeds(f, "linux", "pwquality")
-	addSeeds(f, "linux", "faillock")
+	checktest.AddSeeds(f, "linux", "pwquality")
+	checktest.AddSeeds(f, "linux", "faillock")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		kv := map[string]string{}
 		parseKeyValue(b, kv)
-		if len(kv) > lines(b) {
-			t.Fatalf("%d keys from %d lines", len(kv), lines(b))
+		if len(kv) > checktest.LineCount(b) {
+			t.Fatalf("%d keys from %d lines", len(kv), checktest.LineCount(b))
 		}
 		for k, v := range kv {
 			if strings.TrimSpace(k) != k || strings.TrimSpace(v) != v || strings.Contains(k+v, "#") {
@@ -140,11 +110,11 @@ func FuzzParseKeyValue(f *testing.F) {
 }
 
 func FuzzParseLoginDefs(f *testing.F) {
-	addSeeds(f, "linux", "login.defs")
+	checktest.AddSeeds(f, "linux", "login.defs")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defs := parseLoginDefs(b)
-		if len(defs) > lines(b) {
-			t.Fatalf("%d keys from %d lines", len(defs), lines(b))
+		if len(defs) > checktest.LineCount(b) {
+			t.Fatalf("%d keys from %d lines", len(defs), checktest.LineCount(b))
 		}
 		for k := range defs {
 			if k == "" || strings.HasPrefix(k, "#") {
@@ -155,18 +125,18 @@ func FuzzParseLoginDefs(f *testing.F) {
 }
 
 func FuzzParseSeceditSystemAccess(f *testing.F) {
-	addSeeds(f, "windows", "secpol.inf")
+	checktest.AddSeeds(f, "windows", "secpol.inf")
 	f.Add([]byte("\xff\xfe[\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		vals := parseSeceditSystemAccess(b)
-		if len(vals) > lines(b) {
-			t.Fatalf("%d values from %d lines", len(vals), lines(b))
+		if len(vals) > checktest.LineCount(b) {
+			t.Fatalf("%d values from %d lines", len(vals), checktest.LineCount(b))
 		}
 	})
 }
 
 func FuzzParseNetAccounts(f *testing.F) {
-	addSeeds(f, "windows", "net-accounts")
+	checktest.AddSeeds(f, "windows", "net-accounts")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		na, ok := parseNetAccounts(b)
 		if !ok && na != (netAccounts{}) {
@@ -179,7 +149,7 @@ func FuzzParseNetAccounts(f *testing.F) {
 }
 
 func FuzzDecodeText(f *testing.F) {
-	addSeeds(f, "windows", "secpol.inf")
+	checktest.AddSeeds(f, "windows", "secpol.inf")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := decodeText(b)
 		if len(b) >= 2 && b[0] == 0xff && b[1] == 0xfe && !utf8.ValidString(s) {
@@ -207,7 +177,7 @@ func checkMacPolicy(t *testing.T, p macPolicy) {
 }
 
 func FuzzParsePwpolicy(f *testing.F) {
-	addSeeds(f, "darwin", "pwpolicy")
+	checktest.AddSeeds(f, "darwin", "pwpolicy")
 	f.Add([]byte(`<?xml version="1.0"?><plist version="1.0"><dict><key>policyCategoryAuthentication</key><array><dict><key>policyParameters</key><dict>` +
 		`<key>policyAttributeMaximumFailedAuthentications</key><real>1e300</real><key>policyAttributeExpiresEveryNDays</key><real>nan</real>` +
 		`<key>policyAttributePasswordHistoryDepth</key><integer>18446744073709551615</integer></dict></dict></array></dict></plist>`))
@@ -221,7 +191,7 @@ func FuzzParsePwpolicy(f *testing.F) {
 }
 
 func FuzzParseManagedPasscode(f *testing.F) {
-	addSeeds(f, "darwin", "managed-passwordpolicy")
+	checktest.AddSeeds(f, "darwin", "managed-passwordpolicy")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := parseManagedPasscode(b)
 		if err != nil {

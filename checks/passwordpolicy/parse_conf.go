@@ -5,15 +5,15 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // parseKeyValue reads `key = value` files (pwquality.conf, faillock.conf,
 // pwhistory.conf): # comments, blanks around = ignored, a bare key is a
 // flag with an empty value. Later keys win.
 func parseKeyValue(b []byte, into map[string]string) {
-	// strings.Lines has no line-length limit: a bufio.Scanner stops at
-	// its first long line and would silently drop the keys after it.
-	for line := range strings.Lines(string(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))) {
+	for line := range textlines.Each(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))) {
 		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])
@@ -29,7 +29,7 @@ func parseKeyValue(b []byte, into map[string]string) {
 // parseLoginDefs reads login.defs(5) `KEY VALUE` lines.
 func parseLoginDefs(b []byte) map[string]string {
 	out := map[string]string{}
-	for line := range strings.Lines(string(b)) {
+	for line := range textlines.Each(b) {
 		f := strings.Fields(line)
 		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
 			continue

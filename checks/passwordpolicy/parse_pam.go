@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // pamLine is one rule of a PAM stack file (pam.conf(5)).
@@ -20,7 +22,7 @@ type pamLine struct {
 // `-type` rules, and [value=action ...] controls and arguments with spaces.
 func parsePAM(b []byte) []pamLine {
 	var out []pamLine
-	for line := range strings.Lines(string(b)) {
+	for line := range textlines.Each(b) {
 		line = strings.TrimSpace(line)
 		if i := strings.IndexByte(line, '#'); i >= 0 {
 			line = strings.TrimSpace(line[:i])

@@ -1,11 +1,7 @@
 package passwordprotected
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,40 +20,11 @@ import (
 // is never lost on the way to the verdict. `go test` runs the seeds;
 // `go test -fuzz` explores from them.
 
-// addSeeds adds every testdata/<goos> file whose name starts with prefix.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	for _, b := range seedFiles(f, goos, prefix) {
-		f.Add(b)
-	}
-}
-
-func seedFiles(f *testing.F, goos, prefix string) [][]byte {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	sort.Strings(names)
-	var out [][]byte
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// lines counts the lines of b as the line-oriented parsers split it.
-func lines(b []byte) int { return strings.Count(string(b), "\n") + 1 }
-
 func FuzzParsePasswd(f *testing.F) {
-	addSeeds(f, "linux", "passwd")
+	checktest.AddSeeds(f, "linux", "passwd")
 	f.Add([]byte("root::0:0::/root:\r\n+nis\n-x:::::\nbob:x:-1:1::/:/bin/sh\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		n := lines(b)
+		n := checktest.LineCount(b)
 		entries := parsePasswd(b)
 		if len(entries) > n {
 			t.Fatalf("%d entries from %d lines", len(entries), n)
@@ -71,12 +38,12 @@ func FuzzParsePasswd(f *testing.F) {
 }
 
 func FuzzParseShadow(f *testing.F) {
-	addSeeds(f, "linux", "shadow")
+	checktest.AddSeeds(f, "linux", "shadow")
 	f.Add([]byte("kiosk::19000:0:99999:7::-1:\nold:!:1:0:x:7::106751991167301:\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sh := parseShadow(b)
-		if len(sh) > lines(b) {
-			t.Fatalf("%d entries from %d lines", len(sh), lines(b))
+		if len(sh) > checktest.LineCount(b) {
+			t.Fatalf("%d entries from %d lines", len(sh), checktest.LineCount(b))
 		}
 		for name, e := range sh {
 			switch e.state {
@@ -92,14 +59,14 @@ func FuzzParseShadow(f *testing.F) {
 }
 
 func FuzzParseINI(f *testing.F) {
-	addSeeds(f, "linux", "gdm3")
-	addSeeds(f, "linux", "lightdm")
-	addSeeds(f, "linux", "sddm")
-	addSeeds(f, "linux", "getty")
+	checktest.AddSeeds(f, "linux", "gdm3")
+	checktest.AddSeeds(f, "linux", "lightdm")
+	checktest.AddSeeds(f, "linux", "sddm")
+	checktest.AddSeeds(f, "linux", "getty")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		vals := parseINI(b)
-		if len(vals) > lines(b) {
-			t.Fatalf("%d values from %d lines", len(vals), lines(b))
+		if len(vals) > checktest.LineCount(b) {
+			t.Fatalf("%d values from %d lines", len(vals), checktest.LineCount(b))
 		}
 		for _, v := range vals {
 			if strings.ContainsAny(v.section+v.key+v.value, "\n") || strings.TrimSpace(v.key) != v.key || strings.TrimSpace(v.value) != v.value {
@@ -130,7 +97,7 @@ func slowShadowHash(u dslocalUser) bool {
 }
 
 func FuzzMacPasswordState(f *testing.F) {
-	addSeeds(f, "darwin", "user-")
+	checktest.AddSeeds(f, "darwin", "user-")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		u, err := parseDSLocalUser(b)
 		if err != nil || slowShadowHash(u) {
@@ -156,27 +123,12 @@ func FuzzMacPasswordState(f *testing.F) {
 // holds an open door.
 func checkVerdict(t *testing.T, h host.Host, wantFail string) {
 	t.Helper()
-	facts, err := Collect(context.Background(), h)
-	if err != nil {
-		if err.Error() == "" {
-			t.Fatal("collect failed without a reason")
-		}
+	b, _, ok := checktest.CollectFacts[Facts](t, h, Collect)
+	if !ok {
 		return
 	}
-	b, _ := checktest.RoundTrip[Facts](t, facts)
 	res := Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, CollectedAt: collectedAt, Now: collectedAt})
-	switch res.Status {
-	case checks.StatusPass, checks.StatusFail:
-		if res.Summary == "" {
-			t.Fatalf("%s without a summary", res.Status)
-		}
-	case checks.StatusUnknown:
-		if strings.TrimSpace(strings.TrimPrefix(res.Summary, checks.Unknown("").Summary)) == "" {
-			t.Fatalf("unknown without a reason: %q", res.Summary)
-		}
-	default:
-		t.Fatalf("status %q", res.Status)
-	}
+	checktest.CheckResult(t, res, checks.StatusPass, checks.StatusFail, checks.StatusUnknown)
 	if wantFail != "" && res.Status != checks.StatusFail {
 		t.Fatalf("%s, but %s: %q", res.Status, wantFail, res.Summary)
 	}
@@ -184,10 +136,10 @@ func checkVerdict(t *testing.T, h host.Host, wantFail string) {
 
 func FuzzCollectLinux(f *testing.F) {
 	defs := checktest.Testdata(f, "linux", "login.defs__debian12.txt")
-	passwds := seedFiles(f, "linux", "passwd")
-	shadows := seedFiles(f, "linux", "shadow")
-	gdms := seedFiles(f, "linux", "gdm3")
-	gettys := seedFiles(f, "linux", "getty")
+	passwds := checktest.SeedFiles(f, "linux", "passwd")
+	shadows := checktest.SeedFiles(f, "linux", "shadow")
+	gdms := checktest.SeedFiles(f, "linux", "gdm3")
+	gettys := checktest.SeedFiles(f, "linux", "getty")
 	for i, s := range shadows {
 		f.Add(passwds[i%len(passwds)], s, gdms[i%len(gdms)], gettys[i%len(gettys)])
 	}
@@ -234,7 +186,7 @@ func linuxOpenDoor(passwd, shadow, gdm, getty, defs []byte) string {
 }
 
 func FuzzCollectWindows(f *testing.F) {
-	for _, rows := range seedFiles(f, "windows", "Win32_UserAccount") {
+	for _, rows := range checktest.SeedFiles(f, "windows", "Win32_UserAccount") {
 		f.Add(rows, "0")
 		f.Add(rows, "1")
 	}
@@ -264,11 +216,11 @@ func FuzzCollectWindows(f *testing.F) {
 
 func FuzzCollectDarwin(f *testing.F) {
 	loginwindow := checktest.Testdata(f, "darwin", "com.apple.loginwindow__default_binary_handwritten.plist")
-	for _, u := range seedFiles(f, "darwin", "user-") {
+	for _, u := range checktest.SeedFiles(f, "darwin", "user-") {
 		f.Add(u, loginwindow)
 	}
-	for _, lw := range seedFiles(f, "darwin", "com.apple.loginwindow") {
-		f.Add(seedFiles(f, "darwin", "user-jdoe")[0], lw)
+	for _, lw := range checktest.SeedFiles(f, "darwin", "com.apple.loginwindow") {
+		f.Add(checktest.SeedFiles(f, "darwin", "user-jdoe")[0], lw)
 	}
 	const userFile = "/var/db/dslocal/nodes/Default/users/fuzz.plist"
 	f.Fuzz(func(t *testing.T, user, loginwindowPlist []byte) {

@@ -1,7 +1,10 @@
 package passwordprotected
 
 import (
+	"bytes"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // iniValue is one key of an INI-style file, with its section.
@@ -15,9 +18,7 @@ type iniValue struct {
 func parseINI(b []byte) []iniValue {
 	var out []iniValue
 	section := ""
-	// No line-length limit, unlike a bufio.Scanner, which would stop at
-	// the first long line and miss an autologin key after it.
-	for line := range strings.Lines(strings.TrimPrefix(string(b), "\ufeff")) {
+	for line := range textlines.Each(bytes.TrimPrefix(b, []byte("\ufeff"))) {
 		line = strings.TrimSpace(line)
 		switch {
 		case line == "", line[0] == '#', line[0] == ';':

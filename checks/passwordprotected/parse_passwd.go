@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // passwdEntry is one line of /etc/passwd.
@@ -20,12 +22,9 @@ type passwdEntry struct {
 func parsePasswd(b []byte) []passwdEntry {
 	var out []passwdEntry
 	n := 0
-	// strings.Lines has no line-length limit: a bufio.Scanner stops at
-	// its first over-long line and would silently drop every account
-	// after it.
-	for line := range strings.Lines(string(b)) {
+	for line := range textlines.Each(b) {
 		n++
-		line = strings.TrimRight(line, "\r\n")
+		line = strings.TrimRight(line, "\r")
 		if line == "" || line[0] == '#' || line[0] == '+' || line[0] == '-' {
 			continue
 		}
@@ -56,8 +55,8 @@ type shadowEntry struct {
 // parseShadow maps each account to the state of its password field.
 func parseShadow(b []byte) map[string]shadowEntry {
 	out := map[string]shadowEntry{}
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimRight(line, "\r\n")
+	for line := range textlines.Each(b) {
+		line = strings.TrimRight(line, "\r")
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -113,7 +112,7 @@ func interactiveShell(shell string) bool {
 // loginDefs reads login.defs(5) KEY VALUE pairs; later lines win.
 func loginDefs(b []byte) map[string]string {
 	out := map[string]string{}
-	for line := range strings.Lines(string(b)) {
+	for line := range textlines.Each(b) {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue

@@ -1,7 +1,6 @@
 package screenlock
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -24,31 +23,15 @@ import (
 // reports it as unknown) as long as it says something.
 func checkOutcome(t *testing.T, h host.Host) {
 	t.Helper()
-	facts, err := Collect(context.Background(), h)
-	if err != nil {
-		// The agent reports the control unknown with this error.
-		if err.Error() == "" {
-			t.Fatal("collect failed without a reason")
-		}
-		return
+	b, f, ok := checktest.CollectFacts[Facts](t, h, Collect)
+	if !ok {
+		return // the agent reports the control unknown with the error
 	}
-	b, f := checktest.RoundTrip[Facts](t, facts)
 	if len(b) > checks.MaxFactsSize {
 		t.Fatalf("facts are %d bytes, over the %d the agent sends", len(b), checks.MaxFactsSize)
 	}
 	res := Evaluate(checks.EvalInput{OS: h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), Now: time.Unix(0, 0)})
-	switch res.Status {
-	case checks.StatusPass, checks.StatusFail, checks.StatusNotApplicable:
-		if res.Summary == "" {
-			t.Fatalf("%s without a summary", res.Status)
-		}
-	case checks.StatusUnknown:
-		if strings.TrimSpace(strings.TrimPrefix(res.Summary, checks.Unknown("").Summary)) == "" {
-			t.Fatalf("unknown without a reason: %q", res.Summary)
-		}
-	default:
-		t.Fatalf("status %q", res.Status)
-	}
+	checktest.CheckResult(t, res)
 	limit := DefaultThresholds().(*Thresholds).MaxIdleSeconds
 	backed := false
 	for _, r := range f.Routes {
@@ -70,8 +53,8 @@ func checkOutcome(t *testing.T, h host.Host) {
 func FuzzCollectGNOME(f *testing.F) {
 	td := func(name string) []byte { return checktest.Testdata(f, "linux", name) }
 	seat, session, passwd := td("logind-seat__seat0_active.txt"), td("logind-session__gnome_wayland.txt"), td("passwd__alice.txt")
-	userDBs := seedFiles(f, "linux", "dconf-user")
-	keyfiles := seedFiles(f, "linux", "dconf-keyfile")
+	userDBs := checktest.SeedFiles(f, "linux", "dconf-user")
+	keyfiles := checktest.SeedFiles(f, "linux", "dconf-keyfile")
 	for i, db := range userDBs {
 		f.Add(db, keyfiles[i%len(keyfiles)])
 	}
@@ -93,7 +76,7 @@ func FuzzCollectGNOME(f *testing.F) {
 func FuzzCollectKDE(f *testing.F) {
 	td := func(name string) []byte { return checktest.Testdata(f, "linux", name) }
 	seat, session, passwd := td("logind-seat__seat0_active.txt"), td("logind-session__kde_x11.txt"), td("passwd__alice.txt")
-	rcs := seedFiles(f, "linux", "kscreenlockerrc")
+	rcs := checktest.SeedFiles(f, "linux", "kscreenlockerrc")
 	for i, rc := range rcs {
 		f.Add(rc, rcs[(i+1)%len(rcs)])
 	}
@@ -113,8 +96,8 @@ func FuzzCollectKDE(f *testing.F) {
 
 func FuzzCollectDarwin(f *testing.F) {
 	byHost := checktest.Testdata(f, "darwin", "byhost-screensaver__idle_600.plist")
-	sysadminctl := seedFiles(f, "darwin", "sysadminctl")
-	pmset := seedFiles(f, "darwin", "pmset-custom")
+	sysadminctl := checktest.SeedFiles(f, "darwin", "sysadminctl")
+	pmset := checktest.SeedFiles(f, "darwin", "pmset-custom")
 	for i, s := range sysadminctl {
 		f.Add(byHost, s, pmset[i%len(pmset)])
 	}
@@ -139,7 +122,7 @@ func FuzzCollectDarwin(f *testing.F) {
 }
 
 func FuzzCollectWindows(f *testing.F) {
-	powercfg := seedFiles(f, "windows", "powercfg")
+	powercfg := checktest.SeedFiles(f, "windows", "powercfg")
 	for i, p := range powercfg {
 		f.Add(p, powercfg[(i+1)%len(powercfg)], "600", "0")
 	}

@@ -2,12 +2,12 @@ package screenlock
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The parsers below read files a local user can write (keyfiles,
@@ -16,39 +16,10 @@ import (
 // a negative or out-of-range timeout. `go test` runs the seeds; `go test
 // -fuzz` explores from them.
 
-// addSeeds adds every testdata/<goos> file whose name starts with prefix.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	for _, b := range seedFiles(f, goos, prefix) {
-		f.Add(b)
-	}
-}
-
-func seedFiles(f *testing.F, goos, prefix string) [][]byte {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	sort.Strings(names)
-	var out [][]byte
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// lines counts the lines of b as the line-oriented parsers split it.
-func lines(b []byte) int { return strings.Count(string(b), "\n") + 1 }
-
 func FuzzParseKeyfile(f *testing.F) {
-	addSeeds(f, "linux", "kscreenlockerrc")
-	addSeeds(f, "linux", "dconf-keyfile")
-	addSeeds(f, "linux", "gschema-override")
+	checktest.AddSeeds(f, "linux", "kscreenlockerrc")
+	checktest.AddSeeds(f, "linux", "dconf-keyfile")
+	checktest.AddSeeds(f, "linux", "gschema-override")
 	f.Add([]byte("[$i]\n[Daemon][$i]\nTimeout[$i]=5\nName[de]=x\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		kf := parseKeyfile(b)
@@ -64,8 +35,8 @@ func FuzzParseKeyfile(f *testing.F) {
 				}
 			}
 		}
-		if n > lines(b) || len(kf.immutable) > lines(b) {
-			t.Fatalf("%d values and %d markers from %d lines", n, len(kf.immutable), lines(b))
+		if n > checktest.LineCount(b) || len(kf.immutable) > checktest.LineCount(b) {
+			t.Fatalf("%d values and %d markers from %d lines", n, len(kf.immutable), checktest.LineCount(b))
 		}
 		// Writing the values back as a plain keyfile and reading it again
 		// gives the same values, for the groups and keys that can be
@@ -116,12 +87,12 @@ func renderKeyfile(kf keyfile) string {
 }
 
 func FuzzParseDconfProfile(f *testing.F) {
-	addSeeds(f, "linux", "dconf-profile")
+	checktest.AddSeeds(f, "linux", "dconf-profile")
 	f.Add([]byte("user-db:user\r\nsystem-db:local # comment\nfile-db:/etc/x\n:\nservice-db:\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		srcs := parseDconfProfile(b)
-		if len(srcs) > lines(b) {
-			t.Fatalf("%d databases from %d lines", len(srcs), lines(b))
+		if len(srcs) > checktest.LineCount(b) {
+			t.Fatalf("%d databases from %d lines", len(srcs), checktest.LineCount(b))
 		}
 		for _, s := range srcs {
 			if s.name == "" || strings.ContainsAny(s.name+s.kind, "#\n") {
@@ -132,7 +103,7 @@ func FuzzParseDconfProfile(f *testing.F) {
 }
 
 func FuzzParsePmsetCustom(f *testing.F) {
-	addSeeds(f, "darwin", "pmset-custom")
+	checktest.AddSeeds(f, "darwin", "pmset-custom")
 	f.Add([]byte("AC Power:\n displaysleep -5\n sleep 99999999999999999999\nUPS Power:\n sleep 1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for power, p := range parsePmsetCustom(b) {
@@ -151,7 +122,7 @@ func FuzzParsePmsetCustom(f *testing.F) {
 }
 
 func FuzzParseScreenLockStatus(f *testing.F) {
-	addSeeds(f, "darwin", "sysadminctl")
+	checktest.AddSeeds(f, "darwin", "sysadminctl")
 	for _, s := range []string{"screenLock delay is NaN seconds", "screenLock delay is 1e300 seconds", "screenLock delay is -1 seconds", "screenLock delay is 0x10 seconds", "screenLock delay is Inf seconds"} {
 		f.Add([]byte(s))
 	}
@@ -170,7 +141,7 @@ func FuzzParseScreenLockStatus(f *testing.F) {
 }
 
 func FuzzParsePowercfgQuery(f *testing.F) {
-	for _, b := range seedFiles(f, "windows", "powercfg") {
+	for _, b := range checktest.SeedFiles(f, "windows", "powercfg") {
 		f.Add(b, standbyIdle)
 		f.Add(b, consoleLock)
 		f.Add(b, videoIdle)
@@ -187,7 +158,7 @@ func FuzzParsePowercfgQuery(f *testing.F) {
 }
 
 func FuzzDecodeText(f *testing.F) {
-	addSeeds(f, "windows", "powercfg")
+	checktest.AddSeeds(f, "windows", "powercfg")
 	f.Add([]byte{0xfe, 0xff, 0xd8, 0x00}) // a lone surrogate, big-endian
 	f.Add([]byte{0xff, 0xfe, 0x41})       // an odd byte count
 	f.Fuzz(func(t *testing.T, b []byte) {

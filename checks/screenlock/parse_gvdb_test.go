@@ -2,10 +2,11 @@ package screenlock
 
 import (
 	"encoding/binary"
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func TestParseGVDB(t *testing.T) {
@@ -77,8 +78,8 @@ func TestParseGVDBRejectsDamagedFiles(t *testing.T) {
 }
 
 func FuzzParseGVDB(f *testing.F) {
-	f.Add(testdataF(f, "dconf-db__local_locked_600.gvdb"))
-	f.Add(testdataF(f, "dconf-user__lock_disabled.gvdb"))
+	f.Add(checktest.Testdata(f, "linux", "dconf-db__local_locked_600.gvdb"))
+	f.Add(checktest.Testdata(f, "linux", "dconf-user__lock_disabled.gvdb"))
 	f.Add(gvdbNested(3, 2))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tab, err := parseGVDB(b)
@@ -145,14 +146,5 @@ func gvdbNested(width, depth int) []byte {
 		}
 	}
 	b[key] = 'k'
-	return b
-}
-
-func testdataF(f *testing.F, name string) []byte {
-	f.Helper()
-	b, err := os.ReadFile("testdata/linux/" + name)
-	if err != nil {
-		f.Fatal(err)
-	}
 	return b
 }

@@ -1,44 +1,20 @@
 package wifienc
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The targets below feed what a tool printed (or a user could make it
 // print) to each parser. For any input the parser must not panic, must
 // not return more entries than the input has lines, and must return only
 // values its callers can rely on; the seeds are the recorded samples.
-
-// addSeeds adds every testdata/<goos>/<prefix>* file as a seed.
-func addSeeds(f *testing.F, goos, prefix string) {
-	f.Helper()
-	names, err := filepath.Glob(filepath.Join("testdata", goos, prefix+"*"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no seeds for testdata/%s/%s*: %v", goos, prefix, err)
-	}
-	for _, n := range names {
-		b, err := os.ReadFile(n)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-}
-
-// lineCount is an upper bound on the records a line-oriented parser may
-// return.
-func lineCount(b []byte) int { return bytes.Count(b, []byte("\n")) + 1 }
 
 func checkSecurity(t *testing.T, what, sec string, ok bool) {
 	t.Helper()
@@ -50,25 +26,8 @@ func checkSecurity(t *testing.T, what, sec string, ok bool) {
 	}
 }
 
-// checkResult asserts what holds for any evaluation: a known status, a
-// summary, and a reason after "could not be determined" for unknown.
-func checkResult(t *testing.T, r checks.Result) {
-	t.Helper()
-	switch r.Status {
-	case checks.StatusPass, checks.StatusFail, checks.StatusUnknown, checks.StatusNotApplicable:
-	default:
-		t.Fatalf("status %q is not a status", r.Status)
-	}
-	if strings.TrimSpace(r.Summary) == "" {
-		t.Fatalf("%s with an empty summary", r.Status)
-	}
-	if r.Status == checks.StatusUnknown && strings.TrimSpace(strings.TrimPrefix(r.Summary, "could not be determined:")) == "" {
-		t.Fatalf("unknown without a reason: %q", r.Summary)
-	}
-}
-
 func FuzzParseNetshWlanInterfaces(f *testing.F) {
-	addSeeds(f, "windows", "netsh__")
+	checktest.AddSeeds(f, "windows", "netsh__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ifaces := parseNetshWlanInterfaces(b)
 		if n := strings.Count(decodeConsole(b), "\n") + 1; len(ifaces) > n {
@@ -85,15 +44,15 @@ func FuzzParseNetshWlanInterfaces(f *testing.F) {
 }
 
 func FuzzCollectWindowsNetsh(f *testing.F) {
-	addSeeds(f, "windows", "netsh__")
+	checktest.AddSeeds(f, "windows", "netsh__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, _ := collectAndEvaluate(t, winHost(t, stdout(b), nil, true, winRoutesWiFi), nil)
-		checkResult(t, r)
+		checktest.CheckResult(t, r)
 	})
 }
 
 func FuzzParseBusctl(f *testing.F) {
-	addSeeds(f, "linux", "busctl__")
+	checktest.AddSeeds(f, "linux", "busctl__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		vals, err := parseBusctl(b)
 		if err == nil && len(vals) == 0 {
@@ -126,7 +85,7 @@ func FuzzParseBusctl(f *testing.F) {
 }
 
 func FuzzParseSystemProfilerAirPort(f *testing.F) {
-	addSeeds(f, "darwin", "system_profiler__")
+	checktest.AddSeeds(f, "darwin", "system_profiler__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ifs, err := parseSystemProfilerAirPort(b)
 		if err != nil {
@@ -145,29 +104,21 @@ func FuzzParseSystemProfilerAirPort(f *testing.F) {
 }
 
 func FuzzCollectDarwinSystemProfiler(f *testing.F) {
-	addSeeds(f, "darwin", "system_profiler__")
+	checktest.AddSeeds(f, "darwin", "system_profiler__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := mac(t, "system_profiler__wpa2_personal.txt", "route__get_v4_en0.txt").
 			AddRun(argvSystemProfiler, stdout(b), nil)
-		facts, err := Collect(context.Background(), h)
-		if err != nil {
-			return // an error is an unknown the runner reports
-		}
-		fb, err := json.Marshal(facts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkResult(t, Evaluate(checks.EvalInput{OS: "darwin", Facts: fb, Now: time.Unix(0, 0)}))
+		checktest.CheckResult(t, checktest.CollectEval(t, h, Collect, Evaluate, checks.EvalInput{Now: time.Unix(0, 0)}))
 	})
 }
 
 func FuzzParseSCUtilAndRoute(f *testing.F) {
-	addSeeds(f, "darwin", "scutil__")
-	addSeeds(f, "darwin", "route__")
+	checktest.AddSeeds(f, "darwin", "scutil__")
+	checktest.AddSeeds(f, "darwin", "route__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		svcs := parseSCUtilNCList(b)
-		if len(svcs) > lineCount(b) {
-			t.Fatalf("%d services from %d lines", len(svcs), lineCount(b))
+		if len(svcs) > checktest.LineCount(b) {
+			t.Fatalf("%d services from %d lines", len(svcs), checktest.LineCount(b))
 		}
 		for _, s := range svcs {
 			if len(s.ID) != 36 {
@@ -184,7 +135,7 @@ func FuzzParseSCUtilAndRoute(f *testing.F) {
 }
 
 func FuzzParseWPACLIStatus(f *testing.F) {
-	addSeeds(f, "linux", "wpa_cli__")
+	checktest.AddSeeds(f, "linux", "wpa_cli__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		st := parseWPACLIStatus(b)
 		sec, _, ok := st.security()
@@ -193,14 +144,14 @@ func FuzzParseWPACLIStatus(f *testing.F) {
 }
 
 func FuzzParseXfrmPolicies(f *testing.F) {
-	addSeeds(f, "linux", "ip__xfrm_policy_")
+	checktest.AddSeeds(f, "linux", "ip__xfrm_policy_")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pols, err := parseXfrmPolicies(b)
 		if err != nil {
 			return
 		}
-		if len(pols) > lineCount(b) {
-			t.Fatalf("%d policies from %d lines", len(pols), lineCount(b))
+		if len(pols) > checktest.LineCount(b) {
+			t.Fatalf("%d policies from %d lines", len(pols), checktest.LineCount(b))
 		}
 		for _, p := range pols {
 			if !p.src.IsValid() || !p.dst.IsValid() {
@@ -220,16 +171,16 @@ func FuzzParseXfrmPolicies(f *testing.F) {
 }
 
 func FuzzParseProcRoute(f *testing.F) {
-	addSeeds(f, "linux", "proc_net_route__")
-	addSeeds(f, "linux", "proc_net_ipv6_route__")
+	checktest.AddSeeds(f, "linux", "proc_net_route__")
+	checktest.AddSeeds(f, "linux", "proc_net_ipv6_route__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, parse := range []func([]byte) ([]kernelRoute, error){parseProcRoute, parseProcIPv6Route} {
 			routes, err := parse(b)
 			if err != nil {
 				continue
 			}
-			if len(routes) > lineCount(b) {
-				t.Fatalf("%d routes from %d lines", len(routes), lineCount(b))
+			if len(routes) > checktest.LineCount(b) {
+				t.Fatalf("%d routes from %d lines", len(routes), checktest.LineCount(b))
 			}
 			for _, r := range routes {
 				if !r.prefix.IsValid() || r.dev == "" {
@@ -246,7 +197,7 @@ func FuzzParseProcRoute(f *testing.F) {
 }
 
 func FuzzParseIPRouteGet(f *testing.F) {
-	addSeeds(f, "linux", "ip__route_get_")
+	checktest.AddSeeds(f, "linux", "ip__route_get_")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := parseIPRouteGet(b)
 		if err == nil && r.dev == "" {
@@ -256,11 +207,11 @@ func FuzzParseIPRouteGet(f *testing.F) {
 }
 
 func FuzzParseTuntapShow(f *testing.F) {
-	addSeeds(f, "linux", "ip__tuntap_show_")
+	checktest.AddSeeds(f, "linux", "ip__tuntap_show_")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		procs := parseTuntapShow(b)
-		if len(procs) > lineCount(b) {
-			t.Fatalf("%d devices from %d lines", len(procs), lineCount(b))
+		if len(procs) > checktest.LineCount(b) {
+			t.Fatalf("%d devices from %d lines", len(procs), checktest.LineCount(b))
 		}
 		for dev, ps := range procs {
 			if dev == "" {

@@ -1,13 +1,13 @@
 package wifienc
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // airportInterface is one Wi-Fi interface of `system_profiler -json
@@ -98,9 +98,8 @@ var ncLine = regexp.MustCompile(`^\*?\s*\(([^)]*)\)\s+([0-9A-Fa-f-]{36})\s+.*?"(
 
 func parseSCUtilNCList(out []byte) []ncService {
 	var svcs []ncService
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		m := ncLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+	for line := range textlines.Each(out) {
+		m := ncLine.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			continue
 		}
@@ -112,9 +111,8 @@ func parseSCUtilNCList(out []byte) []ncService {
 // parseSCUtilNCStatusInterface returns the InterfaceName the extended
 // status of `scutil --nc status SERVICE` gives.
 func parseSCUtilNCStatusInterface(out []byte) string {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+	for line := range textlines.Each(out) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if ok && strings.TrimSpace(k) == "InterfaceName" {
 			return strings.TrimSpace(v)
 		}

@@ -1,8 +1,6 @@
 package wifienc
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // ipRoute is the route `ip -j route get ADDR` chose: its output device
@@ -49,11 +49,10 @@ const (
 // numbers in the machine's byte order, which on every platform Go targets
 // for Linux desktops is little-endian.
 func parseProcRoute(b []byte) ([]kernelRoute, error) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
 	var out []kernelRoute
 	first := true
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
+	for line := range textlines.Each(b) {
+		fields := strings.Fields(line)
 		if first {
 			first = false
 			if len(fields) > 0 && fields[0] == "Iface" {
@@ -68,7 +67,7 @@ func parseProcRoute(b []byte) ([]kernelRoute, error) {
 		metric, err3 := strconv.ParseUint(fields[6], 10, 32)
 		mask, err4 := strconv.ParseUint(fields[7], 16, 32)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			return nil, fmt.Errorf("parse /proc/net/route line %q", sc.Text())
+			return nil, fmt.Errorf("parse /proc/net/route line %q", line)
 		}
 		if flags&rtfUp == 0 || flags&rtfReject != 0 {
 			continue
@@ -89,29 +88,28 @@ func parseProcRoute(b []byte) ([]kernelRoute, error) {
 		}
 		out = append(out, kernelRoute{prefix: p, metric: uint32(metric), dev: fields[0]})
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // parseProcIPv6Route reads /proc/net/ipv6_route: destination (32 hex
 // digits), prefix length, source, source length, next hop, metric,
 // reference count, use, flags and device.
 func parseProcIPv6Route(b []byte) ([]kernelRoute, error) {
-	sc := bufio.NewScanner(bytes.NewReader(b))
 	var out []kernelRoute
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
+	for line := range textlines.Each(b) {
+		fields := strings.Fields(line)
 		if len(fields) < 10 {
 			continue
 		}
 		raw, err := hex.DecodeString(fields[0])
 		if err != nil || len(raw) != 16 {
-			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", sc.Text())
+			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", line)
 		}
 		bits, err1 := strconv.ParseUint(fields[1], 16, 8)
 		metric, err2 := strconv.ParseUint(fields[5], 16, 32)
 		flags, err3 := strconv.ParseUint(fields[8], 16, 32)
 		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", sc.Text())
+			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", line)
 		}
 		if flags&rtfUp == 0 || flags&rtfReject != 0 || fields[9] == "lo" {
 			continue
@@ -122,7 +120,7 @@ func parseProcIPv6Route(b []byte) ([]kernelRoute, error) {
 		}
 		out = append(out, kernelRoute{prefix: p, metric: uint32(metric), dev: fields[9]})
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // lookupRoute returns the device of the most specific route to addr, the
@@ -146,9 +144,8 @@ func lookupRoute(routes []kernelRoute, addr netip.Addr) (string, bool) {
 
 // parseBSDRouteGet returns the interface line of macOS `route -n get ADDR`.
 func parseBSDRouteGet(out []byte) (string, error) {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+	for line := range textlines.Each(out) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if ok && k == "interface" {
 			if v = strings.TrimSpace(v); v != "" {
 				return v, nil

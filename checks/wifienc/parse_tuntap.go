@@ -1,10 +1,10 @@
 package wifienc
 
 import (
-	"bufio"
-	"bytes"
 	"regexp"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // tunProcess matches one "name(pid)" of iproute2's "Attached to
@@ -17,9 +17,7 @@ var tunProcess = regexp.MustCompile(`([^\s()]+)\((\d+)\)`)
 func parseTuntapShow(out []byte) map[string][]string {
 	procs := map[string][]string{}
 	cur := ""
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
+	for line := range textlines.Each(out) {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "Attached to processes:"); ok {
 			if cur == "" {
 				continue

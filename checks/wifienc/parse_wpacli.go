@@ -1,9 +1,9 @@
 package wifienc
 
 import (
-	"bufio"
-	"bytes"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // wpaStatus is what `wpa_cli -i IF status` says about the association. The
@@ -16,9 +16,8 @@ type wpaStatus struct {
 
 func parseWPACLIStatus(out []byte) wpaStatus {
 	var st wpaStatus
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+	for line := range textlines.Each(out) {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
 		if !ok {
 			continue
 		}

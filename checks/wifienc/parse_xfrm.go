@@ -1,12 +1,12 @@
 package wifienc
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // xfrmPolicy is one policy of `ip xfrm policy list`. iproute2 has no JSON
@@ -36,9 +36,7 @@ type xfrmTmpl struct {
 func parseXfrmPolicies(out []byte) ([]xfrmPolicy, error) {
 	var pols []xfrmPolicy
 	var cur *xfrmPolicy
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
+	for line := range textlines.Each(out) {
 		f := strings.Fields(line)
 		if len(f) == 0 {
 			continue
@@ -102,7 +100,7 @@ func parseXfrmPolicies(out []byte) ([]xfrmPolicy, error) {
 			}
 		}
 	}
-	return pols, sc.Err()
+	return pols, nil
 }
 
 func parseXfrmSelector(f []string) (xfrmPolicy, error) {
