@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -68,6 +69,19 @@ func (e *exitError) Error() string {
 
 // firstLine returns the first non-empty line of the first non-empty
 // output, bounded, for error messages.
+// clip bounds text quoted in an error message.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 func firstLine(outs ...[]byte) string {
 	for _, o := range outs {
 		for _, line := range strings.Split(string(o), "\n") {

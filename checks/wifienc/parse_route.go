@@ -67,7 +67,7 @@ func parseProcRoute(b []byte) ([]kernelRoute, error) {
 		metric, err3 := strconv.ParseUint(fields[6], 10, 32)
 		mask, err4 := strconv.ParseUint(fields[7], 16, 32)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			return nil, fmt.Errorf("parse /proc/net/route line %q", line)
+			return nil, fmt.Errorf("parse /proc/net/route line %q", clip(line))
 		}
 		if flags&rtfUp == 0 || flags&rtfReject != 0 {
 			continue
@@ -103,13 +103,13 @@ func parseProcIPv6Route(b []byte) ([]kernelRoute, error) {
 		}
 		raw, err := hex.DecodeString(fields[0])
 		if err != nil || len(raw) != 16 {
-			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", line)
+			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", clip(line))
 		}
 		bits, err1 := strconv.ParseUint(fields[1], 16, 8)
 		metric, err2 := strconv.ParseUint(fields[5], 16, 32)
 		flags, err3 := strconv.ParseUint(fields[8], 16, 32)
 		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", line)
+			return nil, fmt.Errorf("parse /proc/net/ipv6_route line %q", clip(line))
 		}
 		if flags&rtfUp == 0 || flags&rtfReject != 0 || fields[9] == "lo" {
 			continue

@@ -43,7 +43,7 @@ func parseXfrmPolicies(out []byte) ([]xfrmPolicy, error) {
 		}
 		if !strings.HasPrefix(line, "\t") && !strings.HasPrefix(line, " ") {
 			if f[0] != "src" {
-				return nil, fmt.Errorf("parse ip xfrm policy: unexpected line %q", line)
+				return nil, fmt.Errorf("parse ip xfrm policy: unexpected line %q", clip(line))
 			}
 			p, err := parseXfrmSelector(f)
 			if err != nil {
@@ -54,12 +54,12 @@ func parseXfrmPolicies(out []byte) ([]xfrmPolicy, error) {
 			continue
 		}
 		if cur == nil {
-			return nil, fmt.Errorf("parse ip xfrm policy: %q before any selector", line)
+			return nil, fmt.Errorf("parse ip xfrm policy: %q before any selector", clip(line))
 		}
 		switch f[0] {
 		case "dir", "socket":
 			if len(f) < 2 {
-				return nil, fmt.Errorf("parse ip xfrm policy: %q names no direction", line)
+				return nil, fmt.Errorf("parse ip xfrm policy: %q names no direction", clip(line))
 			}
 			cur.dir = f[1]
 			if f[0] == "socket" {
@@ -127,7 +127,7 @@ func parseXfrmSelector(f []string) (xfrmPolicy, error) {
 		}
 	}
 	if !p.src.IsValid() || !p.dst.IsValid() {
-		return p, fmt.Errorf("parse ip xfrm policy: selector %q lacks src or dst", strings.Join(f, " "))
+		return p, fmt.Errorf("parse ip xfrm policy: selector %q lacks src or dst", clip(strings.Join(f, " ")))
 	}
 	return p, nil
 }
