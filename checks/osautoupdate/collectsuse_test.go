@@ -1,8 +1,6 @@
 package osautoupdate
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"strings"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // suse is an openSUSE host under systemd with zypper and cron.
@@ -60,18 +59,8 @@ func TestSUSECollectAndEvaluate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			facts, err := Collect(context.Background(), tc.h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := json.Marshal(facts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Thresholds: &Thresholds{Require: tc.require}, Now: now})
-			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
-				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
-			}
+			res, b := checktest.Replay(t, tc.h, Collect, Evaluate, checks.EvalInput{Thresholds: &Thresholds{Require: tc.require}, Now: now})
+			checktest.Expect(t, res, tc.want, tc.wantInSum, b)
 			if res.Status == checks.StatusFail && !strings.Contains(res.Remediation, "YaST") && !strings.Contains(res.Remediation, ".timer") {
 				t.Errorf("remediation %q is not SUSE's", res.Remediation)
 			}

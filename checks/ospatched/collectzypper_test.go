@@ -2,7 +2,6 @@ package ospatched
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var zypperArgv = []string{zypperPath, "--non-interactive", "--xmlout", "list-patches", "--category", "security"}
@@ -62,18 +62,8 @@ func TestZypperCollectAndEvaluate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			facts, err := Collect(context.Background(), tc.h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := json.Marshal(facts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Thresholds: DefaultThresholds(), Now: now})
-			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
-				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
-			}
+			res, b := checktest.Replay(t, tc.h, Collect, Evaluate, checks.EvalInput{Thresholds: DefaultThresholds(), Now: now})
+			checktest.Expect(t, res, tc.want, tc.wantInSum, b)
 			if res.Status == checks.StatusFail && !strings.Contains(res.Remediation, "zypper patch") {
 				t.Errorf("remediation %q does not name zypper", res.Remediation)
 			}

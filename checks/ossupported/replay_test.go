@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
@@ -128,22 +128,9 @@ func TestRealReleasesAgainstTheTable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			facts, err := Collect(context.Background(), tc.h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := json.Marshal(facts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res := Evaluate(checks.EvalInput{OS: tc.h.GOOS(), Facts: b, Thresholds: DefaultThresholds(), Now: now})
+			res, b := checktest.Replay(t, tc.h, Collect, Evaluate, checks.EvalInput{Thresholds: DefaultThresholds(), Now: now})
 			t.Logf("%s: %s", res.Status, res.Summary)
-			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantInSum) {
-				t.Errorf("got %s %q, want %s mentioning %q\nfacts %s", res.Status, res.Summary, tc.want, tc.wantInSum, b)
-			}
-			if res.Status == checks.StatusFail && res.Remediation == "" {
-				t.Error("a failure has no remediation")
-			}
+			checktest.Expect(t, res, tc.want, tc.wantInSum, b)
 			if res.Status == checks.StatusUnknown && res.Summary == "" {
 				t.Error("unknown without a reason")
 			}
