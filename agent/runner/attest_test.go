@@ -55,13 +55,14 @@ func TestPendingAttestationDelivery(t *testing.T) {
 				t.Fatal(err)
 			}
 			conn := &attestingConn{refuse: tt.refuse}
-			r := newRunner(t, dir, srv)
-			r.cfg.Dial = func(ctx context.Context) (Conn, error) {
-				c, err := srv.dial(ctx)
-				conn.Conn = c
-				return conn, err
-			}
-			r.cfg.Clock = func() time.Time { return t0 }
+			r := newRunner(t, dir, srv, func(c *Config) {
+				c.Clock = func() time.Time { return t0 }
+				c.Dial = func(ctx context.Context) (Conn, error) {
+					c, err := srv.dial(ctx)
+					conn.Conn = c
+					return conn, err
+				}
+			})
 			_, err = r.Once(ctxTimeout(t, 100*time.Millisecond))
 			if err != nil {
 				t.Fatalf("Once: %v", err)

@@ -16,9 +16,12 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-func newRunner(t *testing.T, dir string, srv *fakeServer) *Runner {
+// newRunner builds a runner on a fake host; opts adjust the config before
+// New, so that everything New derives from it (the spool's clock among
+// them) sees the adjusted values.
+func newRunner(t *testing.T, dir string, srv *fakeServer, opts ...func(*Config)) *Runner {
 	t.Helper()
-	r, err := New(Config{
+	cfg := Config{
 		StateDir: dir,
 		Host:     host.NewFake("linux", "amd64"),
 		Device: func(context.Context, host.Host) checks.Device {
@@ -28,7 +31,11 @@ func newRunner(t *testing.T, dir string, srv *fakeServer) *Runner {
 		BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond,
 		AckTimeout: 5 * time.Second,
 		Dial:       srv.dial,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
