@@ -19,6 +19,9 @@ type Reason struct {
 	Control     string `json:"control,omitempty"`
 	Message     string `json:"message"`
 	Remediation string `json:"remediation,omitempty"`
+	// Until is, for a warning, when it stops being one (a grace period or
+	// an exception ends); zero otherwise.
+	Until time.Time `json:"until,omitzero"`
 }
 
 // Decision is the server's answer.

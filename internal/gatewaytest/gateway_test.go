@@ -86,6 +86,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		"POSTERN_NAME": "localhost",
 		"POSTERN_CA":   caFile,
 		"UPSTREAM":     upstream(t),
+		"PAGES":        pagesDir(t),
 	})
 	startNginx(t, ctx, bin, conf, port)
 	url := fmt.Sprintf("https://localhost:%d/ehr/session", port)
@@ -104,7 +105,7 @@ func TestNginxAuthRequest(t *testing.T) {
 		wantReason string
 	}{
 		{"a compliant enrolled device reaches the upstream", good, nil, 200, "upstream served device " + goodID, ""},
-		{"a non-compliant device is refused with the failing controls", bad, nil, 403, "This device may not open the EHR now: control_failed:",
+		{"a non-compliant device is refused with Postern's block page", bad, nil, 403, "This device may not open the EHR right now",
 			"control_failed:firewall, control_failed:disk_encryption"},
 		{"a client without a certificate is refused by nginx", "", nil, 400, "", ""},
 		{"a non-compliant device sending a compliant device's certificate header is still refused", bad, spoof, 403, "", "control_failed:firewall, control_failed:disk_encryption"},
@@ -123,6 +124,37 @@ func TestNginxAuthRequest(t *testing.T) {
 				t.Errorf("X-Postern-Reason %q, want %q", a.reason, tt.wantReason)
 			}
 		})
+	}
+}
+
+// TestNginxWithPosternDown: with the server stopped, nginx fails closed
+// and serves the static "could not be verified" page with 503, not a bare
+// 500 and never the upstream.
+func TestNginxWithPosternDown(t *testing.T) {
+	bin := findNginx(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv := startServer(t, ctx)
+	good, _ := enroll(t, ctx, srv, "linux-compliant")
+	dir := t.TempDir()
+	certFile, keyFile, pool := gatewayCert(t, dir)
+	port := freePort(t)
+	conf := substitute(t, nginxBlock(t), map[string]string{
+		"LISTEN": fmt.Sprintf("127.0.0.1:%d", port), "SERVER_CERT": certFile, "SERVER_KEY": keyFile,
+		"DEVICE_CA": srv.CAFile(), "POSTERN": srv.HTTPSAddr, "POSTERN_NAME": "localhost", "POSTERN_CA": srv.CAFile(),
+		"UPSTREAM": upstream(t), "PAGES": pagesDir(t),
+	})
+	startNginx(t, ctx, bin, conf, port)
+	url := fmt.Sprintf("https://localhost:%d/ehr/session", port)
+	c := client(t, pool, good)
+	if a := get(t, c, url, nil); a.status != 200 {
+		t.Fatalf("before the stop: status %d: %s", a.status, a.body)
+	}
+	srv.Stop()
+	c.CloseIdleConnections()
+	a := get(t, c, url, nil)
+	if a.status != 503 || !strings.Contains(a.body, `id="postern-unreachable"`) || strings.Contains(a.body, "upstream served") {
+		t.Fatalf("with Postern stopped: status %d body %q, want 503 and the unreachable page", a.status, a.body)
 	}
 }
 

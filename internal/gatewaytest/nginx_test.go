@@ -42,6 +42,16 @@ func nginxBlock(t *testing.T) string {
 	return string(m[1])
 }
 
+// pagesDir is the folder of the gateway's static pages in docs.
+func pagesDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.FromSlash("../../docs/gateway"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // substitute replaces every {{NAME}} and fails on any left over.
 func substitute(t *testing.T, block string, vals map[string]string) string {
 	t.Helper()

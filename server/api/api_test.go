@@ -32,8 +32,14 @@ var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 func init() {
 	for _, id := range checks.AllControlIDs {
 		checks.Register(checks.Control{ID: id, Evaluate: func(in checks.EvalInput) checks.Result {
-			var f struct{ OK bool }
+			var f struct {
+				OK  bool
+				Say string // a summary chosen by the test, as an agent could
+			}
 			if json.Unmarshal(in.Facts, &f) != nil || !f.OK {
+				if f.Say != "" {
+					return checks.Result{Status: checks.StatusFail, Summary: f.Say, Remediation: "make it ok"}
+				}
 				return checks.Result{Status: checks.StatusFail, Summary: "not ok", Remediation: "make it ok"}
 			}
 			return checks.Result{Status: checks.StatusPass, Summary: "ok"}
@@ -56,6 +62,7 @@ type fixture struct {
 	key     string
 	certPEM []byte
 	seq     uint64
+	ca      *ca.CA
 }
 
 // newFixture makes a store holding device "dev" (certificate certPEM) and
@@ -101,7 +108,7 @@ func newFixtureWith(t *testing.T, owner string, edit func(*Config)) *fixture {
 		edit(&cfg)
 	}
 	h := NewHandler(cfg)
-	return &fixture{h: h, store: st, clock: clk, key: plain, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}
+	return &fixture{h: h, store: st, clock: clk, key: plain, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), ca: authority}
 }
 
 // report stores a report for "dev" collected at at, passing when ok.

@@ -34,6 +34,7 @@ func (a *api) routes() []route {
 		// the original path, so authz answers any method under its prefix.
 		{path: "/v1/authz", doc: "/v1/authz", handler: http.HandlerFunc(a.authz)},
 		{path: "/v1/authz/", doc: "/v1/authz", handler: http.HandlerFunc(a.authz)},
+		{method: "GET", path: "/v1/blocked", handler: http.HandlerFunc(a.blocked)},
 		{method: "GET", path: "/v1/events", handler: a.requireKey(http.HandlerFunc(a.events))},
 		{method: "GET", path: "/metrics", handler: a.requireKey(a.metricsHandler())},
 	}

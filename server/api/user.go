@@ -29,7 +29,6 @@ func checkOwner(d decision.Decision, owner string) decision.Decision {
 		Remediation: "Use the device assigned to you, or ask the security team to reassign this one."})
 	if d.Allow {
 		d.Allow = false
-		d.Warnings = nil
 		d.ValidUntil = d.EvaluatedAt.Add(decision.DenyTTL)
 	}
 	return d

@@ -69,6 +69,10 @@ type Reason struct {
 	Control     string `json:"control,omitempty"`
 	Message     string `json:"message"`
 	Remediation string `json:"remediation,omitempty"`
+	// Until is, for a warning, when it stops being one: the end of a
+	// grace period (it then blocks) or of an exception (the control then
+	// counts again). Zero for a deny and for a notify-only warning.
+	Until time.Time `json:"until,omitzero"`
 }
 
 // Decision is the answer of the decision API, encoded as JSON as is.
@@ -78,7 +82,8 @@ type Decision struct {
 	User     string `json:"user,omitempty"`
 	// Reasons lists why access is denied; empty (never null) when allowed.
 	Reasons []Reason `json:"reasons"`
-	// Warnings lists failing controls that do not block (yet).
+	// Warnings lists failing controls that do not block (yet), on a deny
+	// too, so that a block page can say what will block next.
 	Warnings []Reason `json:"warnings,omitempty"`
 	// PostureAgeSeconds is the age of the latest report; -1 when there is none.
 	PostureAgeSeconds int64     `json:"posture_age_seconds"`
@@ -161,6 +166,7 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 			if cp.Enforcement != checks.EnforceReport {
 				r.Code = CodeExceptionApplied
 				r.Message = fmt.Sprintf("%s (waived by exception %s until %s)", v.Summary, w.ID, w.ExpiresAt.UTC().Format(time.RFC3339))
+				r.Until = w.ExpiresAt.UTC()
 				d.Warnings = append(d.Warnings, r)
 			}
 			validUntil = minTime(validUntil, w.ExpiresAt)
@@ -175,6 +181,7 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 				since = in.PostureTime
 			}
 			if end := since.Add(cp.Grace); now.Before(end) {
+				r.Until = end.UTC()
 				d.Warnings = append(d.Warnings, r)
 				validUntil = minTime(validUntil, end)
 			} else {
@@ -196,6 +203,7 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 			if end := from.Add(a.Grace); a.Grace > 0 && !from.IsZero() && now.Before(end) {
 				r.Code = CodeAttestationDue
 				r.Message = "the yearly user attestation is due by " + end.UTC().Format("2006-01-02")
+				r.Until = end.UTC()
 				d.Warnings = append(d.Warnings, r)
 				validUntil = minTime(validUntil, end)
 			} else {
@@ -206,7 +214,6 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 		}
 	}
 	if len(d.Reasons) > 0 {
-		d.Warnings = nil
 		d.ValidUntil = now.Add(DenyTTL)
 		return d
 	}
