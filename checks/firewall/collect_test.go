@@ -108,3 +108,29 @@ func TestEvaluateUndecodableFactsIsUnknown(t *testing.T) {
 		t.Errorf("status = %s", res.Status)
 	}
 }
+
+func TestEvaluateWindowsWithoutProfilesIsUnknown(t *testing.T) {
+	on := true
+	tests := []struct {
+		name  string
+		facts WindowsFacts
+	}{
+		{"no profile was reported at all", WindowsFacts{}},
+		{"the active profile was not reported", WindowsFacts{
+			ActiveProfiles: []string{ProfilePublic},
+			Profiles:       []WindowsProfile{{Name: ProfileDomain, Enabled: &on, InboundBlocked: &on}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := json.Marshal(Facts{Windows: &tc.facts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Evaluate(checks.EvalInput{OS: "windows", Facts: b})
+			if res.Status != checks.StatusUnknown {
+				t.Errorf("status = %s (%s), want unknown", res.Status, res.Summary)
+			}
+		})
+	}
+}

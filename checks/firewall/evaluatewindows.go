@@ -37,6 +37,14 @@ func evaluateWindows(w *WindowsFacts) checks.Result {
 	}
 	var off, allowing, unknown, excluded []string
 	var reason string
+	// A required profile the collector did not report at all is unknown:
+	// an empty profile list must not pass as "every profile is on".
+	for _, name := range required {
+		if !slices.ContainsFunc(w.Profiles, func(p WindowsProfile) bool { return p.Name == name }) {
+			unknown = append(unknown, name)
+			reason = name + ": the profile was not reported"
+		}
+	}
 	for _, p := range w.Profiles {
 		if !slices.Contains(required, p.Name) {
 			continue

@@ -59,8 +59,7 @@ func matchVersion(id Identity, entry string) (int, bool) {
 	case "windows":
 		return len(entry), v == entry
 	case "macos":
-		major, _, _ := strings.Cut(v, ".")
-		return len(entry), major == entry
+		return len(entry), macMajor(v) == entry
 	}
 	if v == entry || strings.HasPrefix(v, entry+".") {
 		return len(entry), true
@@ -82,7 +81,10 @@ func (t *Table) FindRelease(id Identity) (Release, bool) {
 		if r.Platform != id.Platform || !editionMatches(id, r.Editions) {
 			continue
 		}
-		if n, ok := matchVersion(id, r.Version); ok && n > bestLen {
+		n, ok := matchVersion(id, r.Version)
+		// Equally specific versions: an entry naming the device's edition
+		// beats one for any edition (LTSB 2015 over Windows 10 1507).
+		if ok && (n > bestLen || n == bestLen && len(r.Editions) > 0 && len(best.Editions) == 0) {
 			best, bestLen, found = r, n, true
 		}
 	}
@@ -235,10 +237,21 @@ func versionAbove(id Identity, v string) bool {
 // listedPart is the part of the device's version the table lists.
 func listedPart(id Identity) string {
 	if id.Platform == "macos" {
-		major, _, _ := strings.Cut(id.Version, ".")
-		return major
+		return macMajor(id.Version)
 	}
 	return id.Version
+}
+
+// macMajor is the macOS release a ProductVersion belongs to: the first
+// number from macOS 11 on ("14.8.1" is 14), the first two before it
+// ("10.15.7" is 10.15, Catalina).
+func macMajor(v string) string {
+	major, rest, _ := strings.Cut(v, ".")
+	if major == "10" {
+		minor, _, _ := strings.Cut(rest, ".")
+		return major + "." + minor
+	}
+	return major
 }
 
 func unlisted(rule Unlisted, why string) Judgement {

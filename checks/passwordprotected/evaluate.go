@@ -11,8 +11,8 @@ import (
 
 // Evaluate fails when an automatic sign-in is configured or an enabled
 // interactive account has no password (or, on Windows, need not have one);
-// it is unknown when a source could not be read and nothing failed; it
-// passes otherwise. It is pure.
+// it is unknown when a source could not be read or no account was found
+// and nothing failed; it passes otherwise. It is pure.
 func Evaluate(in checks.EvalInput) checks.Result {
 	var f Facts
 	if err := json.Unmarshal(in.Facts, &f); err != nil {
@@ -82,6 +82,14 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	case f.AccountsSource == "":
 		r := checks.Unknown("the accounts were not read")
 		r.Evidence = ev
+		return r
+	case len(f.Accounts) == 0:
+		// Every real system has at least the account someone signs in
+		// with; a list that came back empty (Wine's SAM, a container's
+		// passwd) shows nothing about passwords, so it cannot pass.
+		r := checks.Unknown("no interactive accounts were found in " + f.AccountsSource + ", so none could be checked")
+		r.Evidence = ev
+		r.Remediation = unknownRemediation(in.OS)
 		return r
 	}
 	set, locked := 0, 0

@@ -19,6 +19,9 @@ Documentation=https://github.com/postern-dev/postern
 Wants=network-online.target
 After=network-online.target
 ConditionFileIsExecutable=` + systemdEscape(s.Executable) + `
+# Survive restart storms instead of giving up after five quick failures.
+# A [Unit] setting: systemd ignores it in [Service].
+StartLimitIntervalSec=0
 
 [Service]
 Type=simple
@@ -29,8 +32,6 @@ ExecStart=` + systemdQuote(s.Executable))
 	b.WriteString(`
 Restart=always
 RestartSec=10
-# Survive restart storms instead of giving up after five quick failures.
-StartLimitIntervalSec=0
 TimeoutStopSec=30
 KillMode=mixed
 UMask=0077
@@ -41,7 +42,7 @@ MemoryMax=200M
 # Hardening that leaves every check working.
 NoNewPrivileges=yes
 ProtectSystem=full
-ReadWritePaths=-` + systemdEscape(s.StateDir) + `
+ReadWritePaths="-` + systemdEscape(s.StateDir) + `"
 ProtectHome=read-only
 PrivateTmp=yes
 ProtectKernelModules=yes
