@@ -39,6 +39,10 @@ type Config struct {
 	// Heartbeat is the interval of keep-alive comments on /v1/events
 	// (DefaultHeartbeat if zero).
 	Heartbeat time.Duration
+	// StreamWriteTimeout bounds each write to a /v1/events client
+	// (DefaultStreamWriteTimeout if zero); a stream has no deadline as a
+	// whole, so the server's WriteTimeout does not end it.
+	StreamWriteTimeout time.Duration
 	// Postures, if set, reuses posture reads briefly (see
 	// decision.DefaultPostureTTL) when the handlers decide themselves and
 	// for the shared-device check; wrap the store that writers use with
@@ -88,6 +92,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
 	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now}
 	mux := http.NewServeMux()

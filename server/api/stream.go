@@ -1,19 +1,25 @@
 package api
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/metrics"
 )
+
+// DefaultStreamWriteTimeout bounds each write to an event-stream client:
+// a reader that takes longer to accept one flush is stuck and is dropped.
+const DefaultStreamWriteTimeout = 10 * time.Second
 
 // Limits of the event stream.
 const (
-	// sseWriteTimeout bounds each write to a stream client, replacing the
-	// server-wide WriteTimeout that would otherwise end every stream.
-	sseWriteTimeout = 10 * time.Second
 	// sseRetryMillis is the reconnection delay suggested to clients.
 	sseRetryMillis = 2000
 	maxLastEventID = 20
@@ -52,14 +58,37 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	defer a.cfg.Metrics.StreamClients(-1)
 	a.log.Debug("event stream opened", "remote", r.RemoteAddr, "after", after, "complete", complete)
 
-	bw := bufio.NewWriter(w)
+	// Events are gathered in memory and written in one call under the
+	// deadline: a buffered writer over w would spill a large batch to the
+	// connection outside any deadline and block on a stuck reader forever.
+	var bw bytes.Buffer
 	flush := func() bool {
-		rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
-		return bw.Flush() == nil && rc.Flush() == nil
+		// Each write gets its own deadline, disarmed once the write is
+		// done: between writes the stream waits for events as long as
+		// it likes. A deadline left armed would end an idle stream (on
+		// HTTP/2 it resets the stream the moment it fires, even while
+		// the handler waits).
+		start := time.Now()
+		rc.SetWriteDeadline(start.Add(a.cfg.StreamWriteTimeout))
+		_, err := w.Write(bw.Bytes())
+		bw.Reset()
+		if err == nil {
+			err = rc.Flush()
+		}
+		rc.SetWriteDeadline(time.Time{})
+		// A failed write cancels the request's context, so the deadline
+		// is told apart from a client that left by the error (HTTP/1.1)
+		// or by the time the write took (HTTP/2 resets the stream).
+		if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) >= a.cfg.StreamWriteTimeout) {
+			a.log.Warn("event stream client dropped: a write did not complete in time", "remote", r.RemoteAddr,
+				"write_timeout", a.cfg.StreamWriteTimeout, "err", err)
+			a.cfg.Metrics.StreamDropped(metrics.StreamDropWriteTimeout)
+		}
+		return err == nil
 	}
 	bw.WriteString("retry: " + strconv.Itoa(sseRetryMillis) + "\n: connected\n\n")
 	if after > 0 && !complete {
-		writeSSE(bw, StreamEvent{ID: strconv.FormatUint(a.cfg.Events.LastID(), 10), EventType: EventTypeReset, EventTimestamp: a.now().Unix()})
+		writeSSE(&bw, StreamEvent{ID: strconv.FormatUint(a.cfg.Events.LastID(), 10), EventType: EventTypeReset, EventTimestamp: a.now().Unix()})
 	}
 	if !flush() {
 		return
@@ -70,17 +99,16 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case e, open := <-ch:
 			if !open {
-				// Fell behind or the server is stopping: the client
-				// reconnects and resumes from its last ID.
+				a.streamEnded(r)
 				return
 			}
-			writeSSE(bw, NewStreamEvent(e))
+			writeSSE(&bw, NewStreamEvent(e))
 			// Drain what is already queued before paying for a flush.
 			for n := 0; n < 64 && len(ch) > 0; n++ {
 				if e, open = <-ch; !open {
 					break
 				}
-				writeSSE(bw, NewStreamEvent(e))
+				writeSSE(&bw, NewStreamEvent(e))
 			}
 		case <-beat.C:
 			bw.WriteString(": heartbeat\n\n")
@@ -90,12 +118,27 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		if !flush() {
 			return
 		}
+		// Anything written resets the heartbeat: it only fills silence.
+		beat.Reset(a.cfg.Heartbeat)
 	}
+}
+
+// streamEnded says why the bus closed a stream's channel: the server is
+// stopping, or the client fell more events behind than its buffer holds
+// (events.DefaultBuffer). Either way the client reconnects and resumes
+// from its last ID.
+func (a *api) streamEnded(r *http.Request) {
+	if a.cfg.Events.Closed() || r.Context().Err() != nil {
+		return
+	}
+	a.log.Warn("event stream client dropped: it fell behind by more events than its buffer holds", "remote", r.RemoteAddr,
+		"buffer", events.DefaultBuffer)
+	a.cfg.Metrics.StreamDropped(metrics.StreamDropBehind)
 }
 
 // writeSSE writes one event. JSON never holds a raw newline, so the data
 // fits one "data:" line.
-func writeSSE(w *bufio.Writer, e StreamEvent) {
+func writeSSE(w *bytes.Buffer, e StreamEvent) {
 	data, _ := json.Marshal(e)
 	w.WriteString("id: " + e.ID + "\nevent: " + sseName[e.EventType] + "\ndata: ")
 	w.Write(data)

@@ -238,6 +238,15 @@ func (b *Bus) Close() {
 	}
 }
 
+// Closed reports whether Close was called. A subscriber whose channel
+// closed while the bus is open and its context live was dropped for
+// falling behind.
+func (b *Bus) Closed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
 // LastID returns the highest ID the bus has seen (published or passed
 // by Advance); 0 before any. A client told to reset resumes from it.
 func (b *Bus) LastID() uint64 {

@@ -44,6 +44,7 @@ type Metrics struct {
 	ingested        *prometheus.CounterVec
 	ingestLatency   prometheus.Histogram
 	sseClients      prometheus.Gauge
+	sseDrops        *prometheus.CounterVec
 	webhooks        *prometheus.CounterVec
 }
 
@@ -82,13 +83,17 @@ func New() *Metrics {
 			Name: "postern_event_stream_clients",
 			Help: "Connected /v1/events clients.",
 		}),
+		sseDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "postern_event_stream_drops_total",
+			Help: "Event-stream clients the server ended, by reason (behind: more events queued than the buffer holds; write_timeout: one write took longer than the per-write deadline).",
+		}, []string{"reason"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "postern_webhook_deliveries_total",
 			Help: "Webhook delivery attempts, by result (delivered, retried, dropped).",
 		}, []string{"result"}),
 	}
 	m.reg.MustRegister(m.decisions, m.denyReasons, m.decisionLatency, m.ingested, m.ingestLatency,
-		m.sseClients, m.webhooks,
+		m.sseClients, m.sseDrops, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -136,6 +141,21 @@ func (m *Metrics) StreamClients(delta int) {
 		return
 	}
 	m.sseClients.Add(float64(delta))
+}
+
+// Reasons an event-stream client is dropped, as the "reason" label.
+const (
+	StreamDropBehind       = "behind"
+	StreamDropWriteTimeout = "write_timeout"
+)
+
+// StreamDropped counts one event-stream client ended by the server for
+// reason (StreamDrop*).
+func (m *Metrics) StreamDropped(reason string) {
+	if m == nil {
+		return
+	}
+	m.sseDrops.WithLabelValues(reason).Inc()
 }
 
 // WebhookAttempt counts one webhook delivery attempt's result.

@@ -58,6 +58,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.ObserveDecision("decision", ResultAllow, nil, time.Millisecond)
 	m.ObserveIngest(IngestStored, time.Millisecond)
 	m.StreamClients(1)
+	m.StreamDropped(StreamDropBehind)
 	m.WebhookAttempt("delivered")
 	if st := InstrumentStore(nil, nil); st != nil {
 		t.Error("a nil Metrics wrapped the store")
