@@ -453,7 +453,12 @@ type EnrollResponse struct {
 	// The device certificate, DER.
 	CertificateDer []byte `protobuf:"bytes,2,opt,name=certificate_der,json=certificateDer,proto3" json:"certificate_der,omitempty"`
 	// The device CA certificate, DER (the agent already pinned its hash).
-	CaDer         []byte `protobuf:"bytes,3,opt,name=ca_der,json=caDer,proto3" json:"ca_der,omitempty"`
+	CaDer []byte `protobuf:"bytes,3,opt,name=ca_der,json=caDer,proto3" json:"ca_der,omitempty"`
+	// The EHR gateway's URL (https://host[:port]) from the server's
+	// configuration, for the browsers' certificate auto-selection policy;
+	// empty when the server has none. (Numbered 10 to leave 4-9 to the
+	// attestation fields.)
+	GatewayUrl    string `protobuf:"bytes,10,opt,name=gateway_url,json=gatewayUrl,proto3" json:"gateway_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +512,13 @@ func (x *EnrollResponse) GetCaDer() []byte {
 		return x.CaDer
 	}
 	return nil
+}
+
+func (x *EnrollResponse) GetGatewayUrl() string {
+	if x != nil {
+		return x.GatewayUrl
+	}
+	return ""
 }
 
 // ControlFacts holds what one collector observed.
@@ -1198,11 +1210,14 @@ const file_postern_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
 	"\acsr_der\x18\x02 \x01(\fR\x06csrDer\x12.\n" +
 	"\x06device\x18\x03 \x01(\v2\x16.postern.v1.DeviceInfoR\x06device\x129\n" +
-	"\vattestation\x18\x04 \x01(\v2\x17.postern.v1.AttestationR\vattestation\"m\n" +
+	"\vattestation\x18\x04 \x01(\v2\x17.postern.v1.AttestationR\vattestation\"\x8e\x01\n" +
 	"\x0eEnrollResponse\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12'\n" +
 	"\x0fcertificate_der\x18\x02 \x01(\fR\x0ecertificateDer\x12\x15\n" +
-	"\x06ca_der\x18\x03 \x01(\fR\x05caDer\"d\n" +
+	"\x06ca_der\x18\x03 \x01(\fR\x05caDer\x12\x1f\n" +
+	"\vgateway_url\x18\n" +
+	" \x01(\tR\n" +
+	"gatewayUrl\"d\n" +
 	"\fControlFacts\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +

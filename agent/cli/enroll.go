@@ -167,7 +167,7 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	}
 	id, err := dir.SaveEnrollment(state.Enrollment{
 		DeviceID: res.DeviceID, Server: opts.Server, EnrolledAt: opts.Now(),
-		Key: key, CertDER: res.CertDER, CADER: res.CADER,
+		Key: key, CertDER: res.CertDER, CADER: res.CADER, GatewayURL: res.GatewayURL,
 	}, opts.Force)
 	if err != nil || att == nil {
 		return id, err

@@ -25,6 +25,9 @@ type Enrolled struct {
 	DeviceID string
 	CertDER  []byte
 	CADER    []byte
+	// GatewayURL is the EHR gateway's origin from the server's
+	// configuration (pb.ValidateGatewayURL), empty when it has none.
+	GatewayURL string
 }
 
 // Enroll connects to addr without a client certificate, verifies the
@@ -119,7 +122,10 @@ func checkEnrolled(r *pb.EnrollResponse, pin [sha256.Size]byte, csr *x509.Certif
 	if cert.Subject.CommonName != id {
 		return nil, bad("device certificate names %q, not device %q", truncate(cert.Subject.CommonName, maxDeviceIDLen), id)
 	}
-	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw}, nil
+	if err := pb.ValidateGatewayURL(r.GetGatewayUrl()); err != nil {
+		return nil, bad("gateway URL: %v", err)
+	}
+	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl()}, nil
 }
 
 // deviceInfo is the device's description as reports carry it, cleaned

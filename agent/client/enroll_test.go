@@ -80,6 +80,11 @@ func TestEnroll(t *testing.T) {
 			k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 			return &pb.Envelope{Msg: &pb.Envelope_Enrolled{Enrolled: &pb.EnrollResponse{DeviceId: "dev-1", CertificateDer: pki.issue(t, &k.PublicKey, "dev-1", x509.ExtKeyUsageClientAuth), CaDer: pki.ca.Raw}}}
 		}, wantErr: ErrProtocol, tokenSent: true},
+		{name: "a gateway URL that is not an https origin is refused", serverCert: func() *testPKI { return pki }, withCA: true, respond: func(req *pb.EnrollRequest) *pb.Envelope {
+			env := issue(pki, "dev-1")(req)
+			env.GetEnrolled().GatewayUrl = `https://ehr.example/"},{"pattern":"*"`
+			return env
+		}, wantErr: ErrProtocol, tokenSent: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,9 @@ type Identity struct {
 	// CertSHA256 is the lowercase hex SHA-256 of the device certificate's
 	// DER, the device's identity on the decision API.
 	CertSHA256 string `json:"cert_sha256"`
+	// GatewayURL is the EHR gateway's origin the server sent at
+	// enrollment; the browsers' certificate policies name it.
+	GatewayURL string `json:"gateway_url,omitempty"`
 }
 
 // Enrollment is everything a successful enrollment leaves on disk.
@@ -31,6 +34,7 @@ type Enrollment struct {
 	Key        *ecdsa.PrivateKey
 	CertDER    []byte
 	CADER      []byte
+	GatewayURL string
 }
 
 // CertSHA256 returns the lowercase hex SHA-256 of a certificate's DER.
@@ -102,7 +106,7 @@ func (d *Dir) SaveEnrollment(e Enrollment, force bool) (Identity, error) {
 	if err := d.write(CAFile, pemCert(e.CADER), 0o644); err != nil {
 		return Identity{}, fmt.Errorf("save CA certificate: %w", err)
 	}
-	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER)}
+	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL}
 	if err := d.saveIdentity(id); err != nil {
 		return Identity{}, err
 	}

@@ -42,6 +42,7 @@ func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config) error) *co
 	f.StringVar(&opts.cfg.HTTPSAddr, "https", opts.cfg.HTTPSAddr, "TCP address of the HTTPS API")
 	f.StringArrayVar(&opts.cfg.TrustedProxies, "trusted-proxy", nil, "CIDR of a reverse proxy allowed to forward client certificates (repeatable)")
 	f.StringArrayVar(&opts.cfg.ServerNames, "server-name", nil, "extra DNS name or IP for the server certificate (repeatable)")
+	f.StringVar(&opts.cfg.GatewayURL, "gateway-url", "", "the EHR gateway's `URL` (https://host[:port]), sent to agents for the browsers' certificate policies")
 	f.StringVar(&opts.cfg.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
 	return cmd
 }
@@ -73,6 +74,9 @@ func resolveServeConfig(cmd *cobra.Command, d *deps, opts serveOptions) (serve.C
 		}
 		if f.Changed("server-name") {
 			cfg.ServerNames = opts.cfg.ServerNames
+		}
+		if f.Changed("gateway-url") {
+			cfg.GatewayURL = opts.cfg.GatewayURL
 		}
 		if f.Changed("metrics") {
 			cfg.MetricsAddr = opts.cfg.MetricsAddr

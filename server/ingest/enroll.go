@@ -110,7 +110,7 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, now time.Time) (string, string
 		s.log.Error("enroll device failed", "err", err)
 		return CodeInternal, "the server could not store the enrollment; retry later", nil
 	}
-	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER()}
+	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER(), GatewayUrl: s.cfg.GatewayURL}
 }
 
 // deviceInfo validates the agent's description of itself with the same

@@ -72,6 +72,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for certificates, token expiry and report times.
 	Now func() time.Time
+	// GatewayURL is sent to agents at enrollment (see
+	// serve.Config.GatewayURL); empty when none is configured.
+	GatewayURL string
 	// SoftwareVersion is sent in the server's Hello.
 	SoftwareVersion string
 	// MaxConns bounds concurrent connections (DefaultMaxConns if zero).

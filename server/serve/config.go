@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/policy"
 )
@@ -49,6 +50,10 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ServerNames are extra DNS names or IPs in the server certificate.
 	ServerNames []string `yaml:"server_names"`
+	// GatewayURL is the EHR gateway's address (https://host[:port]),
+	// sent to agents at enrollment so that browsers present
+	// the device certificate to it without asking (docs/identity.md).
+	GatewayURL string `yaml:"gateway_url"`
 	// HistoryRetention is how long reports are kept in the history.
 	HistoryRetention time.Duration `yaml:"history_retention"`
 	// AuditRetention is how long audit rows are kept: at least a year
@@ -132,6 +137,9 @@ func (c Config) Validate() error {
 		if n == "" || strings.ContainsAny(n, " /") {
 			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP", n))
 		}
+	}
+	if err := pb.ValidateGatewayURL(c.GatewayURL); err != nil {
+		errs = append(errs, fmt.Errorf("gateway_url: %w", err))
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -34,6 +34,11 @@ func TestValidate(t *testing.T) {
 		{"an audit retention under a year is refused", with(func(c *Config) { c.AuditRetention = 364 * 24 * time.Hour }), "audit_retention"},
 		{"an audit retention of a year is accepted", with(func(c *Config) { c.AuditRetention = 365 * 24 * time.Hour }), ""},
 		{"a mass-failure share above one is an error", with(func(c *Config) { c.MassFailureShare = 1.5 }), "mass_failure_share"},
+		{"a gateway origin with a port is accepted", with(func(c *Config) { c.GatewayURL = "https://ehr.dmh.example:8443" }), ""},
+		{"a plain-http gateway URL is refused", with(func(c *Config) { c.GatewayURL = "http://ehr.dmh.example" }), "gateway_url"},
+		{"a gateway URL with a path is refused", with(func(c *Config) { c.GatewayURL = "https://ehr.dmh.example/login" }), "gateway_url"},
+		{"a gateway URL with a wildcard host is refused", with(func(c *Config) { c.GatewayURL = "https://*.dmh.example" }), "gateway_url"},
+		{"a gateway URL with a user is refused", with(func(c *Config) { c.GatewayURL = "https://u@ehr.dmh.example" }), "gateway_url"},
 		{"a mass-failure share of zero is an error", with(func(c *Config) { c.MassFailureShare = 0 }), "mass_failure_share"},
 	}
 	for _, tt := range tests {
