@@ -179,12 +179,17 @@ func (c *linuxCollector) history(file string, lines []pamLine) {
 	best := known(0, "no pam_pwhistory and no pam_unix remember= in "+file)
 	if l, ok := find(lines, "password", "pam_pwhistory.so"); ok {
 		n, src := 10, "pam_pwhistory default remember in "+file
-		if b, err := c.h.ReadFile(pwhistoryConf); err == nil {
-			c.f.Sources = append(c.f.Sources, pwhistoryConf)
+		// conf= moves the file (pam_pwhistory(8), PAM 1.5.1 and later).
+		conf := pwhistoryConf
+		if v, ok := arg(l.args, "conf"); ok && v != "" {
+			conf = v
+		}
+		if b, err := c.h.ReadFile(conf); err == nil {
+			c.f.Sources = append(c.f.Sources, conf)
 			kv := map[string]string{}
 			parseKeyValue(b, kv)
 			if v, err := strconv.Atoi(kv["remember"]); err == nil {
-				n, src = v, pwhistoryConf+" remember"
+				n, src = v, conf+" remember"
 			}
 		}
 		if v, ok := intArg(l.args, "remember"); ok {
@@ -200,30 +205,10 @@ func (c *linuxCollector) history(file string, lines []pamLine) {
 	c.f.History = best
 }
 
-// lockout reads pam_faillock (deny= argument, else faillock.conf, else 3)
-// or pam_tally2/pam_tally (deny=, else never).
+// lockout reads pam_faillock or pam_tally2/pam_tally (deny=, else never).
 func (c *linuxCollector) lockout(file string, lines []pamLine) {
 	if _, ok := find(lines, "auth", "pam_faillock.so"); ok {
-		n, src := 3, "pam_faillock default deny in "+file
-		if b, err := c.h.ReadFile(faillockConf); err == nil {
-			c.f.Sources = append(c.f.Sources, faillockConf)
-			kv := map[string]string{}
-			parseKeyValue(b, kv)
-			if v, err := strconv.Atoi(kv["deny"]); err == nil {
-				n, src = v, faillockConf+" deny"
-			}
-		} else if !errors.Is(err, host.ErrNotFound) {
-			c.f.LockoutThreshold = unknown(fmt.Sprintf("read %s: %v", faillockConf, err))
-			return
-		}
-		for _, fl := range lines {
-			if fl.typ == "auth" && fl.module == "pam_faillock.so" {
-				if v, ok := intArg(fl.args, "deny"); ok {
-					n, src = v, "pam_faillock deny in "+file
-				}
-			}
-		}
-		c.f.LockoutThreshold = known(n, src)
+		c.faillock(file, lines)
 		return
 	}
 	if l, ok := find(lines, "auth", "pam_tally2.so", "pam_tally.so"); ok {
@@ -235,6 +220,66 @@ func (c *linuxCollector) lockout(file string, lines []pamLine) {
 		return
 	}
 	c.f.LockoutThreshold = known(0, "no pam_faillock or pam_tally2 in "+file)
+}
+
+// faillock judges pam_faillock's auth rules. Each rule does one thing, the
+// last of preauth, authfail and authsucc in its arguments (preauth when
+// none, pam_faillock(8)): only authfail records a failure, and only preauth
+// or authsucc refuse a locked account whose password is right. A stack
+// that lacks either half never locks anyone, whatever deny says. The deny
+// judged is the refusing rule's: its argument, else its conf= file (or
+// /etc/security/faillock.conf), else 3.
+func (c *linuxCollector) faillock(file string, lines []pamLine) {
+	var record, refuse *pamLine
+	for i, l := range lines {
+		if l.typ != "auth" || l.module != "pam_faillock.so" {
+			continue
+		}
+		action := "preauth"
+		for _, a := range l.args {
+			if a == "preauth" || a == "authfail" || a == "authsucc" {
+				action = a
+			}
+		}
+		switch {
+		case action == "authfail" && record == nil:
+			record = &lines[i]
+		case action != "authfail" && refuse == nil:
+			refuse = &lines[i]
+		}
+	}
+	switch {
+	case record == nil:
+		c.note("pam_faillock in " + file + " has no authfail rule: failures are never counted, so no account ever locks")
+		c.f.LockoutThreshold = known(0, "pam_faillock without authfail in "+file+" (failures not recorded)")
+		return
+	case refuse == nil:
+		c.note("pam_faillock in " + file + " has no preauth or authsucc rule: a locked account still signs in with the right password")
+		c.f.LockoutThreshold = known(0, "pam_faillock without preauth or authsucc in "+file+" (locks not enforced)")
+		return
+	}
+	conf := faillockConf
+	if v, ok := arg(refuse.args, "conf"); ok && v != "" {
+		conf = v
+	}
+	n, src := 3, "pam_faillock default deny in "+file
+	if b, err := c.h.ReadFile(conf); err == nil {
+		c.f.Sources = append(c.f.Sources, conf)
+		kv := map[string]string{}
+		parseKeyValue(b, kv)
+		if v, err := strconv.Atoi(kv["deny"]); err == nil {
+			n, src = v, conf+" deny"
+		}
+	} else if conf != faillockConf || !errors.Is(err, host.ErrNotFound) {
+		// pam_faillock refuses every sign-in when a conf= file is missing,
+		// so what it would count is not knowable either.
+		c.f.LockoutThreshold = unknown(fmt.Sprintf("read %s: %v", conf, err))
+		return
+	}
+	if v, ok := intArg(refuse.args, "deny"); ok {
+		n, src = v, "pam_faillock deny in "+file
+	}
+	c.f.LockoutThreshold = known(n, src)
 }
 
 // maxAge reads PASS_MAX_DAYS (the default for new accounts) and, where
@@ -259,9 +304,13 @@ func (c *linuxCollector) maxAge() {
 	case err != nil:
 		c.f.MaxAgeDays.Detail = "existing accounts not checked: " + err.Error()
 	case who == "":
-	case worst == 0 || (policy.Value != 0 && worst > policy.Value):
-		c.f.MaxAgeDays = known(worst, shadowPath+" maximum age of "+who)
-		c.f.MaxAgeDays.Detail = fmt.Sprintf("%s PASS_MAX_DAYS is %d for new accounts", loginDefsPath, policy.Value)
+		c.f.MaxAgeDays.Detail = "no account with a password to check in " + shadowPath
+	default:
+		// Each account's own maximum age (the fifth field of shadow(5)) is
+		// what expires its password; PASS_MAX_DAYS only seeds new
+		// accounts, so the accounts' value is judged, in both directions.
+		c.f.MaxAgeDays = known(worst, shadowPath+" maximum age of "+who+" (the longest of the accounts with a password)")
+		c.f.MaxAgeDays.Detail = fmt.Sprintf("not judged: the default for new accounts is %d (%s)", policy.Value, policy.Source)
 	}
 }
 

@@ -37,9 +37,12 @@ func hardened(t *testing.T) *host.Fake {
 func TestCollectLinux(t *testing.T) {
 	noShadow := host.Wrap(host.ErrPermission, errors.New("open /etc/shadow: permission denied"))
 	tests := []collectCase{
-		{"Debian's defaults fail every sub-rule", debian(t), checks.StatusFail,
+		{"Debian's defaults fail every sub-rule", debian(t).AddFile(shadowPath, testdata(t, "linux", "shadow__laptop_bob_never_handwritten.txt")), checks.StatusFail,
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 99999, "history": 0, "lockout_threshold": 0},
 			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), max_age_days 99999 (needs 1-90), history 0 (needs >= 6), lockout_threshold never locks (needs 1-5)"},
+		{"accounts whose own maximum age is 90 are judged, not login.defs' 99999 for new accounts", debian(t), checks.StatusFail,
+			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 0, "lockout_threshold": 0},
+			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), history 0 (needs >= 6), lockout_threshold never locks (needs 1-5)"},
 		{"a hardened Debian passes", hardened(t), checks.StatusPass,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
 			"length 12, 3 classes, expiry 90 days, history 6, lockout after 5 failures"},
@@ -67,8 +70,38 @@ func TestCollectLinux(t *testing.T) {
 			checks.StatusFail,
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 5, "lockout_threshold": 10},
 			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), history 5 (needs >= 6), lockout_threshold 10 (needs 1-5)"},
+		{"pam_faillock preauth without authfail records nothing, so it never locks",
+			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_preauth_only_handwritten.txt")), checks.StatusFail,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 0},
+			"lockout_threshold never locks (needs 1-5)"},
+		{"pam_faillock authfail without preauth or authsucc never refuses a right password, so it never locks",
+			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_authfail_only_handwritten.txt")), checks.StatusFail,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 0},
+			"lockout_threshold never locks (needs 1-5)"},
+		{"pam_faillock conf= is the file read for deny",
+			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_conf_handwritten.txt")).
+				AddFile("/etc/security/faillock-strict.conf", []byte("deny = 4\n")), checks.StatusPass,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 4},
+			"lockout after 4 failures"},
+		{"a pam_faillock conf= file that is missing is unknown, not the default",
+			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_conf_handwritten.txt")), checks.StatusUnknown,
+			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": "unknown"},
+			"faillock-strict.conf"},
 	}
 	runCollectCases(t, tests, "pwquality")
+	t.Run("the evidence says which maximum age was judged and which was not", func(t *testing.T) {
+		r, _, err := run(t, debian(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := r.Evidence["max_age_days"].(map[string]any)
+		if src := e["source"].(string); !strings.Contains(src, shadowPath+" maximum age of") {
+			t.Errorf("source = %q, want the shadow account", src)
+		}
+		if d, _ := e["detail"].(string); !strings.Contains(d, "not judged") || !strings.Contains(d, "99999") {
+			t.Errorf("detail = %q, want login.defs' value marked as not judged", d)
+		}
+	})
 	t.Run("an unreadable shadow is noted on the maximum age", func(t *testing.T) {
 		_, f, err := run(t, hardened(t).AddFileError(shadowPath, noShadow))
 		if err != nil {
