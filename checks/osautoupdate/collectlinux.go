@@ -94,8 +94,12 @@ func aptMechanism(ctx context.Context, h host.Host) Mechanism {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		m.set(strings.TrimPrefix(k, "APT::Periodic::"), conf[k], source)
+		if strings.HasPrefix(k, "APT::Periodic::") {
+			m.set(strings.TrimPrefix(k, "APT::Periodic::"), conf[k], source)
+		}
 	}
+	origins := append(aptList(conf, keyOriginsPattern), aptList(conf, keyAllowedOrigins)...)
+	m.set("origins", fmt.Sprintf("%d (Origins-Pattern and Allowed-Origins)", len(origins)), source)
 	on := func(k string) bool {
 		v, ok := periodicOn(conf[k])
 		return ok && v
@@ -109,6 +113,10 @@ func aptMechanism(ctx context.Context, h host.Host) Mechanism {
 	daily, upgrade := aptSchedulers(h, &m)
 	installed := exists(h, unattendedPath)
 	switch {
+	case on(keyUnattended) && installed && upgrade && len(origins) == 0:
+		// It runs every day and installs nothing: every package's origin
+		// is outside an empty allow list.
+		m.Level, m.Reason = levelFor(on(keyDownload) && daily, on(keyUpdate) && daily), "unattended-upgrades runs but Unattended-Upgrade::Origins-Pattern and Allowed-Origins are empty, so it installs nothing"
 	case on(keyUnattended) && installed && upgrade:
 		m.Level, m.Reason = LevelInstall, "unattended-upgrades installs updates automatically"
 	case on(keyUnattended) && !installed:

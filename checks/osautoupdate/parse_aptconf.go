@@ -8,14 +8,62 @@ import (
 	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
+// The lists of origins unattended-upgrades installs from
+// (unattended-upgrade(8)); a package from any other origin is left alone,
+// so with both lists empty it installs nothing. Each is kept in the
+// configuration map under its name with "::" appended, its items joined
+// by newlines.
+const (
+	keyOriginsPattern = "Unattended-Upgrade::Origins-Pattern::"
+	keyAllowedOrigins = "Unattended-Upgrade::Allowed-Origins::"
+)
+
+// keptAptKey says whether a key of apt's configuration is one the
+// collector reads.
+func keptAptKey(k string) bool {
+	return strings.HasPrefix(k, "APT::Periodic::") || k == keyOriginsPattern || k == keyAllowedOrigins
+}
+
+// addAptValue stores one assignment: list items are appended, anything
+// else replaces.
+func addAptValue(dst map[string]string, k, v string) {
+	if !strings.HasSuffix(k, "::") {
+		dst[k] = v
+		return
+	}
+	if v == "" {
+		return // an empty item names no origin
+	}
+	if old, ok := dst[k]; ok && old != "" {
+		if len(old) > maxAptList {
+			return
+		}
+		v = old + "\n" + v
+	}
+	dst[k] = v
+}
+
+// maxAptList bounds a kept list: origin lists are a few lines, and a
+// bound keeps a hostile file of many items linear to read.
+const maxAptList = 4096
+
+// aptList returns the items of a list kept by addAptValue.
+func aptList(conf map[string]string, k string) []string {
+	if conf[k] == "" {
+		return nil
+	}
+	return strings.Split(conf[k], "\n")
+}
+
 // parseAptConfigDump reads `apt-config dump` output: one
-// `Key::Path "value";` per line. Only APT::Periodic keys are kept.
+// `Key::Path "value";` per line, list items as `Key::Path:: "value";`.
+// Only the keys the collector reads are kept.
 func parseAptConfigDump(b []byte) map[string]string {
 	out := map[string]string{}
 	for line := range textlines.Each(b) {
 		k, v, ok := aptLine(line)
-		if ok && strings.HasPrefix(k, "APT::Periodic::") {
-			out[k] = v
+		if ok && keptAptKey(k) {
+			addAptValue(out, k, v)
 		}
 	}
 	return out
@@ -31,6 +79,18 @@ func parseAptConf(b []byte, dst map[string]string) {
 	var scope []string
 	scopeLen := 0 // the length of scope's names joined by "::"
 	for _, raw := range strings.Split(string(b), "\n") {
+		// `#clear Name;` empties a list or scope (apt.conf(5)); every
+		// other # line is a comment.
+		if name, ok := strings.CutPrefix(strings.TrimSpace(raw), "#clear"); ok && (name == "" || name[0] == ' ' || name[0] == '\t') {
+			name = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(name), ";"))
+			full := strings.Join(append(append([]string(nil), scope...), name), "::")
+			for k := range dst {
+				if k == full || strings.HasPrefix(k, full+"::") {
+					delete(dst, k)
+				}
+			}
+			continue
+		}
 		line := strings.TrimSpace(stripLineComment(raw))
 		for line != "" {
 			if strings.HasPrefix(line, "}") {
@@ -60,8 +120,12 @@ func parseAptConf(b []byte, dst map[string]string) {
 			// so deep or long scopes cost no more than their text.
 			if k, v, ok := aptLine(stmt); ok && scopeLen+len(k) <= maxAptKey {
 				full := strings.Join(append(append([]string(nil), scope...), k), "::")
-				if strings.HasPrefix(full, "APT::Periodic::") {
-					dst[full] = v
+				if k == "" {
+					// A bare "value"; inside a scope is a list item.
+					full = strings.Join(scope, "::") + "::"
+				}
+				if keptAptKey(full) {
+					addAptValue(dst, full, v)
 				}
 			}
 		}
@@ -77,7 +141,7 @@ func aptLine(s string) (key, value string, ok bool) {
 	s = strings.TrimSpace(s)
 	i := strings.IndexByte(s, '"')
 	j := strings.LastIndexByte(s, '"')
-	if i <= 0 || j <= i {
+	if i < 0 || j <= i {
 		return "", "", false
 	}
 	return strings.TrimSpace(s[:i]), s[i+1 : j], true

@@ -50,6 +50,14 @@ func TestRealPackageConfigurations(t *testing.T) {
 			LevelInstall, LevelInstall, checks.StatusPass, "installs updates automatically"},
 		{"the shipped 20auto-upgrades-disabled read directly is off", confd("20auto-upgrades-disabled__debian_2.9.1.txt"),
 			LevelDownload, LevelOff, checks.StatusFail, "Unattended-Upgrade is not enabled"},
+		{"unattended-upgrades with its origins cleared by #clear installs nothing (apt-config dump)", apt().
+			AddRun(dump, host.Output{Stdout: sample(t, "linux", "apt-config__debian12_origins_cleared.txt")}, nil).
+			AddStat(unattendedPath, present, nil),
+			LevelInstall, LevelNotify, checks.StatusFail, "installs nothing"},
+		{"unattended-upgrades with its origins cleared by #clear installs nothing (files read directly)", confd("20auto-upgrades__ubuntu_default.txt").
+			AddDir(aptConfDir, []string{"20auto-upgrades", "50unattended-upgrades", "99-no-origins"}, nil).
+			AddFile(aptConfDir+"/99-no-origins", []byte("// Local: no automatic installs from any origin.\n#clear Unattended-Upgrade::Origins-Pattern;\n")),
+			LevelInstall, LevelNotify, checks.StatusFail, "installs nothing"},
 		// dnf4.
 		{"dnf4's shipped automatic.conf under dnf-automatic.timer only downloads", dnfTimer(rpm().
 			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic.timer"),
