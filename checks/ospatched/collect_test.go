@@ -48,8 +48,11 @@ func debian(t *testing.T, refreshed time.Duration) *host.Fake {
 	return host.NewFake("linux", "amd64").
 		AddFile("/etc/os-release", []byte("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")).
 		AddStat(aptGetPath, file(now), nil).
-		AddStat(updateStamp, file(now.Add(-refreshed)), nil)
+		AddStat(updateStamp, file(now.Add(-refreshed)), nil).
+		AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_security.txt")}, nil)
 }
+
+var aptPolicyArgv = []string{aptCachePath, "policy"}
 
 func history(at string) []byte {
 	return []byte("\nStart-Date: " + at + "\nCommandline: /usr/bin/unattended-upgrade\nUpgrade: libssl3:amd64 (3.0.15-1~deb12u1, 3.0.17-1~deb12u2)\nEnd-Date: " + at + "\n")
@@ -85,6 +88,23 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"an up-to-date Debian passes", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},
+		{"an up-to-date answer from sources without a security suite is unknown, not a pass", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil),
+			checks.StatusUnknown, "no security suite (apt-cache policy lists oldstable-updates, oldstable)"},
+		{"an up-to-date answer with no package lists at all is unknown", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__no_sources.txt")}, nil),
+			checks.StatusUnknown, "apt has no package lists"},
+		{"an up-to-date answer whose sources cannot be listed is unknown", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stderr: []byte("E: Could not open file /var/lib/apt/lists/x_Packages - open (13: Permission denied)\n"), ExitCode: 100}, nil),
+			checks.StatusUnknown, "apt-cache policy exited 100"},
+		{"pending security updates fail even when the list is marked incomplete", debian(t, time.Hour).
+			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil).
+			AddFile(aptHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
+			checks.StatusFail, "74 security updates pending"},
 		{"Ubuntu security updates pending two days after the last unattended upgrade pass", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
 			AddFile(aptHistoryLog, history("2026-11-21  06:10:01")),

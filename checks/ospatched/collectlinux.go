@@ -18,6 +18,7 @@ import (
 const (
 	aptGetPath     = "/usr/bin/apt-get"
 	aptCheckPath   = "/usr/lib/update-notifier/apt-check"
+	aptCachePath   = "/usr/bin/apt-cache"
 	updateStamp    = "/var/lib/apt/periodic/update-success-stamp"
 	aptListsGlob   = "/var/lib/apt/lists/*Release"
 	dpkgLog        = "/var/log/dpkg.log"
@@ -83,7 +84,9 @@ func aptSearch(h host.Host) search {
 		out, err := h.Run(ctx, aptGetPath, "-s", "-o", "Debug::NoLocking=1", "dist-upgrade")
 		if err == nil && out.ExitCode == 0 {
 			plan := parseAptSimulation(out.Stdout)
-			return newPending(h, "apt-get -s dist-upgrade", plan.total, plan.security), nil
+			p := newPending(h, "apt-get -s dist-upgrade", plan.total, plan.security)
+			p.Incomplete = aptSecurityMissing(ctx, h)
+			return p, nil
 		}
 		first := toolError("apt-get -s dist-upgrade", out, err)
 		// update-notifier's helper gives counts only (Ubuntu).
@@ -92,11 +95,31 @@ func aptSearch(h host.Host) search {
 			if total, sec, ok := parseAptCheck(cout.Stderr); ok {
 				p := newPending(h, "apt-check", total, nil)
 				p.Security = sec
+				p.Incomplete = aptSecurityMissing(ctx, h)
 				return p, nil
 			}
 		}
 		return nil, first
 	}}
+}
+
+// aptSecurityMissing says why apt's answer cannot show pending security
+// updates, or "" when it can: a machine whose sources have no -security
+// suite (what debootstrap and many hand-made sources.list leave) lists
+// none, however many are published.
+func aptSecurityMissing(ctx context.Context, h host.Host) string {
+	out, err := h.Run(ctx, aptCachePath, "policy")
+	if err != nil || out.ExitCode != 0 {
+		return "apt's package sources could not be listed: " + toolError("apt-cache policy", out, err).Error()
+	}
+	s := parseAptPolicy(out.Stdout)
+	switch {
+	case s.security || s.rolling:
+		return ""
+	case len(s.archives) == 0:
+		return "apt has no package lists (apt-cache policy lists no source): nothing can be listed as pending"
+	}
+	return "apt's sources have no security suite (apt-cache policy lists " + strings.Join(s.archives, ", ") + "): security updates are published there, so none can be listed as pending"
 }
 
 func dnfSearch(h host.Host) search {
