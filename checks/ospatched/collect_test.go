@@ -164,6 +164,18 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"a Mac with nothing to install passes", mac("26.1").
 			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__none_stdout.txt"), Stderr: sample(t, "darwin", "softwareupdate__none_stderr.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},
+		{"a scan that printed only its banner and exited 0 is unknown, not up to date", mac("26.1").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__none_stdout.txt")}, nil),
+			checks.StatusUnknown, "did not say \"No new software available.\""},
+		{"\"No new software available.\" on stdout passes too", mac("26.1").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: append(sample(t, "darwin", "softwareupdate__none_stdout.txt"), sample(t, "darwin", "softwareupdate__none_stderr.txt")...)}, nil),
+			checks.StatusPass, "no security updates pending"},
+		{"Command Line Tools and a beta are not security updates", mac("13.3.1").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__ventura_beta_clt_kolide.txt")}, nil),
+			checks.StatusPass, "no security updates pending"},
+		{"Command Line Tools beside a pending point release count only the point release", mac("12.1").
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__monterey_12_1_clt_nixinfra.txt")}, nil),
+			checks.StatusUnknown, "1 security updates are pending"},
 		{"a Mac below the baseline fails", mac("14.7.6"),
 			checks.StatusFail, "below the patch baseline 14.8"},
 	}

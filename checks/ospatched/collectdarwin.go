@@ -2,6 +2,7 @@ package ospatched
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -46,6 +47,15 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 			return nil, toolError("softwareupdate --list", out, err)
 		}
 		all := parseSoftwareUpdateList(out.Stdout)
+		// Exit 0 is no evidence: a scan that failed (no network, an
+		// unreachable catalog) also exits 0. Only a listed update or
+		// softwareupdate's own "No new software available." on either
+		// stream is an answer.
+		if len(all) == 0 {
+			if why := noSoftwareUpdateAnswer(out); why != "" {
+				return nil, fmt.Errorf("softwareupdate --list: %s", why)
+			}
+		}
 		var sec []Update
 		for _, u := range all {
 			if isMacSecurityUpdate(u, major) {

@@ -156,6 +156,21 @@ func TestParseSoftwareUpdateRealCaptures(t *testing.T) {
 				{Label: "macOS Big Sur 11.6-20G165", Title: "macOS Big Sur 11.6", Version: "11.6", Recommended: true},
 			},
 			[]bool{true, true}},
+		{"softwareupdate__monterey_12_1_clt_nixinfra.txt", "12",
+			[]macUpdate{
+				{Label: "Command Line Tools for Xcode-13.2", Title: "Command Line Tools for Xcode", Version: "13.2", Recommended: true},
+				{Label: "Command Line Tools for Xcode-13.4", Title: "Command Line Tools for Xcode", Version: "13.4", Recommended: true},
+				{Label: "Command Line Tools for Xcode-14.2", Title: "Command Line Tools for Xcode", Version: "14.2", Recommended: true},
+				{Label: "macOS Monterey 12.6.7-21G651", Title: "macOS Monterey 12.6.7", Version: "12.6.7", Recommended: true},
+				{Label: "macOS Ventura 13.4.1-22F82", Title: "macOS Ventura 13.4.1", Version: "13.4.1", Recommended: true},
+			},
+			[]bool{false, false, false, true, false}},
+		{"softwareupdate__ventura_beta_clt_kolide.txt", "13",
+			[]macUpdate{
+				{Label: "Command Line Tools for Xcode-14.3", Title: "Command Line Tools for Xcode", Version: "14.3", Recommended: true},
+				{Label: "macOS Ventura 13.4 Beta-22F5027f", Title: "macOS Ventura 13.4 Beta", Version: "13.4", Recommended: true},
+			},
+			[]bool{false, false}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
