@@ -59,6 +59,11 @@ func collectWindows(ctx context.Context, h host.Host) (*Facts, error) {
 		f.Notes = append(f.Notes, fmt.Sprintf(`registry hint: %s BootStatus=%d`, bitlockerHintKey, v.Integer))
 	}
 	sysDrive := systemDrive(h)
+	if wmiErr == nil && len(rows) == 0 && mbdeErr == nil {
+		// Zero rows is no answer about any volume; manage-bde listed some.
+		f.Notes = append(f.Notes, sourceWMI+" returned no volume; "+sourceManageBDE+" decides")
+		wmiErr = errors.New("no volume listed")
+	}
 	switch {
 	case wmiErr == nil:
 		f.Source = bitlockerNS + " " + sourceWMI
@@ -202,9 +207,20 @@ func judgeBitLocker(v *Volume, r map[string]any, mbde map[string]mbdeVolume) {
 	if m.percent != nil {
 		v.PercentEncrypted = m.percent
 	}
+	// manage-bde asks the driver while WMI's values can be cached, so
+	// where the two disagree manage-bde's live reading decides, in both
+	// directions.
 	switch {
 	case m.protected == nil:
 		v.StateSource += "; manage-bde's protection status \"" + m.rawStatus + "\" was not understood"
+	case v.State == StateEncrypting && m.percent != nil && *m.percent >= 100 && *m.protected:
+		// Conversion still "in progress" at 100.0 % is the last fraction
+		// of a percent (manage-bde says so too); protection is already on.
+		v.State, v.Protection, v.Reason = StateEncrypted, "on", ""
+		v.StateSource += fmt.Sprintf("; manage-bde: %q at %.1f%% encrypted, so counted as encrypted", m.rawStatus, *m.percent)
+	case v.State == StateEncrypted && m.percent != nil && *m.percent < 100:
+		v.State, v.Reason = StateEncrypting, fmt.Sprintf("manage-bde reports %.1f%% encrypted although %s said %s", *m.percent, sourceWMI, orWord(v.Conversion, "encrypted"))
+		v.StateSource += "; overruled by manage-bde"
 	case v.State == StateEncrypted && ps == 1 && !*m.protected:
 		// WMI's value was cached; manage-bde asked the driver.
 		v.State, v.Protection = StateProtectionOff, "off"
@@ -213,6 +229,13 @@ func judgeBitLocker(v *Volume, r map[string]any, mbde map[string]mbdeVolume) {
 	default:
 		v.StateSource += fmt.Sprintf("; manage-bde: %q", m.rawStatus)
 	}
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func showInt(n int64, ok bool) string {
