@@ -67,6 +67,15 @@ func TestFind(t *testing.T) {
 				AddRun(showArgv, host.Output{Stdout: testdata(t, "linux", "loginctl-show-session__wayland.txt")}, nil).
 				AddFile(passwdPath, passwd(t)),
 			alice, "loginctl", nil},
+		{"linux: systemd 252's loginctl refuses --json, and the plain listing is read",
+			host.NewFake("linux", "amd64").
+				AddRun(listArgv, host.Output{Stderr: testdata(t, "linux", "loginctl-list-sessions__json_refused_systemd252_stderr.txt"), ExitCode: 1}, nil).
+				AddRun([]string{loginctlPath, "list-sessions", "--no-legend"}, host.Output{Stdout: testdata(t, "linux", "loginctl-list-sessions__plain_handwritten.txt")}, nil).
+				AddRun(showArgv, host.Output{Stdout: testdata(t, "linux", "loginctl-show-session__wayland.txt")}, nil).
+				AddRun([]string{loginctlPath, "show-session", "5", "-p", "Name", "-p", "User", "-p", "Type", "-p", "Class", "-p", "Active", "-p", "Remote", "-p", "Desktop", "-p", "Seat"},
+					host.Output{Stdout: []byte("Name=alice\nUser=1000\nType=tty\nClass=user\nActive=no\nRemote=yes\nDesktop=\nSeat=\n")}, nil).
+				AddFile(passwdPath, passwd(t)),
+			alice, "loginctl", nil},
 		{"linux: only a remote session is no console user",
 			host.NewFake("linux", "amd64").
 				AddDir(sessionsDir, []string{"5"}, nil).

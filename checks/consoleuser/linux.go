@@ -139,21 +139,9 @@ func best(ss []session) (session, bool) {
 // read: `loginctl list-sessions --json=short` (systemd >= 250), then
 // `loginctl show-session` for the properties of each session on a seat.
 func loginctlSession(ctx context.Context, h host.Host) (session, string, error) {
-	out, err := run(ctx, h, loginctlPath, "list-sessions", "--no-legend", "--json=short")
+	rows, err := listSessions(ctx, h)
 	if err != nil {
-		if errors.Is(err, host.ErrNotFound) {
-			// Without logind nothing says who is at the console: that is not
-			// the same as knowing nobody is.
-			return session{}, "", fmt.Errorf("find the console user: neither %s nor %s exists (no systemd-logind or elogind)", sessionsDir, loginctlPath)
-		}
 		return session{}, "", err
-	}
-	var rows []struct {
-		Session string `json:"session"`
-		Seat    string `json:"seat"`
-	}
-	if err := json.Unmarshal(out, &rows); err != nil {
-		return session{}, "", fmt.Errorf("decode loginctl list-sessions: %w", err)
 	}
 	var found []session
 	for _, r := range rows {
@@ -164,7 +152,7 @@ func loginctlSession(ctx context.Context, h host.Host) (session, string, error) 
 		if err != nil {
 			continue
 		}
-		if s := sessionFrom(r.Session, parseKeyValue(b)); s.local() {
+		if s := sessionFrom(r.Session, parseKeyValue(b)); s.local() && s.seat != "" {
 			found = append(found, s)
 		}
 	}
@@ -172,6 +160,59 @@ func loginctlSession(ctx context.Context, h host.Host) (session, string, error) 
 		return s, "loginctl", nil
 	}
 	return session{}, "", fmt.Errorf("%w: loginctl lists no local session on a seat", ErrNoConsoleUser)
+}
+
+// sessionRow is one session of `loginctl list-sessions`.
+type sessionRow struct {
+	Session string `json:"session"`
+	Seat    string `json:"seat"`
+}
+
+// seatUnlisted stands for a seat the plain listing does not give
+// reliably (an empty column shifts the others): show-session says.
+const seatUnlisted = "?"
+
+// listSessions lists logind's sessions: as JSON where loginctl has
+// --json (systemd 253 and later), else from the plain listing, whose
+// first column is the session (systemd 252, Debian 12, refuses --json).
+func listSessions(ctx context.Context, h host.Host) ([]sessionRow, error) {
+	cctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
+	defer cancel()
+	o, err := h.Run(cctx, loginctlPath, "list-sessions", "--no-legend", "--json=short")
+	switch {
+	case errors.Is(err, host.ErrNotFound):
+		// Without logind nothing says who is at the console: that is not
+		// the same as knowing nobody is.
+		return nil, fmt.Errorf("find the console user: neither %s nor %s exists (no systemd-logind or elogind)", sessionsDir, loginctlPath)
+	case err != nil:
+		return nil, fmt.Errorf("run loginctl: %w", err)
+	case o.ExitCode != 0 && strings.Contains(string(o.Stderr), "--json"):
+		out, err := run(ctx, h, loginctlPath, "list-sessions", "--no-legend")
+		if err != nil {
+			return nil, err
+		}
+		var rows []sessionRow
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) > 0 {
+				rows = append(rows, sessionRow{Session: f[0], Seat: seatUnlisted})
+			}
+		}
+		return rows, nil
+	case o.ExitCode != 0:
+		return nil, fmt.Errorf("loginctl exited %d: %s", o.ExitCode, clip(strings.TrimSpace(string(o.Stderr)), 200))
+	}
+	var rows []sessionRow
+	if err := json.Unmarshal(o.Stdout, &rows); err != nil {
+		return nil, fmt.Errorf("decode loginctl list-sessions: %w", err)
+	}
+	return rows, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // fillPasswd completes u's name and home from the password database.
