@@ -58,9 +58,9 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"Windows 11 24H2 Enterprise passes", windows("26100", "Enterprise"), checks.StatusPass, "Windows 11 24H2 is supported until 2027-10-12"},
 		{"Windows 11 24H2 Home fails after 2026-10-13", windows("26100", "Core"), checks.StatusFail, "reached end of support on 2026-10-13"},
 		{"Windows 11 23H2 Enterprise fails after 2026-11-10", windows("22631", "Enterprise"), checks.StatusFail, "2026-11-10"},
-		{"real Debian 12 os-release is covered by LTS", host.NewFake("linux", "amd64").
+		{"real Debian 12 os-release in LTS shows both the regular and the LTS end", host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", sample(t, "linux", "os-release__debian12.txt")),
-			checks.StatusPass, "covered by Debian LTS until 2028-06-30"},
+			checks.StatusPass, "past its end of standard support (2026-06-10) and covered by Debian LTS until 2028-06-30"},
 		{"Ubuntu 20.04 attached to Pro with esm-infra passes", host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", sample(t, "linux", "os-release__ubuntu2004.txt")).
 			AddFile(proStatusPath, sample(t, "linux", "ubuntu-advantage-status__esm_infra.txt")),

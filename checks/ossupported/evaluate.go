@@ -71,11 +71,36 @@ func supportedSummary(name string, j osdata.Judgement, in checks.EvalInput) stri
 		}
 		return fmt.Sprintf("%s is supported; its vendor has announced no end date", name)
 	}
+	then := ""
+	if x, ok := automaticExtension(j); ok {
+		// Both dates: standard support, then the program every device
+		// gets without enrolling (Debian LTS).
+		then = fmt.Sprintf(", then by %s until %s", x.Program, x.Until)
+	}
 	days := int(j.EOL.End().Sub(in.Now).Hours() / 24)
-	if days <= warnDays {
+	switch {
+	case days <= warnDays && then != "":
+		return fmt.Sprintf("%s is supported until %s%s (%d days of standard support left)", name, j.EOL, then, days)
+	case days <= warnDays:
 		return fmt.Sprintf("%s is supported until %s (%d days left: plan the upgrade)", name, j.EOL, days)
 	}
-	return fmt.Sprintf("%s is supported until %s", name, j.EOL)
+	return fmt.Sprintf("%s is supported until %s%s", name, j.EOL, then)
+}
+
+// automaticExtension is the release's extended support that needs no
+// enrolment and ends last, if any.
+func automaticExtension(j osdata.Judgement) (osdata.Extension, bool) {
+	var best osdata.Extension
+	found := false
+	if j.Release == nil {
+		return best, false
+	}
+	for _, x := range j.Release.Extended {
+		if len(x.Requires) == 0 && (!found || x.Until.After(best.Until.Time)) {
+			best, found = x, true
+		}
+	}
+	return best, found
 }
 
 func eolSummary(name string, f *Facts, j osdata.Judgement) string {
@@ -125,6 +150,10 @@ func evidence(f *Facts, j osdata.Judgement, tab *osdata.Table) map[string]any {
 		ev["end_of_support"] = j.EOL.String()
 	}
 	if x := j.Extension; x != nil {
+		ev["extended_support"] = x.Program
+		ev["extended_until"] = x.Until.String()
+		ev["extended_source"] = x.Source
+	} else if x, ok := automaticExtension(j); ok && j.State == osdata.StateSupported {
 		ev["extended_support"] = x.Program
 		ev["extended_until"] = x.Until.String()
 		ev["extended_source"] = x.Source

@@ -72,8 +72,8 @@ func TestRealReleasesAgainstTheTable(t *testing.T) {
 		// Debian.
 		{"Debian 11 is past its LTS too", linuxWith(t, etc, "os-release__debian11.txt"),
 			checks.StatusFail, "Debian 11 (bullseye) reached end of support on 2024-08-14"},
-		{"Debian 13 is supported", linuxWith(t, etc, "os-release__debian13.txt"),
-			checks.StatusPass, "Debian 13 (trixie) is supported until 2028-08-09"},
+		{"Debian 13 is supported and shows both its regular and its LTS end", linuxWith(t, etc, "os-release__debian13.txt"),
+			checks.StatusPass, "Debian 13 (trixie) is supported until 2028-08-09, then by Debian LTS until 2030-06-30"},
 		// Red Hat family: point releases match their major.
 		{"RHEL 8.7 is supported", linuxWith(t, etc, "os-release__rhel87.txt"),
 			checks.StatusPass, "Red Hat Enterprise Linux 8 is supported until 2029-05-31"},
