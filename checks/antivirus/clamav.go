@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
 // ClamAV's database directories and programs per OS (Debian, Fedora and
@@ -22,6 +23,23 @@ var (
 		"darwin": {"/opt/homebrew/bin/clamscan", "/usr/local/bin/clamscan"},
 	}
 	clamDBNames = []string{"daily.cld", "daily.cvd", "main.cld", "main.cvd", "bytecode.cld", "bytecode.cvd"}
+	// clamConfigs are where freshclam.conf and clamd.conf live (Debian,
+	// Fedora/RHEL, source builds; Homebrew on macOS). Their
+	// DatabaseDirectory moves the databases away from the built-in
+	// directory, and then the built-in one is not where definitions are.
+	clamConfigs = map[string][]string{
+		"linux": {
+			"/etc/clamav/freshclam.conf", "/etc/clamav/clamd.conf",
+			"/etc/freshclam.conf", "/etc/clamd.d/scan.conf",
+			"/usr/local/etc/freshclam.conf", "/usr/local/etc/clamd.conf",
+		},
+		"darwin": {
+			"/opt/homebrew/etc/clamav/freshclam.conf", "/opt/homebrew/etc/clamav/clamd.conf",
+			"/usr/local/etc/clamav/freshclam.conf", "/usr/local/etc/clamav/clamd.conf",
+		},
+	}
+	// clamOnAccess are the on-access scanner's programs.
+	clamOnAccess = []string{"/usr/sbin/clamonacc", "/usr/bin/clamonacc", "/usr/local/sbin/clamonacc", "/usr/local/bin/clamonacc"}
 )
 
 const (
@@ -46,7 +64,8 @@ type clamDB struct {
 // when ClamAV is not installed.
 func collectClamAV(ctx context.Context, h host.Host, f *Facts) *Product {
 	goos := h.GOOS()
-	dbs, foundBy := clamDatabases(ctx, h, f)
+	dirs, configured := clamDirs(h, f)
+	dbs, foundBy := clamDatabases(ctx, h, f, dirs)
 	if len(dbs) == 0 {
 		for _, p := range clamPrograms[goos] {
 			if ok, _ := exists(h, p); ok {
@@ -59,11 +78,15 @@ func collectClamAV(ctx context.Context, h host.Host, f *Facts) *Product {
 		}
 	}
 	p := &Product{Kind: KindClamAV, Name: "ClamAV", FoundBy: foundBy}
-	if db, ok := newestDaily(dbs); ok {
-		built := db.header.Built
-		p.Definitions = &Definitions{Updated: &built, Version: fmt.Sprint(db.header.Version), Source: db.source}
+	judged, ok := newestDaily(dbs)
+	if configured {
+		judged, ok = judgedDatabase(dbs)
+	}
+	if ok {
+		built := judged.header.Built
+		p.Definitions = &Definitions{Updated: &built, Version: fmt.Sprint(judged.header.Version), Source: judged.source}
 	} else {
-		p.UpToDate = flag(false, "no ClamAV database in "+strings.Join(clamDBDirs[goos], " or "))
+		p.UpToDate = flag(false, "no ClamAV database in "+strings.Join(dirs, " or "))
 	}
 	if goos == "linux" {
 		clamServices(ctx, h, p, f)
@@ -74,10 +97,54 @@ func collectClamAV(ctx context.Context, h host.Host, f *Facts) *Product {
 	return p
 }
 
-func clamDatabases(ctx context.Context, h host.Host, f *Facts) ([]clamDB, string) {
+// clamDirs returns the database directories to read: those named by
+// DatabaseDirectory in ClamAV's configuration files, else the built-in ones.
+func clamDirs(h host.Host, f *Facts) (dirs []string, configured bool) {
+	seen := map[string]bool{}
+	for _, conf := range clamConfigs[h.GOOS()] {
+		b, err := h.ReadFile(conf)
+		if err != nil {
+			if !errors.Is(err, host.ErrNotFound) {
+				f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", conf, err))
+			}
+			continue
+		}
+		if dir, ok := clamConfValue(b, "DatabaseDirectory"); ok && !seen[dir] {
+			seen[dir] = true
+			dirs = append(dirs, dir)
+			f.Notes = append(f.Notes, fmt.Sprintf("%s sets DatabaseDirectory %s", conf, dir))
+		}
+	}
+	if len(dirs) > 0 {
+		return dirs, true
+	}
+	return clamDBDirs[h.GOOS()], false
+}
+
+// clamConfValue reads one option of a clamd.conf(5)/freshclam.conf(5)
+// file: "Name value" lines, # comments; the last occurrence wins.
+func clamConfValue(b []byte, name string) (string, bool) {
+	v, found := "", false
+	for line := range textlines.Each(b) {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		k, rest, _ := strings.Cut(strings.ReplaceAll(line, "\t", " "), " ")
+		if strings.EqualFold(k, name) {
+			rest = strings.Trim(strings.TrimSpace(rest), `"`)
+			if rest != "" {
+				v, found = path.Clean(rest), true
+			}
+		}
+	}
+	return v, found
+}
+
+func clamDatabases(ctx context.Context, h host.Host, f *Facts, dirs []string) ([]clamDB, string) {
 	var dbs []clamDB
 	var foundBy string
-	for _, dir := range clamDBDirs[h.GOOS()] {
+	for _, dir := range dirs {
 		for _, name := range clamDBNames {
 			p := path.Join(dir, name)
 			info, err := h.Stat(p)
@@ -130,7 +197,32 @@ func readCVDHeader(ctx context.Context, h host.Host, p string) (cvdHeader, strin
 	if perr != nil {
 		return cvdHeader{}, "", perr
 	}
-	return hdr, path.Base(p) + " header build time", nil
+	return hdr, p + " header build time", nil
+}
+
+// judgedDatabase is the database whose age is judged: each directory's
+// newest daily one, and of several directories (freshclam.conf and
+// clamd.conf naming different ones) the oldest, since a scanner reading a
+// directory freshclam does not update is that out of date.
+func judgedDatabase(dbs []clamDB) (clamDB, bool) {
+	byDir := map[string][]clamDB{}
+	var order []string
+	for _, db := range dbs {
+		d := path.Dir(db.path)
+		if _, ok := byDir[d]; !ok {
+			order = append(order, d)
+		}
+		byDir[d] = append(byDir[d], db)
+	}
+	var judged clamDB
+	found := false
+	for _, d := range order {
+		db, ok := newestDaily(byDir[d])
+		if ok && (!found || db.header.Built.Before(judged.header.Built)) {
+			judged, found = db, true
+		}
+	}
+	return judged, found
 }
 
 // newestDaily picks the daily database (the one freshclam updates several
@@ -161,11 +253,14 @@ func clamServices(ctx context.Context, h host.Host, p *Product, f *Facts) {
 	out, err := run(ctx, h, host.DefaultCommandTimeout, systemctlPath, args...)
 	if err != nil {
 		f.Notes = append(f.Notes, "ClamAV service state: "+err.Error())
+		clamProcesses(h, p, f, err.Error())
 		return
 	}
 	states := parseIsActive(out.Stdout, clamUnits)
 	if states == nil {
-		f.Notes = append(f.Notes, "ClamAV service state: systemctl is-active gave no per-unit answer: "+firstLine(append(out.Stderr, out.Stdout...)))
+		why := "systemctl is-active gave no per-unit answer: " + firstLine(append(out.Stderr, out.Stdout...))
+		f.Notes = append(f.Notes, "ClamAV service state: "+why)
+		clamProcesses(h, p, f, why)
 		return
 	}
 	src := func(units ...string) string {
@@ -178,6 +273,43 @@ func clamServices(ctx context.Context, h host.Host, p *Product, f *Facts) {
 	onAccess := states["clamav-clamonacc.service"] == "active" || states["clamonacc.service"] == "active"
 	p.RealTime = flag(onAccess, src("clamav-clamonacc.service", "clamonacc.service"))
 	p.AutoUpdate = flag(states["clamav-freshclam.service"] == "active", src("clamav-freshclam.service"))
+}
+
+// maxProcesses bounds the /proc entries read looking for a scanner.
+const maxProcesses = 4096
+
+// clamProcesses decides the on-access scanner's state from the files when
+// systemd cannot answer (no systemd as init: containers, WSL, chroots,
+// sysvinit): without clamonacc installed nothing scans on access, which is
+// a fact; with it installed, the process table says whether it runs.
+func clamProcesses(h host.Host, p *Product, f *Facts, why string) {
+	installed := ""
+	for _, prog := range clamOnAccess {
+		if ok, _ := exists(h, prog); ok {
+			installed = prog
+			break
+		}
+	}
+	if installed == "" {
+		p.RealTime = flag(false, "clamonacc (ClamAV's on-access scanner) is not installed: none of "+strings.Join(clamOnAccess, ", "))
+		return
+	}
+	comms, err := h.Glob("/proc/[0-9]*/comm")
+	if err != nil || len(comms) == 0 {
+		return // no process table to read: the state stays unknown
+	}
+	if len(comms) > maxProcesses {
+		comms = comms[:maxProcesses]
+	}
+	running := map[string]bool{}
+	for _, c := range comms {
+		if b, err := h.ReadFile(c); err == nil {
+			running[strings.TrimSpace(string(b))] = true
+		}
+	}
+	src := fmt.Sprintf("%s is installed; %d processes in /proc (systemd could not answer: %s)", installed, len(comms), why)
+	p.RealTime = flag(running["clamonacc"], "clamonacc process running: "+src)
+	p.AutoUpdate = flag(running["freshclam"], "freshclam process running: "+src)
 }
 
 // Places where a scheduled clamscan can live.

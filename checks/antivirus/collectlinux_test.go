@@ -34,6 +34,12 @@ func clamHost(t testing.TB, systemctl string) *host.Fake {
 		AddRun(isActiveArgv, host.Output{Stdout: td(t, "linux/systemctl__"+systemctl+".txt")}, nil)
 }
 
+// noSystemd is clamHost where systemctl cannot answer (no systemd as init).
+func noSystemd(t testing.TB) *host.Fake {
+	return clamHost(t, "clamonacc_active").
+		AddRun(isActiveArgv, host.Output{Stderr: td(t, "linux/systemctl__no_systemd_stderr.txt"), ExitCode: 1}, nil)
+}
+
 // sophosHost is a laptop with Sophos Protection for Linux running and the
 // given AV and update status files.
 func sophosHost(t testing.TB, sav, alc string) *host.Fake {
@@ -81,11 +87,46 @@ func TestCollectLinux(t *testing.T) {
 				AddRun(headArgv(dailyCLD), host.Output{Stdout: td(t, "linux/head__daily_cld_handwritten.txt")}, nil),
 			clamBuilt.Add(30 * time.Hour), clamBuilt.Add(30 * time.Hour),
 			want{status: checks.StatusPass, summary: []string{"definitions 23.9 h old"}}},
-		{"without systemd the on-access state is unknown",
+		{"without systemd and without clamonacc or a scheduled scan nothing can scan, which fails",
 			clamHost(t, "clamonacc_active").
 				AddRun(isActiveArgv, host.Output{Stderr: td(t, "linux/systemctl__no_systemd_stderr.txt"), ExitCode: 1}, nil),
 			fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}}},
+		{"without systemd, an installed clamonacc with no process table to read is unknown",
+			noSystemd(t).AddStat("/usr/sbin/clamonacc", stat("clamonacc", clamBuilt), nil),
+			fresh, fresh,
 			want{status: checks.StatusUnknown, summary: []string{"real-time scanning was not reported"}}},
+		{"without systemd, a running clamonacc process passes",
+			noSystemd(t).AddStat("/usr/sbin/clamonacc", stat("clamonacc", clamBuilt), nil).
+				AddGlob("/proc/[0-9]*/comm", []string{"/proc/1/comm", "/proc/27/comm"}, nil).
+				AddFile("/proc/1/comm", []byte("sh\n")).AddFile("/proc/27/comm", []byte("clamonacc\n")),
+			fresh, fresh,
+			want{status: checks.StatusPass, summary: []string{"real-time scanning on"}}},
+		{"without systemd, an installed clamonacc that is not running fails",
+			noSystemd(t).AddStat("/usr/sbin/clamonacc", stat("clamonacc", clamBuilt), nil).
+				AddGlob("/proc/[0-9]*/comm", []string{"/proc/1/comm"}, nil).
+				AddFile("/proc/1/comm", []byte("sh\n")),
+			fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}}},
+		{"DatabaseDirectory in freshclam.conf moves the definitions that are judged",
+			noSystemd(t).
+				AddFile("/etc/clamav/freshclam.conf", append(td(t, "linux/freshclam.conf__debian12.txt"), "DatabaseDirectory /srv/clamav\n"...)).
+				AddStat("/srv/clamav/daily.cld", stat("daily.cld", clamBuilt.Add(70*time.Hour)), nil).
+				AddRun(headArgv("/srv/clamav/daily.cld"), host.Output{Stdout: td(t, "linux/head__daily_cld_handwritten.txt")}, nil).
+				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
+				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__clamscan_daily.txt")),
+			clamBuilt.Add(28 * time.Hour), clamBuilt.Add(28 * time.Hour),
+			want{status: checks.StatusPass, summary: []string{"scheduled scanning on", "definitions 21.9 h old"}}},
+		{"freshclam.conf and clamd.conf naming different directories: the staler one is judged",
+			noSystemd(t).
+				AddFile("/etc/clamav/freshclam.conf", append(td(t, "linux/freshclam.conf__debian12.txt"), "DatabaseDirectory /srv/clamav\n"...)).
+				AddFile("/etc/clamav/clamd.conf", td(t, "linux/clamd.conf__debian12.txt")).
+				AddStat("/srv/clamav/daily.cld", stat("daily.cld", clamBuilt.Add(70*time.Hour)), nil).
+				AddRun(headArgv("/srv/clamav/daily.cld"), host.Output{Stdout: td(t, "linux/head__daily_cld_handwritten.txt")}, nil).
+				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
+				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__clamscan_daily.txt")),
+			clamBuilt.Add(28 * time.Hour), clamBuilt.Add(28 * time.Hour),
+			want{status: checks.StatusFail, summary: []string{"definitions 28 h old"}}},
 		{"a database whose header cannot be read falls back to its modification time",
 			host.NewFake("linux", "amd64").
 				AddStat(dailyCVD, stat("daily.cvd", clamBuilt.Add(2*time.Hour)), nil).
