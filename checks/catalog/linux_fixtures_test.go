@@ -81,6 +81,7 @@ func linuxCompliant(t testing.TB) *host.Fake {
 		AddRun([]string{"/usr/bin/apt-config", "dump"}, out(sample(t, "osautoupdate", "linux/apt-config__debian12_unattended_enabled.txt")), nil).
 		AddStat("/usr/bin/unattended-upgrade", program, nil).
 		AddRun(aptSimulate, out(sample(t, "ospatched", "linux/apt-get__up_to_date.txt")), nil).
+		AddRun([]string{"/usr/bin/apt-cache", "policy"}, out(sample(t, "ospatched", "linux/apt-cache-policy__debian12_security.txt")), nil).
 		// ClamAV with on-access scanning and definitions built 3 h ago
 		AddStat("/var/lib/clamav/daily.cvd", host.FileInfo{Name: "daily.cvd", Size: 60 << 20, Mode: 0o644, ModTime: fixtureTime.Add(-150 * time.Minute)}, nil).
 		AddRun([]string{"/usr/bin/head", "-c", "512", "/var/lib/clamav/daily.cvd"}, out(redateCVD(t, sample(t, "antivirus", "linux/head__daily_cvd_2017.txt"), fixtureTime.Add(-3*time.Hour))), nil).
@@ -104,6 +105,7 @@ func linuxNoncompliant(t testing.TB) *host.Fake {
 		// Debian's default apt configuration, 74 security updates pending
 		AddRun([]string{"/usr/bin/apt-config", "dump"}, out(sample(t, "osautoupdate", "linux/apt-config__debian12_default.txt")), nil).
 		AddRun(aptSimulate, out(sample(t, "ospatched", "linux/apt-get__debian12_security_pending.txt")), nil).
+		AddRun([]string{"/usr/bin/apt-cache", "policy"}, out(sample(t, "ospatched", "linux/apt-cache-policy__debian12_security.txt")), nil).
 		AddFile("/var/log/apt/history.log", sample(t, "ospatched", "linux/history.log__debian12_no_recent_upgrade.txt")).
 		// alice turned the screen lock off
 		AddFile("/home/alice/.config/dconf/user", sample(t, "screenlock", "linux/dconf-user__lock_disabled.gvdb"))
