@@ -15,6 +15,8 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/dashboard"
 	"github.com/postern-dev/postern/server/dashboard/dashtest"
+	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -43,6 +45,11 @@ type env struct {
 
 const ownPassword = "Harbor-Lights-42"
 
+// fixedSet is a policy set that never reloads.
+type fixedSet struct{ s *policy.Set }
+
+func (f fixedSet) Current() *policy.Set { return f.s }
+
 func newEnv(t *testing.T, devs []dashtest.Device) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -61,7 +68,11 @@ func newEnv(t *testing.T, devs []dashtest.Device) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return pol }, Now: c.Now, EnrollAddr: "posture.example.org:4433"})
+	// The real decision engine, with the seed's policy and no required
+	// attestation: the pages show its decisions.
+	set := fixedSet{&policy.Set{Version: 1, Default: &policy.Profile{Policy: pol}}}
+	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: set, Now: c.Now})
+	d, err := dashboard.New(dashboard.Config{Store: st, Users: us, Decisions: eng, Policy: func() *checks.Policy { return pol }, Now: c.Now, EnrollAddr: "posture.example.org:4433"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,9 +169,15 @@ func (s *Server) Client() *http.Client { return s.client }
 // appends --data DataDir to args and fails the test on a non-zero exit.
 func (s *Server) Cmd(t testing.TB, args ...string) string {
 	t.Helper()
+	return s.CmdAt(t, time.Now, args...)
+}
+
+// CmdAt is Cmd with the command's clock set to now.
+func (s *Server) CmdAt(t testing.TB, now func() time.Time, args ...string) string {
+	t.Helper()
 	args = append(append([]string(nil), args...), "--data", s.DataDir)
 	var out, errb bytes.Buffer
-	if code := servercli.Run(context.Background(), args, &out, &errb, version); code != 0 {
+	if code := servercli.RunAt(context.Background(), args, &out, &errb, version, now); code != 0 {
 		t.Fatalf("postern-server %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
 	}
 	return strings.TrimSpace(out.String())

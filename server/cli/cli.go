@@ -34,7 +34,13 @@ func Main(args []string, stdout, stderr io.Writer, version string) int {
 
 // Run is Main with a caller-supplied context, for tests.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
-	d := &deps{stdout: stdout, stderr: stderr, now: time.Now, version: version, getenv: os.Getenv}
+	return RunAt(ctx, args, stdout, stderr, version, time.Now)
+}
+
+// RunAt is Run with the clock the commands judge time by, for tests that
+// pin "now" for a server and its command line alike.
+func RunAt(ctx context.Context, args []string, stdout, stderr io.Writer, version string, now func() time.Time) int {
+	d := &deps{stdout: stdout, stderr: stderr, now: now, version: version, getenv: os.Getenv}
 	root := newRoot(d)
 	root.SetArgs(args)
 	root.SetOut(stdout)

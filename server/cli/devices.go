@@ -42,6 +42,13 @@ type deviceJSON struct {
 	LastSeenAt time.Time  `json:"last_seen_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	CertExpiry time.Time  `json:"cert_not_after"`
+	// Allow, Access and Reasons are the decision the server makes now
+	// (decision.Engine over the same store and applied policy).
+	Allow          bool              `json:"allow"`
+	Access         decision.Access   `json:"access"`
+	AccessDeadline *time.Time        `json:"access_deadline,omitempty"`
+	Reasons        []decision.Reason `json:"reasons"`
+	Warnings       []decision.Reason `json:"warnings,omitempty"`
 }
 
 func newDeviceCmd(d *deps) *cobra.Command {
@@ -51,11 +58,19 @@ func newDeviceCmd(d *deps) *cobra.Command {
 	var asJSON bool
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List devices with their state: active, inactive (90 days without a report) or revoked",
+		Short: "List devices with their state (active, inactive after 90 days without a report, or revoked) and the server's access decision now",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
 				devs, err := st.Devices(cmd.Context())
+				if err != nil {
+					return err
+				}
+				eng, err := decision.ForStore(cmd.Context(), st, d.now)
+				if err != nil {
+					return err
+				}
+				decided, err := eng.All(cmd.Context())
 				if err != nil {
 					return err
 				}
@@ -69,15 +84,21 @@ func newDeviceCmd(d *deps) *cobra.Command {
 							t := dev.RevokedAt
 							j.RevokedAt = &t
 						}
+						dec := decided[dev.ID]
+						s := decision.AccessOf(dec)
+						j.Allow, j.Access, j.Reasons, j.Warnings = dec.Allow, s.Access, dec.Reasons, dec.Warnings
+						if !s.Deadline.IsZero() {
+							j.AccessDeadline = &s.Deadline
+						}
 						out = append(out, j)
 					}
 					return printJSON(d, out)
 				}
 				tw := tabwriter.NewWriter(d.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tHOSTNAME\tOS\tORG\tOWNER\tSTATE\tLAST SEEN")
+				fmt.Fprintln(tw, "ID\tHOSTNAME\tOS\tORG\tOWNER\tSTATE\tACCESS\tLAST SEEN")
 				for _, dev := range devs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dev.ID, dev.Info.Hostname, dev.Info.OS, dev.Org, dev.Owner,
-						deviceState(dev, now), dev.LastSeenAt.Format(time.RFC3339))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dev.ID, dev.Info.Hostname, dev.Info.OS, dev.Org, dev.Owner,
+						deviceState(dev, now), decision.AccessOf(decided[dev.ID]).Label(), dev.LastSeenAt.Format(time.RFC3339))
 				}
 				return tw.Flush()
 			})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -18,12 +19,9 @@ import (
 const (
 	// IdleTimeout ends a session after 20 minutes without a request
 	// (Policy 550.04 C.7.a.v applied to the dashboard itself).
-	IdleTimeout = 20 * time.Minute
-	// DefaultInactiveAfter is how long without a report makes a device
-	// inactive rather than stale.
-	DefaultInactiveAfter = 30 * 24 * time.Hour
-	pageSize             = 50
-	maxFormBytes         = 32 << 10
+	IdleTimeout  = 20 * time.Minute
+	pageSize     = 50
+	maxFormBytes = 32 << 10
 )
 
 // Rechecker asks a connected agent to check and report now;
@@ -48,10 +46,14 @@ type Exceptions interface {
 	List(ctx context.Context, since time.Time) ([]store.Exception, error)
 }
 
-// Config is what the dashboard needs. Store, Users and Policy are required.
+// Config is what the dashboard needs. Store, Users, Decisions and Policy
+// are required.
 type Config struct {
 	Store store.Store
 	Users *users.Service
+	// Decisions is the decision engine: every status, access and count
+	// shown is its answer.
+	Decisions Decider
 	// Policy returns the policy in force; it may change between calls.
 	Policy func() *checks.Policy
 	// PolicyFor returns the policy in force for an organization's devices
@@ -64,10 +66,9 @@ type Config struct {
 	// CAPin is the device CA's pin, embedded in enrollment tokens.
 	CAPin [sha256.Size]byte
 	// EnrollAddr is the host:port agents dial, shown in install commands.
-	EnrollAddr    string
-	InactiveAfter time.Duration
-	Now           func() time.Time
-	Logger        *slog.Logger
+	EnrollAddr string
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Dashboard is the dashboard's HTTP handler.
@@ -85,8 +86,8 @@ type Dashboard struct {
 
 // New checks cfg and builds the dashboard.
 func New(cfg Config) (*Dashboard, error) {
-	if cfg.Store == nil || cfg.Users == nil || cfg.Policy == nil {
-		return nil, errors.New("dashboard: store, users and policy are required")
+	if cfg.Store == nil || cfg.Users == nil || cfg.Decisions == nil || cfg.Policy == nil {
+		return nil, errors.New("dashboard: store, users, decisions and policy are required")
 	}
 	acc, ok1 := store.AccountsOf(cfg.Store)
 	fleet, ok2 := store.FleetOf(cfg.Store)
@@ -103,9 +104,6 @@ func New(cfg Config) (*Dashboard, error) {
 	}
 	if cfg.PolicyFor == nil {
 		cfg.PolicyFor = func(string) *checks.Policy { return cfg.Policy() }
-	}
-	if cfg.InactiveAfter <= 0 {
-		cfg.InactiveAfter = DefaultInactiveAfter
 	}
 	if cfg.Audit == nil {
 		cfg.Audit = audit.New(cfg.Store, cfg.Now, cfg.Logger)
@@ -171,17 +169,17 @@ func (d *Dashboard) routes() *http.ServeMux {
 
 // thresholds are the status cutoffs at now.
 func (d *Dashboard) thresholds() store.Thresholds {
-	return store.Thresholds{Now: d.now(), StaleAfter: d.cfg.Policy().MaxReportAge, InactiveAfter: d.cfg.InactiveAfter}
+	return store.Thresholds{Now: d.now(), StaleAfter: d.cfg.Policy().MaxReportAge, InactiveAfter: decision.InactiveAfter}
 }
 
 // RecordTrend stores today's fleet counts for the 30-day chart.
 func (d *Dashboard) RecordTrend(ctx context.Context) error {
-	t := d.thresholds()
-	c, err := d.fleet.FleetCounts(ctx, t)
+	now := d.now()
+	c, err := d.fleetCounts(ctx)
 	if err != nil {
 		return err
 	}
-	return d.fleet.RecordTrend(ctx, t.Now, c.ByStatus)
+	return d.fleet.RecordTrend(ctx, now, c)
 }
 
 // Maintain records the trend and deletes idle sessions every interval

@@ -215,6 +215,14 @@ func TestDeviceListFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Statuses are the engine's decisions.
+	decisions, err := e.eng.All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range all.Devices {
+		all.Devices[i].Status = statusOf(decisions[d.ID])
+	}
 	count := func(keep func(store.FleetDevice) bool) int {
 		n := 0
 		for _, d := range all.Devices {

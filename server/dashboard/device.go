@@ -45,6 +45,7 @@ type deviceView struct {
 	Status     store.DeviceStatus
 	Report     *store.Report
 	Decision   decision.Decision
+	Standing   decision.Standing
 	Controls   []controlRow
 	Timeline   []timelineEntry
 	Exceptions []store.Exception
@@ -74,21 +75,23 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 	// stands now, so a reloaded policy shows without a restart.
 	pol := d.cfg.PolicyFor(p.Device.Org)
 	v := deviceView{Device: p.Device, Report: p.Latest, Notice: noticeText[r.URL.Query().Get("done")], AllControl: checks.AllControlIDs}
-	in := decision.Input{DeviceID: p.Device.ID, Known: true, Revoked: p.Device.Revoked(), FirstFailed: p.FirstFailed}
 	if p.Latest != nil {
 		rep, err := decodeReport(p.Latest.Body)
 		if err != nil {
 			d.internal(w, r, s, err)
 			return
 		}
-		in.HasReport, in.PostureTime = true, decision.PostureTime(p.Latest.CollectedAt, p.Latest.ReceivedAt)
-		in.Verdicts = checks.Evaluate(rep, pol, now)
-		for _, vd := range in.Verdicts {
+		for _, vd := range checks.Evaluate(rep, pol, now) {
 			v.Controls = append(v.Controls, newControlRow(vd, p.FirstFailed[vd.ID]))
 		}
 	}
-	v.Decision = decision.Decide(in, pol, now)
-	v.Status = deviceStatus(p, in, pol, d.cfg.InactiveAfter, now)
+	v.Decision, err = d.cfg.Decisions.Current(ctx, id)
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	v.Status = statusOf(v.Decision)
+	v.Standing = decision.AccessOf(v.Decision)
 	hist, err := d.cfg.Store.History(ctx, id, historyDepth)
 	if err != nil {
 		d.internal(w, r, s, err)
@@ -133,25 +136,6 @@ func decodeReport(body []byte) (*checks.Report, error) {
 		return nil, fmt.Errorf("decode report: %w", err)
 	}
 	return &rep, nil
-}
-
-func deviceStatus(p store.Posture, in decision.Input, pol *checks.Policy, inactiveAfter time.Duration, now time.Time) store.DeviceStatus {
-	switch {
-	case p.Device.Revoked():
-		return store.StatusRevoked
-	case !in.HasReport:
-		if now.Sub(p.Device.EnrolledAt) > inactiveAfter {
-			return store.StatusInactive
-		}
-		return store.StatusStale
-	case now.Sub(in.PostureTime) > inactiveAfter:
-		return store.StatusInactive
-	case now.Sub(in.PostureTime) > pol.MaxReportAge:
-		return store.StatusStale
-	case len(p.FirstFailed) > 0:
-		return store.StatusNoncompliant
-	}
-	return store.StatusCompliant
 }
 
 func newControlRow(v checks.Verdict, since time.Time) controlRow {

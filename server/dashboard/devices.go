@@ -17,7 +17,8 @@ const maxFilterLen = 128
 
 type devicesView struct {
 	Query    store.FleetQuery
-	Page     store.FleetPage
+	Rows     []deviceRow
+	Total    int
 	Orgs     []string
 	OSes     []string
 	Statuses []store.DeviceStatus
@@ -51,18 +52,20 @@ func (d *Dashboard) fleetQuery(v url.Values) (store.FleetQuery, int) {
 func (d *Dashboard) devices(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	ctx := r.Context()
 	q, page := d.fleetQuery(r.URL.Query())
-	res, err := d.fleet.FleetDevices(ctx, q)
+	rows, err := d.fleetRows(ctx, q)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
+	total := len(rows)
+	rows = rows[min(q.Offset, total):min(q.Offset+q.Limit, total)]
 	orgs, oses, err := d.fleet.FleetFacets(ctx)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
-	v := devicesView{Query: q, Page: res, Orgs: orgs, OSes: oses, Statuses: store.DeviceStatuses, Controls: checks.AllControlIDs,
-		PageNum: page, Pages: max(1, (res.Total+pageSize-1)/pageSize), SortLink: map[string]string{}, Stale: q.StaleAfter}
+	v := devicesView{Query: q, Rows: rows, Total: total, Orgs: orgs, OSes: oses, Statuses: store.DeviceStatuses, Controls: checks.AllControlIDs,
+		PageNum: page, Pages: max(1, (total+pageSize-1)/pageSize), SortLink: map[string]string{}, Stale: q.StaleAfter}
 	link := func(change map[string]string) string {
 		u := url.Values{}
 		for k, val := range r.URL.Query() {
@@ -96,12 +99,17 @@ func (d *Dashboard) devices(w http.ResponseWriter, r *http.Request, s *signedIn)
 	d.render(w, r, s, http.StatusOK, "devices", "Devices", v)
 }
 
-// devicesCSV exports every device matching the filters; without a status
-// filter revoked devices are left out, so that the monthly review lists
-// the active fleet.
+// devicesCSV exports every device matching the filters, revoked ones
+// included (their status and access say so), with the decision of the
+// engine: access is allowed, blocked, allowed_by_exception or warned
+// (with access_deadline when the warning turns into a block).
 func (d *Dashboard) devicesCSV(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	q, _ := d.fleetQuery(r.URL.Query())
-	q.Offset, q.Limit = 0, store.MaxPageSize
+	rows, err := d.fleetRows(r.Context(), q)
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
 	name := "postern-devices-" + q.Now.UTC().Format("2006-01-02")
 	if q.Org != "" {
 		name += "-" + safeFileName(q.Org)
@@ -110,28 +118,23 @@ func (d *Dashboard) devicesCSV(w http.ResponseWriter, r *http.Request, s *signed
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"device_id", "hostname", "organization", "owner", "os", "os_version", "status", "failing_controls", "last_report", "enrolled_at"})
-	for {
-		page, err := d.fleet.FleetDevices(r.Context(), q)
-		if err != nil {
-			d.log.Error("export devices failed", "err", err)
-			return
-		}
-		for _, dev := range page.Devices {
-			if q.Status == "" && dev.Status == store.StatusRevoked {
-				continue
+	cw.Write([]string{"device_id", "hostname", "organization", "owner", "os", "os_version", "status", "failing_controls", "last_report", "enrolled_at",
+		"access", "access_deadline", "unknown_controls", "waived_controls", "revoked_at"})
+	for _, row := range rows {
+		var failing, unknown, waived []string
+		for _, c := range row.Controls {
+			switch c.Kind {
+			case "fail", "warned":
+				failing = append(failing, string(c.Control))
+			case "unknown":
+				unknown = append(unknown, string(c.Control))
+			case "waived":
+				waived = append(waived, string(c.Control))
 			}
-			failing := make([]string, len(dev.Failing))
-			for i, c := range dev.Failing {
-				failing[i] = string(c)
-			}
-			cw.Write(csvSafe(dev.ID, dev.Info.Hostname, dev.Org, dev.Owner, osLabel(dev.Info.OS), dev.Info.OSVersion, string(dev.Status),
-				strings.Join(failing, " "), iso(dev.LastReportAt), iso(dev.EnrolledAt)))
 		}
-		q.Offset += len(page.Devices)
-		if len(page.Devices) < q.Limit || q.Offset >= page.Total {
-			break
-		}
+		cw.Write(csvSafe(row.ID, row.Info.Hostname, row.Org, row.Owner, osLabel(row.Info.OS), row.Info.OSVersion, string(row.Status),
+			strings.Join(failing, " "), iso(row.LastReportAt), iso(row.EnrolledAt),
+			string(row.Standing.Access), iso(row.Standing.Deadline), strings.Join(unknown, " "), strings.Join(waived, " "), iso(row.RevokedAt)))
 	}
 	cw.Flush()
 	d.audit(r, s, "devices_exported", "", map[string]any{"org": q.Org, "status": string(q.Status)})

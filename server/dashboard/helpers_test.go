@@ -11,13 +11,16 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/dashboard/dashtest"
+	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/exceptions"
+	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -48,8 +51,53 @@ func (f *fakeRechecker) Recheck(id string) error {
 	return nil
 }
 
+// policies is the reloadable policy set the engine and the device page
+// read, as policy.Manager is in the server.
+type policies struct{ p atomic.Pointer[policy.Set] }
+
+func (p *policies) Current() *policy.Set { return p.p.Load() }
+
+// setVersion numbers the sets setOf makes: a new version drops the
+// engine's cached verdicts, as a reload does.
+var setVersion atomic.Uint64
+
+// setOf is a policy set with pol for every organization and no required
+// attestation, except the given profiles.
+func setOf(pol *checks.Policy, profiles map[string]*checks.Policy) *policy.Set {
+	s := &policy.Set{Version: setVersion.Add(1), Default: &policy.Profile{Policy: pol}, Profiles: map[string]*policy.Profile{}}
+	for org, p := range profiles {
+		s.Profiles[org] = &policy.Profile{Name: org, Policy: p}
+	}
+	return s
+}
+
+// refreshingExceptions reloads the engine's exception index after each
+// change, as the server's lifecycle does.
+type refreshingExceptions struct {
+	Exceptions
+	ix *exceptions.Index
+}
+
+func (r refreshingExceptions) Grant(ctx context.Context, e store.Exception) (store.Exception, error) {
+	out, err := r.Exceptions.Grant(ctx, e)
+	if err == nil {
+		err = r.ix.Refresh(ctx)
+	}
+	return out, err
+}
+
+func (r refreshingExceptions) End(ctx context.Context, id, by string) error {
+	err := r.Exceptions.End(ctx, id, by)
+	if err == nil {
+		err = r.ix.Refresh(ctx)
+	}
+	return err
+}
+
 type env struct {
 	t     testing.TB
+	pols  *policies
+	eng   *decision.Engine
 	dir   string
 	st    store.Store
 	users *users.Service
@@ -81,7 +129,19 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 		t.Fatal(err)
 	}
 	rech := &fakeRechecker{}
-	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Policy: func() *checks.Policy { return pol }, Rechecker: rech, Now: c.Now, Exceptions: ExceptionService(exceptions.NewService(st, audit.New(st, c.Now, nil), c.Now), st), EnrollAddr: "posture.example.org:4433"})
+	pols := &policies{}
+	pols.p.Store(setOf(pol, nil))
+	ix := exceptions.NewIndex(st, c.Now, nil)
+	if err := ix.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The real engine: the dashboard shows its decisions.
+	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: pols, Index: ix, Now: c.Now})
+	exc := refreshingExceptions{ExceptionService(exceptions.NewService(st, audit.New(st, c.Now, nil), c.Now), st), ix}
+	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Decisions: eng,
+		Policy:    func() *checks.Policy { return pols.Current().Default.Policy },
+		PolicyFor: func(org string) *checks.Policy { return pols.Current().For(org).Policy },
+		Rechecker: rech, Now: c.Now, Exceptions: exc, EnrollAddr: "posture.example.org:4433"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +149,7 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 	d.Mount(mux)
 	srv := httptest.NewTLSServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{dir: dir, t: t, st: st, users: us, clock: c, dash: d, srv: srv, rech: rech}
+	return &env{pols: pols, eng: eng, dir: dir, t: t, st: st, users: us, clock: c, dash: d, srv: srv, rech: rech}
 }
 
 // client is one browser: a cookie jar over the test server's TLS.

@@ -97,11 +97,11 @@ func TestCleanNote(t *testing.T) {
 	}
 }
 
-func TestDeviceListSaysStatusIsAsOfLastReport(t *testing.T) {
+func TestDeviceListSaysStatusIsTheDecisionNow(t *testing.T) {
 	e := newEnv(t, hostile())
 	e.addUser("viewer", users.RoleViewer)
 	body := e.signIn("viewer").get("/ui/devices").body
-	if !strings.Contains(body, `id="status-note"`) || !strings.Contains(body, "as of each device's last report") {
-		t.Error("the device list does not say its status is as of the last report")
+	if !strings.Contains(body, `id="status-note"`) || !strings.Contains(body, "the gateway's decision now") {
+		t.Error("the device list does not say its status is the gateway's decision now")
 	}
 }

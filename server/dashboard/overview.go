@@ -38,6 +38,13 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn
 		d.internal(w, r, s, err)
 		return
 	}
+	// The counts by status are the decisions'; the per-control bars are
+	// the stored reports' failing controls.
+	c.ByStatus, err = d.fleetCounts(ctx)
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
 	trend, err := d.fleet.Trend(ctx, t.Now.AddDate(0, 0, -29))
 	if err != nil {
 		d.internal(w, r, s, err)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/postern-dev/postern/checks"
@@ -121,15 +120,7 @@ func TestDevicePageFollowsTheCurrentPolicy(t *testing.T) {
 	for _, cp := range lenient.Controls {
 		cp.Enforcement = checks.EnforceReport
 	}
-	// byOrg is the reloadable policy: swapped while the dashboard runs.
-	var byOrg atomic.Pointer[map[string]*checks.Policy]
-	byOrg.Store(&map[string]*checks.Policy{})
-	e.dash.cfg.PolicyFor = func(org string) *checks.Policy {
-		if p, ok := (*byOrg.Load())[org]; ok {
-			return p
-		}
-		return checks.DefaultPolicy()
-	}
+	// The reloadable policy is swapped while the dashboard runs.
 	c := e.signIn("viewer")
 	steps := []struct {
 		name   string
@@ -143,7 +134,7 @@ func TestDevicePageFollowsTheCurrentPolicy(t *testing.T) {
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			if s.reload != nil {
-				byOrg.Store(&s.reload)
+				e.pols.p.Store(setOf(checks.DefaultPolicy(), s.reload))
 			}
 			body := c.get("/ui/devices/dev_hostile").body
 			if !strings.Contains(body, `Gateway decision: <span class="badge s-`) || !strings.Contains(body, ">"+s.want+"</span></h2>") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -116,6 +117,47 @@ func (e *Engine) Decide(ctx context.Context, l Lookup, user string) (Decision, e
 	}
 	e.observe(ctx, p.Device, d, set.Version)
 	return d, nil
+}
+
+// Current is the device's decision now, exactly as the decision API
+// would answer it, without counting it as served or announcing a change:
+// what the dashboard, the command line and the agent's acks show.
+// It returns store.ErrNotFound for an unknown device.
+func (e *Engine) Current(ctx context.Context, deviceID string) (Decision, error) {
+	p, err := e.cfg.Postures.Posture(ctx, e.cfg.Store, Lookup{DeviceID: deviceID})
+	if err != nil {
+		return Decision{}, err
+	}
+	set := e.cfg.Policies.Current()
+	return e.evaluate(p, set, set.For(p.Device.Org), "", e.cfg.Now(), true)
+}
+
+// All is Current for every device, by device ID, all decided at the same
+// instant: the fleet's standing for lists, counts and exports. Postures
+// are read in bulk; a report's body is read only when its verdicts are not
+// cached (the periodic sweep keeps them cached).
+func (e *Engine) All(ctx context.Context) (map[string]Decision, error) {
+	ps, err := e.cfg.Store.Postures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := e.cfg.Policies.Current()
+	now := e.cfg.Now()
+	out := make(map[string]Decision, len(ps))
+	for _, p := range ps {
+		d, err := e.evaluateIn(ctx, p, set, set.For(p.Device.Org), "", now, true)
+		if errors.Is(err, errReportMoved) {
+			d, err = e.Current(ctx, p.Device.ID)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decide for device %s: %w", p.Device.ID, err)
+		}
+		out[p.Device.ID] = d
+	}
+	return out, nil
 }
 
 // Reevaluate decides for the device after something changed (a report
@@ -272,6 +314,12 @@ func (e *Engine) Impact(ctx context.Context, old, next *policy.Set) (policy.Impa
 // evaluate builds the decision input for a stored posture under a
 // profile. cached uses the verdict cache, keyed on the set's version.
 func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile, user string, now time.Time, cached bool) (Decision, error) {
+	return e.evaluateIn(context.Background(), p, set, prof, user, now, cached)
+}
+
+// evaluateIn is evaluate for a posture whose latest report may lack its
+// body (store.Postures): the body is then read from the store when needed.
+func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Set, prof *policy.Profile, user string, now time.Time, cached bool) (Decision, error) {
 	dev := p.Device
 	in := Input{DeviceID: dev.ID, User: user, Known: true, Revoked: dev.Revoked(), FirstFailed: p.FirstFailed,
 		Inactive: Inactive(dev.LastSeenAt, now)}
@@ -292,8 +340,20 @@ func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile
 		in.HasReport = true
 		in.PostureTime = PostureTime(latest.CollectedAt, latest.ReceivedAt)
 		load := func() (*checks.Report, error) {
+			body := latest.Body
+			if body == nil {
+				full, err := e.cfg.Store.Posture(ctx, dev.ID)
+				if err != nil {
+					return nil, err
+				}
+				if full.Latest == nil || full.Latest.Sequence != latest.Sequence {
+					// A newer report arrived meanwhile; judge it.
+					return nil, errReportMoved
+				}
+				body = full.Latest.Body
+			}
 			var r checks.Report
-			if err := json.Unmarshal(latest.Body, &r); err != nil {
+			if err := json.Unmarshal(body, &r); err != nil {
 				return nil, err
 			}
 			return &r, nil
@@ -313,6 +373,10 @@ func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile
 	}
 	return Decide(in, prof.Policy, now), nil
 }
+
+// errReportMoved: a bulk-read posture's latest report was replaced
+// before its body was read.
+var errReportMoved = errors.New("latest report replaced while reading")
 
 // swapAttempts bounds observe's compare-and-swap rounds: each lost round
 // means another replica stored a decision in between.

@@ -356,7 +356,23 @@ func (m *Manager) accepted(ctx context.Context, hash string) bool {
 
 // loadActive returns the last applied set, or nil on first start.
 func (m *Manager) loadActive(ctx context.Context) (*Set, error) {
-	v, _, err := m.cfg.Store.State(ctx, stateActive)
+	s, err := storedActive(ctx, m.cfg.Store)
+	if errors.Is(err, errStoredUnusable) {
+		m.log.Warn("stored policy unusable; starting afresh", "err", err)
+		return nil, nil
+	}
+	if s != nil && s.Hash != Builtin().Hash {
+		s.Source = m.cfg.Path
+	}
+	return s, err
+}
+
+// errStoredUnusable: the stored policy no longer decodes or validates.
+var errStoredUnusable = errors.New("stored policy unusable")
+
+// storedActive returns the last applied set; nil when none was stored.
+func storedActive(ctx context.Context, st store.LifecycleStore) (*Set, error) {
+	v, _, err := st.State(ctx, stateActive)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -365,19 +381,30 @@ func (m *Manager) loadActive(ctx context.Context) (*Set, error) {
 	}
 	var rec activeRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
-		m.log.Warn("stored policy unreadable; starting afresh", "err", err)
-		return nil, nil
+		return nil, fmt.Errorf("%w: %w", errStoredUnusable, err)
 	}
 	s := Builtin()
 	if rec.Hash != s.Hash {
 		if s, err = Parse(rec.YAML); err != nil {
 			// Validation may have tightened since; start from the file.
-			m.log.Warn("stored policy no longer valid; starting afresh", "err", err)
-			return nil, nil
+			return nil, fmt.Errorf("%w: %w", errStoredUnusable, err)
 		}
-		s.Source = m.cfg.Path
 	}
 	s.Version = rec.Version
+	return s, nil
+}
+
+// Applied returns the policy set the serving server last applied, as
+// stored in st, for commands that decide without a running server; the
+// built-in set when none was stored.
+func Applied(ctx context.Context, st store.LifecycleStore) (*Set, error) {
+	s, err := storedActive(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("read the applied policy: %w", err)
+	}
+	if s == nil {
+		return Builtin(), nil
+	}
 	return s, nil
 }
 

@@ -33,7 +33,7 @@ func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]by
 	// hash chain, and a grant applies at once rather than at the next
 	// index refresh.
 	exc := appliedExceptions{Exceptions: dashboard.ExceptionService(lc.exceptions, st), changed: lc.exceptionsChanged}
-	return dashboard.New(dashboard.Config{Store: st, Users: us, Policy: func() *checks.Policy { return current().Default.Policy },
+	return dashboard.New(dashboard.Config{Store: st, Users: us, Decisions: lc.engine, Policy: func() *checks.Policy { return current().Default.Policy },
 		PolicyFor: func(org string) *checks.Policy { return current().For(org).Policy },
 		Rechecker: rech, Exceptions: exc, Audit: lc.audit, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now,
 		Logger: log.With("component", "dashboard")})

@@ -264,3 +264,59 @@ var hotStatements = []string{
 	qDeviceSequence, qInsertReport, qUpsertLatest, qUpdateDevice, qUpdateDeviceSeen, qInsertFailure, qFailures, qDeleteFailure, qTrimHistory,
 	qSavepoint, qRollbackSavepoint, qReleaseSavepoint,
 }
+
+// Postures reads every device's posture in three queries: the devices
+// with their latest report's metadata (without its body, which
+// Posture reads), and every failing control.
+func (s *sqlStore) Postures(ctx context.Context) ([]Posture, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+`, l.sequence, l.hash, l.collected_at, l.received_at
+		FROM devices d LEFT JOIN latest_reports l ON l.device_id = d.id ORDER BY d.id`)
+	if err != nil {
+		return nil, fmt.Errorf("read postures: %w", err)
+	}
+	defer rows.Close()
+	var out []Posture
+	index := map[string]int{}
+	for rows.Next() {
+		var seq, col, rcv sql.NullInt64
+		var hash sql.NullString
+		d, err := scanDevice(rows, &seq, &hash, &col, &rcv)
+		if err != nil {
+			return nil, fmt.Errorf("read postures: %w", err)
+		}
+		p := Posture{Device: d}
+		if seq.Valid {
+			p.Latest = &Report{DeviceID: d.ID, Sequence: uint64(seq.Int64), Hash: hash.String,
+				CollectedAt: fromNanos(col.Int64), ReceivedAt: fromNanos(rcv.Int64)}
+		}
+		index[d.ID] = len(out)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read postures: %w", err)
+	}
+	fails, err := s.r.QueryContext(ctx, `SELECT device_id, control_id, first_failed_at FROM control_failures`)
+	if err != nil {
+		return nil, fmt.Errorf("read control failures: %w", err)
+	}
+	defer fails.Close()
+	for fails.Next() {
+		var dev, id string
+		var at int64
+		if err := fails.Scan(&dev, &id, &at); err != nil {
+			return nil, fmt.Errorf("read control failures: %w", err)
+		}
+		i, ok := index[dev]
+		if !ok {
+			continue // enrolled after the first query
+		}
+		if out[i].FirstFailed == nil {
+			out[i].FirstFailed = map[checks.ControlID]time.Time{}
+		}
+		out[i].FirstFailed[checks.ControlID(id)] = fromNanos(at)
+	}
+	if err := fails.Err(); err != nil {
+		return nil, fmt.Errorf("read control failures: %w", err)
+	}
+	return out, nil
+}

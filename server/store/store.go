@@ -117,6 +117,9 @@ type Store interface {
 	// Posture returns the device, its latest report and failing controls;
 	// ErrNotFound when the device does not exist.
 	Posture(ctx context.Context, deviceID string) (Posture, error)
+	// Postures is Posture for every device, ordered by ID, in a few
+	// queries; the latest reports come without their Body.
+	Postures(ctx context.Context) ([]Posture, error)
 	// PostureByCert is Posture for the device with the certificate hash.
 	PostureByCert(ctx context.Context, certSHA256 string) (Posture, error)
 	// History returns up to limit of the device's reports, newest first.

@@ -44,6 +44,9 @@ type Device struct {
 	// Compliant picks the compliant snapshot, else the non-compliant one.
 	Compliant bool
 	Revoked   bool
+	// EnrolledAgo is how long before now it enrolled; zero means a day
+	// before its report.
+	EnrolledAgo time.Duration
 }
 
 // snapshotDir is checks/testdata/snapshots, found from this file.
@@ -104,6 +107,9 @@ func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy
 		enrolledAt := now.Add(-d.Age - 24*time.Hour)
 		if d.Age < 0 {
 			enrolledAt = now.Add(-time.Duration(i%90) * time.Minute)
+		}
+		if d.EnrolledAgo > 0 {
+			enrolledAt = now.Add(-d.EnrolledAgo)
 		}
 		_, err = st.Enroll(ctx, tok.Hash, store.Device{ID: d.ID, CertSHA256: hex.EncodeToString(sum[:]), CertNotAfter: now.AddDate(0, 3, 0), Info: info}, enrolledAt)
 		if err != nil {

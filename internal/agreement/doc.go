@@ -1,0 +1,8 @@
+// Package agreement holds one test: devices in every decision state
+// (compliant, failing, waived by an exception, in a grace period, stale,
+// inactive, revoked, attestation due or missing, unknown controls under
+// deny and allow) on a real in-process server, and every surface that
+// shows a device's standing — the decision API, /v1/authz, the
+// dashboard's device page, list, CSV export and overview, and the
+// command line's device list — must agree with GET /v1/decision.
+package agreement
