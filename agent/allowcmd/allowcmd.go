@@ -26,6 +26,18 @@ const (
 	// PowerShell is never started by the agent itself: its path is the
 	// action of that task, so it lives in this table with the others.
 	PowerShell Program = "powershell"
+	// Certutil and Pk12util (Debian's libnss3-tools) manage the user's
+	// NSS database; Mkdir creates it, as the user.
+	Certutil Program = "certutil"
+	Pk12util Program = "pk12util"
+	Mkdir    Program = "mkdir"
+	// Security manages the macOS keychain (package browsercert).
+	Security Program = "security"
+	// CertutilExe imports into the user's certificate store on Windows;
+	// like PowerShell it runs as the action of a task in the user's
+	// session. Icacls restricts the file it imports to that user.
+	CertutilExe Program = "certutil.exe"
+	Icacls      Program = "icacls"
 )
 
 // ErrNotAllowed: the program is not allowed on this OS.
@@ -37,15 +49,21 @@ var paths = map[string]map[Program]string{
 		RunUser:    "/usr/sbin/runuser",
 		Env:        "/usr/bin/env",
 		NotifySend: "/usr/bin/notify-send",
+		Certutil:   "/usr/bin/certutil",
+		Pk12util:   "/usr/bin/pk12util",
+		Mkdir:      "/usr/bin/mkdir",
 	},
 	"darwin": {
 		Launchctl: "/bin/launchctl",
 		Osascript: "/usr/bin/osascript",
+		Security:  "/usr/bin/security",
 	},
 	"windows": {
-		Msg:        `C:\Windows\System32\msg.exe`,
-		Schtasks:   `C:\Windows\System32\schtasks.exe`,
-		PowerShell: `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
+		Msg:         `C:\Windows\System32\msg.exe`,
+		Schtasks:    `C:\Windows\System32\schtasks.exe`,
+		PowerShell:  `C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe`,
+		CertutilExe: `C:\Windows\System32\certutil.exe`,
+		Icacls:      `C:\Windows\System32\icacls.exe`,
 	},
 }
 
