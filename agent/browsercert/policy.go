@@ -164,7 +164,7 @@ var LinuxPolicyFiles = struct {
 	Firefox  string
 }{
 	Chromium: []string{
-		"/etc/chromium/policies/managed/postern.json",  // Debian's and Ubuntu's Chromium
+		"/etc/chromium/policies/managed/postern.json",   // Debian's and Ubuntu's Chromium
 		"/etc/opt/chrome/policies/managed/postern.json", // Google Chrome
 		"/etc/opt/edge/policies/managed/postern.json",   // Microsoft Edge
 	},

@@ -16,6 +16,7 @@ import (
 	"github.com/postern-dev/postern/agent/client"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/checks/host"
 	pb "github.com/postern-dev/postern/proto"
 )
@@ -89,6 +90,14 @@ this machine. Use --token - to read the token from standard input.`,
 				return err
 			}
 			fmt.Fprintf(f.Out, "enrolled as device %s with %s\ncertificate sha256 %s\n", id.DeviceID, id.Server, id.CertSHA256)
+			switch err := syncBrowsers(cmd.Context(), opts.Host, opts.StateDir); {
+			case errors.Is(err, consoleuser.ErrNoConsoleUser):
+				fmt.Fprintln(f.Out, "certificate not yet placed for a browser: nobody is signed in at the console (the service places it when someone is)")
+			case err != nil:
+				fmt.Fprintf(f.ErrOut, "warning: certificate not placed for the browsers: %v\n", err)
+			default:
+				fmt.Fprintln(f.Out, "certificate placed for the console user's browsers")
+			}
 			return nil
 		},
 	}

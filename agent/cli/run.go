@@ -95,11 +95,22 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := runner.New(runner.Config{
+	cfg := runner.Config{
 		StateDir: opts.StateDir, Host: h, Device: f.Device,
 		Interval: opts.Interval, Clock: f.Now, Logger: log,
 		OnCycle: desktopNotifier(opts, h, log),
-	})
+	}
+	if opts.Replay == "" {
+		// A renewed certificate replaces the old one in the browsers'
+		// stores; a revoked device's leaves them.
+		cfg.OnRenewed = func(ctx context.Context) { logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir)) }
+		cfg.OnRevoked = func() {
+			if err := clearBrowsers(context.Background(), h, opts.StateDir); err != nil {
+				log.Warn("device certificate not removed from the browsers", "error", err.Error())
+			}
+		}
+	}
+	r, err := runner.New(cfg)
 	return r, h, err
 }
 

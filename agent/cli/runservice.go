@@ -42,6 +42,9 @@ func runService(ctx context.Context, f *Factory, opts *RunOptions) error {
 			return err
 		}
 		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
+		if opts.Replay == "" {
+			logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir))
+		}
 		err = RunWatched(ctx, r, h, log)
 		log.Info("agent stopped")
 		return err

@@ -94,6 +94,9 @@ func serviceRun(ctx context.Context, f *Factory, action string, opts *ServiceOpt
 		}
 		fmt.Fprintf(f.Out, "service %s installed and started (state in %s)\n", service.Name, spec.StateDir)
 	case "uninstall":
+		if err := clearBrowsers(ctx, f.LiveHost(), spec.StateDir); err != nil {
+			fmt.Fprintf(f.ErrOut, "warning: %v\n", err)
+		}
 		if err := m.Uninstall(); err != nil {
 			return err
 		}

@@ -65,5 +65,11 @@ func (r *Runner) renew(ctx context.Context, conn Conn) error {
 	if err != nil {
 		return err
 	}
-	return r.dir.SaveRenewedCertificate(der, r.cfg.Clock())
+	if err := r.dir.SaveRenewedCertificate(der, r.cfg.Clock()); err != nil {
+		return err
+	}
+	if r.cfg.OnRenewed != nil {
+		r.cfg.OnRenewed(ctx)
+	}
+	return nil
 }

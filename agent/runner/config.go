@@ -64,6 +64,13 @@ type Config struct {
 	// (e.g. to notify the user); it runs on the check loop, so it must
 	// return promptly.
 	OnCycle func(ctx context.Context, res Result)
+	// OnRenewed, when set, is called after a renewed certificate was
+	// saved, so that it is placed where the browsers find it.
+	OnRenewed func(ctx context.Context)
+	// OnRevoked, when set, is called whenever the server refuses the
+	// device as revoked, so that its certificate leaves the browsers'
+	// stores; it must be idempotent and return promptly.
+	OnRevoked func()
 }
 
 func (c *Config) setDefaults() error {

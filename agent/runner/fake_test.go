@@ -22,6 +22,7 @@ type fakeServer struct {
 	failDials int // refuse this many dials first
 	loseAcks  int // commit but lose the ack (and the connection) this many times
 	commands  []*pb.Command
+	refuse    string // refuse every report with this error code
 }
 
 func (f *fakeServer) dial(ctx context.Context) (Conn, error) {
@@ -67,6 +68,9 @@ func (c *fakeConn) Send(ctx context.Context, r *pb.Report) (*pb.Ack, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends++
+	if f.refuse != "" {
+		return nil, &client.ServerError{Code: f.refuse}
+	}
 	var last *pb.Report
 	if n := len(f.stored); n > 0 {
 		last = f.stored[n-1]

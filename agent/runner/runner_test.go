@@ -3,11 +3,13 @@ package runner
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/postern-dev/postern/agent/client"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -262,5 +264,29 @@ func TestBackoff(t *testing.T) {
 		if d := jittered(5*time.Minute, 0.1); d < 270*time.Second || d > 330*time.Second {
 			t.Fatalf("jittered = %v, want within ±10%% of 5m", d)
 		}
+	}
+}
+
+func TestRevokedDeviceCallsOnRevoked(t *testing.T) {
+	tests := []struct {
+		name   string
+		code   string
+		wanted bool
+	}{
+		{"a revoked device lets the browsers' certificate go", client.CodeDeviceRevoked, true},
+		{"another refusal keeps it", client.CodeDeviceUnknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := &fakeServer{refuse: tt.code}
+			r := newRunner(t, t.TempDir(), srv, func(c *Config) { c.OnRevoked = func() { calls.Add(1) } })
+			if _, err := r.Once(ctxTimeout(t, 10*time.Second)); err == nil {
+				t.Fatal("a refused report was taken for delivered")
+			}
+			if got := calls.Load() > 0; got != tt.wanted {
+				t.Errorf("OnRevoked called %d times, want called: %v", calls.Load(), tt.wanted)
+			}
+		})
 	}
 }

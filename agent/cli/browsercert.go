@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+
+	"github.com/postern-dev/postern/agent/allowcmd"
+	"github.com/postern-dev/postern/agent/browsercert"
+	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/checks/consoleuser"
+	"github.com/postern-dev/postern/checks/host"
+)
+
+// browserManager returns the placement of the device certificate for the
+// browsers of this machine's console user, or nil on an OS without one.
+// A variable so that tests keep their hands off the machine's stores.
+var browserManager = func(h host.Host, stateDir string) *browsercert.Manager {
+	return browsercert.Default(runtime.GOOS, stateDir, allowcmd.Exec{GOOS: runtime.GOOS},
+		func(ctx context.Context) (consoleuser.User, error) { return consoleuser.Find(ctx, h) })
+}
+
+// browsersFor returns browserManager for the state directory stateDir
+// names (the default location when empty).
+func browsersFor(h host.Host, stateDir string) (*browsercert.Manager, *state.Dir, error) {
+	dir, err := state.Open(stateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return browserManager(h, dir.Path()), dir, nil
+}
+
+// syncBrowsers places the identity in stateDir for the console user's
+// browsers. Its error is for the caller to report, never to fail on: the
+// device is enrolled either way, and the service places the certificate
+// again when it starts and after every renewal. Nobody at the console
+// matches consoleuser.ErrNoConsoleUser.
+func syncBrowsers(ctx context.Context, h host.Host, stateDir string) error {
+	m, dir, err := browsersFor(h, stateDir)
+	if err != nil || m == nil {
+		return err
+	}
+	id, err := browsercert.FromState(dir)
+	if err != nil {
+		return err
+	}
+	return m.Sync(ctx, id)
+}
+
+// logBrowserSync logs syncBrowsers' outcome.
+func logBrowserSync(log *slog.Logger, err error) {
+	switch {
+	case errors.Is(err, consoleuser.ErrNoConsoleUser):
+		log.Info("device certificate not placed for browsers: nobody is signed in at the console")
+	case err != nil:
+		log.Warn("device certificate not placed for browsers", "error", err.Error())
+	default:
+		log.Info("device certificate placed for the console user's browsers")
+	}
+}
+
+// clearBrowsers takes the device certificate out of every store it was
+// placed in, and the browsers' policies.
+func clearBrowsers(ctx context.Context, h host.Host, stateDir string) error {
+	m, dir, err := browsersFor(h, stateDir)
+	if err != nil || m == nil {
+		return err
+	}
+	id, err := dir.LoadIdentity()
+	if errors.Is(err, state.ErrNotEnrolled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := m.Clear(ctx, id.DeviceID); err != nil {
+		return fmt.Errorf("remove the device certificate from the browsers: %w", err)
+	}
+	return nil
+}
