@@ -50,8 +50,9 @@ AGENTS ?= 1000
 bench:
 	POSTERN_BENCH_AGENTS=$(AGENTS) $(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Agent footprint (Linux, about 2 minutes): binary sizes, steady RSS, idle
-# CPU over a 60 s window and the CPU of one live check; prints a table.
+# Agent footprint (Linux, about 12 minutes): binary sizes, steady RSS, idle
+# CPU over a 10-minute window (FOOTPRINT_WINDOW seconds) of a replayed and
+# a live agent, and the CPU of one live check; prints a table.
 footprint: build cross
 	./scripts/footprint.sh
 

@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -16,30 +15,7 @@ func notify(ctx context.Context, wake chan<- struct{}) (func(), error) {
 		return nil, fmt.Errorf("route socket: %w", err)
 	}
 	unix.CloseOnExec(fd)
-	tv := unix.NsecToTimeval(int64(settleDelay))
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("route socket timeout: %w", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer unix.Close(fd)
-		buf := make([]byte, 1<<14)
-		for ctx.Err() == nil {
-			n, err := unix.Read(fd, buf)
-			if err != nil {
-				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-					continue
-				}
-				return
-			}
-			if n > 0 {
-				signal(wake)
-			}
-		}
-	}()
-	return func() { <-done }, nil
+	return readSocket(ctx, fd, 1<<14, func([]byte) { signal(wake) }, func() { signal(wake) })
 }
 
 func signal(wake chan<- struct{}) {

@@ -2,7 +2,6 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"syscall"
 
@@ -25,42 +24,20 @@ func notify(ctx context.Context, wake chan<- struct{}) (func(), error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("netlink bind: %w", err)
 	}
-	// A receive timeout lets the reader notice ctx without a second fd.
-	tv := unix.NsecToTimeval(int64(settleDelay))
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("netlink timeout: %w", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer unix.Close(fd)
-		buf := make([]byte, 1<<16)
-		for ctx.Err() == nil {
-			n, _, err := unix.Recvfrom(fd, buf, 0)
-			if err != nil {
-				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOBUFS) {
-					// ENOBUFS: messages were lost, which is itself news.
-					if errors.Is(err, unix.ENOBUFS) {
-						signal(wake)
-					}
-					continue
-				}
-				return
-			}
-			if relevant(buf[:n]) {
-				signal(wake)
-			}
+	return readSocket(ctx, fd, 1<<16, func(b []byte) {
+		if relevant(b) {
+			signal(wake)
 		}
-	}()
-	return func() { <-done }, nil
+	}, func() { signal(wake) }) // ENOBUFS: messages were lost, which is itself news
 }
 
 // relevant reports whether a datagram holds a link, address or route
 // message.
 func relevant(b []byte) bool {
 	msgs, err := syscall.ParseNetlinkMessage(b)
-	if err != nil {
+	if err != nil || len(msgs) == 0 {
+		// Nothing polls behind the notifications: what cannot be read
+		// counts as a change.
 		return true
 	}
 	for _, m := range msgs {

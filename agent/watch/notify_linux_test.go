@@ -24,7 +24,7 @@ func TestRelevant(t *testing.T) {
 		{"a new address is news", nlmsg(unix.RTM_NEWADDR), true},
 		{"a deleted route is news", nlmsg(unix.RTM_DELROUTE), true},
 		{"a neighbour update is not", nlmsg(unix.RTM_NEWNEIGH), false},
-		{"a truncated datagram is ignored, the poll covers it", []byte{1, 2, 3}, false},
+		{"a truncated datagram counts as a change, since nothing polls", []byte{1, 2, 3}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

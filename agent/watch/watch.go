@@ -42,12 +42,20 @@ const (
 var CheapControls = []checks.ControlID{checks.Firewall, checks.ScreenLock}
 
 // Settings polls the facts of a few controls and triggers when their hash
-// changes. The first poll sets the baseline.
+// changes. The first poll sets the baseline. A poll first re-asks only
+// what is cheap (a stat per file the collectors read, their globs and
+// listings, registry values; commands every CommandEvery) and collects
+// only when one of those answers changed (see pollHost).
 type Settings struct {
 	Host     host.Host
 	Controls []checks.ControlID
 	Every    time.Duration
-	Logger   *slog.Logger
+	// CommandEvery is how often a poll re-runs commands and WMI queries
+	// (DefaultCommandEvery if zero).
+	CommandEvery time.Duration
+	// Now is time.Now by default.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Run polls until ctx ends.
@@ -57,7 +65,12 @@ func (s Settings) Run(ctx context.Context, trigger Trigger) {
 	if ids == nil {
 		ids = CheapControls
 	}
-	last, _ := s.hash(ctx, ids)
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	ph := newPollHost(s.Host, cmpOr(s.CommandEvery, DefaultCommandEvery), now)
+	last, _ := s.hash(ctx, ph, ids)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -66,7 +79,10 @@ func (s Settings) Run(ctx context.Context, trigger Trigger) {
 			return
 		case <-tick.C:
 		}
-		h, ok := s.hash(ctx, ids)
+		if ph.unchanged(ctx) {
+			continue
+		}
+		h, ok := s.hash(ctx, ph, ids)
 		if !ok {
 			continue
 		}
@@ -83,9 +99,11 @@ const settingsTimeout = 10 * time.Second
 
 // hash collects each control's facts (or its error) and hashes them; ok is
 // false when the poll timed out or ctx ended.
-func (s Settings) hash(ctx context.Context, ids []checks.ControlID) (_ [sha256.Size]byte, ok bool) {
+func (s Settings) hash(ctx context.Context, ph *pollHost, ids []checks.ControlID) (_ [sha256.Size]byte, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, settingsTimeout)
 	defer cancel()
+	ph.begin()
+	defer ph.end()
 	sum := sha256.New()
 	for _, id := range ids {
 		fmt.Fprintf(sum, "%s\x00", id)
@@ -93,7 +111,7 @@ func (s Settings) hash(ctx context.Context, ids []checks.ControlID) (_ [sha256.S
 		if !ok || c.Collect == nil {
 			continue
 		}
-		b, err := collect(ctx, s.Host, c)
+		b, err := collect(ctx, ph, c)
 		if err != nil {
 			fmt.Fprintf(sum, "error:%v\x00", err)
 			continue
@@ -122,13 +140,21 @@ func collect(ctx context.Context, h host.Host, c checks.Control) (b []byte, err 
 }
 
 // Network triggers when the set of up interfaces or their addresses
-// changes. It compares a fingerprint every Every, and at once when the OS
-// signals a change (see notify_*.go).
+// changes. It compares a fingerprint when the OS signals a change
+// (rtnetlink, the route socket, NotifyIpInterfaceChange: see
+// notify_*.go); only where no notification is available does it poll,
+// every Every. Listing interfaces is most of an idle agent's work when
+// done every few seconds.
 type Network struct {
 	Every  time.Duration
 	Logger *slog.Logger
 	// Fingerprint describes the network state; Interfaces by default.
 	Fingerprint func() (string, error)
+	// Notify subscribes to the OS's change notifications, signalling
+	// wake on each, and returns a function that waits for it to stop
+	// once ctx ends; the OS's (notify_*.go) by default. An error means
+	// polling.
+	Notify func(ctx context.Context, wake chan<- struct{}) (func(), error)
 }
 
 // Run watches until ctx ends.
@@ -142,20 +168,26 @@ func (n Network) Run(ctx context.Context, trigger Trigger) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	wake := make(chan struct{}, 1)
-	stop, err := notify(ctx, wake)
+	var poll <-chan time.Time // nil: never, while notifications work
+	subscribe := n.Notify
+	if subscribe == nil {
+		subscribe = notify
+	}
+	stop, err := subscribe(ctx, wake)
 	if err != nil {
 		log.Warn("network change notifications unavailable, polling", "error", err.Error())
+		tick := time.NewTicker(cmpOr(n.Every, DefaultNetworkEvery))
+		defer tick.Stop()
+		poll = tick.C
 	} else {
 		defer stop()
 	}
 	last, _ := fp()
-	tick := time.NewTicker(cmpOr(n.Every, DefaultNetworkEvery))
-	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-poll:
 		case <-wake:
 			// A change comes as a burst of messages; compare after it.
 			if !sleep(ctx, settleDelay) {

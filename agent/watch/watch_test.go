@@ -2,6 +2,7 @@ package watch
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -85,7 +86,9 @@ func TestSettings(t *testing.T) {
 		c := newCollector()
 		var polls atomic.Int32
 		counting := countingHost{switchHost: h, n: &polls}
-		run(t, func(ctx context.Context) { Settings{Host: counting, Every: 5 * time.Millisecond}.Run(ctx, c.trigger) })
+		run(t, func(ctx context.Context) {
+			Settings{Host: counting, Every: 5 * time.Millisecond, CommandEvery: time.Nanosecond}.Run(ctx, c.trigger)
+		})
 		for polls.Load() < 20 {
 			time.Sleep(time.Millisecond)
 		}
@@ -111,32 +114,66 @@ func (c countingHost) Run(ctx context.Context, name string, args ...string) (hos
 }
 
 func TestNetwork(t *testing.T) {
-	t.Run("a changed fingerprint triggers once per change", func(t *testing.T) {
-		var mu sync.Mutex
-		fp := "wifi-1"
-		c := newCollector()
-		run(t, func(ctx context.Context) {
-			Network{Every: 2 * time.Millisecond, Fingerprint: func() (string, error) {
+	// notified returns a Notify whose wake channel the test holds.
+	notified := func(wakes chan chan<- struct{}) func(context.Context, chan<- struct{}) (func(), error) {
+		return func(_ context.Context, wake chan<- struct{}) (func(), error) {
+			wakes <- wake
+			return func() {}, nil
+		}
+	}
+	unsupported := func(context.Context, chan<- struct{}) (func(), error) { return nil, errors.ErrUnsupported }
+	tests := []struct {
+		name string
+		// notify is the Network's Notify; poke makes the change visible.
+		notify func(wakes chan chan<- struct{}) func(context.Context, chan<- struct{}) (func(), error)
+		every  time.Duration
+	}{
+		{"a notified change triggers once, with no polling", notified, time.Hour},
+		{"without notifications a polled change triggers once", func(chan chan<- struct{}) func(context.Context, chan<- struct{}) (func(), error) {
+			return unsupported
+		}, 2 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var calls int
+			fp := "wifi-1"
+			c := newCollector()
+			wakes := make(chan chan<- struct{}, 1)
+			run(t, func(ctx context.Context) {
+				Network{Every: tt.every, Notify: tt.notify(wakes), Fingerprint: func() (string, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					calls++
+					return fp, nil
+				}}.Run(ctx, c.trigger)
+			})
+			time.Sleep(20 * time.Millisecond)
+			if c.count() != 0 {
+				t.Fatal("triggered without a change")
+			}
+			mu.Lock()
+			fp = "ethernet"
+			mu.Unlock()
+			select {
+			case wake := <-wakes:
 				mu.Lock()
-				defer mu.Unlock()
-				return fp, nil
-			}}.Run(ctx, c.trigger)
+				if calls != 1 {
+					t.Errorf("the fingerprint was taken %d times before any notification, want once", calls)
+				}
+				mu.Unlock()
+				wake <- struct{}{}
+			default:
+			}
+			if r := c.wait(t); r != ReasonNetwork {
+				t.Errorf("reason %q", r)
+			}
+			time.Sleep(20 * time.Millisecond)
+			if c.count() != 0 {
+				t.Errorf("%d extra triggers for one change", c.count())
+			}
 		})
-		time.Sleep(20 * time.Millisecond)
-		if c.count() != 0 {
-			t.Fatal("triggered without a change")
-		}
-		mu.Lock()
-		fp = "ethernet"
-		mu.Unlock()
-		if r := c.wait(t); r != ReasonNetwork {
-			t.Errorf("reason %q", r)
-		}
-		time.Sleep(20 * time.Millisecond)
-		if c.count() != 0 {
-			t.Errorf("%d extra triggers for one change", c.count())
-		}
-	})
+	}
 	t.Run("the live interface fingerprint is stable while nothing changes", func(t *testing.T) {
 		a, err := Interfaces()
 		if err != nil {
