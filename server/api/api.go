@@ -77,6 +77,7 @@ type api struct {
 	log  *slog.Logger
 	now  func() time.Time
 	keys keyCache
+	certs certCache
 }
 
 // NewHandler returns the API's routes.

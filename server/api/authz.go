@@ -21,6 +21,7 @@ const (
 	headerClientCert = "X-Client-Cert"           // nginx $ssl_client_escaped_cert
 	headerXFCC       = "X-Forwarded-Client-Cert" // Envoy
 	headerReason     = "X-Postern-Reason"
+	headerError      = "X-Postern-Error" // why /v1/authz could not answer 200 or 403
 	headerDevice     = "X-Postern-Device"
 	// headerUser names the signed-in user, set by a proxy that knows it
 	// (e.g. from its own authentication), for the shared-device check.
@@ -28,9 +29,15 @@ const (
 	maxCertHeaderLen = 16 << 10
 )
 
-// authz serves nginx auth_request and Envoy ext_authz-style checks:
-// 200 allow, 403 deny (reason in X-Postern-Reason), 401 when there is no
-// client certificate or the request does not come from a trusted proxy.
+// authz serves nginx auth_request, Caddy forward_auth and Envoy
+// ext_authz-style checks: 200 allow, 403 deny (reasons in
+// X-Postern-Reason), 401 when there is no client certificate or the
+// request does not come from a trusted proxy. Every answer is headers
+// only, with Content-Length: 0: a proxy reads nothing more, and nginx's
+// auth_request, which never reads an answer's body, can then reuse the
+// connection instead of opening (and TLS-handshaking) a new one for every
+// request. What a body would say is in X-Postern-Error; the person at the
+// laptop gets the block page from /v1/blocked.
 func (a *api) authz(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if !a.fromTrustedProxy(r) {
@@ -38,36 +45,52 @@ func (a *api) authz(w http.ResponseWriter, r *http.Request) {
 		// (or a misconfigured proxy): say which, without echoing it.
 		_, hasCert := forwardedCertSHA(r.Header)
 		a.log.Warn("authz from untrusted address", "remote", r.RemoteAddr, "forwarded_cert", hasCert)
-		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "untrusted proxy"})
+		authzAnswer(w, http.StatusUnauthorized, headerError, "untrusted proxy")
 		return
 	}
-	sha, ok := forwardedCertSHA(r.Header)
+	sha, ok := a.certs.forwardedCertSHA(r.Header)
 	if !ok {
-		writeJSON(w, http.StatusUnauthorized, errorBody{Error: "no client certificate"})
+		authzAnswer(w, http.StatusUnauthorized, headerError, "no client certificate")
 		return
 	}
 	user := r.Header.Get(headerUser)
 	if len(user) > maxUserLen || !printable(user) {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: headerUser + " is too long or not printable"})
+		authzAnswer(w, http.StatusBadRequest, headerError, headerUser+" is too long or not printable")
 		return
 	}
 	d, err := a.decide(r.Context(), lookup{certSHA256: sha}, user)
 	a.observe("authz", d, err, start)
 	if err != nil {
 		a.log.Error("decide failed", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})
+		authzAnswer(w, http.StatusServiceUnavailable, headerError, "the decision could not be made; retry")
 		return
-	}
-	if d.DeviceID != "" {
-		w.Header().Set(headerDevice, d.DeviceID)
 	}
 	if !d.Allow {
-		w.Header().Set(headerReason, reasonHeader(d.Reasons))
-		writeJSON(w, http.StatusForbidden, d)
+		authzAnswer(w, http.StatusForbidden, headerDevice, d.DeviceID, headerReason, reasonHeader(d.Reasons))
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	authzAnswer(w, http.StatusOK, headerDevice, d.DeviceID)
 }
+
+// authzAnswer writes status with the given header pairs (empty values
+// left out) and no body.
+func authzAnswer(w http.ResponseWriter, status int, kv ...string) {
+	h := w.Header()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			h[kv[i]] = []string{kv[i+1]}
+		}
+	}
+	h["Cache-Control"] = noStore
+	h["Content-Length"] = zeroLength
+	w.WriteHeader(status)
+}
+
+// Shared header values: assigning them costs no allocation.
+var (
+	noStore    = []string{"no-store"}
+	zeroLength = []string{"0"}
+)
 
 // reasonHeader lists the reasons as "code[:control]", comma-separated.
 func reasonHeader(rs []decision.Reason) string {

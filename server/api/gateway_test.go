@@ -103,6 +103,12 @@ func TestAuthzForGateways(t *testing.T) {
 			if got := rec.Header().Get("X-Postern-Reason"); got != tt.wantReason {
 				t.Errorf("X-Postern-Reason %q, want %q", got, tt.wantReason)
 			}
+			if rec.Body.Len() != 0 || rec.Header().Get("Content-Length") != "0" {
+				t.Errorf("body %q with Content-Length %q, want none and 0", rec.Body, rec.Header().Get("Content-Length"))
+			}
+			if tt.status != 200 && tt.status != 403 && rec.Header().Get("X-Postern-Error") == "" {
+				t.Error("no X-Postern-Error says why")
+			}
 		})
 	}
 	t.Run("a failing device names every failing control in the reason header", func(t *testing.T) {
