@@ -73,10 +73,10 @@ const (
 )
 
 type api struct {
-	cfg  Config
-	log  *slog.Logger
-	now  func() time.Time
-	keys keyCache
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	keys  keyCache
 	certs certCache
 }
 
