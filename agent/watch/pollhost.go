@@ -12,12 +12,11 @@ import (
 	"github.com/postern-dev/postern/checks/host"
 )
 
-// DefaultCommandEvery is how often the settings poll re-runs a command
-// (or a WMI query) a cheap control's collector asked for. A program
-// cannot be stat'ed like a file, and starting one is most of a poll's
-// cost, so a setting read through a command shows within this interval
-// rather than within one poll; every check cycle reads everything afresh.
-const DefaultCommandEvery = time.Minute
+// Commands (and WMI queries) cannot be stat'ed like files: the settings
+// poll re-runs them at every poll by default (Settings.CommandEvery is
+// the poll's interval), so that a firewall switched off by command shows
+// within one poll, as promised; what it saves on them is the parsing,
+// encoding and hashing when their output did not change.
 
 // answerKind is what kind of host question an answer recorded.
 type answerKind int

@@ -44,14 +44,14 @@ var CheapControls = []checks.ControlID{checks.Firewall, checks.ScreenLock}
 // Settings polls the facts of a few controls and triggers when their hash
 // changes. The first poll sets the baseline. A poll first re-asks only
 // what is cheap (a stat per file the collectors read, their globs and
-// listings, registry values; commands every CommandEvery) and collects
+// listings, registry values; the commands) and collects
 // only when one of those answers changed (see pollHost).
 type Settings struct {
 	Host     host.Host
 	Controls []checks.ControlID
 	Every    time.Duration
 	// CommandEvery is how often a poll re-runs commands and WMI queries
-	// (DefaultCommandEvery if zero).
+	// (every poll if zero).
 	CommandEvery time.Duration
 	// Now is time.Now by default.
 	Now    func() time.Time
@@ -69,7 +69,7 @@ func (s Settings) Run(ctx context.Context, trigger Trigger) {
 	if now == nil {
 		now = time.Now
 	}
-	ph := newPollHost(s.Host, cmpOr(s.CommandEvery, DefaultCommandEvery), now)
+	ph := newPollHost(s.Host, s.CommandEvery, now)
 	last, _ := s.hash(ctx, ph, ids)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
