@@ -3,6 +3,15 @@
 // devices enrolled by the real agent, with the nginx configuration read
 // verbatim from docs/gateway-nginx.md. It holds tests only.
 //
+// TestChromiumThroughTheGateway adds a real browser: the agent places the
+// device certificate in a fresh NSS database and writes the
+// AutoSelectCertificateForUrls policy, and Debian's headless Chromium,
+// driven by chromedp, meets the EHR page, Postern's block page and the
+// "could not be verified" page. Chromium reads managed policies only from
+// /etc/chromium, so it runs in a private mount namespace (unshare, as
+// root or in a user namespace) where the test's folder is bind-mounted
+// there; the machine's /etc is never written.
+//
 // nginx runs as a child process on loopback ports with a temporary
 // prefix. Without nginx the tests fail when CI is set (with an install
 // hint) and are skipped otherwise. Linux only in practice; the package

@@ -42,6 +42,8 @@ type Options struct {
 	// DataDir is the server's data directory; empty means a new
 	// temporary directory. Reusing one restarts a stopped server.
 	DataDir string
+	// GatewayURL is sent to agents at enrollment (serve --gateway-url).
+	GatewayURL string
 }
 
 // Server is a running in-process postern-server.
@@ -78,6 +80,7 @@ func Start(t testing.TB, ctx context.Context, opt Options) *Server {
 		}
 	}
 	cfg.TrustedProxies = opt.TrustedProxies
+	cfg.GatewayURL = opt.GatewayURL
 
 	sctx, cancel := context.WithCancel(ctx)
 	s := &Server{DataDir: cfg.DataDir, tb: t, cancel: cancel, done: make(chan error, 1)}
