@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"net"
-	"net/netip"
 	"time"
 
 	"github.com/google/uuid"
@@ -121,20 +119,4 @@ func deviceInfo(d *pb.DeviceInfo) (checks.Device, error) {
 		return checks.Device{}, err
 	}
 	return r.Device, nil
-}
-
-// sourceKey is the rate-limiting key of a peer: its IPv4 address, or the
-// /64 of its IPv6 address (one host usually owns a whole /64).
-func sourceKey(a net.Addr) netip.Prefix {
-	var ip netip.Addr
-	if ua, ok := a.(*net.UDPAddr); ok {
-		ip, _ = netip.AddrFromSlice(ua.IP)
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p
-	}
-	p, _ := ip.Prefix(ip.BitLen())
-	return p
 }

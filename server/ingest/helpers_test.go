@@ -115,7 +115,7 @@ func (e *env) dial(cert *tls.Certificate) (*quic.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return quic.DialAddr(ctx, e.srv.Addr().String(), tc, &quic.Config{MaxIdleTimeout: 30 * time.Second})
+	return quic.DialAddr(ctx, e.srv.Addr().String(), tc, &quic.Config{MaxIdleTimeout: 30 * time.Second, KeepAlivePeriod: 10 * time.Second})
 }
 
 // client is one test agent's stream.

@@ -86,6 +86,16 @@ type Config struct {
 	// IdleTimeout closes a connection without traffic (agents send QUIC
 	// keep-alives); DefaultIdleTimeout if zero.
 	IdleTimeout time.Duration
+	// Flood limits (admit.go), QUIC and TCP together; the defaults if
+	// zero. MaxConns bounds devices that presented a certificate;
+	// unauthenticated (enrollment) connections have their own pool.
+	MaxConnsPerSource       int
+	MaxHandshakesPerSource  int
+	MaxEnrollConns          int
+	MaxEnrollConnsPerSource int
+	// FirstStreamTimeout bounds the wait between the handshake and the
+	// first stream (QUIC) or first message (TCP); 5 s if zero.
+	FirstStreamTimeout time.Duration
 }
 
 // ErrNotConnected is returned by Recheck for a device without a live
@@ -101,6 +111,7 @@ type Server struct {
 	tr      *quic.Transport
 	ln      *quic.Listener
 	limiter *failLimiter
+	admit   *admission
 	live    registry
 
 	mu     sync.Mutex
@@ -133,6 +144,15 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.FirstStreamTimeout <= 0 {
+		cfg.FirstStreamTimeout = defaultFirstStreamTimeout
+	}
+	lim := limits{conns: cfg.MaxConns,
+		perSource:           orDefault(cfg.MaxConnsPerSource, DefaultMaxConnsPerSource),
+		handshakesPerSource: orDefault(cfg.MaxHandshakesPerSource, DefaultMaxHandshakesPerSource),
+		enroll:              orDefault(cfg.MaxEnrollConns, DefaultMaxEnrollConns),
+		enrollPerSource:     orDefault(cfg.MaxEnrollConnsPerSource, DefaultMaxEnrollConnsPerSource),
+	}
 	addr, err := net.ResolveUDPAddr("udp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("resolve quic address: %w", err)
@@ -144,10 +164,16 @@ func Listen(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, now: cfg.Now, udp: udp,
 		limiter: newFailLimiter(cfg.EnrollFailures, cfg.EnrollFailureTick),
+		admit:   newAdmission(lim, cfg.Logger),
 		live:    registry{m: map[string][]*controlStream{}, revoked: map[string]struct{}{}},
 		conns:   map[*quic.Conn]struct{}{},
 	}
-	s.tr = &quic.Transport{Conn: udp}
+	s.tr = &quic.Transport{Conn: udp,
+		ConnContext: func(ctx context.Context, info *quic.ClientInfo) (context.Context, error) {
+			return s.quicConnContext(ctx, info.RemoteAddr)
+		},
+		VerifySourceAddress: s.admit.needsRetry,
+	}
 	ln, err := s.tr.Listen(s.tlsConfig(), s.quicConfig())
 	if err != nil {
 		udp.Close()
@@ -203,12 +229,13 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 			return fmt.Errorf("accept quic: %w", err)
 		}
-		if !s.track(conn) {
+		t := ticketOf(conn.Context())
+		authenticated := len(conn.ConnectionState().TLS.PeerCertificates) > 0
+		if t == nil || !t.established(authenticated) || !s.track(conn) {
 			conn.CloseWithError(codeBusy, "server busy")
-			s.log.Warn("connection refused", "reason", "too_many_connections", "remote", conn.RemoteAddr().String())
 			continue
 		}
-		go s.handleConn(conn)
+		go s.handleConn(conn, authenticated)
 	}
 }
 
@@ -218,6 +245,9 @@ const (
 	codeBusy   quic.ApplicationErrorCode = 1
 	// codeRevoked closes the connection of a device revoked while connected.
 	codeRevoked quic.ApplicationErrorCode = 2
+	// codeIdle closes a connection that opened no stream in time, or an
+	// unauthenticated one past its lifetime.
+	codeIdle quic.ApplicationErrorCode = 3
 	// codeProtocol cancels a stream whose peer broke the framing.
 	codeProtocol quic.StreamErrorCode = 1
 )
@@ -225,7 +255,7 @@ const (
 func (s *Server) track(conn *quic.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || len(s.conns) >= s.cfg.MaxConns {
+	if s.closed {
 		return false
 	}
 	s.conns[conn] = struct{}{}
@@ -249,6 +279,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.admit.close()
 	conns := make([]*quic.Conn, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -260,23 +291,46 @@ func (s *Server) Close() error {
 	return errors.Join(s.ln.Close(), s.tr.Close(), s.udp.Close())
 }
 
-func (s *Server) handleConn(conn *quic.Conn) {
+func (s *Server) handleConn(conn *quic.Conn, authenticated bool) {
 	defer s.untrack(conn)
 	var peer *x509.Certificate
 	if certs := conn.ConnectionState().TLS.PeerCertificates; len(certs) > 0 {
 		peer = certs[0]
 	}
+	if !authenticated {
+		// An unauthenticated connection can only enroll, which takes one
+		// stream and seconds; it does not get to linger on keep-alives.
+		lifetime := time.AfterFunc(enrollConnLifetime, func() {
+			conn.CloseWithError(codeIdle, "enrollment took too long")
+		})
+		defer lifetime.Stop()
+	}
 	var streams sync.WaitGroup
 	defer streams.Wait()
-	for {
-		str, err := conn.AcceptStream(conn.Context())
+	for first := true; ; first = false {
+		ctx, cancel := conn.Context(), context.CancelFunc(func() {})
+		if first {
+			ctx, cancel = context.WithTimeout(ctx, s.cfg.FirstStreamTimeout)
+		}
+		str, err := conn.AcceptStream(ctx)
+		cancel()
 		if err != nil {
+			if first && errors.Is(err, context.DeadlineExceeded) {
+				conn.CloseWithError(codeIdle, "no stream opened")
+			}
 			return
 		}
 		streams.Add(1)
 		go func() {
 			defer streams.Done()
-			s.handleStream(conn, str, peer)
+			s.handleStream(conn, str, peer, helloTimeout)
 		}()
 	}
+}
+
+func orDefault(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }

@@ -85,10 +85,12 @@ func quietEnd(err error) bool {
 		errors.Is(err, net.ErrClosed) || errors.Is(err, quic.ErrServerClosed)
 }
 
-func (s *Server) handleStream(conn remoteAddrer, str streamIO, peer *x509.Certificate) {
+// handleStream serves one stream; helloWait bounds the wait for its first
+// message.
+func (s *Server) handleStream(conn remoteAddrer, str streamIO, peer *x509.Certificate, helloWait time.Duration) {
 	st := &stream{s: s, str: str, conn: conn, log: s.log.With("remote", conn.RemoteAddr().String())}
 	defer str.Close()
-	env, err := st.read(helloTimeout)
+	env, err := st.read(helloWait)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) || !quietEnd(err) {
 			st.abort(err)

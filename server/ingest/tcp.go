@@ -74,7 +74,7 @@ func (s *Server) ListenTCP() (net.Listener, error) {
 
 // ServeTCP accepts fallback connections on ln until ctx ends, then closes
 // ln and every connection and returns once their goroutines have ended.
-// Connections count against MaxConns separately from QUIC's.
+// Connections share the flood limits (admit.go) with QUIC's.
 func (s *Server) ServeTCP(ctx context.Context, ln net.Listener) error {
 	var (
 		mu    sync.Mutex
@@ -100,11 +100,16 @@ func (s *Server) ServeTCP(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("accept tcp fallback: %w", err)
 		}
-		mu.Lock()
-		if len(conns) >= s.cfg.MaxConns || ctx.Err() != nil {
-			mu.Unlock()
+		t, err := s.admit.begin(c.RemoteAddr())
+		if err != nil {
 			c.Close()
-			s.log.Warn("connection refused", "reason", "too_many_connections", "transport", "tcp", "remote", c.RemoteAddr().String())
+			continue
+		}
+		mu.Lock()
+		if ctx.Err() != nil {
+			mu.Unlock()
+			t.release()
+			c.Close()
 			continue
 		}
 		conns[c] = struct{}{}
@@ -115,15 +120,16 @@ func (s *Server) ServeTCP(ctx context.Context, ln net.Listener) error {
 				delete(conns, c)
 				mu.Unlock()
 				c.Close()
+				t.release()
 			}()
-			s.handleTCP(tls.Server(c, tlsConf))
+			s.handleTCP(tls.Server(c, tlsConf), t)
 		})
 	}
 }
 
 // handleTCP completes the TLS handshake and serves the connection's one
 // stream.
-func (s *Server) handleTCP(tc *tls.Conn) {
+func (s *Server) handleTCP(tc *tls.Conn, t *ticket) {
 	ctx, cancel := context.WithTimeout(context.Background(), tcpHandshakeTimeout)
 	err := tc.HandshakeContext(ctx)
 	cancel()
@@ -139,5 +145,15 @@ func (s *Server) handleTCP(tc *tls.Conn) {
 	if len(cs.PeerCertificates) > 0 {
 		peer = cs.PeerCertificates[0]
 	}
-	s.handleStream(tc, tcpStream{tc}, peer)
+	if !t.established(peer != nil) {
+		return
+	}
+	if peer == nil {
+		// As on QUIC: an unauthenticated connection only enrolls.
+		lifetime := time.AfterFunc(enrollConnLifetime, func() { tc.Close() })
+		defer lifetime.Stop()
+	}
+	// The connection's one stream starts with the first message, so the
+	// short wait for a first stream bounds it.
+	s.handleStream(tc, tcpStream{tc}, peer, s.cfg.FirstStreamTimeout)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // startTCP serves the fallback of e's server until the test ends.
-func startTCP(t *testing.T, e *env) net.Addr {
+func startTCP(t testing.TB, e *env) net.Addr {
 	t.Helper()
 	ln, err := e.srv.ListenTCP()
 	if err != nil {
