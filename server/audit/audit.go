@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -69,6 +70,8 @@ type Log struct {
 	// mu serializes this process's appends, so that they do not race
 	// each other for the next sequence; other processes are retried.
 	mu sync.Mutex
+	// keys authenticate the chain (key.go); nil for an unkeyed log.
+	keys *Keyring
 }
 
 // New returns a log over st. now and logger may be nil.
@@ -101,13 +104,21 @@ func (l *Log) Append(ctx context.Context, e Entry) (store.AuditRow, error) {
 	at = at.UTC().Truncate(time.Microsecond)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.keys == nil {
+		// A row this log cannot authenticate would break a keyed chain.
+		if seq, keyed, err := l.keyedSince(ctx); err != nil {
+			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
+		} else if keyed {
+			return store.AuditRow{}, fmt.Errorf("append audit: %w here, but the log has been keyed since row %d: copy %s from the server's data directory", ErrNoKey, seq, KeyFile)
+		}
+	}
 	for range appendRetries {
 		tail, err := l.st.AuditTail(ctx)
 		if err != nil {
 			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
 		}
 		r := store.AuditRow{Seq: tail.Seq + 1, At: at, Actor: e.Actor, Kind: e.Kind, DeviceID: e.DeviceID, Details: details, PrevHash: tail.Hash}
-		r.Hash = Hash(r)
+		r.Hash = l.rowHash(r)
 		err = l.st.AppendAudit(ctx, r)
 		if errors.Is(err, store.ErrConflict) {
 			continue // another process appended first; link to its row
@@ -155,6 +166,12 @@ const hashVersion = "postern-audit-v1"
 // unambiguous whatever the fields contain.
 func Hash(r store.AuditRow) string {
 	h := sha256.New()
+	writeCanonical(h, hashVersion, r)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeCanonical writes r's canonical encoding, led by version, to h.
+func writeCanonical(h hash.Hash, version string, r store.AuditRow) {
 	var buf []byte
 	field := func(s string) {
 		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
@@ -163,7 +180,7 @@ func Hash(r store.AuditRow) string {
 		h.Write([]byte(s))
 		h.Write([]byte{'\n'})
 	}
-	field(hashVersion)
+	field(version)
 	field(strconv.FormatUint(r.Seq, 10))
 	field(strconv.FormatInt(r.At.UnixNano(), 10))
 	field(r.Actor)
@@ -171,5 +188,4 @@ func Hash(r store.AuditRow) string {
 	field(r.DeviceID)
 	field(string(r.Details))
 	field(r.PrevHash)
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -27,6 +27,11 @@ type VerifyResult struct {
 	Rows        int
 	First, Last uint64
 	Problems    []Problem
+	// Keyed says the log was verified with its audit key; rows up to
+	// UnkeyedThrough predate the key and carry plain SHA-256 hashes
+	// (anchored by the first checkpoint only).
+	Keyed          bool
+	UnkeyedThrough uint64
 }
 
 // OK reports whether the chain is intact.
@@ -40,6 +45,13 @@ const maxProblems = 1000
 // does not link to it), deleted (a gap in the sequence, or rows missing
 // from the end) or inserted. It returns an error only when it cannot read.
 func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
+	if l.keys == nil {
+		if seq, keyed, err := l.keyedSince(ctx); err != nil {
+			return VerifyResult{}, err
+		} else if keyed {
+			return VerifyResult{}, fmt.Errorf("verify audit: the log has been keyed since row %d: %w here (run it where %s is)", seq, ErrNoKey, KeyFile)
+		}
+	}
 	anchor, err := l.st.AuditAnchor(ctx)
 	if err != nil {
 		return VerifyResult{}, err
@@ -64,9 +76,13 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 			}
 			res.Rows++
 			res.Last = r.Seq
-			selfOK := Hash(r) == r.Hash
+			selfOK := l.rowHash(r) == r.Hash
 			if !selfOK {
-				add(r.Seq, "edited: its hash does not match its contents")
+				if l.keys.keyFor(r.Seq) != nil {
+					add(r.Seq, "edited: its hash is not the audit key's for its contents")
+				} else {
+					add(r.Seq, "edited: its hash does not match its contents")
+				}
 			}
 			switch {
 			case r.Seq <= prev.Seq:
@@ -89,6 +105,13 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 		}
 		after = rows[len(rows)-1].Seq
 	}
+	if l.keys != nil {
+		res.Keyed = true
+		res.UnkeyedThrough = min(l.keys.Keys[0].FromSeq-1, res.Last)
+		if err := l.verifyKeyMarkers(ctx, anchor.Seq, add); err != nil {
+			return res, err
+		}
+	}
 	headSeq, headHash, ok, err := l.head(ctx)
 	if err != nil {
 		return res, err
@@ -102,6 +125,25 @@ func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// verifyKeyMarkers checks that the row where each audit key starts is
+// there and says so: without it, deleting every keyed row (and setting
+// the head back) would leave an unkeyed chain that verifies.
+func (l *Log) verifyKeyMarkers(ctx context.Context, anchorSeq uint64, add func(uint64, string, ...any)) error {
+	for _, k := range l.keys.Keys {
+		if k.FromSeq <= anchorSeq {
+			continue
+		}
+		rows, err := l.st.AuditRows(ctx, k.FromSeq-1, 1)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 || rows[0].Seq != k.FromSeq || rows[0].Kind != KindAuditKey {
+			add(k.FromSeq, "deleted: audit key %s starts at this row, which is missing or is not its start", k.ID)
+		}
+	}
+	return nil
 }
 
 func (l *Log) head(ctx context.Context) (uint64, string, bool, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/postern-dev/postern/server/audit"
 	"io"
 	"log/slog"
 	"os"
@@ -21,6 +22,9 @@ type deps struct {
 	version        string
 	// getenv reads the environment (os.Getenv).
 	getenv func(string) string
+	// auditKeys is the data directory's audit key, loaded with the store
+	// (auditkey.go).
+	auditKeys *audit.Keyring
 }
 
 // Main runs postern-server with args and returns the process exit code:

@@ -48,10 +48,18 @@ func (o storeOptions) config(d *deps) serve.Config {
 	return c
 }
 
-// openStore opens the store o selects.
+// openStore opens the store o selects, and loads the data directory's
+// audit key for the rows the command appends.
 func openStore(ctx context.Context, d *deps, o storeOptions) (store.Store, error) {
 	st, _, err := serve.OpenStore(ctx, o.config(d))
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	if err := loadAuditKeys(d, o); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // withStore opens the store for one command.

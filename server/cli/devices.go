@@ -131,7 +131,7 @@ func newDeviceCmd(d *deps) *cobra.Command {
 				if err := st.Revoke(cmd.Context(), id, now); err != nil {
 					return err
 				}
-				_, err = audit.New(st, d.now, nil).Append(cmd.Context(), audit.Entry{Actor: by, Kind: audit.KindRevocation, DeviceID: id, At: now,
+				_, err = auditLog(d, st).Append(cmd.Context(), audit.Entry{Actor: by, Kind: audit.KindRevocation, DeviceID: id, At: now,
 					Details: map[string]any{"reason": reason, "hostname": dev.Info.Hostname, "cert_sha256": dev.CertSHA256}})
 				if err != nil {
 					return err
@@ -158,7 +158,7 @@ func newAttestationCmd(d *deps) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				a, err := exceptions.NewService(st, audit.New(st, d.now, nil), d.now).Attest(cmd.Context(), device, user, version, by)
+				a, err := exceptions.NewService(st, auditLog(d, st), d.now).Attest(cmd.Context(), device, user, version, by)
 				if err != nil {
 					return err
 				}

@@ -43,7 +43,7 @@ func newExceptionCmd(d *deps) *cobra.Command {
 				return usageError{err}
 			}
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				e, err := exceptions.NewService(st, audit.New(st, d.now, nil), d.now).Grant(cmd.Context(), req)
+				e, err := exceptions.NewService(st, auditLog(d, st), d.now).Grant(cmd.Context(), req)
 				if err != nil {
 					return err
 				}
@@ -103,7 +103,7 @@ func newExceptionCmd(d *deps) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				err := exceptions.NewService(st, audit.New(st, d.now, nil), d.now).End(cmd.Context(), args[0], by, why)
+				err := exceptions.NewService(st, auditLog(d, st), d.now).End(cmd.Context(), args[0], by, why)
 				if err != nil {
 					return err
 				}
@@ -195,7 +195,7 @@ func exceptionsJSON(es []store.Exception) []exceptionJSON {
 // auditAdmin records an administrator's action taken on this machine;
 // the actor is the operating-system account that ran the command.
 func auditAdmin(ctx context.Context, d *deps, st store.Store, kind string, details any) error {
-	_, err := audit.New(st, d.now, nil).Append(ctx, audit.Entry{Actor: osActor(), Kind: kind, Details: details})
+	_, err := auditLog(d, st).Append(ctx, audit.Entry{Actor: osActor(), Kind: kind, Details: details})
 	return err
 }
 

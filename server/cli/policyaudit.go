@@ -64,7 +64,7 @@ func newPolicyCmd(d *deps) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				if err := policy.Accept(cmd.Context(), st, audit.New(st, d.now, nil), args[0], approver, d.now()); err != nil {
+				if err := policy.Accept(cmd.Context(), st, auditLog(d, st), args[0], approver, d.now()); err != nil {
 					return err
 				}
 				_, err := fmt.Fprintf(d.stdout, "accepted %s\n", args[0])
@@ -101,23 +101,30 @@ func newAuditCmd(d *deps) *cobra.Command {
 	var db storeOptions
 	cmd := &cobra.Command{Use: "audit", Short: "Verify and export the hash-chained audit log"}
 	dataFlag(cmd, &db)
+	var vo verifyOptions
 	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Check every row of the audit log; exit 1 naming each edited or deleted row",
+		Short: "Check every row of the audit log, and with --checkpoints the signed checkpoints; exit 1 naming each forged row",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				res, err := audit.New(st, d.now, nil).Verify(cmd.Context())
+				return auditVerify(cmd.Context(), d, st, db.dataDir, vo)
+			})
+		},
+	}
+	verify.Flags().BoolVar(&vo.checkpoints, "checkpoints", false, "also check the signed checkpoints written outside the database (needs audit.key)")
+	verify.Flags().StringVar(&vo.file, "checkpoint-file", "", "checkpoint file (default DATA/"+audit.CheckpointFile+")")
+	rotate := &cobra.Command{
+		Use:   "rotate-key",
+		Short: "Start a new audit key (stop every server first, then copy audit.key to every replica)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd.Context(), d, db, func(st store.Store) error {
+				k, err := auditLog(d, st).RotateKey(cmd.Context(), db.dataDir)
 				if err != nil {
 					return err
 				}
-				for _, p := range res.Problems {
-					fmt.Fprintln(d.stdout, p.String())
-				}
-				if !res.OK() {
-					return fmt.Errorf("audit log tampered: %d problems in rows %d to %d", len(res.Problems), res.First, res.Last)
-				}
-				_, err = fmt.Fprintf(d.stdout, "ok: %d rows (%d to %d) intact\n", res.Rows, res.First, res.Last)
+				_, err = fmt.Fprintf(d.stdout, "audit key %s authenticates rows from %d; copy %s to every replica\n", k.ID, k.FromSeq, audit.KeyPath(db.dataDir))
 				return err
 			})
 		},
@@ -129,11 +136,11 @@ func newAuditCmd(d *deps) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				return audit.New(st, d.now, nil).Export(cmd.Context(), d.stdout, after)
+				return auditLog(d, st).Export(cmd.Context(), d.stdout, after)
 			})
 		},
 	}
 	export.Flags().Uint64Var(&after, "after", 0, "export only rows after this sequence number")
-	cmd.AddCommand(verify, export)
+	cmd.AddCommand(verify, export, rotate)
 	return cmd
 }

@@ -161,8 +161,12 @@ func TestReplicasServeFromOnePostgresDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	res, err := audit.New(st, nil, nil).Verify(context.Background())
-	if err != nil || !res.OK() || res.Rows == 0 {
+	kr, err := audit.LoadKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := audit.New(st, nil, nil).Keyed(kr).Verify(context.Background())
+	if err != nil || !res.OK() || res.Rows == 0 || !res.Keyed {
 		t.Fatalf("audit verify = %+v, %v", res, err)
 	}
 }

@@ -51,6 +51,8 @@ type lifecycle struct {
 	engine     *decision.Engine
 	reports    chan string
 	sweepNow   chan struct{}
+	// checkpoints anchors the audit chain outside the database.
+	checkpoints *audit.Checkpointer
 }
 
 // policyRef lets the engine read the manager, which needs the engine for
@@ -70,6 +72,15 @@ func newLifecycle(ctx context.Context, cfg Config, st store.Store, postures *dec
 	l := &lifecycle{cfg: cfg, log: log, now: now, st: st, nudge: nudge,
 		reports: make(chan string, reportQueue), sweepNow: make(chan struct{}, 1)}
 	l.audit = audit.New(st, now, log.With("component", "audit"))
+	// Keyed before anything appends, so no row of this run is unkeyed.
+	if err := l.audit.OpenKeyed(ctx, cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("audit key: %w", err)
+	}
+	l.checkpoints = audit.NewCheckpointer(l.audit, audit.CheckpointPath(cfg.DataDir), func(cp audit.Checkpoint) {
+		// This line is the copy outside the data directory: the journal
+		// or syslog keeps it where a database writer cannot reach.
+		log.Info("audit checkpoint", "seq", cp.Seq, "hash", cp.Hash, "key_id", cp.KeyID, "signature", cp.Signature)
+	})
 	l.recorder = audit.NewDecisionRecorder(l.audit)
 	l.exceptions = exceptions.NewService(st, l.audit, now)
 	l.index = exceptions.NewIndex(st, now, log.With("component", "exceptions"))
@@ -141,6 +152,7 @@ func (l *lifecycle) start(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() { l.reevaluate(ctx) })
 	wg.Go(func() { l.sweep(ctx) })
 	wg.Go(func() { l.pruneAudit(ctx) })
+	wg.Go(func() { l.checkpoints.Run(ctx, audit.DefaultCheckpointEvery) })
 }
 
 func (l *lifecycle) reevaluate(ctx context.Context) {

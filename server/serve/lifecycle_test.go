@@ -65,8 +65,12 @@ func TestPolicyReloadWiring(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
-	res, err := audit.New(st, nil, nil).Verify(context.Background())
-	if err != nil || !res.OK() {
+	kr, err := audit.LoadKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := audit.New(st, nil, nil).Keyed(kr).Verify(context.Background())
+	if err != nil || !res.OK() || !res.Keyed {
 		t.Fatalf("audit verify = %+v, %v", res, err)
 	}
 	rows, _ := st.AuditRows(context.Background(), 0, 0)
