@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -164,17 +166,23 @@ func TestReadyz(t *testing.T) {
 		name   string
 		ready  func(ctxErr error) error
 		status int
+		body   string
 	}{
-		{"a ready server answers 200", func(error) error { return nil }, 200},
-		{"a server whose database is down answers 503", func(error) error { return errTest }, 503},
+		{"a ready server answers 200", func(error) error { return nil }, 200, "ready\n"},
+		{"a server whose database is down answers 503 without the cause", func(error) error { return errTest }, 503,
+			`{"error":"not ready","reason":"unknown (see the server's log)"}` + "\n"},
+		{"a server that cannot commit says why, and not the driver's words", func(error) error {
+			return fmt.Errorf("check: %w", &NotReady{Reason: "database cannot commit: disk full", Err: errors.New("/var/lib/x: no space left")})
+		}, 503, `{"error":"not ready","reason":"database cannot commit: disk full"}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixtureWith(t, "", func(c *Config) {
 				c.Ready = func(ctx context.Context) error { return tt.ready(ctx.Err()) }
 			})
-			if rec := f.get("/readyz", nil, ""); rec.Code != tt.status {
-				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			rec := f.get("/readyz", nil, "")
+			if rec.Code != tt.status || rec.Body.String() != tt.body {
+				t.Errorf("status %d, body %q; want %d, %q", rec.Code, rec.Body.String(), tt.status, tt.body)
 			}
 		})
 	}

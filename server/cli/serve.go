@@ -44,6 +44,8 @@ func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config) error) *co
 	f.StringArrayVar(&opts.cfg.ServerNames, "server-name", nil, "extra DNS name or IP for the server certificate (repeatable)")
 	f.StringVar(&opts.cfg.GatewayURL, "gateway-url", "", "the EHR gateway's `URL` (https://host[:port]), sent to agents for the browsers' certificate policies")
 	f.StringVar(&opts.cfg.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
+	f.StringVar(&opts.cfg.SQLiteSynchronous, "sqlite-synchronous", "", `SQLite durability: "full" (default; survives power loss) or "normal" (survives a crash; fewer fsyncs)`)
+	f.BoolVar(&opts.cfg.AllowInsecureDataDir, "allow-insecure-data-dir", false, "start, with a warning, even if the data directory is writable by others or owned by another account")
 	return cmd
 }
 
@@ -77,6 +79,12 @@ func resolveServeConfig(cmd *cobra.Command, d *deps, opts serveOptions) (serve.C
 		}
 		if f.Changed("gateway-url") {
 			cfg.GatewayURL = opts.cfg.GatewayURL
+		}
+		if f.Changed("sqlite-synchronous") {
+			cfg.SQLiteSynchronous = opts.cfg.SQLiteSynchronous
+		}
+		if f.Changed("allow-insecure-data-dir") {
+			cfg.AllowInsecureDataDir = opts.cfg.AllowInsecureDataDir
 		}
 		if f.Changed("metrics") {
 			cfg.MetricsAddr = opts.cfg.MetricsAddr

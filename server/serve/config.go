@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/postern-dev/postern/server/store"
 	"io"
 	"net"
 	"net/netip"
@@ -69,6 +70,14 @@ type Config struct {
 	MetricsAddr string `yaml:"metrics"`
 	// Webhooks receive every decision-change event, signed with HMAC.
 	Webhooks []WebhookConfig `yaml:"webhooks"`
+	// SQLiteSynchronous is "full" (the default: acknowledged reports
+	// survive a power loss) or "normal" (a process crash only; fewer
+	// fsyncs). See docs/postgresql.md, "SQLite durability".
+	SQLiteSynchronous string `yaml:"sqlite_synchronous"`
+	// AllowInsecureDataDir starts with a data directory writable by
+	// others or owned by another account, with a warning, instead of
+	// refusing.
+	AllowInsecureDataDir bool `yaml:"allow_insecure_data_dir"`
 }
 
 // DefaultDataDir is the OS's system location for the server's state.
@@ -137,6 +146,9 @@ func (c Config) Validate() error {
 		if n == "" || strings.ContainsAny(n, " /") {
 			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP", n))
 		}
+	}
+	if err := store.ValidateSynchronous(c.SQLiteSynchronous); err != nil {
+		errs = append(errs, fmt.Errorf("sqlite_synchronous: %w", err))
 	}
 	if err := pb.ValidateGatewayURL(c.GatewayURL); err != nil {
 		errs = append(errs, fmt.Errorf("gateway_url: %w", err))

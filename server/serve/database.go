@@ -79,7 +79,7 @@ func OpenStore(ctx context.Context, c Config) (store.Store, string, error) {
 		return nil, "", err
 	}
 	if dsn == "" {
-		st, err := store.OpenSQLite(ctx, c.DataDir)
+		st, err := store.OpenSQLiteWith(ctx, c.DataDir, store.SQLiteOptions{Synchronous: c.SQLiteSynchronous})
 		return st, "sqlite " + c.DataDir, err
 	}
 	st, err := store.OpenPostgres(ctx, dsn)

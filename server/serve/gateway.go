@@ -10,12 +10,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/postern-dev/postern/server/api"
 	"github.com/postern-dev/postern/server/metrics"
-	"github.com/postern-dev/postern/server/store"
 )
 
 // WebhookConfig is one webhook receiver in the configuration file.
@@ -75,28 +73,6 @@ func loadWebhooks(cfgs []WebhookConfig) ([]api.Webhook, error) {
 		out = append(out, api.Webhook{URL: c.URL, Secret: secret})
 	}
 	return out, nil
-}
-
-// pinger is implemented by stores that can check their connection cheaply.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
-
-// readiness is /readyz's check: both listeners up and the store answering.
-func readiness(st store.Store, up *atomic.Bool) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if !up.Load() {
-			return errors.New("listeners not up")
-		}
-		if p, ok := st.(pinger); ok {
-			return p.Ping(ctx)
-		}
-		// A lookup that finds nothing still proves the database answers.
-		if _, err := st.APIKey(ctx, "readyz-probe"); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("store: %w", err)
-		}
-		return nil
-	}
 }
 
 // serveMetrics serves /metrics without a key on addr (meant for a loopback

@@ -54,6 +54,9 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	if err != nil {
 		return err
 	}
+	if err := checkDataDir(cfg.DataDir, cfg.AllowInsecureDataDir, log); err != nil {
+		return err
+	}
 	st, database, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -114,7 +117,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	handler := api.NewHandler(api.Config{Store: st, Policy: policy, PolicyVersion: 1,
 		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
 		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
-		Metrics: mets, Events: bus, Ready: readiness(st, &up), Postures: postures, Decider: lc.engine})
+		Metrics: mets, Events: bus, Ready: readiness(raw, cfg, &up), Postures: postures, Decider: lc.engine})
 	revocations := newRevocationWatcher(raw, ing.Disconnect, func(ctx context.Context, id string) {
 		postures.Forget(id)
 		if err := lc.engine.Reevaluate(ctx, id); err != nil && ctx.Err() == nil {

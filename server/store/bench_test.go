@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,9 +39,13 @@ func benchIngest(id string, seq uint64) Ingest {
 // BenchmarkIngestReport measures report commits with one caller at a time
 // (latency bound), the same for a device whose history is full, and with a
 // thousand concurrent callers, one per device (throughput bound, where
-// group commit batches them).
+// group commit batches them). "sqlite" is the default, synchronous=FULL;
+// "sqlite_normal" is synchronous=NORMAL, to show what FULL costs.
 func BenchmarkIngestReport(b *testing.B) {
-	for _, be := range backends {
+	normal := backend{"sqlite_normal", backends[0].place, func(ctx context.Context, dir string) (Store, error) {
+		return OpenSQLiteWith(ctx, dir, SQLiteOptions{Synchronous: SyncNormal})
+	}}
+	for _, be := range append(slices.Clone(backends), normal) {
 		b.Run(be.name, func(b *testing.B) { benchmarkIngestReport(b, be) })
 	}
 }

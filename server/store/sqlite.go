@@ -23,6 +23,42 @@ const DBFile = "postern.db"
 // Temporary data, such as the per-report savepoint journal, stays in
 // memory: on disk it cost a write per page a report touched.
 func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
+	return OpenSQLiteWith(ctx, dataDir, SQLiteOptions{})
+}
+
+// SQLiteOptions tune the SQLite store.
+type SQLiteOptions struct {
+	// Synchronous is SQLite's synchronous setting: SyncFull (the
+	// default) makes every acknowledged report survive a power loss;
+	// SyncNormal survives a process crash only, for fewer fsyncs
+	// (docs/postgresql.md, "SQLite durability").
+	Synchronous string
+}
+
+// SQLite synchronous settings.
+const (
+	SyncFull   = "full"
+	SyncNormal = "normal"
+)
+
+// ValidateSynchronous accepts "", SyncFull and SyncNormal.
+func ValidateSynchronous(v string) error {
+	switch v {
+	case "", SyncFull, SyncNormal:
+		return nil
+	}
+	return fmt.Errorf("sqlite synchronous %q: want %q or %q", v, SyncFull, SyncNormal)
+}
+
+// OpenSQLiteWith is OpenSQLite with options.
+func OpenSQLiteWith(ctx context.Context, dataDir string, o SQLiteOptions) (Store, error) {
+	if err := ValidateSynchronous(o.Synchronous); err != nil {
+		return nil, err
+	}
+	sync := "FULL"
+	if o.Synchronous == SyncNormal {
+		sync = "NORMAL"
+	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -31,7 +67,7 @@ func OpenSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

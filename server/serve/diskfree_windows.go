@@ -1,0 +1,21 @@
+package serve
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/windows"
+)
+
+// diskFree returns the bytes the server's account may still use on dir's
+// volume.
+func diskFree(dir string) (uint64, error) {
+	p, err := windows.UTF16PtrFromString(dir)
+	if err != nil {
+		return 0, err
+	}
+	var avail, total, free uint64
+	if err := windows.GetDiskFreeSpaceEx(p, &avail, &total, &free); err != nil {
+		return 0, fmt.Errorf("free space of %s: %w", dir, err)
+	}
+	return avail, nil
+}
