@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test race vet cross bench fuzz proto clean packages package-test footprint
+.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test footprint
 
 all: build
 
@@ -49,6 +49,18 @@ cross:
 AGENTS ?= 1000
 bench:
 	POSTERN_BENCH_AGENTS=$(AGENTS) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The gateway's speed as ratios (about 5 minutes; Debian's nginx): nginx
+# with the documented auth_request block against the same nginx without
+# it, and the decision API against a bare Go TLS handler returning the
+# same bytes, with 10 and with BENCH_FLEET devices holding real-sized
+# reports. Go load generator with client certificates; each ratio is the
+# median of three back-to-back rounds of BENCH_SECONDS each.
+BENCH_SECONDS ?= 5
+BENCH_FLEET   ?= 10000
+bench-gateway:
+	POSTERN_BENCH_SECONDS=$(BENCH_SECONDS) POSTERN_BENCH_FLEET=$(BENCH_FLEET) \
+		$(GO) test -run '^$$' -bench 'GatewayNginx|DecisionAPI' -benchtime 1x -timeout 30m ./internal/gatewaytest
 
 # Agent footprint (Linux, about 12 minutes): binary sizes, steady RSS, idle
 # CPU over a 10-minute window (FOOTPRINT_WINDOW seconds) of a replayed and

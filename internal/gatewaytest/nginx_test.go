@@ -29,7 +29,7 @@ import (
 const docPath = "../../docs/gateway-nginx.md"
 
 // nginxBlock returns the first ```nginx block of the gateway document.
-func nginxBlock(t *testing.T) string {
+func nginxBlock(t testing.TB) string {
 	t.Helper()
 	doc, err := os.ReadFile(filepath.FromSlash(docPath))
 	if err != nil {
@@ -43,7 +43,7 @@ func nginxBlock(t *testing.T) string {
 }
 
 // pagesDir is the folder of the gateway's static pages in docs.
-func pagesDir(t *testing.T) string {
+func pagesDir(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs(filepath.FromSlash("../../docs/gateway"))
 	if err != nil {
@@ -53,7 +53,7 @@ func pagesDir(t *testing.T) string {
 }
 
 // substitute replaces every {{NAME}} and fails on any left over.
-func substitute(t *testing.T, block string, vals map[string]string) string {
+func substitute(t testing.TB, block string, vals map[string]string) string {
 	t.Helper()
 	for k, v := range vals {
 		block = strings.ReplaceAll(block, "{{"+k+"}}", v)
@@ -66,7 +66,7 @@ func substitute(t *testing.T, block string, vals map[string]string) string {
 
 // findNginx returns the nginx binary, failing in CI and skipping locally
 // when there is none.
-func findNginx(t *testing.T) string {
+func findNginx(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
 		if path, err := exec.LookPath(p); err == nil {
@@ -82,7 +82,7 @@ func findNginx(t *testing.T) string {
 }
 
 // freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,14 +95,21 @@ func freePort(t *testing.T) int {
 // startNginx runs nginx in the foreground with the documented block
 // wrapped in a minimal main context of test-only settings, and waits until
 // it accepts connections.
-func startNginx(t *testing.T, ctx context.Context, bin, block string, port int) {
+func startNginx(t testing.TB, ctx context.Context, bin, block string, port int) {
+	t.Helper()
+	startNginxWith(t, ctx, bin, block, port, 64)
+}
+
+// startNginxWith is startNginx with room for workerConns connections
+// (clients, upstreams and Postern together) in its one worker.
+func startNginxWith(t testing.TB, ctx context.Context, bin, block string, port, workerConns int) {
 	t.Helper()
 	prefix := t.TempDir()
 	conf := fmt.Sprintf(`daemon off;
 worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log stderr notice;
-events { worker_connections 64; }
+events { worker_connections %[3]d; }
 http {
     access_log off;
     client_body_temp_path %[1]s/body;
@@ -112,7 +119,7 @@ http {
     scgi_temp_path %[1]s/scgi;
 %[2]s
 }
-`, prefix, block)
+`, prefix, block, workerConns)
 	path := filepath.Join(prefix, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -156,7 +163,7 @@ http {
 
 // gatewayCert writes a self-signed certificate for nginx's own listener
 // and returns its paths and a pool trusting it.
-func gatewayCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+func gatewayCert(t testing.TB, dir string) (certFile, keyFile string, pool *x509.CertPool) {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ehr-gateway"},
@@ -179,7 +186,7 @@ func gatewayCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509
 
 // upstream is the tiny application behind the gateway: it says who it
 // served.
-func upstream(t *testing.T) string {
+func upstream(t testing.TB) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "upstream served device %s", r.Header.Get("X-Postern-Device"))
@@ -190,7 +197,7 @@ func upstream(t *testing.T) string {
 
 // client returns an HTTPS client presenting the certificate in an agent's
 // state directory (none if stateDir is empty).
-func client(t *testing.T, pool *x509.CertPool, stateDir string) *http.Client {
+func client(t testing.TB, pool *x509.CertPool, stateDir string) *http.Client {
 	t.Helper()
 	cfg := &tls.Config{RootCAs: pool, ServerName: "localhost"}
 	if stateDir != "" {
