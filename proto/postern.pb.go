@@ -661,7 +661,11 @@ type Ack struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Sequence uint64                 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// True when this sequence had already been stored (a retransmission).
-	Duplicate     bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	Duplicate bool `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	// The server's access decision for the device once the report is
+	// stored: the same answer the gateway gets from the decision API, so
+	// that `postern-agent status` shows it. Absent from older servers.
+	Decision      *AccessDecision `protobuf:"bytes,3,opt,name=decision,proto3" json:"decision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -710,6 +714,184 @@ func (x *Ack) GetDuplicate() bool {
 	return false
 }
 
+func (x *Ack) GetDecision() *AccessDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return nil
+}
+
+// AccessDecision is the server's decision for a device (the decision
+// API's answer, server/decision.Decision).
+type AccessDecision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Allow bool                   `protobuf:"varint,1,opt,name=allow,proto3" json:"allow,omitempty"`
+	// Why access is denied; empty when allowed.
+	Reasons []*DecisionReason `protobuf:"bytes,2,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// Failing controls (or a due attestation) that do not block yet.
+	Warnings []*DecisionReason `protobuf:"bytes,3,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// When the server decided, Unix seconds (server clock).
+	EvaluatedAtUnix int64 `protobuf:"varint,4,opt,name=evaluated_at_unix,json=evaluatedAtUnix,proto3" json:"evaluated_at_unix,omitempty"`
+	// "allowed", "blocked", "allowed_by_exception" or "warned".
+	Access string `protobuf:"bytes,5,opt,name=access,proto3" json:"access,omitempty"`
+	// For "warned": when the earliest warning starts to block, Unix
+	// seconds; 0 when none will.
+	DeadlineUnix  int64 `protobuf:"varint,6,opt,name=deadline_unix,json=deadlineUnix,proto3" json:"deadline_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessDecision) Reset() {
+	*x = AccessDecision{}
+	mi := &file_postern_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessDecision) ProtoMessage() {}
+
+func (x *AccessDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_postern_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessDecision.ProtoReflect.Descriptor instead.
+func (*AccessDecision) Descriptor() ([]byte, []int) {
+	return file_postern_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AccessDecision) GetAllow() bool {
+	if x != nil {
+		return x.Allow
+	}
+	return false
+}
+
+func (x *AccessDecision) GetReasons() []*DecisionReason {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *AccessDecision) GetWarnings() []*DecisionReason {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+func (x *AccessDecision) GetEvaluatedAtUnix() int64 {
+	if x != nil {
+		return x.EvaluatedAtUnix
+	}
+	return 0
+}
+
+func (x *AccessDecision) GetAccess() string {
+	if x != nil {
+		return x.Access
+	}
+	return ""
+}
+
+func (x *AccessDecision) GetDeadlineUnix() int64 {
+	if x != nil {
+		return x.DeadlineUnix
+	}
+	return 0
+}
+
+// DecisionReason is one reason or warning of an AccessDecision.
+type DecisionReason struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable code, e.g. "control_failed", "exception_applied".
+	Code        string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Control     string `protobuf:"bytes,2,opt,name=control,proto3" json:"control,omitempty"`
+	Message     string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	Remediation string `protobuf:"bytes,4,opt,name=remediation,proto3" json:"remediation,omitempty"`
+	// For a warning: when it stops being one, Unix seconds; 0 if never.
+	UntilUnix     int64 `protobuf:"varint,5,opt,name=until_unix,json=untilUnix,proto3" json:"until_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionReason) Reset() {
+	*x = DecisionReason{}
+	mi := &file_postern_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionReason) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionReason) ProtoMessage() {}
+
+func (x *DecisionReason) ProtoReflect() protoreflect.Message {
+	mi := &file_postern_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionReason.ProtoReflect.Descriptor instead.
+func (*DecisionReason) Descriptor() ([]byte, []int) {
+	return file_postern_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *DecisionReason) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *DecisionReason) GetControl() string {
+	if x != nil {
+		return x.Control
+	}
+	return ""
+}
+
+func (x *DecisionReason) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *DecisionReason) GetRemediation() string {
+	if x != nil {
+		return x.Remediation
+	}
+	return ""
+}
+
+func (x *DecisionReason) GetUntilUnix() int64 {
+	if x != nil {
+		return x.UntilUnix
+	}
+	return 0
+}
+
 // Command is sent by the server on the agent's control stream.
 type Command struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -725,7 +907,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_postern_proto_msgTypes[8]
+	mi := &file_postern_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +919,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[8]
+	mi := &file_postern_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +932,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{8}
+	return file_postern_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Command) GetCmd() isCommand_Cmd {
@@ -819,7 +1001,7 @@ type RecheckNow struct {
 
 func (x *RecheckNow) Reset() {
 	*x = RecheckNow{}
-	mi := &file_postern_proto_msgTypes[9]
+	mi := &file_postern_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +1013,7 @@ func (x *RecheckNow) String() string {
 func (*RecheckNow) ProtoMessage() {}
 
 func (x *RecheckNow) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[9]
+	mi := &file_postern_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +1026,7 @@ func (x *RecheckNow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecheckNow.ProtoReflect.Descriptor instead.
 func (*RecheckNow) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{9}
+	return file_postern_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RecheckNow) GetReason() string {
@@ -865,7 +1047,7 @@ type PolicyUpdate struct {
 
 func (x *PolicyUpdate) Reset() {
 	*x = PolicyUpdate{}
-	mi := &file_postern_proto_msgTypes[10]
+	mi := &file_postern_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +1059,7 @@ func (x *PolicyUpdate) String() string {
 func (*PolicyUpdate) ProtoMessage() {}
 
 func (x *PolicyUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[10]
+	mi := &file_postern_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +1072,7 @@ func (x *PolicyUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyUpdate.ProtoReflect.Descriptor instead.
 func (*PolicyUpdate) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{10}
+	return file_postern_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PolicyUpdate) GetPolicyYaml() []byte {
@@ -910,7 +1092,7 @@ type RenewCertificate struct {
 
 func (x *RenewCertificate) Reset() {
 	*x = RenewCertificate{}
-	mi := &file_postern_proto_msgTypes[11]
+	mi := &file_postern_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1104,7 @@ func (x *RenewCertificate) String() string {
 func (*RenewCertificate) ProtoMessage() {}
 
 func (x *RenewCertificate) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[11]
+	mi := &file_postern_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1117,7 @@ func (x *RenewCertificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewCertificate.ProtoReflect.Descriptor instead.
 func (*RenewCertificate) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{11}
+	return file_postern_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RenewCertificate) GetNotAfterUnix() int64 {
@@ -955,7 +1137,7 @@ type RenewRequest struct {
 
 func (x *RenewRequest) Reset() {
 	*x = RenewRequest{}
-	mi := &file_postern_proto_msgTypes[12]
+	mi := &file_postern_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1149,7 @@ func (x *RenewRequest) String() string {
 func (*RenewRequest) ProtoMessage() {}
 
 func (x *RenewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[12]
+	mi := &file_postern_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1162,7 @@ func (x *RenewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewRequest.ProtoReflect.Descriptor instead.
 func (*RenewRequest) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{12}
+	return file_postern_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RenewRequest) GetCsrDer() []byte {
@@ -1000,7 +1182,7 @@ type RenewResponse struct {
 
 func (x *RenewResponse) Reset() {
 	*x = RenewResponse{}
-	mi := &file_postern_proto_msgTypes[13]
+	mi := &file_postern_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1012,7 +1194,7 @@ func (x *RenewResponse) String() string {
 func (*RenewResponse) ProtoMessage() {}
 
 func (x *RenewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[13]
+	mi := &file_postern_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1025,7 +1207,7 @@ func (x *RenewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewResponse.ProtoReflect.Descriptor instead.
 func (*RenewResponse) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{13}
+	return file_postern_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RenewResponse) GetCertificateDer() []byte {
@@ -1049,7 +1231,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_postern_proto_msgTypes[14]
+	mi := &file_postern_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +1243,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[14]
+	mi := &file_postern_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1074,7 +1256,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{14}
+	return file_postern_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Error) GetCode() string {
@@ -1120,7 +1302,7 @@ type Attestation struct {
 
 func (x *Attestation) Reset() {
 	*x = Attestation{}
-	mi := &file_postern_proto_msgTypes[15]
+	mi := &file_postern_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1132,7 +1314,7 @@ func (x *Attestation) String() string {
 func (*Attestation) ProtoMessage() {}
 
 func (x *Attestation) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[15]
+	mi := &file_postern_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1145,7 +1327,7 @@ func (x *Attestation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attestation.ProtoReflect.Descriptor instead.
 func (*Attestation) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{15}
+	return file_postern_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Attestation) GetUser() string {
@@ -1227,10 +1409,25 @@ const file_postern_proto_rawDesc = "" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x123\n" +
 	"\x16collected_at_unix_nano\x18\x02 \x01(\x03R\x13collectedAtUnixNano\x12.\n" +
 	"\x06device\x18\x03 \x01(\v2\x16.postern.v1.DeviceInfoR\x06device\x124\n" +
-	"\bcontrols\x18\x04 \x03(\v2\x18.postern.v1.ControlFactsR\bcontrols\"?\n" +
+	"\bcontrols\x18\x04 \x03(\v2\x18.postern.v1.ControlFactsR\bcontrols\"w\n" +
 	"\x03Ack\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"\xae\x01\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x126\n" +
+	"\bdecision\x18\x03 \x01(\v2\x1a.postern.v1.AccessDecisionR\bdecision\"\xfd\x01\n" +
+	"\x0eAccessDecision\x12\x14\n" +
+	"\x05allow\x18\x01 \x01(\bR\x05allow\x124\n" +
+	"\areasons\x18\x02 \x03(\v2\x1a.postern.v1.DecisionReasonR\areasons\x126\n" +
+	"\bwarnings\x18\x03 \x03(\v2\x1a.postern.v1.DecisionReasonR\bwarnings\x12*\n" +
+	"\x11evaluated_at_unix\x18\x04 \x01(\x03R\x0fevaluatedAtUnix\x12\x16\n" +
+	"\x06access\x18\x05 \x01(\tR\x06access\x12#\n" +
+	"\rdeadline_unix\x18\x06 \x01(\x03R\fdeadlineUnix\"\x99\x01\n" +
+	"\x0eDecisionReason\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\acontrol\x18\x02 \x01(\tR\acontrol\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12 \n" +
+	"\vremediation\x18\x04 \x01(\tR\vremediation\x12\x1d\n" +
+	"\n" +
+	"until_unix\x18\x05 \x01(\x03R\tuntilUnix\"\xae\x01\n" +
 	"\aCommand\x122\n" +
 	"\arecheck\x18\x01 \x01(\v2\x16.postern.v1.RecheckNowH\x00R\arecheck\x122\n" +
 	"\x06policy\x18\x02 \x01(\v2\x18.postern.v1.PolicyUpdateH\x00R\x06policy\x124\n" +
@@ -1270,7 +1467,7 @@ func file_postern_proto_rawDescGZIP() []byte {
 	return file_postern_proto_rawDescData
 }
 
-var file_postern_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_postern_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_postern_proto_goTypes = []any{
 	(*Envelope)(nil),         // 0: postern.v1.Envelope
 	(*Hello)(nil),            // 1: postern.v1.Hello
@@ -1280,14 +1477,16 @@ var file_postern_proto_goTypes = []any{
 	(*ControlFacts)(nil),     // 5: postern.v1.ControlFacts
 	(*Report)(nil),           // 6: postern.v1.Report
 	(*Ack)(nil),              // 7: postern.v1.Ack
-	(*Command)(nil),          // 8: postern.v1.Command
-	(*RecheckNow)(nil),       // 9: postern.v1.RecheckNow
-	(*PolicyUpdate)(nil),     // 10: postern.v1.PolicyUpdate
-	(*RenewCertificate)(nil), // 11: postern.v1.RenewCertificate
-	(*RenewRequest)(nil),     // 12: postern.v1.RenewRequest
-	(*RenewResponse)(nil),    // 13: postern.v1.RenewResponse
-	(*Error)(nil),            // 14: postern.v1.Error
-	(*Attestation)(nil),      // 15: postern.v1.Attestation
+	(*AccessDecision)(nil),   // 8: postern.v1.AccessDecision
+	(*DecisionReason)(nil),   // 9: postern.v1.DecisionReason
+	(*Command)(nil),          // 10: postern.v1.Command
+	(*RecheckNow)(nil),       // 11: postern.v1.RecheckNow
+	(*PolicyUpdate)(nil),     // 12: postern.v1.PolicyUpdate
+	(*RenewCertificate)(nil), // 13: postern.v1.RenewCertificate
+	(*RenewRequest)(nil),     // 14: postern.v1.RenewRequest
+	(*RenewResponse)(nil),    // 15: postern.v1.RenewResponse
+	(*Error)(nil),            // 16: postern.v1.Error
+	(*Attestation)(nil),      // 17: postern.v1.Attestation
 }
 var file_postern_proto_depIdxs = []int32{
 	1,  // 0: postern.v1.Envelope.hello:type_name -> postern.v1.Hello
@@ -1295,23 +1494,26 @@ var file_postern_proto_depIdxs = []int32{
 	4,  // 2: postern.v1.Envelope.enrolled:type_name -> postern.v1.EnrollResponse
 	6,  // 3: postern.v1.Envelope.report:type_name -> postern.v1.Report
 	7,  // 4: postern.v1.Envelope.ack:type_name -> postern.v1.Ack
-	8,  // 5: postern.v1.Envelope.command:type_name -> postern.v1.Command
-	14, // 6: postern.v1.Envelope.error:type_name -> postern.v1.Error
-	12, // 7: postern.v1.Envelope.renew:type_name -> postern.v1.RenewRequest
-	13, // 8: postern.v1.Envelope.renewed:type_name -> postern.v1.RenewResponse
-	15, // 9: postern.v1.Envelope.attestation:type_name -> postern.v1.Attestation
+	10, // 5: postern.v1.Envelope.command:type_name -> postern.v1.Command
+	16, // 6: postern.v1.Envelope.error:type_name -> postern.v1.Error
+	14, // 7: postern.v1.Envelope.renew:type_name -> postern.v1.RenewRequest
+	15, // 8: postern.v1.Envelope.renewed:type_name -> postern.v1.RenewResponse
+	17, // 9: postern.v1.Envelope.attestation:type_name -> postern.v1.Attestation
 	2,  // 10: postern.v1.EnrollRequest.device:type_name -> postern.v1.DeviceInfo
-	15, // 11: postern.v1.EnrollRequest.attestation:type_name -> postern.v1.Attestation
+	17, // 11: postern.v1.EnrollRequest.attestation:type_name -> postern.v1.Attestation
 	2,  // 12: postern.v1.Report.device:type_name -> postern.v1.DeviceInfo
 	5,  // 13: postern.v1.Report.controls:type_name -> postern.v1.ControlFacts
-	9,  // 14: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
-	10, // 15: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
-	11, // 16: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	8,  // 14: postern.v1.Ack.decision:type_name -> postern.v1.AccessDecision
+	9,  // 15: postern.v1.AccessDecision.reasons:type_name -> postern.v1.DecisionReason
+	9,  // 16: postern.v1.AccessDecision.warnings:type_name -> postern.v1.DecisionReason
+	11, // 17: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
+	12, // 18: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
+	13, // 19: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_postern_proto_init() }
@@ -1331,7 +1533,7 @@ func file_postern_proto_init() {
 		(*Envelope_Renewed)(nil),
 		(*Envelope_Attestation)(nil),
 	}
-	file_postern_proto_msgTypes[8].OneofWrappers = []any{
+	file_postern_proto_msgTypes[10].OneofWrappers = []any{
 		(*Command_Recheck)(nil),
 		(*Command_Policy)(nil),
 		(*Command_Renew)(nil),
@@ -1342,7 +1544,7 @@ func file_postern_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_postern_proto_rawDesc), len(file_postern_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

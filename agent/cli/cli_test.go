@@ -161,7 +161,7 @@ func TestMainExitCodes(t *testing.T) {
 		{"a bad policy file is an error naming its line", []string{"check", "--policy", writeFile(t, "max_age: 5m\n")}, ExitError, "", "policy line 1"},
 		{"an unknown command is an error", []string{"frobnicate"}, ExitError, "", "unknown command"},
 		{"version prints the protocol", []string{"version"}, ExitOK, "protocol 1", ""},
-		{"status of a fresh state dir says not enrolled", []string{"status", "--state", filepath.Join(t.TempDir(), "absent")}, ExitOK, "not enrolled", ""},
+		{"status of a fresh state dir says not enrolled and exits 1", []string{"status", "--state", filepath.Join(t.TempDir(), "absent")}, ExitNotCompliant, "not enrolled", ""},
 		{"run --once without enrollment is an error", []string{"run", "--once", "--state", t.TempDir(), "--timeout", "5s"}, ExitError, "", "not enrolled"},
 	}
 	for _, tt := range tests {

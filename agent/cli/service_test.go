@@ -94,10 +94,10 @@ func TestServiceCommands(t *testing.T) {
 			t.Errorf("exit %d: %s", code, errOut)
 		}
 	})
-	t.Run("status shows the service state", func(t *testing.T) {
+	t.Run("status shows the service state, and exits 1 before the first check", func(t *testing.T) {
 		f, out, _ := testFactory()
 		withManager(f, &fakeManager{state: service.StateRunning})
-		if code := Main(context.Background(), f, []string{"status", "--state", enrolled(t)}); code != ExitOK {
+		if code := Main(context.Background(), f, []string{"status", "--state", enrolled(t)}); code != ExitNotCompliant {
 			t.Fatalf("exit %d", code)
 		}
 		if !strings.Contains(out.String(), "service:      running") {

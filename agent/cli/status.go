@@ -26,8 +26,13 @@ func NewCmdStatus(f *Factory, runF func(context.Context, *StatusOptions) error) 
 	opts := &StatusOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show this device's identity, last report and ack, and whether it may open IBHIS now",
-		Args:  cobra.NoArgs,
+		Short: "Show this device's identity, last report and ack, and whether it may open IBHIS now (the server's decision)",
+		Long: `Show this device's identity, last report and ack, and whether it may open
+IBHIS now: the server's decision from its last ack, or the agent's own
+estimate before the server sent one.
+
+Exit status: 0 allowed, 1 blocked or not enrolled, 2 error.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -47,9 +52,16 @@ func statusRun(f *Factory, opts *StatusOptions) error {
 	}
 	s.Service = serviceState(f, opts.StateDir)
 	if opts.JSON {
-		return s.WriteJSON(f.Out)
+		err = s.WriteJSON(f.Out)
+	} else {
+		err = s.WriteText(f.Out, f.Color())
 	}
-	return s.WriteText(f.Out, f.Color())
+	if err == nil && s.Blocked() {
+		// Scripts (and the installer) can tell at a glance: 1 when the
+		// device is not enrolled or may not open IBHIS now.
+		return &exitError{code: ExitNotCompliant}
+	}
+	return err
 }
 
 func loadStatus(f *Factory, path string) (output.Status, error) {

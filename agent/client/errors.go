@@ -3,7 +3,28 @@ package client
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/quic-go/quic-go"
 )
+
+// alertBadCertificate is the TLS alert a server sends when it refuses the
+// client's certificate; QUIC carries it as CRYPTO_ERROR 0x100 + alert.
+const alertBadCertificate = 42
+
+// certificateRefused wraps err with ErrCertificateRefused when it is the
+// server's refusal of our certificate, over QUIC or TLS over TCP.
+func certificateRefused(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *quic.TransportError
+	if errors.As(err, &te) && te.Remote && te.ErrorCode == quic.TransportErrorCode(0x100+alertBadCertificate) ||
+		strings.Contains(err.Error(), "remote error: tls: bad certificate") {
+		return fmt.Errorf("%w: %w", ErrCertificateRefused, err)
+	}
+	return err
+}
 
 // Sentinel errors, compared with errors.Is.
 var (
@@ -19,6 +40,11 @@ var (
 	ErrProtocol = errors.New("protocol violation by the server")
 	// ErrClosed: the session was closed by the agent.
 	ErrClosed = errors.New("session closed")
+	// ErrCertificateRefused: the server refused the device certificate
+	// during the TLS handshake (a bad_certificate alert), which it does
+	// for a revoked or inactive device — and, rarely, when it cannot
+	// look the device up.
+	ErrCertificateRefused = errors.New("the server refused this device's certificate")
 )
 
 // Error codes the server sends (docs/protocol.md).
@@ -32,6 +58,7 @@ const (
 	CodeCertificateRequired = "certificate_required"
 	CodeDeviceRevoked       = "device_revoked"
 	CodeDeviceUnknown       = "device_unknown"
+	CodeDeviceInactive      = "device_inactive"
 	CodeSequenceReplayed    = "sequence_replayed"
 	CodeBadReport           = "bad_report"
 	// CodeBadAttestation: the server will never record this attestation.
@@ -62,7 +89,7 @@ func (e *ServerError) Error() string {
 // protocol version.
 func (e *ServerError) Permanent() bool {
 	switch e.Code {
-	case CodeDeviceRevoked, CodeDeviceUnknown, CodeUnsupportedVersion, CodeCertificateRequired:
+	case CodeDeviceRevoked, CodeDeviceInactive, CodeDeviceUnknown, CodeUnsupportedVersion, CodeCertificateRequired:
 		return true
 	}
 	return false

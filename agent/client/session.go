@@ -70,12 +70,12 @@ func Dial(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	tc.Certificates = []tls.Certificate{cfg.Certificate}
 	l, err := dial(ctx, cfg.Addr, tc)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, certificateRefused(err))
 	}
 	s, err := handshake(ctx, l, log)
 	if err != nil {
 		_ = l.Close()
-		return nil, fmt.Errorf("dial %s over %s: %w", cfg.Addr, l.Transport(), err)
+		return nil, fmt.Errorf("dial %s over %s: %w", cfg.Addr, l.Transport(), certificateRefused(err))
 	}
 	return s, nil
 }

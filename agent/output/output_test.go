@@ -149,6 +149,24 @@ func TestStatus(t *testing.T) {
 		{"a failure under notify enforcement does not block", id, state.State{LastReport: report(notify), LastAck: acked}, nil, t0, true, "", "server has it"},
 		{"a stale check blocks", id, state.State{LastReport: report(), LastAck: acked}, nil, t0.Add(time.Hour), false, "", "is 1h2m0s old"},
 		{"an unacknowledged pass is allowed with a warning", id, state.State{LastReport: report()}, nil, t0, true, "", "not acknowledged"},
+		{"the server's allow by exception wins over the local estimate", id, state.State{LastReport: report(fw), LastAck: &state.AckInfo{Sequence: 7, Time: t0.Add(-time.Minute),
+			Decision: &state.Decision{Allow: true, Access: "allowed_by_exception", EvaluatedAt: t0.Add(-time.Minute),
+				Warnings: []state.DecisionReason{{Code: "exception_applied", Control: "firewall", Message: "waived", Until: t0.Add(48 * time.Hour)}}}}},
+			nil, t0, true, "", "allowed by exception"},
+		{"the server's deny names its reasons and the control to fix", id, state.State{LastReport: report(fw), LastAck: &state.AckInfo{Sequence: 7, Time: t0.Add(-time.Minute),
+			Decision: &state.Decision{Access: "blocked", EvaluatedAt: t0.Add(-time.Minute),
+				Reasons: []state.DecisionReason{{Code: "control_failed", Control: "firewall", Message: "no inbound filtering"}}}}},
+			nil, t0, false, checks.Firewall, "firewall: no inbound filtering"},
+		{"the server's warning says until when", id, state.State{LastReport: report(fw), LastAck: &state.AckInfo{Sequence: 7, Time: t0.Add(-time.Minute),
+			Decision: &state.Decision{Allow: true, Access: "warned", Deadline: t0.Add(72 * time.Hour), EvaluatedAt: t0.Add(-time.Minute),
+				Warnings: []state.DecisionReason{{Code: "control_failed", Control: "firewall", Message: "no inbound filtering", Until: t0.Add(72 * time.Hour)}}}}},
+			nil, t0, true, checks.Firewall, "allowed until 2026-11-26T09:00:00Z, with warnings"},
+		{"a revoked device says so in plain words", id, state.State{LastReport: report(), LastAck: acked,
+			Refused: &state.Refusal{Reason: state.RefusedRevoked, Message: "The security team revoked this device's enrollment.", CertSHA256: id.CertSHA256}},
+			nil, t0, false, "", "revoked this device's enrollment"},
+		{"a refusal of an earlier enrollment no longer applies", id, state.State{LastReport: report(), LastAck: acked,
+			Refused: &state.Refusal{Reason: state.RefusedRevoked, Message: "The security team revoked this device's enrollment.", CertSHA256: "old"}},
+			nil, t0, true, "", "server has it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +177,9 @@ func TestStatus(t *testing.T) {
 			s := NewStatus(tt.id, tt.st, 0, p, tt.now)
 			if s.Access.Allowed != tt.wantAllowed || !strings.Contains(s.Access.Reason, tt.wantReason) {
 				t.Errorf("access = %+v", s.Access)
+			}
+			if s.Blocked() == tt.wantAllowed {
+				t.Errorf("Blocked() = %v, want %v", s.Blocked(), !tt.wantAllowed)
 			}
 			var fix checks.ControlID
 			if s.Access.FixFirst != nil {

@@ -30,6 +30,12 @@ type Status struct {
 	QuarantinedReports uint64           `json:"quarantined_reports"`
 	LastError          *state.ErrorInfo `json:"last_error"`
 	Access             Access           `json:"access"`
+	// ServerDecision is the server's decision as its last ack carried
+	// it; nil when none was received.
+	ServerDecision *state.Decision `json:"server_decision"`
+	// Refused is set when the server refused this device's identity for
+	// good: it reports no more until enrolled again.
+	Refused *state.Refusal `json:"refused,omitempty"`
 	// Service is the system service's state ("running", "stopped", "not
 	// installed", "unknown"); empty when not queried.
 	Service string `json:"service,omitempty"`
@@ -37,11 +43,18 @@ type Status struct {
 	Attestation *AttestationStatus `json:"attestation,omitempty"`
 }
 
-// Access is the agent's local estimate of the gateway's decision; the
-// server's, made from the same facts, is the authority.
+// Access is the gateway's decision as the agent knows it: the server's,
+// from its last ack, when there is one (Source "server"); otherwise the
+// agent's own estimate from the same facts (Source "local").
 type Access struct {
-	Allowed bool   `json:"allowed"`
-	Reason  string `json:"reason"`
+	Allowed bool `json:"allowed"`
+	// State is "allowed", "blocked", "allowed_by_exception" or "warned"
+	// (the server's words); "allowed" or "blocked" for an estimate.
+	State string `json:"state"`
+	// Deadline is when a warning starts to block; zero if none will.
+	Deadline time.Time `json:"deadline,omitzero"`
+	Source   string    `json:"source"`
+	Reason   string    `json:"reason"`
 	// FixFirst is the blocking control to fix first, if any.
 	FixFirst *state.Finding `json:"fix_first,omitempty"`
 }
@@ -63,9 +76,22 @@ func NewStatus(id *state.Identity, st state.State, pending int, p *checks.Policy
 		s.Compliant = &c
 		s.LastReportAcked = st.LastAck != nil && st.LastAck.Sequence >= st.LastReport.Sequence
 	}
+	if st.LastAck != nil {
+		s.ServerDecision = st.LastAck.Decision
+	}
+	if id != nil && st.Refused.Applies(id.CertSHA256) {
+		s.Refused = st.Refused
+	}
 	s.Access = assess(s, p, now)
+	if s.Access.State == "" {
+		s.Access.State = map[bool]string{true: "allowed", false: "blocked"}[s.Access.Allowed]
+	}
 	return s
 }
+
+// Blocked reports whether the device may not open IBHIS now, as far as
+// the agent knows; `status` exits non-zero then.
+func (s Status) Blocked() bool { return !s.Access.Allowed }
 
 // assess estimates the gateway's decision: a failing control blocks when
 // the policy enforces it (warn_then_block once its grace is over, which
@@ -74,10 +100,92 @@ func NewStatus(id *state.Identity, st state.State, pending int, p *checks.Policy
 func assess(s Status, p *checks.Policy, now time.Time) Access {
 	switch {
 	case !s.Enrolled:
-		return Access{Reason: "this device is not enrolled; run `postern-agent enroll`"}
+		return Access{Source: "local", Reason: "this device is not enrolled; run `postern-agent enroll`"}
+	case s.Refused != nil:
+		return Access{Source: "server", Reason: strings.TrimSuffix(s.Refused.Message, ".")}
 	case s.LastReport == nil:
-		return Access{Reason: "no check has run yet"}
+		return Access{Source: "local", Reason: "no check has run yet"}
 	}
+	if age := now.Sub(s.LastReport.Time); age > p.MaxReportAge {
+		return Access{Source: "local", Reason: fmt.Sprintf("the last check is %s old, past the %s the server accepts; is the agent service running?", age.Round(time.Minute), p.MaxReportAge)}
+	}
+	if d := s.ServerDecision; d != nil {
+		return fromServer(s, d)
+	}
+	a := estimate(s, p)
+	a.Source = "local"
+	return a
+}
+
+// fromServer is the server's decision for the person at the laptop.
+func fromServer(s Status, d *state.Decision) Access {
+	a := Access{Allowed: d.Allow, State: d.Access, Deadline: d.Deadline, Source: "server"}
+	at := d.EvaluatedAt.UTC().Format(time.RFC3339)
+	if !d.Allow {
+		var codes []string
+		for _, r := range d.Reasons {
+			codes = append(codes, reasonWords(r))
+			if a.FixFirst == nil && r.Control != "" {
+				a.FixFirst = findingFor(s, r)
+			}
+		}
+		a.Reason = fmt.Sprintf("the server's decision at %s: %s", at, strings.Join(codes, "; "))
+		return a
+	}
+	switch d.Access {
+	case "allowed_by_exception":
+		var waived []string
+		for _, w := range d.Warnings {
+			waived = append(waived, w.Control)
+		}
+		a.Reason = fmt.Sprintf("allowed by exception (the server's decision at %s): %s is waived for now; fix it before the exception ends", at, strings.Join(waived, ", "))
+	case "warned":
+		var ws []string
+		for _, w := range d.Warnings {
+			ws = append(ws, reasonWords(w))
+			if a.FixFirst == nil && w.Control != "" && w.Code != "exception_applied" {
+				a.FixFirst = findingFor(s, w)
+			}
+		}
+		until := ""
+		if !d.Deadline.IsZero() {
+			until = " until " + d.Deadline.UTC().Format(time.RFC3339)
+		}
+		a.Reason = fmt.Sprintf("allowed%s, with warnings (the server's decision at %s): %s", until, at, strings.Join(ws, "; "))
+	default:
+		a.Reason = "the server's decision at " + at + ": the device meets the policy"
+	}
+	if !s.LastReportAcked {
+		a.Reason += "; the last check is not acknowledged yet"
+	}
+	return a
+}
+
+// reasonWords is a reason as "control: message", or its message.
+func reasonWords(r state.DecisionReason) string {
+	if r.Control != "" {
+		return r.Control + ": " + oneLine(r.Message)
+	}
+	return oneLine(r.Message)
+}
+
+// findingFor is the last check's finding about the reason's control, or
+// one made from the reason.
+func findingFor(s Status, r state.DecisionReason) *state.Finding {
+	if s.LastReport != nil {
+		for _, f := range s.LastReport.Findings {
+			if string(f.ID) == r.Control {
+				return &f
+			}
+		}
+	}
+	id := checks.ControlID(r.Control)
+	return &state.Finding{ID: id, Title: id.Title(), Summary: r.Message, Remediation: r.Remediation}
+}
+
+// estimate is the agent's own guess of the decision when the server sent
+// none.
+func estimate(s Status, p *checks.Policy) Access {
 	var blocking []state.Finding
 	for _, f := range s.LastReport.Findings {
 		if f.Status == checks.StatusUnknown && p.Unknown == checks.UnknownAllow {
@@ -100,9 +208,6 @@ func assess(s Status, p *checks.Policy, now time.Time) Access {
 			ids[i] = string(f.ID)
 		}
 		return Access{Reason: fmt.Sprintf("%d control(s) block access: %s", len(blocking), strings.Join(ids, ", ")), FixFirst: &first}
-	}
-	if age := now.Sub(s.LastReport.Time); age > p.MaxReportAge {
-		return Access{Reason: fmt.Sprintf("the last check is %s old, past the %s the server accepts; is the agent service running?", age.Round(time.Minute), p.MaxReportAge)}
 	}
 	if !s.LastReportAcked {
 		return Access{Allowed: true, Reason: "the last check passed, but the server has not acknowledged it yet"}
@@ -155,10 +260,11 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 		fmt.Fprintf(b, "last error:   %s at %s\n", oneLine(e.Message), e.Time.UTC().Format(time.RFC3339))
 	}
 	b.WriteString("\n")
+	word := strings.ReplaceAll(s.Access.State, "_", " ")
 	if s.Access.Allowed {
-		fmt.Fprintf(b, "%sIBHIS access: allowed%s — %s.\n", st.pass, st.reset, s.Access.Reason)
+		fmt.Fprintf(b, "%sIBHIS access: %s%s — %s.\n", st.pass, word, st.reset, s.Access.Reason)
 	} else {
-		fmt.Fprintf(b, "%sIBHIS access: blocked%s — %s.\n", st.fail, st.reset, s.Access.Reason)
+		fmt.Fprintf(b, "%sIBHIS access: %s%s — %s.\n", st.fail, word, st.reset, s.Access.Reason)
 	}
 	if f := s.Access.FixFirst; f != nil {
 		fmt.Fprintf(b, "fix first:    %s (%s): %s\n", f.Title, f.ID, oneLine(f.Summary))

@@ -132,8 +132,18 @@ func (r *Runner) Cycle(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	res.Sequence = seq
-	if err := r.spool.Add(checks.ToWire(rep, seq)); err != nil {
+	refused, err := r.refused()
+	if err != nil {
 		return Result{}, err
+	}
+	if refused == nil {
+		if err := r.spool.Add(checks.ToWire(rep, seq)); err != nil {
+			return Result{}, err
+		}
+	} else {
+		// The server refused this identity: nothing is sent until the
+		// device enrolls again, so nothing is kept to send.
+		r.log.Warn("report not spooled: the server refused this device", "reason", refused.Reason)
 	}
 	_, err = r.dir.UpdateState(func(s *state.State) {
 		s.LastReport = &state.ReportInfo{Sequence: seq, Time: rep.CollectedAt, Compliant: res.Compliant, Findings: state.FindingsFrom(vs, p)}
@@ -194,7 +204,15 @@ func (r *Runner) checkLoop(ctx context.Context) {
 
 func (r *Runner) deliverLoop(ctx context.Context) {
 	bo := newBackoff(r.cfg.BackoffMin, r.cfg.BackoffMax)
+	handshakeRefusals := 0
 	for ctx.Err() == nil {
+		if f, err := r.refused(); err == nil && f != nil {
+			// Stop reporting until the device enrolls again (a restart
+			// after enrolling picks the new identity up).
+			r.log.Error("the server refused this device; reporting stopped until it enrolls again", "reason", f.Reason)
+			<-ctx.Done()
+			return
+		}
 		conn, err := r.cfg.Dial(ctx)
 		if err == nil {
 			bo.reset()
@@ -208,6 +226,22 @@ func (r *Runner) deliverLoop(ctx context.Context) {
 		}
 		if ctx.Err() != nil {
 			return
+		}
+		if f, ok := r.refusal(err); ok {
+			// An explicit refusal is final; a handshake refusal is taken
+			// as one only when it repeats, since a server that cannot
+			// look the device up refuses the handshake too.
+			if errors.Is(err, client.ErrCertificateRefused) {
+				handshakeRefusals++
+			}
+			if !errors.Is(err, client.ErrCertificateRefused) || handshakeRefusals >= 2 {
+				if rerr := r.recordRefusal(f); rerr != nil {
+					r.log.Error("state update failed", "error", rerr.Error())
+				}
+				continue
+			}
+		} else {
+			handshakeRefusals = 0
 		}
 		wait := bo.next()
 		var se *client.ServerError
@@ -294,8 +328,10 @@ func (r *Runner) deliver(ctx context.Context, conn Conn) (outcome, error) {
 		out.acks[ack.GetSequence()] = ack
 		r.log.Info("report acknowledged", "sequence", ack.GetSequence(), "duplicate", ack.GetDuplicate())
 		if _, err := r.dir.UpdateState(func(s *state.State) {
-			s.LastAck = &state.AckInfo{Sequence: ack.GetSequence(), Time: r.cfg.Clock().UTC(), Duplicate: ack.GetDuplicate()}
+			s.LastAck = &state.AckInfo{Sequence: ack.GetSequence(), Time: r.cfg.Clock().UTC(), Duplicate: ack.GetDuplicate(),
+				Decision: decisionFromWire(ack.GetDecision())}
 			s.LastError = nil
+			s.Refused = nil
 		}); err != nil {
 			return out, err
 		}
@@ -327,6 +363,14 @@ func truncate(s string, n int) string {
 // this report's ack. Connection attempts are retried with backoff until
 // ctx ends, so the caller's deadline is the overall timeout.
 func (r *Runner) Once(ctx context.Context) (Result, error) {
+	// A one-off run is someone asking: it tries even after a refusal
+	// (which it records again if the server still refuses), so that a
+	// refusal taken in error does not stick.
+	if f, err := r.refused(); err == nil && f != nil {
+		if _, err := r.dir.UpdateState(func(s *state.State) { s.Refused = nil }); err != nil {
+			return Result{}, err
+		}
+	}
 	res, err := r.Cycle(ctx)
 	if err != nil {
 		return res, err
@@ -337,6 +381,12 @@ func (r *Runner) Once(ctx context.Context) (Result, error) {
 		if err == nil {
 			res.Ack = ack
 			return res, nil
+		}
+		if f, ok := r.refusal(err); ok {
+			if rerr := r.recordRefusal(f); rerr != nil {
+				return res, rerr
+			}
+			return res, &RefusedError{Refusal: f}
 		}
 		var se *client.ServerError
 		if ctx.Err() != nil || errors.As(err, &se) || permanent(err) {

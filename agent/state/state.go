@@ -27,6 +27,58 @@ type State struct {
 	// LastAttestation is the last user attestation the server recorded
 	// (a pending one is in PendingAttestationFile).
 	LastAttestation *AttestationInfo `json:"last_attestation,omitempty"`
+	// Refused is set when the server refused this device's identity for
+	// good (revoked, inactive, unknown, expired certificate): the agent
+	// stops reporting until the device enrolls again.
+	Refused *Refusal `json:"refused,omitempty"`
+}
+
+// Refusal reasons.
+const (
+	RefusedRevoked  = "revoked"
+	RefusedInactive = "inactive"
+	RefusedUnknown  = "unknown"
+	RefusedExpired  = "expired"
+)
+
+// Refusal is the server's refusal of one device identity.
+type Refusal struct {
+	// Reason is one of the Refused* values.
+	Reason string `json:"reason"`
+	// Message says it in plain words, with what to do.
+	Message string    `json:"message"`
+	Time    time.Time `json:"time"`
+	// CertSHA256 is the refused certificate's: a new enrollment (a new
+	// certificate) is not refused.
+	CertSHA256 string `json:"cert_sha256"`
+}
+
+// Applies reports whether the refusal is about the identity with the
+// certificate hash certSHA256.
+func (r *Refusal) Applies(certSHA256 string) bool {
+	return r != nil && r.CertSHA256 != "" && r.CertSHA256 == certSHA256
+}
+
+// Decision is the server's access decision for the device, as its last
+// ack carried it (the decision API's answer).
+type Decision struct {
+	Allow bool `json:"allow"`
+	// Access is "allowed", "blocked", "allowed_by_exception" or "warned".
+	Access string `json:"access"`
+	// Deadline is when a warning starts to block; zero if none will.
+	Deadline    time.Time        `json:"deadline,omitzero"`
+	Reasons     []DecisionReason `json:"reasons"`
+	Warnings    []DecisionReason `json:"warnings,omitempty"`
+	EvaluatedAt time.Time        `json:"evaluated_at"`
+}
+
+// DecisionReason is one reason or warning of a Decision.
+type DecisionReason struct {
+	Code        string    `json:"code"`
+	Control     string    `json:"control,omitempty"`
+	Message     string    `json:"message"`
+	Remediation string    `json:"remediation,omitempty"`
+	Until       time.Time `json:"until,omitzero"`
 }
 
 // ReportInfo summarises the last check cycle's local evaluation.
@@ -53,6 +105,9 @@ type AckInfo struct {
 	Sequence  uint64    `json:"sequence"`
 	Time      time.Time `json:"time"`
 	Duplicate bool      `json:"duplicate,omitempty"`
+	// Decision is the server's decision sent with the ack; nil from a
+	// server that does not send one.
+	Decision *Decision `json:"decision,omitempty"`
 }
 
 // ErrorInfo records the last delivery or enrollment error.

@@ -147,7 +147,17 @@ func (s *Server) ingest(st *stream, dev store.Device, w *pb.Report) *pb.Envelope
 	if !dup && s.cfg.OnReport != nil {
 		s.cfg.OnReport(deviceID)
 	}
-	return &pb.Envelope{Msg: &pb.Envelope_Ack{Ack: &pb.Ack{Sequence: seq, Duplicate: dup}}}
+	ack := &pb.Ack{Sequence: seq, Duplicate: dup}
+	if s.cfg.Decision != nil {
+		// The report is committed; an ack without the decision is still
+		// an ack, so a failure here only costs the agent its display.
+		if d, err := s.cfg.Decision(ctx, deviceID); err == nil {
+			ack.Decision = decision.ToWire(d)
+		} else {
+			st.log.Warn("decide for the ack failed", "sequence", seq, "err", err)
+		}
+	}
+	return &pb.Envelope{Msg: &pb.Envelope_Ack{Ack: ack}}
 }
 
 // renew signs a new certificate for the device's new key.

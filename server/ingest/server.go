@@ -17,6 +17,7 @@ import (
 	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -62,6 +63,10 @@ type Config struct {
 	// OnReport, when set, is called after a new report is committed, so
 	// that the decision engine can publish a change within seconds.
 	OnReport func(deviceID string)
+	// Decision, when set, is the device's decision now
+	// (decision.Engine.Current); every ack carries it, so that the agent
+	// shows the server's answer.
+	Decision func(ctx context.Context, deviceID string) (decision.Decision, error)
 	// OnAttestation records a validated user attestation (at enrollment
 	// or on the control stream); the agent is told it is recorded only
 	// when it returns nil. Without it, attestations are refused with

@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 
 	ing, err := ingest.Listen(ingest.Config{Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(st, mets), Policy: policy,
 		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version,
-		PolicyFor: lc.policyFor, OnReport: lc.onReport, OnAttestation: lc.onAttestation, Audit: lc.audit,
+		PolicyFor: lc.policyFor, OnReport: lc.onReport, Decision: lc.engine.Current, OnAttestation: lc.onAttestation, Audit: lc.audit,
 		GatewayURL: cfg.GatewayURL})
 	if err != nil {
 		return err
