@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"reflect"
 	"slices"
 
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
@@ -143,16 +144,37 @@ func FromState(dir *state.Dir) (Identity, error) {
 		return Identity{}, err
 	}
 	var key Key
-	switch k := creds.Certificate.PrivateKey.(type) {
-	case *ecdsa.PrivateKey:
+	if k, ok := inMemoryECDSA(creds.Certificate.PrivateKey); ok {
 		key = SoftwareKey{k}
-	case crypto.Signer:
-		key = hardwareKey{k}
-	default:
-		return Identity{}, fmt.Errorf("device key of type %T cannot sign", k)
+	} else if s, ok := creds.Certificate.PrivateKey.(crypto.Signer); ok {
+		key = hardwareKey{s}
+	} else {
+		return Identity{}, fmt.Errorf("device key of type %T cannot sign", creds.Certificate.PrivateKey)
 	}
 	return Identity{DeviceID: creds.Identity.DeviceID, Cert: creds.Certificate.Leaf, Key: key,
 		GatewayURL: creds.Identity.GatewayURL}, nil
+}
+
+// inMemoryECDSA returns the ECDSA key of a software device key: a plain
+// *ecdsa.PrivateKey, or a wrapper that embeds one (the state directory's
+// software key type). Any other signer is a platform's key.
+func inMemoryECDSA(k any) (*ecdsa.PrivateKey, bool) {
+	if e, ok := k.(*ecdsa.PrivateKey); ok {
+		return e, e != nil
+	}
+	v := reflect.ValueOf(k)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil, false
+	}
+	f := v.FieldByName("PrivateKey")
+	if !f.IsValid() || !f.CanInterface() {
+		return nil, false
+	}
+	e, ok := f.Interface().(*ecdsa.PrivateKey)
+	return e, ok && e != nil
 }
 
 // hardwareKey is a key the platform holds; it is never exported. A

@@ -2,6 +2,10 @@ package browsercert
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"testing"
 
@@ -65,5 +69,42 @@ func TestManager(t *testing.T) {
 	wantPol := []string{"write https://ehr.dmh.example:8443 Postern device CA test", "write https://ehr.dmh.example:8443 Postern device CA test", "remove"}
 	if diff := cmp.Diff(wantPol, pol.log); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+}
+
+// wrapped is a software key type as the state directory may hold it: a
+// struct embedding the ECDSA key.
+type wrapped struct{ *ecdsa.PrivateKey }
+
+type platformSigner struct{ crypto.Signer }
+
+func TestInMemoryECDSA(t *testing.T) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tests := []struct {
+		name string
+		key  any
+		want bool
+	}{
+		{"a plain ECDSA key is a software key", k, true},
+		{"a struct embedding one is a software key", wrapped{k}, true},
+		{"a pointer to such a struct is a software key", &wrapped{k}, true},
+		{"a platform's signer is not", platformSigner{k}, false},
+		{"an empty wrapper is not", wrapped{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, got := inMemoryECDSA(tt.key); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHardwareKeysAreNotExported(t *testing.T) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	id := testIdentity(t, k, 2)
+	id.Key = hardwareKey{platformSigner{k}}
+	if _, _, err := exportPKCS12(id); !errors.Is(err, ErrKeyNotExportable) {
+		t.Fatalf("err = %v, want ErrKeyNotExportable", err)
 	}
 }
