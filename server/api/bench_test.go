@@ -106,8 +106,9 @@ func BenchmarkDecisionHTTPS(b *testing.B) {
 	}
 }
 
-// benchHandler builds the API over st as serve does.
-func benchHandler(b *testing.B, st store.Store, postures *decision.PostureCache) http.Handler {
+// benchHandler builds the API over st as serve does; edits adjust the
+// config (trusted proxies for /v1/authz and /v1/blocked).
+func benchHandler(b *testing.B, st store.Store, postures *decision.PostureCache, edits ...func(*Config)) http.Handler {
 	set, err := policy.Parse(nil)
 	if err != nil {
 		b.Fatal(err)
@@ -119,7 +120,11 @@ func benchHandler(b *testing.B, st store.Store, postures *decision.PostureCache)
 	if err := eng.Sweep(context.Background(), true); err != nil {
 		b.Fatal(err)
 	}
-	return NewHandler(Config{Store: st, Policy: set.Default.Policy, PolicyVersion: 1, Postures: postures, Decider: eng})
+	cfg := Config{Store: st, Policy: set.Default.Policy, PolicyVersion: 1, Postures: postures, Decider: eng}
+	for _, e := range edits {
+		e(&cfg)
+	}
+	return NewHandler(cfg)
 }
 
 type staticSet struct{ s *policy.Set }
