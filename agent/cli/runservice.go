@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -29,7 +28,7 @@ func runService(ctx context.Context, f *Factory, opts *RunOptions) error {
 	}
 	defer closeLog()
 	return service.Run(ctx, func(ctx context.Context) error {
-		if err := waitEnrolled(ctx, opts.StateDir, log, enrollPoll); err != nil {
+		if err := newEnrollWaiter(f, opts.StateDir, log).wait(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -69,36 +68,4 @@ func serviceLogger(f *Factory, stateDir, goos string) (*slog.Logger, func(), err
 	var w io.Writer = lf
 	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	return log, func() { _ = lf.Close() }, nil
-}
-
-// waitEnrolled returns once the state directory holds an identity: a
-// package may install and start the service before anyone enrolls the
-// device. It returns ctx's error when ctx ends, and other errors (a
-// corrupt identity) at once.
-func waitEnrolled(ctx context.Context, stateDir string, log *slog.Logger, poll time.Duration) error {
-	logged := false
-	for {
-		dir, err := state.Open(stateDir)
-		if err != nil {
-			return err
-		}
-		_, err = dir.LoadIdentity()
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, state.ErrNotEnrolled) {
-			return err
-		}
-		if !logged {
-			log.Warn("waiting for enrollment", "state_dir", stateDir)
-			logged = true
-		}
-		t := time.NewTimer(poll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
 }

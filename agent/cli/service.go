@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/installer/service"
+	pb "github.com/postern-dev/postern/proto"
 )
 
 // ServiceManager installs and controls the agent's system service;
@@ -68,7 +70,8 @@ func NewCmdService(f *Factory, action string, runF func(context.Context, *Servic
 	switch action {
 	case "install":
 		cmd.Flags().StringVar(&opts.Server, "server", "", "enroll first with the server at `HOST:PORT`, unless already enrolled")
-		cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` for --server")
+		cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` or reusable enrollment secret for --server; the service enrolls with it")
+		cmd.Flags().StringVar(&opts.Token, "secret", "", "reusable enrollment `SECRET` (same as --token)")
 	case "uninstall":
 		cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the state directory: the device identity, spool and logs")
 	}
@@ -121,11 +124,20 @@ func serviceRun(ctx context.Context, f *Factory, action string, opts *ServiceOpt
 	return nil
 }
 
-// enrollForInstall enrolls when asked to and no identity exists; an
-// existing identity survives reinstalls and upgrades.
-func enrollForInstall(ctx context.Context, f *Factory, opts *ServiceOptions) error {
+// enrollForInstall leaves the enrollment to the service when asked to and
+// no identity exists; an existing identity survives reinstalls and
+// upgrades. It never contacts the server: an installer must succeed on a
+// laptop that is offline, and a refused secret is reported by the
+// service, not by a failed install.
+func enrollForInstall(_ context.Context, f *Factory, opts *ServiceOptions) error {
 	if opts.Server == "" {
 		return nil
+	}
+	if _, err := pb.ParseEnrollToken(opts.Token); err != nil {
+		// Still installed: an MDM pushing a mistyped secret gets a
+		// running service that reports it (status, log), not a failed
+		// install it cannot see into.
+		fmt.Fprintf(f.ErrOut, "warning: --token: %v; the service will report it until a valid one is installed\n", err)
 	}
 	dir, err := state.Open(opts.StateDir)
 	if err != nil {
@@ -133,16 +145,18 @@ func enrollForInstall(ctx context.Context, f *Factory, opts *ServiceOptions) err
 	}
 	if err := dir.CanEnroll(false); errors.Is(err, state.ErrAlreadyEnrolled) {
 		fmt.Fprintln(f.Out, "already enrolled: keeping this device's identity")
-		return nil
+		return dir.DropPendingEnrollment()
 	} else if err != nil {
 		return err
 	}
-	id, err := Enroll(ctx, EnrollOptions{StateDir: opts.StateDir, Server: opts.Server, Token: opts.Token,
-		Host: f.LiveHost(), Device: f.Device, Now: f.Now})
-	if err != nil {
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
+	}
+	if err := dir.SetPendingEnrollment(state.PendingEnrollment{Server: opts.Server, Secret: opts.Token, SavedAt: now().UTC()}); err != nil {
 		return err
 	}
-	fmt.Fprintf(f.Out, "enrolled as device %s with %s\n", id.DeviceID, id.Server)
+	fmt.Fprintf(f.Out, "the service will enroll this device with %s (see `postern-agent status`)\n", opts.Server)
 	return nil
 }
 

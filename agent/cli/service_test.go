@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestServiceCommands(t *testing.T) {
 		{"install installs and starts the service", func(d string) []string { return []string{"install", "--state", d} },
 			[]string{"install"}, "installed and started", false},
 		{"install with a token keeps an existing identity", func(d string) []string {
-			return []string{"install", "--state", d, "--server", "127.0.0.1:1", "--token", "pt1.x.y"}
+			return []string{"install", "--state", d, "--server", "127.0.0.1:1", "--token", testSecret}
 		}, []string{"install"}, "keeping this device's identity", false},
 		{"uninstall keeps the state", func(d string) []string { return []string{"uninstall", "--state", d} },
 			[]string{"uninstall"}, "removed", false},
@@ -87,6 +88,41 @@ func TestServiceCommands(t *testing.T) {
 			}
 		})
 	}
+	t.Run("install with a secret never contacts the server and leaves enrolling to the service", func(t *testing.T) {
+		dir := t.TempDir()
+		f, out, errOut := testFactory()
+		m := &fakeManager{}
+		withManager(f, m)
+		// Nothing listens on port 1: an install must not care.
+		if code := Main(context.Background(), f, []string{"install", "--state", dir, "--server", "127.0.0.1:1", "--secret", testSecret}); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		d, _ := state.Open(dir)
+		p, err := d.PendingEnrollment()
+		if err != nil || p == nil || p.Server != "127.0.0.1:1" || p.Secret != testSecret {
+			t.Fatalf("pending = %+v, %v", p, err)
+		}
+		if fi, err := os.Stat(d.File(state.PendingEnrollmentFile)); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+			t.Errorf("pending enrollment file: %v %v", fi.Mode(), err)
+		}
+		if strings.Contains(out.String()+errOut.String(), "c2VjcmV0") {
+			t.Errorf("the secret was printed: %s %s", out, errOut)
+		}
+		if diff := cmp.Diff([]string{"install"}, m.calls); diff != "" {
+			t.Errorf("calls (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("install with a malformed secret still installs, warns, and leaves the report to the service", func(t *testing.T) {
+		f, _, errOut := testFactory()
+		m := &fakeManager{}
+		withManager(f, m)
+		if code := Main(context.Background(), f, []string{"install", "--state", t.TempDir(), "--server", "h:1", "--token", "pt1.x.y"}); code != ExitOK || len(m.calls) != 1 {
+			t.Errorf("exit %d, calls %v: %s", code, m.calls, errOut)
+		}
+		if !strings.Contains(errOut.String(), "malformed") {
+			t.Errorf("stderr %q", errOut)
+		}
+	})
 	t.Run("install with a server but no token is refused", func(t *testing.T) {
 		f, _, errOut := testFactory()
 		withManager(f, &fakeManager{})
@@ -111,7 +147,7 @@ func TestRunServiceHelpers(t *testing.T) {
 		dir := t.TempDir()
 		done := make(chan error, 1)
 		go func() {
-			done <- waitEnrolled(context.Background(), dir, slog.New(slog.DiscardHandler), time.Millisecond)
+			done <- (&enrollWaiter{stateDir: dir, log: slog.New(slog.DiscardHandler), poll: time.Millisecond}).wait(context.Background())
 		}()
 		d, _ := state.Open(dir)
 		// Written whole, as enrollment does.
@@ -129,7 +165,7 @@ func TestRunServiceHelpers(t *testing.T) {
 	t.Run("waiting for enrollment ends with the context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := waitEnrolled(ctx, t.TempDir(), slog.New(slog.DiscardHandler), time.Hour); !errors.Is(err, context.Canceled) {
+		if err := (&enrollWaiter{stateDir: t.TempDir(), log: slog.New(slog.DiscardHandler), poll: time.Hour}).wait(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v", err)
 		}
 	})

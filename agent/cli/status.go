@@ -100,6 +100,14 @@ func loadStatus(f *Factory, path string) (output.Status, error) {
 		return output.Status{}, err
 	}
 	s := output.NewStatus(idp, st, n, p, f.Now())
+	if idp == nil {
+		pe, err := dir.PendingEnrollment()
+		if err != nil {
+			return output.Status{}, err
+		}
+		es, _ := dir.EnrollStatus() // a damaged status file only hides progress
+		s.Enrollment = output.NewEnrollmentStatus(pe, es)
+	}
 	if idp != nil {
 		pa, err := dir.PendingAttestation()
 		if err != nil {

@@ -41,6 +41,9 @@ type Status struct {
 	Service string `json:"service,omitempty"`
 	// Attestation is the yearly user attestation; nil when not known.
 	Attestation *AttestationStatus `json:"attestation,omitempty"`
+	// Enrollment is the service's progress with an enrollment left by an
+	// installer; nil when none is pending.
+	Enrollment *EnrollmentStatus `json:"enrollment,omitempty"`
 }
 
 // Access is the gateway's decision as the agent knows it: the server's,
@@ -231,6 +234,9 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 		fmt.Fprintf(b, "device:       %s\nserver:       %s\nenrolled:     %s\n", s.DeviceID, s.Server, s.EnrolledAt.UTC().Format(time.RFC3339))
 	} else {
 		b.WriteString("device:       not enrolled\n")
+	}
+	if s.Enrollment != nil {
+		b.WriteString(s.Enrollment.text())
 	}
 	if r := s.LastReport; r != nil {
 		verdict := "not compliant"

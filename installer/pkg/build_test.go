@@ -129,19 +129,25 @@ func TestBuildMSI(t *testing.T) {
 		{"the executable is installed as postern-agent.exe", "File", []string{"AgentExe\tAgentExe\tpostern-agent.exe"}},
 		{"the component lives under Program Files\\Postern", "Component", []string{"AgentExe\t{" + agentComponent + "}\tINSTALLDIR"}},
 		{"the install directory is ProgramFiles64Folder\\Postern", "Directory", []string{"INSTALLDIR\tProgramFiles64Folder\tPostern"}},
-		{"the service is installed by the agent, enrolling with SERVER and TOKEN", "CustomAction", []string{
-			"ServiceInstallEnroll\t3090\tAgentExe\tinstall --server \"[SERVER]\" --token \"[TOKEN]\"",
+		{"the service is installed by the agent, enrolling with SERVER and TOKEN, whose command line is never logged", "CustomAction", []string{
+			"ServiceInstallEnroll\t11282\tAgentExe\tinstall --server \"[SERVER]\" --token \"[TOKEN]\"",
 			"ServiceInstall\t3090\tAgentExe\tinstall",
 			"ServiceUninstall\t3154\tAgentExe\tuninstall",
 			"ServiceStop\t3154\tAgentExe\tstop",
+			"TokenFromSecret\t51\tTOKEN\t[SECRET]",
+		}},
+		{"every deferred action has a rollback that undoes it", "CustomAction", []string{
+			"ServiceInstallRollback\t3410\tAgentExe\tuninstall",
+			"ServiceStopRollback\t3410\tAgentExe\tstart",
+			"ServiceUninstallRollback\t3410\tAgentExe\tinstall",
 		}},
 		{"the custom actions run inside the install script", "InstallExecuteSequence", []string{
-			"ServiceInstallEnroll\tNOT REMOVE=\"ALL\" AND SERVER AND TOKEN\t4",
-			"ServiceUninstall\tREMOVE=\"ALL\" AND NOT UPGRADINGPRODUCTCODE\t15",
-			"RemoveExistingProducts\t\t15",
+			"ServiceInstallEnroll\tNOT REMOVE=\"ALL\" AND SERVER AND TOKEN\t",
+			"ServiceUninstall\tREMOVE=\"ALL\" AND NOT UPGRADINGPRODUCTCODE\t",
+			"RemoveExistingProducts\t\t",
 		}},
 		{"the token is hidden from the log and the product upgrades in place", "Property", []string{
-			"MsiHiddenProperties\tTOKEN", "UpgradeCode\t{" + UpgradeCode + "}", "ProductVersion\t1.2.3", "ALLUSERS\t1",
+			"MsiHiddenProperties\tTOKEN;SECRET", "UpgradeCode\t{" + UpgradeCode + "}", "ProductVersion\t1.2.3", "ALLUSERS\t1",
 		}},
 	}
 	for _, tt := range tests {

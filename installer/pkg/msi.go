@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -34,6 +35,8 @@ type MSIOptions struct {
 	Output string
 	// Wixl is the wixl executable; "wixl" on PATH when empty.
 	Wixl string
+	// Msibuild is msitools' msibuild; "msibuild" on PATH when empty.
+	Msibuild string
 }
 
 // WXS renders the WiX source that wixl compiles. wixl implements
@@ -41,11 +44,16 @@ type MSIOptions struct {
 // (ServiceConfig, MsiServiceConfigFailureActions), so the service is
 // registered by deferred custom actions that run the agent's own
 // `install` (kardianos: automatic delayed start, restart on failure) and
-// `uninstall`; the agent's install keeps an existing device identity and
-// enrolls with SERVER and TOKEN otherwise. TOKEN is listed in
-// MsiHiddenProperties, so
-// it is masked in the installer's log. exe is the executable's path
-// relative to wixl's working directory.
+// `uninstall`. Each of them has a rollback action scheduled just before
+// it (rollback bits are set after wixl, see fixCustomActions), so a failed
+// install, upgrade or removal leaves the machine as it was. The agent's
+// install never contacts the server: it keeps an existing device identity
+// or leaves SERVER and TOKEN (or SECRET, a reusable enrollment secret) to
+// the service, which enrolls when it can; an unreachable server or a
+// refused secret never fails the install. TOKEN and SECRET are in
+// MsiHiddenProperties and the enrolling action hides its command line, so
+// neither is logged. exe is the executable's path relative to wixl's
+// working directory.
 func WXS(exe, version string) (string, error) {
 	if NumericVersion(version) != version {
 		return "", fmt.Errorf("msi version %q: want three dotted numbers", version)
@@ -74,7 +82,7 @@ var wxsTmpl = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": xmlE
     <Media Id="1" Cabinet="agent.cab" EmbedCab="yes"/>
     <MajorUpgrade DowngradeErrorMessage="A newer Postern Agent is already installed."/>
 
-    <Property Id="MsiHiddenProperties" Value="TOKEN"/>
+    <Property Id="MsiHiddenProperties" Value="TOKEN;SECRET"/>
     <Property Id="ARPNOMODIFY" Value="1"/>
 
     <Directory Id="TARGETDIR" Name="SourceDir">
@@ -91,17 +99,25 @@ var wxsTmpl = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": xmlE
       <ComponentRef Id="AgentExe"/>
     </Feature>
 
+    <CustomAction Id="TokenFromSecret" Property="TOKEN" Value="[SECRET]"/>
     <CustomAction Id="ServiceInstallEnroll" FileKey="AgentExe" ExeCommand="install --server &quot;[SERVER]&quot; --token &quot;[TOKEN]&quot;" Execute="deferred" Impersonate="no" Return="check"/>
     <CustomAction Id="ServiceInstall" FileKey="AgentExe" ExeCommand="install" Execute="deferred" Impersonate="no" Return="check"/>
+    <CustomAction Id="ServiceInstallRollback" FileKey="AgentExe" ExeCommand="uninstall" Execute="deferred" Impersonate="no" Return="ignore"/>
     <CustomAction Id="ServiceStop" FileKey="AgentExe" ExeCommand="stop" Execute="deferred" Impersonate="no" Return="ignore"/>
+    <CustomAction Id="ServiceStopRollback" FileKey="AgentExe" ExeCommand="start" Execute="deferred" Impersonate="no" Return="ignore"/>
     <CustomAction Id="ServiceUninstall" FileKey="AgentExe" ExeCommand="uninstall" Execute="deferred" Impersonate="no" Return="ignore"/>
+    <CustomAction Id="ServiceUninstallRollback" FileKey="AgentExe" ExeCommand="install" Execute="deferred" Impersonate="no" Return="ignore"/>
 
     <InstallExecuteSequence>
+      <Custom Action="TokenFromSecret" After="CostFinalize">SECRET AND NOT TOKEN</Custom>
       <RemoveExistingProducts After="InstallInitialize"/>
-      <Custom Action="ServiceStop" After="RemoveExistingProducts">REMOVE="ALL" AND UPGRADINGPRODUCTCODE</Custom>
-      <Custom Action="ServiceUninstall" After="ServiceStop">REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE</Custom>
-      <Custom Action="ServiceInstallEnroll" After="InstallFiles">NOT REMOVE="ALL" AND SERVER AND TOKEN</Custom>
-      <Custom Action="ServiceInstall" After="InstallFiles">NOT REMOVE="ALL" AND NOT (SERVER AND TOKEN)</Custom>
+      <Custom Action="ServiceStopRollback" After="RemoveExistingProducts">REMOVE="ALL" AND UPGRADINGPRODUCTCODE</Custom>
+      <Custom Action="ServiceStop" After="ServiceStopRollback">REMOVE="ALL" AND UPGRADINGPRODUCTCODE</Custom>
+      <Custom Action="ServiceUninstallRollback" After="ServiceStop">REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE</Custom>
+      <Custom Action="ServiceUninstall" After="ServiceUninstallRollback">REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE</Custom>
+      <Custom Action="ServiceInstallRollback" After="InstallFiles">NOT REMOVE="ALL" AND NOT WIX_UPGRADE_DETECTED</Custom>
+      <Custom Action="ServiceInstallEnroll" After="ServiceInstallRollback">NOT REMOVE="ALL" AND SERVER AND TOKEN</Custom>
+      <Custom Action="ServiceInstall" After="ServiceInstallEnroll">NOT REMOVE="ALL" AND NOT (SERVER AND TOKEN)</Custom>
     </InstallExecuteSequence>
   </Product>
 </Wix>
@@ -151,7 +167,51 @@ func BuildMSI(ctx context.Context, o MSIOptions) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("wixl: %w: %s", err, bytes.TrimSpace(out))
 	}
+	if err := fixCustomActions(ctx, o.Msibuild, tmp); err != nil {
+		return err
+	}
 	return copyFile(tmp, o.Output, 0o644)
+}
+
+// Custom action type bits (MSI CustomAction table) that wixl 0.101 does
+// not write: it drops Execute="rollback" and HideTarget="yes".
+const (
+	caExe           = 18   // an executable from the File table
+	caContinue      = 64   // Return="ignore"
+	caRollback      = 256  // runs only when the installation rolls back
+	caInScript      = 1024 // deferred
+	caNoImpersonate = 2048 // as LocalSystem
+	caHideTarget    = 8192 // the command line (with TOKEN) is not logged
+)
+
+// customActionTypes are the types wixl gets wrong, set after it runs.
+var customActionTypes = map[string]int{
+	"TokenFromSecret":          51, // set a property, immediate
+	"ServiceInstallEnroll":     caExe | caInScript | caNoImpersonate | caHideTarget,
+	"ServiceInstallRollback":   caExe | caContinue | caRollback | caInScript | caNoImpersonate,
+	"ServiceStopRollback":      caExe | caContinue | caRollback | caInScript | caNoImpersonate,
+	"ServiceUninstallRollback": caExe | caContinue | caRollback | caInScript | caNoImpersonate,
+}
+
+// fixCustomActions sets the rollback and hidden-target bits with msibuild
+// (msitools), so that every deferred action that changes the machine has
+// a rollback and the enrollment secret stays out of the installer's log.
+func fixCustomActions(ctx context.Context, msibuild, msi string) error {
+	if msibuild == "" {
+		msibuild = "msibuild"
+	}
+	names := make([]string, 0, len(customActionTypes))
+	for n := range customActionTypes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		q := fmt.Sprintf("UPDATE `CustomAction` SET `Type` = %d WHERE `Action` = '%s'", customActionTypes[n], n)
+		if out, err := exec.CommandContext(ctx, msibuild, msi, "-q", q).CombinedOutput(); err != nil {
+			return fmt.Errorf("msibuild: set the type of %s: %w: %s", n, err, bytes.TrimSpace(out))
+		}
+	}
+	return nil
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {
