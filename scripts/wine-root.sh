@@ -86,6 +86,7 @@ echo "wine-root: wineboot --init" >&2
 chroot "$tmp" /usr/bin/env HOME=/root WINEPREFIX=/root/.wine WINEARCH=win64 \
 	WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" \
 	sh -c 'wine wineboot --init && wineserver -w' >&2
+wine_version=$(chroot "$tmp" env HOME=/root WINEDEBUG=-all wine --version 2>/dev/null || echo unknown)
 
 cleanup
 mounts=()
@@ -95,6 +96,6 @@ echo "$recipe" >"$stamp"
 end=$(date +%s)
 size=$(du -sm "$root" | cut -f1)
 printf 'built=%s seconds=%d size_mb=%d wine=%s\n' "$(date -u +%FT%TZ)" $((end - start)) "$size" \
-	"$(chroot "$root" wine --version 2>/dev/null || echo unknown)" >"$cost"
+	"$wine_version" >"$cost"
 cat "$cost" >&2
 echo "$root"

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Options are the inputs of BuildAll.
@@ -26,6 +27,13 @@ type Options struct {
 	SignCert, SignKey string
 	// SignPassFile holds the key's password, if it has one.
 	SignPassFile string
+	// PGPKey is the OpenPGP private key file that signs the .deb and .rpm
+	// packages; empty leaves them unsigned. PGPPassFile holds its
+	// passphrase, if it has one.
+	PGPKey, PGPPassFile string
+	// MTime is every packaged file's time and the packages' build date
+	// (SOURCE_DATE_EPOCH); the Unix epoch when zero.
+	MTime time.Time
 }
 
 // BuildAll builds every installer and returns their paths: the .deb and
@@ -36,12 +44,29 @@ func BuildAll(ctx context.Context, log *slog.Logger, o Options) ([]string, error
 		return nil, errors.New("cross and output directories are required")
 	}
 	version := NumericVersion(o.Version)
+	sign := PGPSigner{KeyFile: o.PGPKey}
+	if o.PGPPassFile != "" {
+		b, err := os.ReadFile(o.PGPPassFile)
+		if err != nil {
+			return nil, fmt.Errorf("package signing passphrase: %w", err)
+		}
+		sign.Passphrase = strings.TrimRight(string(b), "\r\n")
+	}
 	var out []string
 	for _, arch := range []string{"amd64", "arm64"} {
 		for _, format := range []string{"deb", "rpm"} {
 			p, err := BuildLinux(LinuxOptions{
-				Format: format, Arch: arch, Version: version, OutDir: o.OutDir,
+				Format: format, Arch: arch, Version: version, OutDir: o.OutDir, MTime: o.MTime, Sign: sign,
 				Binary: filepath.Join(o.CrossDir, "linux-"+arch, PackageName),
+			})
+			if err != nil {
+				return out, err
+			}
+			log.Info("package built", "path", p)
+			out = append(out, p)
+			p, err = BuildServerLinux(ServerLinuxOptions{
+				Format: format, Arch: arch, Version: version, OutDir: o.OutDir, MTime: o.MTime, Sign: sign,
+				Binary: filepath.Join(o.CrossDir, "linux-"+arch, ServerPackageName),
 			})
 			if err != nil {
 				return out, err
@@ -56,7 +81,7 @@ func BuildAll(ctx context.Context, log *slog.Logger, o Options) ([]string, error
 	}
 	out = append(out, msi)
 	tgz, err := BuildDarwin(DarwinOptions{
-		Version: version, OutDir: o.OutDir,
+		Version: version, OutDir: o.OutDir, MTime: o.MTime,
 		Binaries: map[string]string{
 			"amd64": filepath.Join(o.CrossDir, "darwin-amd64", PackageName),
 			"arm64": filepath.Join(o.CrossDir, "darwin-arm64", PackageName),
@@ -67,6 +92,18 @@ func BuildAll(ctx context.Context, log *slog.Logger, o Options) ([]string, error
 	}
 	log.Info("package built", "path", tgz)
 	return append(out, tgz), nil
+}
+
+// BuildWindows builds only the Windows installer (and signs it when
+// configured); `make wine-test` uses it for its upgrade pair.
+func BuildWindows(ctx context.Context, log *slog.Logger, o Options) (string, error) {
+	if o.CrossDir == "" || o.OutDir == "" {
+		return "", errors.New("cross and output directories are required")
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return "", fmt.Errorf("output directory: %w", err)
+	}
+	return buildWindows(ctx, log, o, NumericVersion(o.Version))
 }
 
 // buildWindows copies the exe into OutDir, signs it when configured, wraps

@@ -40,8 +40,11 @@ type LinuxOptions struct {
 	Binary string
 	// OutDir receives the package under its conventional file name.
 	OutDir string
-	// MTime is the files' modification time, for reproducible packages.
+	// MTime is the files' modification time and the package's build
+	// date, for reproducible packages (SOURCE_DATE_EPOCH).
 	MTime time.Time
+	// Sign signs the package when its key file is set.
+	Sign PGPSigner
 }
 
 // BuildLinux builds a .deb or .rpm and returns its path. The package holds
@@ -81,7 +84,7 @@ func BuildLinux(o LinuxOptions) (string, error) {
 	info := func(mode os.FileMode) *files.ContentFileInfo {
 		return &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode, MTime: mtime}
 	}
-	cfg := nfpm.Config{Info: nfpm.Info{
+	return buildNFPM(o.Format, o.OutDir, o.Sign, nfpm.Info{
 		Name: PackageName, Arch: o.Arch, Platform: "linux", Version: o.Version,
 		Maintainer: Maintainer, Vendor: Vendor, Homepage: Homepage, License: License,
 		Section: "admin", Priority: "optional", MTime: mtime,
@@ -98,23 +101,42 @@ func BuildLinux(o LinuxOptions) (string, error) {
 			},
 			RPM: nfpm.RPM{Group: "System Environment/Daemons", Summary: "Postern device-posture agent"},
 		},
-	}}
-	got, err := cfg.Get(o.Format)
+	})
+}
+
+// PGPSigner signs .deb and .rpm packages with an OpenPGP key (nfpm's
+// signing: a debsign _gpgorigin member, an RPM header signature).
+type PGPSigner struct {
+	// KeyFile is the (ASCII-armored) private key; empty means unsigned.
+	KeyFile string
+	// Passphrase unlocks the key, if it has one.
+	Passphrase string
+}
+
+// buildNFPM writes one package of info in format to outDir.
+func buildNFPM(format, outDir string, sign PGPSigner, info nfpm.Info) (string, error) {
+	if sign.KeyFile != "" {
+		sig := nfpm.PackageSignature{KeyFile: sign.KeyFile, KeyPassphrase: sign.Passphrase}
+		info.Deb.Signature = nfpm.DebSignature{PackageSignature: sig, Method: "debsign", Type: "origin"}
+		info.RPM.Signature = nfpm.RPMSignature{PackageSignature: sig}
+	}
+	cfg := nfpm.Config{Info: info}
+	got, err := cfg.Get(format)
 	if err != nil {
-		return "", fmt.Errorf("%s package: %w", o.Format, err)
+		return "", fmt.Errorf("%s package: %w", format, err)
 	}
 	got = nfpm.WithDefaults(got)
-	if err := nfpm.PrepareForPackager(got, o.Format); err != nil {
-		return "", fmt.Errorf("%s package: %w", o.Format, err)
+	if err := nfpm.PrepareForPackager(got, format); err != nil {
+		return "", fmt.Errorf("%s package: %w", format, err)
 	}
-	packager, err := nfpm.Get(o.Format)
+	packager, err := nfpm.Get(format)
 	if err != nil {
-		return "", fmt.Errorf("%s package: %w", o.Format, err)
+		return "", fmt.Errorf("%s package: %w", format, err)
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return "", fmt.Errorf("%s package: %w", o.Format, err)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", fmt.Errorf("%s package: %w", format, err)
 	}
-	target := filepath.Join(o.OutDir, packager.ConventionalFileName(got))
+	target := filepath.Join(outDir, packager.ConventionalFileName(got))
 	got.Target = target
 	return target, writeAtomically(target, func(f *os.File) error { return packager.Package(got, f) })
 }

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"runtime"
 	"sync"
@@ -18,25 +17,17 @@ const stopTimeout = 20 * time.Second
 // Run runs fn as the service's main loop until ctx ends or the service
 // manager stops it. On Linux and macOS, systemd and launchd stop a
 // service with SIGTERM, which the caller's ctx already carries, so fn
-// simply runs. A Windows service must answer the service control manager,
-// which kardianos does; a run loop that fails there ends the process with
-// the error, and the service's failure action restarts it.
+// simply runs. A Windows service must answer the service control manager
+// (runWindows); a run loop that fails there ends the process with the
+// error, and the service's failure action restarts it.
 func Run(ctx context.Context, fn func(context.Context) error) error {
-	if runtime.GOOS != "windows" || kservice.Interactive() {
+	if runtime.GOOS != "windows" {
 		return fn(ctx)
 	}
-	p := &program{parent: ctx, fn: fn}
-	svc, err := kservice.New(p, &kservice.Config{Name: Name})
-	if err != nil {
-		return fmt.Errorf("service: %w", err)
-	}
-	if err := svc.Run(); err != nil {
-		return err
-	}
-	return p.result()
+	return runWindows(ctx, fn)
 }
 
-// program adapts fn to kardianos' Start and Stop callbacks.
+// program runs fn between the service manager's start and stop requests.
 type program struct {
 	parent context.Context
 	fn     func(context.Context) error
