@@ -31,7 +31,9 @@ const (
 // directory as StateDirectory, a read-only system, no capabilities at all
 // (binding 443 needs the drop-in of ServerBindDropIn), and the
 // configuration from /etc/postern/server.yaml passed as a credential.
-func ServerSystemdUnit() string {
+func ServerSystemdUnit() string { return serverSystemdUnit(serverBin) }
+
+func serverSystemdUnit(exe string) string {
 	return `[Unit]
 Description=Postern server: device posture ingest, enrollment and gateway decisions
 Documentation=https://github.com/postern-dev/postern
@@ -43,7 +45,7 @@ Type=simple
 User=` + serverUser + `
 Group=` + serverUser + `
 LoadCredential=server.yaml:` + ServerConfig + `
-ExecStart=` + serverBin + ` serve --config %d/server.yaml
+ExecStart=` + exe + ` serve --config %d/server.yaml
 Restart=on-failure
 RestartSec=5
 TimeoutStopSec=30
