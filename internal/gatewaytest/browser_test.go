@@ -2,6 +2,7 @@ package gatewaytest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,6 +23,24 @@ import (
 	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/internal/testserver"
 )
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write docs/screenshots/blocked.png and unreachable.png")
+
+// screenshot writes the page in view to docs/screenshots/name when
+// -update-screenshots is given.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if !*updateScreenshots {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name), png, 0o644)
+	}
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
 
 // need returns a program's path, failing in CI and skipping elsewhere
 // when it is missing.
@@ -88,6 +107,7 @@ func chromiumAt(t *testing.T, launcher, home string, env []string) context.Conte
 		// certificate is what is under test.
 		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 760),
 	}
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
@@ -108,9 +128,9 @@ type page struct {
 	blockList int
 }
 
-// load navigates to url and reads the page: HTTP status of the document,
+// loadPage navigates to url and reads the page: HTTP status of the document,
 // first heading, whole text and the number of blocking items.
-func load(t *testing.T, ctx context.Context, url string) page {
+func loadPage(t *testing.T, ctx context.Context, url string) page {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("load %s: %v", url, err)
@@ -214,7 +234,7 @@ func TestChromiumThroughTheGateway(t *testing.T) {
 	// without the policy it waits for an answer that never comes (seen
 	// with Chromium 156), so a page that loads shows the policy chose.
 	t.Run("a compliant device opens the EHR without being asked for a certificate", func(t *testing.T) {
-		p := load(t, browser, url)
+		p := loadPage(t, browser, url)
 		if p.status != 200 || !strings.Contains(p.text, "upstream served device "+id.DeviceID) {
 			t.Fatalf("status %d, page %q", p.status, p.text)
 		}
@@ -223,7 +243,7 @@ func TestChromiumThroughTheGateway(t *testing.T) {
 	t.Run("the first load after the device turns non-compliant shows Postern's block page", func(t *testing.T) {
 		report(t, ctx, stateDir, "linux-noncompliant")
 		acked := time.Now()
-		p := load(t, browser, url)
+		p := loadPage(t, browser, url)
 		t.Logf("block page shown %v after the report's ack", time.Since(acked).Round(time.Millisecond))
 		if p.status != 403 || p.h1 != "This device may not open the EHR right now" {
 			t.Fatalf("status %d, heading %q, page %q", p.status, p.h1, p.text)
@@ -236,13 +256,15 @@ func TestChromiumThroughTheGateway(t *testing.T) {
 		if p.blockList < 2 || strings.Contains(p.text, "control_failed") {
 			t.Errorf("want each failing control in plain words (%d items):\n%s", p.blockList, p.text)
 		}
+		screenshot(t, browser, "blocked.png")
 	})
 
 	t.Run("with Postern stopped the device could not be verified, instead of a 500", func(t *testing.T) {
 		srv.Stop()
-		p := load(t, browser, url)
+		p := loadPage(t, browser, url)
 		if p.status != 503 || p.h1 != "Your device could not be verified" {
 			t.Fatalf("status %d, heading %q, page %q", p.status, p.h1, p.text)
 		}
+		screenshot(t, browser, "unreachable.png")
 	})
 }
