@@ -79,9 +79,9 @@ func BenchmarkGatewayNginx(b *testing.B) {
 	for i, s := range states {
 		clients[i] = client(b, pool, s)
 	}
-	loadOn := func(port int) load {
+	loadOn := func(port int) loadRun {
 		url := fmt.Sprintf("https://localhost:%d/ehr/session", port)
-		return load{conns: conns, status: 200,
+		return loadRun{conns: conns, status: 200,
 			client: func(i int) *http.Client {
 				c := client(b, pool, states[i%devices])
 				c.Transport.(*http.Transport).MaxIdleConnsPerHost = 1
@@ -163,10 +163,10 @@ func BenchmarkDecisionAPI(b *testing.B) {
 		b.Fatalf("decision: status %d: %s", resp.StatusCode, body)
 	}
 	bareURL := startBare(b, dir, body)
-	bare := load{conns: conns, status: 200, client: tlsClient,
+	bare := loadRun{conns: conns, status: 200, client: tlsClient,
 		request: func(int, int) *http.Request { r, _ := http.NewRequest("GET", bareURL, nil); return r }}
-	few := load{conns: conns, status: 200, client: tlsClient, request: func(i, n int) *http.Request { return postern(i, n, min(10, fleet)) }}
-	all := load{conns: conns, status: 200, client: tlsClient, request: func(i, n int) *http.Request { return postern(i, n, fleet) }}
+	few := loadRun{conns: conns, status: 200, client: tlsClient, request: func(i, n int) *http.Request { return postern(i, n, min(10, fleet)) }}
+	all := loadRun{conns: conns, status: 200, client: tlsClient, request: func(i, n int) *http.Request { return postern(i, n, fleet) }}
 
 	b.ResetTimer()
 	var vsBare, flat, p99Few, p99All, cpuBare, cpuFew, cpuAll []float64

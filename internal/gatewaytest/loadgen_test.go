@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// load describes one run of the load generator: conns workers, each on
+// loadRun describes one run of the load generator: conns workers, each on
 // its own keep-alive connection (its own client, so that each can present
 // its own client certificate), asking back to back for a duration.
-type load struct {
+type loadRun struct {
 	conns int
 	// client returns worker i's client.
 	client func(i int) *http.Client
@@ -54,7 +54,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // run drives the load for d after a warm-up of its own (connections
 // opened, caches filled), which is not counted.
-func (l load) run(ctx context.Context, d time.Duration) loadResult {
+func (l loadRun) run(ctx context.Context, d time.Duration) loadResult {
 	clients := make([]*http.Client, l.conns)
 	for i := range clients {
 		clients[i] = l.client(i)
@@ -63,7 +63,7 @@ func (l load) run(ctx context.Context, d time.Duration) loadResult {
 	return l.drive(ctx, clients, d)
 }
 
-func (l load) drive(ctx context.Context, clients []*http.Client, d time.Duration) loadResult {
+func (l loadRun) drive(ctx context.Context, clients []*http.Client, d time.Duration) loadResult {
 	var mu sync.Mutex
 	var res loadResult
 	var lat []time.Duration
