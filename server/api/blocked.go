@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
@@ -52,9 +53,37 @@ type blockedPage struct {
 	Checked  string
 }
 
-// pageItem is one reason or warning in plain words.
+// pageItem is one reason or warning in plain words. Found and Fix are
+// split where the text quotes a command in backticks, so the page shows
+// it as code.
 type pageItem struct {
-	Title, Found, Fix, Until string
+	Title, Until string
+	Found, Fix   []textPart
+}
+
+// textPart is a run of text, or of code when Code is set.
+type textPart struct {
+	Text string
+	Code bool
+}
+
+// parts splits s at backticks: the odd runs are code. An unmatched
+// backtick is kept as text.
+func parts(s string) []textPart {
+	if s == "" {
+		return nil
+	}
+	runs := strings.Split(s, "`")
+	if len(runs)%2 == 0 {
+		return []textPart{{Text: s}}
+	}
+	out := make([]textPart, 0, len(runs))
+	for i, r := range runs {
+		if r != "" {
+			out = append(out, textPart{Text: r, Code: i%2 == 1})
+		}
+	}
+	return out
 }
 
 // blocked serves GET /v1/blocked: the page nginx shows (error_page 403)
@@ -124,7 +153,8 @@ var reasonTitles = map[string]string{
 func items(rs []decision.Reason) []pageItem {
 	out := make([]pageItem, 0, len(rs))
 	for _, r := range rs {
-		it := pageItem{Found: r.Message, Fix: r.Remediation}
+		found := r.Message
+		var it pageItem
 		switch {
 		case r.Control != "":
 			it.Title = checks.ControlID(r.Control).Title()
@@ -132,7 +162,7 @@ func items(rs []decision.Reason) []pageItem {
 				it.Title = "A required setting"
 			}
 			if r.Code == decision.CodeControlUnknown {
-				it.Found = "Postern could not confirm this setting: " + r.Message
+				found = "Postern could not confirm this setting: " + r.Message
 			}
 		case reasonTitles[r.Code] != "":
 			it.Title = reasonTitles[r.Code]
@@ -142,6 +172,7 @@ func items(rs []decision.Reason) []pageItem {
 		if !r.Until.IsZero() {
 			it.Until = humanTime(r.Until)
 		}
+		it.Found, it.Fix = parts(found), parts(r.Remediation)
 		out = append(out, it)
 	}
 	return out

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
@@ -154,4 +156,33 @@ func (f *fixture) unknownCert(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return nginxEscape(string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})))
+}
+
+func TestBlockPageTextParts(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []textPart
+	}{
+		{"plain text stays one run", "turn it on", []textPart{{Text: "turn it on"}}},
+		{"a quoted command becomes code", "run `sudo ufw enable` then check", []textPart{{Text: "run "}, {Text: "sudo ufw enable", Code: true}, {Text: " then check"}}},
+		{"an unmatched backtick stays text", "it's `odd", []textPart{{Text: "it's `odd"}}},
+		{"nothing gives nothing", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, parts(tt.in)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("code from an agent is escaped too", func(t *testing.T) {
+		f := newFixture(t)
+		hdr := f.enrollAs(t, "dev-code", "laptop")
+		f.reportFacts(t, "dev-code", "laptop", t0, map[checks.ControlID]string{checks.Firewall: "found `<script>x()</script>` running"})
+		body := f.get("/v1/blocked", map[string]string{"X-Client-Cert": hdr}, "10.0.0.1:1").Body.String()
+		if !strings.Contains(body, "<code>&lt;script&gt;x()&lt;/script&gt;</code>") || strings.Contains(body, "<script>x()") {
+			t.Errorf("page:\n%s", body)
+		}
+	})
 }
