@@ -9,11 +9,13 @@
 // on a cache hit costs a map lookup and a loop over ten verdicts.
 //
 // PostureCache keeps each device's stored posture (device record, latest
-// report, first failures) for DefaultPostureTTL, by device ID and by
-// certificate hash, so that a gateway's repeated questions do not reach the
+// report, first failures) by device ID and by certificate hash, for the
+// whole fleet, so that a gateway's repeated questions do not reach the
 // database; ForgetOnWrite wraps the store so that every write made in this
-// process drops the device's entry at once, and writes by other processes
-// (the command line) show within the TTL. Decisions are never cached: the
+// process drops the device's entry at once, the server forgets a device
+// on each decision change its audit feed reads (any replica's) and on
+// each revocation by the command line, and DefaultPostureTTL bounds the
+// rest (see there). Decisions are never cached: the
 // time-dependent parts are recomputed from the cached posture on each
 // request.
 //

@@ -11,17 +11,25 @@ import (
 )
 
 // DefaultPostureTTL is how long a device's posture read from the store is
-// reused by later decisions. A gateway asks about the same device for every
-// request of a session; one read per device and second keeps the database
-// out of the hot path. Writes made through this process (reports, renewals,
-// revocations, enrollments) drop the entry at once (see ForgetOnWrite); a
-// change written by another process, such as `postern-server device
-// revoke`, shows within this delay, inside the two seconds promised for
-// live revocation.
+// reused by later decisions when nothing says it changed. A gateway asks
+// about every device of a session again and again; with the postures of
+// the whole fleet in memory a decision costs the same with 10,000 devices
+// as with 10. What changes a posture drops the entry at once: writes made
+// through this process (reports, renewals, revocations, enrollments: see
+// ForgetOnWrite), revocations by other processes (the server's revocation
+// watcher, every 2 s), and every decision change any replica records (the
+// server forgets the device of each event its audit feed reads, within a
+// second). What is left for the TTL is a report stored by another replica
+// that changed no decision: until then this replica answers from the
+// previous report, which only shows as an older posture age.
 //
 // Only the posture is cached, never a decision: report age, grace periods,
 // inactivity and exception expiry are computed at each request's time.
-const DefaultPostureTTL = time.Second
+const DefaultPostureTTL = 30 * time.Second
+
+// readTimeout bounds one store read of a posture; a cached posture needs
+// no deadline, so the hot path sets up none.
+const readTimeout = 10 * time.Second
 
 // maxCachedPostures bounds the posture cache; past it the cache starts
 // afresh, which only happens past the fleet's size.
@@ -99,6 +107,8 @@ func (c *PostureCache) Posture(ctx context.Context, st store.Store, l Lookup) (s
 }
 
 func read(ctx context.Context, st store.Store, l Lookup) (store.Posture, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
 	if l.CertSHA256 != "" {
 		return st.PostureByCert(ctx, l.CertSHA256)
 	}

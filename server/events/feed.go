@@ -60,6 +60,8 @@ type Feed struct {
 	bus   *Bus
 	log   *slog.Logger
 	nudge chan struct{}
+	// onEvent, if set, sees each event read before it is published.
+	onEvent func(Event)
 	// mu makes Sync calls take turns, so that rows are published once
 	// and in order.
 	mu sync.Mutex
@@ -71,6 +73,16 @@ func NewFeed(src FeedSource, bus *Bus, logger *slog.Logger) *Feed {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Feed{src: src, bus: bus, log: logger, nudge: make(chan struct{}, 1)}
+}
+
+// OnEvent has fn called with every event the feed reads from the audit
+// log from now on (this replica's and every other's), before it is
+// published: a server forgets what it cached about the event's device.
+// Call it before Run; fn must not block.
+func (f *Feed) OnEvent(fn func(Event)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onEvent = fn
 }
 
 // Prime fills the bus's replay memory with the newest DefaultReplay events
@@ -123,6 +135,9 @@ func (f *Feed) Sync(ctx context.Context) error {
 			return err
 		}
 		for _, e := range evs {
+			if f.onEvent != nil {
+				f.onEvent(e)
+			}
 			f.bus.Publish(e)
 		}
 		f.bus.Advance(last)

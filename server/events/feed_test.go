@@ -70,6 +70,8 @@ func TestFeed(t *testing.T) {
 			t.Errorf("LastID = %d, want %d", bus.LastID(), cur)
 		}
 	})
+	var seen []string
+	f.OnEvent(func(e Event) { seen = append(seen, e.DeviceID) })
 	t.Run("sync publishes new events once and moves past other rows", func(t *testing.T) {
 		ch, _ := bus.Subscribe(t.Context(), 0)
 		next := appendRow(audit.KindDecisionChanged, "dev", ChangeDetails{Allow: false, PreviousAllow: true, Reasons: []string{"device_revoked"}})
@@ -87,6 +89,9 @@ func TestFeed(t *testing.T) {
 		}
 		if bus.LastID() != tail {
 			t.Errorf("LastID = %d, want the tail %d", bus.LastID(), tail)
+		}
+		if diff := cmp.Diff([]string{"dev"}, seen); diff != "" {
+			t.Errorf("OnEvent saw devices (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("read reports rows pruned after the position", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +47,15 @@ type Metrics struct {
 	sseClients      prometheus.Gauge
 	sseDrops        *prometheus.CounterVec
 	webhooks        *prometheus.CounterVec
+	// series holds each endpoint's resolved decision series
+	// (*decisionSeries): a decision then costs no label hashing.
+	series sync.Map
+}
+
+// decisionSeries are one endpoint's decision counters and latency.
+type decisionSeries struct {
+	allow, deny, fail prometheus.Counter
+	latency           prometheus.Observer
 }
 
 // latencyBuckets cover 100 µs to 2.5 s: decisions take well under a
@@ -117,8 +127,27 @@ func (m *Metrics) ObserveDecision(endpoint, result string, reasons []Reason, too
 	if m == nil {
 		return
 	}
-	m.decisions.WithLabelValues(endpoint, result).Inc()
-	m.decisionLatency.WithLabelValues(endpoint).Observe(took.Seconds())
+	v, ok := m.series.Load(endpoint)
+	if !ok {
+		v, _ = m.series.LoadOrStore(endpoint, &decisionSeries{
+			allow:   m.decisions.WithLabelValues(endpoint, ResultAllow),
+			deny:    m.decisions.WithLabelValues(endpoint, ResultDeny),
+			fail:    m.decisions.WithLabelValues(endpoint, ResultError),
+			latency: m.decisionLatency.WithLabelValues(endpoint),
+		})
+	}
+	s := v.(*decisionSeries)
+	switch result {
+	case ResultAllow:
+		s.allow.Inc()
+	case ResultDeny:
+		s.deny.Inc()
+	case ResultError:
+		s.fail.Inc()
+	default:
+		m.decisions.WithLabelValues(endpoint, result).Inc()
+	}
+	s.latency.Observe(took.Seconds())
 	for _, r := range reasons {
 		m.denyReasons.WithLabelValues(label(r.Code), label(r.Control)).Inc()
 	}

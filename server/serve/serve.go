@@ -85,6 +85,15 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	bus := events.NewBus(opt.Now)
 	defer bus.Close()
 	feed := events.NewFeed(st, bus, log.With("component", "events"))
+	// A decision change recorded by any replica (an event of the audit
+	// log) drops the device's cached posture here, so that decisions from
+	// the whole fleet's postures in memory follow other replicas' writes
+	// within the feed's poll.
+	feed.OnEvent(func(e events.Event) {
+		if e.DeviceID != "" {
+			postures.Forget(e.DeviceID)
+		}
+	})
 	if err := feed.Prime(ctx); err != nil {
 		return fmt.Errorf("read recent events: %w", err)
 	}
