@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,17 +97,46 @@ func (n NSS) Remove(ctx context.Context, u consoleuser.User, deviceID string) er
 	return nil
 }
 
-// remove deletes every certificate named deviceID, with its key (-F),
-// then any certificate left without one (-D). certutil fails once none
-// is left, which ends each loop.
+// remove deletes the device's certificates, with their key (-F), then
+// any certificate left without one (-D). NSS names an imported
+// certificate after its subject's common name, the device ID, to which
+// it may add the issuer's organization ("ID - Postern"), so the names
+// are read from certutil -L. certutil fails once none is left under a
+// name, which ends each loop.
 func (n NSS) remove(ctx context.Context, u consoleuser.User, db, deviceID string) {
-	for _, flag := range []string{"-F", "-D"} {
-		for range maxRemovals {
-			if _, err := n.run(ctx, u, allowcmd.Certutil, flag, "-d", "sql:"+db, "-n", deviceID); err != nil {
-				break
+	out, err := n.run(ctx, u, allowcmd.Certutil, "-L", "-d", "sql:"+db)
+	if err != nil {
+		return
+	}
+	for _, nick := range Nicknames(out, deviceID) {
+		for _, flag := range []string{"-F", "-D"} {
+			for range maxRemovals {
+				if _, err := n.run(ctx, u, allowcmd.Certutil, flag, "-d", "sql:"+db, "-n", nick); err != nil {
+					break
+				}
 			}
 		}
 	}
+}
+
+// Nicknames returns the nicknames in certutil -L's listing that belong
+// to the device: the device ID alone, or followed by " - " and more. The
+// listing's nickname column ends where the trust attributes begin.
+func Nicknames(listing []byte, deviceID string) []string {
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(listing))
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " ")
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || !strings.Contains(line[i+1:], ",") {
+			continue
+		}
+		nick := strings.TrimRight(line[:i], " ")
+		if (nick == deviceID || strings.HasPrefix(nick, deviceID+" - ")) && !slices.Contains(out, nick) {
+			out = append(out, nick)
+		}
+	}
+	return out
 }
 
 // databases lists the user's NSS databases: ~/.pki/nssdb (made, as the

@@ -83,7 +83,7 @@ func TestNSSWithDebianTools(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, db := range []string{shared, profile} {
-			if diff := cmp.Diff([]string{"dev-7f3a u,u,u"}, listed(t, db)); diff != "" {
+			if diff := cmp.Diff([]string{"dev-7f3a - Postern u,u,u"}, listed(t, db)); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", db, diff)
 			}
 			if n := keys(t, db); n != 1 {
@@ -188,5 +188,33 @@ func TestFirefoxProfiles(t *testing.T) {
 	want := []string{"/srv/profiles/work", "/home/j/.mozilla/firefox/abc.default-release"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestNicknames(t *testing.T) {
+	listing := []byte(`
+Certificate Nickname                                         Trust Attributes
+                                                             SSL,S/MIME,JAR/XPI
+
+5a5253fb-a16e-463b-9d61-37e34b543bfa - Postern               u,u,u
+dev-7f3a                                                     u,u,u
+dev-7f3a - Postern                                           u,u,u
+dev-7f3ab - Other                                            u,u,u
+Postern device CA host                                       ,,
+`)
+	tests := []struct {
+		name, id string
+		want     []string
+	}{
+		{"a nickname with the issuer's organization", "5a5253fb-a16e-463b-9d61-37e34b543bfa", []string{"5a5253fb-a16e-463b-9d61-37e34b543bfa - Postern"}},
+		{"both forms, and not a longer ID that starts the same", "dev-7f3a", []string{"dev-7f3a", "dev-7f3a - Postern"}},
+		{"nothing for an absent device", "dev-0000", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, Nicknames(listing, tt.id)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 // exportPKCS12 returns the identity as a PKCS#12 file under a fresh
 // random password, or ErrKeyNotExportable for a hardware key. The file
-// carries the certificate without a friendly name: NSS then names it by
-// its subject's common name, the device ID, which Remove relies on.
+// carries the certificate without a friendly name: NSS then names it
+// after its subject's common name, the device ID (see Nicknames).
 func exportPKCS12(id Identity) (p12 []byte, password string, err error) {
 	key, ok := id.Key.Exportable()
 	if !ok {

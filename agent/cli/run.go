@@ -102,9 +102,9 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 	}
 	if opts.Replay == "" {
 		// A renewed certificate replaces the old one in the browsers'
-		// stores; a revoked device's leaves them.
+		// stores; a refused (revoked, retired) identity's leaves them.
 		cfg.OnRenewed = func(ctx context.Context) { logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir)) }
-		cfg.OnRevoked = func() {
+		cfg.OnRefused = func() {
 			if err := clearBrowsers(context.Background(), h, opts.StateDir); err != nil {
 				log.Warn("device certificate not removed from the browsers", "error", err.Error())
 			}

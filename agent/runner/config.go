@@ -67,10 +67,11 @@ type Config struct {
 	// OnRenewed, when set, is called after a renewed certificate was
 	// saved, so that it is placed where the browsers find it.
 	OnRenewed func(ctx context.Context)
-	// OnRevoked, when set, is called whenever the server refuses the
-	// device as revoked, so that its certificate leaves the browsers'
-	// stores; it must be idempotent and return promptly.
-	OnRevoked func()
+	// OnRefused, when set, is called whenever the server refuses this
+	// identity for good (revoked, retired as inactive, unknown, expired),
+	// so that its certificate leaves the browsers' stores; it must be
+	// idempotent and return promptly.
+	OnRefused func()
 }
 
 func (c *Config) setDefaults() error {

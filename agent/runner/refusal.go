@@ -110,6 +110,9 @@ func (r *Runner) recordRefusal(f state.Refusal) error {
 		s.Refused = &f
 		s.LastError = &state.ErrorInfo{Time: f.Time, Message: f.Message}
 	})
+	if r.cfg.OnRefused != nil {
+		r.cfg.OnRefused()
+	}
 	if err != nil {
 		return fmt.Errorf("record refusal: %w", err)
 	}

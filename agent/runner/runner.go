@@ -340,10 +340,6 @@ func (r *Runner) deliver(ctx context.Context, conn Conn) (outcome, error) {
 }
 
 func (r *Runner) recordError(err error) {
-	var se *client.ServerError
-	if r.cfg.OnRevoked != nil && errors.As(err, &se) && se.Code == client.CodeDeviceRevoked {
-		r.cfg.OnRevoked()
-	}
 	_, uerr := r.dir.UpdateState(func(s *state.State) {
 		s.LastError = &state.ErrorInfo{Time: r.cfg.Clock().UTC(), Message: truncate(err.Error(), 1024)}
 	})

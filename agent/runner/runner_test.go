@@ -267,25 +267,26 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestRevokedDeviceCallsOnRevoked(t *testing.T) {
+func TestRefusedIdentityCallsOnRefused(t *testing.T) {
 	tests := []struct {
 		name   string
 		code   string
 		wanted bool
 	}{
 		{"a revoked device lets the browsers' certificate go", client.CodeDeviceRevoked, true},
-		{"another refusal keeps it", client.CodeDeviceUnknown, false},
+		{"a device the server no longer knows lets it go too", client.CodeDeviceUnknown, true},
+		{"a refused report keeps it", client.CodeBadReport, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int32
 			srv := &fakeServer{refuse: tt.code}
-			r := newRunner(t, t.TempDir(), srv, func(c *Config) { c.OnRevoked = func() { calls.Add(1) } })
+			r := newRunner(t, t.TempDir(), srv, func(c *Config) { c.OnRefused = func() { calls.Add(1) } })
 			if _, err := r.Once(ctxTimeout(t, 10*time.Second)); err == nil {
 				t.Fatal("a refused report was taken for delivered")
 			}
 			if got := calls.Load() > 0; got != tt.wanted {
-				t.Errorf("OnRevoked called %d times, want called: %v", calls.Load(), tt.wanted)
+				t.Errorf("OnRefused called %d times, want called: %v", calls.Load(), tt.wanted)
 			}
 		})
 	}

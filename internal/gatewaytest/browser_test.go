@@ -2,6 +2,7 @@ package gatewaytest
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/postern-dev/postern/agent/allowcmd"
 	"github.com/postern-dev/postern/agent/browsercert"
 	agentcli "github.com/postern-dev/postern/agent/cli"
+	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/consoleuser"
@@ -257,6 +259,31 @@ func TestChromiumThroughTheGateway(t *testing.T) {
 			t.Errorf("want each failing control in plain words (%d items):\n%s", p.blockList, p.text)
 		}
 		screenshot(t, browser, "blocked.png")
+	})
+
+	t.Run("a revoked device's certificate and the policy leave the machine at its next report", func(t *testing.T) {
+		srv.Cmd(t, "device", "revoke", id.DeviceID, "--reason", "laptop stolen", "--by", "e2e")
+		r, err := runner.New(runner.Config{StateDir: stateDir, Host: testserver.Snapshot(t, "linux-compliant"), AckTimeout: 20 * time.Second,
+			// As the agent's service wires it (agent/cli).
+			OnRefused: func() {
+				if err := m.Clear(context.Background(), id.DeviceID); err != nil {
+					t.Errorf("clear: %v", err)
+				}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refused *runner.RefusedError
+		if _, err := r.Once(ctx); !errors.As(err, &refused) || refused.Refusal.Reason != state.RefusedRevoked {
+			t.Fatalf("report after revocation: %v, want a revocation refusal", err)
+		}
+		out, err := exec.Command("certutil", "-L", "-d", "sql:"+filepath.Join(home, ".pki", "nssdb")).CombinedOutput()
+		if err != nil || strings.Contains(string(out), id.DeviceID) {
+			t.Errorf("NSS database after revocation (%v):\n%s", err, out)
+		}
+		if _, err := os.Stat(filepath.Join(etc, "etc", "chromium", "policies", "managed", "postern.json")); !os.IsNotExist(err) {
+			t.Errorf("Chromium policy after revocation: %v", err)
+		}
 	})
 
 	t.Run("with Postern stopped the device could not be verified, instead of a 500", func(t *testing.T) {
