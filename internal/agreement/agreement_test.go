@@ -153,6 +153,11 @@ func seed(t *testing.T, dir string, ss []state) map[string]string {
 	if err := dashtest.Seed(ctx, st, devs, pol, now); err != nil {
 		t.Fatal(err)
 	}
+	// The server keys its audit chain; rows appended here must be too.
+	aud := audit.New(st, func() time.Time { return now }, nil)
+	if err := aud.OpenKeyed(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
 	certs := map[string]string{}
 	for _, s := range ss {
 		c, sum := certPEM(t, s.dev.ID)
@@ -162,13 +167,13 @@ func seed(t *testing.T, dir string, ss []state) map[string]string {
 		certs[s.dev.ID] = c
 		if s.attest > 0 {
 			at := now.Add(-s.attest)
-			svc := exceptions.NewService(st, audit.New(st, func() time.Time { return at }, nil), func() time.Time { return at })
+			svc := exceptions.NewService(st, aud, func() time.Time { return at })
 			if _, err := svc.Attest(ctx, s.dev.ID, "alex.kim", "2026-1", "security.team"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if s.waive != "" {
-			svc := exceptions.NewService(st, audit.New(st, func() time.Time { return now }, nil), func() time.Time { return now })
+			svc := exceptions.NewService(st, aud, func() time.Time { return now })
 			_, err := svc.Grant(ctx, exceptions.Grant{Scope: store.ScopeDevice, Subject: s.dev.ID, Control: s.waive,
 				Reason: "replacement firewall on order", Approver: "user:security.team", StartsAt: now.Add(-time.Hour), ExpiresAt: now.Add(7 * 24 * time.Hour)})
 			if err != nil {

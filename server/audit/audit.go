@@ -34,6 +34,17 @@ const (
 	KindTokenCreated     = "token_created"
 	KindAuditPruned      = "audit_pruned"
 	KindAdmin            = "admin_action"
+	KindAPIKeyRevoked    = "apikey_revoked"
+	KindTokenRevoked     = "token_revoked"
+	KindRecheck          = "recheck_requested"
+	KindNoteAdded        = "note_added"
+	KindDevicesExported  = "devices_exported"
+	KindAuditExported    = "audit_exported"
+	// Dashboard accounts (server/users).
+	KindUserCreated     = "user_created"
+	KindUserRoleChanged = "user_role_changed"
+	KindUserUnlocked    = "user_unlocked"
+	KindPasswordChanged = "password_changed"
 )
 
 // Actors used by the server itself; administrators appear by name.

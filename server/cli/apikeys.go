@@ -8,12 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
-
-// kindAPIKeyRevoked is the audit kind of `apikey revoke`, named like
-// audit.KindAPIKeyCreated.
-const kindAPIKeyRevoked = "apikey_revoked"
 
 // addAPIKeyCommands adds list and revoke to root's apikey command.
 func addAPIKeyCommands(d *deps, root *cobra.Command) {
@@ -109,7 +106,7 @@ func newAPIKeyRevokeCmd(d *deps) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := auditAdmin(cmd.Context(), d, st, kindAPIKeyRevoked, map[string]any{"id": k.ID, "name": k.Name, "reason": reason}); err != nil {
+				if err := auditAdmin(cmd.Context(), d, st, audit.KindAPIKeyRevoked, map[string]any{"id": k.ID, "name": k.Name, "reason": reason}); err != nil {
 					return err
 				}
 				_, err = fmt.Fprintf(d.stdout, "revoked %s (%s)\n", k.ID, k.Name)

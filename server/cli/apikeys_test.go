@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/postern-dev/postern/server/audit"
 )
 
 func TestAPIKeyListAndRevoke(t *testing.T) {
@@ -47,7 +49,7 @@ func TestAPIKeyListAndRevoke(t *testing.T) {
 				Kind    string            `json:"kind"`
 				Details map[string]string `json:"details"`
 			}
-			if json.Unmarshal([]byte(line), &row) != nil || row.Kind != kindAPIKeyRevoked {
+			if json.Unmarshal([]byte(line), &row) != nil || row.Kind != audit.KindAPIKeyRevoked {
 				continue
 			}
 			if row.Details["id"] != id || row.Details["reason"] != "gateway retired" {

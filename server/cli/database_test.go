@@ -112,7 +112,7 @@ func TestCommandsShareThePostgresStore(t *testing.T) {
 			}
 			kinds = append(kinds, row.Kind)
 		}
-		if want := "token_created apikey_created"; strings.Join(kinds, " ") != want {
+		if want := "token_created apikey_created user_created"; strings.Join(kinds, " ") != want {
 			t.Errorf("audit kinds = %v, want %s", kinds, want)
 		}
 		mustRun(t, "audit", "verify", "--data", dirA)

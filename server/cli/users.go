@@ -3,11 +3,9 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"strings"
 	"text/tabwriter"
 
@@ -48,7 +46,7 @@ func newUserCmd(d *deps) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
-				if err := s.Unlock(cmd.Context(), args[0]); err != nil {
+				if err := s.Unlock(cmd.Context(), osActor(), args[0]); err != nil {
 					if errors.Is(err, store.ErrNotFound) {
 						return usageError{fmt.Errorf("no user %q", args[0])}
 					}
@@ -106,7 +104,9 @@ func withUsers(ctx context.Context, d *deps, db storeOptions, fn func(*users.Ser
 	if !ok {
 		return errors.New("this store has no accounts")
 	}
-	s, err := users.New(users.Config{Store: acc, Now: d.now})
+	// Account changes are audited like the dashboard's, under the
+	// operating-system account that ran the command.
+	s, err := users.New(users.Config{Store: acc, Audit: auditLog(d, st), Now: d.now})
 	if err != nil {
 		return err
 	}
@@ -118,21 +118,19 @@ func userAdd(ctx context.Context, d *deps, opts userOptions, username string) er
 	if err != nil {
 		return usageError{err}
 	}
-	pw, generated := "", false
+	pw := ""
 	if opts.passwordStdin {
 		line, err := bufio.NewReader(io.LimitReader(opts.stdin, users.MaxPasswordLen+2)).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read password: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
-	} else {
-		if pw, err = temporaryPassword(); err != nil {
-			return err
+		if pw == "" {
+			return usageError{errors.New("--password-stdin: the first line of stdin is empty")}
 		}
-		generated = true
 	}
 	return withUsers(ctx, d, opts.db, func(s *users.Service) error {
-		_, err := s.Add(ctx, users.NewUser{Username: username, FirstName: opts.first, LastName: opts.last, Role: role, Password: pw})
+		_, initial, err := s.Create(ctx, users.NewUser{Username: username, FirstName: opts.first, LastName: opts.last, Role: role, Password: pw, By: osActor()})
 		switch {
 		case errors.Is(err, store.ErrConflict):
 			return usageError{fmt.Errorf("user %q already exists", username)}
@@ -143,32 +141,12 @@ func userAdd(ctx context.Context, d *deps, opts userOptions, username string) er
 			}
 			return err
 		}
-		if generated {
-			fmt.Fprintln(d.stdout, pw)
+		if pw == "" {
+			fmt.Fprintln(d.stdout, initial)
 			fmt.Fprintf(d.stderr, "created %s (%s); the password above must be changed at first sign-in\n", username, role)
 		} else {
 			fmt.Fprintf(d.stderr, "created %s (%s); the password must be changed at first sign-in\n", username, role)
 		}
 		return nil
 	})
-}
-
-// temporaryPassword returns 20 random characters from all four classes,
-// without look-alike characters.
-func temporaryPassword() (string, error) {
-	sets := []string{"abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "-_.+!"}
-	all := strings.Join(sets, "")
-	out := make([]byte, 20)
-	for i := range out {
-		set := all
-		if i < len(sets) {
-			set = sets[i]
-		}
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
-		if err != nil {
-			return "", fmt.Errorf("generate password: %w", err)
-		}
-		out[i] = set[n.Int64()]
-	}
-	return string(out), nil
 }

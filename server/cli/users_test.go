@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -31,4 +32,24 @@ func TestUserCommands(t *testing.T) {
 			}
 		})
 	}
+	t.Run("adding and unlocking are audited like the dashboard's, under the OS account", func(t *testing.T) {
+		out, errOut, code := run(t, "audit", "export", "--data", dir)
+		if code != 0 {
+			t.Fatalf("audit export: exit %d: %s", code, errOut)
+		}
+		var kinds []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var row struct{ Kind, Actor string }
+			if err := json.Unmarshal([]byte(line), &row); err != nil {
+				t.Fatalf("export line %q: %v", line, err)
+			}
+			if !strings.HasPrefix(row.Actor, "os:") {
+				t.Errorf("%s by %q, want the OS account", row.Kind, row.Actor)
+			}
+			kinds = append(kinds, row.Kind)
+		}
+		if got, want := strings.Join(kinds, " "), "user_created user_unlocked"; got != want {
+			t.Errorf("audit kinds %q, want %q", got, want)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -92,5 +93,5 @@ func (d *Dashboard) auditCSV(w http.ResponseWriter, r *http.Request, s *signedIn
 		f.Offset += len(rows)
 	}
 	cw.Flush()
-	d.audit(r, s, "audit_exported", "", nil)
+	d.audit(r, s, audit.KindAuditExported, "", nil)
 }

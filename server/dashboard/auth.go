@@ -130,7 +130,6 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, s *si
 		d.render(w, r, s, http.StatusUnprocessableEntity, "password", "Change password", v)
 		return
 	}
-	d.audit(r, s, "password_changed", "", nil)
 	// End every session of the user, this one included: a password change
 	// must evict whoever else holds a session.
 	d.acc.DeleteUserSessions(r.Context(), s.User.Username)

@@ -241,7 +241,7 @@ func (d *Dashboard) recheck(w http.ResponseWriter, r *http.Request, s *signedIn)
 		d.fail(w, r, s, http.StatusConflict, "The agent is not connected right now; it will report at its next scheduled check.")
 		return
 	}
-	d.audit(r, s, "recheck_requested", id, nil)
+	d.audit(r, s, audit.KindRecheck, id, nil)
 	http.Redirect(w, r, "/ui/devices/"+pathEscape(id)+"?done=recheck", http.StatusSeeOther)
 }
 

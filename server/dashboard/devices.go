@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -137,7 +138,7 @@ func (d *Dashboard) devicesCSV(w http.ResponseWriter, r *http.Request, s *signed
 			string(row.Standing.Access), iso(row.Standing.Deadline), strings.Join(unknown, " "), strings.Join(waived, " "), iso(row.RevokedAt)))
 	}
 	cw.Flush()
-	d.audit(r, s, "devices_exported", "", map[string]any{"org": q.Org, "status": string(q.Status)})
+	d.audit(r, s, audit.KindDevicesExported, "", map[string]any{"org": q.Org, "status": string(q.Status)})
 }
 
 func iso(t time.Time) string {

@@ -124,7 +124,8 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 		}
 	}
 	acc, _ := store.AccountsOf(st)
-	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 64, Time: 1, Threads: 1}, Now: c.Now})
+	aud := audit.New(st, c.Now, nil)
+	us, err := users.New(users.Config{Store: acc, Audit: aud, Params: users.Params{Memory: 64, Time: 1, Threads: 1}, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +138,8 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 	}
 	// The real engine: the dashboard shows its decisions.
 	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: pols, Index: ix, Now: c.Now})
-	exc := refreshingExceptions{ExceptionService(exceptions.NewService(st, audit.New(st, c.Now, nil), c.Now), st), ix}
-	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Decisions: eng,
+	exc := refreshingExceptions{ExceptionService(exceptions.NewService(st, aud, c.Now), st), ix}
+	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Decisions: eng, Audit: aud,
 		Policy:    func() *checks.Policy { return pols.Current().Default.Policy },
 		PolicyFor: func(org string) *checks.Policy { return pols.Current().For(org).Policy },
 		Rechecker: rech, Now: c.Now, Exceptions: exc, EnrollAddr: "posture.example.org:4433"})

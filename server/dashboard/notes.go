@@ -7,11 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
-
-// KindNoteAdded is the audit kind of a note left on a device.
-const KindNoteAdded = "note_added"
 
 // addNote stores an analyst's note on a device. The body is kept as
 // written (templates escape it) but bounded and stripped of control
@@ -33,7 +31,7 @@ func (d *Dashboard) addNote(w http.ResponseWriter, r *http.Request, s *signedIn)
 		d.internal(w, r, s, err)
 		return
 	}
-	d.audit(r, s, KindNoteAdded, id, map[string]any{"note_id": n.ID, "chars": utf8.RuneCountInString(body)})
+	d.audit(r, s, audit.KindNoteAdded, id, map[string]any{"note_id": n.ID, "chars": utf8.RuneCountInString(body)})
 	http.Redirect(w, r, "/ui/devices/"+pathEscape(id)+"?done=note#history", http.StatusSeeOther)
 }
 

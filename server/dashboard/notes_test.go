@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
@@ -64,7 +65,7 @@ func TestNotes(t *testing.T) {
 	})
 	t.Run("the note is audited without its text", func(t *testing.T) {
 		aud, _ := e.st.(store.AuditSearcher)
-		rows, err := aud.SearchAudit(context.Background(), store.AuditFilter{Kind: KindNoteAdded})
+		rows, err := aud.SearchAudit(context.Background(), store.AuditFilter{Kind: audit.KindNoteAdded})
 		if err != nil || len(rows) != 1 {
 			t.Fatalf("audit rows %v, %v; want one", rows, err)
 		}

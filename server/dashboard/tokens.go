@@ -118,6 +118,6 @@ func (d *Dashboard) revokeToken(w http.ResponseWriter, r *http.Request, s *signe
 		d.internal(w, r, s, err)
 		return
 	}
-	d.audit(r, s, "token_revoked", "", map[string]any{"token_id": truncate(hash, 12)})
+	d.audit(r, s, audit.KindTokenRevoked, "", map[string]any{"token_id": truncate(hash, 12)})
 	http.Redirect(w, r, "/ui/tokens?done=token_revoked", http.StatusSeeOther)
 }

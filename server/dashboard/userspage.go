@@ -35,7 +35,7 @@ func (d *Dashboard) renderUsers(w http.ResponseWriter, r *http.Request, s *signe
 
 func (d *Dashboard) unlockUser(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	name := r.PathValue("name")
-	err := d.cfg.Users.Unlock(r.Context(), name)
+	err := d.cfg.Users.Unlock(r.Context(), "user:"+s.User.Username, name)
 	if errors.Is(err, store.ErrNotFound) {
 		d.fail(w, r, s, http.StatusNotFound, "There is no such user.")
 		return
@@ -44,6 +44,5 @@ func (d *Dashboard) unlockUser(w http.ResponseWriter, r *http.Request, s *signed
 		d.internal(w, r, s, err)
 		return
 	}
-	d.audit(r, s, "user_unlocked", "", map[string]any{"user": name})
 	http.Redirect(w, r, "/ui/users?done=unlocked", http.StatusSeeOther)
 }

@@ -1,8 +1,10 @@
 package users
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 	"unicode"
@@ -123,4 +125,33 @@ type Age struct {
 func PasswordAge(changedAt, now time.Time) Age {
 	exp := changedAt.Add(MaxPasswordAge)
 	return Age{Expired: !now.Before(exp), Remind: !now.Before(exp.Add(-RemindBefore)), ExpiresAt: exp}
+}
+
+// TemporaryPassword returns 20 random characters with all four classes,
+// in random positions, without look-alike characters: the first password
+// of a new account, which its user must replace at first sign-in.
+func TemporaryPassword() (string, error) {
+	sets := []string{"abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "-_.+!"}
+	all := strings.Join(sets, "")
+	out := make([]byte, 20)
+	for i := range out {
+		set := all
+		if i < len(sets) {
+			set = sets[i]
+		}
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			return "", fmt.Errorf("generate password: %w", err)
+		}
+		out[i] = set[n.Int64()]
+	}
+	// Shuffle so that the class of each position is not fixed.
+	for i := len(out) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", fmt.Errorf("generate password: %w", err)
+		}
+		out[i], out[j.Int64()] = out[j.Int64()], out[i]
+	}
+	return string(out), nil
 }

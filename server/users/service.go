@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -28,9 +29,17 @@ const maxConcurrentHashes = 4
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{0,63}$`)
 
-// Config is what Service needs; Store is required.
+// Auditor records administrative changes; *audit.Log implements it.
+type Auditor interface {
+	Append(ctx context.Context, e audit.Entry) (store.AuditRow, error)
+}
+
+// Config is what Service needs; Store is required. Audit records every
+// account change (creation, role, unlock, password change) under the
+// acting administrator; nil records none (tests of sign-in only).
 type Config struct {
 	Store  store.Accounts
+	Audit  Auditor
 	Params Params
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -39,6 +48,7 @@ type Config struct {
 // Service manages accounts and checks sign-ins.
 type Service struct {
 	st     store.Accounts
+	audit  Auditor
 	params Params
 	now    func() time.Time
 	log    *slog.Logger
@@ -63,24 +73,57 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{st: cfg.Store, params: cfg.Params, now: cfg.Now, log: cfg.Logger,
+	return &Service{st: cfg.Store, audit: cfg.Audit, params: cfg.Params, now: cfg.Now, log: cfg.Logger,
 		sem: make(chan struct{}, maxConcurrentHashes), dummy: dummy}, nil
 }
 
 // NewUser is an account to create; Password is the initial one, which
-// the user must change at first sign-in.
+// the user must change at first sign-in (Add generates one when empty).
+// By is who creates it, for the audit log ("user:NAME", "os:NAME").
 type NewUser struct {
 	Username, FirstName, LastName string
 	Role                          Role
 	Password                      string
+	By                            string
 }
 
 // ValidUsername reports whether s is an acceptable user name: lowercase
 // letters, digits and . _ @ -, at most 64 characters.
 func ValidUsername(s string) bool { return usernameRE.MatchString(s) }
 
-// Add creates an account; store.ErrConflict if the name is taken.
+// Add creates an account and audits it under nu.By; store.ErrConflict if
+// the name is taken. Use Create to learn a generated password.
 func (s *Service) Add(ctx context.Context, nu NewUser) (store.User, error) {
+	u, _, err := s.Create(ctx, nu)
+	return u, err
+}
+
+// Create is Add returning the initial password too (the generated one
+// when nu.Password is empty), to be shown once.
+func (s *Service) Create(ctx context.Context, nu NewUser) (store.User, string, error) {
+	if nu.Password == "" {
+		pw, err := TemporaryPassword()
+		if err != nil {
+			return store.User{}, "", err
+		}
+		nu.Password = pw
+		u, err := s.add(ctx, nu)
+		var re *RuleError
+		if errors.As(err, &re) {
+			// The generated password holds part of a name; another
+			// will almost surely not.
+			if nu.Password, err = TemporaryPassword(); err != nil {
+				return store.User{}, "", err
+			}
+			u, err = s.add(ctx, nu)
+		}
+		return u, nu.Password, err
+	}
+	u, err := s.add(ctx, nu)
+	return u, nu.Password, err
+}
+
+func (s *Service) add(ctx context.Context, nu NewUser) (store.User, error) {
 	if !ValidUsername(nu.Username) {
 		return store.User{}, fmt.Errorf("user name %q: use 1 to 64 lowercase letters, digits, '.', '_', '@' or '-'", nu.Username)
 	}
@@ -106,7 +149,43 @@ func (s *Service) Add(ctx context.Context, nu NewUser) (store.User, error) {
 		return store.User{}, err
 	}
 	s.log.Info("user created", "user", u.Username, "role", u.Role)
-	return u, nil
+	return u, s.record(ctx, nu.By, audit.KindUserCreated, map[string]any{"user": u.Username, "role": u.Role})
+}
+
+// record audits an account change by actor. The change is made; an
+// error here says it could not be audited.
+func (s *Service) record(ctx context.Context, actor, kind string, details map[string]any) error {
+	if s.audit == nil {
+		return nil
+	}
+	if actor == "" {
+		actor = "unknown"
+	}
+	if _, err := s.audit.Append(context.WithoutCancel(ctx), audit.Entry{Actor: actor, Kind: kind, Details: details}); err != nil {
+		return fmt.Errorf("audit %s: %w", kind, err)
+	}
+	return nil
+}
+
+// SetRole gives the account a role and audits the change;
+// store.ErrNotFound if there is no such user. Setting the role it has is
+// not a change.
+func (s *Service) SetRole(ctx context.Context, by, username string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return err
+	}
+	u, err := s.st.User(ctx, username)
+	if err != nil {
+		return err
+	}
+	if u.Role == string(role) {
+		return nil
+	}
+	if err := s.st.SetRole(ctx, username, string(role)); err != nil {
+		return err
+	}
+	s.log.Info("user role changed", "user", username, "from", u.Role, "to", string(role))
+	return s.record(ctx, by, audit.KindUserRoleChanged, map[string]any{"user": username, "from": u.Role, "to": string(role)})
 }
 
 // Authenticate checks a sign-in. It counts consecutive failures and locks
@@ -180,16 +259,17 @@ func (s *Service) ChangePassword(ctx context.Context, username, current, next st
 		return err
 	}
 	s.log.Info("password changed", "user", username)
-	return nil
+	return s.record(ctx, "user:"+username, audit.KindPasswordChanged, map[string]any{"user": username})
 }
 
-// Unlock clears a lock; store.ErrNotFound if there is no such user.
-func (s *Service) Unlock(ctx context.Context, username string) error {
+// Unlock clears a lock and audits it under by; store.ErrNotFound if there
+// is no such user.
+func (s *Service) Unlock(ctx context.Context, by, username string) error {
 	if err := s.st.Unlock(ctx, username); err != nil {
 		return err
 	}
 	s.log.Info("user unlocked", "user", username)
-	return nil
+	return s.record(ctx, by, audit.KindUserUnlocked, map[string]any{"user": username})
 }
 
 // List returns every account.

@@ -191,7 +191,7 @@ func TestSignIn(t *testing.T) {
 		if _, err := s.Authenticate(ctx, "alice", "Initial-Pass1"); !errors.Is(err, ErrLocked) {
 			t.Errorf("right password on a locked account: %v, want ErrLocked", err)
 		}
-		if err := s.Unlock(ctx, "alice"); err != nil {
+		if err := s.Unlock(ctx, "user:admin", "alice"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Authenticate(ctx, "alice", "Initial-Pass1"); err != nil {
