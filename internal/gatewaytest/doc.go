@@ -1,7 +1,13 @@
-// Package gatewaytest runs a real reverse proxy (Debian's nginx) in front
-// of a small upstream, asking a real postern-server's /v1/authz about
-// devices enrolled by the real agent, with the nginx configuration read
-// verbatim from docs/gateway-nginx.md. It holds tests only.
+// Package gatewaytest runs real reverse proxies (Debian's nginx and
+// Caddy) in front of a small upstream, asking a real postern-server's
+// /v1/authz about devices enrolled by the real agent, with each proxy's
+// configuration read verbatim from docs/gateway-nginx.md. It holds tests
+// only. Envoy has no Debian package: its ext_authz header
+// (X-Forwarded-Client-Cert) is covered by server/api's tests alone.
+//
+// BenchmarkGatewayNginx and BenchmarkDecisionAPI (make bench-gateway)
+// measure the gateway path and the decision API as ratios against nginx
+// without the check and a bare Go TLS handler.
 //
 // TestChromiumThroughTheGateway adds a real browser: the agent places the
 // device certificate in a fresh NSS database and writes the
@@ -12,8 +18,8 @@
 // root or in a user namespace) where the test's folder is bind-mounted
 // there; the machine's /etc is never written.
 //
-// nginx runs as a child process on loopback ports with a temporary
-// prefix. Without nginx the tests fail when CI is set (with an install
+// nginx and caddy run as child processes on loopback ports with
+// temporary state. Without them the tests fail when CI is set (with an install
 // hint) and are skipped otherwise. Linux only in practice; the package
 // builds everywhere.
 package gatewaytest
