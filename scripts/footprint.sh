@@ -6,7 +6,7 @@
 #     real postern-server on loopback and reporting a replayed snapshot, so
 #     the figure does not depend on this machine's state;
 #   - idle CPU over a 10-minute window (FOOTPRINT_WINDOW seconds): the
-#     utime+stime (/proc/PID/stat) an agent spends with no check cycle in
+#     utime+stime (/proc/PID/stat), with that of the commands it ran, an agent spends with no check cycle in
 #     the window (`run --interval 1h`, started after its first report),
 #     as a share of one core. Two agents run side by side: one reporting
 #     the replayed snapshot, one checking this machine live, whose settings
@@ -84,15 +84,16 @@ wait_ack "$WORK/agent.log" "$AGENT_PID"
 wait_ack "$WORK/live.log" "$LIVE_PID"
 sleep "$WARMUP"
 
-# cpu_ticks PID: utime+stime in clock ticks (fields 14 and 15; the command
-# name in field 2 may hold spaces, so count from its closing parenthesis).
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# cpu_ticks PID: utime+stime plus the cutime+cstime of the commands it ran
+# and waited for, in clock ticks (fields 14 to 17; the command name in
+# field 2 may hold spaces, so count from its closing parenthesis).
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13 + $14 + $15}'; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 HZ=$(getconf CLK_TCK)
 cycles() { cat "$WORK/agent.log" "$WORK/live.log" | grep -c '"check complete"' || true; }
 CYCLES_BEFORE=$(cycles)
-echo "footprint: idle window of $WINDOW s (utime+stime from /proc/PID/stat; no check cycle scheduled in it)" >&2
+echo "footprint: idle window of $WINDOW s (utime+stime+cutime+cstime from /proc/PID/stat; no check cycle scheduled in it)" >&2
 T0=$(cpu_ticks "$AGENT_PID") L0=$(cpu_ticks "$LIVE_PID")
 sleep "$WINDOW"
 T1=$(cpu_ticks "$AGENT_PID") L1=$(cpu_ticks "$LIVE_PID")

@@ -234,7 +234,8 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 			return ctx.Err()
 		}
 		seen[dev.ID] = true
-		p, err := e.cfg.Store.Posture(ctx, dev.ID)
+		// A fresh read, kept for the requests that follow.
+		p, err := e.cfg.Postures.Refresh(ctx, e.cfg.Store, dev.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

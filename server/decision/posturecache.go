@@ -106,6 +106,32 @@ func (c *PostureCache) Posture(ctx context.Context, st store.Store, l Lookup) (s
 	return p, nil
 }
 
+// Refresh reads the device's posture from st, as a fresh read must, and
+// caches what it read, by device ID and by its certificate's hash. The
+// engine's sweep reads every device this way, so that the whole fleet's
+// postures are in memory from the first sweep on and renewed at every
+// sweep, whatever the gateways ask.
+func (c *PostureCache) Refresh(ctx context.Context, st store.Store, deviceID string) (store.Posture, error) {
+	l := Lookup{DeviceID: deviceID}
+	if c == nil || c.ttl <= 0 {
+		return read(ctx, st, l)
+	}
+	var before [stripes]uint64
+	for i := range c.writes {
+		before[i] = c.writes[i].Load()
+	}
+	now := c.now()
+	p, err := read(ctx, st, l)
+	if err != nil {
+		return p, err
+	}
+	c.put(l, p, now, before[c.stripe(p.Device.ID)])
+	if p.Device.CertSHA256 != "" {
+		c.put(Lookup{CertSHA256: p.Device.CertSHA256}, p, now, before[c.stripe(p.Device.ID)])
+	}
+	return p, nil
+}
+
 func read(ctx context.Context, st store.Store, l Lookup) (store.Posture, error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()

@@ -145,6 +145,28 @@ func TestPostureCache(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a sweep fills the cache for the whole fleet, by ID and by certificate", func(t *testing.T) {
+		e, _, _ := cachedEngine(t)
+		for _, id := range []string{"dev-1", "dev-2"} {
+			e.enroll(id, "")
+			e.report(id)
+		}
+		if err := e.eng.Sweep(t.Context(), true); err != nil {
+			t.Fatal(err)
+		}
+		if n := e.postures.Len(); n != 4 {
+			t.Errorf("%d entries after the sweep, want 4 (2 devices by ID and by certificate)", n)
+		}
+		counting := &countingStore{Store: e.st}
+		for _, l := range []Lookup{{DeviceID: "dev-1"}, {CertSHA256: "sha-dev-2"}} {
+			if _, err := e.postures.Posture(t.Context(), counting, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if counting.reads != 0 {
+			t.Errorf("%d store reads after the sweep, want none", counting.reads)
+		}
+	})
 	t.Run("a nil cache reads the store", func(t *testing.T) {
 		e, _, _ := cachedEngine(t)
 		e.enroll("dev", "")
@@ -154,6 +176,22 @@ func TestPostureCache(t *testing.T) {
 		}
 		pc.Forget("dev")
 	})
+}
+
+// countingStore counts posture reads.
+type countingStore struct {
+	store.Store
+	reads int
+}
+
+func (s *countingStore) Posture(ctx context.Context, id string) (store.Posture, error) {
+	s.reads++
+	return s.Store.Posture(ctx, id)
+}
+
+func (s *countingStore) PostureByCert(ctx context.Context, sha string) (store.Posture, error) {
+	s.reads++
+	return s.Store.PostureByCert(ctx, sha)
 }
 
 // racingStore's Posture returns what it read before a write that lands
