@@ -16,7 +16,9 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/gateway"
 	"github.com/postern-dev/postern/server/api"
+	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -73,7 +75,11 @@ func newEnv(t *testing.T, failing bool) *env {
 	plain, rec, _ := store.NewAPIKey("gw", now)
 	st.CreateAPIKey(ctx, rec)
 	bus := events.NewBus(nil)
-	h := api.NewHandler(api.Config{Store: st, Policy: checks.DefaultPolicy(), PolicyVersion: 1, Events: bus,
+	// The server's decision engine, under the default controls without
+	// a required attestation.
+	set := &policy.Set{Version: 1, Default: &policy.Profile{Policy: checks.DefaultPolicy()}, Profiles: map[string]*policy.Profile{}}
+	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: fixedSet{set}})
+	h := api.NewHandler(api.Config{Store: st, Decider: eng, Events: bus,
 		Heartbeat: 50 * time.Millisecond, TrustedProxies: []netip.Prefix{}})
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
@@ -85,6 +91,11 @@ func newEnv(t *testing.T, failing bool) *env {
 	}
 	return &env{client: c, bus: bus, srv: srv, key: plain}
 }
+
+// fixedSet is a policy set that never reloads.
+type fixedSet struct{ s *policy.Set }
+
+func (f fixedSet) Current() *policy.Set { return f.s }
 
 func TestDecide(t *testing.T) {
 	ok := newEnv(t, false)

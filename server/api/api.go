@@ -12,21 +12,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
 	"github.com/postern-dev/postern/server/store"
 )
 
-// Config is what the API handlers need. Store and Policy are required.
+// Config is what the API handlers need. Store and Decider are required.
 type Config struct {
-	Store  store.Store
-	Policy *checks.Policy
-	// PolicyVersion changes whenever Policy does; it keys cached verdicts.
-	PolicyVersion uint64
-	// Cache holds verdicts between requests; a fresh one is made if nil.
-	Cache *decision.Cache
+	Store store.Store
+	// Decider makes every decision (*decision.Engine: the one function
+	// behind the dashboard, the command line and the agent's acks too);
+	// the handlers only add the shared-device check for a named user.
+	Decider Decider
 	// TrustedProxies may forward client certificates to /v1/authz.
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
@@ -45,19 +43,12 @@ type Config struct {
 	// whole, so the server's WriteTimeout does not end it.
 	StreamWriteTimeout time.Duration
 	// Postures, if set, reuses posture reads briefly (see
-	// decision.DefaultPostureTTL) when the handlers decide themselves and
-	// for the shared-device check; wrap the store that writers use with
-	// decision.ForgetOnWrite over the same cache. Give the Decider the
-	// same cache: one cache serves the whole server. Nil reads the store
-	// for every decision.
+	// decision.DefaultPostureTTL) for the shared-device check; give the
+	// Decider the same cache, so that one cache serves the whole server.
+	// Nil reads the store every time.
 	Postures *decision.PostureCache
 	// Ready, if set, is asked by /readyz; nil means always ready.
 	Ready func(context.Context) error
-	// Decider, if set, makes the decisions (*decision.Engine, which also
-	// notices decision changes); otherwise the handlers decide from Store,
-	// Policy and Cache themselves. Either way the handlers add the
-	// shared-device check for a named user.
-	Decider Decider
 }
 
 // Decider decides for a device; it is asked without a user, so that a
@@ -80,16 +71,17 @@ type api struct {
 	certs certCache
 }
 
-// NewHandler returns the API's routes.
+// NewHandler returns the API's routes. It panics without a Store or a
+// Decider: there is no other way to decide.
 func NewHandler(cfg Config) http.Handler {
+	if cfg.Store == nil || cfg.Decider == nil {
+		panic("api: Config.Store and Config.Decider are required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.Cache == nil {
-		cfg.Cache = decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL)
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
@@ -189,39 +181,4 @@ type lookup struct {
 // posture reads the device's posture through the posture cache.
 func (a *api) posture(ctx context.Context, l lookup) (store.Posture, error) {
 	return a.cfg.Postures.Posture(ctx, a.cfg.Store, decision.Lookup{DeviceID: l.deviceID, CertSHA256: l.certSHA256})
-}
-
-// decide loads what the store knows about the device and decides.
-func (a *api) decide(ctx context.Context, l lookup, user string) (decision.Decision, error) {
-	// No per-request deadline: a decision from memory needs none, and a
-	// store read sets its own (decision.PostureCache).
-	if a.cfg.Decider != nil {
-		return a.decideWith(ctx, l, user)
-	}
-	now := a.now()
-	p, err := a.posture(ctx, l)
-	in := decision.Input{DeviceID: l.deviceID, User: user}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return decision.Decide(in, a.cfg.Policy, now), nil
-	case err != nil:
-		return decision.Decision{}, err
-	}
-	in.DeviceID, in.Known, in.Revoked, in.FirstFailed = p.Device.ID, true, p.Device.Revoked(), p.FirstFailed
-	if p.Latest != nil {
-		latest := p.Latest
-		in.HasReport = true
-		in.PostureTime = decision.PostureTime(latest.CollectedAt, latest.ReceivedAt)
-		in.Verdicts, err = a.cfg.Cache.Verdicts(p.Device.ID, latest.Sequence, a.cfg.PolicyVersion, a.cfg.Policy, now, func() (*checks.Report, error) {
-			var r checks.Report
-			if err := json.Unmarshal(latest.Body, &r); err != nil {
-				return nil, err
-			}
-			return &r, nil
-		})
-		if err != nil {
-			return decision.Decision{}, err
-		}
-	}
-	return checkOwner(decision.Decide(in, a.cfg.Policy, now), p.Device.Owner), nil
 }

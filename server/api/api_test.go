@@ -23,6 +23,7 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -76,6 +77,14 @@ func newFixture(t *testing.T) *fixture {
 // handler's config adjusted by edit.
 func newFixtureWith(t *testing.T, owner string, edit func(*Config)) *fixture {
 	t.Helper()
+	return newFixturePolicy(t, owner, checks.DefaultPolicy(), edit)
+}
+
+// newFixturePolicy is newFixtureWith deciding under pol: a real decision
+// engine over the fixture's store (with the config's posture cache),
+// unless edit sets another Decider.
+func newFixturePolicy(t *testing.T, owner string, pol *checks.Policy, edit func(*Config)) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(context.Background(), dir)
 	if err != nil {
@@ -102,10 +111,13 @@ func newFixtureWith(t *testing.T, owner string, edit func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	clk := &clock{t: t0}
-	cfg := Config{Store: st, Policy: checks.DefaultPolicy(), PolicyVersion: 1, Now: clk.Now,
+	cfg := Config{Store: st, Now: clk.Now,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	if edit != nil {
 		edit(&cfg)
+	}
+	if cfg.Decider == nil {
+		cfg.Decider = newEngine(st, pol, cfg.Postures, clk.Now)
 	}
 	h := NewHandler(cfg)
 	return &fixture{h: h, store: st, clock: clk, key: plain, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), ca: authority}
@@ -285,4 +297,11 @@ func TestHealthz(t *testing.T) {
 	if rec := f.get("/healthz", nil, ""); rec.Code != 200 {
 		t.Errorf("status %d", rec.Code)
 	}
+}
+
+// newEngine is the decision engine the server runs, over st under pol
+// (no attestation required), reading postures through pc if set.
+func newEngine(st store.Store, pol *checks.Policy, pc *decision.PostureCache, now func() time.Time) *decision.Engine {
+	set := &policy.Set{Version: 1, Default: &policy.Profile{Policy: pol}, Profiles: map[string]*policy.Profile{}}
+	return decision.NewEngine(decision.EngineConfig{Store: st, Policies: staticSet{set}, Postures: pc, Now: now})
 }

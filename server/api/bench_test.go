@@ -120,7 +120,7 @@ func benchHandler(b *testing.B, st store.Store, postures *decision.PostureCache,
 	if err := eng.Sweep(context.Background(), true); err != nil {
 		b.Fatal(err)
 	}
-	cfg := Config{Store: st, Policy: set.Default.Policy, PolicyVersion: 1, Postures: postures, Decider: eng}
+	cfg := Config{Store: st, Postures: postures, Decider: eng}
 	for _, e := range edits {
 		e(&cfg)
 	}

@@ -69,7 +69,7 @@ const hostileName = `<script>alert("name")</script>`
 func TestBlockPage(t *testing.T) {
 	pol := checks.DefaultPolicy()
 	pol.Controls[checks.ScreenLock] = &checks.ControlPolicy{Enforcement: checks.EnforceWarnThenBlock, Grace: 72 * time.Hour}
-	f := newFixtureWith(t, "", func(c *Config) { c.Policy = pol })
+	f := newFixturePolicy(t, "", pol, nil)
 	blocked := f.enrollAs(t, "dev-blocked", hostileName)
 	other := f.enrollAs(t, "dev-other", "reception-laptop-7")
 	f.reportFacts(t, "dev-blocked", hostileName, t0, map[checks.ControlID]string{

@@ -18,7 +18,7 @@ import (
 // of the shared database (created once per database).
 func streamServer(t *testing.T, r *replica) string {
 	t.Helper()
-	h := NewHandler(Config{Store: r.st, Policy: checks.DefaultPolicy(), PolicyVersion: 1, Events: r.bus, Heartbeat: 50 * time.Millisecond})
+	h := NewHandler(Config{Store: r.st, Decider: newEngine(r.st, checks.DefaultPolicy(), nil, time.Now), Events: r.bus, Heartbeat: 50 * time.Millisecond})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -34,10 +34,12 @@ func checkOwner(d decision.Decision, owner string) decision.Decision {
 	return d
 }
 
-// decideWith asks the configured Decider about the device alone, then
+// decide asks the Decider about the device alone, then
 // applies the shared-device check, which needs the device's owner: one
 // more posture lookup (cached), made only when the gateway names a user.
-func (a *api) decideWith(ctx context.Context, l lookup, user string) (decision.Decision, error) {
+func (a *api) decide(ctx context.Context, l lookup, user string) (decision.Decision, error) {
+	// No per-request deadline: a decision from memory needs none, and a
+	// store read sets its own (decision.PostureCache).
 	d, err := a.cfg.Decider.Decide(ctx, decision.Lookup{DeviceID: l.deviceID, CertSHA256: l.certSHA256}, "")
 	if err != nil || user == "" {
 		return d, err

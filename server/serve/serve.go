@@ -123,8 +123,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		ing.Close()
 		return fmt.Errorf("listen https: %w", err)
 	}
-	handler := api.NewHandler(api.Config{Store: st, Policy: policy, PolicyVersion: 1,
-		Cache:          decision.NewCache(decision.DefaultCacheSize, decision.DefaultCacheTTL),
+	handler := api.NewHandler(api.Config{Store: st,
 		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
 		Metrics: mets, Events: bus, Ready: readiness(raw, cfg, &up), Postures: postures, Decider: lc.engine})
 	revocations := newRevocationWatcher(raw, ing.Disconnect, func(ctx context.Context, id string) {
