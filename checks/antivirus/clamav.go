@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/scheduler"
 	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
@@ -275,9 +276,6 @@ func clamServices(ctx context.Context, h host.Host, p *Product, f *Facts) {
 	p.AutoUpdate = flag(states["clamav-freshclam.service"] == "active", src("clamav-freshclam.service"))
 }
 
-// maxProcesses bounds the /proc entries read looking for a scanner.
-const maxProcesses = 4096
-
 // clamProcesses decides the on-access scanner's state from the files when
 // systemd cannot answer (no systemd as init: containers, WSL, chroots,
 // sysvinit): without clamonacc installed nothing scans on access, which is
@@ -294,20 +292,11 @@ func clamProcesses(h host.Host, p *Product, f *Facts, why string) {
 		p.RealTime = flag(false, "clamonacc (ClamAV's on-access scanner) is not installed: none of "+strings.Join(clamOnAccess, ", "))
 		return
 	}
-	comms, err := h.Glob("/proc/[0-9]*/comm")
-	if err != nil || len(comms) == 0 {
+	running, n, err := scheduler.Running(h, "clamonacc", "freshclam")
+	if err != nil {
 		return // no process table to read: the state stays unknown
 	}
-	if len(comms) > maxProcesses {
-		comms = comms[:maxProcesses]
-	}
-	running := map[string]bool{}
-	for _, c := range comms {
-		if b, err := h.ReadFile(c); err == nil {
-			running[strings.TrimSpace(string(b))] = true
-		}
-	}
-	src := fmt.Sprintf("%s is installed; %d processes in /proc (systemd could not answer: %s)", installed, len(comms), why)
+	src := fmt.Sprintf("%s is installed; %d processes in /proc (systemd could not answer: %s)", installed, n, why)
 	p.RealTime = flag(running["clamonacc"], "clamonacc process running: "+src)
 	p.AutoUpdate = flag(running["freshclam"], "freshclam process running: "+src)
 }
@@ -337,19 +326,40 @@ func scheduledClamScan(h host.Host) *Flag {
 	if len(files) > maxScheduleFiles {
 		files = files[:maxScheduleFiles]
 	}
+	var idle []string
 	for _, p := range files {
 		b, err := h.ReadFile(p)
 		if err != nil || !mentionsScanner(b) {
 			continue
 		}
-		if strings.HasSuffix(p, ".service") {
+		switch {
+		case strings.HasSuffix(p, ".plist"):
+			return flag(true, p+" runs clamscan")
+		case strings.HasSuffix(p, ".service"):
 			timer := strings.TrimSuffix(p, ".service") + ".timer"
 			if ok, _ := exists(h, timer); !ok {
 				continue
 			}
+			// A timer does nothing where systemd is not the init.
+			if !scheduler.Systemd(h) {
+				idle = append(idle, timer+" (systemd is not running)")
+				continue
+			}
 			return flag(true, timer+" runs "+path.Base(p))
+		default:
+			// A cron job does nothing without a cron daemon to run it.
+			c := scheduler.Cron(h)
+			switch {
+			case c.Known && c.Runs:
+				return flag(true, p+" runs clamscan; "+c.Source)
+			case !c.Known:
+				return nil
+			}
+			idle = append(idle, p+" ("+c.Source+")")
 		}
-		return flag(true, p+" runs clamscan")
+	}
+	if len(idle) > 0 {
+		return flag(false, "a scan is scheduled but nothing runs it: "+strings.Join(idle, "; "))
 	}
 	return flag(false, "no cron job, systemd timer or launchd job runs clamscan or clamdscan")
 }

@@ -34,6 +34,13 @@ func clamHost(t testing.TB, systemctl string) *host.Fake {
 		AddRun(isActiveArgv, host.Output{Stdout: td(t, "linux/systemctl__"+systemctl+".txt")}, nil)
 }
 
+// withCron adds a running cron daemon.
+func withCron(h *host.Fake) *host.Fake {
+	return h.AddStat("/usr/sbin/cron", stat("cron", clamBuilt), nil).
+		AddGlob("/proc/[0-9]*/comm", []string{"/proc/1/comm", "/proc/312/comm"}, nil).
+		AddFile("/proc/1/comm", []byte("init\n")).AddFile("/proc/312/comm", []byte("cron\n"))
+}
+
 // noSystemd is clamHost where systemctl cannot answer (no systemd as init).
 func noSystemd(t testing.TB) *host.Fake {
 	return clamHost(t, "clamonacc_active").
@@ -70,7 +77,7 @@ func TestCollectLinux(t *testing.T) {
 			clamHost(t, "clamonacc_inactive"), fresh, fresh,
 			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}, remediation: "clamonacc"}},
 		{"ClamAV with a nightly clamscan cron job passes",
-			clamHost(t, "clamonacc_inactive").
+			withCron(clamHost(t, "clamonacc_inactive")).
 				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
 				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__clamscan_daily.txt")),
 			fresh, fresh,
@@ -108,8 +115,29 @@ func TestCollectLinux(t *testing.T) {
 				AddFile("/proc/1/comm", []byte("sh\n")),
 			fresh, fresh,
 			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}}},
+		{"a clamscan cron job with no cron daemon installed is no schedule",
+			clamHost(t, "clamonacc_inactive").
+				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
+				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__clamscan_daily.txt")),
+			fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}}},
+		{"a clamscan cron job whose cron daemon is installed but not running is no schedule",
+			clamHost(t, "clamonacc_inactive").
+				AddStat("/usr/sbin/cron", stat("cron", clamBuilt), nil).
+				AddGlob("/proc/[0-9]*/comm", []string{"/proc/1/comm"}, nil).AddFile("/proc/1/comm", []byte("sh\n")).
+				AddGlob("/etc/cron.d/*", []string{"/etc/cron.d/clamscan"}, nil).
+				AddFile("/etc/cron.d/clamscan", td(t, "linux/crontab__clamscan_daily.txt")),
+			fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}}},
+		{"a systemd timer for clamscan where systemd is not running is no schedule",
+			clamHost(t, "clamonacc_inactive").
+				AddGlob("/etc/systemd/system/*.service", []string{"/etc/systemd/system/clamscan.service"}, nil).
+				AddFile("/etc/systemd/system/clamscan.service", []byte("[Service]\nExecStart=/usr/bin/clamscan -ri /home\n")).
+				AddStat("/etc/systemd/system/clamscan.timer", stat("clamscan.timer", clamBuilt), nil),
+			fresh, fresh,
+			want{status: checks.StatusFail, summary: []string{"neither real-time nor scheduled scanning is on"}}},
 		{"DatabaseDirectory in freshclam.conf moves the definitions that are judged",
-			noSystemd(t).
+			withCron(noSystemd(t)).
 				AddFile("/etc/clamav/freshclam.conf", append(td(t, "linux/freshclam.conf__debian12.txt"), "DatabaseDirectory /srv/clamav\n"...)).
 				AddStat("/srv/clamav/daily.cld", stat("daily.cld", clamBuilt.Add(70*time.Hour)), nil).
 				AddRun(headArgv("/srv/clamav/daily.cld"), host.Output{Stdout: td(t, "linux/head__daily_cld_handwritten.txt")}, nil).
@@ -118,7 +146,7 @@ func TestCollectLinux(t *testing.T) {
 			clamBuilt.Add(28 * time.Hour), clamBuilt.Add(28 * time.Hour),
 			want{status: checks.StatusPass, summary: []string{"scheduled scanning on", "definitions 21.9 h old"}}},
 		{"freshclam.conf and clamd.conf naming different directories: the staler one is judged",
-			noSystemd(t).
+			withCron(noSystemd(t)).
 				AddFile("/etc/clamav/freshclam.conf", append(td(t, "linux/freshclam.conf__debian12.txt"), "DatabaseDirectory /srv/clamav\n"...)).
 				AddFile("/etc/clamav/clamd.conf", td(t, "linux/clamd.conf__debian12.txt")).
 				AddStat("/srv/clamav/daily.cld", stat("daily.cld", clamBuilt.Add(70*time.Hour)), nil).

@@ -66,10 +66,26 @@ func TestCollectAndEvaluate(t *testing.T) {
 			AddFile(aptConfDir+"/99local", sample(t, "linux", "99local__nested_download.txt")).
 			AddFile(aptConfDir+"/50unattended-upgrades.dpkg-old", []byte(`APT::Periodic::Enable "0";`)),
 			LevelDownload, checks.StatusPass, "package is not installed"},
+		{"without systemd, unattended-upgrades run by cron's apt-compat passes while cron runs", host.NewFake("linux", "amd64").
+			AddStat(aptGetPath, present, nil).AddStat(unattendedPath, present, nil).AddStat(aptCompatCron, present, nil).
+			AddStat("/usr/sbin/cron", present, nil).
+			AddGlob("/proc/[0-9]*/comm", []string{"/proc/1/comm", "/proc/40/comm"}, nil).
+			AddFile("/proc/1/comm", []byte("init\n")).AddFile("/proc/40/comm", []byte("cron\n")).
+			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil),
+			LevelInstall, checks.StatusPass, "installs updates automatically"},
+		{"without systemd and without a cron daemon, apt-compat never runs, so nothing is installed", host.NewFake("linux", "amd64").
+			AddStat(aptGetPath, present, nil).AddStat(unattendedPath, present, nil).AddStat(aptCompatCron, present, nil).
+			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil),
+			LevelDownload, checks.StatusFail, "nothing runs it: systemd is not the init and cron does not run"},
 		{"dnf-automatic that only downloads fails a policy requiring install", host.NewFake("linux", "amd64").
 			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__download_only.txt")).
+			AddStat(systemdRunDir, host.FileInfo{Name: "system", Mode: fs.ModeDir | 0o755}, nil).
 			AddStat(timersWants+"dnf-automatic.timer", link("/usr/lib/systemd/system/dnf-automatic.timer"), nil),
 			LevelInstall, checks.StatusFail, "apply_updates is no"},
+		{"an enabled dnf-automatic-install.timer where systemd is not the init runs nothing", host.NewFake("linux", "amd64").
+			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__download_only.txt")).
+			AddStat(timersWants+"dnf-automatic-install.timer", link("/usr/lib/systemd/system/dnf-automatic-install.timer"), nil),
+			LevelDownload, checks.StatusFail, "dnf-automatic"},
 		{"GNOME Software alone is weak evidence and fails", host.NewFake("linux", "amd64").
 			AddStat(gnomeSoftware, present, nil),
 			LevelDownload, checks.StatusFail, "GNOME Software"},

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/scheduler"
 )
 
 // Linux sources, by absolute path.
@@ -63,8 +64,12 @@ func exists(h host.Host, p string) bool {
 }
 
 // timerState says whether a systemd timer is enabled (linked into
-// timers.target.wants) and not masked.
+// timers.target.wants) and not masked, and systemd, which runs timers, is
+// the init: an enabled timer in a container or chroot runs nothing.
 func timerEnabled(h host.Host, unit string) bool {
+	if !scheduler.Systemd(h) {
+		return false
+	}
 	if fi, err := h.Stat(systemdEtc + unit); err == nil && fi.Link == "/dev/null" {
 		return false
 	}
@@ -121,6 +126,8 @@ func aptMechanism(ctx context.Context, h host.Host) Mechanism {
 		m.Level, m.Reason = LevelInstall, "unattended-upgrades installs updates automatically"
 	case on(keyUnattended) && !installed:
 		m.Level, m.Reason = levelFor(on(keyDownload) && daily, on(keyUpdate) && daily), "APT::Periodic::Unattended-Upgrade is on but the unattended-upgrades package is not installed"
+	case on(keyUnattended) && !upgrade && !exists(h, systemdRunDir):
+		m.Level, m.Reason = LevelOff, "unattended-upgrades is configured but nothing runs it: systemd is not the init and cron does not run /etc/cron.daily/apt-compat ("+m.Settings["scheduler"]+")"
 	case on(keyUnattended) && !upgrade:
 		m.Level, m.Reason = LevelOff, "unattended-upgrades is configured but apt-daily-upgrade.timer is disabled or masked"
 	case on(keyDownload) && daily:
@@ -147,8 +154,12 @@ func levelFor(download, update bool) string {
 // upgrade run: systemd timers where systemd is the init, else cron.
 func aptSchedulers(h host.Host, m *Mechanism) (daily, upgrade bool) {
 	if !exists(h, systemdRunDir) {
-		cron := exists(h, aptCompatCron)
-		m.set("scheduler", fmt.Sprintf("cron apt-compat present=%t", cron), aptCompatCron)
+		// Without systemd apt's daily job is cron's apt-compat, which
+		// does nothing unless a cron daemon runs it.
+		job := exists(h, aptCompatCron)
+		c := scheduler.Cron(h)
+		m.set("scheduler", fmt.Sprintf("cron apt-compat present=%t; %s", job, c.Source), aptCompatCron)
+		cron := job && c.Known && c.Runs
 		return cron, cron
 	}
 	daily, upgrade = timerEnabled(h, "apt-daily.timer"), timerEnabled(h, "apt-daily-upgrade.timer")

@@ -3,6 +3,7 @@ package osautoupdate
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -23,7 +24,8 @@ func TestRealPackageConfigurations(t *testing.T) {
 			AddStat(unattendedPath, present, nil)
 	}
 	dnfTimer := func(h *host.Fake, timer string) *host.Fake {
-		return h.AddStat(timersWants+timer, link("/usr/lib/systemd/system/"+timer), nil)
+		return h.AddStat(timersWants+timer, link("/usr/lib/systemd/system/"+timer), nil).
+			AddStat(systemdRunDir, host.FileInfo{Name: "system", Mode: fs.ModeDir | 0o755}, nil)
 	}
 	rpm := func() *host.Fake { return host.NewFake("linux", "amd64") }
 	// A local override as an administrator writes it (hand-written).
