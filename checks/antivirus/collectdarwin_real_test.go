@@ -16,6 +16,7 @@ import (
 func catalinaMac(t *testing.T, history string, bundleMtime time.Time) *host.Fake {
 	return host.NewFake("darwin", "amd64").
 		AddStat(xprotectInfo, host.FileInfo{Name: "Info.plist", Size: 600, Mode: 0o644, ModTime: bundleMtime}, nil).
+		AddFile(xprotectInfo, td(t, "darwin/xprotect-info-plist__2193_handwritten.txt")).
 		AddFile(installHistoryPath, td(t, "darwin/installhistory-plist__"+history+".txt"))
 }
 
@@ -42,7 +43,11 @@ func TestCollectDarwinRealInstallHistory(t *testing.T) {
 		{"a history without an XProtect entry falls back to the bundle's modification time",
 			catalinaMac(t, "no_xprotect_catalina_chef", osInstalled), date("2019-10-01T08:00:00Z"),
 			want{status: checks.StatusPass, summary: []string{"XProtect", "definitions 11.4 h old"}},
-			"", "modification time of " + xprotectInfo},
+			"2193", "modification time of " + xprotectInfo},
+		{"an empty Info.plist's modification time dates nothing",
+			catalinaMac(t, "no_xprotect_catalina_chef", osInstalled).AddFile(xprotectInfo, []byte{}), date("2019-10-01T08:00:00Z"),
+			want{status: checks.StatusUnknown, summary: []string{"XProtect", "age could not be read"}},
+			"", "no readable XProtect Info.plist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

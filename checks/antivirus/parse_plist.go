@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"howett.net/plist"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // bundleVersion reads CFBundleShortVersionString (or CFBundleVersion) of
@@ -17,7 +17,7 @@ func bundleVersion(b []byte) (string, error) {
 		Short   string `plist:"CFBundleShortVersionString"`
 		Version string `plist:"CFBundleVersion"`
 	}
-	if _, err := plist.Unmarshal(b, &info); err != nil {
+	if _, err := plistval.Unmarshal(b, &info); err != nil {
 		return "", fmt.Errorf("decode Info.plist: %w", err)
 	}
 	return firstNonEmpty(info.Short, info.Version), nil
@@ -53,7 +53,7 @@ func parseInstallHistory(b []byte) (installEntry, bool, error) {
 		Version  string    `plist:"displayVersion"`
 		Packages []string  `plist:"packageIdentifiers"`
 	}
-	if _, err := plist.Unmarshal(b, &rows); err != nil {
+	if _, err := plistval.Unmarshal(b, &rows); err != nil {
 		return installEntry{}, false, fmt.Errorf("decode InstallHistory.plist: %w", err)
 	}
 	var best installEntry
@@ -111,7 +111,7 @@ type softwareUpdatePrefs struct {
 
 func parseSoftwareUpdatePrefs(b []byte) (softwareUpdatePrefs, error) {
 	var p softwareUpdatePrefs
-	if _, err := plist.Unmarshal(b, &p); err != nil {
+	if _, err := plistval.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("decode com.apple.SoftwareUpdate.plist: %w", err)
 	}
 	return p, nil

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"howett.net/plist"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // parseSAVStatus reads the on-access state from Sophos Protection for
@@ -116,7 +116,7 @@ type sophosMacSAV struct {
 func parseSophosSAVPlist(b []byte) (sophosMacSAV, error) {
 	var prefs map[string]any
 	var s sophosMacSAV
-	if _, err := plist.Unmarshal(b, &prefs); err != nil {
+	if _, err := plistval.Unmarshal(b, &prefs); err != nil {
 		return s, fmt.Errorf("decode com.sophos.sav.plist: %w", err)
 	}
 	switch v := prefs["OnAccessRunning"].(type) {
@@ -148,7 +148,7 @@ func parseSophosSAVPlist(b []byte) (sophosMacSAV, error) {
 // /Library/Caches/com.sophos.sau/sophosautoupdate.plist on macOS.
 func parseSophosAutoUpdatePlist(b []byte) (*time.Time, error) {
 	var prefs map[string]any
-	if _, err := plist.Unmarshal(b, &prefs); err != nil {
+	if _, err := plistval.Unmarshal(b, &prefs); err != nil {
 		return nil, fmt.Errorf("decode sophosautoupdate.plist: %w", err)
 	}
 	v, ok := prefs["LastTimeStamp"]

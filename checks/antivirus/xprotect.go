@@ -48,21 +48,32 @@ func collectXProtect(ctx context.Context, h host.Host, f *Facts) *Product {
 		if p.Definitions != nil && !st.ModTime.After(newest) {
 			continue
 		}
+		// The modification time dates the definitions only when the file
+		// is the bundle's real Info.plist, with its version: an empty or
+		// foreign file's time says nothing.
+		raw, err := h.ReadFile(info)
+		if err != nil {
+			f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", info, err))
+			continue
+		}
+		v, err := bundleVersion(raw)
+		if err != nil {
+			f.Notes = append(f.Notes, fmt.Sprintf("%s: %v", info, err))
+			continue
+		}
 		newest = st.ModTime
 		mt := st.ModTime.UTC()
-		d := &Definitions{Source: "modification time of " + info}
+		d := &Definitions{Source: "modification time of " + info, Version: v}
 		if !mt.IsZero() {
 			d.Updated = &mt
-		}
-		if raw, err := h.ReadFile(info); err == nil {
-			if v, err := bundleVersion(raw); err == nil {
-				d.Version = v
-			}
 		}
 		p.Definitions = d
 	}
 	if p == nil {
 		return nil
+	}
+	if p.Definitions == nil {
+		p.Definitions = &Definitions{Source: "no readable XProtect Info.plist"}
 	}
 	if e, src, ok := xprotectInstall(ctx, h, f); ok && (p.Definitions.Updated == nil || e.Date.After(*p.Definitions.Updated)) {
 		t := e.Date

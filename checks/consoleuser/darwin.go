@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // macOS programs, by absolute path.
@@ -68,7 +67,7 @@ func darwinHome(ctx context.Context, h host.Host, name string) (string, error) {
 // parseDSCLHome reads `dscl -plist . -read /Users/NAME NFSHomeDirectory`.
 func parseDSCLHome(b []byte) (string, error) {
 	var rec map[string][]string
-	if _, err := plist.Unmarshal(bytes.TrimSpace(b), &rec); err != nil {
+	if _, err := plistval.Unmarshal(bytes.TrimSpace(b), &rec); err != nil {
 		return "", fmt.Errorf("decode dscl output: %w", err)
 	}
 	for _, k := range []string{"dsAttrTypeStandard:NFSHomeDirectory", "NFSHomeDirectory"} {

@@ -3,9 +3,8 @@ package device
 import (
 	"context"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 const systemVersionPlist = "/System/Library/CoreServices/SystemVersion.plist"
@@ -25,7 +24,7 @@ func collectDarwin(ctx context.Context, h host.Host, in *Info) {
 			ProductName    string `plist:"ProductName"`
 			ProductVersion string `plist:"ProductVersion"`
 		}
-		if _, err := plist.Unmarshal(b, &sv); err == nil {
+		if _, err := plistval.Unmarshal(b, &sv); err == nil {
 			in.set("os_name", sv.ProductName, systemVersionPlist+" ProductName")
 			in.set("os_version", sv.ProductVersion, systemVersionPlist+" ProductVersion")
 		}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"howett.net/plist"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // apfsList is the part of `diskutil apfs list -plist` the check needs.
@@ -47,7 +47,7 @@ type diskInfo struct {
 
 func parseAPFSList(b []byte) (*apfsList, error) {
 	var l apfsList
-	if _, err := plist.Unmarshal(b, &l); err != nil {
+	if _, err := plistval.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("parse diskutil apfs list: %w", err)
 	}
 	if l.Containers == nil {
@@ -58,7 +58,7 @@ func parseAPFSList(b []byte) (*apfsList, error) {
 
 func parseDiskInfo(b []byte) (*diskInfo, error) {
 	var d diskInfo
-	if _, err := plist.Unmarshal(b, &d); err != nil {
+	if _, err := plistval.Unmarshal(b, &d); err != nil {
 		return nil, fmt.Errorf("parse diskutil info: %w", err)
 	}
 	if d.DeviceIdentifier == "" {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/checks/internal/plistval"
 )
@@ -118,7 +116,7 @@ func readPlist(h host.Host, path string) (map[string]any, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	var m map[string]any
-	if _, err := plist.Unmarshal(b, &m); err != nil {
+	if _, err := plistval.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return m, nil

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/checks/internal/plistval"
 )
@@ -94,8 +92,11 @@ func readPlist(h host.Host, p string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(b) == 0 {
+		return nil, errors.New("the file is empty, not a property list")
+	}
 	var v map[string]any
-	if _, err := plist.Unmarshal(b, &v); err != nil {
+	if _, err := plistval.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
 	return v, nil

@@ -73,7 +73,10 @@ func timerEnabled(h host.Host, unit string) bool {
 	if fi, err := h.Stat(systemdEtc + unit); err == nil && fi.Link == "/dev/null" {
 		return false
 	}
-	return exists(h, timersWants+unit)
+	// `systemctl enable` links the unit into the wants directory; an entry
+	// that is no link enables nothing.
+	fi, err := h.Stat(timersWants + unit)
+	return err == nil && fi.Link != ""
 }
 
 // anyTimer returns the first enabled timer of units.

@@ -7,10 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/device"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // Identity is which release of which operating system a device runs, as
@@ -132,7 +131,7 @@ func macIdentity(ctx context.Context, h host.Host) (Identity, error) {
 			ProductName    string `plist:"ProductName"`
 			ProductVersion string `plist:"ProductVersion"`
 		}
-		if _, perr := plist.Unmarshal(b, &sv); perr == nil && sv.ProductVersion != "" {
+		if _, perr := plistval.Unmarshal(b, &sv); perr == nil && sv.ProductVersion != "" {
 			return Identity{Platform: "macos", Version: sv.ProductVersion, Name: strings.TrimSpace(sv.ProductName + " " + sv.ProductVersion), Source: SystemVersionPlist + " ProductVersion"}, nil
 		}
 		err = errors.New("no ProductVersion in it")

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
@@ -36,7 +35,7 @@ func collectDarwin(ctx context.Context, h host.Host) (*Facts, error) {
 		var prefs struct {
 			LastSuccessfulDate time.Time `plist:"LastSuccessfulDate"`
 		}
-		if _, err := plist.Unmarshal(b, &prefs); err == nil && !prefs.LastSuccessfulDate.IsZero() {
+		if _, err := plistval.Unmarshal(b, &prefs); err == nil && !prefs.LastSuccessfulDate.IsZero() {
 			f.LastRefresh = &Stamp{At: prefs.LastSuccessfulDate.UTC(), Source: suPrefsPath + " LastSuccessfulDate"}
 		}
 	}

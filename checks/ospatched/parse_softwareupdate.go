@@ -4,9 +4,8 @@ import (
 	"strings"
 	"time"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 	"github.com/postern-dev/postern/checks/internal/textlines"
 )
 
@@ -120,7 +119,7 @@ type installHistory []struct {
 // lastMacInstall is the newest install made by Software Update.
 func lastMacInstall(b []byte) (time.Time, string, bool) {
 	var h installHistory
-	if _, err := plist.Unmarshal(b, &h); err != nil {
+	if _, err := plistval.Unmarshal(b, &h); err != nil {
 		return time.Time{}, "", false
 	}
 	var best time.Time

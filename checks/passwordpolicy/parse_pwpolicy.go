@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"howett.net/plist"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // accountPolicy is one entry of `pwpolicy -getaccountpolicies`.
@@ -40,7 +40,7 @@ func parsePwpolicy(out []byte) (macPolicy, error) {
 		return p, nil
 	}
 	var doc map[string][]accountPolicy
-	if _, err := plist.Unmarshal(out[i:], &doc); err != nil {
+	if _, err := plistval.Unmarshal(out[i:], &doc); err != nil {
 		return p, fmt.Errorf("decode pwpolicy output: %w", err)
 	}
 	classes := map[string]bool{}
@@ -195,7 +195,7 @@ type managedPasscode struct {
 // letters and digits (requireAlphanumeric) and symbols (minComplexChars).
 func parseManagedPasscode(b []byte) (macPolicy, error) {
 	var m managedPasscode
-	if _, err := plist.Unmarshal(b, &m); err != nil {
+	if _, err := plistval.Unmarshal(b, &m); err != nil {
 		return macPolicy{}, fmt.Errorf("decode managed password policy: %w", err)
 	}
 	p := macPolicy{minLength: m.MinLength, maxAge: m.MaxPINAgeInDays, history: m.PinHistory, lockout: m.MaxFailedAttempts}

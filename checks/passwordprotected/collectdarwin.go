@@ -7,9 +7,8 @@ import (
 	"path"
 	"strconv"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 const (
@@ -70,7 +69,7 @@ func macAutoLogin(h host.Host, f *Facts) {
 		var lw struct {
 			AutoLoginUser string `plist:"autoLoginUser"`
 		}
-		if _, err := plist.Unmarshal(b, &lw); err != nil {
+		if _, err := plistval.Unmarshal(b, &lw); err != nil {
 			f.Unreadable = append(f.Unreadable, fmt.Sprintf("decode %s: %v", loginwindowPlist, err))
 		} else if lw.AutoLoginUser != "" {
 			f.AutoLogins = append(f.AutoLogins, AutoLogin{Mechanism: "loginwindow", User: lw.AutoLoginUser, Source: loginwindowPlist + " autoLoginUser"})

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"howett.net/plist"
+	"github.com/postern-dev/postern/checks/internal/plistval"
 )
 
 // maxPBKDF2Iterations bounds the work of testing one account for a blank
@@ -55,7 +55,7 @@ func macPasswordState(u dslocalUser) (state string, disabled bool, source string
 		return PasswordLocked, disabled, "no ShadowHashData", nil
 	}
 	var sh shadowHash
-	if _, err := plist.Unmarshal(u.ShadowHash[0], &sh); err != nil {
+	if _, err := plistval.Unmarshal(u.ShadowHash[0], &sh); err != nil {
 		return PasswordUnknown, disabled, "ShadowHashData", fmt.Errorf("decode ShadowHashData: %w", err)
 	}
 	if sh.PBKDF2 == nil || len(sh.PBKDF2.Entropy) == 0 {
@@ -78,6 +78,6 @@ func macPasswordState(u dslocalUser) (state string, disabled bool, source string
 // parseDSLocalUser decodes one user record (binary or XML plist).
 func parseDSLocalUser(b []byte) (dslocalUser, error) {
 	var u dslocalUser
-	_, err := plist.Unmarshal(bytes.TrimSpace(b), &u)
+	_, err := plistval.Unmarshal(bytes.TrimSpace(b), &u)
 	return u, err
 }

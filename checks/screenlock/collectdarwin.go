@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"howett.net/plist"
-
 	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/checks/internal/plistval"
@@ -217,7 +215,7 @@ func readPrefs(h host.Host, p string) (*screensaverPrefs, error) {
 		return nil, nil
 	}
 	var prefs screensaverPrefs
-	if _, err := plist.Unmarshal(b, &prefs); err != nil {
+	if _, err := plistval.Unmarshal(b, &prefs); err != nil {
 		return nil, fmt.Errorf("cannot decode %s: %v", p, err)
 	}
 	return &prefs, nil

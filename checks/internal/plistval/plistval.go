@@ -4,8 +4,12 @@
 package plistval
 
 import (
+	"bytes"
+	"errors"
 	"math"
 	"strings"
+
+	"howett.net/plist"
 )
 
 // Bool reads a boolean preference: a boolean, a number (non-zero is
@@ -55,4 +59,15 @@ func Int(v any) (int64, bool) {
 		return 0, true
 	}
 	return 0, false
+}
+
+// Unmarshal decodes a property list like plist.Unmarshal, but refuses an
+// empty or blank input, which plist.Unmarshal accepts as an empty
+// document: an empty file is no answer, and its "no keys" must not read as
+// every key at its default.
+func Unmarshal(b []byte, v any) (int, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return 0, errors.New("empty, not a property list")
+	}
+	return plist.Unmarshal(b, v)
 }
