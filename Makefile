@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test footprint wine-test
+.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test footprint wine-test debian-root
 
 all: build
 
@@ -25,6 +25,12 @@ run: build
 
 test: vet cross
 	$(GO) test -count=1 ./...
+
+# The Debian root the live Linux collectors are tested in
+# (checks/internal/roottest), built once into $(POSTERN_CACHE)/roots (needs root
+# and debootstrap; about 5 minutes and 490 MB the first time).
+debian-root:
+	./scripts/debian-root.sh
 
 # The whole suite under the race detector (needs cgo; about 2 minutes warm).
 race:

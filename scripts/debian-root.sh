@@ -17,13 +17,15 @@ mirror=${POSTERN_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${POSTERN_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # Bump when the package list or the build steps change, so that old caches
 # are rebuilt instead of reused.
-version=1
+version=2
 root=$cache/$suite-v$version
 
 # What the variants need, beyond minbase: PAM (faillock ships in
 # libpam-modules; pwquality), apt's unattended-upgrades, ClamAV's scanner,
 # daemon and updater, dconf with GNOME's schemas, nftables and ufw, and
-# systemd so that systemctl exists but cannot answer (nothing boots it).
+# systemd so that systemctl exists but cannot answer (nothing boots it),
+# cron for the jobs that run without systemd, and pamtester to try a PAM
+# stack for real.
 packages=(
 	libpam-pwquality
 	unattended-upgrades
@@ -31,6 +33,7 @@ packages=(
 	dconf-cli dconf-gsettings-backend gsettings-desktop-schemas
 	nftables ufw
 	systemd
+	cron pamtester
 )
 
 if [ "${1:-}" = --rebuild ]; then
@@ -102,6 +105,9 @@ rm "$tmp/etc/apt/sources.list.d/security.sources"
 # Back to the lists of the sources debootstrap wrote.
 find "$tmp/var/lib/apt/lists" -maxdepth 1 -name '*security*' -delete
 chroot "$tmp" apt-get clean
+# apt's binary caches, so that each variant's apt-get does not rebuild them
+# (5 s each).
+chroot "$tmp" apt-cache gencaches >/dev/null
 : >"$tmp/etc/resolv.conf"
 
 touch "$tmp/.postern-root-complete"
