@@ -65,9 +65,15 @@ type clamDB struct {
 // when ClamAV is not installed.
 func collectClamAV(ctx context.Context, h host.Host, f *Facts) *Product {
 	goos := h.GOOS()
-	dirs, configured := clamDirs(h, f)
+	dirs, confs := clamDirs(h, f)
+	configured := len(confs) > 0
 	dbs, foundBy := clamDatabases(ctx, h, f, dirs)
-	if len(dbs) == 0 {
+	if len(dbs) == 0 && configured {
+		// ClamAV's own configuration is there: it is installed, and its
+		// databases are missing from where it says they are.
+		foundBy = confs[0]
+	}
+	if foundBy == "" {
 		for _, p := range clamPrograms[goos] {
 			if ok, _ := exists(h, p); ok {
 				foundBy = p
@@ -87,7 +93,11 @@ func collectClamAV(ctx context.Context, h host.Host, f *Facts) *Product {
 		built := judged.header.Built
 		p.Definitions = &Definitions{Updated: &built, Version: fmt.Sprint(judged.header.Version), Source: judged.source}
 	} else {
-		p.UpToDate = flag(false, "no ClamAV database in "+strings.Join(dirs, " or "))
+		where := strings.Join(dirs, " or ")
+		if configured {
+			where += " (DatabaseDirectory of " + strings.Join(confs, ", ") + ")"
+		}
+		p.UpToDate = flag(false, "no ClamAV database in "+where)
 	}
 	if goos == "linux" {
 		clamServices(ctx, h, p, f)
@@ -100,7 +110,8 @@ func collectClamAV(ctx context.Context, h host.Host, f *Facts) *Product {
 
 // clamDirs returns the database directories to read: those named by
 // DatabaseDirectory in ClamAV's configuration files, else the built-in ones.
-func clamDirs(h host.Host, f *Facts) (dirs []string, configured bool) {
+// by names the configuration files that set them (nil for the built-in).
+func clamDirs(h host.Host, f *Facts) (dirs, by []string) {
 	seen := map[string]bool{}
 	for _, conf := range clamConfigs[h.GOOS()] {
 		b, err := h.ReadFile(conf)
@@ -113,13 +124,13 @@ func clamDirs(h host.Host, f *Facts) (dirs []string, configured bool) {
 		if dir, ok := clamConfValue(b, "DatabaseDirectory"); ok && !seen[dir] {
 			seen[dir] = true
 			dirs = append(dirs, dir)
-			f.Notes = append(f.Notes, fmt.Sprintf("%s sets DatabaseDirectory %s", conf, dir))
+			by = append(by, conf)
 		}
 	}
 	if len(dirs) > 0 {
-		return dirs, true
+		return dirs, by
 	}
-	return clamDBDirs[h.GOOS()], false
+	return clamDBDirs[h.GOOS()], nil
 }
 
 // clamConfValue reads one option of a clamd.conf(5)/freshclam.conf(5)
