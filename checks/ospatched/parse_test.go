@@ -72,6 +72,27 @@ func TestParseWUASkipsDefinitionUpdates(t *testing.T) {
 	}
 }
 
+func TestParseWUACriticalUpdatesAreNotSecurityUpdates(t *testing.T) {
+	// Microsoft's classification (KB 824684): a critical update fixes a
+	// critical non-security bug. Only the Security Updates category or an
+	// MSRC severity makes a security update.
+	report := `{"LastSearchSuccess":"2026-11-23T06:12:40Z","LastInstallSuccess":"2026-11-12T03:01:12Z","Updates":[` +
+		`{"Title":"Critical update","KB":"1","Severity":"","Released":"2026-11-01T00:00:00Z","Categories":["e6cf1350-c01b-414d-a61f-263d14d133b4"]},` +
+		`{"Title":"Security update","KB":"2","Severity":"","Released":"2026-11-01T00:00:00Z","Categories":["{0FA1201D-4330-4FA8-8AE9-B877473B6441}"]},` +
+		`{"Title":"Rated update","KB":"3","Severity":"Important","Released":"2026-11-01T00:00:00Z","Categories":[]}]}`
+	_, sec, total, err := parseWUA([]byte(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range sec {
+		got = append(got, u.Version)
+	}
+	if diff := cmp.Diff([]string{"KB2", "KB3"}, got); total != 3 || diff != "" {
+		t.Errorf("total %d, security (-want +got):\n%s", total, diff)
+	}
+}
+
 func TestLastAptHistoryUpgradeIgnoresInstalls(t *testing.T) {
 	got, ok := lastAptHistoryUpgrade(sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt"))
 	if !ok || got.Format(time.DateTime) != "2025-06-24 14:36:25" {

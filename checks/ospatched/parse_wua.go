@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// Windows Update category IDs (not localized, unlike their names).
-const (
-	categorySecurity = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
-	categoryCritical = "e6cf1350-c01b-414d-a61f-263d14d133b4"
-)
+// Windows Update's Security Updates category ID (not localized, unlike
+// its name). Critical Updates (e6cf1350-c01b-414d-a61f-263d14d133b4) are
+// by Microsoft's definition fixes of critical non-security bugs (KB
+// 824684), so they are not counted, no more than drivers, definition
+// updates or previews.
+const categorySecurity = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
 
 // wuaReport is what wuaScript prints.
 type wuaReport struct {
@@ -28,7 +29,7 @@ type wuaReport struct {
 }
 
 // parseWUA reads the report; security updates are those in the Security
-// or Critical Updates category or with an MSRC severity.
+// Updates category or with an MSRC severity.
 func parseWUA(b []byte) (rep wuaReport, security []Update, total int, err error) {
 	if err := json.Unmarshal(decodeText(b), &rep); err != nil {
 		return rep, nil, 0, fmt.Errorf("decode the Windows Update report: %w", err)
@@ -37,7 +38,7 @@ func parseWUA(b []byte) (rep wuaReport, security []Update, total int, err error)
 		sec := u.Severity != ""
 		for _, c := range u.Categories {
 			c = strings.ToLower(strings.Trim(c, "{}"))
-			sec = sec || c == categorySecurity || c == categoryCritical
+			sec = sec || c == categorySecurity
 		}
 		if !sec {
 			continue
