@@ -1,6 +1,7 @@
 package ospatched
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -53,6 +54,20 @@ func debian(t *testing.T, refreshed time.Duration) *host.Fake {
 }
 
 var aptPolicyArgv = []string{aptCachePath, "policy"}
+
+// fedora is a Fedora 43 host whose dnf lists no advisory, with repo as
+// /etc/yum.repos.d/fedora-updates.repo (none when nil).
+func fedora(t *testing.T, repo []byte) *host.Fake {
+	f := host.NewFake("linux", "amd64").
+		AddFile("/etc/os-release", []byte("ID=fedora\nVERSION_ID=43\n")).
+		AddStat(dnfPath, file(now), nil).
+		AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{}, nil)
+	if repo != nil {
+		f.AddGlob("/etc/yum.repos.d/*.repo", []string{"/etc/yum.repos.d/fedora-updates.repo"}, nil).
+			AddFile("/etc/yum.repos.d/fedora-updates.repo", repo)
+	}
+	return f
+}
 
 func history(at string) []byte {
 	return []byte("\nStart-Date: " + at + "\nCommandline: /usr/bin/unattended-upgrade\nUpgrade: libssl3:amd64 (3.0.15-1~deb12u1, 3.0.17-1~deb12u2)\nEnd-Date: " + at + "\n")
@@ -129,10 +144,17 @@ func TestCollectAndEvaluate(t *testing.T) {
 			AddStat(dnfPath, file(now), nil).
 			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: sample(t, "linux", "dnf5__security_issued.txt")}, nil),
 			checks.StatusFail, "2 security updates pending for 34 days (oldest released 2026-10-20)"},
-		{"dnf with no security advisory passes", host.NewFake("linux", "amd64").
-			AddFile("/etc/os-release", []byte("ID=fedora\nVERSION_ID=43\n")).
-			AddStat(dnfPath, file(now), nil).
-			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{}, nil),
+		{"dnf with no security advisory passes", fedora(t, sample(t, "linux", "fedora-updates.repo__fedora32_real.txt")),
+			checks.StatusPass, "no security updates pending (dnf updateinfo list --security"},
+		{"dnf with Fedora's updates repository disabled is unknown, not up to date",
+			fedora(t, bytes.Replace(sample(t, "linux", "fedora-updates.repo__fedora32_real.txt"), []byte("Updates\nfailovermethod=priority\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=updates-released-f$releasever&arch=$basearch\nenabled=1"), []byte("Updates\nfailovermethod=priority\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=updates-released-f$releasever&arch=$basearch\nenabled=0"), 1)),
+			checks.StatusUnknown, "updates repository is not enabled"},
+		{"dnf with no repository is unknown, not up to date", fedora(t, nil),
+			checks.StatusUnknown, "dnf has no enabled repository"},
+		{"reposdir in dnf.conf moves the repository files", fedora(t, nil).
+			AddFile("/etc/dnf/dnf.conf", []byte("[main]\ngpgcheck=True\nreposdir=/srv/repos\n")).
+			AddGlob("/srv/repos/*.repo", []string{"/srv/repos/fedora-updates.repo"}, nil).
+			AddFile("/srv/repos/fedora-updates.repo", sample(t, "linux", "fedora-updates.repo__fedora32_real.txt")),
 			checks.StatusPass, "no security updates pending (dnf updateinfo list --security"},
 		{"dnf without metadata is unknown and quotes dnf", host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", []byte("ID=rocky\nVERSION_ID=\"9.5\"\n")).

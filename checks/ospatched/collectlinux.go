@@ -59,6 +59,12 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 		f.Notes = append(f.Notes, "zypper refreshes repositories whose metadata has expired before listing patches")
 	case exists(h, dnfPath):
 		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, dnfSearch(h)))
+		if f.Pending != nil && f.Pending.Security == 0 && f.Pending.Incomplete == "" {
+			// A copy: the cached answer is shared between collections.
+			p := *f.Pending
+			p.Incomplete = dnfSecurityMissing(h, f.OS.Platform)
+			f.Pending = &p
+		}
 		f.LastPatch = rpmLastPatch(h)
 		f.Notes = append(f.Notes, "dnf refreshes expired metadata itself before listing advisories")
 	default:
