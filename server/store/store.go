@@ -134,7 +134,7 @@ type Store interface {
 	APIKey(ctx context.Context, id string) (APIKey, error)
 
 	// LifecycleStore holds the audit log, exceptions, attestations and
-	// server state (lifecycle.go, audit.go).
+	// server state (lifecycle_store.go, exceptions.go, audit.go).
 	LifecycleStore
 
 	// Close releases the store's resources.
