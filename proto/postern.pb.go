@@ -45,6 +45,8 @@ type Envelope struct {
 	//	*Envelope_Renew
 	//	*Envelope_Renewed
 	//	*Envelope_Attestation
+	//	*Envelope_EnrollChallenge
+	//	*Envelope_EnrollProof
 	Msg           isEnvelope_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -177,6 +179,24 @@ func (x *Envelope) GetAttestation() *Attestation {
 	return nil
 }
 
+func (x *Envelope) GetEnrollChallenge() *EnrollChallenge {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_EnrollChallenge); ok {
+			return x.EnrollChallenge
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetEnrollProof() *EnrollProof {
+	if x != nil {
+		if x, ok := x.Msg.(*Envelope_EnrollProof); ok {
+			return x.EnrollProof
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Msg interface {
 	isEnvelope_Msg()
 }
@@ -221,6 +241,14 @@ type Envelope_Attestation struct {
 	Attestation *Attestation `protobuf:"bytes,10,opt,name=attestation,proto3,oneof"`
 }
 
+type Envelope_EnrollChallenge struct {
+	EnrollChallenge *EnrollChallenge `protobuf:"bytes,11,opt,name=enroll_challenge,json=enrollChallenge,proto3,oneof"`
+}
+
+type Envelope_EnrollProof struct {
+	EnrollProof *EnrollProof `protobuf:"bytes,12,opt,name=enroll_proof,json=enrollProof,proto3,oneof"`
+}
+
 func (*Envelope_Hello) isEnvelope_Msg() {}
 
 func (*Envelope_Enroll) isEnvelope_Msg() {}
@@ -240,6 +268,10 @@ func (*Envelope_Renew) isEnvelope_Msg() {}
 func (*Envelope_Renewed) isEnvelope_Msg() {}
 
 func (*Envelope_Attestation) isEnvelope_Msg() {}
+
+func (*Envelope_EnrollChallenge) isEnvelope_Msg() {}
+
+func (*Envelope_EnrollProof) isEnvelope_Msg() {}
 
 // Hello opens every stream in both directions.
 type Hello struct {
@@ -383,7 +415,11 @@ type EnrollRequest struct {
 	Device *DeviceInfo `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
 	// The user's yearly attestation for what the machine cannot show
 	// (Policy 550.04 C.7.a.vi, vii, x, xi), when taken at enrollment.
-	Attestation   *Attestation `protobuf:"bytes,4,opt,name=attestation,proto3" json:"attestation,omitempty"`
+	Attestation *Attestation `protobuf:"bytes,4,opt,name=attestation,proto3" json:"attestation,omitempty"`
+	// Set when the device key is to be made in a TPM: the server answers
+	// with an EnrollChallenge instead of an EnrollResponse, and csr_der is
+	// empty (it comes in the EnrollProof).
+	Tpm           *TpmEnroll `protobuf:"bytes,5,opt,name=tpm,proto3" json:"tpm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -446,6 +482,242 @@ func (x *EnrollRequest) GetAttestation() *Attestation {
 	return nil
 }
 
+func (x *EnrollRequest) GetTpm() *TpmEnroll {
+	if x != nil {
+		return x.Tpm
+	}
+	return nil
+}
+
+// TpmEnroll opens a TPM-attested enrollment: the endorsement key's
+// certificate and a fresh attestation key (AK) made under the TPM's
+// storage root key. The TPM 2.0 structures are as the TPM produced them.
+type TpmEnroll struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The EK certificate (DER) from the TPM's NV index, as issued by its
+	// manufacturer.
+	EkCertificateDer []byte `protobuf:"bytes,1,opt,name=ek_certificate_der,json=ekCertificateDer,proto3" json:"ek_certificate_der,omitempty"`
+	// TPMT_PUBLIC of the AK.
+	AkPublic []byte `protobuf:"bytes,2,opt,name=ak_public,json=akPublic,proto3" json:"ak_public,omitempty"`
+	// TPMS_CREATION_DATA, TPMS_ATTEST and TPMT_SIGNATURE of the AK's
+	// creation certification (TPM2_CertifyCreation by the AK itself).
+	AkCreateData        []byte `protobuf:"bytes,3,opt,name=ak_create_data,json=akCreateData,proto3" json:"ak_create_data,omitempty"`
+	AkCreateAttestation []byte `protobuf:"bytes,4,opt,name=ak_create_attestation,json=akCreateAttestation,proto3" json:"ak_create_attestation,omitempty"`
+	AkCreateSignature   []byte `protobuf:"bytes,5,opt,name=ak_create_signature,json=akCreateSignature,proto3" json:"ak_create_signature,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *TpmEnroll) Reset() {
+	*x = TpmEnroll{}
+	mi := &file_postern_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TpmEnroll) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TpmEnroll) ProtoMessage() {}
+
+func (x *TpmEnroll) ProtoReflect() protoreflect.Message {
+	mi := &file_postern_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TpmEnroll.ProtoReflect.Descriptor instead.
+func (*TpmEnroll) Descriptor() ([]byte, []int) {
+	return file_postern_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *TpmEnroll) GetEkCertificateDer() []byte {
+	if x != nil {
+		return x.EkCertificateDer
+	}
+	return nil
+}
+
+func (x *TpmEnroll) GetAkPublic() []byte {
+	if x != nil {
+		return x.AkPublic
+	}
+	return nil
+}
+
+func (x *TpmEnroll) GetAkCreateData() []byte {
+	if x != nil {
+		return x.AkCreateData
+	}
+	return nil
+}
+
+func (x *TpmEnroll) GetAkCreateAttestation() []byte {
+	if x != nil {
+		return x.AkCreateAttestation
+	}
+	return nil
+}
+
+func (x *TpmEnroll) GetAkCreateSignature() []byte {
+	if x != nil {
+		return x.AkCreateSignature
+	}
+	return nil
+}
+
+// EnrollChallenge is the server's answer to a TpmEnroll: a credential only
+// the TPM holding both the EK and the AK can activate, and a nonce the
+// device key's certification must carry.
+type EnrollChallenge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Nonce []byte                 `protobuf:"bytes,1,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET for TPM2_ActivateCredential.
+	Credential      []byte `protobuf:"bytes,2,opt,name=credential,proto3" json:"credential,omitempty"`
+	EncryptedSecret []byte `protobuf:"bytes,3,opt,name=encrypted_secret,json=encryptedSecret,proto3" json:"encrypted_secret,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *EnrollChallenge) Reset() {
+	*x = EnrollChallenge{}
+	mi := &file_postern_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrollChallenge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrollChallenge) ProtoMessage() {}
+
+func (x *EnrollChallenge) ProtoReflect() protoreflect.Message {
+	mi := &file_postern_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrollChallenge.ProtoReflect.Descriptor instead.
+func (*EnrollChallenge) Descriptor() ([]byte, []int) {
+	return file_postern_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EnrollChallenge) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *EnrollChallenge) GetCredential() []byte {
+	if x != nil {
+		return x.Credential
+	}
+	return nil
+}
+
+func (x *EnrollChallenge) GetEncryptedSecret() []byte {
+	if x != nil {
+		return x.EncryptedSecret
+	}
+	return nil
+}
+
+// EnrollProof completes a TPM-attested enrollment on the same stream.
+type EnrollProof struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The secret TPM2_ActivateCredential recovered.
+	ActivatedSecret []byte `protobuf:"bytes,1,opt,name=activated_secret,json=activatedSecret,proto3" json:"activated_secret,omitempty"`
+	// PKCS#10 certificate request signed by the device key.
+	CsrDer []byte `protobuf:"bytes,2,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
+	// TPMT_PUBLIC of the device key, and TPM2_Certify of it by the AK with
+	// the challenge's nonce as qualifying data (TPMS_ATTEST, TPMT_SIGNATURE).
+	KeyPublic             []byte `protobuf:"bytes,3,opt,name=key_public,json=keyPublic,proto3" json:"key_public,omitempty"`
+	KeyCertifyAttestation []byte `protobuf:"bytes,4,opt,name=key_certify_attestation,json=keyCertifyAttestation,proto3" json:"key_certify_attestation,omitempty"`
+	KeyCertifySignature   []byte `protobuf:"bytes,5,opt,name=key_certify_signature,json=keyCertifySignature,proto3" json:"key_certify_signature,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *EnrollProof) Reset() {
+	*x = EnrollProof{}
+	mi := &file_postern_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnrollProof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnrollProof) ProtoMessage() {}
+
+func (x *EnrollProof) ProtoReflect() protoreflect.Message {
+	mi := &file_postern_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnrollProof.ProtoReflect.Descriptor instead.
+func (*EnrollProof) Descriptor() ([]byte, []int) {
+	return file_postern_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *EnrollProof) GetActivatedSecret() []byte {
+	if x != nil {
+		return x.ActivatedSecret
+	}
+	return nil
+}
+
+func (x *EnrollProof) GetCsrDer() []byte {
+	if x != nil {
+		return x.CsrDer
+	}
+	return nil
+}
+
+func (x *EnrollProof) GetKeyPublic() []byte {
+	if x != nil {
+		return x.KeyPublic
+	}
+	return nil
+}
+
+func (x *EnrollProof) GetKeyCertifyAttestation() []byte {
+	if x != nil {
+		return x.KeyCertifyAttestation
+	}
+	return nil
+}
+
+func (x *EnrollProof) GetKeyCertifySignature() []byte {
+	if x != nil {
+		return x.KeyCertifySignature
+	}
+	return nil
+}
+
 // EnrollResponse carries the device's identity.
 type EnrollResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -465,7 +737,7 @@ type EnrollResponse struct {
 
 func (x *EnrollResponse) Reset() {
 	*x = EnrollResponse{}
-	mi := &file_postern_proto_msgTypes[4]
+	mi := &file_postern_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +749,7 @@ func (x *EnrollResponse) String() string {
 func (*EnrollResponse) ProtoMessage() {}
 
 func (x *EnrollResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[4]
+	mi := &file_postern_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +762,7 @@ func (x *EnrollResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnrollResponse.ProtoReflect.Descriptor instead.
 func (*EnrollResponse) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{4}
+	return file_postern_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EnrollResponse) GetDeviceId() string {
@@ -536,7 +808,7 @@ type ControlFacts struct {
 
 func (x *ControlFacts) Reset() {
 	*x = ControlFacts{}
-	mi := &file_postern_proto_msgTypes[5]
+	mi := &file_postern_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +820,7 @@ func (x *ControlFacts) String() string {
 func (*ControlFacts) ProtoMessage() {}
 
 func (x *ControlFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[5]
+	mi := &file_postern_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +833,7 @@ func (x *ControlFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ControlFacts.ProtoReflect.Descriptor instead.
 func (*ControlFacts) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{5}
+	return file_postern_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ControlFacts) GetId() string {
@@ -594,13 +866,17 @@ type Report struct {
 	CollectedAtUnixNano int64           `protobuf:"varint,2,opt,name=collected_at_unix_nano,json=collectedAtUnixNano,proto3" json:"collected_at_unix_nano,omitempty"`
 	Device              *DeviceInfo     `protobuf:"bytes,3,opt,name=device,proto3" json:"device,omitempty"`
 	Controls            []*ControlFacts `protobuf:"bytes,4,rep,name=controls,proto3" json:"controls,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Where the agent keeps its device key: "hardware" or "software". The
+	// agent's word only: the server decides on what it verified at
+	// enrollment.
+	DeviceKey     string `protobuf:"bytes,5,opt,name=device_key,json=deviceKey,proto3" json:"device_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_postern_proto_msgTypes[6]
+	mi := &file_postern_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -612,7 +888,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[6]
+	mi := &file_postern_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -625,7 +901,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{6}
+	return file_postern_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Report) GetSequence() uint64 {
@@ -656,6 +932,13 @@ func (x *Report) GetControls() []*ControlFacts {
 	return nil
 }
 
+func (x *Report) GetDeviceKey() string {
+	if x != nil {
+		return x.DeviceKey
+	}
+	return ""
+}
+
 // Ack confirms that a report is committed to the server's store.
 type Ack struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -672,7 +955,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_postern_proto_msgTypes[7]
+	mi := &file_postern_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -684,7 +967,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[7]
+	mi := &file_postern_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -697,7 +980,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{7}
+	return file_postern_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ack) GetSequence() uint64 {
@@ -743,7 +1026,7 @@ type AccessDecision struct {
 
 func (x *AccessDecision) Reset() {
 	*x = AccessDecision{}
-	mi := &file_postern_proto_msgTypes[8]
+	mi := &file_postern_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -755,7 +1038,7 @@ func (x *AccessDecision) String() string {
 func (*AccessDecision) ProtoMessage() {}
 
 func (x *AccessDecision) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[8]
+	mi := &file_postern_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -768,7 +1051,7 @@ func (x *AccessDecision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessDecision.ProtoReflect.Descriptor instead.
 func (*AccessDecision) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{8}
+	return file_postern_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AccessDecision) GetAllow() bool {
@@ -829,7 +1112,7 @@ type DecisionReason struct {
 
 func (x *DecisionReason) Reset() {
 	*x = DecisionReason{}
-	mi := &file_postern_proto_msgTypes[9]
+	mi := &file_postern_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +1124,7 @@ func (x *DecisionReason) String() string {
 func (*DecisionReason) ProtoMessage() {}
 
 func (x *DecisionReason) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[9]
+	mi := &file_postern_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +1137,7 @@ func (x *DecisionReason) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecisionReason.ProtoReflect.Descriptor instead.
 func (*DecisionReason) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{9}
+	return file_postern_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DecisionReason) GetCode() string {
@@ -907,7 +1190,7 @@ type Command struct {
 
 func (x *Command) Reset() {
 	*x = Command{}
-	mi := &file_postern_proto_msgTypes[10]
+	mi := &file_postern_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -919,7 +1202,7 @@ func (x *Command) String() string {
 func (*Command) ProtoMessage() {}
 
 func (x *Command) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[10]
+	mi := &file_postern_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -932,7 +1215,7 @@ func (x *Command) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Command.ProtoReflect.Descriptor instead.
 func (*Command) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{10}
+	return file_postern_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Command) GetCmd() isCommand_Cmd {
@@ -1001,7 +1284,7 @@ type RecheckNow struct {
 
 func (x *RecheckNow) Reset() {
 	*x = RecheckNow{}
-	mi := &file_postern_proto_msgTypes[11]
+	mi := &file_postern_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1296,7 @@ func (x *RecheckNow) String() string {
 func (*RecheckNow) ProtoMessage() {}
 
 func (x *RecheckNow) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[11]
+	mi := &file_postern_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1309,7 @@ func (x *RecheckNow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecheckNow.ProtoReflect.Descriptor instead.
 func (*RecheckNow) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{11}
+	return file_postern_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RecheckNow) GetReason() string {
@@ -1047,7 +1330,7 @@ type PolicyUpdate struct {
 
 func (x *PolicyUpdate) Reset() {
 	*x = PolicyUpdate{}
-	mi := &file_postern_proto_msgTypes[12]
+	mi := &file_postern_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1342,7 @@ func (x *PolicyUpdate) String() string {
 func (*PolicyUpdate) ProtoMessage() {}
 
 func (x *PolicyUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[12]
+	mi := &file_postern_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1355,7 @@ func (x *PolicyUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyUpdate.ProtoReflect.Descriptor instead.
 func (*PolicyUpdate) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{12}
+	return file_postern_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PolicyUpdate) GetPolicyYaml() []byte {
@@ -1092,7 +1375,7 @@ type RenewCertificate struct {
 
 func (x *RenewCertificate) Reset() {
 	*x = RenewCertificate{}
-	mi := &file_postern_proto_msgTypes[13]
+	mi := &file_postern_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1387,7 @@ func (x *RenewCertificate) String() string {
 func (*RenewCertificate) ProtoMessage() {}
 
 func (x *RenewCertificate) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[13]
+	mi := &file_postern_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1400,7 @@ func (x *RenewCertificate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewCertificate.ProtoReflect.Descriptor instead.
 func (*RenewCertificate) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{13}
+	return file_postern_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RenewCertificate) GetNotAfterUnix() int64 {
@@ -1137,7 +1420,7 @@ type RenewRequest struct {
 
 func (x *RenewRequest) Reset() {
 	*x = RenewRequest{}
-	mi := &file_postern_proto_msgTypes[14]
+	mi := &file_postern_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1149,7 +1432,7 @@ func (x *RenewRequest) String() string {
 func (*RenewRequest) ProtoMessage() {}
 
 func (x *RenewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[14]
+	mi := &file_postern_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1162,7 +1445,7 @@ func (x *RenewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewRequest.ProtoReflect.Descriptor instead.
 func (*RenewRequest) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{14}
+	return file_postern_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RenewRequest) GetCsrDer() []byte {
@@ -1182,7 +1465,7 @@ type RenewResponse struct {
 
 func (x *RenewResponse) Reset() {
 	*x = RenewResponse{}
-	mi := &file_postern_proto_msgTypes[15]
+	mi := &file_postern_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1477,7 @@ func (x *RenewResponse) String() string {
 func (*RenewResponse) ProtoMessage() {}
 
 func (x *RenewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[15]
+	mi := &file_postern_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1490,7 @@ func (x *RenewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenewResponse.ProtoReflect.Descriptor instead.
 func (*RenewResponse) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{15}
+	return file_postern_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RenewResponse) GetCertificateDer() []byte {
@@ -1231,7 +1514,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_postern_proto_msgTypes[16]
+	mi := &file_postern_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1526,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[16]
+	mi := &file_postern_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1539,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{16}
+	return file_postern_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Error) GetCode() string {
@@ -1302,7 +1585,7 @@ type Attestation struct {
 
 func (x *Attestation) Reset() {
 	*x = Attestation{}
-	mi := &file_postern_proto_msgTypes[17]
+	mi := &file_postern_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1597,7 @@ func (x *Attestation) String() string {
 func (*Attestation) ProtoMessage() {}
 
 func (x *Attestation) ProtoReflect() protoreflect.Message {
-	mi := &file_postern_proto_msgTypes[17]
+	mi := &file_postern_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1610,7 @@ func (x *Attestation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attestation.ProtoReflect.Descriptor instead.
 func (*Attestation) Descriptor() ([]byte, []int) {
-	return file_postern_proto_rawDescGZIP(), []int{17}
+	return file_postern_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Attestation) GetUser() string {
@@ -1363,7 +1646,7 @@ var File_postern_proto protoreflect.FileDescriptor
 const file_postern_proto_rawDesc = "" +
 	"\n" +
 	"\rpostern.proto\x12\n" +
-	"postern.v1\"\x80\x04\n" +
+	"postern.v1\"\x88\x05\n" +
 	"\bEnvelope\x12)\n" +
 	"\x05hello\x18\x01 \x01(\v2\x11.postern.v1.HelloH\x00R\x05hello\x123\n" +
 	"\x06enroll\x18\x02 \x01(\v2\x19.postern.v1.EnrollRequestH\x00R\x06enroll\x128\n" +
@@ -1375,7 +1658,9 @@ const file_postern_proto_rawDesc = "" +
 	"\x05renew\x18\b \x01(\v2\x18.postern.v1.RenewRequestH\x00R\x05renew\x125\n" +
 	"\arenewed\x18\t \x01(\v2\x19.postern.v1.RenewResponseH\x00R\arenewed\x12;\n" +
 	"\vattestation\x18\n" +
-	" \x01(\v2\x17.postern.v1.AttestationH\x00R\vattestationB\x05\n" +
+	" \x01(\v2\x17.postern.v1.AttestationH\x00R\vattestation\x12H\n" +
+	"\x10enroll_challenge\x18\v \x01(\v2\x1b.postern.v1.EnrollChallengeH\x00R\x0fenrollChallenge\x12<\n" +
+	"\fenroll_proof\x18\f \x01(\v2\x17.postern.v1.EnrollProofH\x00R\venrollProofB\x05\n" +
 	"\x03msg\"]\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12)\n" +
@@ -1387,12 +1672,32 @@ const file_postern_proto_rawDesc = "" +
 	"\aos_name\x18\x03 \x01(\tR\x06osName\x12\x1d\n" +
 	"\n" +
 	"os_version\x18\x04 \x01(\tR\tosVersion\x12\x12\n" +
-	"\x04arch\x18\x05 \x01(\tR\x04arch\"\xa9\x01\n" +
+	"\x04arch\x18\x05 \x01(\tR\x04arch\"\xd2\x01\n" +
 	"\rEnrollRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
 	"\acsr_der\x18\x02 \x01(\fR\x06csrDer\x12.\n" +
 	"\x06device\x18\x03 \x01(\v2\x16.postern.v1.DeviceInfoR\x06device\x129\n" +
-	"\vattestation\x18\x04 \x01(\v2\x17.postern.v1.AttestationR\vattestation\"\x8e\x01\n" +
+	"\vattestation\x18\x04 \x01(\v2\x17.postern.v1.AttestationR\vattestation\x12'\n" +
+	"\x03tpm\x18\x05 \x01(\v2\x15.postern.v1.TpmEnrollR\x03tpm\"\xe0\x01\n" +
+	"\tTpmEnroll\x12,\n" +
+	"\x12ek_certificate_der\x18\x01 \x01(\fR\x10ekCertificateDer\x12\x1b\n" +
+	"\tak_public\x18\x02 \x01(\fR\bakPublic\x12$\n" +
+	"\x0eak_create_data\x18\x03 \x01(\fR\fakCreateData\x122\n" +
+	"\x15ak_create_attestation\x18\x04 \x01(\fR\x13akCreateAttestation\x12.\n" +
+	"\x13ak_create_signature\x18\x05 \x01(\fR\x11akCreateSignature\"r\n" +
+	"\x0fEnrollChallenge\x12\x14\n" +
+	"\x05nonce\x18\x01 \x01(\fR\x05nonce\x12\x1e\n" +
+	"\n" +
+	"credential\x18\x02 \x01(\fR\n" +
+	"credential\x12)\n" +
+	"\x10encrypted_secret\x18\x03 \x01(\fR\x0fencryptedSecret\"\xdc\x01\n" +
+	"\vEnrollProof\x12)\n" +
+	"\x10activated_secret\x18\x01 \x01(\fR\x0factivatedSecret\x12\x17\n" +
+	"\acsr_der\x18\x02 \x01(\fR\x06csrDer\x12\x1d\n" +
+	"\n" +
+	"key_public\x18\x03 \x01(\fR\tkeyPublic\x126\n" +
+	"\x17key_certify_attestation\x18\x04 \x01(\fR\x15keyCertifyAttestation\x122\n" +
+	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\x8e\x01\n" +
 	"\x0eEnrollResponse\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12'\n" +
 	"\x0fcertificate_der\x18\x02 \x01(\fR\x0ecertificateDer\x12\x15\n" +
@@ -1404,12 +1709,14 @@ const file_postern_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
 	"facts_json\x18\x02 \x01(\fR\tfactsJson\x12%\n" +
-	"\x0eunknown_reason\x18\x03 \x01(\tR\runknownReason\"\xbf\x01\n" +
+	"\x0eunknown_reason\x18\x03 \x01(\tR\runknownReason\"\xde\x01\n" +
 	"\x06Report\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x123\n" +
 	"\x16collected_at_unix_nano\x18\x02 \x01(\x03R\x13collectedAtUnixNano\x12.\n" +
 	"\x06device\x18\x03 \x01(\v2\x16.postern.v1.DeviceInfoR\x06device\x124\n" +
-	"\bcontrols\x18\x04 \x03(\v2\x18.postern.v1.ControlFactsR\bcontrols\"w\n" +
+	"\bcontrols\x18\x04 \x03(\v2\x18.postern.v1.ControlFactsR\bcontrols\x12\x1d\n" +
+	"\n" +
+	"device_key\x18\x05 \x01(\tR\tdeviceKey\"w\n" +
 	"\x03Ack\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x1c\n" +
 	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x126\n" +
@@ -1467,53 +1774,59 @@ func file_postern_proto_rawDescGZIP() []byte {
 	return file_postern_proto_rawDescData
 }
 
-var file_postern_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_postern_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_postern_proto_goTypes = []any{
 	(*Envelope)(nil),         // 0: postern.v1.Envelope
 	(*Hello)(nil),            // 1: postern.v1.Hello
 	(*DeviceInfo)(nil),       // 2: postern.v1.DeviceInfo
 	(*EnrollRequest)(nil),    // 3: postern.v1.EnrollRequest
-	(*EnrollResponse)(nil),   // 4: postern.v1.EnrollResponse
-	(*ControlFacts)(nil),     // 5: postern.v1.ControlFacts
-	(*Report)(nil),           // 6: postern.v1.Report
-	(*Ack)(nil),              // 7: postern.v1.Ack
-	(*AccessDecision)(nil),   // 8: postern.v1.AccessDecision
-	(*DecisionReason)(nil),   // 9: postern.v1.DecisionReason
-	(*Command)(nil),          // 10: postern.v1.Command
-	(*RecheckNow)(nil),       // 11: postern.v1.RecheckNow
-	(*PolicyUpdate)(nil),     // 12: postern.v1.PolicyUpdate
-	(*RenewCertificate)(nil), // 13: postern.v1.RenewCertificate
-	(*RenewRequest)(nil),     // 14: postern.v1.RenewRequest
-	(*RenewResponse)(nil),    // 15: postern.v1.RenewResponse
-	(*Error)(nil),            // 16: postern.v1.Error
-	(*Attestation)(nil),      // 17: postern.v1.Attestation
+	(*TpmEnroll)(nil),        // 4: postern.v1.TpmEnroll
+	(*EnrollChallenge)(nil),  // 5: postern.v1.EnrollChallenge
+	(*EnrollProof)(nil),      // 6: postern.v1.EnrollProof
+	(*EnrollResponse)(nil),   // 7: postern.v1.EnrollResponse
+	(*ControlFacts)(nil),     // 8: postern.v1.ControlFacts
+	(*Report)(nil),           // 9: postern.v1.Report
+	(*Ack)(nil),              // 10: postern.v1.Ack
+	(*AccessDecision)(nil),   // 11: postern.v1.AccessDecision
+	(*DecisionReason)(nil),   // 12: postern.v1.DecisionReason
+	(*Command)(nil),          // 13: postern.v1.Command
+	(*RecheckNow)(nil),       // 14: postern.v1.RecheckNow
+	(*PolicyUpdate)(nil),     // 15: postern.v1.PolicyUpdate
+	(*RenewCertificate)(nil), // 16: postern.v1.RenewCertificate
+	(*RenewRequest)(nil),     // 17: postern.v1.RenewRequest
+	(*RenewResponse)(nil),    // 18: postern.v1.RenewResponse
+	(*Error)(nil),            // 19: postern.v1.Error
+	(*Attestation)(nil),      // 20: postern.v1.Attestation
 }
 var file_postern_proto_depIdxs = []int32{
 	1,  // 0: postern.v1.Envelope.hello:type_name -> postern.v1.Hello
 	3,  // 1: postern.v1.Envelope.enroll:type_name -> postern.v1.EnrollRequest
-	4,  // 2: postern.v1.Envelope.enrolled:type_name -> postern.v1.EnrollResponse
-	6,  // 3: postern.v1.Envelope.report:type_name -> postern.v1.Report
-	7,  // 4: postern.v1.Envelope.ack:type_name -> postern.v1.Ack
-	10, // 5: postern.v1.Envelope.command:type_name -> postern.v1.Command
-	16, // 6: postern.v1.Envelope.error:type_name -> postern.v1.Error
-	14, // 7: postern.v1.Envelope.renew:type_name -> postern.v1.RenewRequest
-	15, // 8: postern.v1.Envelope.renewed:type_name -> postern.v1.RenewResponse
-	17, // 9: postern.v1.Envelope.attestation:type_name -> postern.v1.Attestation
-	2,  // 10: postern.v1.EnrollRequest.device:type_name -> postern.v1.DeviceInfo
-	17, // 11: postern.v1.EnrollRequest.attestation:type_name -> postern.v1.Attestation
-	2,  // 12: postern.v1.Report.device:type_name -> postern.v1.DeviceInfo
-	5,  // 13: postern.v1.Report.controls:type_name -> postern.v1.ControlFacts
-	8,  // 14: postern.v1.Ack.decision:type_name -> postern.v1.AccessDecision
-	9,  // 15: postern.v1.AccessDecision.reasons:type_name -> postern.v1.DecisionReason
-	9,  // 16: postern.v1.AccessDecision.warnings:type_name -> postern.v1.DecisionReason
-	11, // 17: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
-	12, // 18: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
-	13, // 19: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	7,  // 2: postern.v1.Envelope.enrolled:type_name -> postern.v1.EnrollResponse
+	9,  // 3: postern.v1.Envelope.report:type_name -> postern.v1.Report
+	10, // 4: postern.v1.Envelope.ack:type_name -> postern.v1.Ack
+	13, // 5: postern.v1.Envelope.command:type_name -> postern.v1.Command
+	19, // 6: postern.v1.Envelope.error:type_name -> postern.v1.Error
+	17, // 7: postern.v1.Envelope.renew:type_name -> postern.v1.RenewRequest
+	18, // 8: postern.v1.Envelope.renewed:type_name -> postern.v1.RenewResponse
+	20, // 9: postern.v1.Envelope.attestation:type_name -> postern.v1.Attestation
+	5,  // 10: postern.v1.Envelope.enroll_challenge:type_name -> postern.v1.EnrollChallenge
+	6,  // 11: postern.v1.Envelope.enroll_proof:type_name -> postern.v1.EnrollProof
+	2,  // 12: postern.v1.EnrollRequest.device:type_name -> postern.v1.DeviceInfo
+	20, // 13: postern.v1.EnrollRequest.attestation:type_name -> postern.v1.Attestation
+	4,  // 14: postern.v1.EnrollRequest.tpm:type_name -> postern.v1.TpmEnroll
+	2,  // 15: postern.v1.Report.device:type_name -> postern.v1.DeviceInfo
+	8,  // 16: postern.v1.Report.controls:type_name -> postern.v1.ControlFacts
+	11, // 17: postern.v1.Ack.decision:type_name -> postern.v1.AccessDecision
+	12, // 18: postern.v1.AccessDecision.reasons:type_name -> postern.v1.DecisionReason
+	12, // 19: postern.v1.AccessDecision.warnings:type_name -> postern.v1.DecisionReason
+	14, // 20: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
+	15, // 21: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
+	16, // 22: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_postern_proto_init() }
@@ -1532,8 +1845,10 @@ func file_postern_proto_init() {
 		(*Envelope_Renew)(nil),
 		(*Envelope_Renewed)(nil),
 		(*Envelope_Attestation)(nil),
+		(*Envelope_EnrollChallenge)(nil),
+		(*Envelope_EnrollProof)(nil),
 	}
-	file_postern_proto_msgTypes[10].OneofWrappers = []any{
+	file_postern_proto_msgTypes[13].OneofWrappers = []any{
 		(*Command_Recheck)(nil),
 		(*Command_Policy)(nil),
 		(*Command_Renew)(nil),
@@ -1544,7 +1859,7 @@ func file_postern_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_postern_proto_rawDesc), len(file_postern_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

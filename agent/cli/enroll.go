@@ -14,6 +14,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/attest"
 	"github.com/postern-dev/postern/agent/client"
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/consoleuser"
@@ -32,6 +33,9 @@ type EnrollOptions struct {
 	// Token is the one-time enrollment token; "-" reads it from stdin.
 	Token string
 	Force bool
+	// TPM names the TPM for the device key (see openTPM); "" is the
+	// default TPM or a software key where there is none.
+	TPM string
 	// AttestUser, when set, includes this user's attestation in the
 	// request, prompting for it unless AcceptAttestation is set.
 	AttestUser        string
@@ -56,7 +60,9 @@ func NewCmdEnroll(f *Factory, runF func(context.Context, *EnrollOptions) error) 
 		Long: `Enroll this device with a Postern server using a one-time token from
 "postern-server token create". The token pins the server's CA, so enrollment
 refuses an intercepted connection. The device key is made here and never leaves
-this machine. Use --token - to read the token from standard input.`,
+this machine: where a TPM 2.0 is present the key is made inside it and the
+server is shown proof of that (TPM attestation); elsewhere it is a software key
+in the state directory. Use --token - to read the token from standard input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := validateServer(opts.Server); err != nil {
@@ -105,6 +111,7 @@ this machine. Use --token - to read the token from standard input.`,
 	cmd.Flags().StringVar(&opts.Server, "server", "", "server QUIC address `HOST:PORT`")
 	cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` (- reads it from stdin)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing identity")
+	addTPMFlag(cmd, &opts.TPM)
 	addAttestFlags(cmd, &opts.AttestUser, &opts.AcceptAttestation, "attest-user")
 	_ = cmd.MarkFlagRequired("server")
 	_ = cmd.MarkFlagRequired("token")
@@ -151,6 +158,13 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	if err := dir.CanEnroll(opts.Force); err != nil {
 		return state.Identity{}, err
 	}
+	tpm, err := openTPM(opts.TPM)
+	if err != nil {
+		return state.Identity{}, err
+	}
+	if tpm != nil {
+		defer tpm.Close()
+	}
 	var att *pb.Attestation
 	if opts.AttestUser != "" {
 		// Asked before the token is spent, so a declined statement costs
@@ -159,18 +173,10 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 			return state.Identity{}, err
 		}
 	}
-	key, err := state.NewKey()
-	if err != nil {
-		return state.Identity{}, err
-	}
-	csr, err := state.CSR(key)
-	if err != nil {
-		return state.Identity{}, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
 	defer cancel()
 	dev := opts.Device(ctx, opts.Host)
-	res, err := client.EnrollAttested(ctx, opts.Server, opts.Token, csr, dev, att)
+	key, res, err := enrollKey(ctx, opts, tpm, dev, att)
 	if err != nil {
 		return state.Identity{}, err
 	}
@@ -182,4 +188,32 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 		return id, err
 	}
 	return id, dir.MarkAttestationRecorded(attest.ToInfo(att), opts.Now())
+}
+
+// enrollKey enrolls with a TPM key, attested, where a TPM is open, and
+// with a software key elsewhere. The hardware key stays loaded until
+// the TPM is closed, after it is saved.
+func enrollKey(ctx context.Context, opts EnrollOptions, tpm *devkey.TPM, dev checks.Device, att *pb.Attestation) (devkey.Key, *client.Enrolled, error) {
+	if tpm != nil {
+		p := &devkey.Prover{T: tpm}
+		defer p.Close()
+		res, err := client.EnrollTPM(ctx, opts.Server, opts.Token, dev, att, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		return p.Key(), res, nil
+	}
+	key, err := devkey.NewSoftwareKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	csr, err := devkey.CSR(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := client.EnrollAttested(ctx, opts.Server, opts.Token, csr, dev, att)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, res, nil
 }

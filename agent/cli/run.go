@@ -25,6 +25,8 @@ type RunOptions struct {
 	Replay   string
 	Interval time.Duration
 	Timeout  time.Duration
+	// TPM names the TPM holding a hardware device key (see openTPM).
+	TPM string
 	// Service is set by the installed service: log to a file where there
 	// is no journal, wait for enrollment instead of failing, and answer
 	// the Windows service control manager.
@@ -53,6 +55,7 @@ acknowledged it, or 2 if it has not within --timeout.`,
 		},
 	}
 	addStateFlag(cmd, &opts.StateDir)
+	addTPMFlag(cmd, &opts.TPM)
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "check, report, wait for the ack, exit")
 	cmd.Flags().StringVar(&opts.Replay, "replay", "", "report a recorded `SNAPSHOT` instead of this machine (tests, demos)")
 	cmd.Flags().DurationVar(&opts.Timeout, "timeout", DefaultOnceTimeout, "with --once, how long to wait for the ack")
@@ -68,10 +71,11 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 		return runService(ctx, f, opts)
 	}
 	log := f.jsonLogger()
-	r, h, err := newRunner(f, opts, log)
+	r, h, closeTPM, err := newRunner(f, opts, log)
 	if err != nil {
 		return err
 	}
+	defer closeTPM()
 	if !opts.Once {
 		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
 		return RunWatched(ctx, r, h, log)
@@ -90,14 +94,23 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	return nil
 }
 
-func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, host.Host, error) {
+func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, host.Host, func(), error) {
 	h, _, err := openHost(f, opts.Replay)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	tpm, err := tpmForKey(opts.StateDir, opts.TPM)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	closeTPM := func() {
+		if tpm != nil {
+			_ = tpm.Close()
+		}
 	}
 	cfg := runner.Config{
 		StateDir: opts.StateDir, Host: h, Device: f.Device,
-		Interval: opts.Interval, Clock: f.Now, Logger: log,
+		Interval: opts.Interval, Clock: f.Now, Logger: log, TPM: tpm,
 		OnCycle: desktopNotifier(opts, h, log),
 	}
 	if opts.Replay == "" {
@@ -111,7 +124,11 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 		}
 	}
 	r, err := runner.New(cfg)
-	return r, h, err
+	if err != nil {
+		closeTPM()
+		return nil, nil, nil, err
+	}
+	return r, h, closeTPM, nil
 }
 
 // RunWatched runs r with the live-posture watchers (settings on h, the

@@ -35,11 +35,12 @@ func runService(ctx context.Context, f *Factory, opts *RunOptions) error {
 			log.Error("agent cannot start", "error", err.Error())
 			return err
 		}
-		r, h, err := newRunner(f, opts, log)
+		r, h, closeTPM, err := newRunner(f, opts, log)
 		if err != nil {
 			log.Error("agent cannot start", "error", err.Error())
 			return err
 		}
+		defer closeTPM()
 		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
 		if opts.Replay == "" {
 			logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir))

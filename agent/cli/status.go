@@ -109,6 +109,10 @@ func loadStatus(f *Factory, path string) (output.Status, error) {
 		s.Enrollment = output.NewEnrollmentStatus(pe, es)
 	}
 	if idp != nil {
+		// From the files present, not identity.json's word.
+		if k, err := dir.KeyKind(); err == nil {
+			s.Key = string(k)
+		}
 		pa, err := dir.PendingAttestation()
 		if err != nil {
 			return output.Status{}, err

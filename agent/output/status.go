@@ -18,6 +18,9 @@ type Status struct {
 	Server     string     `json:"server"`
 	EnrolledAt *time.Time `json:"enrolled_at,omitempty"`
 	CertSHA256 string     `json:"cert_sha256,omitempty"`
+	// Key is where the device key lives: "hardware" (in a TPM) or
+	// "software" (a key file); empty when not enrolled.
+	Key string `json:"key,omitempty"`
 	// LastReport is the last check's local evaluation; LastAck the
 	// server's last acknowledgement.
 	LastReport *state.ReportInfo `json:"last_report"`
@@ -232,6 +235,9 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 	b := &strings.Builder{}
 	if s.Enrolled {
 		fmt.Fprintf(b, "device:       %s\nserver:       %s\nenrolled:     %s\n", s.DeviceID, s.Server, s.EnrolledAt.UTC().Format(time.RFC3339))
+		if s.Key != "" {
+			fmt.Fprintf(b, "device key:   %s\n", s.Key)
+		}
 	} else {
 		b.WriteString("device:       not enrolled\n")
 	}

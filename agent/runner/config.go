@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/spool"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
@@ -57,6 +58,9 @@ type Config struct {
 	// Dial opens a session; by default a client.Session with the state
 	// directory's credentials.
 	Dial func(ctx context.Context) (Conn, error)
+	// TPM holds the device key when the state directory has a hardware
+	// key; nil for a software key.
+	TPM *devkey.TPM
 	// Spool sets the spool's limits (its Now, Logger and OnDiscard are
 	// set by the runner).
 	Spool spool.Options

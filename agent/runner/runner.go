@@ -10,6 +10,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/client"
 	"github.com/postern-dev/postern/agent/spool"
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	pb "github.com/postern-dev/postern/proto"
@@ -56,6 +57,9 @@ func New(cfg Config) (*Runner, error) {
 	dir, err := state.Open(cfg.StateDir)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TPM != nil {
+		dir.UseTPM(cfg.TPM)
 	}
 	r := &Runner{cfg: cfg, dir: dir, log: cfg.Logger, kick: make(chan struct{}, 1), recheck: make(chan string, 1)}
 	so := cfg.Spool
@@ -137,7 +141,9 @@ func (r *Runner) Cycle(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	if refused == nil {
-		if err := r.spool.Add(checks.ToWire(rep, seq)); err != nil {
+		w := checks.ToWire(rep, seq)
+		w.DeviceKey = string(r.keyKind())
+		if err := r.spool.Add(w); err != nil {
 			return Result{}, err
 		}
 	} else {
@@ -426,4 +432,15 @@ func (r *Runner) onceDeliver(ctx context.Context, seq uint64) (*pb.Ack, error) {
 	}
 	// Not in the spool any more, yet not acked here: dropped by its limits.
 	return nil, errDropped
+}
+
+// keyKind is where the device key lives, as the report tells the server
+// (which believes only what it verified at enrollment); empty when the
+// state directory cannot say.
+func (r *Runner) keyKind() devkey.Kind {
+	k, err := r.dir.KeyKind()
+	if err != nil {
+		return ""
+	}
+	return k
 }

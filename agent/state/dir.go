@@ -10,13 +10,18 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
 	"github.com/postern-dev/postern/agent/internal/secdir"
 )
 
 // File names inside the state directory.
 const (
-	KeyFile      = "device.key"
+	// KeyFile is a software device key (PEM, 0600).
+	KeyFile = "device.key"
+	// TPMKeyFile is a hardware device key: the TPM-wrapped blob, which
+	// only the TPM that made it can load.
+	TPMKeyFile   = "device.tpmkey"
 	CertFile     = "device.pem"
 	CAFile       = "ca.pem"
 	IdentityFile = "identity.json"
@@ -59,6 +64,10 @@ func defaultDirFor(goos, programData string) string {
 type Dir struct {
 	path string
 	mu   sync.Mutex // serialises read-modify-write of state.json
+
+	keyMu sync.Mutex // guards tpm and hwKey
+	tpm   *devkey.TPM
+	hwKey *devkey.HardwareKey
 }
 
 // Open opens the state directory at path, creating it with mode 0700 when
@@ -127,4 +136,13 @@ func (d *Dir) exists(name string) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// remove deletes the named file; a missing one is not an error.
+func (d *Dir) remove(name string) error {
+	err := os.Remove(d.File(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }

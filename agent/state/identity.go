@@ -1,7 +1,7 @@
 package state
 
 import (
-	"crypto/ecdsa"
+	"crypto"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io/fs"
 	"time"
+
+	"github.com/postern-dev/postern/agent/devkey"
 )
 
 // Identity is identity.json: who this device is to which server.
@@ -24,6 +26,17 @@ type Identity struct {
 	// GatewayURL is the EHR gateway's origin the server sent at
 	// enrollment; the browsers' certificate policies name it.
 	GatewayURL string `json:"gateway_url,omitempty"`
+	// Key says where the device key lives; empty in identities saved
+	// before hardware keys, which were all software keys.
+	Key devkey.Kind `json:"key,omitempty"`
+}
+
+// KeyKind is where the device key lives.
+func (id Identity) KeyKind() devkey.Kind {
+	if id.Key == "" {
+		return devkey.Software
+	}
+	return id.Key
 }
 
 // Enrollment is everything a successful enrollment leaves on disk.
@@ -31,10 +44,17 @@ type Enrollment struct {
 	DeviceID   string
 	Server     string
 	EnrolledAt time.Time
-	Key        *ecdsa.PrivateKey
-	CertDER    []byte
+	// Key is the device key: a software key, saved as a PEM file, or a
+	// TPM key, saved as its TPM-wrapped blob.
+	Key     devkey.Key
+	CertDER []byte
 	CADER      []byte
 	GatewayURL string
+}
+
+func publicEqual(a, b crypto.PublicKey) bool {
+	eq, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && eq.Equal(b)
 }
 
 // CertSHA256 returns the lowercase hex SHA-256 of a certificate's DER.
@@ -87,26 +107,39 @@ func (d *Dir) SaveEnrollment(e Enrollment, force bool) (Identity, error) {
 	if err != nil {
 		return Identity{}, fmt.Errorf("save enrollment: parse device certificate: %w", err)
 	}
-	if !e.Key.PublicKey.Equal(cert.PublicKey) {
+	if !publicEqual(e.Key.Public(), cert.PublicKey) {
 		return Identity{}, errors.New("save enrollment: device certificate is not for the device key")
 	}
 	if _, err := x509.ParseCertificate(e.CADER); err != nil {
 		return Identity{}, fmt.Errorf("save enrollment: parse CA certificate: %w", err)
 	}
-	keyPEM, err := encodeKey(e.Key)
+	name, blob, err := keyFile(e.Key)
 	if err != nil {
 		return Identity{}, err
 	}
-	if err := d.write(KeyFile, keyPEM, 0o600); err != nil {
+	if err := d.write(name, blob, 0o600); err != nil {
 		return Identity{}, fmt.Errorf("save device key: %w", err)
 	}
+	// A re-enrollment may change where the key lives: the other kind's
+	// file must not survive (a stale PEM key beside a TPM key would be
+	// a copyable key).
+	for _, other := range []string{KeyFile, TPMKeyFile} {
+		if other != name {
+			if err := d.remove(other); err != nil {
+				return Identity{}, fmt.Errorf("remove old device key: %w", err)
+			}
+		}
+	}
+	d.keyMu.Lock()
+	d.hwKey = nil
+	d.keyMu.Unlock()
 	if err := d.write(CertFile, pemCert(e.CertDER), 0o644); err != nil {
 		return Identity{}, fmt.Errorf("save device certificate: %w", err)
 	}
 	if err := d.write(CAFile, pemCert(e.CADER), 0o644); err != nil {
 		return Identity{}, fmt.Errorf("save CA certificate: %w", err)
 	}
-	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL}
+	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL, Key: e.Key.Kind()}
 	if err := d.saveIdentity(id); err != nil {
 		return Identity{}, err
 	}
@@ -126,7 +159,9 @@ func (d *Dir) saveIdentity(id Identity) error {
 
 // Credentials is what the agent needs to open a reporting session.
 type Credentials struct {
-	Identity    Identity
+	Identity Identity
+	// Key is the device key, also the Certificate's PrivateKey.
+	Key         devkey.Key
 	Certificate tls.Certificate
 	// CA is the pinned device CA the server's certificate must chain to.
 	CA *x509.Certificate
@@ -146,7 +181,7 @@ func (d *Dir) LoadCredentials() (Credentials, error) {
 	if err != nil {
 		return Credentials{}, fmt.Errorf("load device certificate: %w", err)
 	}
-	if !key.PublicKey.Equal(cert.PublicKey) {
+	if !publicEqual(key.Public(), cert.PublicKey) {
 		return Credentials{}, fmt.Errorf("load device certificate: not for the device key: %w", ErrCorrupt)
 	}
 	ca, err := d.readCert(CAFile)
@@ -155,6 +190,7 @@ func (d *Dir) LoadCredentials() (Credentials, error) {
 	}
 	return Credentials{
 		Identity:    id,
+		Key:         key,
 		Certificate: tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert},
 		CA:          ca,
 	}, nil
@@ -172,7 +208,7 @@ func (d *Dir) SaveRenewedCertificate(der []byte, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("renewed certificate: %w", err)
 	}
-	if key, ok := creds.Certificate.PrivateKey.(*ecdsa.PrivateKey); !ok || !key.PublicKey.Equal(cert.PublicKey) {
+	if !publicEqual(creds.Key.Public(), cert.PublicKey) {
 		return errors.New("renewed certificate: not for the device key")
 	}
 	if cert.Subject.CommonName != creds.Identity.DeviceID {

@@ -1,54 +1,76 @@
 package state
 
 import (
+	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"runtime"
+
+	"github.com/postern-dev/postern/agent/devkey"
 )
 
-// NewKey generates a device key: ECDSA P-256, made on this device.
+// NewKey generates a software device key: ECDSA P-256, made on this
+// device. Enrollment prefers a TPM key (package agent/devkey).
 func NewKey() (*ecdsa.PrivateKey, error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := devkey.NewSoftwareKey()
 	if err != nil {
-		return nil, fmt.Errorf("generate device key: %w", err)
+		return nil, err
 	}
-	return k, nil
+	return k.PrivateKey, nil
 }
 
-// CSR returns a PKCS#10 request (DER) for key. The server ignores the
-// subject and sets CN to the device ID it assigns.
-func CSR(key *ecdsa.PrivateKey) ([]byte, error) {
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "postern-device"},
-	}, key)
-	if err != nil {
-		return nil, fmt.Errorf("create certificate request: %w", err)
-	}
-	return der, nil
+// CSR returns a PKCS#10 request (DER) signed by key.
+func CSR(key crypto.Signer) ([]byte, error) {
+	return devkey.CSR(key)
 }
 
-// LoadKey reads the device key. On Unix it refuses a key file that group
-// or others can read (ErrKeyPermissions).
-func (d *Dir) LoadKey() (*ecdsa.PrivateKey, error) {
-	if runtime.GOOS != "windows" {
-		fi, err := os.Stat(d.File(KeyFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("load device key: %w", ErrNotEnrolled)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("load device key: %w", err)
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("load device key: %s has mode %v: %w", d.File(KeyFile), fi.Mode().Perm(), ErrKeyPermissions)
-		}
+// UseTPM gives the directory the TPM that holds a hardware device key.
+// Keys it loads stay loaded until the TPM is closed.
+func (d *Dir) UseTPM(t *devkey.TPM) {
+	d.keyMu.Lock()
+	defer d.keyMu.Unlock()
+	d.tpm, d.hwKey = t, nil
+}
+
+// KeyKind says where the enrolled device key lives, from the files
+// present: a TPM blob is hardware, a PEM key file software.
+func (d *Dir) KeyKind() (devkey.Kind, error) {
+	hw, err := d.exists(TPMKeyFile)
+	if err != nil {
+		return "", fmt.Errorf("check device key: %w", err)
+	}
+	if hw {
+		return devkey.Hardware, nil
+	}
+	sw, err := d.exists(KeyFile)
+	if err != nil {
+		return "", fmt.Errorf("check device key: %w", err)
+	}
+	if sw {
+		return devkey.Software, nil
+	}
+	return "", fmt.Errorf("load device key: %w", ErrNotEnrolled)
+}
+
+// LoadKey returns the device key: the TPM key when the state directory
+// holds a TPM blob (ErrNoTPM unless UseTPM gave the TPM), else the
+// software key file. On Unix it refuses a key file that group or others
+// can read (ErrKeyPermissions).
+func (d *Dir) LoadKey() (devkey.Key, error) {
+	kind, err := d.KeyKind()
+	if err != nil {
+		return nil, err
+	}
+	if kind == devkey.Hardware {
+		return d.loadHardwareKey()
+	}
+	if err := d.checkPrivate(KeyFile); err != nil {
+		return nil, fmt.Errorf("load device key: %w", err)
 	}
 	b, err := d.read(KeyFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -57,23 +79,66 @@ func (d *Dir) LoadKey() (*ecdsa.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load device key: %w", err)
 	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "EC PRIVATE KEY" {
-		return nil, fmt.Errorf("load device key: no EC PRIVATE KEY block: %w", ErrCorrupt)
-	}
-	k, err := x509.ParseECPrivateKey(block.Bytes)
+	k, err := devkey.DecodeSoftware(b)
 	if err != nil {
 		return nil, fmt.Errorf("load device key: %w: %v", ErrCorrupt, err)
 	}
 	return k, nil
 }
 
-func encodeKey(k *ecdsa.PrivateKey) ([]byte, error) {
-	der, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		return nil, fmt.Errorf("encode device key: %w", err)
+func (d *Dir) loadHardwareKey() (devkey.Key, error) {
+	d.keyMu.Lock()
+	defer d.keyMu.Unlock()
+	if d.hwKey != nil {
+		return d.hwKey, nil
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
+	if d.tpm == nil {
+		return nil, fmt.Errorf("load device key: %w", ErrNoTPM)
+	}
+	if err := d.checkPrivate(TPMKeyFile); err != nil {
+		return nil, fmt.Errorf("load device key: %w", err)
+	}
+	b, err := d.read(TPMKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load device key: %w", err)
+	}
+	k, err := d.tpm.LoadKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("load device key: %w", err)
+	}
+	d.hwKey = k
+	return k, nil
+}
+
+// checkPrivate refuses, on Unix, a key file group or others can read.
+func (d *Dir) checkPrivate(name string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	fi, err := os.Stat(d.File(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return ErrNotEnrolled
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s has mode %v: %w", d.File(name), fi.Mode().Perm(), ErrKeyPermissions)
+	}
+	return nil
+}
+
+// keyFile returns what is saved for key, and under which name.
+func keyFile(key devkey.Key) (string, []byte, error) {
+	switch k := key.(type) {
+	case devkey.SoftwareKey:
+		b, err := devkey.EncodeSoftware(k)
+		return KeyFile, b, err
+	case interface{ Blob() ([]byte, error) }:
+		b, err := k.Blob()
+		return TPMKeyFile, b, err
+	}
+	return "", nil, fmt.Errorf("save device key: %T cannot be stored", key)
 }
 
 func pemCert(der []byte) []byte {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/postern-dev/postern/agent/devkey"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -63,7 +65,7 @@ func enroll(t *testing.T, d *Dir, ca *testCA, force bool) (Identity, error) {
 	}
 	return d.SaveEnrollment(Enrollment{
 		DeviceID: "0b6c3c1e-0000-4000-8000-000000000001", Server: "posture.example:4433", EnrolledAt: t0,
-		Key: key, CertDER: ca.issue(t, &key.PublicKey, "0b6c3c1e-0000-4000-8000-000000000001"), CADER: ca.cert.Raw,
+		Key: devkey.SoftwareKey{PrivateKey: key}, CertDER: ca.issue(t, &key.PublicKey, "0b6c3c1e-0000-4000-8000-000000000001"), CADER: ca.cert.Raw,
 	}, force)
 }
 
@@ -162,7 +164,7 @@ func TestEnrollment(t *testing.T) {
 		d, _ := Open(t.TempDir())
 		key, _ := NewKey()
 		other, _ := NewKey()
-		_, err := d.SaveEnrollment(Enrollment{DeviceID: "x", Server: "s", Key: key, CertDER: ca.issue(t, &other.PublicKey, "x"), CADER: ca.cert.Raw}, false)
+		_, err := d.SaveEnrollment(Enrollment{DeviceID: "x", Server: "s", Key: devkey.SoftwareKey{PrivateKey: key}, CertDER: ca.issue(t, &other.PublicKey, "x"), CADER: ca.cert.Raw}, false)
 		if err == nil {
 			t.Fatal("no error")
 		}

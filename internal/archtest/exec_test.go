@@ -15,8 +15,9 @@ import (
 // deadline), the agent's allowlisted runner (notifications), and the
 // package builders, which run at build time, never on a laptop, and the
 // PostgreSQL test harness, which starts a throwaway database for tests
-// (deps_test.go keeps it out of both binaries).
-var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest"}
+// (deps_test.go keeps it out of both binaries), and likewise the swtpm
+// harness, which starts software TPMs for tests.
+var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest"}
 
 func TestOnlyAllowlistedPackagesStartPrograms(t *testing.T) {
 	root := filepath.Join("..", "..")
