@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/agent/client"
-	"github.com/postern-dev/postern/agent/spool"
 	"github.com/postern-dev/postern/agent/devkey"
+	"github.com/postern-dev/postern/agent/spool"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	pb "github.com/postern-dev/postern/proto"

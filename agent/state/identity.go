@@ -46,8 +46,8 @@ type Enrollment struct {
 	EnrolledAt time.Time
 	// Key is the device key: a software key, saved as a PEM file, or a
 	// TPM key, saved as its TPM-wrapped blob.
-	Key     devkey.Key
-	CertDER []byte
+	Key        devkey.Key
+	CertDER    []byte
 	CADER      []byte
 	GatewayURL string
 }

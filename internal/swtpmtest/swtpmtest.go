@@ -1,3 +1,5 @@
+//go:build linux
+
 package swtpmtest
 
 import (
@@ -88,7 +90,7 @@ func manufacture(t testing.TB, ca, name string) (stateDir string, caDir string) 
 	}
 	defer os.RemoveAll(work)
 	files := map[string]string{
-		"localca.conf": fmt.Sprintf("statedir = %[1]s\nsigningkey = %[1]s/signkey.pem\nissuercert = %[1]s/issuercert.pem\ncertserial = %[1]s/certserial\n", caDir),
+		"localca.conf":    fmt.Sprintf("statedir = %[1]s\nsigningkey = %[1]s/signkey.pem\nissuercert = %[1]s/issuercert.pem\ncertserial = %[1]s/certserial\n", caDir),
 		"localca.options": "--platform-manufacturer Postern\n--platform-version 2.1\n--platform-model swtpmtest\n",
 	}
 	files["setup.conf"] = fmt.Sprintf("create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %[1]s/localca.conf\ncreate_certs_tool_options = %[1]s/localca.options\nactive_pcr_banks = sha256\n", work)
@@ -212,4 +214,3 @@ func copyDir(src, dst string) error {
 	}
 	return nil
 }
-

@@ -44,6 +44,9 @@ type Options struct {
 	DataDir string
 	// GatewayURL is sent to agents at enrollment (serve --gateway-url).
 	GatewayURL string
+	// TPMEKCAs is a PEM of the TPM manufacturer CAs the server trusts
+	// (serve's tpm_ek_ca_file); empty trusts none.
+	TPMEKCAs []byte
 }
 
 // Server is a running in-process postern-server.
@@ -81,6 +84,12 @@ func Start(t testing.TB, ctx context.Context, opt Options) *Server {
 	}
 	cfg.TrustedProxies = opt.TrustedProxies
 	cfg.GatewayURL = opt.GatewayURL
+	if len(opt.TPMEKCAs) > 0 {
+		cfg.TPMEKCAFile = filepath.Join(t.TempDir(), "tpm-ek-ca.pem")
+		if err := os.WriteFile(cfg.TPMEKCAFile, opt.TPMEKCAs, 0o600); err != nil {
+			t.Fatalf("write TPM EK CAs: %v", err)
+		}
+	}
 
 	sctx, cancel := context.WithCancel(ctx)
 	s := &Server{DataDir: cfg.DataDir, tb: t, cancel: cancel, done: make(chan error, 1)}

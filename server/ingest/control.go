@@ -66,7 +66,7 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 			}
 			reply = s.ingest(st, dev, m.Report)
 		case *pb.Envelope_Renew:
-			reply = s.renew(st, dev.ID, m.Renew)
+			reply = s.renew(st, dev, peer, m.Renew)
 		case *pb.Envelope_Attestation:
 			reply = s.attest(st, dev.ID, m.Attestation)
 		default:
@@ -160,9 +160,19 @@ func (s *Server) ingest(st *stream, dev store.Device, w *pb.Report) *pb.Envelope
 	return &pb.Envelope{Msg: &pb.Envelope_Ack{Ack: ack}}
 }
 
-// renew signs a new certificate for the device's new key.
-func (s *Server) renew(st *stream, deviceID string, req *pb.RenewRequest) *pb.Envelope {
+// renew signs a new certificate for the device. A device whose key was
+// attested to be in a TPM must renew for that same key: the TLS handshake
+// of this connection proved the device holds it, and the attestation at
+// enrollment proved it cannot leave the TPM, so the new certificate stays
+// hardware-bound. A CSR for another key would swap in an unattested one.
+func (s *Server) renew(st *stream, dev store.Device, peer *x509.Certificate, req *pb.RenewRequest) *pb.Envelope {
+	deviceID := dev.ID
 	now := s.now()
+	if dev.KeyKind == store.KeyHardware {
+		if err := sameKey(req.GetCsrDer(), peer); err != nil {
+			return errorEnvelope(CodeBadKeyAttestation, err.Error(), 0)
+		}
+	}
 	cert, err := s.cfg.CA.SignCSR(req.GetCsrDer(), deviceID, now, now.Add(ca.DeviceLifetime))
 	if err != nil {
 		return errorEnvelope(CodeBadRequest, err.Error(), 0)

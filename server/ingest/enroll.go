@@ -49,7 +49,15 @@ func (s *Server) enroll(st *stream) {
 			return
 		}
 	}
-	code, msg, resp := s.tryEnroll(req, now)
+	csrDER, key := req.GetCsrDer(), store.KeySoftware
+	if t := req.GetTpm(); t != nil {
+		var ok bool
+		if csrDER, key, ok = s.tpmEnroll(st, t, now); !ok {
+			s.limiter.fail(ip, now)
+			return
+		}
+	}
+	code, msg, resp := s.tryEnroll(req, csrDER, key, now)
 	if code != "" {
 		s.limiter.fail(ip, now)
 		st.refuse(code, msg, 0)
@@ -57,7 +65,7 @@ func (s *Server) enroll(st *stream) {
 	}
 	// Audited before the agent hears of it, so no device exists unrecorded.
 	s.record(audit.Entry{Actor: audit.ActorAgent, Kind: audit.KindEnrollment, DeviceID: resp.DeviceId,
-		Details: map[string]any{"hostname": req.GetDevice().GetHostname(), "os": req.GetDevice().GetOs()}})
+		Details: map[string]any{"hostname": req.GetDevice().GetHostname(), "os": req.GetDevice().GetOs(), "key": key}})
 	if a := req.GetAttestation(); a != nil {
 		// The device exists now; a failure here leaves it without an
 		// attestation (the decision says attestation_missing and the user
@@ -71,11 +79,11 @@ func (s *Server) enroll(st *stream) {
 		st.log.Warn("send enroll response failed", "device_id", resp.DeviceId, "err", err)
 		return
 	}
-	st.log.Info("device enrolled", "device_id", resp.DeviceId, "hostname", req.GetDevice().GetHostname())
+	st.log.Info("device enrolled", "device_id", resp.DeviceId, "hostname", req.GetDevice().GetHostname(), "key", key)
 }
 
 // tryEnroll returns the response, or an error code and message.
-func (s *Server) tryEnroll(req *pb.EnrollRequest, now time.Time) (string, string, *pb.EnrollResponse) {
+func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key string, now time.Time) (string, string, *pb.EnrollResponse) {
 	tok, err := pb.ParseEnrollToken(req.GetToken())
 	if err != nil {
 		return CodeTokenInvalid, "the enrollment token is malformed", nil
@@ -89,13 +97,13 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, now time.Time) (string, string
 		return CodeBadRequest, err.Error(), nil
 	}
 	id := uuid.NewString()
-	cert, err := s.cfg.CA.SignCSR(req.GetCsrDer(), id, now, now.Add(ca.DeviceLifetime))
+	cert, err := s.cfg.CA.SignCSR(csrDER, id, now, now.Add(ca.DeviceLifetime))
 	if err != nil {
 		return CodeBadRequest, err.Error(), nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info}
+	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info, KeyKind: key}
 	_, err = s.cfg.Store.Enroll(ctx, store.HashSecret(tok.Secret), dev, now)
 	switch {
 	case errors.Is(err, store.ErrTokenInvalid):

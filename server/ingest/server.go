@@ -18,6 +18,7 @@ import (
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
+	"github.com/postern-dev/postern/server/keyattest"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -101,6 +102,9 @@ type Config struct {
 	// FirstStreamTimeout bounds the wait between the handshake and the
 	// first stream (QUIC) or first message (TCP); 5 s if zero.
 	FirstStreamTimeout time.Duration
+	// KeyAttestation checks TPM-attested enrollments; nil trusts no TPM
+	// manufacturer: TPM keys are still checked, and recorded as software.
+	KeyAttestation *keyattest.Verifier
 }
 
 // ErrNotConnected is returned by Recheck for a device without a live
@@ -118,6 +122,8 @@ type Server struct {
 	limiter *failLimiter
 	admit   *admission
 	live    registry
+	// keyVerifier is cfg.KeyAttestation, or one trusting no EK CA.
+	keyVerifier *keyattest.Verifier
 
 	mu     sync.Mutex
 	conns  map[*quic.Conn]struct{}
@@ -158,6 +164,13 @@ func Listen(cfg Config) (*Server, error) {
 		enroll:              orDefault(cfg.MaxEnrollConns, DefaultMaxEnrollConns),
 		enrollPerSource:     orDefault(cfg.MaxEnrollConnsPerSource, DefaultMaxEnrollConnsPerSource),
 	}
+	kv := cfg.KeyAttestation
+	if kv == nil {
+		var err error
+		if kv, err = keyattest.NewVerifier(nil); err != nil {
+			return nil, err
+		}
+	}
 	addr, err := net.ResolveUDPAddr("udp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("resolve quic address: %w", err)
@@ -172,6 +185,8 @@ func Listen(cfg Config) (*Server, error) {
 		admit:   newAdmission(lim, cfg.Logger),
 		live:    registry{m: map[string][]*controlStream{}, revoked: map[string]struct{}{}},
 		conns:   map[*quic.Conn]struct{}{},
+
+		keyVerifier: kv,
 	}
 	s.tr = &quic.Transport{Conn: udp,
 		ConnContext: func(ctx context.Context, info *quic.ClientInfo) (context.Context, error) {

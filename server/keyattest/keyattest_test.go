@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/internal/swtpmtest"
 	pb "github.com/postern-dev/postern/proto"
@@ -160,10 +162,10 @@ func TestASoftwareKeyClaimingToBeATPMKeyIsRefused(t *testing.T) {
 	t.Run("the certification is forged for a software key", func(t *testing.T) {
 		e := enroll(t, tpm, v)
 		// A TPMS_ATTEST signed by anything but the AK fails its signature.
-		forged := *e.proof
+		forged := proto.Clone(e.proof).(*pb.EnrollProof)
 		forged.KeyCertifySignature = append([]byte{}, e.proof.KeyCertifySignature...)
 		forged.KeyCertifySignature[len(forged.KeyCertifySignature)-1] ^= 1
-		_, err := e.pending.Finish(&forged, e.csr)
+		_, err := e.pending.Finish(forged, e.csr)
 		wantRefused(t, err, "key certification")
 	})
 }

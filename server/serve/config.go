@@ -55,6 +55,11 @@ type Config struct {
 	// sent to agents at enrollment so that browsers present
 	// the device certificate to it without asking (docs/identity.md).
 	GatewayURL string `yaml:"gateway_url"`
+	// TPMEKCAFile is a PEM file of the TPM manufacturer CAs (roots, and
+	// the intermediates that issued EK certificates) whose TPMs this
+	// server trusts to hold hardware device keys. None by default: TPM
+	// keys are then checked but recorded as software (docs/identity-keys.md).
+	TPMEKCAFile string `yaml:"tpm_ek_ca_file"`
 	// HistoryRetention is how long reports are kept in the history.
 	HistoryRetention time.Duration `yaml:"history_retention"`
 	// AuditRetention is how long audit rows are kept: at least a year

@@ -104,7 +104,11 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	}
 	var up atomic.Bool
 
-	ing, err := ingest.Listen(ingest.Config{Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(st, mets), Policy: policy,
+	kv, err := loadKeyAttestation(cfg.TPMEKCAFile)
+	if err != nil {
+		return err
+	}
+	ing, err := ingest.Listen(ingest.Config{KeyAttestation: kv, Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(st, mets), Policy: policy,
 		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version,
 		PolicyFor: lc.policyFor, OnReport: lc.onReport, Decision: lc.engine.Current, OnAttestation: lc.onAttestation, Audit: lc.audit,
 		GatewayURL: cfg.GatewayURL})

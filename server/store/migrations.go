@@ -185,4 +185,8 @@ var migrations = []string{
 	// event feed: a server starting reads the newest events (decision
 	// changes, policy changes) of the audit log without scanning it all.
 	`CREATE INDEX audit_log_kind ON audit_log (kind, seq)`,
+	// hardware-bound device keys: where the device key lives, as the
+	// TPM attestation at enrollment showed ('software' for every device
+	// enrolled before).
+	`ALTER TABLE devices ADD COLUMN key_kind TEXT NOT NULL DEFAULT 'software'`,
 }

@@ -37,7 +37,16 @@ type Device struct {
 	// RevokedAt is zero unless the device was revoked.
 	RevokedAt  time.Time
 	LastSeenAt time.Time
+	// KeyKind is where the device key lives, as verified at enrollment:
+	// KeyHardware only with a TPM attestation the server trusted.
+	KeyKind string
 }
+
+// Device key kinds (Device.KeyKind).
+const (
+	KeyHardware = "hardware"
+	KeySoftware = "software"
+)
 
 // Revoked reports whether the device was revoked.
 func (d Device) Revoked() bool { return !d.RevokedAt.IsZero() }
