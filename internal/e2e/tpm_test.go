@@ -111,6 +111,13 @@ func TestAnAgentWithATPMEnrollsWithAnAttestedHardwareKey(t *testing.T) {
 		}
 	})
 
+	t.Run("the gateway's decision says hardware", func(t *testing.T) {
+		d := srv.Decision(t, srv.Cmd(t, "apikey", "create", "--name", "gw"), "device_id="+id.DeviceID)
+		if d.Key != "hardware" || !d.Allow {
+			t.Fatalf("got %+v, want an allow with key hardware", d)
+		}
+	})
+
 	t.Run("the key blob copied to another TPM cannot report", func(t *testing.T) {
 		other := openTPM(t, swtpmtest.Start(t, "a", "2"))
 		dir, err := state.Open(stateDir)
@@ -203,6 +210,9 @@ func TestBadTPMAttestationsAreRefusedWithoutSpendingTheToken(t *testing.T) {
 	}
 	report(t, ctx, bystander, snapshot(t, "linux-compliant"), clk)
 	before := srv.Decision(t, apiKey, "device_id="+other.DeviceID)
+	if before.Key != "software" {
+		t.Fatalf("a software-key device's decision says key %q", before.Key)
+	}
 
 	tpmA := openTPM(t, swtpmtest.Start(t, "a", "1"))
 	tpmB := openTPM(t, swtpmtest.Start(t, "b", "1"))

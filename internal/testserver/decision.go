@@ -16,6 +16,7 @@ const maxBody = 1 << 20
 type Decision struct {
 	Allow       bool     `json:"allow"`
 	DeviceID    string   `json:"device_id"`
+	Key         string   `json:"key"`
 	Reasons     []Reason `json:"reasons"`
 	PostureAge  *float64 `json:"posture_age_seconds"`
 	EvaluatedAt string   `json:"evaluated_at"`

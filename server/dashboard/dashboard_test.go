@@ -295,3 +295,17 @@ func TestCSVSafe(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestTheDevicePageSaysWhereTheDeviceKeyLives(t *testing.T) {
+	devs := hostile()
+	devs[1].HardwareKey = true
+	e := newEnv(t, devs)
+	e.addUser("alice", users.RoleViewer)
+	c := e.client()
+	c.post("/ui/login", url.Values{"username": {"alice"}, "password": {ownPassword}})
+	for id, want := range map[string]string{"dev_good": "hardware (in a TPM, attested at enrollment)", "dev_hostile": "software (a key file; not hardware-bound)"} {
+		if r := c.get("/ui/devices/" + id); !strings.Contains(r.body, want) {
+			t.Errorf("%s: page (status %d) lacks %q", id, r.status, want)
+		}
+	}
+}

@@ -24,6 +24,10 @@ const (
 	// CodeAttestationDue (a warning): no valid attestation, but the device
 	// is still within the policy's grace period.
 	CodeAttestationDue = "attestation_due"
+	// CodeDeviceKeySoftware: the policy requires a hardware-bound device
+	// key and the device's key was not attested to be in a trusted TPM;
+	// a warning while within the policy's grace or under notify.
+	CodeDeviceKeySoftware = "device_key_software"
 	// CodeExceptionApplied (a warning): a failing control is waived by an
 	// exception until its expiry.
 	CodeExceptionApplied = "exception_applied"
@@ -57,6 +61,17 @@ type Attestation struct {
 	EnrolledAt time.Time
 }
 
+// DeviceKey is where the device's key lives and what the policy wants.
+type DeviceKey struct {
+	// Kind is "hardware" (attested at enrollment) or "software".
+	Kind            string
+	RequireHardware bool
+	Enforcement     checks.Enforcement
+	// Grace, under warn_then_block, counts from EnrolledAt.
+	Grace      time.Duration
+	EnrolledAt time.Time
+}
+
 // How long a decision may be cached by its consumer (valid_until), at most.
 const (
 	AllowTTL = 60 * time.Second
@@ -80,6 +95,9 @@ type Decision struct {
 	Allow    bool   `json:"allow"`
 	DeviceID string `json:"device_id"`
 	User     string `json:"user,omitempty"`
+	// Key is where the device key lives: "hardware" (attested to be in a
+	// trusted TPM at enrollment) or "software"; empty for unknown devices.
+	Key string `json:"key,omitempty"`
 	// Reasons lists why access is denied; empty (never null) when allowed.
 	Reasons []Reason `json:"reasons"`
 	// Warnings lists failing controls that do not block (yet), on a deny
@@ -112,6 +130,8 @@ type Input struct {
 	Waived map[checks.ControlID]Waiver
 	// Attestation is the device's user attestation under the policy.
 	Attestation Attestation
+	// DeviceKey is the device's key kind under the policy.
+	DeviceKey DeviceKey
 }
 
 // PostureTime is the time a report's facts are taken to describe: the
@@ -129,6 +149,12 @@ func PostureTime(collectedAt, receivedAt time.Time) time.Time {
 func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 	now = now.UTC().Truncate(time.Second)
 	d := Decision{DeviceID: in.DeviceID, User: in.User, Reasons: []Reason{}, PostureAgeSeconds: -1, EvaluatedAt: now}
+	if in.Known {
+		d.Key = in.DeviceKey.Kind
+		if d.Key == "" {
+			d.Key = "software"
+		}
+	}
 	switch {
 	case !in.Known:
 		return d.deny(Reason{Code: CodeDeviceUnknown, Message: "no enrolled device has this identity",
@@ -211,6 +237,25 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 			}
 		} else {
 			validUntil = minTime(validUntil, a.At.Add(a.MaxAge))
+		}
+	}
+	if k := in.DeviceKey; k.RequireHardware && d.Key != "hardware" {
+		r := Reason{Code: CodeDeviceKeySoftware,
+			Message:     "the device key is not attested to be in a TPM; the policy requires a hardware-bound key",
+			Remediation: "Enroll the device again on a machine with a TPM 2.0 (enabled in the firmware), or ask the security team to add the TPM manufacturer's CA to the server."}
+		switch k.Enforcement {
+		case checks.EnforceBlock:
+			d.Reasons = append(d.Reasons, r)
+		case checks.EnforceWarnThenBlock:
+			if end := k.EnrolledAt.Add(k.Grace); !k.EnrolledAt.IsZero() && now.Before(end) {
+				r.Message = "the device key is not attested to be in a TPM; a hardware-bound key is required from " + end.UTC().Format("2006-01-02")
+				d.Warnings = append(d.Warnings, r)
+				validUntil = minTime(validUntil, end)
+			} else {
+				d.Reasons = append(d.Reasons, r)
+			}
+		case checks.EnforceNotify:
+			d.Warnings = append(d.Warnings, r)
 		}
 	}
 	if len(d.Reasons) > 0 {

@@ -133,7 +133,7 @@ func TestDecisionJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"allow":true,"device_id":"dev-1","reasons":[],"posture_age_seconds":90,"evaluated_at":"2025-03-01T12:01:30Z","valid_until":"2025-03-01T12:02:30Z"}`
+	want := `{"allow":true,"device_id":"dev-1","key":"software","reasons":[],"posture_age_seconds":90,"evaluated_at":"2025-03-01T12:01:30Z","valid_until":"2025-03-01T12:02:30Z"}`
 	if diff := cmp.Diff(want, string(b)); diff != "" {
 		t.Errorf("JSON (-want +got):\n%s", diff)
 	}
@@ -226,5 +226,56 @@ func TestFailing(t *testing.T) {
 	allow := policyWith(func(p *checks.Policy) { p.Unknown = checks.UnknownAllow })
 	if diff := cmp.Diff([]checks.ControlID{checks.Firewall}, Failing(vs, allow)); diff != "" {
 		t.Errorf("with unknown allowed (-want +got):\n%s", diff)
+	}
+}
+
+func TestDeviceKeyPolicy(t *testing.T) {
+	enrolled := t0.Add(-10 * 24 * time.Hour)
+	now := t0.Add(time.Minute)
+	tests := []struct {
+		name         string
+		key          DeviceKey
+		wantAllow    bool
+		wantKey      string
+		wantReasons  []string
+		wantWarnings []string
+	}{
+		{"a software key passes when hardware is not required", DeviceKey{Kind: "software"}, true, "software", nil, nil},
+		{"a device stored before key kinds counts as software", DeviceKey{}, true, "software", nil, nil},
+		{"a hardware key passes when required", DeviceKey{Kind: "hardware", RequireHardware: true, Enforcement: checks.EnforceBlock}, true, "hardware", nil, nil},
+		{"a software key is denied when hardware is required and blocks",
+			DeviceKey{Kind: "software", RequireHardware: true, Enforcement: checks.EnforceBlock}, false, "software", []string{CodeDeviceKeySoftware}, nil},
+		{"a software key is warned within the grace after enrollment",
+			DeviceKey{Kind: "software", RequireHardware: true, Enforcement: checks.EnforceWarnThenBlock, Grace: 30 * 24 * time.Hour, EnrolledAt: enrolled},
+			true, "software", nil, []string{CodeDeviceKeySoftware}},
+		{"a software key is denied once the grace has passed",
+			DeviceKey{Kind: "software", RequireHardware: true, Enforcement: checks.EnforceWarnThenBlock, Grace: 5 * 24 * time.Hour, EnrolledAt: enrolled},
+			false, "software", []string{CodeDeviceKeySoftware}, nil},
+		{"a software key under notify is a warning", DeviceKey{Kind: "software", RequireHardware: true, Enforcement: checks.EnforceNotify},
+			true, "software", nil, []string{CodeDeviceKeySoftware}},
+		{"a software key under report is only shown", DeviceKey{Kind: "software", RequireHardware: true, Enforcement: checks.EnforceReport},
+			true, "software", nil, nil},
+	}
+	codes := func(rs []Reason) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Code)
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{DeviceID: "dev-1", Known: true, HasReport: true, PostureTime: t0, Verdicts: verdicts(nil), DeviceKey: tt.key}
+			d := Decide(in, checks.DefaultPolicy(), now)
+			if d.Allow != tt.wantAllow || d.Key != tt.wantKey {
+				t.Errorf("allow %v key %q, want %v %q", d.Allow, d.Key, tt.wantAllow, tt.wantKey)
+			}
+			if diff := cmp.Diff(tt.wantReasons, codes(d.Reasons)); diff != "" {
+				t.Errorf("reasons (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantWarnings, codes(d.Warnings)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

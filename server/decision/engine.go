@@ -326,6 +326,8 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 		Inactive: Inactive(dev.LastSeenAt, now)}
 	in.Attestation = Attestation{Required: prof.Attestation.Required, MaxAge: prof.Attestation.MaxAge,
 		Grace: prof.Attestation.Grace, EnrolledAt: dev.EnrolledAt}
+	in.DeviceKey = DeviceKey{Kind: dev.KeyKind, RequireHardware: prof.DeviceKey.RequireHardware,
+		Enforcement: prof.DeviceKey.Enforcement, Grace: prof.DeviceKey.Grace, EnrolledAt: dev.EnrolledAt}
 	if ix := e.cfg.Index; ix != nil {
 		if at, ok := ix.AttestedAt(dev.ID); ok {
 			in.Attestation.At = at

@@ -55,6 +55,8 @@ type Profile struct {
 	Name        string
 	Policy      *checks.Policy
 	Attestation Attestation
+	// DeviceKey says whether the device key must be hardware-bound.
+	DeviceKey DeviceKey
 	// AgentYAML is the profile in checks.ParsePolicy's format, pushed to
 	// agents of the organization; nil for the built-in default.
 	AgentYAML []byte
@@ -88,11 +90,11 @@ func (s *Set) For(org string) *Profile {
 // and a yearly user attestation with a week's grace (see docs/policy.md).
 func Builtin() *Set {
 	return &Set{Hash: "builtin", Default: &Profile{Policy: checks.DefaultPolicy(),
-		Attestation: DefaultAttestation()}, Profiles: map[string]*Profile{}}
+		Attestation: DefaultAttestation(), DeviceKey: DefaultDeviceKey()}, Profiles: map[string]*Profile{}}
 }
 
 // serverKeys are the top-level keys that checks.ParsePolicy does not know.
-var serverKeys = map[string]bool{"profiles": true, "attestation": true}
+var serverKeys = map[string]bool{"profiles": true, "attestation": true, "device_key": true}
 
 // Parse decodes a policy file strictly. Errors are *checks.PolicyError
 // naming the field and its line in this file.
@@ -114,7 +116,7 @@ func Parse(data []byte) (*Set, error) {
 		return nil, &checks.PolicyError{Line: root.Line, Field: "file", Msg: "must be a mapping"}
 	}
 	base, extra := split(root)
-	def, err := buildProfile("", base, nil, extra["attestation"], DefaultAttestation(), "")
+	def, err := buildProfile("", base, nil, extra, &Profile{Attestation: DefaultAttestation(), DeviceKey: DefaultDeviceKey()}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func parseProfiles(set *Set, base, n *yaml.Node) error {
 		if p := extra["profiles"]; p != nil {
 			return &checks.PolicyError{Line: p.Line, Field: field + ".profiles", Msg: "profiles cannot be nested"}
 		}
-		p, err := buildProfile(org, merge(base, over), over, extra["attestation"], set.Default.Attestation, field+".")
+		p, err := buildProfile(org, merge(base, over), over, extra, set.Default, field+".")
 		if err != nil {
 			return err
 		}
@@ -173,10 +175,11 @@ func validOrg(org string) error {
 }
 
 // buildProfile parses the checks part of a profile (re-encoded from n) and
-// its attestation settings over inherited ones. n may mix nodes of the
-// default profile and of over, the organization's overrides; prefix is
-// prepended to fields of errors found in over.
-func buildProfile(name string, n, over, att *yaml.Node, inherited Attestation, prefix string) (*Profile, error) {
+// its server-only settings (extra: attestation, device_key) over the
+// inherited profile's. n may mix nodes of the default profile and of
+// over, the organization's overrides; prefix is prepended to fields of
+// errors found in over.
+func buildProfile(name string, n, over *yaml.Node, extra map[string]*yaml.Node, inherited *Profile, prefix string) (*Profile, error) {
 	agentYAML, err := yaml.Marshal(n)
 	if err != nil {
 		return nil, &checks.PolicyError{Field: strings.TrimSuffix(prefix, "."), Msg: err.Error()}
@@ -193,16 +196,22 @@ func buildProfile(name string, n, over, att *yaml.Node, inherited Attestation, p
 		}
 		return nil, err
 	}
-	a := inherited
-	if att != nil {
+	a := inherited.Attestation
+	if att := extra["attestation"]; att != nil {
 		if err := parseAttestation(&a, att, prefix+"attestation"); err != nil {
+			return nil, err
+		}
+	}
+	dk := inherited.DeviceKey
+	if n := extra["device_key"]; n != nil {
+		if err := parseDeviceKey(&dk, n, prefix+"device_key"); err != nil {
 			return nil, err
 		}
 	}
 	if len(n.Content) == 0 && name == "" {
 		agentYAML = nil
 	}
-	return &Profile{Name: name, Policy: p, Attestation: a, AgentYAML: agentYAML}, nil
+	return &Profile{Name: name, Policy: p, Attestation: a, DeviceKey: dk, AgentYAML: agentYAML}, nil
 }
 
 func parseAttestation(a *Attestation, n *yaml.Node, field string) error {

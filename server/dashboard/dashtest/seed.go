@@ -47,6 +47,8 @@ type Device struct {
 	// EnrolledAgo is how long before now it enrolled; zero means a day
 	// before its report.
 	EnrolledAgo time.Duration
+	// HardwareKey records the device as enrolled with a TPM-attested key.
+	HardwareKey bool
 }
 
 // snapshotDir is checks/testdata/snapshots, found from this file.
@@ -111,7 +113,11 @@ func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy
 		if d.EnrolledAgo > 0 {
 			enrolledAt = now.Add(-d.EnrolledAgo)
 		}
-		_, err = st.Enroll(ctx, tok.Hash, store.Device{ID: d.ID, CertSHA256: hex.EncodeToString(sum[:]), CertNotAfter: now.AddDate(0, 3, 0), Info: info}, enrolledAt)
+				key := store.KeySoftware
+		if d.HardwareKey {
+			key = store.KeyHardware
+		}
+		_, err = st.Enroll(ctx, tok.Hash, store.Device{ID: d.ID, CertSHA256: hex.EncodeToString(sum[:]), CertNotAfter: now.AddDate(0, 3, 0), Info: info, KeyKind: key}, enrolledAt)
 		if err != nil {
 			return fmt.Errorf("enroll %s: %w", d.ID, err)
 		}
