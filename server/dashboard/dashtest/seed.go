@@ -113,7 +113,7 @@ func Seed(ctx context.Context, st store.Store, devs []Device, pol *checks.Policy
 		if d.EnrolledAgo > 0 {
 			enrolledAt = now.Add(-d.EnrolledAgo)
 		}
-				key := store.KeySoftware
+		key := store.KeySoftware
 		if d.HardwareKey {
 			key = store.KeyHardware
 		}
