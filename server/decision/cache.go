@@ -8,9 +8,12 @@ import (
 )
 
 // DefaultCacheTTL bounds how long cached verdicts are reused, so that
-// time-dependent evaluations (such as the age of anti-virus definitions)
-// are redone at least this often.
-const DefaultCacheTTL = 30 * time.Second
+// time-dependent evaluations (such as the age of anti-virus definitions,
+// whose limits are hours and days) are redone at least this often. The
+// engine's sweep (every 15 s on a server) re-evaluates each device whose
+// verdicts are older than half of it, so that requests find every
+// device's verdicts fresh and evaluate nothing, whatever the fleet's size.
+const DefaultCacheTTL = 60 * time.Second
 
 // DefaultCacheSize bounds the number of devices whose verdicts are cached.
 const DefaultCacheSize = 100_000
@@ -62,6 +65,19 @@ func (c *Cache) Verdicts(deviceID string, seq, policyVersion uint64, p *checks.P
 	c.mu.Unlock()
 	return vs, nil
 }
+
+// Expire drops the device's cached verdicts if they are at least minAge
+// old at now, so that the next Verdicts evaluates them afresh.
+func (c *Cache) Expire(deviceID string, now time.Time, minAge time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[deviceID]; ok && (now.Sub(e.at) >= minAge || now.Before(e.at)) {
+		delete(c.m, deviceID)
+	}
+}
+
+// TTL returns how long verdicts are reused.
+func (c *Cache) TTL() time.Duration { return c.ttl }
 
 // Forget drops the device's cached verdicts.
 func (c *Cache) Forget(deviceID string) {

@@ -189,15 +189,23 @@ func TestCache(t *testing.T) {
 		r         *checks.Report
 		wantLoads int
 		wantPass  bool
+		// expire asks Expire for entries half the TTL old first, as a
+		// sweep does.
+		expire bool
 	}{
-		{"the first request evaluates the report", 1, 1, t0, report(true), 1, true},
-		{"the same report and policy are served from the cache", 1, 1, t0.Add(time.Second), report(false), 1, true},
-		{"a new report is evaluated", 2, 1, t0.Add(2 * time.Second), report(false), 2, false},
-		{"a new policy version re-evaluates", 2, 2, t0.Add(3 * time.Second), report(true), 3, true},
-		{"an entry older than the TTL re-evaluates", 2, 2, t0.Add(time.Minute), report(false), 4, false},
+		{"the first request evaluates the report", 1, 1, t0, report(true), 1, true, false},
+		{"the same report and policy are served from the cache", 1, 1, t0.Add(time.Second), report(false), 1, true, false},
+		{"a new report is evaluated", 2, 1, t0.Add(2 * time.Second), report(false), 2, false, false},
+		{"a new policy version re-evaluates", 2, 2, t0.Add(3 * time.Second), report(true), 3, true, false},
+		{"an entry older than the TTL re-evaluates", 2, 2, t0.Add(3*time.Second + DefaultCacheTTL), report(false), 4, false, false},
+		{"a sweep leaves an entry younger than half the TTL", 2, 2, t0.Add(4*time.Second + DefaultCacheTTL), report(true), 4, false, true},
+		{"a sweep renews an entry half the TTL old", 2, 2, t0.Add(3*time.Second + DefaultCacheTTL*3/2), report(true), 5, true, true},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
+			if st.expire {
+				c.Expire("dev", st.now, DefaultCacheTTL/2)
+			}
 			vs, err := c.Verdicts("dev", st.seq, st.pv, p, st.now, load(st.r))
 			if err != nil {
 				t.Fatal(err)

@@ -234,8 +234,10 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 			return ctx.Err()
 		}
 		seen[dev.ID] = true
-		// A fresh read, kept for the requests that follow.
+		// A fresh read, kept for the requests that follow, and verdicts
+		// renewed before requests would find them expired.
 		p, err := e.cfg.Postures.Refresh(ctx, e.cfg.Store, dev.ID)
+		e.cfg.Cache.Expire(dev.ID, now, e.cfg.Cache.TTL()/2)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
