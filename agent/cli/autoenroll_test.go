@@ -160,14 +160,16 @@ func TestStatusShowsTheServicesEnrollment(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, out, errOut := testFactory()
-	if code := Main(context.Background(), f, []string{"status", "--state", dir}); code != ExitOK {
+	// Not enrolled yet: status tells why and exits 1, as for any device
+	// that cannot open a session.
+	if code := Main(context.Background(), f, []string{"status", "--state", dir}); code != ExitNotCompliant {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(out.String(), "REFUSED by gw:4433 after 3 attempt(s)") || strings.Contains(out.String(), "c2VjcmV0") {
 		t.Errorf("status:\n%s", out)
 	}
 	out.Reset()
-	if code := Main(context.Background(), f, []string{"status", "--json", "--state", dir}); code != ExitOK {
+	if code := Main(context.Background(), f, []string{"status", "--json", "--state", dir}); code != ExitNotCompliant {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(out.String(), `"refused": true`) || strings.Contains(out.String(), "c2VjcmV0") {
