@@ -160,7 +160,9 @@ func (t *TPM) BeginAttestation() (*Attestation, *pb.TpmEnroll, error) {
 	if !ok {
 		return nil, nil, errors.New("the TPM has no endorsement key certificate; its manufacturer cannot vouch for it")
 	}
-	ak, err := t.at.NewAK(nil)
+	// An ECC AK: an RSA one costs the TPM a 2048-bit key generation
+	// (about a second on swtpm, more on some chips) for each enrollment.
+	ak, err := t.at.NewAK(&attest.AKConfig{Algorithm: attest.ECDSA})
 	if err != nil {
 		return nil, nil, fmt.Errorf("make attestation key: %w", err)
 	}
