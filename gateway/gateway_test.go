@@ -15,6 +15,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/gateway"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/api"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
@@ -49,7 +50,7 @@ type env struct {
 func newEnv(t *testing.T, failing bool) *env {
 	t.Helper()
 	ctx := context.Background()
-	now := time.Now().UTC()
+	now := clock.Now().UTC()
 	st, err := store.OpenSQLite(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/attest"
 	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -83,7 +84,7 @@ func takeAttestation(in io.Reader, out io.Writer, user string, accept bool, now 
 // state directory, for the runner to send.
 func Attest(opts AttestOptions) (state.AttestationInfo, error) {
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = clock.Now
 	}
 	dir, err := state.Open(opts.StateDir)
 	if err != nil {

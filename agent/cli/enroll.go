@@ -19,6 +19,7 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -47,7 +48,7 @@ type EnrollOptions struct {
 	// the live host and device.Collect when nil.
 	Host   host.Host
 	Device func(ctx context.Context, h host.Host) checks.Device
-	// Now is the clock; time.Now when nil.
+	// Now is the clock; clock.Now when nil.
 	Now func() time.Time
 }
 
@@ -140,7 +141,7 @@ func readToken(r io.Reader) (string, error) {
 // token is not spent in vain.
 func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = clock.Now
 	}
 	if opts.Host == nil {
 		opts.Host = liveHost()

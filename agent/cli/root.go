@@ -16,6 +16,7 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/installer/service"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // Exit codes of postern-agent.
@@ -63,7 +64,7 @@ func DefaultFactory(stdout, stderr io.Writer) *Factory {
 	return &Factory{
 		Out: stdout, ErrOut: stderr,
 		Color:    func() bool { return isTerminal(stdout) && os.Getenv("NO_COLOR") == "" },
-		Now:      time.Now,
+		Now:      clock.Now,
 		LiveHost: liveHost,
 		Device:   collectDevice,
 		Service:  newServiceManager,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/version"
 	pb "github.com/postern-dev/postern/proto"
 )
@@ -36,14 +37,14 @@ type Enrolled struct {
 // the pin gets ErrPinMismatch and never sees the token; an Error from the
 // server is a *ServerError.
 func Enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device) (*Enrolled, error) {
-	return enroll(ctx, addr, token, csrDER, dev, nil, time.Now)
+	return enroll(ctx, addr, token, csrDER, dev, nil, clock.Now)
 }
 
 // EnrollAttested is Enroll with the user's attestation in the request; the
 // server records it with the enrollment, or refuses both with
 // CodeBadAttestation.
 func EnrollAttested(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device, a *pb.Attestation) (*Enrolled, error) {
-	return enroll(ctx, addr, token, csrDER, dev, a, time.Now)
+	return enroll(ctx, addr, token, csrDER, dev, a, clock.Now)
 }
 
 func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.Device, att *pb.Attestation, now func() time.Time) (*Enrolled, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"go.uber.org/goleak"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -38,7 +39,7 @@ func newPKI(t *testing.T) *testPKI {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{
 		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: "test device CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		NotBefore: clock.Now().Add(-time.Hour), NotAfter: clock.Now().Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -53,7 +54,7 @@ func (p *testPKI) issue(t *testing.T, pub any, cn string, eku x509.ExtKeyUsage) 
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: nextSerial(), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(12 * time.Hour),
+		NotBefore: clock.Now().Add(-time.Hour), NotAfter: clock.Now().Add(12 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{eku},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
 	}
@@ -109,7 +110,7 @@ func startResponder(t *testing.T, cert tls.Certificate, clientCA *x509.Certifica
 	tr := &quic.Transport{Conn: udp}
 	ln, err := tr.Listen(&tls.Config{
 		MinVersion: tls.VersionTLS13, NextProtos: []string{pb.ALPN},
-		Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool,
+		Certificates: []tls.Certificate{cert}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool, Time: clock.Now,
 	}, &quic.Config{HandshakeIdleTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

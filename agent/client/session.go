@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -31,7 +32,7 @@ type SessionConfig struct {
 	CA *x509.Certificate
 	// Logger receives warnings; nil discards them.
 	Logger *slog.Logger
-	// Now is the clock for certificate validity; time.Now when nil.
+	// Now is the clock for certificate validity; clock.Now when nil.
 	Now func() time.Time
 }
 
@@ -60,7 +61,7 @@ func Dial(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	}
 	now := cfg.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/quic-go/quic-go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -39,7 +40,7 @@ func sessionHandler(t *testing.T, first []*pb.Envelope, script func(str *quic.St
 }
 
 func report(seq uint64) *pb.Report {
-	return &pb.Report{Sequence: seq, CollectedAtUnixNano: time.Now().UnixNano(), Device: &pb.DeviceInfo{Hostname: "laptop-7"}}
+	return &pb.Report{Sequence: seq, CollectedAtUnixNano: clock.Now().UnixNano(), Device: &pb.DeviceInfo{Hostname: "laptop-7"}}
 }
 
 func dialTest(t *testing.T, pki *testPKI, r *responder) (*Session, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -169,7 +170,7 @@ const sendLimit = 15 * time.Second
 // report collects h into a wire report with the given sequence.
 func report(ctx context.Context, h host.Host, seq uint64) *pb.Report {
 	dev := checks.Device{Hostname: "laptop", OS: h.GOOS(), Arch: "amd64"}
-	return checks.ToWire(checks.Collect(ctx, h, dev, time.Now()), seq)
+	return checks.ToWire(checks.Collect(ctx, h, dev, clock.Now()), seq)
 }
 
 func TestSessionSurvivesNATRebindingMidConnection(t *testing.T) {

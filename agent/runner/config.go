@@ -10,6 +10,7 @@ import (
 	"github.com/postern-dev/postern/agent/spool"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -51,7 +52,7 @@ type Config struct {
 	CollectTimeout time.Duration
 	// BackoffMin and BackoffMax bound the reconnection delay.
 	BackoffMin, BackoffMax time.Duration
-	// Clock is time.Now by default.
+	// Clock is clock.Now by default.
 	Clock func() time.Time
 	// Logger receives the runner's logs; nil discards them.
 	Logger *slog.Logger
@@ -113,7 +114,7 @@ func (c *Config) setDefaults() error {
 		c.BackoffMax = max(DefaultBackoffMax, c.BackoffMin)
 	}
 	if c.Clock == nil {
-		c.Clock = time.Now
+		c.Clock = clock.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -52,7 +53,7 @@ type Options struct {
 	MaxAge time.Duration
 	// MaxBytes bounds the total size of the spooled files.
 	MaxBytes int64
-	// Now is the clock; time.Now by default.
+	// Now is the clock; clock.Now by default.
 	Now func() time.Time
 	// Logger receives warnings about dropped and quarantined reports.
 	Logger *slog.Logger
@@ -81,7 +82,7 @@ func Open(dir string, opts Options) (*Spool, error) {
 		opts.MaxBytes = DefaultMaxBytes
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = clock.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

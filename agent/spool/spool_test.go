@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -199,7 +200,7 @@ func mustMarshal(t *testing.T, r *pb.Report) []byte {
 
 func BenchmarkAddPendingAck(b *testing.B) {
 	s, _ := Open(b.TempDir(), Options{})
-	r := report(0, time.Now(), 4000)
+	r := report(0, clock.Now(), 4000)
 	for i := range b.N {
 		r.Sequence = uint64(i + 1)
 		if err := s.Add(r); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // Reasons passed to a trigger.
@@ -239,7 +240,7 @@ func Interfaces() (string, error) {
 // monotonic clock (which stops during sleep on Linux and macOS).
 type Resume struct {
 	Every time.Duration
-	// Now is time.Now by default; tests give a clock whose wall time jumps.
+	// Now is clock.Now by default; tests give a clock whose wall time jumps.
 	Now func() time.Time
 	// Ticks replaces the ticker in tests.
 	Ticks <-chan time.Time
@@ -249,7 +250,7 @@ type Resume struct {
 func (r Resume) Run(ctx context.Context, trigger Trigger) {
 	now := r.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	every := cmpOr(r.Every, DefaultResumeEvery)
 	ticks := r.Ticks

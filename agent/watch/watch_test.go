@@ -13,6 +13,7 @@ import (
 
 	_ "github.com/postern-dev/postern/checks/catalog"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -187,7 +188,7 @@ func TestNetwork(t *testing.T) {
 }
 
 func TestResumed(t *testing.T) {
-	base := time.Now()
+	base := clock.Now()
 	tests := []struct {
 		name string
 		prev time.Time

@@ -8,6 +8,7 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/device"
 	"github.com/postern-dev/postern/checks/host/live"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // liveCycleTimeout bounds one full check on the machine running the tests,
@@ -18,7 +19,7 @@ const liveCycleTimeout = time.Minute
 // every collector, and the default policy's verdicts.
 func fullCheck(ctx context.Context) []checks.Verdict {
 	h := live.New()
-	now := time.Now()
+	now := clock.Now()
 	r := checks.Collect(ctx, h, device.Collect(ctx, h), now)
 	return checks.Evaluate(r, checks.DefaultPolicy(), now)
 }

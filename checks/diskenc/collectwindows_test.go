@@ -7,12 +7,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 var manageBDEArgv = []string{`C:\Windows\System32\manage-bde.exe`, "-status"}
@@ -47,7 +47,7 @@ func collectEval(t *testing.T, goos string, h host.Host) (*Facts, checks.Result)
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(facts)
-	return facts.(*Facts), Evaluate(checks.EvalInput{OS: goos, Facts: b, Now: time.Now()})
+	return facts.(*Facts), Evaluate(checks.EvalInput{OS: goos, Facts: b, Now: clock.Now()})
 }
 
 func TestCollectWindows(t *testing.T) {

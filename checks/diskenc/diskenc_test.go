@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 func TestCollectFromSnapshots(t *testing.T) {
@@ -52,7 +52,7 @@ func TestCollectFromSnapshots(t *testing.T) {
 				t.Errorf("volume states (-want +got):\n%s", diff)
 			}
 			b, _ := json.Marshal(facts)
-			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Now: time.Now()})
+			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Now: clock.Now()})
 			if res.Status != tc.wantStatus || !strings.Contains(res.Summary, tc.wantInSum) {
 				t.Errorf("result = %s %q, want %s mentioning %q", res.Status, res.Summary, tc.wantStatus, tc.wantInSum)
 			}

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 var nftArgv = []string{nftPath, "-j", "list", "ruleset"}
@@ -76,7 +76,7 @@ func TestCollectLinux(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Now: time.Now()})
+			res := Evaluate(checks.EvalInput{OS: "linux", Facts: b, Now: clock.Now()})
 			if res.Status != tc.wantStatus {
 				t.Errorf("status = %s (%s), want %s; facts %s", res.Status, res.Summary, tc.wantStatus, b)
 			}

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 func readOS(t *testing.T, goos, name string) []byte {
@@ -146,7 +146,7 @@ func collectAndEvaluate(t *testing.T, goos string, h host.Host) checks.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Evaluate(checks.EvalInput{OS: goos, Facts: b, Now: time.Now()})
+	return Evaluate(checks.EvalInput{OS: goos, Facts: b, Now: clock.Now()})
 }
 
 func TestResolveProfile(t *testing.T) {

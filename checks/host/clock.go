@@ -1,6 +1,10 @@
 package host
 
-import "time"
+import (
+	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
+)
 
 // Clocker is implemented by hosts that answer for a fixed moment: a
 // replayed snapshot is frozen at the time it was recorded, so facts that
@@ -20,7 +24,7 @@ func Now(h Host) time.Time {
 			return t.UTC()
 		}
 	}
-	return time.Now().UTC()
+	return clock.Now().UTC()
 }
 
 // Now is when the snapshot was recorded.

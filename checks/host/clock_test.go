@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 func TestNowIsTheRecordingTimeOfAReplayedSnapshot(t *testing.T) {
@@ -24,7 +25,7 @@ func TestNowIsTheRecordingTimeOfAReplayedSnapshot(t *testing.T) {
 		t.Errorf("replayed: got %v, want %v", got, recorded)
 	}
 	t.Run("a host that is not a snapshot answers with the wall clock", func(t *testing.T) {
-		before := time.Now()
+		before := clock.Now()
 		if got := host.Now(host.NewFake("linux", "amd64")); got.Before(before.Add(-time.Second)) {
 			t.Errorf("got %v, want about %v", got, before)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // Recorder is a Host that passes every question to an inner Host and keeps
@@ -34,7 +36,7 @@ func NewRecorder(inner Host) *Recorder {
 			FormatVersion: SnapshotVersion,
 			GOOS:          inner.GOOS(),
 			Arch:          Arch(inner),
-			RecordedAt:    time.Now().UTC().Truncate(time.Second),
+			RecordedAt:    clock.Now().UTC().Truncate(time.Second),
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // Cache keeps the results of slow pending-update searches (apt's
@@ -54,7 +55,7 @@ type entry struct {
 }
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{entries: map[cacheKey]*entry{}, now: time.Now} }
+func NewCache() *Cache { return &Cache{entries: map[cacheKey]*entry{}, now: clock.Now} }
 
 // shared is the cache the collectors use.
 var shared = NewCache()

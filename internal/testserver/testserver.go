@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/ca"
 	servercli "github.com/postern-dev/postern/server/cli"
 	"github.com/postern-dev/postern/server/serve"
@@ -34,7 +35,7 @@ type Options struct {
 	// Policy is the policy YAML (checks.ParsePolicy); empty means the
 	// server's default policy.
 	Policy string
-	// Now is the server's clock; nil means time.Now.
+	// Now is the server's clock; nil means clock.Now.
 	Now func() time.Time
 	// TrustedProxies are CIDRs whose /v1/authz requests may carry a
 	// client certificate header.
@@ -120,7 +121,7 @@ func Start(t testing.TB, ctx context.Context, opt Options) *Server {
 	}
 	s.pool = pool
 	s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", Time: clock.Now}}}
 	return s
 }
 

@@ -48,18 +48,18 @@ func init() {
 	}
 }
 
-type clock struct {
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type fixture struct {
 	h       http.Handler
 	store   store.Store
-	clock   *clock
+	clock   *testClock
 	key     string
 	certPEM []byte
 	seq     uint64
@@ -110,7 +110,7 @@ func newFixturePolicy(t *testing.T, owner string, pol *checks.Policy, edit func(
 	if err := st.CreateAPIKey(context.Background(), rec); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: t0}
+	clk := &testClock{t: t0}
 	cfg := Config{Store: st, Now: clk.Now,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}
 	if edit != nil {

@@ -39,7 +39,7 @@ const (
 // request. What a body would say is in X-Postern-Error; the person at the
 // laptop gets the block page from /v1/blocked.
 func (a *api) authz(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	start := time.Now() // wall clock: measures elapsed time
 	if !a.fromTrustedProxy(r) {
 		// A forwarded certificate from anywhere else is a spoofing attempt
 		// (or a misconfigured proxy): say which, without echoing it.

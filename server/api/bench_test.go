@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
@@ -42,11 +43,11 @@ func BenchmarkDecisionHTTPS(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	authority, err := ca.LoadOrCreate(dir, time.Now())
+	authority, err := ca.LoadOrCreate(dir, clock.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
-	now := time.Now()
+	now := clock.Now()
 	body := passingReport(now)
 	for i := range devices {
 		id := fmt.Sprintf("dev-%05d", i)
@@ -114,8 +115,8 @@ func benchHandler(b *testing.B, st store.Store, postures *decision.PostureCache,
 		b.Fatal(err)
 	}
 	set.Version = 1
-	auditLog := audit.New(st, time.Now, nil)
-	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: staticSet{set}, Index: exceptions.NewIndex(st, time.Now, nil),
+	auditLog := audit.New(st, clock.Now, nil)
+	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: staticSet{set}, Index: exceptions.NewIndex(st, clock.Now, nil),
 		Audit: auditLog, Recorder: audit.NewDecisionRecorder(auditLog), Postures: postures})
 	if err := eng.Sweep(context.Background(), true); err != nil {
 		b.Fatal(err)

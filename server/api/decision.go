@@ -10,7 +10,7 @@ import (
 
 // decision serves GET /v1/decision?device_id=ID | cert_sha256=HEX [&user=U].
 func (a *api) decision(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	start := time.Now() // wall clock: measures elapsed time
 	q := r.URL.Query()
 	l, user, msg := parseDecisionQuery(q.Get("device_id"), q.Get("cert_sha256"), q.Get("user"), len(q["device_id"])+len(q["cert_sha256"]))
 	if msg != "" {

@@ -14,7 +14,7 @@ const keyCacheTTL = 5 * time.Second
 
 // keyClock is the key cache's clock: the monotonic one, since the TTL is
 // about this process and not about a decision's time. Tests replace it.
-var keyClock = time.Now
+var keyClock = time.Now // wall clock: a TTL inside this process
 
 // maxCachedKeys bounds the cache; gateways hold a handful of keys.
 const maxCachedKeys = 1024

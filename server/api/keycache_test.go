@@ -11,9 +11,9 @@ import (
 )
 
 // fakeKeyClock replaces the key cache's clock for one test.
-func fakeKeyClock(t *testing.T, start time.Time) *clock {
+func fakeKeyClock(t *testing.T, start time.Time) *testClock {
 	t.Helper()
-	c := &clock{t: start}
+	c := &testClock{t: start}
 	old := keyClock
 	keyClock = c.Now
 	t.Cleanup(func() { keyClock = old })

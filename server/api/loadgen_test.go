@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // loadGen asks the decision API about devices in turn over conns
@@ -42,7 +44,7 @@ type loadResult struct {
 func newLoadGen(ca *x509.Certificate, base, key string, conns, devices int) *loadGen {
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"},
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", Time: clock.Now},
 		MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	urls := make([]string, devices)
 	for i := range urls {

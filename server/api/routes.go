@@ -62,7 +62,7 @@ func (a *api) observe(endpoint string, d decision.Decision, err error, start tim
 	if m == nil {
 		return
 	}
-	took := time.Since(start)
+	took := time.Since(start) // wall clock: measures elapsed time
 	switch {
 	case err != nil:
 		m.ObserveDecision(endpoint, metrics.ResultError, nil, took)

@@ -68,7 +68,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		// it likes. A deadline left armed would end an idle stream (on
 		// HTTP/2 it resets the stream the moment it fires, even while
 		// the handler waits).
-		start := time.Now()
+		start := time.Now() // wall clock: a network deadline and the time a write took
 		rc.SetWriteDeadline(start.Add(a.cfg.StreamWriteTimeout))
 		_, err := w.Write(bw.Bytes())
 		bw.Reset()
@@ -79,7 +79,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		// A failed write cancels the request's context, so the deadline
 		// is told apart from a client that left by the error (HTTP/1.1)
 		// or by the time the write took (HTTP/2 resets the stream).
-		if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) >= a.cfg.StreamWriteTimeout) {
+		if err != nil && (errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) >= a.cfg.StreamWriteTimeout) { // wall clock: the time a write took
 			a.log.Warn("event stream client dropped: a write did not complete in time", "remote", r.RemoteAddr,
 				"write_timeout", a.cfg.StreamWriteTimeout, "err", err)
 			a.cfg.Metrics.StreamDropped(metrics.StreamDropWriteTimeout)

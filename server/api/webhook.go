@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
 	"github.com/postern-dev/postern/server/store"
@@ -129,7 +130,7 @@ func StartWebhooks(ctx context.Context, cfg WebhookConfig) <-chan struct{} {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.Now
 	}
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = DefaultWebhookAttempts

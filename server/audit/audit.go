@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -88,7 +89,7 @@ type Log struct {
 // New returns a log over st. now and logger may be nil.
 func New(st store.LifecycleStore, now func() time.Time, logger *slog.Logger) *Log {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

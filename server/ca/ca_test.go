@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -97,7 +98,7 @@ func TestServerCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
+	now := clock.Now()
 	cert, err := c.ServerCertificate(dir, []string{"posture.example.org", "10.1.2.3"}, now)
 	if err != nil {
 		t.Fatal(err)

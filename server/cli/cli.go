@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/spf13/cobra"
 )
 
@@ -38,7 +39,7 @@ func Main(args []string, stdout, stderr io.Writer, version string) int {
 
 // Run is Main with a caller-supplied context, for tests.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
-	return RunAt(ctx, args, stdout, stderr, version, time.Now)
+	return RunAt(ctx, args, stdout, stderr, version, clock.Now)
 }
 
 // RunAt is Run with the clock the commands judge time by, for tests that

@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store/pgtest"
 )
@@ -40,7 +40,7 @@ func TestServeDatabaseSelection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &deps{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, now: time.Now,
+			d := &deps{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, now: clock.Now,
 				getenv: func(k string) string {
 					if k == serve.EnvDatabaseURL {
 						return tt.env

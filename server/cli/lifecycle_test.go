@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -22,7 +23,7 @@ func enrolled(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	now := time.Now()
+	now := clock.Now()
 	_, tok, _ := store.NewEnrollToken([32]byte{}, time.Hour, "clinic-a", "alice", now)
 	if err := st.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)

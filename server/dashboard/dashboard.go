@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
@@ -97,7 +98,7 @@ func New(cfg Config) (*Dashboard, error) {
 		return nil, errors.New("dashboard: the store lacks accounts, fleet, audit queries or notes")
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -27,13 +27,13 @@ import (
 
 var t0 = dashtest.Now
 
-type clock struct {
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -101,7 +101,7 @@ type env struct {
 	dir   string
 	st    store.Store
 	users *users.Service
-	clock *clock
+	clock *testClock
 	dash  *Dashboard
 	srv   *httptest.Server
 	rech  *fakeRechecker
@@ -116,7 +116,7 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: t0}
+	c := &testClock{t: t0}
 	pol := checks.DefaultPolicy()
 	if len(devs) > 0 {
 		if err := dashtest.Seed(ctx, st, devs, pol, t0); err != nil {

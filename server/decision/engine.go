@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/exceptions"
@@ -79,7 +80,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.Now
 	}
 	return &Engine{cfg: cfg, log: cfg.Logger, last: map[string]tracked{}}
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -68,7 +69,7 @@ type cachedPosture struct {
 // NewPostureCache returns a cache whose entries live ttl; ttl <= 0 turns
 // caching off.
 func NewPostureCache(ttl time.Duration) *PostureCache {
-	return &PostureCache{ttl: ttl, now: time.Now, seed: maphash.MakeSeed()}
+	return &PostureCache{ttl: ttl, now: clock.Now, seed: maphash.MakeSeed()}
 }
 
 // TTL returns how long entries live.

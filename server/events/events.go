@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // Status is a device's compliance as CAEP names it.
@@ -104,10 +106,10 @@ type subscription struct {
 }
 
 // NewBus returns an empty bus. now stamps events whose EventTime is zero;
-// nil means time.Now.
+// nil means clock.Now.
 func NewBus(now func() time.Time) *Bus {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	return &Bus{now: now, subs: make(map[*subscription]struct{})}
 }

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -55,7 +56,7 @@ type Service struct {
 // NewService returns a service over st writing to log.
 func NewService(st store.Store, log *audit.Log, now func() time.Time) *Service {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	return &Service{st: st, log: log, now: now}
 }

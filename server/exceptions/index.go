@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -33,7 +34,7 @@ type snapshot struct {
 // NewIndex returns an empty index; call Refresh before use, then Run.
 func NewIndex(st store.LifecycleStore, now func() time.Time, log *slog.Logger) *Index {
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

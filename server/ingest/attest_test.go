@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -122,7 +123,7 @@ func TestHostileAttestationsAreRefused(t *testing.T) {
 
 func TestCheckAttestationRefusesInvalidUTF8(t *testing.T) {
 	// Protobuf refuses to encode it, so only a hand-made frame carries it.
-	now := time.Now()
+	now := clock.Now()
 	a := goodAttestation(now)
 	a.User = "dana\xff"
 	if err := checkAttestation(a, now); err == nil {

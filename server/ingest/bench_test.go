@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
@@ -93,7 +94,7 @@ func (a *benchAgent) roundTrip() error {
 // and the store records failures too.
 func benchReport(hostname string) *pb.Report {
 	r := &checks.Report{Device: checks.Device{Hostname: hostname, OS: "windows", OSName: "Windows 11 Pro", OSVersion: "10.0.26100", Arch: "amd64"},
-		CollectedAt: time.Now().UTC()}
+		CollectedAt: clock.Now().UTC()}
 	detail := strings.Repeat("observed ", 20)
 	for _, id := range checks.AllControlIDs {
 		facts, _ := json.Marshal(map[string]any{"enabled": true, "source": "registry", "detail": detail})

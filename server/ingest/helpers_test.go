@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
@@ -29,18 +30,18 @@ func TestMain(m *testing.M) {
 }
 
 // clock is a settable clock shared by the server under test.
-type clock struct {
+type testClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time {
+func (c *testClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) Add(d time.Duration) {
+func (c *testClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
@@ -52,7 +53,7 @@ type env struct {
 	ca    *ca.CA
 	store store.Store
 	srv   *Server
-	clock *clock
+	clock *testClock
 }
 
 // start runs a server on 127.0.0.1:0 over a fresh data dir (or dir, when
@@ -62,7 +63,7 @@ func start(t testing.TB, dir string, tweak func(*Config)) *env {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	clk := &clock{t: time.Now()}
+	clk := &testClock{t: clock.Now()}
 	authority, err := ca.LoadOrCreate(dir, clk.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +110,7 @@ func (e *env) token(ttl time.Duration) string {
 
 // dial connects to the server, presenting cert when it is not nil.
 func (e *env) dial(cert *tls.Certificate) (*quic.Conn, error) {
-	tc := &tls.Config{RootCAs: e.ca.Pool(), ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
+	tc := &tls.Config{RootCAs: e.ca.Pool(), Time: clock.Now, ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
 	if cert != nil {
 		tc.Certificates = []tls.Certificate{*cert}
 	}
@@ -229,7 +230,7 @@ func (e *env) control(d device) *client {
 }
 
 func wireReport(seq uint64, hostname string) *pb.Envelope {
-	r := &checks.Report{Device: checks.Device{Hostname: hostname, OS: "linux"}, CollectedAt: time.Now().UTC()}
+	r := &checks.Report{Device: checks.Device{Hostname: hostname, OS: "linux"}, CollectedAt: clock.Now().UTC()}
 	for _, id := range checks.AllControlIDs {
 		r.Observations = append(r.Observations, checks.Observation{ID: id, Facts: json.RawMessage(`{"enabled":true}`)})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
@@ -42,7 +43,7 @@ func TestEnroll(t *testing.T) {
 		if cert.Subject.CommonName != d.id {
 			t.Errorf("CN %q, device %q", cert.Subject.CommonName, d.id)
 		}
-		if _, err := cert.Verify(x509.VerifyOptions{Roots: e.ca.Pool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		if _, err := cert.Verify(x509.VerifyOptions{Roots: e.ca.Pool(), CurrentTime: clock.Now(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -65,7 +66,7 @@ func TestEnrollRefusals(t *testing.T) {
 	}
 	expired := e.token(time.Minute)
 	e.clock.Add(2 * time.Minute)
-	other, _ := ca.LoadOrCreate(t.TempDir(), time.Now())
+	other, _ := ca.LoadOrCreate(t.TempDir(), clock.Now())
 	foreign, _, _ := store.NewEnrollToken(other.Pin(), time.Hour, "", "", time.Now())
 	unknown, _, _ := store.NewEnrollToken(e.ca.Pin(), time.Hour, "", "", time.Now())
 	tests := []struct {
@@ -199,7 +200,7 @@ func TestControlStreamRefusals(t *testing.T) {
 	})
 	t.Run("a revoked device is refused at the handshake", func(t *testing.T) {
 		d := e.enroll()
-		if err := e.store.Revoke(context.Background(), d.id, time.Now()); err != nil {
+		if err := e.store.Revoke(context.Background(), d.id, clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.handshakeRefused(&d.cert); err != nil {
@@ -208,12 +209,12 @@ func TestControlStreamRefusals(t *testing.T) {
 		e.goodAgentWorks()
 	})
 	t.Run("a certificate from another CA never reaches a control stream", func(t *testing.T) {
-		other, err := ca.LoadOrCreate(t.TempDir(), time.Now())
+		other, err := ca.LoadOrCreate(t.TempDir(), clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		key, csr := newCSR(t)
-		cert, err := other.SignCSR(csr, "impostor", time.Now(), time.Now().Add(time.Hour))
+		cert, err := other.SignCSR(csr, "impostor", clock.Now(), clock.Now().Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}

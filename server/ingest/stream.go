@@ -43,12 +43,12 @@ type stream struct {
 }
 
 func (st *stream) read(timeout time.Duration) (*pb.Envelope, error) {
-	st.str.SetReadDeadline(time.Now().Add(timeout))
+	st.str.SetReadDeadline(time.Now().Add(timeout)) // wall clock: a network deadline
 	return pb.ReadMsg(st.str)
 }
 
 func (st *stream) send(env *pb.Envelope) error {
-	st.str.SetWriteDeadline(time.Now().Add(writeTimeout))
+	st.str.SetWriteDeadline(time.Now().Add(writeTimeout)) // wall clock: a network deadline
 	return pb.WriteMsg(st.str, env)
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -36,7 +37,7 @@ type tcpClient struct {
 }
 
 func dialTCP(t *testing.T, e *env, addr net.Addr, cert *tls.Certificate, alpn string) (*tcpClient, error) {
-	tc := &tls.Config{RootCAs: e.ca.Pool(), ServerName: "localhost", NextProtos: []string{alpn}, MinVersion: tls.VersionTLS13}
+	tc := &tls.Config{RootCAs: e.ca.Pool(), Time: clock.Now, ServerName: "localhost", NextProtos: []string{alpn}, MinVersion: tls.VersionTLS13}
 	if cert != nil {
 		tc.Certificates = []tls.Certificate{*cert}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -17,7 +18,7 @@ func TestRevocationWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	now := time.Now().UTC()
+	now := clock.Now().UTC()
 	tok := store.Token{Hash: "h", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	enroll := func(id string) {
 		t.Helper()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	_ "github.com/postern-dev/postern/checks/catalog" // the server evaluates every control itself
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/api"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
@@ -42,7 +43,7 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opt.Now == nil {
-		opt.Now = time.Now
+		opt.Now = clock.Now
 	}
 	log := opt.Logger
 	proxies, _ := cfg.trustedProxies()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // sqlStore implements Store over database/sql with portable SQL. w is used
@@ -133,7 +135,7 @@ func (s *sqlStore) migrateStep(ctx context.Context) (done bool, err error) {
 		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
 			return fmt.Errorf("apply migration %d: %w", v, err)
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, time.Now().UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), v, clock.Now().UnixNano()); err != nil {
 			return fmt.Errorf("apply migration %d: %w", v, err)
 		}
 		return nil

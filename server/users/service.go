@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -64,7 +65,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Params = DefaultParams
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -17,11 +17,11 @@ var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 // fastParams keep tests quick; production uses DefaultParams.
 var fastParams = Params{Memory: 64, Time: 1, Threads: 1}
 
-type clock struct{ t time.Time }
+type testClock struct{ t time.Time }
 
-func (c *clock) now() time.Time { return c.t }
+func (c *testClock) now() time.Time { return c.t }
 
-func newService(t *testing.T) (*Service, *clock) {
+func newService(t *testing.T) (*Service, *testClock) {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), t.TempDir())
 	if err != nil {
@@ -29,7 +29,7 @@ func newService(t *testing.T) (*Service, *clock) {
 	}
 	t.Cleanup(func() { st.Close() })
 	acc, _ := store.AccountsOf(st)
-	c := &clock{t: t0}
+	c := &testClock{t: t0}
 	s, err := New(Config{Store: acc, Params: fastParams, Now: c.now})
 	if err != nil {
 		t.Fatal(err)
