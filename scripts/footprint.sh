@@ -51,7 +51,7 @@ QUIC=127.0.0.1:$(port)
 HTTPS=127.0.0.1:$(port)
 DATA=$WORK/server STATE=$WORK/agent
 
-"$BIN/postern-server" serve --data "$DATA" --quic "$QUIC" --https "$HTTPS" 2>"$WORK/server.log" &
+"$BIN/postern-server" serve --init --data "$DATA" --quic "$QUIC" --https "$HTTPS" 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 200); do
 	[ -f "$DATA/ca.pem" ] && (exec 3<>"/dev/tcp/${QUIC%:*}/${QUIC##*:}") 2>/dev/null && break

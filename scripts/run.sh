@@ -20,7 +20,7 @@ STATE="$RUN/agent"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "starting postern-server (data: $DATA, QUIC udp/$QUIC, HTTPS tcp/$HTTPS)"
-"$BIN/postern-server" serve --data "$DATA" --quic "$QUIC" --https "$HTTPS" 2>"$RUN/server.log" &
+"$BIN/postern-server" serve --init --data "$DATA" --quic "$QUIC" --https "$HTTPS" 2>"$RUN/server.log" &
 SERVER_PID=$!
 stop_server() { kill $SERVER_PID 2>/dev/null; wait $SERVER_PID 2>/dev/null || true; }
 trap stop_server EXIT

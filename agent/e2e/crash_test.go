@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,8 +146,13 @@ func TestKillNineLosesNothingAcknowledgedAndStoresNothingTwice(t *testing.T) {
 	https := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	snap, _ := filepath.Abs(filepath.Join("..", "..", "checks", "testdata", "snapshots", "linux-compliant"))
 	serverLog, agentLog := filepath.Join(logs, "server.log"), filepath.Join(logs, "agent.log")
+	// The first start creates the server; restarts after a crash must find
+	// it whole, so they run without --init (which would start over).
+	serverArgs := []string{"serve", "--init", "--data", data, "--quic", quic, "--https", https}
 	startServer := func() *proc {
-		return spawn(t, serverLog, serverBin, "serve", "--data", data, "--quic", quic, "--https", https)
+		p := spawn(t, serverLog, serverBin, serverArgs...)
+		serverArgs = slices.Delete(serverArgs, 1, 2)
+		return p
 	}
 	startAgent := func() *proc {
 		return spawn(t, agentLog, agentBin, "run", "--replay", snap, "--interval", "150ms", "--state", state)

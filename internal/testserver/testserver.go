@@ -77,6 +77,10 @@ func Start(t testing.TB, ctx context.Context, opt Options) *Server {
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
 	}
+	// A new directory gets a new server; a reused one is restarted as it
+	// is, and refused if it is damaged, as a real restart would be.
+	_, err := os.Stat(filepath.Join(cfg.DataDir, ca.CAFile))
+	init := err != nil
 	if opt.Policy != "" {
 		cfg.PolicyFile = filepath.Join(t.TempDir(), "policy.yaml")
 		if err := os.WriteFile(cfg.PolicyFile, []byte(opt.Policy), 0o600); err != nil {
@@ -96,7 +100,7 @@ func Start(t testing.TB, ctx context.Context, opt Options) *Server {
 	s := &Server{DataDir: cfg.DataDir, tb: t, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan [2]net.Addr, 1)
 	go func() {
-		s.done <- serve.Run(sctx, cfg, serve.Options{Now: opt.Now, Version: version,
+		s.done <- serve.Run(sctx, cfg, serve.Options{Now: opt.Now, Version: version, Init: init,
 			Ready: func(q, h net.Addr) { ready <- [2]net.Addr{q, h} }})
 	}()
 	timer := time.NewTimer(startLimit)

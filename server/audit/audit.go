@@ -46,6 +46,7 @@ const (
 	KindUserRoleChanged = "user_role_changed"
 	KindUserUnlocked    = "user_unlocked"
 	KindPasswordChanged = "password_changed"
+	KindServerInit      = "server_initialised"
 )
 
 // Actors used by the server itself; administrators appear by name.

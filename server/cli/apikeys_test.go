@@ -9,7 +9,7 @@ import (
 )
 
 func TestAPIKeyListAndRevoke(t *testing.T) {
-	dir := t.TempDir()
+	dir := serverDir(t)
 	key, errOut, code := run(t, "apikey", "create", "--name", "nginx-east", "--data", dir)
 	if code != 0 {
 		t.Fatalf("create: exit %d: %s", code, errOut)

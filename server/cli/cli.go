@@ -73,7 +73,7 @@ func newRoot(d *deps) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServeCmd(d), newTokenCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
+	root.AddCommand(newServeCmd(d), newInitCmd(d), newTokenCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
 	root.AddCommand(newUserCmd(d))
 	addAPIKeyCommands(d, root)
 	root.AddCommand(newExceptionCmd(d), newDeviceCmd(d), newAttestationCmd(d), newPolicyCmd(d), newAuditCmd(d))

@@ -29,7 +29,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 }
 
 func TestSecretCommands(t *testing.T) {
-	dir := t.TempDir()
+	dir := serverDir(t)
 	tests := []struct {
 		name string
 		args []string
@@ -98,7 +98,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestServe(t *testing.T) {
-	dir := t.TempDir()
+	dir := serverDir(t)
 	key, _, code := run(t, "apikey", "create", "--name", "gw", "--data", dir)
 	if code != 0 {
 		t.Fatal("apikey create failed")
@@ -178,4 +178,113 @@ func waitListening(t *testing.T, stderr *syncBuffer) string {
 	}
 	t.Fatalf("no listening line; stderr: %s", stderr.String())
 	return ""
+}
+
+// serverDir is a data directory holding a new server, made by `init`.
+func serverDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, errOut, code := run(t, "init", "--data", dir); code != 0 || !strings.Contains(out, "new Postern server in "+dir) {
+		t.Fatalf("init: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	return dir
+}
+
+// TestDataDirectoryRefusals: nothing but init creates a server, and a
+// database lost next to a CA is never silently replaced by an empty one.
+func TestDataDirectoryRefusals(t *testing.T) {
+	t.Run("token create in an empty directory refuses, naming the path and the flag, and creates nothing", func(t *testing.T) {
+		dir := t.TempDir()
+		out, errOut, code := run(t, "token", "create", "--data", dir)
+		if code != 1 || out != "" || !strings.Contains(errOut, dir) || !strings.Contains(errOut, "serve --init") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("the directory now holds %d entries", len(entries))
+		}
+	})
+	t.Run("audit verify on a mistyped directory refuses instead of verifying 0 rows", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "typo")
+		out, errOut, code := run(t, "audit", "verify", "--data", dir)
+		if code != 1 || strings.Contains(out, "ok") || !strings.Contains(errOut, "does not exist") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Error("the mistyped directory was created")
+		}
+	})
+	damages := []struct {
+		name   string
+		damage func(db string) error
+		says   string
+	}{
+		{"a deleted database", os.Remove, "is missing"},
+		{"an emptied database", func(db string) error { return os.Truncate(db, 0) }, "is empty"},
+		{"a database cut short", func(db string) error {
+			fi, err := os.Stat(db)
+			if err != nil {
+				return err
+			}
+			return os.Truncate(db, fi.Size()/2)
+		}, "is truncated"},
+		{"a file that is not a database", func(db string) error { return os.WriteFile(db, bytes.Repeat([]byte("x"), 4096), 0o600) }, "is not a SQLite database"},
+	}
+	for _, tt := range damages {
+		t.Run(tt.name+" next to the CA is refused by every command, with the file and what to do", func(t *testing.T) {
+			dir := serverDir(t)
+			for range 20 { // enough rows for more than one page
+				if _, errOut, code := run(t, "token", "create", "--data", dir); code != 0 {
+					t.Fatal(errOut)
+				}
+			}
+			db := filepath.Join(dir, "postern.db")
+			for _, suffix := range []string{"-wal", "-shm"} {
+				os.Remove(db + suffix)
+			}
+			if err := tt.damage(db); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.ReadFile(db)
+			for _, args := range [][]string{{"token", "create"}, {"device", "list"}, {"serve", "--quic", "127.0.0.1:0", "--https", "127.0.0.1:0"}} {
+				out, errOut, code := run(t, append(args, "--data", dir)...)
+				if code != 1 || out != "" || !strings.Contains(errOut, db) || !strings.Contains(errOut, tt.says) ||
+					!strings.Contains(errOut, "backup") || !strings.Contains(errOut, "--init") {
+					t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+				}
+			}
+			if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+				t.Error("the damaged database was changed")
+			}
+		})
+	}
+	t.Run("init starts over on a damaged database with the same CA and keeps the damaged file aside", func(t *testing.T) {
+		dir := serverDir(t)
+		caBefore, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
+		db := filepath.Join(dir, "postern.db")
+		os.Remove(db + "-wal")
+		os.Remove(db + "-shm")
+		if err := os.Truncate(db, 0); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := run(t, "init", "--data", dir)
+		if code != 0 || !strings.Contains(errOut, "moved to "+db+".damaged-") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		if caAfter, _ := os.ReadFile(filepath.Join(dir, "ca.pem")); !bytes.Equal(caBefore, caAfter) {
+			t.Error("the CA changed")
+		}
+		if aside, _ := filepath.Glob(db + ".damaged-*"); len(aside) != 1 {
+			t.Errorf("kept aside: %v", aside)
+		}
+		if _, errOut, code := run(t, "token", "create", "--data", dir); code != 0 {
+			t.Errorf("token create after init: %s", errOut)
+		}
+	})
+	t.Run("init on an existing server changes nothing", func(t *testing.T) {
+		dir := serverDir(t)
+		out, _, code := run(t, "init", "--data", dir)
+		if code != 0 || !strings.Contains(out, "already holds a Postern server") {
+			t.Fatalf("exit %d, stdout %q", code, out)
+		}
+	})
 }

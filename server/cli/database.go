@@ -24,7 +24,7 @@ type stringFlags interface {
 }
 
 func (o *storeOptions) register(f stringFlags) {
-	f.StringVar(&o.dataDir, "data", serve.DefaultDataDir(), "data directory")
+	f.StringVar(&o.dataDir, "data", serve.DefaultDataDir(), "data directory of the server (created only by serve --init)")
 	databaseFlags(f, &o.database, &o.databaseFile)
 }
 
@@ -48,10 +48,11 @@ func (o storeOptions) config(d *deps) serve.Config {
 	return c
 }
 
-// openStore opens the store o selects, and loads the data directory's
-// audit key for the rows the command appends.
+// openStore opens the store of the existing server o selects (it refuses
+// a directory or database that holds no server: serve.OpenExisting), and
+// loads the data directory's audit key for the rows the command appends.
 func openStore(ctx context.Context, d *deps, o storeOptions) (store.Store, error) {
-	st, _, err := serve.OpenStore(ctx, o.config(d))
+	st, err := serve.OpenExisting(ctx, o.config(d))
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ func TestServeDatabaseSelection(t *testing.T) {
 					return ""
 				}}
 			var got serve.Config
-			cmd := newServeCmdWith(d, func(_ *cobra.Command, cfg serve.Config) error { got = cfg; return nil })
+			cmd := newServeCmdWith(d, func(_ *cobra.Command, cfg serve.Config, _ bool) error { got = cfg; return nil })
 			cmd.SetArgs(tt.args)
 			cmd.SetOut(&bytes.Buffer{})
 			if err := cmd.Execute(); err != nil {
@@ -85,6 +85,7 @@ func TestCommandsShareThePostgresStore(t *testing.T) {
 		}
 		return out
 	}
+	mustRun(t, "init", "--data", dirA, "--database", dsn)
 	mustRun(t, "token", "create", "--data", dirA, "--database", dsn, "--org", "clinic")
 	mustRun(t, "apikey", "create", "--name", "nginx", "--data", dirA, "--database-file", dsnFile)
 	t.Setenv(serve.EnvDatabaseURL, dsn)
@@ -112,7 +113,7 @@ func TestCommandsShareThePostgresStore(t *testing.T) {
 			}
 			kinds = append(kinds, row.Kind)
 		}
-		if want := "token_created apikey_created user_created"; strings.Join(kinds, " ") != want {
+		if want := "server_initialised token_created apikey_created user_created"; strings.Join(kinds, " ") != want {
 			t.Errorf("audit kinds = %v, want %s", kinds, want)
 		}
 		mustRun(t, "audit", "verify", "--data", dirA)

@@ -16,7 +16,7 @@ import (
 // enrolled returns a data dir holding one enrolled device "dev1".
 func enrolled(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := serverDir(t)
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, dir)
 	if err != nil {
@@ -58,7 +58,7 @@ func TestLifecycleCommands(t *testing.T) {
 		{"revoking a device", []string{"device", "revoke", "dev1", "--data", dir, "--by", "carol", "--reason", "laptop stolen"}, 0, "revoked dev1", nil},
 		{"revoking it again is an error", []string{"device", "revoke", "dev1", "--data", dir, "--by", "carol", "--reason", "again"}, 1, "", nil},
 		{"the device is listed as revoked", []string{"device", "list", "--data", dir, "--json"}, 0, `"state": "revoked"`, nil},
-		{"an untouched audit log verifies", []string{"audit", "verify", "--data", dir}, 0, "ok: 3 rows", nil},
+		{"an untouched audit log verifies", []string{"audit", "verify", "--data", dir}, 0, "ok: 4 rows", nil},
 		{"the audit log exports as JSON lines", []string{"audit", "export", "--data", dir}, 0, `"kind":"device_revoked"`, nil},
 	}
 	for _, s := range steps {
@@ -95,7 +95,7 @@ func TestLifecycleCommands(t *testing.T) {
 }
 
 func TestPolicyCommands(t *testing.T) {
-	dir := t.TempDir()
+	dir := serverDir(t)
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(good, []byte("profiles:\n  clinic-a:\n    max_report_age: 30m\n"), 0o600)

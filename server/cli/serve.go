@@ -9,17 +9,18 @@ import (
 type serveOptions struct {
 	configFile string
 	cfg        serve.Config
+	init       bool
 }
 
 func newServeCmd(d *deps) *cobra.Command {
-	return newServeCmdWith(d, func(cmd *cobra.Command, cfg serve.Config) error {
-		return serve.Run(cmd.Context(), cfg, serve.Options{Logger: jsonLogger(d.stderr), Now: d.now, Version: d.version})
+	return newServeCmdWith(d, func(cmd *cobra.Command, cfg serve.Config, init bool) error {
+		return serve.Run(cmd.Context(), cfg, serve.Options{Logger: jsonLogger(d.stderr), Now: d.now, Version: d.version, Init: init})
 	})
 }
 
 // newServeCmdWith is newServeCmd running runF with the resolved
 // configuration, so that tests can see it.
-func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config) error) *cobra.Command {
+func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config, bool) error) *cobra.Command {
 	opts := serveOptions{cfg: serve.DefaultConfig()}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -30,13 +31,14 @@ func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config) error) *co
 			if err != nil {
 				return err
 			}
-			return runF(cmd, cfg)
+			return runF(cmd, cfg, opts.init)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.configFile, "config", "", "YAML configuration file")
 	f.StringVar(&opts.cfg.PolicyFile, "policy", "", "YAML policy file (default: the built-in Policy 550.04 profile)")
 	f.StringVar(&opts.cfg.DataDir, "data", opts.cfg.DataDir, "data directory (CA, certificates, SQLite database)")
+	f.BoolVar(&opts.init, "init", false, "create a new server (CA and database) if the data directory holds none; start over with the same CA if its database is missing or damaged (the damaged file is kept aside)")
 	databaseFlags(f, &opts.cfg.Database, &opts.cfg.DatabaseFile)
 	f.StringVar(&opts.cfg.QUICAddr, "quic", opts.cfg.QUICAddr, "UDP address of the QUIC ingest endpoint")
 	f.StringVar(&opts.cfg.HTTPSAddr, "https", opts.cfg.HTTPSAddr, "TCP address of the HTTPS API")

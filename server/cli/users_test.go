@@ -7,7 +7,7 @@ import (
 )
 
 func TestUserCommands(t *testing.T) {
-	dir := t.TempDir()
+	dir := serverDir(t)
 	tests := []struct {
 		name     string
 		args     []string

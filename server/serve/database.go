@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -79,8 +80,14 @@ func OpenStore(ctx context.Context, c Config) (store.Store, string, error) {
 		return nil, "", err
 	}
 	if dsn == "" {
+		path := filepath.Join(c.DataDir, store.DBFile)
 		st, err := store.OpenSQLiteWith(ctx, c.DataDir, store.SQLiteOptions{Synchronous: c.SQLiteSynchronous})
-		return st, "sqlite " + c.DataDir, err
+		if err != nil {
+			// Name the file: "database disk image is malformed" alone
+			// does not say which of a host's databases to restore.
+			return nil, "", fmt.Errorf("sqlite database %s: %w", path, err)
+		}
+		return st, "sqlite " + path, nil
 	}
 	st, err := store.OpenPostgres(ctx, dsn)
 	return st, describePostgres(dsn), err

@@ -80,7 +80,7 @@ func TestOpenStore(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, store.DBFile)); err != nil {
 			t.Errorf("no SQLite database in the data directory: %v", err)
 		}
-		if desc != "sqlite "+dir {
+		if desc != "sqlite "+filepath.Join(dir, store.DBFile) {
 			t.Errorf("description = %q", desc)
 		}
 	})
@@ -139,7 +139,7 @@ func TestReplicasServeFromOnePostgresDatabase(t *testing.T) {
 		cfg.DataDir, cfg.Database, cfg.QUICAddr, cfg.HTTPSAddr = dir, dsn, "127.0.0.1:0", "127.0.0.1:0"
 		ready := make(chan struct{})
 		errc := make(chan error, 1)
-		go func() { errc <- Run(ctx, cfg, Options{Ready: func(net.Addr, net.Addr) { close(ready) }}) }()
+		go func() { errc <- Run(ctx, cfg, Options{Init: true, Ready: func(net.Addr, net.Addr) { close(ready) }}) }()
 		select {
 		case <-ready:
 		case err := <-errc:

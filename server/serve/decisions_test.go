@@ -28,7 +28,7 @@ func TestPolicyReloadWiring(t *testing.T) {
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, cfg, Options{Ready: func(net.Addr, net.Addr) { close(ready) }})
+		done <- Run(ctx, cfg, Options{Init: true, Ready: func(net.Addr, net.Addr) { close(ready) }})
 	}()
 	select {
 	case <-ready:

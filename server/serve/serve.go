@@ -32,6 +32,10 @@ type Options struct {
 	// Ready, if set, is called with the bound addresses once both
 	// listeners accept connections.
 	Ready func(quic, https net.Addr)
+	// Init allows creating a new server (CA and database) in an empty data
+	// directory, and starting over on a damaged database next to a CA
+	// (CheckServerDir). Without it Run refuses both.
+	Init bool
 }
 
 // Run serves until ctx ends, then shuts down and returns.
@@ -58,11 +62,23 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	if err := checkDataDir(cfg.DataDir, cfg.AllowInsecureDataDir, log); err != nil {
 		return err
 	}
+	note, err := CheckServerDir(cfg, opt.Init)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		log.Warn("data_dir_init", "note", note)
+	}
 	st, database, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if !opt.Init {
+		if err := requireServer(ctx, st, cfg, database); err != nil {
+			return err
+		}
+	}
 	authority, err := LoadCA(ctx, st, cfg.DataDir, opt.Now())
 	if err != nil {
 		return err
