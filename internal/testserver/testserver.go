@@ -186,7 +186,7 @@ func (s *Server) Client() *http.Client { return s.client }
 // appends --data DataDir to args and fails the test on a non-zero exit.
 func (s *Server) Cmd(t testing.TB, args ...string) string {
 	t.Helper()
-	return s.CmdAt(t, time.Now, args...)
+	return s.CmdAt(t, clock.Now, args...)
 }
 
 // CmdAt is Cmd with the command's clock set to now.

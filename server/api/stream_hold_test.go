@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
@@ -213,11 +214,11 @@ func dropped(t *testing.T, m *metrics.Metrics) float64 {
 func startTLS(t *testing.T, h http.Handler, times streamTimes) (*http.Server, string, *x509.CertPool) {
 	t.Helper()
 	dir := t.TempDir()
-	authority, err := ca.LoadOrCreate(dir, time.Now())
+	authority, err := ca.LoadOrCreate(dir, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := authority.ServerCertificate(dir, nil, time.Now())
+	cert, err := authority.ServerCertificate(dir, nil, clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,8 @@ func TestEnrollRefusals(t *testing.T) {
 	expired := e.token(time.Minute)
 	e.clock.Add(2 * time.Minute)
 	other, _ := ca.LoadOrCreate(t.TempDir(), clock.Now())
-	foreign, _, _ := store.NewEnrollToken(other.Pin(), time.Hour, "", "", time.Now())
-	unknown, _, _ := store.NewEnrollToken(e.ca.Pin(), time.Hour, "", "", time.Now())
+	foreign, _, _ := store.NewEnrollToken(other.Pin(), time.Hour, "", "", clock.Now())
+	unknown, _, _ := store.NewEnrollToken(e.ca.Pin(), time.Hour, "", "", clock.Now())
 	tests := []struct {
 		name, token, want string
 	}{
@@ -101,7 +101,7 @@ func TestEnrollRefusals(t *testing.T) {
 
 func TestEnrollRateLimit(t *testing.T) {
 	e := start(t, "", func(c *Config) { c.EnrollFailures = 2; c.EnrollFailureTick = time.Minute })
-	bad, _, _ := store.NewEnrollToken(e.ca.Pin(), time.Hour, "", "", time.Now())
+	bad, _, _ := store.NewEnrollToken(e.ca.Pin(), time.Hour, "", "", clock.Now())
 	steps := []struct {
 		name    string
 		advance time.Duration
