@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/postern-dev/postern/agent/attest"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/cmdutil"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -41,7 +41,7 @@ user has accepted the same statement by other means.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Accept && opts.User == "" {
-				return errors.New("--accept needs --user: name the user who accepted the statement")
+				return cmdutil.Usagef("--accept needs --user: name the user who accepted the statement")
 			}
 			opts.In, opts.Out, opts.Now = cmd.InOrStdin(), f.Out, f.Now
 			if runF != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/agent/bundle"
+	"github.com/postern-dev/postern/internal/cmdutil"
 	"github.com/postern-dev/postern/internal/version"
 )
 
@@ -16,6 +17,8 @@ import (
 type BundleOptions struct {
 	StateDir string
 	Output   string
+	// Force replaces an existing Output.
+	Force bool
 }
 
 // NewCmdBundle returns `bundle`.
@@ -32,7 +35,10 @@ never included; see docs/bundle.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Output == "" {
-				return errors.New("-o FILE is required")
+				return cmdutil.Usagef("-o FILE is required")
+			}
+			if err := cmdutil.RefuseOverwrite(opts.Output, opts.Force); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -42,6 +48,7 @@ never included; see docs/bundle.md.`,
 	}
 	addStateFlag(cmd, &opts.StateDir)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "bundle `FILE` to write (.tar.gz)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace FILE if it exists")
 	return cmd
 }
 

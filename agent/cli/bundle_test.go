@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,8 +28,25 @@ func TestBundleAndPrivacy(t *testing.T) {
 	})
 	t.Run("bundle without -o is refused", func(t *testing.T) {
 		f, _, errOut := testFactory()
-		if code := Main(context.Background(), f, []string{"bundle"}); code != ExitError || !strings.Contains(errOut.String(), "-o FILE") {
+		if code := Main(context.Background(), f, []string{"bundle"}); code != ExitUsage || !strings.Contains(errOut.String(), "-o FILE") {
 			t.Errorf("exit %d: %s", code, errOut)
+		}
+	})
+	t.Run("bundle does not overwrite a file without --force", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "notes.txt")
+		if err := os.WriteFile(out, []byte("precious"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, _, errOut := testFactory()
+		if code := Main(context.Background(), f, []string{"bundle", "-o", out, "--state", t.TempDir()}); code != ExitFailure || !strings.Contains(errOut.String(), "--force") {
+			t.Errorf("exit %d: %s", code, errOut)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "precious" {
+			t.Fatalf("the file was replaced")
+		}
+		f, _, errOut = testFactory()
+		if code := Main(context.Background(), f, []string{"bundle", "-o", out, "--force", "--state", t.TempDir()}); code != ExitOK {
+			t.Errorf("with --force: exit %d: %s", code, errOut)
 		}
 	})
 	t.Run("privacy says what is and is not collected", func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/cmdutil"
 	"github.com/postern-dev/postern/internal/version"
 )
 
@@ -43,12 +44,18 @@ Exit status: 0 compliant, 1 not compliant, 2 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Replay != "" && opts.Record != "" {
-				return errors.New("--replay and --record cannot be used together")
+				return cmdutil.Usagef("--replay and --record cannot be used together")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return checkRun(cmd.Context(), f, opts)
+			err := checkRun(cmd.Context(), f, opts)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) {
+				// Could not check: 2, never the 1 of "not compliant".
+				return &exitError{code: ExitError, err: err}
+			}
+			return err
 		},
 	}
 	addStateFlag(cmd, &opts.StateDir)

@@ -159,10 +159,14 @@ func TestMainExitCodes(t *testing.T) {
 		{"a device with unknown controls is not compliant", []string{"check", "--replay", snap}, ExitNotCompliant, "NOT COMPLIANT", ""},
 		{"a missing snapshot is an error", []string{"check", "--replay", filepath.Join(t.TempDir(), "none")}, ExitError, "", "open snapshot"},
 		{"a bad policy file is an error naming its line", []string{"check", "--policy", writeFile(t, "max_age: 5m\n")}, ExitError, "", "policy line 1"},
-		{"an unknown command is an error", []string{"frobnicate"}, ExitError, "", "unknown command"},
+		{"an unknown command is a usage error", []string{"frobnicate"}, ExitUsage, "", "unknown command"},
+		{"an unknown flag is a usage error", []string{"status", "--bogus"}, ExitUsage, "", "unknown flag"},
+		{"a bad duration is a usage error", []string{"run", "--interval", "soon"}, ExitUsage, "", "invalid duration"},
+		{"--replay with --record is a usage error", []string{"check", "--replay", snap, "--record", "x"}, ExitUsage, "", "cannot be used together"},
 		{"version prints the protocol", []string{"version"}, ExitOK, "protocol 1", ""},
+		{"--version prints the version", []string{"--version"}, ExitOK, "postern-agent ", ""},
 		{"status of a fresh state dir says not enrolled and exits 1", []string{"status", "--state", filepath.Join(t.TempDir(), "absent")}, ExitNotCompliant, "not enrolled", ""},
-		{"run --once without enrollment is an error", []string{"run", "--once", "--state", t.TempDir(), "--timeout", "5s"}, ExitError, "", "not enrolled"},
+		{"run --once without enrollment fails", []string{"run", "--once", "--state", t.TempDir(), "--timeout", "5s"}, ExitFailure, "", "not enrolled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

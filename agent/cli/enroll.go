@@ -20,6 +20,7 @@ import (
 	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/cmdutil"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -70,7 +71,7 @@ in the state directory. Use --token - to read the token from standard input.`,
 				return err
 			}
 			if opts.AcceptAttestation && opts.AttestUser == "" {
-				return errors.New("--accept needs --attest-user: name the user who accepted the statement")
+				return cmdutil.Usagef("--accept needs --attest-user: name the user who accepted the statement")
 			}
 			if opts.Token == "-" {
 				if opts.AttestUser != "" && !opts.AcceptAttestation {

@@ -17,12 +17,20 @@ import (
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/installer/service"
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/cmdutil"
+	"github.com/postern-dev/postern/internal/version"
 )
 
-// Exit codes of postern-agent.
+// Exit codes of postern-agent (cmdutil's, shared with postern-server):
+// 0 done; 1 the thing asked failed, or the answer is "no" (check: not
+// compliant); 2 usage error, and for check an error that prevented the
+// check, so that a script never takes "could not check" for "not
+// compliant".
 const (
-	ExitOK           = 0
-	ExitNotCompliant = 1
+	ExitOK           = cmdutil.ExitOK
+	ExitFailure      = cmdutil.ExitFailure
+	ExitNotCompliant = cmdutil.ExitFailure
+	ExitUsage        = cmdutil.ExitUsage
 	ExitError        = 2
 )
 
@@ -90,8 +98,12 @@ func (f *Factory) jsonLogger() *slog.Logger {
 // NewRootCmd returns the postern-agent command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "postern-agent",
-		Short:         "Check this device against Policy 550.04 and report its posture to the Postern server",
+		Use:   "postern-agent",
+		Short: "Check this device against Policy 550.04 and report its posture to the Postern server",
+		Long: `Check this device against Policy 550.04 and report its posture to the Postern server.
+
+Exit codes: 0 done (check: compliant); 1 the thing asked failed or the answer
+is no (check: not compliant); 2 usage error, or check could not check.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -109,6 +121,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		NewCmdBundle(f, nil),
 		NewCmdPrivacy(f),
 	)
+	cmdutil.Setup(root, version.Version)
 	return root
 }
 
@@ -134,5 +147,5 @@ func Main(ctx context.Context, f *Factory, args []string) int {
 		return ee.code
 	}
 	fmt.Fprintf(f.ErrOut, "postern-agent: %v\n", err)
-	return ExitError
+	return cmdutil.ExitCode(err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/agent/watch"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/duration"
 )
 
 // DefaultOnceTimeout bounds `run --once` from check to ack.
@@ -58,8 +59,8 @@ acknowledged it, or 2 if it has not within --timeout.`,
 	addTPMFlag(cmd, &opts.TPM)
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "check, report, wait for the ack, exit")
 	cmd.Flags().StringVar(&opts.Replay, "replay", "", "report a recorded `SNAPSHOT` instead of this machine (tests, demos)")
-	cmd.Flags().DurationVar(&opts.Timeout, "timeout", DefaultOnceTimeout, "with --once, how long to wait for the ack")
-	cmd.Flags().DurationVar(&opts.Interval, "interval", 0, "time between checks (default 5m)")
+	cmd.Flags().Var(duration.NewValue(&opts.Timeout, DefaultOnceTimeout), "timeout", "with --once, how long to wait for the ack")
+	cmd.Flags().Var(duration.NewValue(&opts.Interval, 0), "interval", "time between checks (default 5m)")
 	_ = cmd.Flags().MarkHidden("interval")
 	cmd.Flags().BoolVar(&opts.Service, "service", false, "run as the installed system service")
 	_ = cmd.Flags().MarkHidden("service")

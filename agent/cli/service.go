@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/installer/service"
+	"github.com/postern-dev/postern/internal/cmdutil"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -53,7 +54,7 @@ func NewCmdService(f *Factory, action string, runF func(context.Context, *Servic
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (opts.Server == "") != (opts.Token == "") {
-				return errors.New("--server and --token go together")
+				return cmdutil.Usagef("--server and --token go together")
 			}
 			if opts.Server != "" {
 				if err := validateServer(opts.Server); err != nil {

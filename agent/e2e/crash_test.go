@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,11 +147,14 @@ func TestKillNineLosesNothingAcknowledgedAndStoresNothingTwice(t *testing.T) {
 	serverLog, agentLog := filepath.Join(logs, "server.log"), filepath.Join(logs, "agent.log")
 	// The first start creates the server; restarts after a crash must find
 	// it whole, so they run without --init (which would start over).
-	serverArgs := []string{"serve", "--init", "--data", data, "--quic", quic, "--https", https}
+	started := false
 	startServer := func() *proc {
-		p := spawn(t, serverLog, serverBin, serverArgs...)
-		serverArgs = slices.Delete(serverArgs, 1, 2)
-		return p
+		args := []string{"serve", "--data", data, "--quic", quic, "--https", https}
+		if !started {
+			args = append(args, "--init")
+		}
+		started = true
+		return spawn(t, serverLog, serverBin, args...)
 	}
 	startAgent := func() *proc {
 		return spawn(t, agentLog, agentBin, "run", "--replay", snap, "--interval", "150ms", "--state", state)

@@ -25,7 +25,7 @@ func TestAPIKeyListAndRevoke(t *testing.T) {
 		{"the new key is listed as active by ID and name", []string{"apikey", "list", "--data", dir}, 0, id + "  nginx-east"},
 		{"the listing never shows the secret", []string{"apikey", "list", "--data", dir, "--json"}, 0, `"name": "nginx-east"`},
 		{"revoking an unknown key is an error", []string{"apikey", "revoke", "0000000000000000", "--data", dir}, 1, "no api key"},
-		{"revoking needs exactly one ID", []string{"apikey", "revoke", "--data", dir}, 1, ""},
+		{"revoking without an ID is a usage error", []string{"apikey", "revoke", "--data", dir}, 2, ""},
 		{"the key is revoked", []string{"apikey", "revoke", id, "--reason", "gateway retired", "--data", dir}, 0, "revoked " + id + " (nginx-east)"},
 		{"revoking it again says it already is", []string{"apikey", "revoke", id, "--data", dir}, 1, "already revoked"},
 		{"the key is listed as revoked", []string{"apikey", "list", "--data", dir}, 0, "revoked 20"},

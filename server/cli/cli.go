@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"github.com/postern-dev/postern/server/audit"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/cmdutil"
+	"github.com/postern-dev/postern/server/serve"
 	"github.com/spf13/cobra"
 )
 
@@ -50,33 +51,40 @@ func RunAt(ctx context.Context, args []string, stdout, stderr io.Writer, version
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "postern-server:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			return 2
-		}
-		return 1
+	err := root.ExecuteContext(ctx)
+	if msg := cmdutil.Message(err); msg != "" {
+		fmt.Fprintln(stderr, "postern-server:", msg)
 	}
-	return 0
+	return cmdutil.ExitCode(err)
 }
 
+// usageError marks an error in the command line (exit 2).
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
 
+// IsUsage tells cmdutil.ExitCode that this is a usage error.
+func (usageError) IsUsage() bool { return true }
+
 func newRoot(d *deps) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "postern-server",
-		Short:         "Postern device-posture server: ingest, enrollment and decision API",
+		Use:   "postern-server",
+		Short: "Postern device-posture server: ingest, enrollment and decision API",
+		Long: `Postern device-posture server: ingest, enrollment and decision API.
+
+Every command works on one data directory (--data, default ` + serve.DefaultDataDir() + `),
+created only by "serve --init" or "init".
+
+Exit codes: 0 done; 1 the thing asked failed; 2 usage error (unknown command
+or flag, missing or extra argument, bad value).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServeCmd(d), newInitCmd(d), newTokenCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
 	root.AddCommand(newUserCmd(d))
 	addAPIKeyCommands(d, root)
 	root.AddCommand(newExceptionCmd(d), newDeviceCmd(d), newAttestationCmd(d), newPolicyCmd(d), newAuditCmd(d))
+	cmdutil.Setup(root, d.version)
 	return root
 }
 

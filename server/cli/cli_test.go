@@ -38,6 +38,7 @@ func TestSecretCommands(t *testing.T) {
 		{"token create prints only a token", []string{"token", "create", "--data", dir, "--ttl", "1h", "--org", "clinic"}, regexp.MustCompile(`^pt1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}\n$`)},
 		{"apikey create prints only a key", []string{"apikey", "create", "--name", "nginx", "--data", dir}, regexp.MustCompile(`^pk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$`)},
 		{"version prints the version", []string{"version"}, regexp.MustCompile(`^postern-server test\n$`)},
+		{"--version prints the version", []string{"--version"}, regexp.MustCompile(`^postern-server test\n$`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +66,9 @@ func TestSecretCommands(t *testing.T) {
 	}{
 		{"an unknown flag is a usage error", []string{"token", "create", "--bogus"}, 2},
 		{"a zero ttl is a usage error", []string{"token", "create", "--data", dir, "--ttl", "0s"}, 2},
-		{"apikey without a name fails", []string{"apikey", "create", "--data", dir}, 1},
+		{"apikey without a name is a usage error", []string{"apikey", "create", "--data", dir}, 2},
+		{"an unknown command is a usage error", []string{"frobnicate"}, 2},
+		{"an extra argument is a usage error", []string{"token", "create", "extra", "--data", dir}, 2},
 		{"serve with a bad address fails", []string{"serve", "--data", dir, "--quic", "nope"}, 1},
 		{"serve with a bad proxy CIDR fails", []string{"serve", "--data", dir, "--trusted-proxy", "10.0.0.0/99"}, 1},
 	}

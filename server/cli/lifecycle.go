@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/user"
 	"text/tabwriter"
@@ -11,16 +10,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/cmdutil"
+	"github.com/postern-dev/postern/internal/duration"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/store"
 )
 
-func printJSON(d *deps, v any) error {
-	enc := json.NewEncoder(d.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+// printJSON writes v for people and jq: indented, with <, > and & kept.
+func printJSON(d *deps, v any) error { return cmdutil.WriteJSON(d.stdout, v) }
 
 type grantOptions struct {
 	device, org, control, reason, approver string
@@ -60,7 +58,7 @@ func newExceptionCmd(d *deps) *cobra.Command {
 	f.StringVar(&g.approver, "approver", "", "who approved the exception (required)")
 	f.StringVar(&g.starts, "starts", "", "start, RFC 3339 (default: now)")
 	f.StringVar(&g.expires, "expires", "", "expiry, RFC 3339 or YYYY-MM-DD (UTC midnight)")
-	f.DurationVar(&g.duration, "for", 0, "duration instead of --expires, e.g. 720h")
+	f.Var(duration.NewValue(&g.duration, 0), "for", "duration instead of --expires, e.g. 30d or 12h")
 	for _, n := range []string{"control", "reason", "approver"} {
 		grant.MarkFlagRequired(n)
 	}

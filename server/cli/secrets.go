@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/internal/duration"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
@@ -31,7 +32,7 @@ func newTokenCmd(d *deps) *cobra.Command {
 	}
 	f := create.Flags()
 	opts.db.register(f)
-	f.DurationVar(&opts.ttl, "ttl", store.DefaultTokenTTL, "how long the token stays valid")
+	f.Var(duration.NewValue(&opts.ttl, store.DefaultTokenTTL), "ttl", "how long the token stays valid, e.g. 7d or 12h")
 	f.StringVar(&opts.org, "org", "", "organisation label copied to the device")
 	f.StringVar(&opts.owner, "owner", "", "owner label copied to the device")
 	cmd.AddCommand(create)
