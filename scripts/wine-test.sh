@@ -124,7 +124,7 @@ msi() { # msi /i|/x FILE LOG [PROPS...]: msiexec's exit code
 }
 
 # ---- the server, on loopback, ports chosen by the kernel
-"$work/bin/postern-server" serve --data "$work/srv/data" --quic 127.0.0.1:0 --https 127.0.0.1:0 >"$work/srv/server.log" 2>&1 &
+"$work/bin/postern-server" serve --init --data "$work/srv/data" --quic 127.0.0.1:0 --https 127.0.0.1:0 >"$work/srv/server.log" 2>&1 &
 server_pid=$!
 wait_for 30 grep -q '"listening"' "$work/srv/server.log" || { cat "$work/srv/server.log"; exit 1; }
 QUIC=$(sed -n 's/.*"msg":"listening","quic":"\([^"]*\)".*/\1/p' "$work/srv/server.log" | head -n1)

@@ -45,6 +45,9 @@ Type=simple
 User=` + serverUser + `
 Group=` + serverUser + `
 LoadCredential=server.yaml:` + ServerConfig + `
+# init creates the server (CA and database) on the first start and changes
+# nothing after; it refuses, as serve does, a database lost next to the CA.
+ExecStartPre=` + exe + ` init --config %d/server.yaml
 ExecStart=` + exe + ` serve --config %d/server.yaml
 Restart=on-failure
 RestartSec=5
@@ -139,7 +142,7 @@ if [ -d /run/systemd/system ]; then
 		echo "postern-server: edit ` + ServerConfig + `, then: systemctl start postern-server"
 	fi
 else
-	echo "postern-server: systemd is not running; start it with: postern-server serve --config ` + ServerConfig + `"
+	echo "postern-server: systemd is not running; create the server with: postern-server init --config ` + ServerConfig + `, then start it with: postern-server serve --config ` + ServerConfig + `"
 fi
 `
 

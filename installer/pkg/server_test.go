@@ -40,7 +40,8 @@ func TestServerUnitVerifiesClean(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"User=postern", "StateDirectory=postern-server", "ProtectSystem=strict", "NoNewPrivileges=yes",
-		"CapabilityBoundingSet=\n", "LoadCredential=server.yaml:/etc/postern/server.yaml"} {
+		"CapabilityBoundingSet=\n", "LoadCredential=server.yaml:/etc/postern/server.yaml",
+		"ExecStartPre=/usr/bin/postern-server init --config %d/server.yaml\n"} {
 		if !strings.Contains(ServerSystemdUnit(), want) {
 			t.Errorf("unit lacks %q", want)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
+	"github.com/postern-dev/postern/server/serve"
 )
 
 func run(t *testing.T, args ...string) (string, string, int) {
@@ -260,7 +261,7 @@ func TestDataDirectoryRefusals(t *testing.T) {
 			}
 		})
 	}
-	t.Run("init starts over on a damaged database with the same CA and keeps the damaged file aside", func(t *testing.T) {
+	t.Run("init refuses a damaged database; serve --init starts over with the same CA and keeps the damaged file aside", func(t *testing.T) {
 		dir := serverDir(t)
 		caBefore, _ := os.ReadFile(filepath.Join(dir, "ca.pem"))
 		db := filepath.Join(dir, "postern.db")
@@ -269,9 +270,22 @@ func TestDataDirectoryRefusals(t *testing.T) {
 		if err := os.Truncate(db, 0); err != nil {
 			t.Fatal(err)
 		}
-		out, errOut, code := run(t, "init", "--data", dir)
-		if code != 0 || !strings.Contains(errOut, "moved to "+db+".damaged-") {
-			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		if out, errOut, code := run(t, "init", "--data", dir); code != 1 || !strings.Contains(errOut, "is empty") {
+			t.Fatalf("init: exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		note, err := serve.CheckServerDir(serve.Config{DataDir: dir}, true)
+		if err != nil || !strings.Contains(note, "moved to "+db+".damaged-") {
+			t.Fatalf("start over: note %q, err %v", note, err)
+		}
+		// The rest of serve --init: a new database, bound to the same CA.
+		st, _, err := serve.OpenStore(t.Context(), serve.Config{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = serve.LoadCA(t.Context(), st, dir, clock.Now())
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
 		}
 		if caAfter, _ := os.ReadFile(filepath.Join(dir, "ca.pem")); !bytes.Equal(caBefore, caAfter) {
 			t.Error("the CA changed")
@@ -280,7 +294,17 @@ func TestDataDirectoryRefusals(t *testing.T) {
 			t.Errorf("kept aside: %v", aside)
 		}
 		if _, errOut, code := run(t, "token", "create", "--data", dir); code != 0 {
-			t.Errorf("token create after init: %s", errOut)
+			t.Errorf("token create after starting over: %s", errOut)
+		}
+	})
+	t.Run("init reads the data directory from serve's configuration file", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "from-config")
+		cfg := filepath.Join(t.TempDir(), "server.yaml")
+		if err := os.WriteFile(cfg, []byte("data_dir: "+dir+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, errOut, code := run(t, "init", "--config", cfg); code != 0 || !strings.Contains(out, dir) {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
 	})
 	t.Run("init on an existing server changes nothing", func(t *testing.T) {

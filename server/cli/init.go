@@ -16,33 +16,50 @@ import (
 
 func newInitCmd(d *deps) *cobra.Command {
 	var db storeOptions
+	var configFile string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a new server (device CA and database) in an empty data directory, then exit",
 		Long: `Create a new server in the data directory: the device CA (ca.pem, ca.key) and the
-database. On a directory that already holds a server it changes nothing. On a
-database that is missing or damaged next to an existing CA it starts over with
-the same CA and keeps the damaged file aside (postern.db.damaged-TIME).
-` + "`serve --init`" + ` does the same and then serves.`,
+database. On a directory that already holds a server it changes nothing, so a
+service may run it before every start. It never starts over: a database that
+is missing or damaged next to an existing CA is refused as serve refuses it
+(` + "`serve --init`" + ` is the explicit way to start over).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return initRun(cmd.Context(), d, db)
+			cfg := db.config(d)
+			if configFile != "" {
+				file, err := serve.LoadConfigFile(configFile)
+				if err != nil {
+					return err
+				}
+				f := cmd.Flags()
+				if !f.Changed("data") {
+					cfg.DataDir = file.DataDir
+				}
+				if !f.Changed("database") && !f.Changed("database-file") && d.getenv(serve.EnvDatabaseURL) == "" {
+					cfg.Database, cfg.DatabaseFile = file.Database, file.DatabaseFile
+				}
+			}
+			return initRun(cmd.Context(), d, cfg)
 		},
 	}
 	db.register(cmd.Flags())
+	cmd.Flags().StringVar(&configFile, "config", "", "serve's YAML configuration file, for its data directory and database")
 	return cmd
 }
 
-func initRun(ctx context.Context, d *deps, o storeOptions) error {
-	cfg := o.config(d)
+func initRun(ctx context.Context, d *deps, cfg serve.Config) error {
 	_, statErr := os.Stat(filepath.Join(cfg.DataDir, ca.CAFile))
 	hadCA := statErr == nil
-	note, err := serve.CheckServerDir(cfg, true)
-	if err != nil {
-		return err
+	if hadCA {
+		// A damaged database is refused here as serve refuses it.
+		if _, err := serve.CheckServerDir(cfg, false); err != nil {
+			return err
+		}
 	}
-	if note != "" {
-		fmt.Fprintln(d.stderr, "postern-server:", note)
+	if _, err := serve.CheckServerDir(cfg, true); err != nil {
+		return err
 	}
 	st, _, err := serve.OpenStore(ctx, cfg)
 	if err != nil {
@@ -54,11 +71,11 @@ func initRun(ctx context.Context, d *deps, o storeOptions) error {
 		return err
 	}
 	pin := authority.Pin()
-	if hadCA && note == "" {
+	if hadCA {
 		_, err = fmt.Fprintf(d.stdout, "%s already holds a Postern server (device CA sha256 %s); nothing changed\n", cfg.DataDir, hex.EncodeToString(pin[:]))
 		return err
 	}
-	if err := auditAdmin(ctx, d, st, audit.KindServerInit, map[string]any{"data_dir": cfg.DataDir, "ca_sha256": hex.EncodeToString(pin[:]), "note": note}); err != nil {
+	if err := auditAdmin(ctx, d, st, audit.KindServerInit, map[string]any{"data_dir": cfg.DataDir, "ca_sha256": hex.EncodeToString(pin[:])}); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(d.stdout, "new Postern server in %s (device CA sha256 %s)\n", cfg.DataDir, hex.EncodeToString(pin[:]))
