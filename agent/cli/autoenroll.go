@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/client"
 	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -60,7 +61,7 @@ func (w *enrollWaiter) backoff(n int) time.Duration {
 // ctx's error when ctx ends, and other errors (a corrupt identity) at once.
 func (w *enrollWaiter) wait(ctx context.Context) error {
 	if w.now == nil {
-		w.now = time.Now
+		w.now = clock.Now
 	}
 	logged := false
 	for {

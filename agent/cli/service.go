@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/installer/service"
+	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/cmdutil"
 	pb "github.com/postern-dev/postern/proto"
 )
@@ -150,7 +150,7 @@ func enrollForInstall(_ context.Context, f *Factory, opts *ServiceOptions) error
 	} else if err != nil {
 		return err
 	}
-	now := time.Now
+	now := clock.Now
 	if f.Now != nil {
 		now = f.Now
 	}

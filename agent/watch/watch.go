@@ -68,7 +68,7 @@ func (s Settings) Run(ctx context.Context, trigger Trigger) {
 	}
 	now := s.Now
 	if now == nil {
-		now = time.Now
+		now = clock.Now
 	}
 	ph := newPollHost(s.Host, s.CommandEvery, now)
 	last, _ := s.hash(ctx, ph, ids)

@@ -75,6 +75,13 @@ func initRun(ctx context.Context, d *deps, cfg serve.Config) error {
 		_, err = fmt.Fprintf(d.stdout, "%s already holds a Postern server (device CA sha256 %s); nothing changed\n", cfg.DataDir, hex.EncodeToString(pin[:]))
 		return err
 	}
+	// The audit key is part of a new server: every row, this one first,
+	// is keyed.
+	l := audit.New(st, d.now, nil)
+	if err := l.OpenKeyed(ctx, cfg.DataDir); err != nil {
+		return fmt.Errorf("audit key: %w", err)
+	}
+	d.auditKeys = l.Keys()
 	if err := auditAdmin(ctx, d, st, audit.KindServerInit, map[string]any{"data_dir": cfg.DataDir, "ca_sha256": hex.EncodeToString(pin[:])}); err != nil {
 		return err
 	}

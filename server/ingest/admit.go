@@ -286,7 +286,7 @@ func (r *refusalLog) refused(reason string, src netip.Prefix) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := time.Now()
+	now := time.Now() // wall clock: spaces log lines in this process
 	if r.counts == nil {
 		r.counts = map[string]int{}
 	}

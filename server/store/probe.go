@@ -5,7 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // ProbeState is the server_state row readiness probes write.
@@ -15,7 +16,7 @@ const ProbeState = "readyz_probe"
 // the database can commit now (disk full, read-only, locked past ctx's
 // deadline) and not only whether it answers reads.
 func (s *sqlStore) ProbeCommit(ctx context.Context) error {
-	now := time.Now()
+	now := clock.Now()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO server_state (name, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),

@@ -31,7 +31,7 @@ func main() {
 	windowsOnly := flag.Bool("windows-only", false, "build only the Windows .msi (from -cross DIR/windows-amd64)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	o.MTime = time.Now().UTC()
+	o.MTime = time.Now().UTC() // wall clock: the build time stamped on package files
 	if *epoch != "" {
 		sec, err := strconv.ParseInt(*epoch, 10, 64)
 		if err != nil {
