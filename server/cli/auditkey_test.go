@@ -36,7 +36,7 @@ func TestAuditVerifyCheckpoints(t *testing.T) {
 	}
 	t.Run("an intact keyed log and its checkpoints verify", func(t *testing.T) {
 		out, errOut, code := run(t, "audit", "verify", "--checkpoints", "--data", dir)
-		if code != 0 || !strings.Contains(out, "ok: 3 rows") || !strings.Contains(out, "checkpoints: 1 signed, the latest at row 3") {
+		if code != 0 || !strings.Contains(out, "ok: 4 rows") || !strings.Contains(out, "checkpoints: 1 signed, the latest at row 4") {
 			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
 	})

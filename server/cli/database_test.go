@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store/pgtest"
 )
@@ -88,6 +89,15 @@ func TestCommandsShareThePostgresStore(t *testing.T) {
 	mustRun(t, "init", "--data", dirA, "--database", dsn)
 	mustRun(t, "token", "create", "--data", dirA, "--database", dsn, "--org", "clinic")
 	mustRun(t, "apikey", "create", "--name", "nginx", "--data", dirA, "--database-file", dsnFile)
+	// Commands append to the keyed audit log, so every data directory
+	// that runs them holds the audit key, as every replica's does.
+	key, err := os.ReadFile(audit.KeyPath(dirA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(audit.KeyPath(dirB), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv(serve.EnvDatabaseURL, dsn)
 	mustRun(t, "user", "add", "ana", "--role", "admin", "--first-name", "Ana", "--last-name", "Lima", "--data", dirB)
 
@@ -113,7 +123,7 @@ func TestCommandsShareThePostgresStore(t *testing.T) {
 			}
 			kinds = append(kinds, row.Kind)
 		}
-		if want := "server_initialised token_created apikey_created user_created"; strings.Join(kinds, " ") != want {
+		if want := "audit_key_started server_initialised token_created apikey_created user_created"; strings.Join(kinds, " ") != want {
 			t.Errorf("audit kinds = %v, want %s", kinds, want)
 		}
 		mustRun(t, "audit", "verify", "--data", dirA)

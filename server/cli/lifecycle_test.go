@@ -58,7 +58,7 @@ func TestLifecycleCommands(t *testing.T) {
 		{"revoking a device", []string{"device", "revoke", "dev1", "--data", dir, "--by", "carol", "--reason", "laptop stolen"}, 0, "revoked dev1", nil},
 		{"revoking it again is an error", []string{"device", "revoke", "dev1", "--data", dir, "--by", "carol", "--reason", "again"}, 1, "", nil},
 		{"the device is listed as revoked", []string{"device", "list", "--data", dir, "--json"}, 0, `"state": "revoked"`, nil},
-		{"an untouched audit log verifies", []string{"audit", "verify", "--data", dir}, 0, "ok: 4 rows", nil},
+		{"an untouched audit log verifies", []string{"audit", "verify", "--data", dir}, 0, "ok: 5 rows", nil},
 		{"the audit log exports as JSON lines", []string{"audit", "export", "--data", dir}, 0, `"kind":"device_revoked"`, nil},
 	}
 	for _, s := range steps {
