@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -31,7 +32,7 @@ const (
 // checks that the key lives in a TPM its configuration trusts before it
 // spends the token. The CSR comes from the prover.
 func EnrollTPM(ctx context.Context, addr, token string, dev checks.Device, att *pb.Attestation, p Prover) (*Enrolled, error) {
-	return enrollTPM(ctx, addr, token, dev, att, p, time.Now)
+	return enrollTPM(ctx, addr, token, dev, att, p, clock.Now)
 }
 
 func enrollTPM(ctx context.Context, addr, token string, dev checks.Device, att *pb.Attestation, p Prover, now func() time.Time) (*Enrolled, error) {

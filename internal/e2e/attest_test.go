@@ -8,7 +8,7 @@ import (
 	"time"
 
 	agentcli "github.com/postern-dev/postern/agent/cli"
-	"github.com/postern-dev/postern/internal/clock"
+	wallclock "github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/testserver"
 )
 
@@ -18,7 +18,7 @@ import (
 func TestAttestationFlipsTheDecision(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	clk := &testClock{now: clock.Now()}
+	clk := &clock{now: wallclock.Now()}
 	data := t.TempDir()
 	srv := testserver.Start(t, ctx, testserver.Options{Policy: policyYAML + "attestation: {required: true, grace: 0s}\n", Now: clk.Now, DataDir: data})
 	key := srv.Cmd(t, "apikey", "create", "--name", "gateway")

@@ -17,18 +17,18 @@ import (
 	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
-	"github.com/postern-dev/postern/internal/clock"
+	wallclock "github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/testserver"
 )
 
 // clock is a settable clock shared by server and agent.
-type testClock struct {
+type clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Advance(d time.Duration) {
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
@@ -47,7 +47,7 @@ controls:
 `
 
 // startServer runs a server on data with the e2e policy and clk.
-func startServer(t *testing.T, ctx context.Context, data string, clk *testClock) *testserver.Server {
+func startServer(t *testing.T, ctx context.Context, data string, clk *clock) *testserver.Server {
 	t.Helper()
 	return testserver.Start(t, ctx, testserver.Options{Policy: policyYAML, Now: clk.Now, DataDir: data})
 }
@@ -58,7 +58,7 @@ func snapshot(t *testing.T, name string) host.Host {
 	return testserver.Snapshot(t, name)
 }
 
-func report(t *testing.T, ctx context.Context, stateDir string, h host.Host, clk *testClock) runner.Result {
+func report(t *testing.T, ctx context.Context, stateDir string, h host.Host, clk *clock) runner.Result {
 	t.Helper()
 	r, err := runner.New(runner.Config{StateDir: stateDir, Host: h, Clock: clk.Now, AckTimeout: 20 * time.Second})
 	if err != nil {
@@ -77,7 +77,7 @@ func report(t *testing.T, ctx context.Context, stateDir string, h host.Host, clk
 func TestAgentEnrollsReportsAndTheGatewayDecides(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	clk := &testClock{now: clock.Now()}
+	clk := &clock{now: wallclock.Now()}
 	data, state := t.TempDir(), t.TempDir()
 	srv := startServer(t, ctx, data, clk)
 	token := srv.Cmd(t, "token", "create")

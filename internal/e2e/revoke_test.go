@@ -12,7 +12,7 @@ import (
 	agentcli "github.com/postern-dev/postern/agent/cli"
 	"github.com/postern-dev/postern/agent/client"
 	"github.com/postern-dev/postern/agent/state"
-	"github.com/postern-dev/postern/internal/clock"
+	wallclock "github.com/postern-dev/postern/internal/clock"
 )
 
 // revokeLimit bounds the time from a revocation written by another
@@ -22,7 +22,7 @@ const revokeLimit = 15 * time.Second
 func TestRevocationFromTheCommandLineCutsTheLiveAgent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	clk := &testClock{now: clock.Now()}
+	clk := &clock{now: wallclock.Now()}
 	stateDir := t.TempDir()
 	srv := startServer(t, ctx, t.TempDir(), clk)
 	token := srv.Cmd(t, "token", "create")

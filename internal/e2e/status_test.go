@@ -16,13 +16,13 @@ import (
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
-	"github.com/postern-dev/postern/internal/clock"
+	wallclock "github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/testserver"
 )
 
 // agentStatus runs `postern-agent status --json` and returns its exit
 // code, the status and the text form.
-func agentStatus(t *testing.T, ctx context.Context, stateDir string, clk *testClock) (int, output.Status, string) {
+func agentStatus(t *testing.T, ctx context.Context, stateDir string, clk *clock) (int, output.Status, string) {
 	t.Helper()
 	run := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
@@ -47,7 +47,7 @@ func agentStatus(t *testing.T, ctx context.Context, stateDir string, clk *testCl
 func TestAgentStatusShowsTheServersDecision(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	clk := &testClock{now: clock.Now()}
+	clk := &clock{now: wallclock.Now()}
 	data, stateDir := t.TempDir(), t.TempDir()
 	// No attestation required, so that the exceptions alone decide.
 	srv := testserver.Start(t, ctx, testserver.Options{Policy: policyYAML + "attestation: {required: false}\n", Now: clk.Now, DataDir: data})

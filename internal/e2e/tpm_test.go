@@ -24,6 +24,7 @@ import (
 	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
+	wallclock "github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/swtpmtest"
 	"github.com/postern-dev/postern/internal/testserver"
 	pb "github.com/postern-dev/postern/proto"
@@ -49,7 +50,7 @@ func openTPM(t *testing.T, sw *swtpmtest.TPM) *devkey.TPM {
 func TestAnAgentWithATPMEnrollsWithAnAttestedHardwareKey(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	clk := &clock{now: time.Now()}
+	clk := &clock{now: wallclock.Now()}
 	srv := tpmServer(t, ctx, clk)
 	sw := swtpmtest.Start(t, "a", "1")
 	stateDir := t.TempDir()
@@ -198,7 +199,7 @@ func bigCSR(t *testing.T, k crypto.Signer) []byte {
 func TestBadTPMAttestationsAreRefusedWithoutSpendingTheToken(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	clk := &clock{now: time.Now()}
+	clk := &clock{now: wallclock.Now()}
 	srv := tpmServer(t, ctx, clk)
 	apiKey := srv.Cmd(t, "apikey", "create", "--name", "gateway")
 	// Another device, enrolled and compliant before the attacks.
