@@ -97,7 +97,7 @@ func (a *api) blocked(w http.ResponseWriter, r *http.Request) {
 		writePage(w, http.StatusUnauthorized, blockedPage{Kind: "unverified"})
 		return
 	}
-	sha, ok := forwardedCertSHA(r.Header)
+	sha, ok := a.certs.forwardedCertSHA(r.Header)
 	if !ok {
 		writePage(w, http.StatusUnauthorized, blockedPage{Kind: "unverified"})
 		return
@@ -145,6 +145,7 @@ var reasonTitles = map[string]string{
 	decision.CodeReportStale:        "This device has not been checked recently",
 	decision.CodeAttestationMissing: "Yearly remote-access statement",
 	decision.CodeAttestationDue:     "Yearly remote-access statement",
+	decision.CodeDeviceKeySoftware:  "Hardware-bound device key",
 	CodeOtherUser:                   "This device belongs to someone else",
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/ca"
+	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -185,4 +186,20 @@ func TestBlockPageTextParts(t *testing.T) {
 			t.Errorf("page:\n%s", body)
 		}
 	})
+}
+
+func TestBlockPageItemsWithoutAControl(t *testing.T) {
+	until := time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
+	got := items([]decision.Reason{
+		{Code: decision.CodeDeviceKeySoftware, Message: "the device key is not attested", Remediation: "Enroll again", Until: until},
+		{Code: "some_future_code", Message: "m"},
+	})
+	want := []pageItem{
+		{Title: "Hardware-bound device key", Until: "Monday 5 January 2026, 09:30 UTC",
+			Found: []textPart{{Text: "the device key is not attested"}}, Fix: []textPart{{Text: "Enroll again"}}},
+		{Title: "Access condition not met", Found: []textPart{{Text: "m"}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }

@@ -249,6 +249,7 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 		case checks.EnforceWarnThenBlock:
 			if end := k.EnrolledAt.Add(k.Grace); !k.EnrolledAt.IsZero() && now.Before(end) {
 				r.Message = "the device key is not attested to be in a TPM; a hardware-bound key is required from " + end.UTC().Format("2006-01-02")
+				r.Until = end.UTC()
 				d.Warnings = append(d.Warnings, r)
 				validUntil = minTime(validUntil, end)
 			} else {
