@@ -160,12 +160,12 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	if err := dir.CanEnroll(opts.Force); err != nil {
 		return state.Identity{}, err
 	}
-	tpm, err := openTPM(opts.TPM)
+	ks, err := openKeyStore(opts.TPM)
 	if err != nil {
 		return state.Identity{}, err
 	}
-	if tpm != nil {
-		defer tpm.Close()
+	if ks != nil {
+		defer ks.Close()
 	}
 	var att *pb.Attestation
 	if opts.AttestUser != "" {
@@ -178,7 +178,7 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, enrollTimeout)
 	defer cancel()
 	dev := opts.Device(ctx, opts.Host)
-	key, res, err := enrollKey(ctx, opts, tpm, dev, att)
+	key, res, err := enrollKey(ctx, opts, ks, dev, att)
 	if err != nil {
 		return state.Identity{}, err
 	}
@@ -192,22 +192,34 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	return id, dir.MarkAttestationRecorded(attest.ToInfo(att), opts.Now())
 }
 
-// enrollKey enrolls with a TPM key, attested, where a TPM is open, and
-// with a software key elsewhere. The hardware key stays loaded until
-// the TPM is closed, after it is saved.
-func enrollKey(ctx context.Context, opts EnrollOptions, tpm *devkey.TPM, dev checks.Device, att *pb.Attestation) (devkey.Key, *client.Enrolled, error) {
-	if tpm != nil {
-		p := &devkey.Prover{T: tpm}
+// enrollKey enrolls with a TPM key, attested, where a TPM is open; with
+// a Platform Crypto Provider key (hardware, but unattested: the server
+// records it as software) on Windows; and with a software key elsewhere.
+// A hardware key stays loaded until its store is closed, after it is
+// saved.
+func enrollKey(ctx context.Context, opts EnrollOptions, ks devkey.Store, dev checks.Device, att *pb.Attestation) (devkey.Key, *client.Enrolled, error) {
+	var key devkey.Key
+	switch s := ks.(type) {
+	case *devkey.TPM:
+		p := &devkey.Prover{T: s}
 		defer p.Close()
 		res, err := client.EnrollTPM(ctx, opts.Server, opts.Token, dev, att, p)
 		if err != nil {
 			return nil, nil, err
 		}
 		return p.Key(), res, nil
-	}
-	key, err := devkey.NewSoftwareKey()
-	if err != nil {
-		return nil, nil, err
+	case devkey.Creator:
+		k, _, err := s.Create()
+		if err != nil {
+			return nil, nil, fmt.Errorf("make the device key in the platform key store (--tpm off makes a software key): %w", err)
+		}
+		key = k
+	default:
+		k, err := devkey.NewSoftwareKey()
+		if err != nil {
+			return nil, nil, err
+		}
+		key = k
 	}
 	csr, err := devkey.CSR(key)
 	if err != nil {

@@ -100,18 +100,18 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tpm, err := tpmForKey(opts.StateDir, opts.TPM)
+	ks, err := storeForKey(opts.StateDir, opts.TPM)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	closeTPM := func() {
-		if tpm != nil {
-			_ = tpm.Close()
+		if ks != nil {
+			_ = ks.Close()
 		}
 	}
 	cfg := runner.Config{
 		StateDir: opts.StateDir, Host: h, Device: f.Device,
-		Interval: opts.Interval, Clock: f.Now, Logger: log, TPM: tpm,
+		Interval: opts.Interval, Clock: f.Now, Logger: log, KeyStore: ks,
 		OnCycle: desktopNotifier(opts, h, log),
 	}
 	if opts.Replay == "" {

@@ -29,11 +29,13 @@ func orNone(s string) string {
 	return s
 }
 
-// openTPM opens the TPM the flag or POSTERN_TPM names, or the default
-// one. It returns nil without error when the agent is to use a software
-// key: "off", or no TPM at the default place. A TPM named explicitly
-// that cannot be opened is an error, never a silent software key.
-func openTPM(flag string) (*devkey.TPM, error) {
+// openKeyStore opens the hardware key store: the TPM the flag or
+// POSTERN_TPM names, or the platform's default (/dev/tpmrm0 on Linux,
+// the Platform Crypto Provider on Windows). It returns nil without error
+// when the agent is to use a software key: "off", or no key store at the
+// default place. A TPM named explicitly that cannot be opened is an
+// error, never a silent software key.
+func openKeyStore(flag string) (devkey.Store, error) {
 	path := flag
 	if path == "" {
 		path = os.Getenv(tpmEnv)
@@ -41,7 +43,7 @@ func openTPM(flag string) (*devkey.TPM, error) {
 	if path == TPMOff {
 		return nil, nil
 	}
-	t, err := devkey.OpenTPM(path)
+	t, err := devkey.OpenStore(path)
 	if errors.Is(err, devkey.ErrNoTPM) && path == "" {
 		return nil, nil
 	}
@@ -51,10 +53,10 @@ func openTPM(flag string) (*devkey.TPM, error) {
 	return t, nil
 }
 
-// tpmForKey opens the TPM when the state directory's device key is a
-// hardware key, and fails saying so when it cannot: a hardware key has
-// no software fallback. A software key needs no TPM (nil).
-func tpmForKey(stateDir, flag string) (*devkey.TPM, error) {
+// storeForKey opens the key store when the state directory's device key
+// is a hardware key, and fails saying so when it cannot: a hardware key
+// has no software fallback. A software key needs no store (nil).
+func storeForKey(stateDir, flag string) (devkey.Store, error) {
 	dir, err := state.Open(stateDir)
 	if err != nil {
 		return nil, err
@@ -64,12 +66,12 @@ func tpmForKey(stateDir, flag string) (*devkey.TPM, error) {
 		// Not enrolled, or a software key: the runner reports the former.
 		return nil, nil
 	}
-	tpm, err := openTPM(flag)
+	ks, err := openKeyStore(flag)
 	if err != nil {
 		return nil, fmt.Errorf("the device key is in a TPM: %w", err)
 	}
-	if tpm == nil {
+	if ks == nil {
 		return nil, state.ErrNoTPM
 	}
-	return tpm, nil
+	return ks, nil
 }

@@ -40,3 +40,12 @@ func OpenTPM(path string) (*TPM, error) {
 	}
 	return openChannel(path, f)
 }
+
+// OpenStore opens the hardware key store: the TPM at path (see OpenTPM).
+func OpenStore(path string) (Store, error) {
+	t, err := OpenTPM(path)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package devkey
 
@@ -14,6 +14,15 @@ const DefaultTPMPath = ""
 func OpenTPM(path string) (*TPM, error) {
 	if path != "" {
 		return nil, fmt.Errorf("open TPM %q: %w on this OS", path, ErrNoTPM)
+	}
+	return nil, ErrNoTPM
+}
+
+// OpenStore returns ErrNoTPM: no hardware key store on this OS (see
+// OpenTPM).
+func OpenStore(path string) (Store, error) {
+	if _, err := OpenTPM(path); err != nil {
+		return nil, err
 	}
 	return nil, ErrNoTPM
 }

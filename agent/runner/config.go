@@ -59,9 +59,10 @@ type Config struct {
 	// Dial opens a session; by default a client.Session with the state
 	// directory's credentials.
 	Dial func(ctx context.Context) (Conn, error)
-	// TPM holds the device key when the state directory has a hardware
-	// key; nil for a software key.
-	TPM *devkey.TPM
+	// KeyStore holds the device key when the state directory has a
+	// hardware key (a TPM, the Platform Crypto Provider); nil for a
+	// software key.
+	KeyStore devkey.Store
 	// Spool sets the spool's limits (its Now, Logger and OnDiscard are
 	// set by the runner).
 	Spool spool.Options

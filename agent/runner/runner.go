@@ -58,8 +58,8 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.TPM != nil {
-		dir.UseTPM(cfg.TPM)
+	if cfg.KeyStore != nil {
+		dir.UseKeyStore(cfg.KeyStore)
 	}
 	r := &Runner{cfg: cfg, dir: dir, log: cfg.Logger, kick: make(chan struct{}, 1), recheck: make(chan string, 1)}
 	so := cfg.Spool

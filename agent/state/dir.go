@@ -65,9 +65,9 @@ type Dir struct {
 	path string
 	mu   sync.Mutex // serialises read-modify-write of state.json
 
-	keyMu sync.Mutex // guards tpm and hwKey
-	tpm   *devkey.TPM
-	hwKey *devkey.HardwareKey
+	keyMu sync.Mutex // guards store and hwKey
+	store devkey.Store
+	hwKey devkey.Key
 }
 
 // Open opens the state directory at path, creating it with mode 0700 when

@@ -29,12 +29,13 @@ func CSR(key crypto.Signer) ([]byte, error) {
 	return devkey.CSR(key)
 }
 
-// UseTPM gives the directory the TPM that holds a hardware device key.
-// Keys it loads stay loaded until the TPM is closed.
-func (d *Dir) UseTPM(t *devkey.TPM) {
+// UseKeyStore gives the directory the key store (TPM, Platform Crypto
+// Provider) that holds a hardware device key. Keys it loads stay loaded
+// until the store is closed.
+func (d *Dir) UseKeyStore(s devkey.Store) {
 	d.keyMu.Lock()
 	defer d.keyMu.Unlock()
-	d.tpm, d.hwKey = t, nil
+	d.store, d.hwKey = s, nil
 }
 
 // KeyKind says where the enrolled device key lives, from the files
@@ -92,7 +93,7 @@ func (d *Dir) loadHardwareKey() (devkey.Key, error) {
 	if d.hwKey != nil {
 		return d.hwKey, nil
 	}
-	if d.tpm == nil {
+	if d.store == nil {
 		return nil, fmt.Errorf("load device key: %w", ErrNoTPM)
 	}
 	if err := d.checkPrivate(TPMKeyFile); err != nil {
@@ -102,7 +103,7 @@ func (d *Dir) loadHardwareKey() (devkey.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load device key: %w", err)
 	}
-	k, err := d.tpm.LoadKey(b)
+	k, err := d.store.Load(b)
 	if err != nil {
 		return nil, fmt.Errorf("load device key: %w", err)
 	}

@@ -102,7 +102,7 @@ func TestAnAgentWithATPMEnrollsWithAnAttestedHardwareKey(t *testing.T) {
 	t.Run("the agent reports over mutual TLS signed in the TPM", func(t *testing.T) {
 		tpm := openTPM(t, sw)
 		r, err := runner.New(runner.Config{StateDir: stateDir, Host: snapshot(t, "linux-compliant"), Clock: clk.Now,
-			AckTimeout: 20 * time.Second, TPM: tpm})
+			AckTimeout: 20 * time.Second, KeyStore: tpm})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestAnAgentWithATPMEnrollsWithAnAttestedHardwareKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir.UseTPM(other)
+		dir.UseKeyStore(other)
 		if _, err = dir.LoadCredentials(); err == nil || !strings.Contains(err.Error(), "another TPM") {
 			t.Fatalf("got %v, want the key refused by the other TPM", err)
 		}
