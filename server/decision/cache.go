@@ -9,11 +9,13 @@ import (
 
 // DefaultCacheTTL bounds how long cached verdicts are reused, so that
 // time-dependent evaluations (such as the age of anti-virus definitions,
-// whose limits are hours and days) are redone at least this often. The
-// engine's sweep (every 15 s on a server) re-evaluates each device whose
-// verdicts are older than half of it, so that requests find every
-// device's verdicts fresh and evaluate nothing, whatever the fleet's size.
-const DefaultCacheTTL = 60 * time.Second
+// whose limits are hours and days, against facts that are themselves up
+// to a report interval old) are redone at least this often. The engine's
+// sweep (every 15 s on a server) re-evaluates each device whose verdicts
+// are older than half of it, so that requests find every device's
+// verdicts fresh and evaluate nothing, whatever the fleet's size; the
+// sweep's own cost is one evaluation per device and minute.
+const DefaultCacheTTL = 2 * time.Minute
 
 // DefaultCacheSize bounds the number of devices whose verdicts are cached.
 const DefaultCacheSize = 100_000
