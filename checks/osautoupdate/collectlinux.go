@@ -55,6 +55,14 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 		f.Mechanisms = append(f.Mechanisms, Mechanism{Name: "GNOME Software", Level: LevelNotify, Weak: true,
 			Reason: "GNOME Software is installed; it checks for updates and offers them to the user (its per-user settings are not read)"})
 	}
+	if len(f.Mechanisms) == 0 {
+		// "None found" is a fact only when looking for them worked.
+		for _, p := range []string{aptGetPath, dnfAutomaticConf, rpmOstreedConf, gnomeSoftware} {
+			if _, err := h.Stat(p); err != nil && !errors.Is(err, host.ErrNotFound) {
+				return nil, fmt.Errorf("could not tell which update mechanisms are installed: %w", err)
+			}
+		}
+	}
 	return f, nil
 }
 

@@ -70,6 +70,17 @@ func linuxWiFiInterfaces(h host.Host) ([]string, error) {
 	if len(errs) == 2 {
 		return nil, fmt.Errorf("list the network interfaces: %w", errors.Join(errs...))
 	}
+	if len(names) == 0 {
+		// "No Wi-Fi interface" needs the interface listing itself: every
+		// Linux has /sys/class/net with at least lo in it.
+		ifaces, err := h.ReadDir(strings.TrimSuffix(sysNet, "/"))
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("list the network interfaces: %w", err)
+		case len(ifaces) == 0:
+			return nil, fmt.Errorf("list the network interfaces: %s lists none, not even lo", sysNet)
+		}
+	}
 	slices.Sort(names)
 	return names, nil
 }

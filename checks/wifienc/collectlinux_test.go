@@ -231,11 +231,9 @@ func TestCollectLinux(t *testing.T) {
 				AddRun(argvNMAP, stdout(td(t, "linux", "busctl__nm_no_active_ap.txt")), nil).
 				AddFileError(sysNet+"wlan0/operstate", host.ErrPermission), nil,
 			checks.StatusNotApplicable, "no Wi-Fi in use"},
-		{"a snapshot that recorded no interface listing is not applicable",
-			host.NewFake("linux", "amd64"), nil,
-			checks.StatusNotApplicable, "no Wi-Fi interface on this device"},
 		{"a machine without Wi-Fi is not applicable",
-			host.NewFake("linux", "amd64").AddGlob(sysNet+"*/wireless", nil, nil).AddGlob(sysNet+"*/phy80211", nil, nil), nil,
+			host.NewFake("linux", "amd64").AddGlob(sysNet+"*/wireless", nil, nil).AddGlob(sysNet+"*/phy80211", nil, nil).
+				AddDir("/sys/class/net", []string{"enp0s31f6", "lo"}, nil), nil,
 			checks.StatusNotApplicable, "no Wi-Fi interface on this device"},
 	}
 	for _, tc := range tests {
@@ -246,6 +244,24 @@ func TestCollectLinux(t *testing.T) {
 			}
 			if res.Status == checks.StatusFail && !strings.Contains(res.Remediation, "nmcli") {
 				t.Errorf("remediation %q does not say how to fix it on Linux", res.Remediation)
+			}
+		})
+	}
+}
+
+func TestCollectLinuxWithoutAnInterfaceListing(t *testing.T) {
+	tests := []struct {
+		name string
+		h    *host.Fake
+		want string
+	}{
+		{"a machine that answers no interface listing is unknown, not without Wi-Fi", host.NewFake("linux", "amd64"), "list the network interfaces"},
+		{"an interface listing without even lo is no answer", host.NewFake("linux", "amd64").AddDir("/sys/class/net", []string{}, nil), "not even lo"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if reason, _ := collectAndEvaluateErr(t, tc.h); !strings.Contains(reason, tc.want) {
+				t.Errorf("unknown reason %q, want it to mention %q", reason, tc.want)
 			}
 		})
 	}

@@ -75,6 +75,11 @@ func windowsAdapters(ctx context.Context, h host.Host) ([]winAdapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list the network adapters (MSFT_NetAdapter): %w", err)
 	}
+	if len(rows) == 0 {
+		// No adapter at all is no answer (a Windows machine that reports
+		// posture has a network adapter), so it cannot mean "no Wi-Fi".
+		return nil, fmt.Errorf("list the network adapters: MSFT_NetAdapter returned no adapter")
+	}
 	out := make([]winAdapter, 0, len(rows))
 	for _, r := range rows {
 		a := winAdapter{name: wmiString(r, "Name"), desc: wmiString(r, "InterfaceDescription"), guid: normGUID(wmiString(r, "InterfaceGuid"))}

@@ -147,3 +147,10 @@ func TestCollectWindowsWithoutCIM(t *testing.T) {
 		t.Errorf("error %q does not say which source failed and why", res)
 	}
 }
+
+func TestCollectWindowsZeroAdapterRowsAreNoAnswer(t *testing.T) {
+	h := host.NewFake("windows", "amd64").AddWMI(cimNamespace, adapterQuery, []map[string]any{}, nil)
+	if res, _ := collectAndEvaluateErr(t, h); !strings.Contains(res, "returned no adapter") {
+		t.Errorf("zero MSFT_NetAdapter rows: error %q, want no answer rather than no Wi-Fi", res)
+	}
+}
