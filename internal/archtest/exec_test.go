@@ -16,8 +16,9 @@ import (
 // package builders, which run at build time, never on a laptop, and the
 // PostgreSQL test harness, which starts a throwaway database for tests
 // (deps_test.go keeps it out of both binaries), and likewise the swtpm
-// harness, which starts software TPMs for tests.
-var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest"}
+// harness, which starts software TPMs for tests, and the Debian-root
+// harness, which enters test roots with unshare and chroot.
+var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest", "checks/internal/roottest"}
 
 func TestOnlyAllowlistedPackagesStartPrograms(t *testing.T) {
 	root := filepath.Join("..", "..")
