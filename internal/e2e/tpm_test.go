@@ -112,6 +112,40 @@ func TestAnAgentWithATPMEnrollsWithAnAttestedHardwareKey(t *testing.T) {
 		}
 	})
 
+	t.Run("renewal keeps the TPM key and refuses any other", func(t *testing.T) {
+		tpm := openTPM(t, sw)
+		dir, err := state.Open(stateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir.UseKeyStore(tpm)
+		creds, err := dir.LoadCredentials()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		_, err = sess.Renew(ctx, softwareCSR(t))
+		var se *client.ServerError
+		if !errors.As(err, &se) || se.Code != "bad_key_attestation" || !strings.Contains(se.Message, "must keep that key") {
+			t.Fatalf("renewal for a software key: got %v, want bad_key_attestation", err)
+		}
+		csr, err := devkey.CSR(creds.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := sess.Renew(ctx, csr)
+		if err != nil {
+			t.Fatalf("renewal for the TPM key: %v", err)
+		}
+		if err := dir.SaveRenewedCertificate(der, clk.Now()); err != nil {
+			t.Fatalf("save renewed certificate: %v", err)
+		}
+	})
+
 	t.Run("the gateway's decision says hardware", func(t *testing.T) {
 		d := srv.Decision(t, srv.Cmd(t, "apikey", "create", "--name", "gw"), "device_id="+id.DeviceID)
 		if d.Key != "hardware" || !d.Allow {
@@ -213,6 +247,11 @@ func TestBadTPMAttestationsAreRefusedWithoutSpendingTheToken(t *testing.T) {
 	before := srv.Decision(t, apiKey, "device_id="+other.DeviceID)
 	if before.Key != "software" {
 		t.Fatalf("a software-key device's decision says key %q", before.Key)
+	}
+	var out, errb bytes.Buffer
+	agentcli.Main(ctx, agentcli.DefaultFactory(&out, &errb), []string{"status", "--json", "--state", bystander})
+	if !strings.Contains(out.String(), `"key": "software"`) {
+		t.Fatalf("status --json of a software-key device lacks key software:\n%s", out.String())
 	}
 
 	tpmA := openTPM(t, swtpmtest.Start(t, "a", "1"))
