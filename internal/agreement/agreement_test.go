@@ -181,7 +181,7 @@ func seed(t *testing.T, dir string, ss []state) map[string]string {
 			}
 		}
 	}
-	acc, _ := store.AccountsOf(st)
+	acc := st
 	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 64, Time: 1, Threads: 1}, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func newEnv(t *testing.T, devs []dashtest.Device) *env {
 	if err := dashtest.Seed(ctx, st, devs, pol, t0); err != nil {
 		t.Fatal(err)
 	}
-	acc, _ := store.AccountsOf(st)
+	acc := st
 	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 1024, Time: 1, Threads: 1}, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func TestScreenshots(t *testing.T) {
 		t.Skip("run with -update-screenshots to write docs/screenshots")
 	}
 	e := newEnv(t, dashtest.Fleet(240, 2025))
-	fleet, _ := store.FleetOf(e.st)
+	fleet := e.st
 	ctx := context.Background()
 	today, err := fleet.FleetCounts(ctx, store.Thresholds{Now: t0, StaleAfter: 15 * time.Minute, InactiveAfter: 30 * 24 * time.Hour})
 	if err != nil {
@@ -47,7 +47,7 @@ func TestScreenshots(t *testing.T) {
 	if err != nil || len(page.Devices) == 0 {
 		t.Fatalf("no non-compliant device to show: %v", err)
 	}
-	notes, _ := store.NotesOf(e.st)
+	notes := e.st
 	if _, err := notes.AddNote(ctx, store.Note{DeviceID: page.Devices[0].ID, Author: "analyst.kim", CreatedAt: t0.Add(-12 * time.Minute),
 		Body: "Called the owner: the laptop is back from repair. Asked them to reconnect to the clinic VPN and run a recheck."}); err != nil {
 		t.Fatal(err)

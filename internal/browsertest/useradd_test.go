@@ -5,7 +5,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
 
@@ -64,7 +63,7 @@ func TestAdminAddsAccount(t *testing.T) {
 	if err != nil {
 		t.Fatalf("change the initial password: %v", err)
 	}
-	acc, _ := store.AccountsOf(e.st)
+	acc := e.st
 	u, err := acc.User(t.Context(), "sam.okafor")
 	if err != nil {
 		t.Fatal(err)

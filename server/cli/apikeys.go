@@ -37,10 +37,7 @@ func newAPIKeyListCmd(d *deps) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				l, ok := store.APIKeyListerOf(st)
-				if !ok {
-					return errors.New("this store cannot list api keys")
-				}
+				var l store.APIKeyLister = st
 				keys, err := l.APIKeys(cmd.Context())
 				if err != nil {
 					return err
@@ -88,10 +85,7 @@ func newAPIKeyRevokeCmd(d *deps) *cobra.Command {
 				return usageError{errors.New("the ID is at most 64 bytes and the reason 500")}
 			}
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
-				r, ok := store.APIKeyRevokerOf(st)
-				if !ok {
-					return errors.New("this store cannot revoke api keys")
-				}
+				var r store.APIKeyRevoker = st
 				k, err := st.APIKey(cmd.Context(), id)
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no api key %q", id)

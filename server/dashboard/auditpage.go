@@ -48,7 +48,7 @@ func auditFilter(v url.Values) (store.AuditFilter, string, string, int) {
 func (d *Dashboard) auditLog(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	f, from, to, page := auditFilter(r.URL.Query())
 	f.Limit = pageSize + 1
-	rows, err := d.audq.SearchAudit(r.Context(), f)
+	rows, err := d.st.SearchAudit(r.Context(), f)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
@@ -79,7 +79,7 @@ func (d *Dashboard) auditCSV(w http.ResponseWriter, r *http.Request, s *signedIn
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seq", "at", "actor", "kind", "device_id", "details", "hash"})
 	for {
-		rows, err := d.audq.SearchAudit(r.Context(), f)
+		rows, err := d.st.SearchAudit(r.Context(), f)
 		if err != nil {
 			d.log.Error("export audit failed", "err", err)
 			return

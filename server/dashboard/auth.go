@@ -66,7 +66,7 @@ func (d *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u store
 		return err
 	}
 	now := d.now()
-	if err := d.acc.CreateSession(r.Context(), store.Session{IDHash: store.HashSecret([]byte(id)), Username: u.Username,
+	if err := d.st.CreateSession(r.Context(), store.Session{IDHash: store.HashSecret([]byte(id)), Username: u.Username,
 		CSRFToken: csrf, CreatedAt: now, LastSeenAt: now}); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (d *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u store
 }
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	d.acc.DeleteSession(r.Context(), s.Session.IDHash)
+	d.st.DeleteSession(r.Context(), s.Session.IDHash)
 	clearSessionCookie(w)
 	http.Redirect(w, r, "/ui/login?m=signedout", http.StatusSeeOther)
 }
@@ -120,7 +120,7 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, s *si
 		case errors.Is(err, users.ErrBadCredentials):
 			v.Errors = []string{"The current password is wrong."}
 		case errors.Is(err, users.ErrLocked):
-			d.acc.DeleteUserSessions(r.Context(), s.User.Username)
+			d.st.DeleteUserSessions(r.Context(), s.User.Username)
 			clearSessionCookie(w)
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
 			return
@@ -132,8 +132,8 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, s *si
 	}
 	// End every session of the user, this one included: a password change
 	// must evict whoever else holds a session.
-	d.acc.DeleteUserSessions(r.Context(), s.User.Username)
-	u, err := d.acc.User(r.Context(), s.User.Username)
+	d.st.DeleteUserSessions(r.Context(), s.User.Username)
+	u, err := d.st.User(r.Context(), s.User.Username)
 	if err == nil {
 		err = d.startSession(w, r, u)
 	}

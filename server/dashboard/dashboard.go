@@ -29,6 +29,8 @@ const (
 // *ingest.Server implements it.
 type Rechecker interface {
 	Recheck(deviceID string) error
+	// Connected reports whether the device's agent is connected now.
+	Connected(deviceID string) bool
 }
 
 // Auditor records who did what; *audit.Log implements it.
@@ -75,10 +77,7 @@ type Config struct {
 // Dashboard is the dashboard's HTTP handler.
 type Dashboard struct {
 	cfg   Config
-	acc   store.Accounts
-	fleet store.Fleet
-	audq  store.AuditSearcher
-	notes store.NoteStore
+	st    store.Store
 	now   func() time.Time
 	log   *slog.Logger
 	pages *pages
@@ -89,13 +88,6 @@ type Dashboard struct {
 func New(cfg Config) (*Dashboard, error) {
 	if cfg.Store == nil || cfg.Users == nil || cfg.Decisions == nil || cfg.Policy == nil {
 		return nil, errors.New("dashboard: store, users, decisions and policy are required")
-	}
-	acc, ok1 := store.AccountsOf(cfg.Store)
-	fleet, ok2 := store.FleetOf(cfg.Store)
-	audq, ok3 := cfg.Store.(store.AuditSearcher)
-	notes, ok4 := store.NotesOf(cfg.Store)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return nil, errors.New("dashboard: the store lacks accounts, fleet, audit queries or notes")
 	}
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
@@ -116,7 +108,7 @@ func New(cfg Config) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dashboard{cfg: cfg, acc: acc, fleet: fleet, audq: audq, notes: notes, now: cfg.Now, log: cfg.Logger, pages: p}
+	d := &Dashboard{cfg: cfg, st: cfg.Store, now: cfg.Now, log: cfg.Logger, pages: p}
 	d.mux = d.routes()
 	return d, nil
 }
@@ -180,7 +172,7 @@ func (d *Dashboard) RecordTrend(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return d.fleet.RecordTrend(ctx, now, c)
+	return d.st.RecordTrend(ctx, now, c)
 }
 
 // Maintain records the trend and deletes idle sessions every interval
@@ -192,7 +184,7 @@ func (d *Dashboard) Maintain(ctx context.Context, every time.Duration) {
 		if err := d.RecordTrend(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("record trend failed", "err", err)
 		}
-		if _, err := d.acc.DeleteIdleSessions(ctx, d.now().Add(-IdleTimeout)); err != nil && ctx.Err() == nil {
+		if _, err := d.st.DeleteIdleSessions(ctx, d.now().Add(-IdleTimeout)); err != nil && ctx.Err() == nil {
 			d.log.Warn("delete idle sessions failed", "err", err)
 		}
 		select {

@@ -58,7 +58,7 @@ func TestSessionCookie(t *testing.T) {
 		}
 	}
 	id := strings.TrimPrefix(strings.SplitN(cookie, ";", 2)[0], SessionCookie+"=")
-	acc, _ := store.AccountsOf(e.st)
+	acc := e.st
 	if _, err := acc.Session(context.Background(), id); err == nil {
 		t.Error("the raw session ID is a stored key; it must be stored hashed")
 	}
@@ -211,7 +211,7 @@ func TestDeviceListFilters(t *testing.T) {
 	e.addUser("viewer", users.RoleViewer)
 	c := e.signIn("viewer")
 	q := store.FleetQuery{Thresholds: e.dash.thresholds(), Limit: store.MaxPageSize}
-	all, err := e.dash.fleet.FleetDevices(context.Background(), q)
+	all, err := e.dash.st.FleetDevices(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}

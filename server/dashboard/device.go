@@ -97,7 +97,7 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		d.internal(w, r, s, err)
 		return
 	}
-	notes, err := d.notes.Notes(ctx, id, store.MaxNotesPerDevice)
+	notes, err := d.st.Notes(ctx, id, store.MaxNotesPerDevice)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
@@ -113,8 +113,8 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 			v.Exceptions = append(v.Exceptions, e)
 		}
 	}
-	if c, ok := d.cfg.Rechecker.(interface{ Connected(string) bool }); ok {
-		v.Connected = c.Connected(id)
+	if d.cfg.Rechecker != nil {
+		v.Connected = d.cfg.Rechecker.Connected(id)
 	}
 	d.render(w, r, s, http.StatusOK, "device", p.Device.Info.Hostname, v)
 }

@@ -60,7 +60,7 @@ func (d *Dashboard) devices(w http.ResponseWriter, r *http.Request, s *signedIn)
 	}
 	total := len(rows)
 	rows = rows[min(q.Offset, total):min(q.Offset+q.Limit, total)]
-	orgs, oses, err := d.fleet.FleetFacets(ctx)
+	orgs, oses, err := d.st.FleetFacets(ctx)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return

@@ -101,7 +101,7 @@ func (d *Dashboard) fleetRows(ctx context.Context, q store.FleetQuery) ([]device
 	}
 	var rows []deviceRow
 	for {
-		page, err := d.fleet.FleetDevices(ctx, q)
+		page, err := d.st.FleetDevices(ctx, q)
 		if err != nil {
 			return nil, err
 		}

@@ -44,6 +44,8 @@ type fakeRechecker struct {
 	ids []string
 }
 
+func (f *fakeRechecker) Connected(string) bool { return false }
+
 func (f *fakeRechecker) Recheck(id string) error {
 	f.mu.Lock()
 	f.ids = append(f.ids, id)
@@ -123,7 +125,7 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 			t.Fatal(err)
 		}
 	}
-	acc, _ := store.AccountsOf(st)
+	acc := st
 	aud := audit.New(st, c.Now, nil)
 	us, err := users.New(users.Config{Store: acc, Audit: aud, Params: users.Params{Memory: 64, Time: 1, Threads: 1}, Now: c.Now})
 	if err != nil {

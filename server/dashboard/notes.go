@@ -22,7 +22,7 @@ func (d *Dashboard) addNote(w http.ResponseWriter, r *http.Request, s *signedIn)
 		d.fail(w, r, s, http.StatusBadRequest, fmt.Sprintf("A note is 1 to %d characters.", store.MaxNoteLen))
 		return
 	}
-	n, err := d.notes.AddNote(r.Context(), store.Note{DeviceID: id, Author: s.User.Username, Body: body, CreatedAt: d.now()})
+	n, err := d.st.AddNote(r.Context(), store.Note{DeviceID: id, Author: s.User.Username, Body: body, CreatedAt: d.now()})
 	if errors.Is(err, store.ErrNotFound) {
 		d.fail(w, r, s, http.StatusNotFound, "There is no such device.")
 		return

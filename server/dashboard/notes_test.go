@@ -54,7 +54,7 @@ func TestNotes(t *testing.T) {
 		}
 	})
 	t.Run("only the analyst's note was stored", func(t *testing.T) {
-		notes, _ := store.NotesOf(e.st)
+		notes := e.st
 		got, err := notes.Notes(context.Background(), "dev_good", 0)
 		if err != nil {
 			t.Fatal(err)
@@ -64,7 +64,7 @@ func TestNotes(t *testing.T) {
 		}
 	})
 	t.Run("the note is audited without its text", func(t *testing.T) {
-		aud, _ := e.st.(store.AuditSearcher)
+		aud := e.st
 		rows, err := aud.SearchAudit(context.Background(), store.AuditFilter{Kind: audit.KindNoteAdded})
 		if err != nil || len(rows) != 1 {
 			t.Fatalf("audit rows %v, %v; want one", rows, err)

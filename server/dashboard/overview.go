@@ -33,7 +33,7 @@ type overviewView struct {
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	ctx := r.Context()
 	t := d.thresholds()
-	c, err := d.fleet.FleetCounts(ctx, t)
+	c, err := d.st.FleetCounts(ctx, t)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
@@ -45,12 +45,12 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn
 		d.internal(w, r, s, err)
 		return
 	}
-	trend, err := d.fleet.Trend(ctx, t.Now.AddDate(0, 0, -29))
+	trend, err := d.st.Trend(ctx, t.Now.AddDate(0, 0, -29))
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
-	changes, err := d.fleet.RecentChanges(ctx, t.Now.Add(-time.Hour), 25)
+	changes, err := d.st.RecentChanges(ctx, t.Now.Add(-time.Hour), 25)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return

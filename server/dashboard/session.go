@@ -84,7 +84,7 @@ func (d *Dashboard) authenticate(w http.ResponseWriter, r *http.Request) (*signe
 		return nil, false
 	}
 	hash := store.HashSecret([]byte(c.Value))
-	se, err := d.acc.Session(ctx, hash)
+	se, err := d.st.Session(ctx, hash)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			d.log.Error("read session failed", "err", err)
@@ -95,19 +95,19 @@ func (d *Dashboard) authenticate(w http.ResponseWriter, r *http.Request) (*signe
 	}
 	now := d.now()
 	if now.Sub(se.LastSeenAt) >= IdleTimeout {
-		d.acc.DeleteSession(ctx, hash)
+		d.st.DeleteSession(ctx, hash)
 		clearSessionCookie(w)
 		d.toLogin(w, r, "expired")
 		return nil, false
 	}
-	u, err := d.acc.User(ctx, se.Username)
+	u, err := d.st.User(ctx, se.Username)
 	if err != nil || u.Locked() {
-		d.acc.DeleteSession(ctx, hash)
+		d.st.DeleteSession(ctx, hash)
 		clearSessionCookie(w)
 		d.toLogin(w, r, "")
 		return nil, false
 	}
-	if err := d.acc.TouchSession(ctx, hash, now); err != nil {
+	if err := d.st.TouchSession(ctx, hash, now); err != nil {
 		d.log.Error("touch session failed", "err", err)
 	}
 	return &signedIn{User: u, Role: users.Role(u.Role), Session: se}, true

@@ -29,7 +29,7 @@ type tokensView struct {
 var tokenTTLs = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "72h": 72 * time.Hour, "168h": 7 * 24 * time.Hour}
 
 func (d *Dashboard) tokenList(r *http.Request) ([]tokenRow, error) {
-	list, err := d.fleet.Tokens(r.Context(), 200)
+	list, err := d.st.Tokens(r.Context(), 200)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func installCommands(addr, tok string) []installCommand {
 
 func (d *Dashboard) revokeToken(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	hash := r.PathValue("hash")
-	err := d.fleet.RevokeToken(r.Context(), hash, d.now())
+	err := d.st.RevokeToken(r.Context(), hash, d.now())
 	if errors.Is(err, store.ErrNotFound) {
 		d.fail(w, r, s, http.StatusNotFound, "There is no such unused token.")
 		return

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/postern-dev/postern/checks"
-	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
 
@@ -73,7 +72,7 @@ func TestUserAdministration(t *testing.T) {
 	}
 	ctx := context.Background()
 	t.Run("the new account has the changed role and must change its password", func(t *testing.T) {
-		acc, _ := store.AccountsOf(e.st)
+		acc := e.st
 		u, err := acc.User(ctx, "wei.kim")
 		if err != nil {
 			t.Fatal(err)

@@ -11,49 +11,19 @@ import (
 // enrollment, certificate renewal, revocation) dropping that device from c
 // once the write returns, so that this process's decisions see its own
 // writes at once. Wrap the store once, where it is opened, and hand the
-// result to every part of the server, so that no writer can forget.
-//
-// The optional parts of the SQL store (store.Accounts, store.Fleet,
-// store.AuditSearcher, store.APIKeyRevoker, store.NoteStore) stay
-// reachable through the result when st has all of them. A nil c returns st unchanged.
+// result to every part of the server, so that no writer can forget. Every
+// other method is st's. A nil c returns st unchanged.
 func ForgetOnWrite(st store.Store, c *PostureCache) store.Store {
 	if c == nil {
 		return st
 	}
-	f := &forgettingStore{Store: st, c: c}
-	if full, ok := st.(fullStore); ok {
-		return &forgettingFullStore{forgettingStore: f, Accounts: full, Fleet: full, AuditSearcher: full, APIKeyRevoker: full, NoteStore: full}
-	}
-	return f
-}
-
-// fullStore is the SQL store with every optional part.
-type fullStore interface {
-	store.Store
-	store.Accounts
-	store.Fleet
-	store.AuditSearcher
-	store.APIKeyRevoker
-	store.NoteStore
+	return &forgettingStore{Store: st, c: c}
 }
 
 type forgettingStore struct {
 	store.Store
 	c *PostureCache
 }
-
-// forgettingFullStore keeps the optional parts visible to type assertions
-// such as store.AccountsOf.
-type forgettingFullStore struct {
-	*forgettingStore
-	store.Accounts
-	store.Fleet
-	store.AuditSearcher
-	store.APIKeyRevoker
-	store.NoteStore
-}
-
-var _ fullStore = (*forgettingFullStore)(nil)
 
 // IngestReport forgets the device even when it fails: a report whose
 // context ended may still be committed by the group writer, and a

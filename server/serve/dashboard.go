@@ -24,7 +24,7 @@ const dashboardMaintainEvery = 15 * time.Minute
 // agents (the ingest server).
 func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
 	current := lc.policies.Current
-	acc, _ := store.AccountsOf(st)
+	acc := st
 	us, err := users.New(users.Config{Store: acc, Audit: lc.audit, Now: opt.Now, Logger: log.With("component", "users")})
 	if err != nil {
 		return nil, err

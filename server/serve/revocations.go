@@ -29,18 +29,14 @@ type revocationWatcher struct {
 	newest  time.Time
 }
 
-// newRevocationWatcher watches st's revocations; without a listing
-// (a store other than SQL) only this process's revocations are seen.
+// newRevocationWatcher watches st's revocations, this process's and other
+// processes' (the command line) alike.
 func newRevocationWatcher(st store.Store, disconnect func(string) int, changed func(context.Context, string)) *revocationWatcher {
-	list, _ := store.RevocationListerOf(st)
-	return &revocationWatcher{list: list, disconnect: disconnect, changed: changed, seen: map[string]time.Time{}}
+	return &revocationWatcher{list: st, disconnect: disconnect, changed: changed, seen: map[string]time.Time{}}
 }
 
 // run polls for revocations until ctx ends.
 func (w *revocationWatcher) run(ctx context.Context, log *slog.Logger) {
-	if w.list == nil {
-		return
-	}
 	t := time.NewTicker(revocationPollEvery)
 	defer t.Stop()
 	for {
@@ -121,33 +117,7 @@ func (s *onRevokeStore) Revoke(ctx context.Context, id string, at time.Time) err
 	return nil
 }
 
-// fullStore is the SQL store with the optional parts the dashboard uses.
-type fullStore interface {
-	store.Store
-	store.Accounts
-	store.Fleet
-	store.AuditSearcher
-	store.APIKeyRevoker
-	store.NoteStore
-}
-
-// onRevokeFullStore keeps the optional parts visible to type assertions.
-type onRevokeFullStore struct {
-	*onRevokeStore
-	store.Accounts
-	store.Fleet
-	store.AuditSearcher
-	store.APIKeyRevoker
-	store.NoteStore
-}
-
-var _ fullStore = (*onRevokeFullStore)(nil)
-
 // notifyRevoke returns st calling onRevoke after each revocation.
 func notifyRevoke(st store.Store, onRevoke func(ctx context.Context, deviceID string)) store.Store {
-	o := &onRevokeStore{Store: st, onRevoke: onRevoke}
-	if full, ok := st.(fullStore); ok {
-		return &onRevokeFullStore{onRevokeStore: o, Accounts: full, Fleet: full, AuditSearcher: full, APIKeyRevoker: full, NoteStore: full}
-	}
-	return o
+	return &onRevokeStore{Store: st, onRevoke: onRevoke}
 }

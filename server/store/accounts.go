@@ -40,8 +40,7 @@ type Session struct {
 	LastSeenAt time.Time
 }
 
-// Accounts persists dashboard users and sessions. The SQL store
-// implements it; use AccountsOf to reach it from a Store.
+// Accounts persists dashboard users and sessions; part of Store.
 type Accounts interface {
 	// CreateUser stores u and its first password in the history;
 	// ErrConflict if the username exists.
@@ -79,12 +78,6 @@ type Accounts interface {
 	DeleteUserSessions(ctx context.Context, username string) error
 	// DeleteIdleSessions ends sessions idle since before cutoff.
 	DeleteIdleSessions(ctx context.Context, cutoff time.Time) (int64, error)
-}
-
-// AccountsOf returns s's account storage, if s has one.
-func AccountsOf(s Store) (Accounts, bool) {
-	a, ok := s.(Accounts)
-	return a, ok
 }
 
 const userColumns = `username, first_name, last_name, role, password_hash, password_changed_at, must_change, failed_attempts, locked_at, created_at, last_login_at`

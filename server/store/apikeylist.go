@@ -8,18 +8,11 @@ import (
 // MaxAPIKeysListed bounds one listing of API keys.
 const MaxAPIKeysListed = 1000
 
-// APIKeyLister is implemented by stores that can list gateway API keys
-// (the SQL store does); use APIKeyListerOf to reach it from a Store.
+// APIKeyLister lists gateway API keys; part of Store.
 type APIKeyLister interface {
 	// APIKeys returns up to MaxAPIKeysListed keys, revoked ones included,
 	// oldest first. Only the hashes of their secrets are stored.
 	APIKeys(ctx context.Context) ([]APIKey, error)
-}
-
-// APIKeyListerOf returns s's API key listing, if s has one.
-func APIKeyListerOf(s Store) (APIKeyLister, bool) {
-	l, ok := s.(APIKeyLister)
-	return l, ok
 }
 
 func (s *sqlStore) APIKeys(ctx context.Context) ([]APIKey, error) {

@@ -14,10 +14,7 @@ func TestListAPIKeys(t *testing.T) {
 		ctx := context.Background()
 		at := time.Unix(1_700_000_000, 0).UTC()
 		st := b.openNew(t)
-		l, ok := APIKeyListerOf(st)
-		if !ok {
-			t.Fatal("the SQL store cannot list api keys")
-		}
+		var l APIKeyLister = st
 		t.Run("an empty store lists no key", func(t *testing.T) {
 			got, err := l.APIKeys(ctx)
 			if err != nil || len(got) != 0 {
@@ -35,7 +32,7 @@ func TestListAPIKeys(t *testing.T) {
 			}
 			want = append(want, k)
 		}
-		r, _ := APIKeyRevokerOf(st)
+		r := st
 		if err := r.RevokeAPIKey(ctx, want[0].ID, at.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +53,7 @@ func TestSetRole(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		st := b.openNew(t)
-		acc, _ := AccountsOf(st)
+		acc := st
 		if err := acc.CreateUser(ctx, User{Username: "ana", FirstName: "Ana", LastName: "Lima", Role: "viewer", PasswordHash: "h",
 			CreatedAt: time.Unix(1, 0)}); err != nil {
 			t.Fatal(err)

@@ -6,20 +6,13 @@ import (
 	"time"
 )
 
-// APIKeyRevoker is implemented by stores that can revoke gateway API keys
-// (the SQL store does); use APIKeyRevokerOf to reach it from a Store. A
+// APIKeyRevoker revokes gateway API keys; part of Store. A
 // running server notices a revocation made by another process within its
 // key cache's lifetime (five seconds).
 type APIKeyRevoker interface {
 	// RevokeAPIKey marks the key revoked at the given time; ErrNotFound if
 	// there is no such key or it is already revoked.
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
-}
-
-// APIKeyRevokerOf returns s's API key revocation, if s has one.
-func APIKeyRevokerOf(s Store) (APIKeyRevoker, bool) {
-	r, ok := s.(APIKeyRevoker)
-	return r, ok
 }
 
 func (s *sqlStore) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {

@@ -19,10 +19,7 @@ func TestRevokeAPIKey(t *testing.T) {
 		if err := st.CreateAPIKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
-		r, ok := APIKeyRevokerOf(st)
-		if !ok {
-			t.Fatal("the SQL store cannot revoke api keys")
-		}
+		var r APIKeyRevoker = st
 		tests := []struct {
 			name    string
 			id      string

@@ -17,7 +17,7 @@ type AuditFilter struct {
 	Limit int
 }
 
-// AuditSearcher finds audit rows. The SQL store implements it.
+// AuditSearcher finds audit rows; part of Store.
 type AuditSearcher interface {
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditRow, error)
 }

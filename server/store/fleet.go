@@ -125,8 +125,7 @@ type TokenInfo struct {
 	DeviceID string
 }
 
-// Fleet answers the dashboard's queries. The SQL store implements it;
-// use FleetOf to reach it from a Store.
+// Fleet answers the dashboard's queries; part of Store.
 type Fleet interface {
 	FleetDevices(ctx context.Context, q FleetQuery) (FleetPage, error)
 	FleetCounts(ctx context.Context, t Thresholds) (FleetCounts, error)
@@ -143,12 +142,6 @@ type Fleet interface {
 	// RevokeToken makes an unused token expire at at; ErrNotFound if there
 	// is no such unused token.
 	RevokeToken(ctx context.Context, hash string, at time.Time) error
-}
-
-// FleetOf returns s's dashboard queries, if s has them.
-func FleetOf(s Store) (Fleet, bool) {
-	f, ok := s.(Fleet)
-	return f, ok
 }
 
 // postureTime is decision.PostureTime in SQL.

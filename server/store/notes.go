@@ -27,7 +27,7 @@ type Note struct {
 	CreatedAt time.Time
 }
 
-// NoteStore keeps device notes. The SQL store implements it.
+// NoteStore keeps device notes; part of Store.
 type NoteStore interface {
 	// AddNote stores n, filling its ID; ErrNotFound if the device does
 	// not exist. The body must be 1 to MaxNoteLen characters of valid
@@ -36,12 +36,6 @@ type NoteStore interface {
 	// Notes returns the device's notes, newest first, at most limit (at
 	// most MaxNotesPerDevice).
 	Notes(ctx context.Context, deviceID string, limit int) ([]Note, error)
-}
-
-// NotesOf returns s's notes, if it keeps them.
-func NotesOf(s Store) (NoteStore, bool) {
-	n, ok := s.(NoteStore)
-	return n, ok
 }
 
 var _ NoteStore = (*sqlStore)(nil)

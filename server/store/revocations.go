@@ -16,19 +16,12 @@ type Revocation struct {
 	RevokedAt time.Time
 }
 
-// RevocationLister is implemented by stores that can list recent
-// revocations (the SQL store does), so that a running server notices a
-// revocation another process wrote; use RevocationListerOf to reach it.
+// RevocationLister lists recent revocations, so that a running server
+// notices a revocation another process wrote; part of Store.
 type RevocationLister interface {
 	// RevokedSince returns the devices revoked strictly after since,
 	// oldest first, at most MaxRevocationsListed of them.
 	RevokedSince(ctx context.Context, since time.Time) ([]Revocation, error)
-}
-
-// RevocationListerOf returns s's revocation listing, if s has one.
-func RevocationListerOf(s Store) (RevocationLister, bool) {
-	r, ok := s.(RevocationLister)
-	return r, ok
 }
 
 func (s *sqlStore) RevokedSince(ctx context.Context, since time.Time) ([]Revocation, error) {

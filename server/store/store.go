@@ -145,6 +145,20 @@ type Store interface {
 	// LifecycleStore holds the audit log, exceptions, attestations and
 	// server state (lifecycle_store.go, exceptions.go, audit.go).
 	LifecycleStore
+	// The dashboard's and the command line's parts, each in its own
+	// file: every Store has them all, so that a wrapper (ForgetOnWrite,
+	// metrics) keeps them by embedding Store, and no consumer has to find
+	// them by type assertion.
+	Accounts
+	Fleet
+	AuditSearcher
+	APIKeyLister
+	APIKeyRevoker
+	NoteStore
+	RevocationLister
+	// TryLease takes the named lease if no other server holds it
+	// (ErrLeaseHeld); see lease.go.
+	TryLease(ctx context.Context, name string) (Lease, error)
 
 	// Close releases the store's resources.
 	Close() error

@@ -28,7 +28,7 @@ func newService(t *testing.T) (*Service, *testClock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	acc, _ := store.AccountsOf(st)
+	acc := st
 	c := &testClock{t: t0}
 	s, err := New(Config{Store: acc, Params: fastParams, Now: c.now})
 	if err != nil {
