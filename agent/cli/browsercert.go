@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"runtime"
 
+	"github.com/spf13/cobra"
+
 	"github.com/postern-dev/postern/agent/allowcmd"
 	"github.com/postern-dev/postern/agent/browsercert"
 	"github.com/postern-dev/postern/agent/state"
@@ -78,5 +80,60 @@ func clearBrowsers(ctx context.Context, h host.Host, stateDir string) error {
 	if err := m.Clear(ctx, id.DeviceID); err != nil {
 		return fmt.Errorf("remove the device certificate from the browsers: %w", err)
 	}
+	return nil
+}
+
+// BrowserCertOptions are the flags of `browser-cert place|remove`.
+type BrowserCertOptions struct {
+	StateDir string
+	// Remove takes the certificate out instead of placing it.
+	Remove bool
+}
+
+// NewCmdBrowserCert returns `browser-cert` with its `place` and `remove`
+// subcommands: what the service does by itself after enrollment, at start
+// and after renewals, and on uninstall or refusal, for an administrator
+// (after another person signs in) and for the packages' removal scripts.
+func NewCmdBrowserCert(f *Factory, runF func(context.Context, *BrowserCertOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "browser-cert",
+		Short: "Place or remove the device certificate for the console user's browsers",
+		Args:  cobra.NoArgs,
+	}
+	for _, remove := range []bool{false, true} {
+		opts := &BrowserCertOptions{Remove: remove}
+		use, short := "place", "Put the device certificate in the console user's store and write the browsers' policies"
+		if remove {
+			use, short = "remove", "Take the device certificate out of every user's store it was placed in, and the browsers' policies"
+		}
+		sub := &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if runF != nil {
+					return runF(cmd.Context(), opts)
+				}
+				return browserCertRun(cmd.Context(), f, opts)
+			},
+		}
+		addStateFlag(sub, &opts.StateDir)
+		cmd.AddCommand(sub)
+	}
+	return cmd
+}
+
+func browserCertRun(ctx context.Context, f *Factory, opts *BrowserCertOptions) error {
+	if opts.Remove {
+		if err := clearBrowsers(ctx, f.LiveHost(), opts.StateDir); err != nil {
+			return err
+		}
+		fmt.Fprintln(f.Out, "device certificate removed from the browsers' stores")
+		return nil
+	}
+	if err := syncBrowsers(ctx, f.LiveHost(), opts.StateDir); err != nil {
+		return err
+	}
+	fmt.Fprintln(f.Out, "device certificate placed for the console user's browsers")
 	return nil
 }

@@ -120,6 +120,7 @@ is no (check: not compliant); 2 usage error, or check could not check.`,
 		NewCmdService(f, "stop", nil),
 		NewCmdBundle(f, nil),
 		NewCmdPrivacy(f),
+		NewCmdBrowserCert(f, nil),
 	)
 	cmdutil.Setup(root, version.Version)
 	return root

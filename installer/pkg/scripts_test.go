@@ -205,12 +205,13 @@ func TestPreRemove(t *testing.T) {
 		systemd bool
 		args    []string
 		want    string
+		removed bool // the agent takes the certificate out of the browsers' stores
 	}{
-		{"a deb removal stops and disables the service", true, []string{"remove"}, "stop postern-agent.service\ndisable postern-agent.service\n"},
-		{"an rpm removal stops and disables the service", true, []string{"0"}, "stop postern-agent.service\ndisable postern-agent.service\n"},
-		{"a deb upgrade keeps the service", true, []string{"upgrade", "1.1.0"}, ""},
-		{"an rpm upgrade keeps the service", true, []string{"1"}, ""},
-		{"without systemd removal succeeds quietly", false, []string{"remove"}, ""},
+		{"a deb removal stops and disables the service", true, []string{"remove"}, "stop postern-agent.service\ndisable postern-agent.service\n", true},
+		{"an rpm removal stops and disables the service", true, []string{"0"}, "stop postern-agent.service\ndisable postern-agent.service\n", true},
+		{"a deb upgrade keeps the service", true, []string{"upgrade", "1.1.0"}, "", false},
+		{"an rpm upgrade keeps the service", true, []string{"1"}, "", false},
+		{"without systemd removal succeeds quietly", false, []string{"remove"}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,6 +223,13 @@ func TestPreRemove(t *testing.T) {
 			sb.run(t, s.PreRemove, tt.args...)
 			if diff := cmp.Diff(tt.want, sb.read("systemctl.calls")); diff != "" {
 				t.Errorf("systemctl calls (-want +got):\n%s", diff)
+			}
+			want := ""
+			if tt.removed {
+				want = "browser-cert remove --state " + sb.paths.StateDir + "\n"
+			}
+			if diff := cmp.Diff(want, sb.read("agent.calls")); diff != "" {
+				t.Errorf("agent calls (-want +got):\n%s", diff)
 			}
 		})
 	}
