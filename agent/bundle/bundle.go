@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
@@ -129,18 +128,4 @@ func writeArchive(w io.Writer, dir string, extra map[string][]byte, mtime time.T
 	return gz.Close()
 }
 
-var readme = strings.TrimLeft(`
-Postern support bundle
-
-manifest.json, files/, commands/  a snapshot of one check of this device: every
-                                  answer the checks got from the machine (see
-                                  docs/snapshot.md). Re-check it anywhere with
-                                  postern-agent check --replay THIS_FILE
-bundle/status.json                the agent's status: device ID, server, last
-                                  report and acknowledgement, last error
-bundle/check.json                 the verdicts of the check in this bundle
-
-Not included: the device key, the enrollment token, certificates' private
-parts, password hashes (replaced by stand-ins), files, browsing history,
-location or network names.
-`, "\n")
+var readme = "Postern support bundle\n\n" + Summary()

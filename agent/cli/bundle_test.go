@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/postern-dev/postern/agent/bundle"
 )
 
 func TestBundleAndPrivacy(t *testing.T) {
@@ -54,10 +56,20 @@ func TestBundleAndPrivacy(t *testing.T) {
 		if code := Main(context.Background(), f, []string{"privacy"}); code != ExitOK {
 			t.Fatalf("exit %d", code)
 		}
-		for _, want := range []string{"What Postern collects", "not the network's name", "browsing"} {
+		for _, want := range []string{"What Postern collects", "not the network's name", "browsing", bundle.Summary()} {
 			if !strings.Contains(stdout.String(), want) {
 				t.Errorf("privacy lacks %q", want)
 			}
+		}
+		// The note once said a bundle "can include ... the current Wi-Fi
+		// network's name"; the bundle removes it.
+		for _, e := range bundle.Redactions {
+			if !strings.Contains(strings.Join(strings.Fields(stdout.String()), " "), e.What) {
+				t.Errorf("privacy does not say the bundle removes %q", e.What)
+			}
+		}
+		if strings.Contains(stdout.String(), "network's name)") || strings.Contains(stdout.String(), "can include") {
+			t.Errorf("privacy says a bundle can hold a network name:\n%s", stdout)
 		}
 	})
 }

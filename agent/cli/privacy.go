@@ -3,12 +3,15 @@ package cli
 import (
 	"fmt"
 
+	"github.com/postern-dev/postern/agent/bundle"
 	"github.com/spf13/cobra"
 )
 
 // PrivacyNote is what `privacy` prints, and the README's "What Postern
-// collects" section says the same.
-const PrivacyNote = `What Postern collects
+// collects" section says the same. Its bundle paragraph is made from the
+// same lists as the bundle's redaction (bundle.Summary), so the two cannot
+// drift apart.
+var PrivacyNote = `What Postern collects
 
 Postern reads this device's security settings and sends them to your
 organisation's Postern server, so that the health-record gateway can decide
@@ -30,11 +33,7 @@ It does not collect files or their contents, documents, e-mail, browsing
 history, keystrokes, screenshots, location, or the names of networks. It
 checks again every few minutes and when the network changes.
 
-A support bundle ("postern-agent bundle") is made only when you run it and
-stays on this device until you hand it over; it holds the raw answers the
-checks read (which can include account names and the current Wi-Fi
-network's name), never keys, tokens or password hashes.
-`
+` + bundle.Summary()
 
 // NewCmdPrivacy returns `privacy`.
 func NewCmdPrivacy(f *Factory) *cobra.Command {

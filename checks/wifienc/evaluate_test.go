@@ -173,6 +173,19 @@ func TestPolicyFileSetsTheThresholds(t *testing.T) {
 	if _, err := checks.ParsePolicy([]byte("controls:\n  wifi_encryption:\n    approved_vpns: [anything]\n")); err == nil {
 		t.Error("an unknown VPN kind was accepted")
 	}
+	t.Run("kinds match whatever their case", func(t *testing.T) {
+		p, err := checks.ParsePolicy([]byte("controls:\n  wifi_encryption:\n    approved_vpns: [GlobalProtect, WireGuard]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		th := p.Thresholds(checks.WiFiEncryption).(*Thresholds)
+		if diff := cmp.Diff([]string{KindGlobalProtect, KindWireGuard}, th.ApprovedVPNs); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if v, ok := th.approves(&Tunnel{Kind: KindGlobalProtect}); !ok || v != KindGlobalProtect {
+			t.Errorf("a GlobalProtect tunnel is not approved: %q %v", v, ok)
+		}
+	})
 }
 
 // TestCollectThisMachine runs the Linux collector on the machine the tests

@@ -101,8 +101,13 @@ func (t *Thresholds) Validate() error {
 	if len(t.ApprovedVPNs) > 64 {
 		return fmt.Errorf("approved_vpns lists more than 64 entries")
 	}
-	for _, v := range t.ApprovedVPNs {
-		if err := validateVPN(v); err != nil {
+	for i, v := range t.ApprovedVPNs {
+		// Kinds match whatever their case ("GlobalProtect" is
+		// globalprotect): an administrator writes the product's name.
+		if _, _, isPattern := splitVPN(v); !isPattern {
+			t.ApprovedVPNs[i] = strings.ToLower(strings.TrimSpace(v))
+		}
+		if err := validateVPN(t.ApprovedVPNs[i]); err != nil {
 			return fmt.Errorf("approved_vpns: %w", err)
 		}
 	}
@@ -146,7 +151,7 @@ func (t *Thresholds) approves(tun *Tunnel) (string, bool) {
 		prefix, pat, isPattern := splitVPN(v)
 		switch {
 		case !isPattern:
-			if prefix == tun.Kind {
+			if strings.EqualFold(prefix, tun.Kind) {
 				return v, true
 			}
 		case prefix == "interface":
