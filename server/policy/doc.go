@@ -1,5 +1,5 @@
 // Package policy loads postern-server's policy file: the default profile
-// (exactly the format of checks.ParsePolicy, see DESIGN.md), server-only
+// (exactly the format of checks.ParsePolicy, see docs/architecture.md), server-only
 // settings (user attestation), and per-organization profiles that override
 // the default. Manager keeps the active Set behind an atomic pointer,
 // reloads it on SIGHUP or when the file changes, numbers every applied
