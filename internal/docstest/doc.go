@@ -1,0 +1,9 @@
+// Package docstest runs the documentation as written. Every fenced block
+// in README.md and docs/ has an info string; a block marked "illustrative"
+// (```sh illustrative) is shown only, and must say so. Shell blocks (sh,
+// bash, shell) are run in order, per file, by bash in a scratch directory
+// with freshly built postern-server and postern-agent first on PATH; YAML
+// blocks are Postern policies and pass `postern-server policy check`.
+// Blocks of other languages (nginx, caddyfile, json, text...) are checked
+// by the tests of what they configure, or not at all. Linux only (bash).
+package docstest
