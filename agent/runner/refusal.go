@@ -94,6 +94,9 @@ func (r *Runner) refused() (*state.Refusal, error) {
 		return nil, nil
 	}
 	id, err := r.dir.LoadIdentity()
+	if errors.Is(err, state.ErrNotEnrolled) {
+		return st.Refused, nil // no other identity to report with
+	}
 	if err != nil {
 		return nil, err
 	}
