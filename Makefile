@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test footprint wine-test debian-root
+.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test package-root-test footprint wine-test debian-root
 
 all: build
 
@@ -127,6 +127,11 @@ package-test: packages
 # then reused; the test itself about 75 s). See docs/wine.md.
 wine-test:
 	./scripts/wine-test.sh
+
+# As root: dpkg -i, upgrade and removal of the server and agent .deb in an
+# overlay of that Debian 13 root (about 2 minutes, root cached).
+package-root-test:
+	./scripts/package-root-test.sh
 
 clean:
 	rm -rf $(BIN) .run dist

@@ -3,7 +3,7 @@
 #
 # In a throwaway overlay of the cached Debian 13 + Wine root
 # (scripts/wine-root.sh), against a real postern-server on loopback:
-#   1. msiexec /i /qn with SERVER and TOKEN: the install succeeds, the
+#   1. msiexec /i /qn with SERVER and a reusable SECRET: the install succeeds, the
 #      service starts under Wine's service manager, enrolls and reports;
 #   2. the transport the service used (QUIC or TCP) and why;
 #   3. sc stop / sc start;
@@ -128,18 +128,21 @@ msi() { # msi /i|/x FILE LOG [PROPS...]: msiexec's exit code
 server_pid=$!
 wait_for 30 grep -q '"listening"' "$work/srv/server.log" || { cat "$work/srv/server.log"; exit 1; }
 QUIC=$(sed -n 's/.*"msg":"listening","quic":"\([^"]*\)".*/\1/p' "$work/srv/server.log" | head -n1)
-TOKEN=$("$work/bin/postern-server" token create --data "$work/srv/data")
+# A reusable fleet secret, as an MDM would push it to every laptop.
+SECRET=$("$work/bin/postern-server" secret create --data "$work/srv/data" --org clinic-a --max-uses 10 --expires 1d 2>"$work/secret.txt")
+SECRET_ID=$(sed -n 's/^enrollment secret \([0-9a-f]*\) .*/\1/p' "$work/secret.txt")
 echo "wine-test: server on $QUIC (udp; the TCP fallback on the same port)"
 
 # ---- 1. install, service, enrollment, report
-rc=$(msi /i "postern-agent_${V1}_x64.msi" install1.log SERVER="$QUIC" TOKEN="$TOKEN")
-expect "msiexec /i $V1 /qn SERVER TOKEN exits 0 (got $rc)" test "$rc" = 0
+rc=$(msi /i "postern-agent_${V1}_x64.msi" install1.log SERVER="$QUIC" SECRET="$SECRET")
+expect "msiexec /i $V1 /qn SERVER SECRET (a reusable fleet secret) exits 0 (got $rc)" test "$rc" = 0
 expect "the program is installed in Program Files\\Postern" test -f "$PROG"
 expect "the service runs under Wine's service manager" wait_for 60 is_running
 expect "the service enrolled the device" wait_for 60 test -s "$STATE/identity.json"
 expect "a report was acknowledged by the server" wait_for 90 acks_above 0
 DEV=$(device_id)
 expect "the server lists the device" grep -q "$DEV" <("$work/bin/postern-server" device list --data "$work/srv/data" 2>/dev/null)
+expect "the secret counts one use" grep -q "1/10" <("$work/bin/postern-server" secret list --data "$work/srv/data")
 
 # ---- 2. the transport
 transport=$(sed -n 's/.*"connected to server","transport":"\([a-z]*\)".*/\1/p' "$STATE/agent.log" | head -n1)
@@ -173,18 +176,23 @@ expect "the state (identity) is kept" test -s "$STATE/identity.json"
 
 # ---- 6. offline install, refused secret, no secret in any agent file
 rm -rf "$STATE"
-rc=$(msi /i "postern-agent_${V1}_x64.msi" offline.log SERVER=127.0.0.1:1 TOKEN="$TOKEN")
+rc=$(msi /i "postern-agent_${V1}_x64.msi" offline.log SERVER=127.0.0.1:1 SECRET="$SECRET")
 expect "an install with an unreachable server exits 0 (got $rc)" test "$rc" = 0
 expect "and its service runs" wait_for 60 is_running
-status_has() { w "C:\\Program Files\\Postern\\postern-agent.exe" status | tr -d '\r' | grep -q "$1"; }
-expect "status shows the service retrying the enrollment" wait_for 60 status_has "pending with 127.0.0.1:1, 1 attempt"
+status_has() { # not a pipe into grep -q: pipefail would see SIGPIPE
+	local out
+	out=$(w "C:\\Program Files\\Postern\\postern-agent.exe" status | tr -d '\r' || true)
+	grep -Eq "$1" <<<"$out"
+}
+expect "status shows the service retrying the enrollment" wait_for 60 status_has "pending with 127.0.0.1:1, [0-9]+ attempt\\(s\\), last failed"
 w "C:\\Program Files\\Postern\\postern-agent.exe" status | tr -d '\r' | grep enrollment | sed 's/^/info   /' || true
 rc=$(msi /x "postern-agent_${V1}_x64.msi" offline-remove.log)
 rm -rf "$STATE"
-rc=$(msi /i "postern-agent_${V1}_x64.msi" refused.log SERVER="$QUIC" TOKEN="$TOKEN")
-expect "an install with a used token exits 0 (got $rc)" test "$rc" = 0
+"$work/bin/postern-server" secret revoke --data "$work/srv/data" "$SECRET_ID" >/dev/null
+rc=$(msi /i "postern-agent_${V1}_x64.msi" refused.log SERVER="$QUIC" SECRET="$SECRET")
+expect "an install with a revoked secret exits 0 (got $rc)" test "$rc" = 0
 expect "status shows the refusal" wait_for 60 status_has "REFUSED"
-SECRET_PART=$(cut -d. -f2 <<<"$TOKEN")
+SECRET_PART=$(cut -d. -f2 <<<"$SECRET")
 expect "the secret is in no agent log or status file" \
 	sh -c "! grep -rqF '$SECRET_PART' '$STATE' --exclude=enroll_pending.json"
 expect "the secret is not in the server's log" sh -c "! grep -qF '$SECRET_PART' '$work/srv/server.log'"

@@ -101,7 +101,7 @@ func TestEnrollRunStatusOptions(t *testing.T) {
 		name, want string
 		args       []string
 	}{
-		{"enroll without a token is refused", `"token" not set`, []string{"--server", "h:1"}},
+		{"enroll without a token is refused", `[token secret] is required`, []string{"--server", "h:1"}},
 		{"enroll with a server lacking a port is refused", "want HOST:PORT", []string{"--server", "h", "--token", "t"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

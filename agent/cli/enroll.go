@@ -111,12 +111,14 @@ in the state directory. Use --token - to read the token from standard input.`,
 	}
 	addStateFlag(cmd, &opts.StateDir)
 	cmd.Flags().StringVar(&opts.Server, "server", "", "server QUIC address `HOST:PORT`")
-	cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` (- reads it from stdin)")
+	cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` or reusable enrollment secret (- reads it from stdin)")
+	cmd.Flags().StringVar(&opts.Token, "secret", "", "reusable enrollment `SECRET` from \"postern-server secret create\" (same as --token)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "replace an existing identity")
 	addTPMFlag(cmd, &opts.TPM)
 	addAttestFlags(cmd, &opts.AttestUser, &opts.AcceptAttestation, "attest-user")
 	_ = cmd.MarkFlagRequired("server")
-	_ = cmd.MarkFlagRequired("token")
+	cmd.MarkFlagsOneRequired("token", "secret")
+	cmd.MarkFlagsMutuallyExclusive("token", "secret")
 	return cmd
 }
 

@@ -73,6 +73,7 @@ func NewCmdService(f *Factory, action string, runF func(context.Context, *Servic
 		cmd.Flags().StringVar(&opts.Server, "server", "", "enroll first with the server at `HOST:PORT`, unless already enrolled")
 		cmd.Flags().StringVar(&opts.Token, "token", "", "one-time enrollment `TOKEN` or reusable enrollment secret for --server; the service enrolls with it")
 		cmd.Flags().StringVar(&opts.Token, "secret", "", "reusable enrollment `SECRET` (same as --token)")
+		cmd.MarkFlagsMutuallyExclusive("token", "secret")
 	case "uninstall":
 		cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also delete the state directory: the device identity, spool and logs")
 	}

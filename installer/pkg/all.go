@@ -94,6 +94,22 @@ func BuildAll(ctx context.Context, log *slog.Logger, o Options) ([]string, error
 	return append(out, tgz), nil
 }
 
+// BuildDebs builds only the linux/amd64 .deb of the agent and of the
+// server, as the package install test needs them.
+func BuildDebs(o Options) ([]string, error) {
+	agent, err := BuildLinux(LinuxOptions{Format: "deb", Arch: "amd64", Version: NumericVersion(o.Version), OutDir: o.OutDir,
+		MTime: o.MTime, Binary: filepath.Join(o.CrossDir, "linux-amd64", PackageName)})
+	if err != nil {
+		return nil, err
+	}
+	server, err := BuildServerLinux(ServerLinuxOptions{Format: "deb", Arch: "amd64", Version: NumericVersion(o.Version), OutDir: o.OutDir,
+		MTime: o.MTime, Binary: filepath.Join(o.CrossDir, "linux-amd64", ServerPackageName)})
+	if err != nil {
+		return []string{agent}, err
+	}
+	return []string{agent, server}, nil
+}
+
 // BuildWindows builds only the Windows installer (and signs it when
 // configured); `make wine-test` uses it for its upgrade pair.
 func BuildWindows(ctx context.Context, log *slog.Logger, o Options) (string, error) {

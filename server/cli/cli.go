@@ -80,7 +80,7 @@ or flag, missing or extra argument, bad value).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(d), newInitCmd(d), newTokenCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
+	root.AddCommand(newServeCmd(d), newInitCmd(d), newTokenCmd(d), newSecretCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
 	root.AddCommand(newUserCmd(d))
 	addAPIKeyCommands(d, root)
 	root.AddCommand(newExceptionCmd(d), newDeviceCmd(d), newAttestationCmd(d), newPolicyCmd(d), newAuditCmd(d))

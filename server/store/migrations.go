@@ -189,4 +189,17 @@ var migrations = []string{
 	// TPM attestation at enrollment showed ('software' for every device
 	// enrolled before).
 	`ALTER TABLE devices ADD COLUMN key_kind TEXT NOT NULL DEFAULT 'software'`,
+	// enrollment secrets: reusable, org-scoped, expiring, optionally
+	// limited in uses, revocable; only the hash of the secret is kept.
+	`CREATE TABLE enroll_secrets (
+		id TEXT PRIMARY KEY,
+		hash TEXT NOT NULL UNIQUE,
+		org TEXT NOT NULL,
+		owner TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		max_uses BIGINT NOT NULL DEFAULT 0,
+		uses BIGINT NOT NULL DEFAULT 0,
+		revoked_at BIGINT NOT NULL DEFAULT 0
+	);`,
 }

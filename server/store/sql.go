@@ -188,20 +188,25 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash string, dev Device, now
 			Scan(&expires, &used, &dev.Org, &dev.Owner)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return ErrTokenInvalid
+			// Not a one-time token: perhaps a reusable enrollment secret.
+			var serr error
+			if dev.Org, dev.Owner, serr = s.redeemSecret(ctx, tx, tokenHash, now); serr != nil {
+				return serr
+			}
 		case err != nil:
 			return fmt.Errorf("read token: %w", err)
 		case used != 0:
 			return ErrTokenUsed
 		case now.UnixNano() >= expires:
 			return ErrTokenExpired
-		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE enroll_tokens SET used_at = ?, device_id = ? WHERE hash = ? AND used_at = 0`), now.UnixNano(), dev.ID, tokenHash)
-		if err != nil {
-			return fmt.Errorf("redeem token: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return ErrTokenUsed
+		default:
+			res, err := tx.ExecContext(ctx, s.q(`UPDATE enroll_tokens SET used_at = ?, device_id = ? WHERE hash = ? AND used_at = 0`), now.UnixNano(), dev.ID, tokenHash)
+			if err != nil {
+				return fmt.Errorf("redeem token: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return ErrTokenUsed
+			}
 		}
 		dev.EnrolledAt = now
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, cert_sha256, cert_not_after, hostname, os, os_name, os_version, arch, org, owner, enrolled_at, last_seen_at, key_kind)

@@ -28,6 +28,7 @@ func main() {
 	flag.StringVar(&o.PGPKey, "pgp-key", os.Getenv("PGP_KEY"), "OpenPGP private key `FILE` signing the .deb and .rpm; default $PGP_KEY")
 	flag.StringVar(&o.PGPPassFile, "pgp-pass-file", os.Getenv("PGP_PASS_FILE"), "`FILE` holding the OpenPGP key's passphrase; default $PGP_PASS_FILE")
 	epoch := flag.String("source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "Unix `SECONDS` stamped as every file's time and the build date; default $SOURCE_DATE_EPOCH, else now")
+	debOnly := flag.Bool("deb-only", false, "build only the linux/amd64 .deb of the agent and the server (from -cross DIR/linux-amd64)")
 	windowsOnly := flag.Bool("windows-only", false, "build only the Windows .msi (from -cross DIR/windows-amd64)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -44,7 +45,9 @@ func main() {
 	defer stop()
 	var out []string
 	var err error
-	if *windowsOnly {
+	if *debOnly {
+		out, err = pkg.BuildDebs(o)
+	} else if *windowsOnly {
 		var msi string
 		msi, err = pkg.BuildWindows(ctx, log, o)
 		out = []string{msi}
