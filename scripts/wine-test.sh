@@ -187,6 +187,7 @@ status_has() { # not a pipe into grep -q: pipefail would see SIGPIPE
 expect "status shows the service retrying the enrollment" wait_for 60 status_has "pending with 127.0.0.1:1, [0-9]+ attempt\\(s\\), last failed"
 w "C:\\Program Files\\Postern\\postern-agent.exe" status | tr -d '\r' | grep enrollment | sed 's/^/info   /' || true
 rc=$(msi /x "postern-agent_${V1}_x64.msi" offline-remove.log)
+expect "msiexec /x of the offline install removes its service (got $rc)" wait_for 30 state_is NONE
 rm -rf "$STATE"
 "$work/bin/postern-server" secret revoke --data "$work/srv/data" "$SECRET_ID" >/dev/null
 rc=$(msi /i "postern-agent_${V1}_x64.msi" refused.log SERVER="$QUIC" SECRET="$SECRET")

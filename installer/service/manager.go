@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
+	"time"
 
 	kservice "github.com/kardianos/service"
 )
@@ -32,6 +34,30 @@ type controller interface {
 // Manager installs and controls the service on this machine.
 type Manager struct {
 	ctl controller
+	// sleep waits between attempts; time.Sleep when nil.
+	sleep func(time.Duration)
+}
+
+// Retries of an install that meets a service still being deleted: Windows
+// deletes a service only once its process has exited and every handle to
+// it is closed, so an install right after an uninstall (an MDM's
+// remove-then-install, an upgrade) meets "marked for deletion" or
+// "already exists" for a moment.
+const (
+	installAttempts = 30
+	installPause    = time.Second
+)
+
+// transient reports whether err is a service still being deleted.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, errMarkedForDelete) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "marked for deletion") || strings.Contains(msg, "already exists")
 }
 
 // noop satisfies kardianos' Interface for control operations, which never
@@ -76,6 +102,21 @@ func (m *Manager) Status() (State, error) {
 // binary path or unit takes effect. The state directory, and with it the
 // device identity, is never touched.
 func (m *Manager) Install() error {
+	sleep := m.sleep
+	if sleep == nil {
+		sleep = time.Sleep
+	}
+	var err error
+	for range installAttempts {
+		if err = m.install(); !transient(err) {
+			return err
+		}
+		sleep(installPause)
+	}
+	return err
+}
+
+func (m *Manager) install() error {
 	st, err := m.Status()
 	if err != nil {
 		return err

@@ -2,7 +2,13 @@
 
 package service
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// errMarkedForDelete exists on Windows only.
+var errMarkedForDelete = errors.New("service marked for deletion")
 
 // runWindows is never reached off Windows (Run checks the OS first).
 func runWindows(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }

@@ -12,6 +12,9 @@ import (
 	"golang.org/x/sys/windows/svc"
 )
 
+// errMarkedForDelete is a service that is still being deleted.
+var errMarkedForDelete error = windows.ERROR_SERVICE_MARKED_FOR_DELETE
+
 // runWindows connects to the service control manager and runs fn until
 // it asks the service to stop. It is called only for `run --service`,
 // which only the service manager starts, so it does not guess whether it

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	kservice "github.com/kardianos/service"
@@ -133,14 +134,43 @@ type fakeCtl struct {
 	status kservice.Status
 	err    error
 	calls  []string
+	// installErrs are returned by the first Install calls.
+	installErrs []error
 }
 
-func (f *fakeCtl) Install() error   { f.calls = append(f.calls, "install"); return nil }
+func (f *fakeCtl) Install() error {
+	f.calls = append(f.calls, "install")
+	if len(f.installErrs) > 0 {
+		err := f.installErrs[0]
+		f.installErrs = f.installErrs[1:]
+		return err
+	}
+	return nil
+}
 func (f *fakeCtl) Uninstall() error { f.calls = append(f.calls, "uninstall"); return nil }
 func (f *fakeCtl) Start() error     { f.calls = append(f.calls, "start"); return nil }
 func (f *fakeCtl) Stop() error      { f.calls = append(f.calls, "stop"); return nil }
 func (f *fakeCtl) Status() (kservice.Status, error) {
 	return f.status, f.err
+}
+
+func TestInstallWaitsForAServiceBeingDeleted(t *testing.T) {
+	marked := errors.New("The specified service has been marked for deletion.")
+	ctl := &fakeCtl{err: kservice.ErrNotInstalled, installErrs: []error{marked, errors.New("service postern-agent already exists")}}
+	var slept int
+	m := &Manager{ctl: ctl, sleep: func(time.Duration) { slept++ }}
+	if err := m.Install(); err != nil {
+		t.Fatal(err)
+	}
+	if slept != 2 || len(ctl.calls) != 4 || ctl.calls[3] != "start" {
+		t.Errorf("slept %d, calls %v", slept, ctl.calls)
+	}
+	t.Run("other errors are not retried", func(t *testing.T) {
+		ctl := &fakeCtl{err: kservice.ErrNotInstalled, installErrs: []error{errors.New("access denied")}}
+		if err := (&Manager{ctl: ctl, sleep: func(time.Duration) { t.Fatal("slept") }}).Install(); err == nil {
+			t.Error("no error")
+		}
+	})
 }
 
 func TestManager(t *testing.T) {
