@@ -187,7 +187,7 @@ status_has() { # not a pipe into grep -q: pipefail would see SIGPIPE
 expect "status shows the service retrying the enrollment" wait_for 60 status_has "pending with 127.0.0.1:1, [0-9]+ attempt\\(s\\), last failed"
 w "C:\\Program Files\\Postern\\postern-agent.exe" status | tr -d '\r' | grep enrollment | sed 's/^/info   /' || true
 rc=$(msi /x "postern-agent_${V1}_x64.msi" offline-remove.log)
-expect "msiexec /x of the offline install removes its service (got $rc)" wait_for 30 state_is NONE
+expect "msiexec /x of the offline install (exit $rc) removes its service" wait_for 30 state_is NONE
 rm -rf "$STATE"
 "$work/bin/postern-server" secret revoke --data "$work/srv/data" "$SECRET_ID" >/dev/null
 rc=$(msi /i "postern-agent_${V1}_x64.msi" refused.log SERVER="$QUIC" SECRET="$SECRET")
@@ -223,7 +223,7 @@ echo "$out" >"$work/check.json"
 expect "check reads the recorded build (26200, Windows 11 25H2 Pro) from Wine's registry" grep -q '26200' <<<"$out"
 # Judged (pass or fail, by the day it runs), never unknown.
 expect "check judges Windows 11 25H2 by the end-of-life table, not unknown" \
-	grep -Eq 'os_supported .*(PASS|FAIL).*Windows 11 25H2' <(w 'Z:\tmp\p\agent.exe' check --state 'C:\ProgramData\PosternCheck' | tr -d '\r' | tr -s ' ')
+	grep -Eq '(PASS|FAIL) os_supported .*Windows 11 25H2' <(w 'Z:\tmp\p\agent.exe' check --state 'C:\ProgramData\PosternCheck' | tr -d '\r' | tr -s ' ')
 w 'Z:\tmp\p\agent.exe' check --state 'C:\ProgramData\PosternCheck' | tr -d '\r' | sed 's/^/info   /' | head -n 20 || true
 
 t2=$(date +%s)
