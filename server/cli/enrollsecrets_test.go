@@ -11,6 +11,9 @@ import (
 
 func TestEnrollSecretCommands(t *testing.T) {
 	dir := t.TempDir()
+	if out, errOut, code := run(t, "init", "--data", dir); code != 0 {
+		t.Fatalf("init: exit %d: %s %s", code, out, errOut)
+	}
 	out, errOut, code := run(t, "secret", "create", "--data", dir, "--org", "clinic-a", "--owner", "it", "--max-uses", "5", "--expires", "90d")
 	if code != 0 || !regexp.MustCompile(`^pt1\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}\n$`).MatchString(out) {
 		t.Fatalf("create: exit %d, stdout %q, stderr %q", code, out, errOut)
