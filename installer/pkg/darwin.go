@@ -138,6 +138,10 @@ fi
 
 if [ -n "$uninstall" ]; then
 	launchctl bootout system "$PLIST" 2>/dev/null || true
+	# The device certificate leaves the users' login keychains first.
+	if [ -x "$BIN" ]; then
+		"$BIN" browser-cert remove --state "$STATE" || true
+	fi
 	rm -f "$PLIST" "$BIN"
 	if [ -n "$purge" ]; then
 		rm -rf "$STATE"
