@@ -236,7 +236,7 @@ func startTLS(t *testing.T, h http.Handler, times streamTimes) (*http.Server, st
 }
 
 func clientFor(roots *x509.CertPool, proto string) *http.Client {
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, Protocols: new(http.Protocols)}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost", Time: clock.Now}, Protocols: new(http.Protocols)}
 	tr.Protocols.SetHTTP1(proto == "HTTP/1.1")
 	tr.Protocols.SetHTTP2(proto == "HTTP/2.0")
 	return &http.Client{Transport: tr}

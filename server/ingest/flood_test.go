@@ -15,6 +15,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -52,7 +53,7 @@ func startFlood(t testing.TB, e *env, tcpAddr net.Addr, from string, quicSlots, 
 	}
 	f := &flood{quicSlots: quicSlots, tcpSlots: tcpSlots, from: from, udp: udp, tr: &quic.Transport{Conn: udp}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
-	tc := &tls.Config{RootCAs: e.ca.Pool(), ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
+	tc := &tls.Config{RootCAs: e.ca.Pool(), Time: clock.Now, ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
 	qc := &quic.Config{KeepAlivePeriod: time.Second, MaxIdleTimeout: 30 * time.Second, HandshakeIdleTimeout: 5 * time.Second}
 	// Bounded attempts in flight, as one attacking process would have.
 	sem := make(chan struct{}, 128)
@@ -131,7 +132,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 // dialTCPFrom is dialTCP from a chosen loopback alias.
 func dialTCPFrom(t *testing.T, e *env, addr net.Addr, from string, cert *tls.Certificate) (*tcpClient, error) {
-	tc := &tls.Config{RootCAs: e.ca.Pool(), ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
+	tc := &tls.Config{RootCAs: e.ca.Pool(), Time: clock.Now, ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
 	if cert != nil {
 		tc.Certificates = []tls.Certificate{*cert}
 	}
@@ -311,7 +312,7 @@ func TestUnauthenticatedPoolNeverStarvesDevices(t *testing.T) {
 		}
 		tr := &quic.Transport{Conn: udp}
 		t.Cleanup(func() { tr.Close(); udp.Close() })
-		tc := &tls.Config{RootCAs: e.ca.Pool(), ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
+		tc := &tls.Config{RootCAs: e.ca.Pool(), Time: clock.Now, ServerName: "localhost", NextProtos: []string{pb.ALPN}, MinVersion: tls.VersionTLS13}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		conn, err := tr.Dial(ctx, e.srv.Addr(), tc, &quic.Config{MaxIdleTimeout: 30 * time.Second})
 		cancel()
