@@ -91,7 +91,7 @@ func newDeviceRow(fd store.FleetDevice, d decision.Decision) deviceRow {
 // decisions' statuses.
 func (d *Dashboard) fleetRows(ctx context.Context, q store.FleetQuery) ([]deviceRow, error) {
 	status, byStatus, desc := q.Status, q.Sort == store.SortStatus, q.Desc
-	q.Status, q.Offset, q.Limit = "", 0, store.MaxPageSize
+	q.Status, q.All = "", true
 	if byStatus {
 		q.Sort, q.Desc = store.SortHostname, false
 	}
@@ -99,28 +99,22 @@ func (d *Dashboard) fleetRows(ctx context.Context, q store.FleetQuery) ([]device
 	if err != nil {
 		return nil, err
 	}
+	page, err := d.st.FleetDevices(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	var rows []deviceRow
-	for {
-		page, err := d.st.FleetDevices(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, fd := range page.Devices {
-			dec, ok := decisions[fd.ID]
-			if !ok {
-				// Enrolled after the decisions were made.
-				if dec, err = d.cfg.Decisions.Current(ctx, fd.ID); err != nil {
-					continue
-				}
-			}
-			row := newDeviceRow(fd, dec)
-			if status == "" || row.Status == status {
-				rows = append(rows, row)
+	for _, fd := range page.Devices {
+		dec, ok := decisions[fd.ID]
+		if !ok {
+			// Enrolled after the decisions were made.
+			if dec, err = d.cfg.Decisions.Current(ctx, fd.ID); err != nil {
+				continue
 			}
 		}
-		q.Offset += len(page.Devices)
-		if len(page.Devices) < q.Limit || q.Offset >= page.Total {
-			break
+		row := newDeviceRow(fd, dec)
+		if status == "" || row.Status == status {
+			rows = append(rows, row)
 		}
 	}
 	if byStatus {

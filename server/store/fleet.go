@@ -76,6 +76,11 @@ type FleetQuery struct {
 	Offset int
 	// Limit is at most MaxPageSize; 0 means MaxPageSize.
 	Limit int
+	// All lists every matching device in one query, ignoring Offset and
+	// Limit (Total is then the number listed): for callers that filter
+	// or page the rows themselves, such as the dashboard, which judges
+	// each device by its decision.
+	All bool
 }
 
 // MaxPageSize bounds one page of FleetDevices; exports page through.
@@ -192,6 +197,7 @@ func (s *sqlStore) FleetDevices(ctx context.Context, q FleetQuery) (FleetPage, e
 		q.Limit = MaxPageSize
 	}
 	q.Offset = max(q.Offset, 0)
+
 	var where []string
 	args := statusArgs(q.Thresholds)
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
@@ -219,8 +225,10 @@ func (s *sqlStore) FleetDevices(ctx context.Context, q FleetQuery) (FleetPage, e
 		from += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	var page FleetPage
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) `+from), args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count devices: %w", err)
+	if !q.All {
+		if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) `+from), args...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("count devices: %w", err)
+		}
 	}
 	col, ok := sortColumns[q.Sort]
 	if !ok {
@@ -231,8 +239,12 @@ func (s *sqlStore) FleetDevices(ctx context.Context, q FleetQuery) (FleetPage, e
 		dir = " DESC"
 	}
 	cols := strings.ReplaceAll(deviceColumns, "d.", "x.")
-	query := `SELECT ` + cols + `, x.pt, x.st ` + from + ` ORDER BY ` + col + dir + `, x.id` + dir + ` LIMIT ? OFFSET ?`
-	rows, err := s.r.QueryContext(ctx, s.q(query), append(args, q.Limit, q.Offset)...)
+	query := `SELECT ` + cols + `, x.pt, x.st ` + from + ` ORDER BY ` + col + dir + `, x.id` + dir
+	if !q.All {
+		query += ` LIMIT ? OFFSET ?`
+		args = append(args, q.Limit, q.Offset)
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return page, fmt.Errorf("list devices: %w", err)
 	}
@@ -251,6 +263,9 @@ func (s *sqlStore) FleetDevices(ctx context.Context, q FleetQuery) (FleetPage, e
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list devices: %w", err)
 	}
+	if q.All {
+		page.Total = len(page.Devices)
+	}
 	return page, s.fillFailing(ctx, page.Devices, index)
 }
 
@@ -263,8 +278,13 @@ func (s *sqlStore) fillFailing(ctx context.Context, devs []FleetDevice, index ma
 	for i, d := range devs {
 		ids[i] = d.ID
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT device_id, control_id FROM control_failures WHERE device_id IN (?`+
-		strings.Repeat(`, ?`, len(ids)-1)+`) ORDER BY control_id`), ids...)
+	query := `SELECT device_id, control_id FROM control_failures WHERE device_id IN (?` + strings.Repeat(`, ?`, len(ids)-1) + `) ORDER BY control_id`
+	if len(ids) > MaxPageSize {
+		// Past a page, reading every failure is cheaper than a long IN
+		// list, and stays within the databases' parameter limits.
+		query, ids = `SELECT device_id, control_id FROM control_failures ORDER BY control_id`, nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(query), ids...)
 	if err != nil {
 		return fmt.Errorf("read control failures: %w", err)
 	}
@@ -274,7 +294,10 @@ func (s *sqlStore) fillFailing(ctx context.Context, devs []FleetDevice, index ma
 		if err := rows.Scan(&dev, &ctl); err != nil {
 			return fmt.Errorf("read control failures: %w", err)
 		}
-		i := index[dev]
+		i, ok := index[dev]
+		if !ok {
+			continue // not listed
+		}
 		devs[i].Failing = append(devs[i].Failing, checks.ControlID(ctl))
 	}
 	return rows.Err()

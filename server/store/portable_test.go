@@ -103,6 +103,7 @@ func portableScenario(t *testing.T, s *sqlStore) map[string]any {
 	rec("posture", func() (any, error) { return s.Posture(ctx, "d1") })
 	rec("posture by cert", func() (any, error) { return s.PostureByCert(ctx, "cert-d3") })
 	rec("history", func() (any, error) { return s.History(ctx, "d1", 10) })
+	rec("postures", func() (any, error) { return s.Postures(ctx) })
 	rec("revoked since", func() (any, error) { return s.RevokedSince(ctx, time.Time{}) })
 
 	th := Thresholds{Now: now, StaleAfter: 24 * time.Hour, InactiveAfter: 21 * 24 * time.Hour}
@@ -121,6 +122,7 @@ func portableScenario(t *testing.T, s *sqlStore) map[string]any {
 	queries["os"] = FleetQuery{OS: "windows"}
 	queries["org and owner"] = FleetQuery{Org: "Westside", Owner: "maria"}
 	queries["page"] = FleetQuery{Sort: SortLastSeen, Offset: 2, Limit: 2}
+	queries["every device at once"] = FleetQuery{Sort: SortLastSeen, Desc: true, All: true, Offset: 2, Limit: 2}
 	for name, q := range queries {
 		q.Thresholds = th
 		rec("fleet "+name, func() (any, error) { return s.FleetDevices(ctx, q) })
