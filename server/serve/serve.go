@@ -14,6 +14,7 @@ import (
 	_ "github.com/postern-dev/postern/checks/catalog" // the server evaluates every control itself
 	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/api"
+	"github.com/postern-dev/postern/server/dashboard"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/ingest"
@@ -38,10 +39,64 @@ type Options struct {
 	Init bool
 }
 
-// Run serves until ctx ends, then shuts down and returns.
+// Run serves until ctx ends, then shuts down and returns: build opens
+// and binds everything (failing early, before anything is served), run
+// serves until ctx ends and shuts the servers down, close releases what
+// build opened, once, in reverse order.
 func Run(ctx context.Context, cfg Config, opt Options) error {
+	s, err := build(ctx, cfg, opt)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return s.run(ctx)
+}
+
+// server is a built postern-server: every part opened and bound, nothing
+// served yet.
+type server struct {
+	cfg Config
+	opt Options
+	log *slog.Logger
+	// closers release what build opened, run by close in reverse order.
+	closers []func()
+
+	raw         store.Store // the store as opened
+	st          store.Store // raw behind ForgetOnWrite: what every part uses
+	database    string
+	pin         [32]byte
+	postures    *decision.PostureCache
+	mets        *metrics.Metrics
+	bus         *events.Bus
+	feed        *events.Feed
+	lc          *lifecycle
+	hooks       []api.Webhook
+	ing         *ingest.Server
+	fallback    net.Listener
+	tcp         net.Listener
+	hs          *http.Server
+	revocations *revocationWatcher
+	dash        *dashboard.Dashboard
+	up          atomic.Bool
+}
+
+// onClose adds f to what close runs.
+func (s *server) onClose(f func()) { s.closers = append(s.closers, f) }
+
+// close releases what build opened, newest first.
+func (s *server) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// build validates the configuration and opens the store, CA, policy,
+// decision engine, listeners and handlers. On error it closes whatever
+// it had opened.
+func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) {
 	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid config: %w", err)
+		return nil, fmt.Errorf("invalid config: %w", err)
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -49,185 +104,178 @@ func Run(ctx context.Context, cfg Config, opt Options) error {
 	if opt.Now == nil {
 		opt.Now = clock.Now
 	}
-	log := opt.Logger
+	s := &server{cfg: cfg, opt: opt, log: opt.Logger}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	log := s.log
 	proxies, _ := cfg.trustedProxies()
 	policy, policyYAML, err := loadPolicyFile(cfg.PolicyFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	hooks, err := loadWebhooks(cfg.Webhooks)
-	if err != nil {
-		return err
+	if s.hooks, err = loadWebhooks(cfg.Webhooks); err != nil {
+		return nil, err
 	}
 	if err := checkDataDir(cfg.DataDir, cfg.AllowInsecureDataDir, log); err != nil {
-		return err
+		return nil, err
 	}
 	note, err := CheckServerDir(cfg, opt.Init)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if note != "" {
 		log.Warn("data_dir_init", "note", note)
 	}
-	st, database, err := OpenStore(ctx, cfg)
-	if err != nil {
-		return err
+	if s.raw, s.database, err = OpenStore(ctx, cfg); err != nil {
+		return nil, err
 	}
-	defer st.Close()
+	s.onClose(func() { s.raw.Close() })
 	if !opt.Init {
-		if err := requireServer(ctx, st, cfg, database); err != nil {
-			return err
+		if err := requireServer(ctx, s.raw, cfg, s.database); err != nil {
+			return nil, err
 		}
 	}
-	authority, err := LoadCA(ctx, st, cfg.DataDir, opt.Now())
+	authority, err := LoadCA(ctx, s.raw, cfg.DataDir, opt.Now())
 	if err != nil {
-		return err
+		return nil, err
 	}
+	s.pin = authority.Pin()
 	cert, err := authority.ServerCertificate(cfg.DataDir, cfg.ServerNames, opt.Now())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	raw := st
 	// One posture cache serves every decision. Every part of the server
 	// gets the store through ForgetOnWrite, so no writer can leave a
 	// cached posture stale; other processes' writes show within its TTL.
-	postures := decision.NewPostureCache(decision.DefaultPostureTTL)
-	st = decision.ForgetOnWrite(st, postures)
-	mets := metrics.New()
+	s.postures = decision.NewPostureCache(decision.DefaultPostureTTL)
+	s.st = decision.ForgetOnWrite(s.raw, s.postures)
+	s.mets = metrics.New()
 	// bus carries the events of the audit log (decision and policy
 	// changes, whichever replica recorded them) to /v1/events; their IDs
 	// are audit seqs, so a client resumes across restarts and replicas.
 	// The feed fills it: first with the newest events, for clients
 	// resuming with an ID from before this start.
-	bus := events.NewBus(opt.Now)
-	defer bus.Close()
-	feed := events.NewFeed(st, bus, log.With("component", "events"))
+	s.bus = events.NewBus(opt.Now)
+	s.onClose(s.bus.Close)
+	s.feed = events.NewFeed(s.st, s.bus, log.With("component", "events"))
 	// A decision change recorded by any replica (an event of the audit
 	// log) drops the device's cached posture here, so that decisions from
 	// the whole fleet's postures in memory follow other replicas' writes
 	// within the feed's poll.
-	feed.OnEvent(func(e events.Event) {
+	s.feed.OnEvent(func(e events.Event) {
 		if e.DeviceID != "" {
-			postures.Forget(e.DeviceID)
+			s.postures.Forget(e.DeviceID)
 		}
 	})
-	if err := feed.Prime(ctx); err != nil {
-		return fmt.Errorf("read recent events: %w", err)
+	if err := s.feed.Prime(ctx); err != nil {
+		return nil, fmt.Errorf("read recent events: %w", err)
 	}
 	// lc owns policy reloads, exceptions, decisions and the audit log.
-	lc, err := newLifecycle(ctx, cfg, st, postures, feed.Nudge, log, opt.Now)
-	if err != nil {
-		return err
+	if s.lc, err = newLifecycle(ctx, cfg, s.st, s.postures, s.feed.Nudge, log, opt.Now); err != nil {
+		return nil, err
 	}
-	var up atomic.Bool
-
 	kv, err := loadKeyAttestation(cfg.TPMEKCAFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ing, err := ingest.Listen(ingest.Config{KeyAttestation: kv, Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(st, mets), Policy: policy,
+	lc := s.lc
+	s.ing, err = ingest.Listen(ingest.Config{KeyAttestation: kv, Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(s.st, s.mets), Policy: policy,
 		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version,
 		PolicyFor: lc.policyFor, OnReport: lc.onReport, Decision: lc.engine.Current, OnAttestation: lc.onAttestation, Audit: lc.audit,
 		GatewayURL: cfg.GatewayURL})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	s.onClose(func() { s.ing.Close() })
 	// TLS over TCP on the QUIC port number, for agents whose UDP is blocked.
-	fallback, err := ing.ListenTCP()
-	if err != nil {
-		ing.Close()
-		return err
+	if s.fallback, err = s.ing.ListenTCP(); err != nil {
+		return nil, err
 	}
-	defer fallback.Close()
-	tcp, err := net.Listen("tcp", cfg.HTTPSAddr)
-	if err != nil {
-		ing.Close()
-		return fmt.Errorf("listen https: %w", err)
+	s.onClose(func() { s.fallback.Close() })
+	if s.tcp, err = net.Listen("tcp", cfg.HTTPSAddr); err != nil {
+		return nil, fmt.Errorf("listen https: %w", err)
 	}
-	handler := api.NewHandler(api.Config{Store: st,
+	s.onClose(func() { s.tcp.Close() })
+	handler := api.NewHandler(api.Config{Store: s.st,
 		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
-		Metrics: mets, Events: bus, Ready: readiness(raw, cfg, &up), Postures: postures, Decider: lc.engine})
-	revocations := newRevocationWatcher(raw, ing.Disconnect, func(ctx context.Context, id string) {
-		postures.Forget(id)
+		Metrics: s.mets, Events: s.bus, Ready: readiness(s.raw, cfg, &s.up), Postures: s.postures, Decider: lc.engine})
+	s.revocations = newRevocationWatcher(s.raw, s.ing.Disconnect, func(ctx context.Context, id string) {
+		s.postures.Forget(id)
 		if err := lc.engine.Reevaluate(ctx, id); err != nil && ctx.Err() == nil {
 			log.Warn("re-decide after revocation failed", "device_id", id, "err", err)
 		}
 	})
-	if err := revocations.prime(ctx); err != nil {
-		ing.Close()
-		tcp.Close()
-		return fmt.Errorf("load revocations: %w", err)
+	if err := s.revocations.prime(ctx); err != nil {
+		return nil, fmt.Errorf("load revocations: %w", err)
 	}
-	dash, err := newDashboard(cfg, notifyRevoke(st, revocations.revoked), lc, authority.Pin(), ing, opt, log)
-	if err != nil {
-		ing.Close()
-		tcp.Close()
-		return err
+	if s.dash, err = newDashboard(cfg, notifyRevoke(s.st, s.revocations.revoked), lc, s.pin, s.ing, opt, log); err != nil {
+		return nil, err
 	}
-	hs := api.NewServer(cfg.HTTPSAddr, withDashboard(handler, dash), cert, log)
+	s.hs = api.NewServer(cfg.HTTPSAddr, withDashboard(handler, s.dash), cert, log)
 	if cfg.MetricsAddr != "" {
-		addr, stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, mets, log.With("component", "metrics"))
+		addr, stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, s.mets, log.With("component", "metrics"))
 		if err != nil {
-			ing.Close()
-			tcp.Close()
-			return err
+			return nil, err
 		}
-		defer stopMetrics()
+		s.onClose(stopMetrics)
 		log.Info("metrics listening", "addr", addr.String())
 	}
+	return s, nil
+}
 
+// run serves until ctx ends or a server fails, then shuts the servers
+// down and waits for every loop.
+func (s *server) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	log := s.log
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		if err := ing.Serve(ctx); err != nil {
+	wg.Go(func() {
+		if err := s.ing.Serve(ctx); err != nil {
 			errc <- err
 		}
 		cancel()
-	}()
-	go func() {
-		defer wg.Done()
-		if err := hs.ServeTLS(tcp, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	})
+	wg.Go(func() {
+		if err := s.hs.ServeTLS(s.tcp, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve https: %w", err)
 		}
 		cancel()
-	}()
-	go func() {
-		defer wg.Done()
-		pruneLoop(ctx, st, cfg.HistoryRetention, opt.Now, log)
-	}()
+	})
+	wg.Go(func() { pruneLoop(ctx, s.st, s.cfg.HistoryRetention, s.opt.Now, log) })
 	// Webhooks read the audit log from each hook's stored position, so
 	// they also get what the lifecycle's first sweep announces (decisions
 	// that changed while the server was down); one replica delivers.
-	wg.Go(func() { feed.Run(ctx, events.DefaultPoll) })
-	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: hooks, Source: feed, Store: st, Bus: bus,
-		Logger: log.With("component", "webhooks"), Metrics: mets})
-	lc.start(ctx, &wg)
-	wg.Go(func() { revocations.run(ctx, log) })
+	wg.Go(func() { s.feed.Run(ctx, events.DefaultPoll) })
+	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: s.hooks, Source: s.feed, Store: s.st, Bus: s.bus,
+		Logger: log.With("component", "webhooks"), Metrics: s.mets})
+	s.lc.start(ctx, &wg)
+	wg.Go(func() { s.revocations.run(ctx, log) })
 	wg.Go(func() { <-webhooksDone })
-	wg.Go(func() { dash.Maintain(ctx, dashboardMaintainEvery) })
+	wg.Go(func() { s.dash.Maintain(ctx, dashboardMaintainEvery) })
 	wg.Go(func() {
-		if err := ing.ServeTCP(ctx, fallback); err != nil {
+		if err := s.ing.ServeTCP(ctx, s.fallback); err != nil {
 			log.Error("tcp fallback stopped", "err", err)
 		}
 	})
-	up.Store(true)
-	log.Info("listening", "quic", ing.Addr().String(), "https", tcp.Addr().String(), "data_dir", cfg.DataDir, "database", database,
-		"ca_pin", fmt.Sprintf("%x", authority.Pin()))
-	if opt.Ready != nil {
-		opt.Ready(ing.Addr(), tcp.Addr())
+	s.up.Store(true)
+	log.Info("listening", "quic", s.ing.Addr().String(), "https", s.tcp.Addr().String(), "data_dir", s.cfg.DataDir, "database", s.database,
+		"ca_pin", fmt.Sprintf("%x", s.pin))
+	if s.opt.Ready != nil {
+		s.opt.Ready(s.ing.Addr(), s.tcp.Addr())
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
-	up.Store(false)
-	bus.Close() // ends event streams, which never go idle for Shutdown
+	s.up.Store(false)
+	s.bus.Close() // ends event streams, which never go idle for Shutdown
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()
-	herr := hs.Shutdown(shutdownCtx)
-	ing.Close()
+	herr := s.hs.Shutdown(shutdownCtx)
+	s.ing.Close()
 	wg.Wait()
 	close(errc)
 	var errs []error
