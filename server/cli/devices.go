@@ -143,7 +143,7 @@ func newDeviceCmd(d *deps) *cobra.Command {
 	}
 	revoke.Flags().StringVar(&reason, "reason", "", "why the device is revoked (required, audited)")
 	revoke.Flags().StringVar(&by, "by", "", "who revokes it (required, audited)")
-	cmd.AddCommand(list, revoke)
+	cmd.AddCommand(list, NewCmdDeviceShow(d, nil), revoke)
 	return cmd
 }
 

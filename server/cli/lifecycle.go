@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/user"
 	"text/tabwriter"
@@ -15,6 +16,7 @@ import (
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
 )
 
 // printJSON writes v for people and jq: indented, with <, > and & kept.
@@ -41,6 +43,11 @@ func newExceptionCmd(d *deps) *cobra.Command {
 				return usageError{err}
 			}
 			return withStore(cmd.Context(), d, db, func(st store.Store) error {
+				approver, err := grantApprover(cmd.Context(), st, g.approver)
+				if err != nil {
+					return err
+				}
+				req.Approver = approver
 				e, err := exceptions.NewService(st, auditLog(d, st), d.now).Grant(cmd.Context(), req)
 				if err != nil {
 					return err
@@ -55,11 +62,11 @@ func newExceptionCmd(d *deps) *cobra.Command {
 	f.StringVar(&g.org, "org", "", "organization the exception applies to (every device enrolled with it)")
 	f.StringVar(&g.control, "control", "", "control ID, e.g. os_patched")
 	f.StringVar(&g.reason, "reason", "", "why the control is waived (required)")
-	f.StringVar(&g.approver, "approver", "", "who approved the exception (required)")
+	f.StringVar(&g.approver, "approver", "", "the dashboard account (role approver) that approved it (default: the OS user running the command, recorded as os:NAME)")
 	f.StringVar(&g.starts, "starts", "", "start, RFC 3339 (default: now)")
 	f.StringVar(&g.expires, "expires", "", "expiry, RFC 3339 or YYYY-MM-DD (UTC midnight)")
 	f.Var(duration.NewValue(&g.duration, 0), "for", "duration instead of --expires, e.g. 30d or 12h")
-	for _, n := range []string{"control", "reason", "approver"} {
+	for _, n := range []string{"control", "reason"} {
 		grant.MarkFlagRequired(n)
 	}
 
@@ -202,4 +209,28 @@ func osActor() string {
 		return "os:" + u.Username
 	}
 	return "os:unknown"
+}
+
+// grantApprover is who approved an exception: a dashboard account allowed
+// to grant exceptions (role approver) that is not locked, so that the
+// audit log never names someone who does not exist; without --approver,
+// the OS user running the command.
+func grantApprover(ctx context.Context, st store.Store, name string) (string, error) {
+	if name == "" {
+		return osActor(), nil
+	}
+	u, err := st.User(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("--approver %q: no such dashboard account (create one with user add --role approver, or leave --approver out to record the OS user)", name)
+	}
+	if err != nil {
+		return "", err
+	}
+	if !users.Role(u.Role).Can(users.PermException) {
+		return "", fmt.Errorf("--approver %q: the account's role %s may not approve exceptions (role approver may)", name, u.Role)
+	}
+	if !u.LockedAt.IsZero() {
+		return "", fmt.Errorf("--approver %q: the account is locked", name)
+	}
+	return name, nil
 }

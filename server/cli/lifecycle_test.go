@@ -36,6 +36,11 @@ func enrolled(t *testing.T) string {
 
 func TestLifecycleCommands(t *testing.T) {
 	dir := enrolled(t)
+	for _, u := range [][]string{{"carol", "approver"}, {"ana", "admin"}} {
+		if _, errOut, code := run(t, "user", "add", u[0], "--role", u[1], "--first-name", "F", "--last-name", "L", "--data", dir); code != 0 {
+			t.Fatalf("user add %s: %s", u[0], errOut)
+		}
+	}
 	var exID string
 	steps := []struct {
 		name     string
@@ -48,6 +53,13 @@ func TestLifecycleCommands(t *testing.T) {
 			"--reason", "vendor patch pending", "--approver", "carol", "--for", "720h"}, 0, "ex_", func(out string) { exID = strings.TrimSpace(out) }},
 		{"an exception longer than a year is refused", []string{"exception", "grant", "--data", dir, "--org", "clinic-a", "--control", "firewall",
 			"--reason", "r", "--approver", "carol", "--for", "8761h"}, 1, "", nil},
+		{"an approver who is not an account is refused", []string{"exception", "grant", "--data", dir, "--org", "clinic-a", "--control", "firewall",
+			"--reason", "r", "--approver", "mallory", "--for", "30d"}, 1, "", nil},
+		{"an account that may not approve exceptions is refused", []string{"exception", "grant", "--data", dir, "--org", "clinic-a", "--control", "firewall",
+			"--reason", "r", "--approver", "ana", "--for", "30d"}, 1, "", nil},
+		{"without --approver the OS user is recorded", []string{"exception", "grant", "--data", dir, "--org", "clinic-a", "--control", "antivirus",
+			"--reason", "AV migration", "--for", "30d"}, 0, "ex_", nil},
+		{"the OS user shows as the approver", []string{"exception", "list", "--json", "--data", dir}, 0, `"approver": "os:`, nil},
 		{"an exception for both a device and an org is a usage error", []string{"exception", "grant", "--data", dir, "--org", "x", "--device", "dev1",
 			"--control", "firewall", "--reason", "r", "--approver", "carol", "--for", "1h"}, 2, "", nil},
 		{"the exception is listed", []string{"exception", "list", "--data", dir}, 0, "vendor patch pending", nil},
@@ -58,7 +70,7 @@ func TestLifecycleCommands(t *testing.T) {
 		{"revoking a device", []string{"device", "revoke", "dev1", "--data", dir, "--by", "carol", "--reason", "laptop stolen"}, 0, "revoked dev1", nil},
 		{"revoking it again is an error", []string{"device", "revoke", "dev1", "--data", dir, "--by", "carol", "--reason", "again"}, 1, "", nil},
 		{"the device is listed as revoked", []string{"device", "list", "--data", dir, "--json"}, 0, `"state": "revoked"`, nil},
-		{"an untouched audit log verifies", []string{"audit", "verify", "--data", dir}, 0, "ok: 5 rows", nil},
+		{"an untouched audit log verifies", []string{"audit", "verify", "--data", dir}, 0, "ok: 8 rows", nil},
 		{"the audit log exports as JSON lines", []string{"audit", "export", "--data", dir}, 0, `"kind":"device_revoked"`, nil},
 	}
 	for _, s := range steps {

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDeviceShowParsesItsOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want DeviceShowOptions
+	}{
+		{"an ID and --json", []string{"dev1", "--json", "--data", "/srv/p"}, DeviceShowOptions{ID: "dev1", JSON: true, DB: storeOptions{dataDir: "/srv/p"}}},
+		{"an ID alone is text", []string{"dev1", "--data", "/srv/p"}, DeviceShowOptions{ID: "dev1", DB: storeOptions{dataDir: "/srv/p"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *DeviceShowOptions
+			cmd := NewCmdDeviceShow(&deps{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}, func(_ context.Context, o *DeviceShowOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			if err := cmd.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(storeOptions{})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDeviceShow(t *testing.T) {
+	dir := enrolled(t)
+	t.Run("a device that never reported is denied, with the reason, in JSON", func(t *testing.T) {
+		out, errOut, code := run(t, "device", "show", "dev1", "--json", "--data", dir)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		var got struct {
+			ID       string `json:"id"`
+			Allow    bool   `json:"allow"`
+			Decision struct {
+				Allow   bool `json:"allow"`
+				Reasons []struct {
+					Code string `json:"code"`
+				} `json:"reasons"`
+			} `json:"decision"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if got.ID != "dev1" || got.Allow || got.Decision.Allow || len(got.Decision.Reasons) == 0 {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("the text form says blocked and why", func(t *testing.T) {
+		out, errOut, code := run(t, "device", "show", "dev1", "--data", dir)
+		if code != 0 || !strings.Contains(out, "device     dev1") || !strings.Contains(out, "denied:") {
+			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
+	t.Run("an unknown device fails naming it", func(t *testing.T) {
+		_, errOut, code := run(t, "device", "show", "ghost", "--data", dir)
+		if code != 1 || !strings.Contains(errOut, `no device "ghost"`) {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+	})
+	t.Run("no ID is a usage error", func(t *testing.T) {
+		if _, _, code := run(t, "device", "show", "--data", dir); code != 2 {
+			t.Fatalf("exit %d, want 2", code)
+		}
+	})
+}
