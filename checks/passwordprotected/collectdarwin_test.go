@@ -33,6 +33,9 @@ func TestCollectDarwin(t *testing.T) {
 	}{
 		{"a Mac whose only blank account is disabled passes", macHost(t, normal...),
 			checks.StatusPass, "1 interactive account(s) with a password, 2 locked or disabled"},
+		{"a Mac whose accounts are all without a password hash or disabled is unknown, not a pass",
+			macHost(t, "user-root__nohash_handwritten.plist", "user-_www__service_handwritten.plist", "user-old__disabled_blank_handwritten.plist"),
+			checks.StatusUnknown, "no interactive account has a password (2 locked or disabled"},
 		{"an account whose password is empty fails", macHost(t, append(normal, "user-kiosk__blank_handwritten.plist")...),
 			checks.StatusFail, "with no password: kiosk"},
 		{"automatic login with kcpassword fails",

@@ -73,6 +73,11 @@ func TestCollectWindows(t *testing.T) {
 				AddRegistry(winlogonKey, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "0"}, nil).
 				AddWMI(userAccountNS, userAccountQuery, localUserRows(t, "Get-LocalUser__win10_timthedevguy.json"), nil),
 			checks.StatusPass, "1 interactive account(s) with a password, 4 locked or disabled"},
+		{"the same real account list with its Administrator disabled too is unknown: no enabled account has a password",
+			host.NewFake("windows", "amd64").
+				AddRegistry(winlogonKey, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "0"}, nil).
+				AddWMI(userAccountNS, userAccountQuery, allDisabled(localUserRows(t, "Get-LocalUser__win10_timthedevguy.json")), nil),
+			checks.StatusUnknown, "no interactive account has a password (5 locked or disabled"},
 		{"the same machine with automatic sign-in but its password kept by LSA, not the registry, fails",
 			host.NewFake("windows", "amd64").
 				AddRegistry(winlogonKey, "AutoAdminLogon", host.RegistryValue{Type: "REG_SZ", String: "1"}, nil).
@@ -104,4 +109,12 @@ func TestCollectWindows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// allDisabled marks every account row disabled, as `net user NAME /active:no`.
+func allDisabled(rows []map[string]any) []map[string]any {
+	for _, r := range rows {
+		r["Disabled"] = true
+	}
+	return rows
 }

@@ -11,8 +11,9 @@ import (
 
 // Evaluate fails when an automatic sign-in is configured or an enabled
 // interactive account has no password (or, on Windows, need not have one);
-// it is unknown when a source could not be read or no account was found
-// and nothing failed; it passes otherwise. It is pure.
+// it is unknown when a source could not be read, no account was found, or
+// no enabled account has a password, and nothing failed; it passes only
+// when at least one enabled account has a password. It is pure.
 func Evaluate(in checks.EvalInput) checks.Result {
 	var f Facts
 	if err := json.Unmarshal(in.Facts, &f); err != nil {
@@ -99,7 +100,23 @@ func Evaluate(in checks.EvalInput) checks.Result {
 			locked++
 		case a.Password == PasswordSet:
 			set++
+		default:
+			// A state the collector could not name is no evidence.
+			r := checks.Unknown(fmt.Sprintf("the password state of %s is %s", a.Name, a.Password))
+			r.Evidence = ev
+			r.Remediation = unknownRemediation(in.OS)
+			return r
 		}
+	}
+	if set == 0 {
+		// Every account locked or disabled (a fresh debootstrap root, a
+		// machine reached only by SSH keys): no account shows that signing
+		// in asks for a password, and people sign in some other way that
+		// was not read. Nothing positive was seen, so it cannot pass.
+		r := checks.Unknown(fmt.Sprintf("no interactive account has a password (%d locked or disabled in %s), so nothing shows that signing in needs one", locked, f.AccountsSource))
+		r.Evidence = ev
+		r.Remediation = noPasswordRemediation(in.OS)
+		return r
 	}
 	return checks.Result{
 		Status:   checks.StatusPass,
@@ -188,4 +205,16 @@ func unknownRemediation(goos string) string {
 		return "Run the Postern agent as root (its launch daemon) so that it can read the local accounts."
 	}
 	return "Run the Postern agent as root (its system service) so that it can read /etc/shadow."
+}
+
+// noPasswordRemediation is for a machine whose accounts are all locked:
+// the way people sign in is somewhere the agent does not look.
+func noPasswordRemediation(goos string) string {
+	switch goos {
+	case "windows":
+		return "Give the account people sign in with a password (`net user NAME *` as administrator) and enable it."
+	case "darwin":
+		return "Give the account people sign in with a password in System Settings > Users & Groups."
+	}
+	return "Give the account people sign in with a password with `sudo passwd NAME`."
 }

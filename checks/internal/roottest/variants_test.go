@@ -102,6 +102,19 @@ if echo 'Right-Horse-42' | pamtester login bob authenticate >/dev/null 2>&1; the
 	})
 }
 
+func TestAccounts(t *testing.T) {
+	t.Run("debootstrap's root where no account has a password never passes password_protected", func(t *testing.T) {
+		// root is '*' in shadow and there is no other account.
+		r := roottest.Run(t, roottest.Variant{Setup: "true"})
+		wantStatus(t, r, checks.PasswordProtected, checks.StatusUnknown, "no interactive account has a password")
+	})
+	t.Run("an account given a password passes password_protected", func(t *testing.T) {
+		r := roottest.Run(t, roottest.Variant{Setup: `useradd -m -s /bin/bash alice
+usermod -p "$(python3 -c 'import crypt; print(crypt.crypt("Right-Horse-42", crypt.mksalt(crypt.METHOD_SHA512)))' 2>/dev/null)" alice`})
+		wantStatus(t, r, checks.PasswordProtected, checks.StatusPass, "1 interactive account(s) with a password")
+	})
+}
+
 // securitySuite adds Debian's security suite to the sources with the
 // lists the root's build fetched, as `apt update` would have left them.
 const securitySuite = `cp /var/lib/postern-test/security.sources /etc/apt/sources.list.d/
