@@ -202,4 +202,8 @@ var migrations = []string{
 		uses BIGINT NOT NULL DEFAULT 0,
 		revoked_at BIGINT NOT NULL DEFAULT 0
 	);`,
+	// the fleet's postures in one pass (Postures, for the dashboard's
+	// decisions): each latest report's sequence and times from an index,
+	// without reading the rows that also hold the bodies.
+	`CREATE INDEX latest_reports_meta ON latest_reports (device_id, sequence, collected_at, received_at)`,
 }

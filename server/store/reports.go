@@ -265,12 +265,22 @@ var hotStatements = []string{
 	qSavepoint, qRollbackSavepoint, qReleaseSavepoint,
 }
 
-// Postures reads every device's posture in three queries: the devices
-// with their latest report's metadata (without its body, which
-// Posture reads), and every failing control.
+// metaHint makes SQLite read the latest reports' metadata from its index.
+const metaHint = `INDEXED BY latest_reports_meta`
+
+// Postures reads every device's posture in two queries: the devices with
+// their latest report's sequence and times (without its hash and body,
+// which Posture reads), and every failing control.
 func (s *sqlStore) Postures(ctx context.Context) ([]Posture, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+`, l.sequence, l.hash, l.collected_at, l.received_at
-		FROM devices d LEFT JOIN latest_reports l ON l.device_id = d.id ORDER BY d.id`)
+	// The hash is left out, so that the reports' metadata comes from
+	// the latest_reports_meta index alone (hinted on SQLite, as
+	// statusSQL does).
+	query := `SELECT ` + deviceColumns + `, l.sequence, l.collected_at, l.received_at
+		FROM devices d LEFT JOIN latest_reports l ` + metaHint + ` ON l.device_id = d.id ORDER BY d.id`
+	if s.style != placeholderQuestion {
+		query = strings.Replace(query, metaHint, "", 1)
+	}
+	rows, err := s.r.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("read postures: %w", err)
 	}
@@ -279,14 +289,13 @@ func (s *sqlStore) Postures(ctx context.Context) ([]Posture, error) {
 	index := map[string]int{}
 	for rows.Next() {
 		var seq, col, rcv sql.NullInt64
-		var hash sql.NullString
-		d, err := scanDevice(rows, &seq, &hash, &col, &rcv)
+		d, err := scanDevice(rows, &seq, &col, &rcv)
 		if err != nil {
 			return nil, fmt.Errorf("read postures: %w", err)
 		}
 		p := Posture{Device: d}
 		if seq.Valid {
-			p.Latest = &Report{DeviceID: d.ID, Sequence: uint64(seq.Int64), Hash: hash.String,
+			p.Latest = &Report{DeviceID: d.ID, Sequence: uint64(seq.Int64),
 				CollectedAt: fromNanos(col.Int64), ReceivedAt: fromNanos(rcv.Int64)}
 		}
 		index[d.ID] = len(out)

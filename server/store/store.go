@@ -127,7 +127,7 @@ type Store interface {
 	// ErrNotFound when the device does not exist.
 	Posture(ctx context.Context, deviceID string) (Posture, error)
 	// Postures is Posture for every device, ordered by ID, in a few
-	// queries; the latest reports come without their Body.
+	// queries; the latest reports come without their Hash and Body.
 	Postures(ctx context.Context) ([]Posture, error)
 	// PostureByCert is Posture for the device with the certificate hash.
 	PostureByCert(ctx context.Context, certSHA256 string) (Posture, error)
