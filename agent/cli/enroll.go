@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -212,6 +213,12 @@ func enrollKey(ctx context.Context, opts EnrollOptions, ks devkey.Store, dev che
 		return p.Key(), res, nil
 	case devkey.Creator:
 		k, _, err := s.Create()
+		if errors.Is(err, devkey.ErrNoTPM) && opts.TPM == "" && os.Getenv(tpmEnv) == "" {
+			// The default store opened but makes no keys: as on a
+			// machine without a TPM, a software key (never when a
+			// store was asked for by --tpm or POSTERN_TPM).
+			k, err = devkey.NewSoftwareKey()
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("make the device key in the platform key store (--tpm off makes a software key): %w", err)
 		}

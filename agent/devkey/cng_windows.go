@@ -36,6 +36,12 @@ var (
 	bcryptECCPublicBlob        = "ECCPUBLICBLOB"
 )
 
+// SECURITY_STATUS codes of a provider without a usable TPM.
+const (
+	nteNotSupported   = 0x80090029 // NTE_NOT_SUPPORTED
+	nteDeviceNotReady = 0x80090030 // NTE_DEVICE_NOT_READY
+)
+
 func utf16(s string) uintptr {
 	p, _ := windows.UTF16PtrFromString(s)
 	return uintptr(unsafe.Pointer(p))
@@ -94,6 +100,11 @@ func (c *CNG) Create() (Key, []byte, error) {
 	var h uintptr
 	r, _, _ := procCreatePersistedKey.Call(c.prov, uintptr(unsafe.Pointer(&h)), utf16(ncryptAlgECDSAP256), utf16(name), 0, ncryptMachineKeyFlag)
 	if err := status("NCryptCreatePersistedKey", r); err != nil {
+		if code := uint32(r); code == nteNotSupported || code == nteDeviceNotReady {
+			// A provider that opens but makes no keys (Wine's ncrypt,
+			// a TPM switched off) is no usable TPM.
+			return nil, nil, fmt.Errorf("%v: %w", err, ErrNoTPM)
+		}
 		return nil, nil, err
 	}
 	fail := func(err error) (Key, []byte, error) {
