@@ -35,7 +35,7 @@ func newTokenCmd(d *deps) *cobra.Command {
 	f.Var(duration.NewValue(&opts.ttl, store.DefaultTokenTTL), "ttl", "how long the token stays valid, e.g. 7d or 12h")
 	f.StringVar(&opts.org, "org", "", "organisation label copied to the device")
 	f.StringVar(&opts.owner, "owner", "", "owner label copied to the device")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, NewCmdTokenList(d, nil), NewCmdTokenRevoke(d, nil))
 	return cmd
 }
 
