@@ -3,9 +3,11 @@
 // the fleet overview, the device list with filters and a CSV export for
 // the monthly review, device detail with recheck, revoke and exceptions,
 // enrollment tokens, exceptions, the audit log, and account administration
-// (add an account with a one-time initial password, change a role). Device
-// detail judges each device by its organization's profile of the policy in
-// force at the request, so a reloaded policy shows without a restart.
+// (through server/users, which generates the one-time initial password and
+// audits every change). Every status, access (allowed, blocked, allowed by
+// exception, warned until) and count shown is the decision engine's
+// answer at the request (Decider, *decision.Engine): the same function as
+// the decision API, so no page can disagree with the gateway.
 //
 // Pages are rendered on the server with html/template from go:embed
 // assets; there is no inline script or style, so the Content-Security-Policy

@@ -30,5 +30,12 @@
 // only one records a change. Impact evaluates a candidate policy for the
 // mass-failure guard.
 //
+// Every other surface shows the engine's answer too: Current (one device)
+// and All (the fleet) decide without counting or announcing, for the
+// dashboard, the command line (ForStore: an engine over a store and its
+// applied policy) and the agent's acks (ToWire). AccessOf sums a decision
+// up in one word: allowed, blocked, allowed_by_exception or warned (with
+// the deadline when a warning starts to block).
+//
 // The package is portable.
 package decision
