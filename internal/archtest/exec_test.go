@@ -16,9 +16,10 @@ import (
 // package builders, which run at build time, never on a laptop, and the
 // PostgreSQL test harness, which starts a throwaway database for tests
 // (deps_test.go keeps it out of both binaries), and likewise the swtpm
-// harness, which starts software TPMs for tests, and the Debian-root
-// harness, which enters test roots with unshare and chroot.
-var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest", "checks/internal/roottest"}
+// harness, which starts software TPMs for tests, the Debian-root harness,
+// which enters test roots with unshare and chroot, and the load generator,
+// which runs the server it measures (kept out of both binaries too).
+var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest", "checks/internal/roottest", "internal/loadgen"}
 
 func TestOnlyAllowlistedPackagesStartPrograms(t *testing.T) {
 	root := filepath.Join("..", "..")

@@ -25,7 +25,7 @@ const (
 	DefaultMaxConnsPerSource       = 1_000
 	DefaultMaxHandshakesPerSource  = 32
 	DefaultMaxEnrollConns          = 500
-	DefaultMaxEnrollConnsPerSource = 8
+	DefaultMaxEnrollConnsPerSource = 32
 
 	// defaultFirstStreamTimeout bounds the wait between the end of the handshake
 	// and the first stream (QUIC) or first message (TCP): agents open
