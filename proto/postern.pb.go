@@ -280,8 +280,13 @@ type Hello struct {
 	ProtocolVersion uint32 `protobuf:"varint,1,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// Software version of the sender, for the dashboard and logs.
 	SoftwareVersion string `protobuf:"bytes,2,opt,name=software_version,json=softwareVersion,proto3" json:"software_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Server to agent: the QUIC addresses (host:port) of every replica of
+	// this server, the answering one included, for the agent to fail over
+	// to. Empty from a server without replicas configured (the agent keeps
+	// what it has).
+	Servers       []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -326,6 +331,13 @@ func (x *Hello) GetSoftwareVersion() string {
 		return x.SoftwareVersion
 	}
 	return ""
+}
+
+func (x *Hello) GetServers() []string {
+	if x != nil {
+		return x.Servers
+	}
+	return nil
 }
 
 // DeviceInfo describes the machine as the agent saw it.
@@ -730,7 +742,9 @@ type EnrollResponse struct {
 	// configuration, for the browsers' certificate auto-selection policy;
 	// empty when the server has none. (Numbered 10 to leave 4-9 to the
 	// attestation fields.)
-	GatewayUrl    string `protobuf:"bytes,10,opt,name=gateway_url,json=gatewayUrl,proto3" json:"gateway_url,omitempty"`
+	GatewayUrl string `protobuf:"bytes,10,opt,name=gateway_url,json=gatewayUrl,proto3" json:"gateway_url,omitempty"`
+	// The replicas' QUIC addresses, as in Hello.servers.
+	Servers       []string `protobuf:"bytes,11,rep,name=servers,proto3" json:"servers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -791,6 +805,13 @@ func (x *EnrollResponse) GetGatewayUrl() string {
 		return x.GatewayUrl
 	}
 	return ""
+}
+
+func (x *EnrollResponse) GetServers() []string {
+	if x != nil {
+		return x.Servers
+	}
+	return nil
 }
 
 // ControlFacts holds what one collector observed.
@@ -1661,10 +1682,11 @@ const file_postern_proto_rawDesc = "" +
 	" \x01(\v2\x17.postern.v1.AttestationH\x00R\vattestation\x12H\n" +
 	"\x10enroll_challenge\x18\v \x01(\v2\x1b.postern.v1.EnrollChallengeH\x00R\x0fenrollChallenge\x12<\n" +
 	"\fenroll_proof\x18\f \x01(\v2\x17.postern.v1.EnrollProofH\x00R\venrollProofB\x05\n" +
-	"\x03msg\"]\n" +
+	"\x03msg\"w\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12)\n" +
-	"\x10software_version\x18\x02 \x01(\tR\x0fsoftwareVersion\"\x84\x01\n" +
+	"\x10software_version\x18\x02 \x01(\tR\x0fsoftwareVersion\x12\x18\n" +
+	"\aservers\x18\x03 \x03(\tR\aservers\"\x84\x01\n" +
 	"\n" +
 	"DeviceInfo\x12\x1a\n" +
 	"\bhostname\x18\x01 \x01(\tR\bhostname\x12\x0e\n" +
@@ -1697,14 +1719,15 @@ const file_postern_proto_rawDesc = "" +
 	"\n" +
 	"key_public\x18\x03 \x01(\fR\tkeyPublic\x126\n" +
 	"\x17key_certify_attestation\x18\x04 \x01(\fR\x15keyCertifyAttestation\x122\n" +
-	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\x8e\x01\n" +
+	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\xa8\x01\n" +
 	"\x0eEnrollResponse\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12'\n" +
 	"\x0fcertificate_der\x18\x02 \x01(\fR\x0ecertificateDer\x12\x15\n" +
 	"\x06ca_der\x18\x03 \x01(\fR\x05caDer\x12\x1f\n" +
 	"\vgateway_url\x18\n" +
 	" \x01(\tR\n" +
-	"gatewayUrl\"d\n" +
+	"gatewayUrl\x12\x18\n" +
+	"\aservers\x18\v \x03(\tR\aservers\"d\n" +
 	"\fControlFacts\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +

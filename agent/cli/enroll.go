@@ -185,9 +185,12 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	if err != nil {
 		return state.Identity{}, err
 	}
+	// A malformed replica address (a server misconfiguration) is left
+	// out; the enrollment address always stays first.
+	servers, _ := state.ValidServers(res.Servers)
 	id, err := dir.SaveEnrollment(state.Enrollment{
 		DeviceID: res.DeviceID, Server: opts.Server, EnrolledAt: opts.Now(),
-		Key: key, CertDER: res.CertDER, CADER: res.CADER, GatewayURL: res.GatewayURL,
+		Key: key, CertDER: res.CertDER, CADER: res.CADER, GatewayURL: res.GatewayURL, Servers: servers,
 	}, opts.Force)
 	if err != nil || att == nil {
 		return id, err

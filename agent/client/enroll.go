@@ -26,6 +26,8 @@ type Enrolled struct {
 	DeviceID string
 	CertDER  []byte
 	CADER    []byte
+	// Servers are the server's replicas (Hello.servers), unchecked.
+	Servers []string
 	// GatewayURL is the EHR gateway's origin from the server's
 	// configuration (pb.ValidateGatewayURL), empty when it has none.
 	GatewayURL string
@@ -70,7 +72,7 @@ func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.D
 	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
 		return nil, fmt.Errorf("enroll: send request: %w", err)
 	}
-	if err := readHello(str); err != nil {
+	if _, err := readHello(str); err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
 	env, err := pb.ReadMsg(str)
@@ -126,7 +128,7 @@ func checkEnrolled(r *pb.EnrollResponse, pin [sha256.Size]byte, csr *x509.Certif
 	if err := pb.ValidateGatewayURL(r.GetGatewayUrl()); err != nil {
 		return nil, bad("gateway URL: %v", err)
 	}
-	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl()}, nil
+	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl(), Servers: r.GetServers()}, nil
 }
 
 // deviceInfo is the device's description as reports carry it, cleaned
@@ -150,21 +152,21 @@ func writeHello(w readWriter) error {
 
 // readHello reads the server's first message: its Hello, or an Error
 // refusing the connection.
-func readHello(r readWriter) error {
+func readHello(r readWriter) (*pb.Hello, error) {
 	env, err := pb.ReadMsg(r)
 	if err != nil {
-		return fmt.Errorf("read hello: %w", err)
+		return nil, fmt.Errorf("read hello: %w", err)
 	}
 	switch m := env.Msg.(type) {
 	case *pb.Envelope_Hello:
 		if m.Hello.GetProtocolVersion() != pb.ProtocolVersion {
-			return fmt.Errorf("server speaks protocol %d, not %d: %w", m.Hello.GetProtocolVersion(), pb.ProtocolVersion, ErrProtocol)
+			return nil, fmt.Errorf("server speaks protocol %d, not %d: %w", m.Hello.GetProtocolVersion(), pb.ProtocolVersion, ErrProtocol)
 		}
-		return nil
+		return m.Hello, nil
 	case *pb.Envelope_Error:
-		return serverError(m.Error)
+		return nil, serverError(m.Error)
 	default:
-		return fmt.Errorf("expected hello, got %T: %w", env.Msg, ErrProtocol)
+		return nil, fmt.Errorf("expected hello, got %T: %w", env.Msg, ErrProtocol)
 	}
 }
 

@@ -58,7 +58,7 @@ func enrollTPM(ctx context.Context, addr, token string, dev checks.Device, att *
 	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
 		return nil, fmt.Errorf("enroll: send request: %w", err)
 	}
-	if err := readHello(str); err != nil {
+	if _, err := readHello(str); err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
 	env, err := readCtx(ctx, str)

@@ -47,6 +47,8 @@ type Session struct {
 	replies  chan *pb.Envelope
 	commands chan *pb.Command
 	done     chan struct{}
+	// servers is the replica list of the server's Hello.
+	servers []string
 
 	errMu   sync.Mutex
 	err     error
@@ -87,8 +89,9 @@ func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error
 	}
 	stop := context.AfterFunc(ctx, str.Abort)
 	err := writeHello(str)
+	var h *pb.Hello
 	if err == nil {
-		err = readHello(str)
+		h, err = readHello(str)
 	}
 	stopped := stop()
 	if err != nil {
@@ -99,7 +102,7 @@ func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error
 	}
 	_ = str.SetDeadline(time.Time{})
 	s := &Session{
-		l: str, log: log,
+		l: str, log: log, servers: h.GetServers(),
 		replies:  make(chan *pb.Envelope, 8),
 		commands: make(chan *pb.Command, commandBuffer),
 		done:     make(chan struct{}),
@@ -107,6 +110,10 @@ func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error
 	go s.readLoop()
 	return s, nil
 }
+
+// Servers returns the replicas the server named in its Hello (unchecked;
+// state.ValidServers checks them), empty when it has none configured.
+func (s *Session) Servers() []string { return s.servers }
 
 // Transport says how the session reached the server: TransportQUIC, or
 // TransportTCP when UDP was blocked.

@@ -13,11 +13,17 @@ import (
 
 // Status is what `postern-agent status --json` prints.
 type Status struct {
-	Enrolled   bool       `json:"enrolled"`
-	DeviceID   string     `json:"device_id"`
-	Server     string     `json:"server"`
-	EnrolledAt *time.Time `json:"enrolled_at,omitempty"`
-	CertSHA256 string     `json:"cert_sha256,omitempty"`
+	Enrolled bool   `json:"enrolled"`
+	DeviceID string `json:"device_id"`
+	Server   string `json:"server"`
+	// Servers are the server's replicas the agent fails over between;
+	// ConnectedServer is the last one it reached, LastFailover the last
+	// time that was not the one it tried first.
+	Servers         []string            `json:"servers,omitempty"`
+	ConnectedServer string              `json:"connected_server,omitempty"`
+	LastFailover    *state.FailoverInfo `json:"last_failover,omitempty"`
+	EnrolledAt      *time.Time          `json:"enrolled_at,omitempty"`
+	CertSHA256      string              `json:"cert_sha256,omitempty"`
 	// Key is where the device key lives: "hardware" (in a TPM) or
 	// "software" (a key file); empty when not enrolled.
 	Key string `json:"key,omitempty"`
@@ -74,6 +80,10 @@ func NewStatus(id *state.Identity, st state.State, pending int, p *checks.Policy
 	}
 	if id != nil {
 		s.Enrolled, s.DeviceID, s.Server, s.CertSHA256 = true, id.DeviceID, id.Server, id.CertSHA256
+		if len(id.Servers) > 0 {
+			s.Servers = id.ServerList()
+		}
+		s.ConnectedServer, s.LastFailover = st.ConnectedServer, st.LastFailover
 		at := id.EnrolledAt
 		s.EnrolledAt = &at
 	}
@@ -237,6 +247,15 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 		fmt.Fprintf(b, "device:       %s\nserver:       %s\nenrolled:     %s\n", s.DeviceID, s.Server, s.EnrolledAt.UTC().Format(time.RFC3339))
 		if s.Key != "" {
 			fmt.Fprintf(b, "device key:   %s\n", s.Key)
+		}
+		if len(s.Servers) > 0 {
+			fmt.Fprintf(b, "replicas:     %s\n", strings.Join(s.Servers, ", "))
+		}
+		if s.ConnectedServer != "" && s.ConnectedServer != s.Server {
+			fmt.Fprintf(b, "connected to: %s\n", s.ConnectedServer)
+		}
+		if f := s.LastFailover; f != nil {
+			fmt.Fprintf(b, "failed over:  from %s to %s at %s (%s)\n", f.From, f.To, f.At.UTC().Format(time.RFC3339), f.Error)
 		}
 	} else {
 		b.WriteString("device:       not enrolled\n")

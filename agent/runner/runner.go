@@ -28,6 +28,8 @@ type Runner struct {
 
 	kick    chan struct{} // a report was spooled: deliver now
 	recheck chan string   // check now, and why: the server asked, or a watcher saw a change
+	// failover picks the replica to connect to (failover.go).
+	failover *failover
 }
 
 // errDropped: the report left the spool by its limits before any ack.
@@ -62,6 +64,7 @@ func New(cfg Config) (*Runner, error) {
 		dir.UseKeyStore(cfg.KeyStore)
 	}
 	r := &Runner{cfg: cfg, dir: dir, log: cfg.Logger, kick: make(chan struct{}, 1), recheck: make(chan string, 1)}
+	r.failover = &failover{r: r}
 	so := cfg.Spool
 	so.Now, so.Logger, so.OnDiscard = cfg.Clock, cfg.Logger, r.countDiscard
 	if r.spool, err = spool.Open(dir.File(state.SpoolDir), so); err != nil {
@@ -101,14 +104,12 @@ func (r *Runner) dialSession(ctx context.Context) (Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := client.Dial(ctx, client.SessionConfig{
-		Addr: creds.Identity.Server, Certificate: creds.Certificate, CA: creds.CA,
-		Logger: r.log, Now: r.cfg.Clock,
+	return r.failover.dial(ctx, creds.Identity.ServerList(), func(ctx context.Context, addr string) (*client.Session, error) {
+		return client.Dial(ctx, client.SessionConfig{
+			Addr: addr, Certificate: creds.Certificate, CA: creds.CA,
+			Logger: r.log, Now: r.cfg.Clock,
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
 }
 
 func (r *Runner) currentPolicy() *checks.Policy {

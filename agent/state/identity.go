@@ -29,6 +29,10 @@ type Identity struct {
 	// Key says where the device key lives; empty in identities saved
 	// before hardware keys, which were all software keys.
 	Key devkey.Kind `json:"key,omitempty"`
+	// Servers are the server's replicas (host:port) as it last said, at
+	// enrollment or in a Hello; the agent fails over between Server and
+	// them (failover.go).
+	Servers []string `json:"servers,omitempty"`
 }
 
 // KeyKind is where the device key lives.
@@ -50,6 +54,7 @@ type Enrollment struct {
 	CertDER    []byte
 	CADER      []byte
 	GatewayURL string
+	Servers    []string
 }
 
 func publicEqual(a, b crypto.PublicKey) bool {
@@ -139,7 +144,7 @@ func (d *Dir) SaveEnrollment(e Enrollment, force bool) (Identity, error) {
 	if err := d.write(CAFile, pemCert(e.CADER), 0o644); err != nil {
 		return Identity{}, fmt.Errorf("save CA certificate: %w", err)
 	}
-	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL, Key: e.Key.Kind()}
+	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL, Key: e.Key.Kind(), Servers: e.Servers}
 	if err := d.saveIdentity(id); err != nil {
 		return Identity{}, err
 	}

@@ -31,6 +31,10 @@ type State struct {
 	// good (revoked, inactive, unknown, expired certificate): the agent
 	// stops reporting until the device enrolls again.
 	Refused *Refusal `json:"refused,omitempty"`
+	// ConnectedServer is the address of the last successful connection;
+	// LastFailover the last time it was not the one tried first.
+	ConnectedServer string        `json:"connected_server,omitempty"`
+	LastFailover    *FailoverInfo `json:"last_failover,omitempty"`
 }
 
 // Refusal reasons.
@@ -79,6 +83,15 @@ type DecisionReason struct {
 	Message     string    `json:"message"`
 	Remediation string    `json:"remediation,omitempty"`
 	Until       time.Time `json:"until,omitzero"`
+}
+
+// FailoverInfo is a connection made to another replica than the one
+// tried first, because that one could not be reached.
+type FailoverInfo struct {
+	From  string    `json:"from"`
+	To    string    `json:"to"`
+	At    time.Time `json:"at"`
+	Error string    `json:"error"`
 }
 
 // ReportInfo summarises the last check cycle's local evaluation.

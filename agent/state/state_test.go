@@ -149,8 +149,8 @@ func TestEnrollment(t *testing.T) {
 			t.Fatalf("err = %v, want ErrAlreadyEnrolled", err)
 		}
 		got, _ := d.LoadIdentity()
-		if got != first {
-			t.Error("the refused enrollment changed the identity")
+		if diff := cmp.Diff(first, got); diff != "" {
+			t.Errorf("the refused enrollment changed the identity (-want +got):\n%s", diff)
 		}
 		second, err := enroll(t, d, ca, true)
 		if err != nil {

@@ -48,6 +48,10 @@ type Options struct {
 	// TPMEKCAs is a PEM of the TPM manufacturer CAs the server trusts
 	// (serve's tpm_ek_ca_file); empty trusts none.
 	TPMEKCAs []byte
+	// QUICAddr is the agents' address; empty means 127.0.0.1:0.
+	QUICAddr string
+	// Replicas are handed to agents for failover (serve --replica).
+	Replicas []string
 }
 
 // Server is a running in-process postern-server.
@@ -94,6 +98,10 @@ func Start(t testing.TB, ctx context.Context, opt Options) *Server {
 		if err := os.WriteFile(cfg.TPMEKCAFile, opt.TPMEKCAs, 0o600); err != nil {
 			t.Fatalf("write TPM EK CAs: %v", err)
 		}
+	}
+	cfg.Replicas = opt.Replicas
+	if opt.QUICAddr != "" {
+		cfg.QUICAddr = opt.QUICAddr
 	}
 
 	sctx, cancel := context.WithCancel(ctx)

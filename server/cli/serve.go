@@ -47,6 +47,7 @@ func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config, bool) erro
 	f.StringVar(&opts.cfg.GatewayURL, "gateway-url", "", "the EHR gateway's `URL` (https://host[:port]), sent to agents for the browsers' certificate policies")
 	f.StringVar(&opts.cfg.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
 	f.StringVar(&opts.cfg.SQLiteSynchronous, "sqlite-synchronous", "", `SQLite durability: "full" (default; survives power loss) or "normal" (survives a crash; fewer fsyncs)`)
+	f.StringArrayVar(&opts.cfg.Replicas, "replica", nil, "QUIC address (host:port) of a replica, this one included, handed to agents for failover (repeatable)")
 	f.BoolVar(&opts.cfg.AllowInsecureDataDir, "allow-insecure-data-dir", false, "start, with a warning, even if the data directory is writable by others or owned by another account")
 	return cmd
 }
@@ -84,6 +85,9 @@ func resolveServeConfig(cmd *cobra.Command, d *deps, opts serveOptions) (serve.C
 		}
 		if f.Changed("sqlite-synchronous") {
 			cfg.SQLiteSynchronous = opts.cfg.SQLiteSynchronous
+		}
+		if f.Changed("replica") {
+			cfg.Replicas = opts.cfg.Replicas
 		}
 		if f.Changed("allow-insecure-data-dir") {
 			cfg.AllowInsecureDataDir = opts.cfg.AllowInsecureDataDir

@@ -41,7 +41,7 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 	}
 	st.log = st.log.With("device_id", dev.ID)
 	cs := &controlStream{st: st}
-	if err := cs.send(helloEnvelope(s.cfg.SoftwareVersion)); err != nil {
+	if err := cs.send(helloEnvelope(s.cfg.SoftwareVersion, s.cfg.Servers)); err != nil {
 		return
 	}
 	s.live.add(dev.ID, cs)
@@ -93,8 +93,8 @@ func (s *Server) greet(cs *controlStream, peer *x509.Certificate, org string) {
 	}
 }
 
-func helloEnvelope(version string) *pb.Envelope {
-	return &pb.Envelope{Msg: &pb.Envelope_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version}}}
+func helloEnvelope(version string, servers []string) *pb.Envelope {
+	return &pb.Envelope{Msg: &pb.Envelope_Hello{Hello: &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version, Servers: servers}}}
 }
 
 func errorEnvelope(code, msg string, seq uint64) *pb.Envelope {

@@ -82,6 +82,9 @@ type Config struct {
 	// GatewayURL is sent to agents at enrollment (see
 	// serve.Config.GatewayURL); empty when none is configured.
 	GatewayURL string
+	// Servers are the QUIC addresses of every replica, sent to agents at
+	// enrollment and in every Hello so that they can fail over.
+	Servers []string
 	// SoftwareVersion is sent in the server's Hello.
 	SoftwareVersion string
 	// MaxConns bounds concurrent connections (DefaultMaxConns if zero).

@@ -79,6 +79,11 @@ type Config struct {
 	// survive a power loss) or "normal" (a process crash only; fewer
 	// fsyncs). See docs/postgresql.md, "SQLite durability".
 	SQLiteSynchronous string `yaml:"sqlite_synchronous"`
+	// Replicas are the QUIC addresses (host:port, as agents reach them)
+	// of every replica sharing the database, this one included; agents
+	// get them at enrollment and at every connection, and fail over
+	// between them (docs/postgresql.md).
+	Replicas []string `yaml:"replicas"`
 	// AllowInsecureDataDir starts with a data directory writable by
 	// others or owned by another account, with a warning, instead of
 	// refusing.
@@ -150,6 +155,11 @@ func (c Config) Validate() error {
 	for _, n := range c.ServerNames {
 		if n == "" || strings.ContainsAny(n, " /") {
 			errs = append(errs, fmt.Errorf("server_names: %q is not a host name or IP", n))
+		}
+	}
+	for _, r := range c.Replicas {
+		if _, port, err := net.SplitHostPort(r); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("replicas: %q is not host:port", r))
 		}
 	}
 	if err := store.ValidateSynchronous(c.SQLiteSynchronous); err != nil {
