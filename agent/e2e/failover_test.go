@@ -68,7 +68,7 @@ func TestAgentFailsOverToAnotherReplica(t *testing.T) {
 	srv.Stop()
 	testserver.Start(t, ctx, testserver.Options{DataDir: srv.DataDir, QUICAddr: second, Replicas: replicas})
 	var logs strings.Builder
-	r, err := runner.New(runner.Config{StateDir: dir, Host: h, Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil))})
+	r, err := runner.New(runner.Config{StateDir: dir, Host: h, Logger: jsonLoggerTo(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +97,11 @@ func TestAgentFailsOverToAnotherReplica(t *testing.T) {
 	}
 }
 
+// jsonLoggerTo logs JSON lines into b, safely from several goroutines.
+func jsonLoggerTo(b *strings.Builder) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(&syncWriter{w: b}, nil))
+}
+
 // syncWriter lets the runner's goroutines log into one buffer.
 type syncWriter struct {
 	mu sync.Mutex
@@ -107,4 +112,10 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -313,3 +314,18 @@ func (l *Log) rowHash(r store.AuditRow) string {
 
 // formatSeq is strconv.FormatUint for signing.
 func formatSeq(seq uint64) string { return strconv.FormatUint(seq, 10) }
+
+// Open returns the audit log of st with dataDir's audit key when there is
+// one (as the command line does), for tools and tests that append to a
+// server's log; it creates no key.
+func Open(st store.LifecycleStore, dataDir string, now func() time.Time, logger *slog.Logger) (*Log, error) {
+	l := New(st, now, logger)
+	kr, err := LoadKeyring(dataDir)
+	switch {
+	case errors.Is(err, ErrNoKey):
+		return l, nil
+	case err != nil:
+		return nil, err
+	}
+	return l.Keyed(kr), nil
+}
