@@ -13,8 +13,8 @@ import (
 
 	agentcli "github.com/postern-dev/postern/agent/cli"
 	"github.com/postern-dev/postern/agent/client"
-	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/agent/runner"
+	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/internal/testserver"
 )
 
