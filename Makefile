@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test package-root-test footprint wine-test debian-root
+.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test package-root-test footprint wine-test debian-root loadtest
 
 all: build
 
@@ -84,6 +84,20 @@ BENCH_FLEET   ?= 10000
 bench-gateway:
 	POSTERN_BENCH_SECONDS=$(BENCH_SECONDS) POSTERN_BENCH_FLEET=$(BENCH_FLEET) \
 		$(GO) test -run '^$$' -bench 'GatewayNginx|DecisionAPI' -benchtime 1x -timeout 30m ./internal/gatewaytest
+
+# The load generator (cmd/postern-load, never linked into either binary)
+# against a freshly built server on a scratch data directory: LOAD_AGENTS
+# simulated agents over real QUIC, each reporting every LOAD_INTERVAL,
+# measured for LOAD_DURATION; LOAD_DATABASE=postgres://... for PostgreSQL.
+# Exit 1 on any deadline or idle-timeout failure.
+LOAD_AGENTS   ?= 1000
+LOAD_INTERVAL ?= 20s
+LOAD_DURATION ?= 60s
+LOAD_DATABASE ?=
+loadtest: build
+	$(GO) build -o $(BIN)/postern-load ./cmd/postern-load
+	$(BIN)/postern-load --server-bin $(BIN)/postern-server --agents $(LOAD_AGENTS) --interval $(LOAD_INTERVAL) \
+		--duration $(LOAD_DURATION) $(if $(LOAD_DATABASE),--database '$(LOAD_DATABASE)')
 
 # Agent footprint (Linux, about 12 minutes): binary sizes, steady RSS, idle
 # CPU over a 10-minute window (FOOTPRINT_WINDOW seconds) of a replayed and

@@ -13,6 +13,7 @@ import (
 	"github.com/postern-dev/postern/agent/output"
 	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/agent/state"
+	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/internal/testserver"
 )
 
@@ -90,7 +91,7 @@ func TestAgentFailsOverToAnotherReplica(t *testing.T) {
 		t.Errorf("state: connected %q, failover %+v; want %s after failing over from %s", st.ConnectedServer, st.LastFailover, second, first)
 	}
 	var text strings.Builder
-	s := output.NewStatus(&id, st, 0, nil, time.Now())
+	s := output.NewStatus(&id, st, 0, checks.DefaultPolicy(), time.Now())
 	s.WriteText(&text, false)
 	if !strings.Contains(text.String(), "failed over:  from "+first+" to "+second) {
 		t.Errorf("status does not show the failover:\n%s", text.String())

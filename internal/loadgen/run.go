@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,7 +220,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	for {
 		select {
 		case l := <-srv.logErrors:
-			res.ServerErrors = append(res.ServerErrors, l)
+			// Requests the gateways abandoned as the run ended are not
+			// the server's failures.
+			if !strings.Contains(l, "context canceled") {
+				res.ServerErrors = append(res.ServerErrors, l)
+			}
 			continue
 		default:
 		}
