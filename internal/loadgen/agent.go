@@ -197,7 +197,7 @@ func (a *agent) close() {
 func (a *agent) report(r *pb.Report, timeout time.Duration) (time.Duration, error) {
 	a.seq++
 	r.Sequence = a.seq
-	t0 := time.Now()
+	t0 := time.Now() // wall clock: report round trip
 	a.str.SetWriteDeadline(t0.Add(timeout))
 	if err := pb.WriteMsg(a.str, &pb.Envelope{Msg: &pb.Envelope_Report{Report: r}}); err != nil {
 		return 0, fmt.Errorf("send report: %w", err)
@@ -213,7 +213,7 @@ func (a *agent) report(r *pb.Report, timeout time.Duration) (time.Duration, erro
 		if got := env.GetAck().GetSequence(); got != a.seq {
 			return 0, fmt.Errorf("ack for %d, want %d", got, a.seq)
 		}
-		return time.Since(t0), nil
+		return time.Since(t0), nil // wall clock: report round trip
 	case <-time.After(timeout):
 		return 0, fmt.Errorf("no ack within %v: %w", timeout, os.ErrDeadlineExceeded)
 	}

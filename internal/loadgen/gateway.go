@@ -32,7 +32,7 @@ type flip struct {
 
 // flipped records that a device is about to report a changed compliance.
 func (g *gateways) flipped(device string, compliant bool) {
-	g.pending.Store(device, flip{at: time.Now(), compliant: compliant})
+	g.pending.Store(device, flip{at: time.Now(), compliant: compliant}) // wall clock: latency measurement
 }
 
 func startGateways(ctx context.Context, cfg Config, httpsAddr string, roots *x509.CertPool, apiKey string, agents []*agent) (*gateways, error) {
@@ -66,7 +66,7 @@ func startGateways(ctx context.Context, cfg Config, httpsAddr string, roots *x50
 				}
 				g.pending.CompareAndDelete(e.DeviceID, v)
 				g.mu.Lock()
-				g.eventDelays = append(g.eventDelays, time.Since(f.at))
+				g.eventDelays = append(g.eventDelays, time.Since(f.at)) // wall clock: latency measurement
 				g.mu.Unlock()
 			}
 		})
@@ -84,7 +84,7 @@ func startGateways(ctx context.Context, cfg Config, httpsAddr string, roots *x50
 					case <-t.C:
 					}
 					a := agents[mrand.IntN(len(agents))]
-					t0 := time.Now()
+					t0 := time.Now() // wall clock: latency measurement
 					_, err := c.Decide(ctx, gateway.DeviceQuery{DeviceID: a.device})
 					if err != nil {
 						if ctx.Err() == nil {
@@ -93,7 +93,7 @@ func startGateways(ctx context.Context, cfg Config, httpsAddr string, roots *x50
 						continue
 					}
 					g.mu.Lock()
-					g.decisions = append(g.decisions, time.Since(t0))
+					g.decisions = append(g.decisions, time.Since(t0)) // wall clock: latency measurement
 					g.mu.Unlock()
 				}
 			})

@@ -20,6 +20,7 @@ import (
 	"github.com/postern-dev/postern/checks"
 	_ "github.com/postern-dev/postern/checks/catalog" // every control's collector, for the snapshot reports
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/internal/clock"
 	pb "github.com/postern-dev/postern/proto"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/serve"
@@ -158,17 +159,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}()
 	log.Info("enrolling", "agents", len(agents))
-	t0 := time.Now()
+	t0 := time.Now() // wall clock: elapsed time of a phase
 	agents = parallel(ctx, agents, 16, func(a *agent) error {
 		return retryBusy(ctx, &fails, func() error { return a.enroll(ctx, tokens[a.id]) })
 	}, &fails)
-	res.EnrollTime, res.Enrolled = time.Since(t0), len(agents)
+	res.EnrollTime, res.Enrolled = time.Since(t0), len(agents) // wall clock: elapsed time of a phase
 	log.Info("connecting", "agents", len(agents))
-	t0 = time.Now()
+	t0 = time.Now() // wall clock: elapsed time of a phase
 	agents = parallel(ctx, agents, 64, func(a *agent) error {
 		return retryBusy(ctx, &fails, func() error { return a.connect(ctx) })
 	}, &fails)
-	res.ConnectTime, res.Connected = time.Since(t0), len(agents)
+	res.ConnectTime, res.Connected = time.Since(t0), len(agents) // wall clock: elapsed time of a phase
 	if len(agents) == 0 {
 		return res, fmt.Errorf("no agent connected: %v", fails.examples)
 	}
@@ -182,7 +183,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	cpu0, _ := srv.stat()
-	start := time.Now()
+	start := time.Now() // wall clock: elapsed time of a phase
 	var (
 		mu   sync.Mutex
 		rtts []time.Duration
@@ -197,7 +198,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		})
 	}
 	wg.Wait()
-	res.Measured = time.Since(start)
+	res.Measured = time.Since(start) // wall clock: elapsed time of a phase
 	cpu1, _ := srv.stat()
 	// Memory at the end of the measured phase, every agent connected
 	// and reporting.
@@ -365,7 +366,7 @@ func provision(ctx context.Context, cfg Config, n int) (*x509.CertPool, []string
 		return nil, nil, "", err
 	}
 	defer st.Close()
-	now := time.Now()
+	now := clock.Now()
 	tokens := make([]string, n)
 	for i := range tokens {
 		tok, rec, err := store.NewEnrollToken(pin, 24*time.Hour, "load", "", now)
@@ -403,7 +404,7 @@ func snapshotReports(dir string) (snapshotPair, error) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		return checks.Collect(ctx, h, checks.Device{Hostname: "load", OS: "linux", OSName: "Debian GNU/Linux 12 (bookworm)", OSVersion: "12", Arch: "amd64"}, time.Now()), nil
+		return checks.Collect(ctx, h, checks.Device{Hostname: "load", OS: "linux", OSName: "Debian GNU/Linux 12 (bookworm)", OSVersion: "12", Arch: "amd64"}, clock.Now()), nil
 	}
 	good, err := collect("linux-compliant")
 	if err != nil {
@@ -424,7 +425,7 @@ func snapshotReports(dir string) (snapshotPair, error) {
 // wire is a report collected now, compliant or with the firewall off.
 func (p snapshotPair) wire(compliant bool) *pb.Report {
 	r := *p.base
-	r.CollectedAt = time.Now().UTC()
+	r.CollectedAt = clock.Now().UTC()
 	if !compliant {
 		r.Observations = slices.Clone(r.Observations)
 		r.Observations[p.firewallAt] = p.bad
