@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,8 @@ type server struct {
 	dataDir     string
 	done        chan error
 	logErrors   chan string
+	// logDir holds the policy file and the server's log (server.log).
+	logDir string
 }
 
 // loadPolicy enforces the firewall only, so that the agents' flips of
@@ -46,11 +49,20 @@ controls:
 // startServer runs bin serve on loopback with a scratch data directory
 // and waits for its "listening" line.
 func startServer(ctx context.Context, bin, dataDir, database string) (*server, error) {
-	policy := filepath.Join(dataDir, "load-policy.yaml")
+	// The policy lives outside the data directory, which serve --init
+	// wants empty.
+	pdir, err := os.MkdirTemp("", "postern-load-policy-")
+	if err != nil {
+		return nil, err
+	}
+	policy := filepath.Join(pdir, "load-policy.yaml")
 	if err := os.WriteFile(policy, []byte(loadPolicy), 0o600); err != nil {
 		return nil, err
 	}
 	args := []string{"serve", "--data", dataDir, "--quic", "127.0.0.1:0", "--https", "127.0.0.1:0", "--policy", policy}
+	if _, err := os.Stat(filepath.Join(dataDir, "ca.pem")); errors.Is(err, fs.ErrNotExist) {
+		args = append(args, "--init") // a new server; an existing one is reused as it is
+	}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	if database != "" {
 		cmd.Env = append(os.Environ(), "POSTERN_DATABASE_URL="+database)
@@ -65,7 +77,9 @@ func startServer(ctx context.Context, bin, dataDir, database string) (*server, e
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s := &server{cmd: cmd, dataDir: dataDir, done: make(chan error, 1), logErrors: make(chan string, 64)}
-	logFile, err := os.Create(filepath.Join(dataDir, "server.log"))
+	logPath := filepath.Join(pdir, "server.log")
+	s.logDir = pdir
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		cmd.Process.Kill()
 		return nil, err
@@ -96,7 +110,7 @@ func startServer(ctx context.Context, bin, dataDir, database string) (*server, e
 			}
 		}
 		if !listening {
-			ready <- errors.New("the server exited before listening; see server.log")
+			ready <- fmt.Errorf("the server exited before listening; see %s", logPath)
 		}
 	}()
 	go func() { s.done <- cmd.Wait() }()
@@ -114,6 +128,7 @@ func startServer(ctx context.Context, bin, dataDir, database string) (*server, e
 
 // stop ends the server with SIGINT and waits for it.
 func (s *server) stop() error {
+	defer os.RemoveAll(s.logDir)
 	s.cmd.Process.Signal(os.Interrupt)
 	select {
 	case err := <-s.done:
