@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -57,8 +58,9 @@ func newUserCmd(d *deps) *cobra.Command {
 			})
 		},
 	}
+	var listJSON bool
 	list := &cobra.Command{
-		Use:   "list",
+		Use:   "list [--json]",
 		Short: "List accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,16 +69,23 @@ func newUserCmd(d *deps) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if listJSON {
+					out := make([]userJSON, 0, len(us))
+					for _, u := range us {
+						j := userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
+							State: userState(u), CreatedAt: u.CreatedAt}
+						if !u.LastLoginAt.IsZero() {
+							t := u.LastLoginAt
+							j.LastLoginAt = &t
+						}
+						out = append(out, j)
+					}
+					return printJSON(d, out)
+				}
 				tw := tabwriter.NewWriter(d.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN")
 				for _, u := range us {
-					state := "active"
-					switch {
-					case u.Locked():
-						state = "locked"
-					case u.MustChange:
-						state = "must-change-password"
-					}
+					state := userState(u)
 					last := "never"
 					if !u.LastLoginAt.IsZero() {
 						last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
@@ -87,6 +96,7 @@ func newUserCmd(d *deps) *cobra.Command {
 			})
 		},
 	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
 	for _, c := range []*cobra.Command{add, unlock, list} {
 		opts.db.register(c.Flags())
 		cmd.AddCommand(c)
@@ -146,4 +156,25 @@ func userAdd(ctx context.Context, d *deps, opts userOptions, username string) er
 		}
 		return nil
 	})
+}
+
+// userJSON is one account in `user list --json`; never a password hash.
+type userJSON struct {
+	Username    string     `json:"username"`
+	FirstName   string     `json:"first_name"`
+	LastName    string     `json:"last_name"`
+	Role        string     `json:"role"`
+	State       string     `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+}
+
+func userState(u store.User) string {
+	switch {
+	case u.Locked():
+		return "locked"
+	case u.MustChange:
+		return "must-change-password"
+	}
+	return "active"
 }

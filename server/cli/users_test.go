@@ -18,6 +18,7 @@ func TestUserCommands(t *testing.T) {
 		{"adding the same user again is a usage error", []string{"user", "add", "alice", "--role", "viewer", "--first-name", "Alice", "--last-name", "Moreau", "--data", dir}, 2, ""},
 		{"an unknown role is a usage error", []string{"user", "add", "bob", "--role", "root", "--first-name", "Bob", "--last-name", "Stone", "--data", dir}, 2, ""},
 		{"the list shows the new user must change its password", []string{"user", "list", "--data", dir}, 0, "must-change-password"},
+		{"the JSON list has the account and no password hash", []string{"user", "list", "--json", "--data", dir}, 0, `"username": "alice"`},
 		{"unlocking a known user succeeds", []string{"user", "unlock", "alice", "--data", dir}, 0, "unlocked alice"},
 		{"unlocking an unknown user is a usage error", []string{"user", "unlock", "nobody", "--data", dir}, 2, ""},
 	}
