@@ -1,6 +1,7 @@
 package agreement
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -186,7 +187,7 @@ func seed(t *testing.T, dir string, ss []state) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := us.Add(ctx, users.NewUser{Username: adminName, FirstName: "Agree", LastName: "Admin", Role: users.RoleViewer, Password: "Temporary-Pass1"}); err != nil {
+	if _, err := us.Add(ctx, users.NewUser{Username: adminName, FirstName: "Agree", LastName: "Admin", Role: users.RoleApprover, Password: "Temporary-Pass1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := us.ChangePassword(ctx, adminName, "Temporary-Pass1", adminPassword); err != nil {
@@ -404,7 +405,86 @@ func TestEverySurfaceAgreesWithTheDecisionAPI(t *testing.T) {
 			t.Errorf("overview: %d compliant, the decision API allows %d (tiles %v)", tiles[string(store.StatusCompliant)], allowed, tiles)
 		}
 	})
+
+	t.Run("an exception granted on the dashboard is announced on /v1/events as the decision API answers", func(t *testing.T) {
+		sctx, stop := context.WithTimeout(ctx, 30*time.Second)
+		defer stop()
+		stream := complianceEvents(t, sctx, srv, key)
+		_, page := ui.get("/ui/devices/dev_failing")
+		m := csrfRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no form on the device page")
+		}
+		resp, err := ui.c.PostForm(ui.base+"/ui/devices/dev_failing/exceptions", url.Values{"csrf": {m[1]}, "control": {string(checks.Firewall)},
+			"days": {"3"}, "reason": {"replacement firewall on order"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("grant: HTTP %d", resp.StatusCode)
+		}
+		for ev := range stream {
+			if ev.DeviceID != "dev_failing" {
+				continue
+			}
+			_, body := api.get("/v1/decision?device_id=dev_failing", "Authorization", "Bearer "+key)
+			var d decision.Decision
+			if err := json.Unmarshal([]byte(body), &d); err != nil {
+				t.Fatal(err)
+			}
+			if !d.Allow || ev.CurrentStatus != "compliant" {
+				t.Errorf("event says %s; the decision API allow=%v %+v", ev.CurrentStatus, d.Allow, d.Reasons)
+			}
+			return
+		}
+		t.Fatal("no compliance change of the device on the stream")
+	})
 }
+
+// streamEvent is the part of a /v1/events data line the test reads.
+type streamEvent struct {
+	EventType     string `json:"event_type"`
+	DeviceID      string `json:"device_id"`
+	CurrentStatus string `json:"current_status"`
+}
+
+// complianceEvents streams /v1/events' compliance changes until ctx ends.
+func complianceEvents(t *testing.T, ctx context.Context, srv *testserver.Server, key string) <-chan streamEvent {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+srv.HTTPSAddr+"/v1/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	// The test server's client times requests out; a stream has no end.
+	resp, err := (&http.Client{Transport: srv.Client().Transport}).Do(req)
+	if err != nil {
+		t.Fatalf("events: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("events: HTTP %d", resp.StatusCode)
+	}
+	out := make(chan streamEvent, 16)
+	go func() {
+		defer resp.Body.Close()
+		defer close(out)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var ev streamEvent
+			if json.Unmarshal([]byte(data), &ev) == nil && strings.HasSuffix(ev.EventType, "device-compliance-change") {
+				out <- ev
+			}
+		}
+	}()
+	return out
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)

@@ -3,6 +3,8 @@
 // inactive, revoked, attestation due or missing, unknown controls under
 // deny and allow) on a real in-process server, and every surface that
 // shows a device's standing — the decision API, /v1/authz, the
-// dashboard's device page, list, CSV export and overview, and the
-// command line's device list — must agree with GET /v1/decision.
+// dashboard's device page, list, CSV export and overview, the command
+// line's device list, and the /v1/events announcement of a change — must
+// agree with GET /v1/decision. (The agent's status is checked against it
+// in internal/e2e, with a real agent.)
 package agreement
