@@ -167,6 +167,9 @@ func Start(t testing.TB, ca, name string) *TPM {
 		"--flags", "not-need-init,startup-clear")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	// A test binary killed by its timeout runs no cleanup: the TPM dies
+	// with it instead of lingering.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start swtpm: %v", err)
 	}
