@@ -36,6 +36,9 @@ type Manager struct {
 	ctl controller
 	// sleep waits between attempts; time.Sleep when nil.
 	sleep func(time.Duration)
+	// update changes an installed service's definition in place and
+	// reports whether it could (Windows); nil or false replaces it.
+	update func() (bool, error)
 }
 
 // Retries of an install that meets a service still being deleted: Windows
@@ -77,7 +80,7 @@ func New(s Spec) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
-	return &Manager{ctl: svc}, nil
+	return &Manager{ctl: svc, update: func() (bool, error) { return updateInPlace(s) }}, nil
 }
 
 // Status returns the service's state. A manager that cannot be queried
@@ -125,6 +128,18 @@ func (m *Manager) install() error {
 		if st == StateRunning {
 			if err := m.ctl.Stop(); err != nil {
 				return fmt.Errorf("stop the installed service: %w", err)
+			}
+		}
+		if m.update != nil {
+			updated, err := m.update()
+			if err != nil {
+				return err
+			}
+			if updated {
+				if err := m.ctl.Start(); err != nil {
+					return fmt.Errorf("start service: %w", err)
+				}
+				return nil
 			}
 		}
 		if err := m.ctl.Uninstall(); err != nil {

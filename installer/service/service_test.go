@@ -154,6 +154,17 @@ func (f *fakeCtl) Status() (kservice.Status, error) {
 	return f.status, f.err
 }
 
+func TestInstallUpdatesAnInstalledServiceInPlaceWhereItCan(t *testing.T) {
+	ctl := &fakeCtl{status: kservice.StatusRunning}
+	m := &Manager{ctl: ctl, update: func() (bool, error) { return true, nil }}
+	if err := m.Install(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"stop", "start"}, ctl.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
 func TestInstallWaitsForAServiceBeingDeleted(t *testing.T) {
 	marked := errors.New("The specified service has been marked for deletion.")
 	ctl := &fakeCtl{err: kservice.ErrNotInstalled, installErrs: []error{marked, errors.New("service postern-agent already exists")}}
