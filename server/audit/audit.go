@@ -46,6 +46,7 @@ const (
 	KindUserRoleChanged = "user_role_changed"
 	KindUserUnlocked    = "user_unlocked"
 	KindPasswordChanged = "password_changed"
+	KindPasswordReset   = "password_reset"
 	KindServerInit      = "server_initialised"
 )
 

@@ -58,6 +58,24 @@ func newUserCmd(d *deps) *cobra.Command {
 			})
 		},
 	}
+	reset := &cobra.Command{
+		Use:   "reset-password USERNAME",
+		Short: "Give an account a new temporary password (printed alone on stdout) to change at the next sign-in; audited",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
+				pw, err := s.ResetPassword(cmd.Context(), osActor(), args[0])
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no user %q", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(d.stdout, pw)
+				return err
+			})
+		},
+	}
 	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list [--json]",
@@ -97,7 +115,7 @@ func newUserCmd(d *deps) *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
-	for _, c := range []*cobra.Command{add, unlock, list} {
+	for _, c := range []*cobra.Command{add, unlock, reset, list} {
 		opts.db.register(c.Flags())
 		cmd.AddCommand(c)
 	}

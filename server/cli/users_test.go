@@ -20,6 +20,8 @@ func TestUserCommands(t *testing.T) {
 		{"the list shows the new user must change its password", []string{"user", "list", "--data", dir}, 0, "must-change-password"},
 		{"the JSON list has the account and no password hash", []string{"user", "list", "--json", "--data", dir}, 0, `"username": "alice"`},
 		{"unlocking a known user succeeds", []string{"user", "unlock", "alice", "--data", dir}, 0, "unlocked alice"},
+		{"resetting a password prints a new temporary one", []string{"user", "reset-password", "alice", "--data", dir}, 0, ""},
+		{"resetting an unknown user's password fails", []string{"user", "reset-password", "nobody", "--data", dir}, 1, ""},
 		{"unlocking an unknown user is a usage error", []string{"user", "unlock", "nobody", "--data", dir}, 2, ""},
 	}
 	for _, tt := range tests {
@@ -28,7 +30,7 @@ func TestUserCommands(t *testing.T) {
 			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("code %d, stdout %q, stderr %q; want code %d, stdout containing %q", code, out, errOut, tt.wantCode, tt.wantOut)
 			}
-			if tt.name == "adding a user prints a temporary password" && len(strings.TrimSpace(out)) != 20 {
+			if (tt.name == "adding a user prints a temporary password" || tt.name == "resetting a password prints a new temporary one") && len(strings.TrimSpace(out)) != 20 {
 				t.Errorf("stdout %q is not a 20-character password", out)
 			}
 		})
@@ -44,7 +46,7 @@ func TestUserCommands(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &row); err != nil {
 				t.Fatalf("export line %q: %v", line, err)
 			}
-			if !strings.HasPrefix(row.Kind, "user_") {
+			if !strings.HasPrefix(row.Kind, "user_") && row.Kind != "password_reset" {
 				continue // the server's creation (init)
 			}
 			if !strings.HasPrefix(row.Actor, "os:") {
@@ -52,7 +54,7 @@ func TestUserCommands(t *testing.T) {
 			}
 			kinds = append(kinds, row.Kind)
 		}
-		if got, want := strings.Join(kinds, " "), "user_created user_unlocked"; got != want {
+		if got, want := strings.Join(kinds, " "), "user_created user_unlocked password_reset"; got != want {
 			t.Errorf("audit kinds %q, want %q", got, want)
 		}
 	})

@@ -263,6 +263,39 @@ func (s *Service) ChangePassword(ctx context.Context, username, current, next st
 	return s.record(ctx, "user:"+username, audit.KindPasswordChanged, map[string]any{"user": username})
 }
 
+// ResetPassword gives the user a new temporary password, which must be
+// changed at the next sign-in, and audits it under by; it returns the
+// password, to be shown once. store.ErrNotFound if there is no such user.
+// A lock stays: unlocking is its own decision (Unlock).
+func (s *Service) ResetPassword(ctx context.Context, by, username string) (string, error) {
+	u, err := s.st.User(ctx, username)
+	if err != nil {
+		return "", err
+	}
+	var pw string
+	for range 3 {
+		if pw, err = TemporaryPassword(); err != nil {
+			return "", err
+		}
+		// A generated password that holds part of a name is drawn again.
+		if err = CheckRules(pw, Identity{u.Username, u.FirstName, u.LastName}); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	h, err := s.hash(ctx, pw)
+	if err != nil {
+		return "", err
+	}
+	if err := s.st.SetPassword(ctx, username, h, s.now(), true, HistorySize); err != nil {
+		return "", err
+	}
+	s.log.Info("password reset", "user", username)
+	return pw, s.record(ctx, by, audit.KindPasswordReset, map[string]any{"user": username})
+}
+
 // Unlock clears a lock and audits it under by; store.ErrNotFound if there
 // is no such user.
 func (s *Service) Unlock(ctx context.Context, by, username string) error {
