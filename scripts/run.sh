@@ -60,5 +60,7 @@ CURL=(curl -sS --cacert "$DATA/ca.pem" -H "Authorization: Bearer $KEY" "https://
 echo
 printf '\nAsk again with:\n  curl -sS --cacert %q -H %q %q\n' "$DATA/ca.pem" "Authorization: Bearer $KEY" "https://localhost:$HTTPS_PORT/v1/decision?device_id=$DEVICE_ID"
 
+printf '\nThe HTTPS port serves a certificate of this server'"'"'s own device CA (browsers warn).\nFor a certificate browsers trust: postern-server serve --tls-cert FILE --tls-key FILE\n(or tls_cert/tls_key in the config; kill -HUP %s reloads it; docs/deploy-linux.md).\n' "$SERVER_PID"
+
 step "postern-server keeps serving; logs in $RUN/server.log. Ctrl-C to stop."
 wait $SERVER_PID || true

@@ -44,6 +44,8 @@ func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config, bool) erro
 	f.StringVar(&opts.cfg.HTTPSAddr, "https", opts.cfg.HTTPSAddr, "TCP address of the HTTPS API")
 	f.StringArrayVar(&opts.cfg.TrustedProxies, "trusted-proxy", nil, "CIDR of a reverse proxy allowed to forward client certificates (repeatable)")
 	f.StringArrayVar(&opts.cfg.ServerNames, "server-name", nil, "extra DNS name or IP for the server certificate (repeatable)")
+	f.StringVar(&opts.cfg.TLSCert, "tls-cert", "", "PEM `FILE` of the certificate (and chain) the HTTPS port serves, e.g. the department's; read again on SIGHUP (default: one from Postern's device CA)")
+	f.StringVar(&opts.cfg.TLSKey, "tls-key", "", "PEM `FILE` of the key of --tls-cert")
 	f.StringVar(&opts.cfg.GatewayURL, "gateway-url", "", "the EHR gateway's `URL` (https://host[:port]), sent to agents for the browsers' certificate policies")
 	f.StringVar(&opts.cfg.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
 	f.StringVar(&opts.cfg.SQLiteSynchronous, "sqlite-synchronous", "", `SQLite durability: "full" (default; survives power loss) or "normal" (survives a crash; fewer fsyncs)`)
@@ -79,6 +81,12 @@ func resolveServeConfig(cmd *cobra.Command, d *deps, opts serveOptions) (serve.C
 		}
 		if f.Changed("server-name") {
 			cfg.ServerNames = opts.cfg.ServerNames
+		}
+		if f.Changed("tls-cert") {
+			cfg.TLSCert = opts.cfg.TLSCert
+		}
+		if f.Changed("tls-key") {
+			cfg.TLSKey = opts.cfg.TLSKey
 		}
 		if f.Changed("gateway-url") {
 			cfg.GatewayURL = opts.cfg.GatewayURL

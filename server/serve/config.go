@@ -51,6 +51,13 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ServerNames are extra DNS names or IPs in the server certificate.
 	ServerNames []string `yaml:"server_names"`
+	// TLSCert and TLSKey are PEM files of the certificate (with its
+	// chain) and key the HTTPS port serves, typically the department's,
+	// so that browsers trust the console; read again on SIGHUP. Unset,
+	// the HTTPS port serves a certificate of Postern's device CA. The QUIC
+	// port always serves the device CA's, which agents pin.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 	// GatewayURL is the EHR gateway's address (https://host[:port]),
 	// sent to agents at enrollment so that browsers present
 	// the device certificate to it without asking (docs/identity.md).
@@ -161,6 +168,9 @@ func (c Config) Validate() error {
 		if _, port, err := net.SplitHostPort(r); err != nil || port == "" {
 			errs = append(errs, fmt.Errorf("replicas: %q is not host:port", r))
 		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key: set both or neither"))
 	}
 	if err := store.ValidateSynchronous(c.SQLiteSynchronous); err != nil {
 		errs = append(errs, fmt.Errorf("sqlite_synchronous: %w", err))

@@ -39,6 +39,9 @@ func TestValidate(t *testing.T) {
 		{"a gateway URL with a path is refused", with(func(c *Config) { c.GatewayURL = "https://ehr.dmh.example/login" }), "gateway_url"},
 		{"a gateway URL with a wildcard host is refused", with(func(c *Config) { c.GatewayURL = "https://*.dmh.example" }), "gateway_url"},
 		{"a gateway URL with a user is refused", with(func(c *Config) { c.GatewayURL = "https://u@ehr.dmh.example" }), "gateway_url"},
+		{"a TLS certificate without its key is refused", with(func(c *Config) { c.TLSCert = "/etc/ssl/console.pem" }), "tls_cert and tls_key"},
+		{"a TLS key without its certificate is refused", with(func(c *Config) { c.TLSKey = "/etc/ssl/console.key" }), "tls_cert and tls_key"},
+		{"a TLS certificate with its key is accepted", with(func(c *Config) { c.TLSCert, c.TLSKey = "/etc/ssl/console.pem", "/etc/ssl/console.key" }), ""},
 		{"a mass-failure share of zero is an error", with(func(c *Config) { c.MassFailureShare = 0 }), "mass_failure_share"},
 	}
 	for _, tt := range tests {

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "github.com/postern-dev/postern/checks/catalog" // the server evaluates every control itself
@@ -75,6 +78,7 @@ type server struct {
 	fallback    net.Listener
 	tcp         net.Listener
 	hs          *http.Server
+	httpsCert   *httpsCert
 	revocations *revocationWatcher
 	dash        *dashboard.Dashboard
 	up          atomic.Bool
@@ -215,6 +219,16 @@ func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) 
 		return nil, err
 	}
 	s.hs = api.NewServer(cfg.HTTPSAddr, withDashboard(handler, s.dash), cert, log)
+	// The HTTPS port serves the operator's certificate when given one
+	// (browsers trust the console), read per handshake so SIGHUP swaps it.
+	if s.httpsCert, err = newHTTPSCert(cfg.TLSCert, cfg.TLSKey, cert, log.With("component", "https"), opt.Now); err != nil {
+		return nil, err
+	}
+	s.hs.TLSConfig.Certificates = nil
+	s.hs.TLSConfig.GetCertificate = s.httpsCert.GetCertificate
+	if err := s.httpsCert.register(s.mets.Registry()); err != nil {
+		return nil, fmt.Errorf("register https certificate metric: %w", err)
+	}
 	if cfg.MetricsAddr != "" {
 		addr, stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, s.mets, log.With("component", "metrics"))
 		if err != nil {
@@ -246,6 +260,15 @@ func (s *server) run(ctx context.Context) error {
 		}
 		cancel()
 	})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	wg.Go(func() {
+		defer signal.Stop(hup)
+		s.httpsCert.watch(ctx, hup)
+	})
+	if s.cfg.TLSCert == "" {
+		s.httpsCert.checkExpiry()
+	}
 	wg.Go(func() { pruneLoop(ctx, s.st, s.cfg.HistoryRetention, s.opt.Now, log) })
 	// Webhooks read the audit log from each hook's stored position, so
 	// they also get what the lifecycle's first sweep announces (decisions
@@ -263,7 +286,7 @@ func (s *server) run(ctx context.Context) error {
 		}
 	})
 	s.up.Store(true)
-	log.Info("listening", "quic", s.ing.Addr().String(), "https", s.tcp.Addr().String(), "data_dir", s.cfg.DataDir, "database", s.database,
+	log.Info("listening", "quic", s.ing.Addr().String(), "https", s.tcp.Addr().String(), "https_certificate", s.httpsCert.Current().Subject.String(), "data_dir", s.cfg.DataDir, "database", s.database,
 		"ca_pin", fmt.Sprintf("%x", s.pin))
 	if s.opt.Ready != nil {
 		s.opt.Ready(s.ing.Addr(), s.tcp.Addr())
