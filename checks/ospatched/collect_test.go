@@ -98,7 +98,7 @@ func TestCollectAndEvaluate(t *testing.T) {
 		// Linux, apt.
 		{"real Debian 12 output with 74 security updates and no full upgrade since 2025 fails", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
-			AddFile(aptHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
+			AddFile(defaultHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
 			checks.StatusFail, "74 security updates pending for 516 days"},
 		{"an up-to-date Debian passes", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
@@ -118,23 +118,23 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"pending security updates fail even when the list is marked incomplete", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
 			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil).
-			AddFile(aptHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
+			AddFile(defaultHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
 			checks.StatusFail, "74 security updates pending"},
 		{"Ubuntu security updates pending two days after the last unattended upgrade pass", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
-			AddFile(aptHistoryLog, history("2026-11-21  06:10:01")),
+			AddFile(defaultHistoryLog, history("2026-11-21  06:10:01")),
 			checks.StatusPass, "2 security updates pending for 2 days"},
 		{"package lists not refreshed for 30 days fail", debian(t, 30*24*time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
 			checks.StatusFail, "last refreshed 30 days ago"},
 		{"pending updates with no record of a full upgrade are unknown", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
-			AddFile(aptHistoryLog, []byte("Start-Date: 2026-11-20  10:00:00\nCommandline: apt-get install -y vim\nUpgrade: vim-common:amd64 (2:9.0.1378-2, 2:9.0.1378-2+deb12u2)\nEnd-Date: 2026-11-20  10:00:03\n")),
+			AddFile(defaultHistoryLog, []byte("Start-Date: 2026-11-20  10:00:00\nCommandline: apt-get install -y vim\nUpgrade: vim-common:amd64 (2:9.0.1378-2, 2:9.0.1378-2+deb12u2)\nEnd-Date: 2026-11-20  10:00:03\n")),
 			checks.StatusUnknown, "how long is not known"},
 		{"a refused apt-get falls back to apt-check's counts (CRLF stderr)", debian(t, time.Hour).
 			AddRun(aptArgv, host.Output{Stderr: sample(t, "linux", "apt-get__lock_denied_stderr.txt"), ExitCode: 100}, nil).
 			AddRun([]string{aptCheckPath}, host.Output{Stderr: sample(t, "linux", "apt-check__ubuntu_counts.txt")}, nil).
-			AddFile(aptHistoryLog, history("2026-11-01  06:10:01")),
+			AddFile(defaultHistoryLog, history("2026-11-01  06:10:01")),
 			checks.StatusFail, "3 security updates pending for 22 days"},
 		{"no package manager at all is unknown", host.NewFake("linux", "amd64").AddFile("/etc/os-release", []byte("ID=arch\n")),
 			checks.StatusUnknown, "no supported package manager"},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/aptconfig"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
@@ -20,9 +21,8 @@ const (
 	aptCheckPath   = "/usr/lib/update-notifier/apt-check"
 	aptCachePath   = "/usr/bin/apt-cache"
 	updateStamp    = "/var/lib/apt/periodic/update-success-stamp"
-	aptListsGlob   = "/var/lib/apt/lists/*Release"
+	aptConfigPath  = "/usr/bin/apt-config"
 	dpkgLog        = "/var/log/dpkg.log"
-	aptHistoryLog  = "/var/log/apt/history.log"
 	dnfPath        = "/usr/bin/dnf"
 	rpmDBSqlite    = "/var/lib/rpm/rpmdb.sqlite"
 	rpmDBPackages  = "/var/lib/rpm/Packages"
@@ -51,8 +51,9 @@ func collectLinux(ctx context.Context, h host.Host) (*Facts, error) {
 	switch {
 	case exists(h, aptGetPath):
 		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, aptSearch(h)))
-		f.LastRefresh = aptRefresh(h)
-		f.LastPatch = aptLastPatch(h, f)
+		lists, history := aptPaths(ctx, h, f)
+		f.LastRefresh = aptRefresh(h, lists)
+		f.LastPatch = aptLastPatch(h, f, history)
 	case exists(h, zypperPath) && (isSUSE(f.OS.Platform) || !exists(h, dnfPath)):
 		f.Pending, f.PendingError = pendingOrError(shared.get(ctx, h, zypperSearch(h)))
 		f.LastPatch = zypperLastPatch(h, f)
@@ -167,13 +168,33 @@ func toolError(name string, out host.Output, err error) error {
 	return fmt.Errorf("%s exited %d: %s", name, out.ExitCode, msg)
 }
 
+// aptPaths returns where this machine's apt keeps its package lists and
+// its history log: apt.conf can move both (Dir, Dir::State,
+// Dir::State::lists, Dir::Log, Dir::Log::History, RootDir), and
+// `apt-config dump` is apt's own merge of every file. When it cannot
+// answer, apt's defaults are read and a note says so.
+func aptPaths(ctx context.Context, h host.Host, f *Facts) (lists, history string) {
+	cctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
+	defer cancel()
+	conf := map[string]string{}
+	out, err := h.Run(cctx, aptConfigPath, "dump")
+	switch {
+	case err == nil && out.ExitCode == 0 && len(out.Stdout) > 0:
+		conf = aptconfig.Parse(out.Stdout, aptconfig.Kept)
+	case errors.Is(err, host.ErrNotFound):
+	default:
+		f.Notes = append(f.Notes, "apt's directories are its defaults: "+toolError("apt-config dump", out, err).Error())
+	}
+	return aptconfig.FindDir(conf, "Dir::State::lists"), aptconfig.FindFile(conf, "Dir::Log::History")
+}
+
 // aptRefresh is when the package lists were last refreshed: the periodic
-// job's success stamp, else the newest Release file.
-func aptRefresh(h host.Host) *Stamp {
+// job's success stamp, else the newest Release file in lists.
+func aptRefresh(h host.Host, lists string) *Stamp {
 	if fi, err := h.Stat(updateStamp); err == nil {
 		return &Stamp{At: fi.ModTime.UTC(), Source: updateStamp}
 	}
-	paths, err := h.Glob(aptListsGlob)
+	paths, err := h.Glob(lists + "*Release")
 	if err != nil || len(paths) == 0 {
 		return nil
 	}
@@ -189,15 +210,15 @@ func aptRefresh(h host.Host) *Stamp {
 	if newest.IsZero() {
 		return nil
 	}
-	return &Stamp{At: newest.UTC(), Source: "/var/lib/apt/lists (newest Release file)"}
+	return &Stamp{At: newest.UTC(), Source: strings.TrimSuffix(lists, "/") + " (newest Release file)"}
 }
 
-// aptLastPatch is when a full update last ran, from apt's history (the
-// current log, then the last rotated one); without any apt history,
-// dpkg.log's newest upgrade of any package stands in.
-func aptLastPatch(h host.Host, f *Facts) *Stamp {
+// aptLastPatch is when a full update last ran, from apt's history at
+// historyLog (the current log, then the last rotated one); without any
+// apt history, dpkg.log's newest upgrade of any package stands in.
+func aptLastPatch(h host.Host, f *Facts, historyLog string) *Stamp {
 	haveHistory := false
-	for _, p := range []string{aptHistoryLog, aptHistoryLog + ".1.gz"} {
+	for _, p := range []string{historyLog, historyLog + ".1.gz"} {
 		b, err := h.ReadFile(p)
 		if err != nil {
 			if !errors.Is(err, host.ErrNotFound) {

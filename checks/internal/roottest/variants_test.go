@@ -137,6 +137,26 @@ func TestAPT(t *testing.T) {
 		}
 		t.Logf("os_patched = %s: %s", v.Status, v.Summary)
 	})
+	t.Run("apt.conf moving the lists and the log is where os_patched reads them", func(t *testing.T) {
+		// apt itself follows Dir::State::lists and Dir::Log; so must the agent.
+		r := roottest.Run(t, roottest.Variant{Setup: securitySuite + `
+rm -f /var/lib/apt/periodic/update-success-stamp
+mkdir -p /srv/apt /srv/log
+mv /var/lib/apt/lists /srv/apt/lists
+mv /var/log/apt /srv/log/apt
+printf 'Start-Date: 2026-11-20  06:10:01\nCommandline: /usr/bin/unattended-upgrade\nUpgrade: libssl3:amd64 (3.0.15-1~deb12u1, 3.0.17-1~deb12u2)\nEnd-Date: 2026-11-20  06:10:09\n' >>/srv/log/apt/history.log
+printf 'Dir::State::lists "/srv/apt/lists/";\nDir::Log "/srv/log/apt";\n' >/etc/apt/apt.conf.d/90moved
+apt-config dump | grep -E '^Dir::(State::lists|Log) ' >&2`})
+		v := r.Verdict(t, checks.OSPatched)
+		for key, want := range map[string]string{"last_refresh": "/srv/apt/lists (newest Release file)", "last_patch": "/srv/log/apt/history.log"} {
+			if got, _ := v.Evidence[key].(string); !strings.Contains(got, want) {
+				t.Errorf("os_patched evidence %s = %q, want it read from %s\nevidence %v\nlog:\n%s", key, got, want, v.Evidence, r.Log)
+			}
+		}
+		if strings.Contains(v.Summary, "no security suite") || strings.Contains(v.Summary, "no package lists") {
+			t.Errorf("os_patched = %s (%s): apt's moved lists were not used", v.Status, v.Summary)
+		}
+	})
 	t.Run("unattended-upgrades with no cron daemon running installs nothing", func(t *testing.T) {
 		r := roottest.Run(t, roottest.Variant{Setup: "true"})
 		wantStatus(t, r, checks.OSAutoUpdate, checks.StatusFail, "nothing runs it")

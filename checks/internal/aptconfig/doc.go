@@ -1,0 +1,4 @@
+// Package aptconfig reads `apt-config dump` and resolves the directories
+// apt's configuration names the way apt itself does, so that a collector
+// reads the package lists and logs where this machine's apt keeps them.
+package aptconfig
