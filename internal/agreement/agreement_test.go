@@ -377,6 +377,18 @@ func TestEverySurfaceAgreesWithTheDecisionAPI(t *testing.T) {
 					t.Errorf("csv status %s for a device revoked=%v", r[col["status"]], !revoked)
 				}
 			})
+			t.Run("the command line's device show has the same decision", func(t *testing.T) {
+				var got struct {
+					Allow  bool   `json:"allow"`
+					Access string `json:"access"`
+				}
+				if err := json.Unmarshal([]byte(srv.CmdAt(t, clock, "device", "show", id, "--json")), &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.Allow != d.Allow || got.Access != string(st.Access) {
+					t.Errorf("device show allow %v access %s, want %v %s", got.Allow, got.Access, d.Allow, st.Access)
+				}
+			})
 			t.Run("the command line's device list has the same decision", func(t *testing.T) {
 				i, ok := cliByID[id]
 				if !ok {
