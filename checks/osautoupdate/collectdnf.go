@@ -3,6 +3,7 @@ package osautoupdate
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/postern-dev/postern/checks/host"
 )
@@ -38,11 +39,11 @@ type dnfSettings struct {
 	apply, download bool
 }
 
-// readDNFAutomatic reads the configuration file dnf-automatic would use.
-// found is false when none exists; an error is a file that exists but
-// cannot be read.
-func readDNFAutomatic(h host.Host, m *Mechanism) (s dnfSettings, found bool, err error) {
-	for _, p := range dnfAutomaticConfs {
+// readDNFAutomatic reads the first of confs that exists, as
+// dnf-automatic would. found is false when none exists; an error is a
+// file that exists but cannot be read.
+func readDNFAutomatic(h host.Host, m *Mechanism, confs []string) (s dnfSettings, found bool, err error) {
+	for _, p := range confs {
 		b, rerr := h.ReadFile(p)
 		if errors.Is(rerr, host.ErrNotFound) {
 			continue
@@ -68,31 +69,93 @@ func readDNFAutomatic(h host.Host, m *Mechanism) (s dnfSettings, found bool, err
 
 func dnfMechanism(h host.Host) Mechanism {
 	m := Mechanism{Name: "dnf-automatic"}
-	s, _, err := readDNFAutomatic(h, &m)
+	timer := anyTimer(h, dnfTimers...)
+	m.set("timer", timerOrNone(timer), timersWants)
+	if timer == "" {
+		if _, _, err := readDNFAutomatic(h, &m, dnfAutomaticConfs); err != nil {
+			m.Level, m.Reason = LevelUnknown, err.Error()
+			return m
+		}
+		m.Level, m.Reason = LevelOff, "dnf-automatic is installed but none of its timers is enabled"
+		return m
+	}
+	// A drop-in (systemctl edit) can take the timer's schedule away.
+	triggers := 0
+	var timerFiles []string
+	for _, k := range timerTriggers {
+		var def []string
+		if k == "OnCalendar" {
+			def = []string{"*-*-* 6:00"} // every shipped dnf-automatic timer
+		}
+		tv, err := readUnitKey(h, timer, "Timer", k, def)
+		if err != nil {
+			m.Level, m.Reason = LevelUnknown, err.Error()
+			return m
+		}
+		triggers += len(tv.values)
+		timerFiles = tv.files
+	}
+	if triggers == 0 {
+		m.set("schedule", "none", strings.Join(timerFiles, ", "))
+		m.Level, m.Reason = LevelOff, timer+" is enabled but its OnCalendar (and every other trigger) is cleared ("+strings.Join(timerFiles, ", ")+"), so it never runs"
+		return m
+	}
+	// The service the timer starts names the configuration file and can
+	// override it with flags; a drop-in can change both.
+	svc := strings.TrimSuffix(timer, ".timer") + ".service"
+	ev, err := readUnitKey(h, svc, "Service", "ExecStart", []string{dnfServiceDefaults[svc]})
 	if err != nil {
 		m.Level, m.Reason = LevelUnknown, err.Error()
 		return m
 	}
-	timer := anyTimer(h, dnfTimers...)
-	m.set("timer", timerOrNone(timer), timersWants)
-	switch timer {
-	case "dnf-automatic-install.timer":
-		m.Level, m.Reason = LevelInstall, "dnf-automatic-install.timer installs updates automatically"
-	case "dnf-automatic.timer", "dnf5-automatic.timer":
-		switch {
-		case s.apply:
-			m.Level, m.Reason = LevelInstall, timer+" runs with apply_updates = yes"
-		case s.download:
-			m.Level, m.Reason = LevelDownload, timer+" downloads updates but apply_updates is no"
-		default:
-			m.Level, m.Reason = LevelNotify, timer+" only reports available updates"
-		}
-	case "dnf-automatic-download.timer":
-		m.Level, m.Reason = LevelDownload, "dnf-automatic-download.timer downloads updates but does not install them"
-	case "dnf-automatic-notifyonly.timer":
-		m.Level, m.Reason = LevelNotify, "dnf-automatic-notifyonly.timer only reports available updates"
+	if len(ev.values) == 0 {
+		m.Level, m.Reason = LevelOff, svc+" has no ExecStart left ("+strings.Join(ev.files, ", ")+"), so "+timer+" runs nothing"
+		return m
+	}
+	exec := ev.values[len(ev.values)-1]
+	execSource := "the packaged " + svc
+	if len(ev.files) > 0 {
+		execSource = strings.Join(ev.files, ", ")
+	}
+	m.set("exec_start", exec, execSource)
+	u := parseDNFExec(exec)
+	confs := dnfAutomaticConfs
+	switch {
+	case !ev.found && len(ev.files) == 0:
+		// The packaged unit, not on this host's disk: the files in the
+		// order either dnf reads them.
+	case u.confPath != "":
+		confs = []string{u.confPath}
 	default:
-		m.Level, m.Reason = LevelOff, "dnf-automatic is installed but none of its timers is enabled"
+		confs = []string{dnf5AutomaticEtc, dnf5AutomaticShare}
+	}
+	s, _, err := readDNFAutomatic(h, &m, confs)
+	if err != nil {
+		m.Level, m.Reason = LevelUnknown, err.Error()
+		return m
+	}
+	install, download := timer+" runs with apply_updates = yes", timer+" downloads updates but apply_updates is no"
+	if u.install != nil {
+		s.apply = *u.install
+		if s.apply {
+			install = timer + " installs updates automatically (--installupdates)"
+		} else {
+			download = timer + " downloads updates but does not install them (--no-installupdates)"
+		}
+	}
+	if u.download != nil {
+		s.download = *u.download
+	}
+	if s.apply {
+		s.download = true // dnf-automatic's imply()
+	}
+	switch {
+	case s.apply:
+		m.Level, m.Reason = LevelInstall, install
+	case s.download:
+		m.Level, m.Reason = LevelDownload, download
+	default:
+		m.Level, m.Reason = LevelNotify, timer+" only reports available updates"
 	}
 	return m
 }

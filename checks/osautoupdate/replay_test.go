@@ -28,6 +28,20 @@ func TestRealPackageConfigurations(t *testing.T) {
 			AddStat(systemdRunDir, host.FileInfo{Name: "system", Mode: fs.ModeDir | 0o755}, nil)
 	}
 	rpm := func() *host.Fake { return host.NewFake("linux", "amd64") }
+	// dnfUnits enables dnf-automatic.timer with dnf4's shipped
+	// dnf-automatic.service and .timer in /usr/lib/systemd/system and
+	// each drop-in (testdata "UNIT.d-override.conf__...") as
+	// /etc/systemd/system/UNIT.d/override.conf, as `systemctl edit` writes.
+	dnfUnits := func(t *testing.T, h *host.Fake, dropins ...string) *host.Fake {
+		h = dnfTimer(h, "dnf-automatic.timer").
+			AddFile("/usr/lib/systemd/system/dnf-automatic.service", sample(t, "linux", "dnf-automatic.service__dnf4_shipped.txt")).
+			AddFile("/usr/lib/systemd/system/dnf-automatic.timer", sample(t, "linux", "dnf-automatic.timer__dnf4_shipped.txt"))
+		for _, d := range dropins {
+			dir := "/etc/systemd/system/" + strings.SplitN(d, "-override.conf__", 2)[0]
+			h.AddGlob(dir+"/*.conf", []string{dir + "/override.conf"}, nil).AddFile(dir+"/override.conf", sample(t, "linux", d))
+		}
+		return h
+	}
 	// A local override as an administrator writes it (hand-written).
 	dnf5Override := []byte("[commands]\napply_updates = yes\n")
 	tests := []struct {
@@ -80,6 +94,25 @@ func TestRealPackageConfigurations(t *testing.T) {
 			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
 			AddFile(dnfAutomaticConf, dnf5Override), "dnf-automatic.timer"),
 			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
+		// systemd units: the service's ExecStart names the configuration
+		// file and can override it; a drop-in can change either, and a
+		// timer drop-in can take the schedule away.
+		{"the shipped units on disk with apply_updates = yes install", dnfUnits(t, rpm().
+			AddFile(dnfAutomaticConf, dnf5Override)),
+			LevelInstall, LevelInstall, checks.StatusPass, "apply_updates = yes"},
+		{"a service drop-in that points dnf-automatic at another configuration file is followed", dnfUnits(t, rpm().
+			AddFile(dnfAutomaticConf, dnf5Override).
+			AddFile("/etc/dnf/automatic-notify.conf", sample(t, "linux", "automatic.conf__dnf4_shipped.txt")),
+			"dnf-automatic.service.d-override.conf__other_conf_handwritten.txt"),
+			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
+		{"--no-installupdates in a service drop-in wins over apply_updates = yes", dnfUnits(t, rpm().
+			AddFile(dnfAutomaticConf, dnf5Override),
+			"dnf-automatic.service.d-override.conf__no_install_handwritten.txt"),
+			LevelInstall, LevelDownload, checks.StatusFail, "--no-installupdates"},
+		{"a timer drop-in clearing OnCalendar leaves an enabled timer that never runs", dnfUnits(t, rpm().
+			AddFile(dnfAutomaticConf, dnf5Override),
+			"dnf-automatic.timer.d-override.conf__no_calendar_handwritten.txt"),
+			LevelInstall, LevelOff, checks.StatusFail, "never runs"},
 		{"an unreadable dnf5 override is unknown", dnfTimer(rpm().
 			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
 			AddFileError(dnf5AutomaticEtc, host.ErrPermission), "dnf-automatic.timer"),
