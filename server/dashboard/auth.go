@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/postern-dev/postern/server/store"
@@ -29,14 +30,13 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
-	u, err := d.cfg.Users.Authenticate(r.Context(), name, pw)
+	// A locked account, an unknown name and a throttled address all get
+	// the wrong-password answer: no answer tells which names exist.
+	u, err := d.cfg.Users.AuthenticateFrom(r.Context(), sourceAddr(r), name, pw)
 	if err != nil {
 		msg := "Wrong user name or password."
 		status := http.StatusUnauthorized
 		switch {
-		case errors.Is(err, users.ErrLocked):
-			msg = "This account is locked after 5 failed sign-ins. Ask an administrator to unlock it."
-			status = http.StatusForbidden
 		case !errors.Is(err, users.ErrBadCredentials):
 			d.log.Error("sign-in failed", "err", err)
 			msg, status = "Sign-in is unavailable; try again later.", http.StatusInternalServerError
@@ -118,12 +118,15 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, s *si
 		case errors.As(err, &re):
 			v.Errors = re.Problems
 		case errors.Is(err, users.ErrBadCredentials):
+			// Guessing the current password in a stolen session locks the
+			// account like guessing at sign-in, and the lock ends the session.
+			if u, uerr := d.st.User(r.Context(), s.User.Username); uerr == nil && u.Locked() {
+				d.st.DeleteUserSessions(r.Context(), s.User.Username)
+				clearSessionCookie(w)
+				http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+				return
+			}
 			v.Errors = []string{"The current password is wrong."}
-		case errors.Is(err, users.ErrLocked):
-			d.st.DeleteUserSessions(r.Context(), s.User.Username)
-			clearSessionCookie(w)
-			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
-			return
 		default:
 			v.Errors = []string{capitalize(err.Error()) + "."}
 		}
@@ -143,4 +146,14 @@ func (d *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, s *si
 		return
 	}
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
+}
+
+// sourceAddr is the client's address for sign-in throttling: the TCP
+// peer, never a forwarded header, which anyone can write.
+func sourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

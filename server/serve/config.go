@@ -91,6 +91,10 @@ type Config struct {
 	// get them at enrollment and at every connection, and fail over
 	// between them (docs/postgresql.md).
 	Replicas []string `yaml:"replicas"`
+	// LockoutDuration is how long a dashboard account stays locked after
+	// five failed sign-ins before the next sign-in lifts the lock (an
+	// administrator may unlock sooner); users.DefaultLockFor when unset.
+	LockoutDuration time.Duration `yaml:"lockout_duration"`
 	// AllowInsecureDataDir starts with a data directory writable by
 	// others or owned by another account, with a warning, instead of
 	// refusing.
@@ -193,6 +197,9 @@ func (c Config) Validate() error {
 	}
 	if c.MassFailureShare <= 0 || c.MassFailureShare > 1 {
 		errs = append(errs, fmt.Errorf("mass_failure_share: %v is not above 0 and at most 1", c.MassFailureShare))
+	}
+	if c.LockoutDuration < 0 || c.LockoutDuration > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("lockout_duration: %v is not between 0 (the default, 30m) and 24h", c.LockoutDuration))
 	}
 	if c.HistoryRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("history_retention: %v is shorter than 24h", c.HistoryRetention))

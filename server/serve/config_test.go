@@ -42,6 +42,9 @@ func TestValidate(t *testing.T) {
 		{"a TLS certificate without its key is refused", with(func(c *Config) { c.TLSCert = "/etc/ssl/console.pem" }), "tls_cert and tls_key"},
 		{"a TLS key without its certificate is refused", with(func(c *Config) { c.TLSKey = "/etc/ssl/console.key" }), "tls_cert and tls_key"},
 		{"a TLS certificate with its key is accepted", with(func(c *Config) { c.TLSCert, c.TLSKey = "/etc/ssl/console.pem", "/etc/ssl/console.key" }), ""},
+		{"a lockout of ten minutes is accepted", with(func(c *Config) { c.LockoutDuration = 10 * time.Minute }), ""},
+		{"a negative lockout is refused", with(func(c *Config) { c.LockoutDuration = -time.Minute }), "lockout_duration"},
+		{"a lockout over a day is refused", with(func(c *Config) { c.LockoutDuration = 25 * time.Hour }), "lockout_duration"},
 		{"a mass-failure share of zero is an error", with(func(c *Config) { c.MassFailureShare = 0 }), "mass_failure_share"},
 	}
 	for _, tt := range tests {

@@ -25,7 +25,8 @@ const dashboardMaintainEvery = 15 * time.Minute
 func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
 	current := lc.policies.Current
 	acc := st
-	us, err := users.New(users.Config{Store: acc, Audit: lc.audit, Now: opt.Now, Logger: log.With("component", "users")})
+	us, err := users.New(users.Config{Store: acc, Audit: lc.audit, Now: opt.Now, Logger: log.With("component", "users"),
+		LockFor: cfg.LockoutDuration})
 	if err != nil {
 		return nil, err
 	}

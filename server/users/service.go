@@ -17,11 +17,10 @@ import (
 
 // Errors of Service.
 var (
-	// ErrBadCredentials covers an unknown user and a wrong password alike.
+	// ErrBadCredentials covers an unknown user, a wrong password, a locked
+	// account and a throttled source alike: no answer tells which names
+	// exist or are locked (there is no "locked" error).
 	ErrBadCredentials = errors.New("wrong user name or password")
-	// ErrLocked is returned once LockAfter consecutive failures locked the
-	// account; an administrator must unlock it.
-	ErrLocked = errors.New("account locked after too many failed sign-ins; ask an administrator to unlock it")
 )
 
 // maxConcurrentHashes bounds the memory argon2id may take at once
@@ -44,6 +43,9 @@ type Config struct {
 	Params Params
 	Now    func() time.Time
 	Logger *slog.Logger
+	// LockFor is how long a lock lasts before the next sign-in lifts it
+	// (an administrator may unlock sooner); DefaultLockFor when zero.
+	LockFor time.Duration
 }
 
 // Service manages accounts and checks sign-ins.
@@ -57,6 +59,10 @@ type Service struct {
 	// dummy is verified for unknown users so that their answer takes as
 	// long as a wrong password's.
 	dummy string
+	// lockFor is Config.LockFor; sources throttles sign-ins per source
+	// address.
+	lockFor time.Duration
+	sources *sourceThrottle
 }
 
 // New returns a Service. Zero Params mean DefaultParams.
@@ -74,8 +80,12 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.LockFor <= 0 {
+		cfg.LockFor = DefaultLockFor
+	}
 	return &Service{st: cfg.Store, audit: cfg.Audit, params: cfg.Params, now: cfg.Now, log: cfg.Logger,
-		sem: make(chan struct{}, maxConcurrentHashes), dummy: dummy}, nil
+		sem: make(chan struct{}, maxConcurrentHashes), dummy: dummy, lockFor: cfg.LockFor,
+		sources: newSourceThrottle(SourceFailures, cfg.LockFor)}, nil
 }
 
 // NewUser is an account to create; Password is the initial one, which
@@ -189,17 +199,41 @@ func (s *Service) SetRole(ctx context.Context, by, username string, role Role) e
 	return s.record(ctx, by, audit.KindUserRoleChanged, map[string]any{"user": username, "from": u.Role, "to": string(role)})
 }
 
-// Authenticate checks a sign-in. It counts consecutive failures and locks
-// the account at LockAfter. The returned user may still have to change
-// its password (MustChange, or PasswordAge expired).
+// Authenticate checks a sign-in from no particular source (the command
+// line, a password change): AuthenticateFrom without a source address.
 func (s *Service) Authenticate(ctx context.Context, username, password string) (store.User, error) {
+	return s.AuthenticateFrom(ctx, "", username, password)
+}
+
+// AuthenticateFrom checks a sign-in from source (the client's address;
+// empty for none). It counts consecutive failures and locks the account
+// at LockAfter for LockFor; a source with SourceFailures failures within
+// LockFor is refused without its password being tried or counted against
+// any account. Every refusal of a name, a password, a lock or a source is
+// ErrBadCredentials after the same password hashing, so the answer names
+// neither which accounts exist nor which are locked. The returned user
+// may still have to change its password (MustChange, or PasswordAge
+// expired).
+func (s *Service) AuthenticateFrom(ctx context.Context, source, username, password string) (store.User, error) {
 	if len(username) > 64 || len(password) > MaxPasswordLen {
+		return store.User{}, ErrBadCredentials
+	}
+	now := s.now()
+	if source != "" && !s.sources.allow(source, now) {
+		s.verify(ctx, password, s.dummy)
+		s.log.Warn("sign-in refused: source throttled", "source", source, "user", username)
+		return store.User{}, ErrBadCredentials
+	}
+	fail := func() (store.User, error) {
+		if source != "" {
+			s.sources.fail(source, now)
+		}
 		return store.User{}, ErrBadCredentials
 	}
 	u, err := s.st.User(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		s.verify(ctx, password, s.dummy)
-		return store.User{}, ErrBadCredentials
+		return fail()
 	}
 	if err != nil {
 		return store.User{}, err
@@ -208,21 +242,33 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 	if err != nil {
 		return store.User{}, err
 	}
+	if u.Locked() && !now.Before(u.LockedAt.Add(s.lockFor)) {
+		if err := s.st.Unlock(ctx, username); err != nil {
+			return store.User{}, err
+		}
+		s.log.Info("user unlocked: lock expired", "user", username, "locked_at", u.LockedAt)
+		if err := s.record(ctx, "system:lockout", audit.KindUserUnlocked, map[string]any{"user": username,
+			"reason": "lock expired", "locked_at": u.LockedAt.UTC().Format(time.RFC3339)}); err != nil {
+			return store.User{}, err
+		}
+		u.LockedAt, u.FailedAttempts = time.Time{}, 0
+	}
 	if u.Locked() {
-		return store.User{}, ErrLocked
+		s.log.Info("sign-in refused: account locked", "user", username, "source", source)
+		return fail()
 	}
 	if !ok {
-		u, err = s.st.RecordLoginFailure(ctx, username, LockAfter, s.now())
+		u, err = s.st.RecordLoginFailure(ctx, username, LockAfter, now)
 		if err != nil {
 			return store.User{}, err
 		}
 		if u.Locked() {
-			s.log.Warn("account locked", "user", username, "failures", u.FailedAttempts)
-			return store.User{}, ErrLocked
+			s.log.Warn("account locked", "user", username, "failures", u.FailedAttempts, "source", source,
+				"until", u.LockedAt.Add(s.lockFor))
 		}
-		return store.User{}, ErrBadCredentials
+		return fail()
 	}
-	if err := s.st.RecordLogin(ctx, username, s.now()); err != nil {
+	if err := s.st.RecordLogin(ctx, username, now); err != nil {
 		return store.User{}, err
 	}
 	u.FailedAttempts = 0
