@@ -127,18 +127,64 @@ func gnomeResumeUnlocked(u consoleuser.User, enabled, disabled, onSuspend bool, 
 	return ""
 }
 
+// gnomeSessionProcs are the programs of a GNOME session whose environment
+// is the session's (gnome-session starts the shell with it).
+var gnomeSessionProcs = map[string]bool{"gnome-session-binary": true, "gnome-session": true, "gnome-shell": true}
+
 // dconfStack reads the databases of the user's dconf profile, highest
-// priority first. Without a profile file dconf uses the user database only.
+// priority first, choosing the profile as dconf does
+// (engine/dconf-engine-profile.c): the mandatory profile
+// /run/dconf/user/UID, else the session's DCONF_PROFILE (a path, or a name
+// looked up like "user"; a name that is not found is dconf's null
+// profile, no database at all), else $XDG_RUNTIME_DIR/dconf/profile, else
+// the "user" profile, else the user database alone. The user database is
+// under the session's XDG_CONFIG_HOME (default ~/.config).
 func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
+	env, envSource := sessionEnv(h, u, gnomeSessionProcs, []string{"DCONF_PROFILE", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"})
 	sources := []dconfSource{{kind: "user-db", name: "user"}}
-	for _, p := range []string{dconfProfileEtc, dconfProfileShare} {
+	var candidates []string
+	if isDigits(u.ID) {
+		candidates = append(candidates, "/run/dconf/user/"+u.ID)
+	}
+	named := env["DCONF_PROFILE"]
+	switch {
+	case path.IsAbs(named):
+		candidates = append(candidates, path.Clean(named))
+	case validDBName(named):
+		candidates = append(candidates, "/etc/dconf/profile/"+named, "/usr/local/share/dconf/profile/"+named, "/usr/share/dconf/profile/"+named)
+	default:
+		runtime := env["XDG_RUNTIME_DIR"]
+		if !path.IsAbs(runtime) && isDigits(u.ID) {
+			runtime = "/run/user/" + u.ID
+		}
+		if path.IsAbs(runtime) {
+			candidates = append(candidates, path.Join(runtime, "dconf", "profile"))
+		}
+		candidates = append(candidates, dconfProfileEtc, dconfProfileShare)
+	}
+	if named != "" {
+		f.Settings = append(f.Settings, Setting{Name: "DCONF_PROFILE", Value: named, Source: envSource})
+	}
+	found := false
+	for _, p := range candidates {
 		if b, err := readOptional(h, p); err != nil {
 			f.Notes = append(f.Notes, readErrorReason(p, err))
 		} else if b != nil {
 			sources = parseDconfProfile(b)
 			f.Settings = append(f.Settings, Setting{Name: "dconf profile", Value: profileString(sources), Source: p})
+			found = true
 			break
 		}
+	}
+	if !found && named != "" {
+		// dconf warns and uses the null configuration: no database.
+		sources = nil
+		f.Notes = append(f.Notes, "the session's DCONF_PROFILE "+named+" names no profile file, so dconf reads no database and the schema defaults apply")
+	}
+	configHome := path.Join(u.Home, ".config")
+	if v := env["XDG_CONFIG_HOME"]; path.IsAbs(v) {
+		configHome = path.Clean(v)
+		f.Settings = append(f.Settings, Setting{Name: "XDG_CONFIG_HOME", Value: configHome, Source: envSource})
 	}
 	var dbs []dconfDB
 	for _, s := range sources {
@@ -147,7 +193,7 @@ func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
 			if !validDBName(s.name) {
 				continue
 			}
-			p := path.Join(u.Home, ".config", "dconf", s.name)
+			p := path.Join(configHome, "dconf", s.name)
 			dbs = append(dbs, readDconfBinary(h, p, true))
 		case "system-db":
 			if !validDBName(s.name) {

@@ -37,7 +37,7 @@ var kdeSessionProcs = map[string]bool{
 // session's own, read from a Plasma process of the user's session; when
 // that cannot be read the defaults are used and a note says so.
 func kdeConfigDirs(h host.Host, u consoleuser.User, f *Facts) []string {
-	env, src := sessionEnv(h, u, []string{"XDG_CONFIG_DIRS", "XDG_CONFIG_HOME"})
+	env, src := sessionEnv(h, u, kdeSessionProcs, []string{"XDG_CONFIG_DIRS", "XDG_CONFIG_HOME"})
 	if src == "" {
 		f.Notes = append(f.Notes, "the Plasma session's environment could not be read, so KDE config directories are the XDG defaults (/etc/xdg, ~/.config)")
 	}
@@ -70,12 +70,12 @@ func kdeConfigDirs(h host.Host, u consoleuser.User, f *Facts) []string {
 	return dedupe(append(dirs, kdedefaults, home))
 }
 
-// sessionEnv returns the wanted variables of the environment a Plasma
-// process of u's logind session started with, and where they came from
+// sessionEnv returns the wanted variables of the environment one of
+// procs (a desktop's session programs) in u's logind session started with, and where they came from
 // ("" when no such process could be read). Only the wanted variables are
 // kept: the rest of a session's environment is none of this check's
 // business.
-func sessionEnv(h host.Host, u consoleuser.User, want []string) (map[string]string, string) {
+func sessionEnv(h host.Host, u consoleuser.User, procs map[string]bool, want []string) (map[string]string, string) {
 	if !isDigits(u.ID) || !validDBName(u.Session) {
 		return nil, ""
 	}
@@ -95,7 +95,7 @@ func sessionEnv(h host.Host, u consoleuser.User, want []string) (map[string]stri
 			}
 			comm, err := h.ReadFile(path.Join("/proc", pid, "comm"))
 			name := strings.TrimSpace(string(comm))
-			if err != nil || !kdeSessionProcs[name] {
+			if err != nil || !procs[name] {
 				continue
 			}
 			p := path.Join("/proc", pid, "environ")
