@@ -45,6 +45,7 @@ const (
 	KindUserCreated     = "user_created"
 	KindUserRoleChanged = "user_role_changed"
 	KindUserUnlocked    = "user_unlocked"
+	KindUserInactive    = "user_inactive"
 	KindPasswordChanged = "password_changed"
 	KindPasswordReset   = "password_reset"
 	KindServerInit      = "server_initialised"

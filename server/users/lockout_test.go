@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/store"
 )
 
 func TestLockout(t *testing.T) {
@@ -95,4 +98,49 @@ func addBob(t *testing.T, s *Service) {
 	if _, err := s.Add(context.Background(), NewUser{Username: "bob", FirstName: "Bob", LastName: "Lenz", Role: RoleAdmin, Password: "Harbor-Initial-9"}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestInactivity(t *testing.T) {
+	ctx := context.Background()
+	rec := &recordingAuditor{}
+	s, c := newService(t)
+	s.audit = rec
+	addAlice(t, s)
+	if _, err := s.Authenticate(ctx, "alice", "Initial-Pass1"); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(InactiveAfter)
+	if _, err := s.Authenticate(ctx, "alice", "Initial-Pass1"); err != nil {
+		t.Fatalf("after exactly 90 days: %v, want a sign-in", err)
+	}
+	c.t = c.t.Add(InactiveAfter + time.Second)
+	if _, err := s.Authenticate(ctx, "alice", "Initial-Pass1"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("after 90 days and a second without sign-in: %v, want ErrBadCredentials", err)
+	}
+	if got := rec.kinds(); len(got) == 0 || got[len(got)-1] != "user_inactive" {
+		t.Errorf("audited %v, want user_inactive last", got)
+	}
+	pw, err := s.ResetPassword(ctx, "user:admin", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, "alice", pw); err != nil {
+		t.Errorf("after an administrator's reset: %v, want a sign-in", err)
+	}
+}
+
+// recordingAuditor keeps the kinds of the entries appended.
+type recordingAuditor struct{ entries []audit.Entry }
+
+func (r *recordingAuditor) Append(_ context.Context, e audit.Entry) (store.AuditRow, error) {
+	r.entries = append(r.entries, e)
+	return store.AuditRow{}, nil
+}
+
+func (r *recordingAuditor) kinds() []string {
+	var out []string
+	for _, e := range r.entries {
+		out = append(out, e.Kind)
+	}
+	return out
 }

@@ -268,11 +268,46 @@ func (s *Service) AuthenticateFrom(ctx context.Context, source, username, passwo
 		}
 		return fail()
 	}
+	if Inactive(u, now) {
+		// The right password of an account unused past InactiveAfter: the
+		// owner is told nothing more than a stranger would be, and the
+		// refusal is audited for the account's review.
+		last := LastActive(u)
+		s.log.Warn("sign-in refused: account inactive", "user", username, "last_active", last, "source", source)
+		if err := s.record(ctx, "system:inactivity", audit.KindUserInactive, map[string]any{"user": username,
+			"last_active": last.UTC().Format(time.RFC3339), "inactive_after_days": int(InactiveAfter / (24 * time.Hour))}); err != nil {
+			return store.User{}, err
+		}
+		return store.User{}, ErrBadCredentials
+	}
 	if err := s.st.RecordLogin(ctx, username, now); err != nil {
 		return store.User{}, err
 	}
 	u.FailedAttempts = 0
 	return u, nil
+}
+
+// InactiveAfter is how long an account may go without a sign-in before
+// it is deactivated (Policy 550.04 A.5, as for devices).
+const InactiveAfter = 90 * 24 * time.Hour
+
+// LastActive is the account's latest sign-in, password change (an
+// administrator's reset included) or creation.
+func LastActive(u store.User) time.Time {
+	last := u.CreatedAt
+	for _, t := range []time.Time{u.LastLoginAt, u.PasswordChangedAt} {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
+// Inactive reports whether u has been unused for more than InactiveAfter
+// at now: its sign-ins are refused until an administrator reactivates
+// it with a password reset (ResetPassword).
+func Inactive(u store.User, now time.Time) bool {
+	return now.Sub(LastActive(u)) > InactiveAfter
 }
 
 // ChangePassword replaces the user's password after checking the current
