@@ -2,7 +2,6 @@ package state
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -31,30 +30,12 @@ func (a *AttestationInfo) Same(b *AttestationInfo) bool {
 // replacing any earlier pending one.
 func (d *Dir) SetPendingAttestation(a AttestationInfo) error {
 	a.RecordedAt = time.Time{}
-	b, err := json.MarshalIndent(a, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode attestation: %w", err)
-	}
-	if err := d.write(PendingAttestationFile, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save attestation: %w", err)
-	}
-	return nil
+	return d.writeJSON(PendingAttestationFile, "attestation", a)
 }
 
 // PendingAttestation returns the attestation awaiting the server, or nil.
 func (d *Dir) PendingAttestation() (*AttestationInfo, error) {
-	b, err := d.read(PendingAttestationFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load attestation: %w", err)
-	}
-	var a AttestationInfo
-	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("load attestation: %w: %v", ErrCorrupt, err)
-	}
-	return &a, nil
+	return readJSON[AttestationInfo](d, PendingAttestationFile, "attestation")
 }
 
 // MarkAttestationRecorded records that the server recorded a at t: it

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -145,4 +146,34 @@ func (d *Dir) remove(name string) error {
 		return nil
 	}
 	return err
+}
+
+// writeJSON saves v as indented JSON in the named file, 0600; what names
+// the record in errors.
+func (d *Dir) writeJSON(name, what string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", what, err)
+	}
+	if err := d.write(name, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save %s: %w", what, err)
+	}
+	return nil
+}
+
+// readJSON loads the record writeJSON saved in the named file: nil when
+// there is none, ErrCorrupt when it cannot be decoded.
+func readJSON[T any](d *Dir, name, what string) (*T, error) {
+	b, err := d.read(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", what, err)
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("load %s: %w: %v", what, ErrCorrupt, err)
+	}
+	return &v, nil
 }

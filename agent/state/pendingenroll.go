@@ -1,7 +1,6 @@
 package state
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,30 +47,12 @@ type EnrollStatus struct {
 
 // SetPendingEnrollment stores p for the service, replacing an earlier one.
 func (d *Dir) SetPendingEnrollment(p PendingEnrollment) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("encode pending enrollment: %w", err)
-	}
-	if err := d.write(PendingEnrollmentFile, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save pending enrollment: %w", err)
-	}
-	return nil
+	return d.writeJSON(PendingEnrollmentFile, "pending enrollment", p)
 }
 
 // PendingEnrollment returns the enrollment left for the service, or nil.
 func (d *Dir) PendingEnrollment() (*PendingEnrollment, error) {
-	b, err := d.read(PendingEnrollmentFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load pending enrollment: %w", err)
-	}
-	var p PendingEnrollment
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("load pending enrollment: %w: %v", ErrCorrupt, err)
-	}
-	return &p, nil
+	return readJSON[PendingEnrollment](d, PendingEnrollmentFile, "pending enrollment")
 }
 
 // DropPendingEnrollment deletes the pending enrollment, if any.
@@ -84,28 +65,10 @@ func (d *Dir) DropPendingEnrollment() error {
 
 // SaveEnrollStatus records the service's enrollment attempts.
 func (d *Dir) SaveEnrollStatus(s EnrollStatus) error {
-	b, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("encode enrollment status: %w", err)
-	}
-	if err := d.write(EnrollStatusFile, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save enrollment status: %w", err)
-	}
-	return nil
+	return d.writeJSON(EnrollStatusFile, "enrollment status", s)
 }
 
 // EnrollStatus returns the recorded enrollment attempts, or nil.
 func (d *Dir) EnrollStatus() (*EnrollStatus, error) {
-	b, err := d.read(EnrollStatusFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load enrollment status: %w", err)
-	}
-	var s EnrollStatus
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("load enrollment status: %w: %v", ErrCorrupt, err)
-	}
-	return &s, nil
+	return readJSON[EnrollStatus](d, EnrollStatusFile, "enrollment status")
 }
