@@ -175,4 +175,12 @@ func TestAttest(t *testing.T) {
 	if at, ok := f.ix.AttestedAt("dev"); !ok || !at.Equal(t0) {
 		t.Errorf("attested at %v, %v", at, ok)
 	}
+	// Two years on, the attestation has expired but is still the device's
+	// latest: the decision's grace runs from its expiry, not from the
+	// device's enrollment as if it had never attested.
+	f.now = t0.Add(2 * 365 * 24 * time.Hour)
+	f.ix.Refresh(ctx)
+	if at, ok := f.ix.AttestedAt("dev"); !ok || !at.Equal(t0) {
+		t.Errorf("two years later: attested at %v, %v; want the expired attestation of %v", at, ok, t0)
+	}
 }

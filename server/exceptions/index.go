@@ -44,10 +44,6 @@ func NewIndex(st store.LifecycleStore, now func() time.Time, log *slog.Logger) *
 	return ix
 }
 
-// attestationWindow is how far back attestations are loaded; policy
-// files cannot ask for older ones.
-const attestationWindow = 366 * 24 * time.Hour
-
 // Refresh rereads exceptions and attestations from the store.
 func (ix *Index) Refresh(ctx context.Context) error {
 	now := ix.now()
@@ -55,7 +51,9 @@ func (ix *Index) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	att, err := ix.st.LatestAttestations(ctx, now.Add(-attestationWindow))
+	// Every device's latest attestation, however old: an expired one
+	// still dates the grace that follows its expiry (one row a device).
+	att, err := ix.st.LatestAttestations(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
