@@ -143,7 +143,7 @@ func (a *api) validKey(r *http.Request) bool {
 		k, err = a.cfg.Store.APIKey(r.Context(), id)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
-				a.log.Error("read api key failed", "err", err)
+				a.failed(r, "read api key failed", err)
 			}
 			return false
 		}

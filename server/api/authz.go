@@ -61,7 +61,7 @@ func (a *api) authz(w http.ResponseWriter, r *http.Request) {
 	d, err := a.decide(r.Context(), lookup{certSHA256: sha}, user)
 	a.observe("authz", d, err, start)
 	if err != nil {
-		a.log.Error("decide failed", "err", err)
+		a.failed(r, "decide failed", err)
 		authzAnswer(w, http.StatusServiceUnavailable, headerError, "the decision could not be made; retry")
 		return
 	}

@@ -20,11 +20,22 @@ func (a *api) decision(w http.ResponseWriter, r *http.Request) {
 	d, err := a.decide(r.Context(), l, user)
 	a.observe("decision", d, err, start)
 	if err != nil {
-		a.log.Error("decide failed", "err", err)
+		a.failed(r, "decide failed", err)
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// failed logs a request's failure. A caller that hung up (a gateway
+// abandoning its subrequest) is not a server failure, so its request's
+// failures are logged at debug level rather than as errors.
+func (a *api) failed(r *http.Request, msg string, err error) {
+	if r.Context().Err() != nil {
+		a.log.Debug(msg+" (the caller hung up)", "err", err)
+		return
+	}
+	a.log.Error(msg, "err", err)
 }
 
 func parseDecisionQuery(deviceID, certSHA, user string, count int) (lookup, string, string) {
