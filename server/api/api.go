@@ -117,24 +117,31 @@ func NewServer(addr string, h http.Handler, cert tls.Certificate, log *slog.Logg
 // "Authorization: Bearer pk_...". Every failure gets the same answer.
 func (a *api) requireKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.validKey(r) {
+		switch ok, err := a.validKey(r); {
+		case err != nil:
+			// The key could not be looked up: a store failure, not a bad
+			// key, so the caller retries instead of doubting its key.
+			writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the API key could not be checked; retry"})
+		case !ok:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="postern"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
-			return
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }
 
-func (a *api) validKey(r *http.Request) bool {
+// validKey says whether r carries a valid, unrevoked API key; err is a
+// failure to look the key up.
+func (a *api) validKey(r *http.Request) (bool, error) {
 	auth := r.Header.Get("Authorization")
 	scheme, key, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+		return false, nil
 	}
 	id, hash, ok := store.ParseAPIKey(strings.TrimSpace(key))
 	if !ok {
-		return false
+		return false, nil
 	}
 	now := keyClock()
 	k, ok := a.keys.get(id, now)
@@ -142,14 +149,15 @@ func (a *api) validKey(r *http.Request) bool {
 		var err error
 		k, err = a.cfg.Store.APIKey(r.Context(), id)
 		if err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				a.failed(r, "read api key failed", err)
+			if errors.Is(err, store.ErrNotFound) {
+				return false, nil
 			}
-			return false
+			a.failed(r, "read api key failed", err)
+			return false, err
 		}
 		a.keys.put(k, now)
 	}
-	return store.HashesEqual(k.Hash, hash) && k.RevokedAt.IsZero()
+	return store.HashesEqual(k.Hash, hash) && k.RevokedAt.IsZero(), nil
 }
 
 type errorBody struct {

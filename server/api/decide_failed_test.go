@@ -60,3 +60,21 @@ func TestAFailedDecisionIsAnErrorOnlyWhenTheCallerStillWaits(t *testing.T) {
 		})
 	}
 }
+
+func TestAKeyThatCannotBeLookedUpIsARetryNotARefusal(t *testing.T) {
+	f := newFixture(t)
+	// The key is not cached yet; with the database gone, looking it up
+	// fails. The gateway must hear "retry", not "your key is wrong".
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req := newRequest("GET", "/v1/decision?device_id=dev", map[string]string{"Authorization": "Bearer " + f.key}, "10.0.0.1:1")
+	rec := serve(f.h, req)
+	if rec.Code != 503 || rec.Header().Get("WWW-Authenticate") != "" {
+		t.Errorf("status %d (WWW-Authenticate %q), want 503 without a challenge: %s", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body)
+	}
+	req = newRequest("GET", "/v1/decision?device_id=dev", map[string]string{"Authorization": "Bearer pk_nothex_x"}, "10.0.0.1:1")
+	if rec := serve(f.h, req); rec.Code != 401 {
+		t.Errorf("a malformed key: status %d, want 401", rec.Code)
+	}
+}
