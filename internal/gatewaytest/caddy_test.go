@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	neturl "net/url"
 	"os"
 	"os/exec"
@@ -60,37 +59,9 @@ func startCaddy(t testing.TB, ctx context.Context, bin, block string, port int) 
 	if out, err := validate.CombinedOutput(); err != nil {
 		t.Fatalf("caddy validate: %v\n%s\nconfig:\n%s", err, out, conf)
 	}
-	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "run", "--adapter", "caddyfile", "--config", path)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, &out, &out
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start caddy: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		<-exited
-		if t.Failed() {
-			t.Logf("caddy output:\n%s", out.String())
-		}
-	})
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("caddy exited: %v\n%s", err, out.String())
-		case <-ctx.Done():
-			t.Fatalf("caddy did not listen: %s", out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	cmd.Env = env
+	runProxy(t, ctx, "caddy", cmd, port)
 }
 
 // TestCaddyForwardAuth runs Debian's Caddy with the documented block in

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -124,17 +125,24 @@ http {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
 	test := exec.Command(bin, "-t", "-p", prefix, "-e", "stderr", "-c", path)
 	if out, err := test.CombinedOutput(); err != nil {
 		t.Fatalf("nginx -t: %v\n%s\nconfig:\n%s", err, out, conf)
 	}
-	cmd := exec.CommandContext(ctx, bin, "-p", prefix, "-e", "stderr", "-c", path)
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	runProxy(t, ctx, "nginx", exec.CommandContext(ctx, bin, "-p", prefix, "-e", "stderr", "-c", path), port)
+}
+
+// runProxy starts a reverse proxy's command, stops it (SIGINT) when the
+// test ends, showing its output if the test failed, and waits until it
+// accepts connections on port.
+func runProxy(t testing.TB, ctx context.Context, name string, cmd *exec.Cmd, port int) {
+	t.Helper()
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
+		t.Fatalf("start %s: %v", name, err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -142,7 +150,7 @@ http {
 		cmd.Process.Signal(os.Interrupt)
 		<-exited
 		if t.Failed() {
-			t.Logf("nginx output:\n%s", stderr.String())
+			t.Logf("%s output:\n%s", name, out.String())
 		}
 	})
 	for {
@@ -153,12 +161,31 @@ http {
 		}
 		select {
 		case err := <-exited:
-			t.Fatalf("nginx exited: %v\n%s", err, stderr.String())
+			t.Fatalf("%s exited: %v\n%s", name, err, out.String())
 		case <-ctx.Done():
-			t.Fatalf("nginx did not listen: %s", stderr.String())
+			t.Fatalf("%s did not listen: %s", name, out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a running process writes to while
+// the test may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // gatewayCert writes a self-signed certificate for nginx's own listener
