@@ -58,23 +58,12 @@ func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.D
 	if err != nil {
 		return nil, fmt.Errorf("enroll: parse certificate request: %w", err)
 	}
-	str, err := dial(ctx, addr, baseTLS(addr, verifyPinned(tok.CAPin, now)))
-	if err != nil {
-		return nil, fmt.Errorf("enroll: connect to %s: %w", addr, err)
-	}
-	defer str.Close()
-	stop := context.AfterFunc(ctx, func() { _ = str.Close() })
-	defer stop()
-	if err := writeHello(str); err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
 	req := &pb.EnrollRequest{Token: token, CsrDer: csrDER, Device: deviceInfo(dev), Attestation: att}
-	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
-		return nil, fmt.Errorf("enroll: send request: %w", err)
+	str, stop, err := sendEnroll(ctx, addr, tok, req, now)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := readHello(str); err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
+	defer stop()
 	env, err := pb.ReadMsg(str)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -90,6 +79,31 @@ func enroll(ctx context.Context, addr, token string, csrDER []byte, dev checks.D
 	default:
 		return nil, fmt.Errorf("enroll: unexpected %T: %w", env.Msg, ErrProtocol)
 	}
+}
+
+// sendEnroll connects to addr trusting only the CA the token pins, sends
+// req and reads the server's hello. stop closes the link, which is also
+// closed when ctx ends.
+func sendEnroll(ctx context.Context, addr string, tok pb.EnrollToken, req *pb.EnrollRequest, now func() time.Time) (str link, stop func(), err error) {
+	str, err = dial(ctx, addr, baseTLS(addr, verifyPinned(tok.CAPin, now)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("enroll: connect to %s: %w", addr, err)
+	}
+	unwatch := context.AfterFunc(ctx, func() { _ = str.Close() })
+	stop = func() { unwatch(); _ = str.Close() }
+	if err := writeHello(str); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("enroll: %w", err)
+	}
+	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("enroll: send request: %w", err)
+	}
+	if _, err := readHello(str); err != nil {
+		stop()
+		return nil, nil, fmt.Errorf("enroll: %w", err)
+	}
+	return str, stop, nil
 }
 
 // checkEnrolled verifies the server's answer before anything is saved.

@@ -44,23 +44,12 @@ func enrollTPM(ctx context.Context, addr, token string, dev checks.Device, att *
 	if err != nil {
 		return nil, fmt.Errorf("enroll: %w", err)
 	}
-	str, err := dial(ctx, addr, baseTLS(addr, verifyPinned(tok.CAPin, now)))
-	if err != nil {
-		return nil, fmt.Errorf("enroll: connect to %s: %w", addr, err)
-	}
-	defer str.Close()
-	stop := context.AfterFunc(ctx, func() { _ = str.Close() })
-	defer stop()
-	if err := writeHello(str); err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
 	req := &pb.EnrollRequest{Token: token, Device: deviceInfo(dev), Attestation: att, Tpm: begin}
-	if err := pb.WriteMsg(str, &pb.Envelope{Msg: &pb.Envelope_Enroll{Enroll: req}}); err != nil {
-		return nil, fmt.Errorf("enroll: send request: %w", err)
+	str, stop, err := sendEnroll(ctx, addr, tok, req, now)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := readHello(str); err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
-	}
+	defer stop()
 	env, err := readCtx(ctx, str)
 	if err != nil {
 		return nil, err
