@@ -67,23 +67,12 @@ func BuildLinux(o LinuxOptions) (string, error) {
 		return "", err
 	}
 	unit := service.SystemdUnit(service.Spec{Executable: p.Bin, StateDir: p.StateDir})
-	work, err := os.MkdirTemp("", "postern-pkg-")
+	work, err := stageFiles("linux package", map[string]string{"postinstall.sh": scripts.PostInstall, "preremove.sh": scripts.PreRemove, p.Unit: unit})
 	if err != nil {
-		return "", fmt.Errorf("linux package: %w", err)
+		return "", err
 	}
 	defer os.RemoveAll(work)
-	for name, text := range map[string]string{"postinstall.sh": scripts.PostInstall, "preremove.sh": scripts.PreRemove, p.Unit: unit} {
-		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
-			return "", fmt.Errorf("linux package: %w", err)
-		}
-	}
-	mtime := o.MTime
-	if mtime.IsZero() {
-		mtime = time.Unix(0, 0).UTC()
-	}
-	info := func(mode os.FileMode) *files.ContentFileInfo {
-		return &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode, MTime: mtime}
-	}
+	mtime, info := rootOwned(o.MTime)
 	return buildNFPM(o.Format, o.OutDir, o.Sign, nfpm.Info{
 		Name: PackageName, Arch: o.Arch, Platform: "linux", Version: o.Version,
 		Maintainer: Maintainer, Vendor: Vendor, Homepage: Homepage, License: License,
@@ -164,4 +153,31 @@ func writeAtomically(target string, write func(*os.File) error) error {
 		return fmt.Errorf("write %s: %w", target, err)
 	}
 	return nil
+}
+
+// stageFiles writes the named texts (scripts, units, configuration) into
+// a new temporary directory for nfpm to pack; the caller removes it.
+func stageFiles(what string, texts map[string]string) (string, error) {
+	work, err := os.MkdirTemp("", "postern-pkg-")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	for name, text := range texts {
+		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
+			os.RemoveAll(work)
+			return "", fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return work, nil
+}
+
+// rootOwned is the packages' file time (mtime, or the epoch when unset, so
+// that builds are reproducible) and their root-owned file info of a mode.
+func rootOwned(mtime time.Time) (time.Time, func(os.FileMode) *files.ContentFileInfo) {
+	if mtime.IsZero() {
+		mtime = time.Unix(0, 0).UTC()
+	}
+	return mtime, func(mode os.FileMode) *files.ContentFileInfo {
+		return &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode, MTime: mtime}
+	}
 }

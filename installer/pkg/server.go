@@ -177,26 +177,15 @@ func BuildServerLinux(o ServerLinuxOptions) (string, error) {
 	if _, err := os.Stat(o.Binary); err != nil {
 		return "", fmt.Errorf("server package binary: %w", err)
 	}
-	work, err := os.MkdirTemp("", "postern-server-pkg-")
-	if err != nil {
-		return "", fmt.Errorf("server package: %w", err)
-	}
-	defer os.RemoveAll(work)
-	for name, text := range map[string]string{
+	work, err := stageFiles("server package", map[string]string{
 		serverUnit: ServerSystemdUnit(), "server.yaml": ServerConfigFile(), "bind.conf": ServerBindDropIn(),
 		"preinstall.sh": serverPreInstall, "postinstall.sh": serverPostInstall, "preremove.sh": serverPreRemove,
-	} {
-		if err := os.WriteFile(filepath.Join(work, name), []byte(text), 0o644); err != nil {
-			return "", fmt.Errorf("server package: %w", err)
-		}
+	})
+	if err != nil {
+		return "", err
 	}
-	mtime := o.MTime
-	if mtime.IsZero() {
-		mtime = time.Unix(0, 0).UTC()
-	}
-	info := func(mode os.FileMode) *files.ContentFileInfo {
-		return &files.ContentFileInfo{Owner: "root", Group: "root", Mode: mode, MTime: mtime}
-	}
+	defer os.RemoveAll(work)
+	mtime, info := rootOwned(o.MTime)
 	return buildNFPM(o.Format, o.OutDir, o.Sign, nfpm.Info{
 		Name: ServerPackageName, Arch: o.Arch, Platform: "linux", Version: o.Version,
 		Maintainer: Maintainer, Vendor: Vendor, Homepage: Homepage, License: License,
