@@ -34,13 +34,13 @@ func TestCollectDarwin(t *testing.T) {
 	}{
 		{"WPA2 Personal passes",
 			mac(t, "system_profiler__wpa2_personal.txt", "route__get_v4_en0.txt"),
-			checks.StatusPass, "WPA2-Personal on en0"},
+			checks.StatusPass, "WPA2-Personal Wi-Fi on en0"},
 		{"WPA2/WPA3 transition with the short key prefix passes as WPA2",
 			mac(t, "system_profiler__wpa3_transition_short_prefix.txt", "route__get_v4_en0.txt"),
-			checks.StatusPass, "WPA2-Personal on en0"},
+			checks.StatusPass, "WPA2-Personal Wi-Fi on en0"},
 		{"an open network (name redacted) fails",
 			mac(t, "system_profiler__open_redacted.txt", "route__get_v4_en0.txt"),
-			checks.StatusFail, "open (no encryption) on en0 Wi-Fi and no VPN carries the traffic (ipv4 goes out through en0)"},
+			checks.StatusFail, "open (no encryption) Wi-Fi on en0 and no VPN carries the traffic (ipv4 goes out through en0)"},
 		{"an open network passes through the WireGuard app's utun, named by its service",
 			mac(t, "system_profiler__open_redacted.txt", "route__get_v4_utun4.txt").
 				AddRun(argvNCList, m("scutil__nc_list_wireguard.txt"), nil).

@@ -19,7 +19,7 @@ func TestCollectLinuxRealWPACLI(t *testing.T) {
 		wantSummary string
 	}{
 		{"a completed WPA2-PSK association passes; the TKIP group cipher of a mixed-mode router does not change the key management",
-			"wpa_cli__status_wpa2_psk_tkip_group_autoap19.txt", checks.StatusPass, "WPA2-Personal on wlan0"},
+			"wpa_cli__status_wpa2_psk_tkip_group_autoap19.txt", checks.StatusPass, "WPA2-Personal Wi-Fi on wlan0"},
 		{"a supplicant still associating is not connected, so no Wi-Fi is in use",
 			"wpa_cli__status_associating_autoap19.txt", checks.StatusNotApplicable, "no Wi-Fi in use"},
 	}

@@ -86,18 +86,18 @@ func TestCollectWindows(t *testing.T) {
 	}{
 		{"WPA2-Personal in English (CRLF) passes",
 			winHost(t, w("netsh__wpa2_personal_en.txt"), nil, true, winRoutesWiFi), nil,
-			checks.StatusPass, "WPA2-Personal on Wi-Fi"},
-		{"WPA3-Enterprise on Windows 11's longer block passes",
+			checks.StatusPass, "WPA2-Personal Wi-Fi on \"Wi-Fi\""},
+		{"WPA3-Enterprise Wi-Fi on Windows 11's longer block passes",
 			winHost(t, w("netsh__wpa3_enterprise_win11_en.txt"), nil, true, winRoutesWiFi), nil,
-			checks.StatusPass, "WPA3-Enterprise on Wi-Fi"},
+			checks.StatusPass, "WPA3-Enterprise Wi-Fi on \"Wi-Fi\""},
 		{"an open network in German (code page 850) fails",
 			winHost(t, w("netsh__open_de_cp850.txt"), nil, true, winRoutesWiFi).
 				AddWMI(cimNamespace, adapterQuery, []map[string]any{{"Name": "WLAN", "InterfaceDescription": "Intel(R) Dual Band Wireless-AC 8265", "InterfaceIndex": 12, "InterfaceGuid": "{5B1D7F3A-2C4E-4A6B-9C8D-0E1F2A3B4C5D}", "InterfaceType": 71, "NdisPhysicalMedium": 9, "MediaConnectState": 1}}, nil),
-			nil, checks.StatusFail, "open (no encryption) on WLAN"},
+			nil, checks.StatusFail, "open (no encryption) Wi-Fi on WLAN"},
 		{"WEP in French (UTF-16 with a BOM) fails",
 			winHost(t, w("netsh__wep_fr_utf16.txt"), nil, true, winRoutesWiFi).
 				AddWMI(cimNamespace, adapterQuery, []map[string]any{{"Name": "Wi-Fi", "InterfaceDescription": "Realtek RTL8822CE 802.11ac PCIe Adapter", "InterfaceIndex": 12, "InterfaceGuid": "{7C2E4A6B-3D5F-4B7C-8E9F-1A2B3C4D5E6F}", "InterfaceType": 71, "NdisPhysicalMedium": 9, "MediaConnectState": 1}}, nil),
-			nil, checks.StatusFail, "WEP on Wi-Fi"},
+			nil, checks.StatusFail, "WEP Wi-Fi on \"Wi-Fi\""},
 		{"a WEP network passes while WireGuard carries IPv4 and there is no IPv6 route",
 			winHost(t, w("netsh__wep_fr_utf16.txt"), nil, true, winRoutesWireGuard).
 				AddWMI(cimNamespace, adapterQuery, winAdapterRows("{7C2E4A6B-3D5F-4B7C-8E9F-1A2B3C4D5E6F}", true), nil),
@@ -105,7 +105,7 @@ func TestCollectWindows(t *testing.T) {
 		{"an IPv6 route around the VPN fails",
 			winHost(t, w("netsh__wep_fr_utf16.txt"), nil, true, append(winRoutesWireGuardV4Only, map[string]any{"DestinationPrefix": "::/0", "InterfaceIndex": 12, "InterfaceAlias": "Wi-Fi", "RouteMetric": 0, "Store": 1})).
 				AddWMI(cimNamespace, adapterQuery, winAdapterRows("{7C2E4A6B-3D5F-4B7C-8E9F-1A2B3C4D5E6F}", true), nil),
-			nil, checks.StatusFail, "ipv6 goes out through Wi-Fi"},
+			nil, checks.StatusFail, "ipv6 goes out through \"Wi-Fi\""},
 		{"a built-in VPN connection is not approved by kind",
 			winHost(t, w("netsh__wep_fr_utf16.txt"), nil, true, winRoutesRAS).
 				AddWMI(cimNamespace, adapterQuery, winAdapterRows("{7C2E4A6B-3D5F-4B7C-8E9F-1A2B3C4D5E6F}", true), nil),
@@ -125,7 +125,7 @@ func TestCollectWindows(t *testing.T) {
 			checks.StatusUnknown, "timed out"},
 		{"a disconnected Wi-Fi adapter is not applicable",
 			winHost(t, w("netsh__disconnected_en.txt"), nil, false, winRoutesWiFi), nil,
-			checks.StatusNotApplicable, "no Wi-Fi in use (Wi-Fi not connected)"},
+			checks.StatusNotApplicable, "no Wi-Fi in use (\"Wi-Fi\" not connected)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

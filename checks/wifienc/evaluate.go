@@ -39,11 +39,11 @@ func Evaluate(in checks.EvalInput) checks.Result {
 		}
 	}
 	if len(bad) == 0 && len(unread) == 0 {
-		return checks.Result{Status: checks.StatusPass, Summary: "connected to " + describeLinks(conn) + " Wi-Fi", Evidence: ev}
+		return checks.Result{Status: checks.StatusPass, Summary: "connected to " + describeLinks(conn), Evidence: ev}
 	}
 	vpn, why := approvedVPN(&f, t, ev)
 	if vpn != nil {
-		what := describeLinks(append(bad, unread...)) + " Wi-Fi"
+		what := describeLinks(append(bad, unread...))
 		if len(bad) == 0 {
 			what = "Wi-Fi of unreadable security on " + ifaceList(unread)
 		}
@@ -58,7 +58,7 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	}
 	return checks.Result{
 		Status:      checks.StatusFail,
-		Summary:     fmt.Sprintf("connected to %s Wi-Fi and %s", describeLinks(bad), why),
+		Summary:     fmt.Sprintf("connected to %s and %s", describeLinks(bad), why),
 		Evidence:    ev,
 		Remediation: remediation(in.OS),
 	}
@@ -77,7 +77,7 @@ func approvedVPN(f *Facts, t *Thresholds, ev map[string]any) (*Tunnel, string) {
 	var entries []string
 	for _, p := range f.Paths {
 		if p.Tunnel == nil {
-			return nil, fmt.Sprintf("no VPN carries the traffic (%s goes out through %s)", p.Family, p.Interface)
+			return nil, fmt.Sprintf("no VPN carries the traffic (%s goes out through %s)", p.Family, ifName(p.Interface))
 		}
 		entry, ok := t.approves(p.Tunnel)
 		if !ok {
@@ -150,10 +150,10 @@ func describeLinks(ls []Link) string {
 	parts := make([]string, 0, len(ls))
 	for _, l := range ls {
 		if l.Security == "" {
-			parts = append(parts, "unreadable-security on "+l.Interface)
+			parts = append(parts, "Wi-Fi of unreadable security on "+ifName(l.Interface))
 			continue
 		}
-		parts = append(parts, securityName(l)+" on "+l.Interface)
+		parts = append(parts, securityName(l)+" Wi-Fi on "+ifName(l.Interface))
 	}
 	return strings.Join(parts, " and ")
 }
@@ -161,9 +161,21 @@ func describeLinks(ls []Link) string {
 func ifaceList(ls []Link) string {
 	names := make([]string, 0, len(ls))
 	for _, l := range ls {
-		names = append(names, l.Interface)
+		names = append(names, ifName(l.Interface))
 	}
 	return strings.Join(names, ", ")
+}
+
+// ifName quotes an interface name that is not a plain identifier: Windows
+// calls its adapter "Wi-Fi" or "Wi-Fi 2", which read as prose otherwise
+// ("WPA2 on Wi-Fi Wi-Fi").
+func ifName(name string) string {
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.') {
+			return `"` + name + `"`
+		}
+	}
+	return name
 }
 
 func describeTunnel(t *Tunnel) string {

@@ -44,7 +44,7 @@ func TestEvaluate(t *testing.T) {
 			checks.StatusFail, "no VPN carries the traffic (ipv4 goes out through eth0)"},
 		{"one open link among two fails",
 			Facts{Links: []Link{open, wpa2}, Paths: []Path{{Family: "ipv4", Interface: "wlan1"}}}, nil,
-			checks.StatusFail, "open (no encryption) on wlan0"},
+			checks.StatusFail, "open (no encryption) Wi-Fi on wlan0"},
 		{"an open Wi-Fi without any route fails",
 			Facts{Links: []Link{open}}, nil,
 			checks.StatusFail, "no route to the internet"},
@@ -59,10 +59,10 @@ func TestEvaluate(t *testing.T) {
 			checks.StatusFail, "not an approved VPN"},
 		{"a policy relaxed to open passes an open network",
 			Facts{Links: []Link{open}, Paths: wired}, &Thresholds{Allowed: []string{SecOpen, SecWPA2}},
-			checks.StatusPass, "open (no encryption) on wlan0"},
+			checks.StatusPass, "open (no encryption) Wi-Fi on wlan0"},
 		{"a WPA3-only policy fails WPA2",
 			Facts{Links: []Link{wpa2}, Paths: wired}, &Thresholds{Allowed: []string{SecWPA3}},
-			checks.StatusFail, "WPA2-Personal on wlan1"},
+			checks.StatusFail, "WPA2-Personal Wi-Fi on wlan1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -72,16 +72,16 @@ func TestCollectWindowsRealCaptures(t *testing.T) {
 	}{
 		{"German WPA2-Enterprise passes",
 			winRealHost(t, stdout(netshDE(t)), "WLAN", netshDEGUID, winRoutesWiFi),
-			checks.StatusPass, "WPA2-Enterprise on WLAN"},
+			checks.StatusPass, "WPA2-Enterprise Wi-Fi on WLAN"},
 		{"Italian WPA2-Personal passes",
 			winRealHost(t, stdout(td(t, "windows", "netsh__wpa2_personal_it_wh.txt")), "Wi-Fi", netshITGUID, winRoutesWiFi),
-			checks.StatusPass, "WPA2-Personal on Wi-Fi"},
+			checks.StatusPass, "WPA2-Personal Wi-Fi on \"Wi-Fi\""},
 		{"French open network fails",
 			winRealHost(t, stdout(td(t, "windows", "netsh__open_fr_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
-			checks.StatusFail, "open (no encryption) on Wi-Fi"},
+			checks.StatusFail, "open (no encryption) Wi-Fi on \"Wi-Fi\""},
 		{"Spanish open network fails",
 			winRealHost(t, stdout(td(t, "windows", "netsh__open_es_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
-			checks.StatusFail, "open (no encryption) on Wi-Fi"},
+			checks.StatusFail, "open (no encryption) Wi-Fi on \"Wi-Fi\""},
 		{"Spanish open network passes while WireGuard carries IPv4",
 			winRealHost(t, stdout(td(t, "windows", "netsh__open_es_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWireGuard),
 			checks.StatusPass, "approved VPN Example Corp (wireguard, WireGuard Tunnel)"},
@@ -174,8 +174,8 @@ func TestCollectDarwinRealCaptures(t *testing.T) {
 		want           checks.Status
 		wantSummary    string
 	}{
-		{"macOS 12.7.2 on WPA2 Personal passes", "system_profiler__wpa2_personal_macos12_wh.txt", checks.StatusPass, "WPA2-Personal on en0"},
-		{"macOS 15.5 on an open network fails", "system_profiler__open_macos15_wh.txt", checks.StatusFail, "open (no encryption) on en0"},
+		{"macOS 12.7.2 on WPA2 Personal passes", "system_profiler__wpa2_personal_macos12_wh.txt", checks.StatusPass, "WPA2-Personal Wi-Fi on en0"},
+		{"macOS 15.5 on an open network fails", "system_profiler__open_macos15_wh.txt", checks.StatusFail, "open (no encryption) Wi-Fi on en0"},
 		{"macOS 15.5 with Wi-Fi turned off is not applicable", "system_profiler__wifi_off_macos15_wh.txt", checks.StatusNotApplicable, "no Wi-Fi in use (en0 not connected)"},
 	}
 	for _, tc := range tests {
