@@ -48,7 +48,13 @@ const (
 	KindUserInactive    = "user_inactive"
 	KindPasswordChanged = "password_changed"
 	KindPasswordReset   = "password_reset"
-	KindServerInit      = "server_initialised"
+	// Dashboard sign-in through an OpenID provider, sign-out, and sign-ins
+	// refused after the provider answered (no role, name taken, password
+	// sign-in turned off).
+	KindSignedIn      = "user_signed_in"
+	KindSignedOut     = "user_signed_out"
+	KindSignInRefused = "sign_in_refused"
+	KindServerInit    = "server_initialised"
 )
 
 // Actors used by the server itself; administrators appear by name.

@@ -26,7 +26,15 @@ type User struct {
 	LockedAt    time.Time
 	CreatedAt   time.Time
 	LastLoginAt time.Time
+	// OIDCIssuer and OIDCSubject name the identity provider's account an
+	// OIDC account was made for (both empty for a local account): such an
+	// account has no password and signs in only through that provider.
+	OIDCIssuer, OIDCSubject string
 }
+
+// OIDC reports whether the account signs in through an OpenID provider
+// rather than with a local password.
+func (u User) OIDC() bool { return u.OIDCSubject != "" }
 
 // Locked reports whether the account is locked.
 func (u User) Locked() bool { return !u.LockedAt.IsZero() }
@@ -65,6 +73,9 @@ type Accounts interface {
 	// SetRole replaces the user's role (validated by the caller);
 	// ErrNotFound if there is no such user.
 	SetRole(ctx context.Context, username, role string) error
+	// UserByOIDC returns the OIDC account made for the provider's issuer
+	// and subject, or ErrNotFound.
+	UserByOIDC(ctx context.Context, issuer, subject string) (User, error)
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error
@@ -80,12 +91,12 @@ type Accounts interface {
 	DeleteIdleSessions(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
-const userColumns = `username, first_name, last_name, role, password_hash, password_changed_at, must_change, failed_attempts, locked_at, created_at, last_login_at`
+const userColumns = `username, first_name, last_name, role, password_hash, password_changed_at, must_change, failed_attempts, locked_at, created_at, last_login_at, oidc_issuer, oidc_subject`
 
 func scanUser(row scanner) (User, error) {
 	var u User
 	var changed, must, failed, locked, created, login int64
-	err := row.Scan(&u.Username, &u.FirstName, &u.LastName, &u.Role, &u.PasswordHash, &changed, &must, &failed, &locked, &created, &login)
+	err := row.Scan(&u.Username, &u.FirstName, &u.LastName, &u.Role, &u.PasswordHash, &changed, &must, &failed, &locked, &created, &login, &u.OIDCIssuer, &u.OIDCSubject)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -113,14 +124,17 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) error {
 		if n > 0 {
 			return ErrConflict
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			u.Username, u.FirstName, u.LastName, u.Role, u.PasswordHash, nanos(u.PasswordChangedAt), boolInt(u.MustChange),
-			u.FailedAttempts, nanos(u.LockedAt), nanos(u.CreatedAt), nanos(u.LastLoginAt))
+			u.FailedAttempts, nanos(u.LockedAt), nanos(u.CreatedAt), nanos(u.LastLoginAt), u.OIDCIssuer, u.OIDCSubject)
 		if isUniqueViolation(err) {
 			return ErrConflict
 		}
 		if err != nil {
 			return fmt.Errorf("create user: %w", err)
+		}
+		if u.PasswordHash == "" {
+			return nil // an OIDC account: no password, no history
 		}
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO password_history (username, changed_at, password_hash) VALUES (?, ?, ?)`),
 			u.Username, nanos(u.PasswordChangedAt), u.PasswordHash)

@@ -206,4 +206,10 @@ var migrations = []string{
 	// decisions): each latest report's sequence and times from an index,
 	// without reading the rows that also hold the bodies.
 	`CREATE INDEX latest_reports_meta ON latest_reports (device_id, sequence, collected_at, received_at)`,
+	// OIDC accounts: the identity provider's issuer and subject an account
+	// was made for at its first single sign-on (empty for local accounts);
+	// one account per provider identity.
+	`ALTER TABLE users ADD COLUMN oidc_issuer TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
+	CREATE UNIQUE INDEX users_oidc ON users (oidc_issuer, oidc_subject) WHERE oidc_subject <> '';`,
 }

@@ -202,6 +202,14 @@ func portableAccounts(s *sqlStore, now time.Time, rec func(string, func() (any, 
 	recErr("set role of nobody", s.SetRole(ctx, "nobody", "admin"))
 	rec("users", func() (any, error) { return s.Users(ctx) })
 	rec("user", func() (any, error) { return s.User(ctx, "ana") })
+	recErr("create OIDC user", s.CreateUser(ctx, User{Username: "oli", FirstName: "O", LastName: "L", Role: "analyst",
+		CreatedAt: now, OIDCIssuer: "https://idp.example", OIDCSubject: "sub-1"}))
+	recErr("create a second account for the same OIDC identity", s.CreateUser(ctx, User{Username: "oli2", Role: "viewer",
+		CreatedAt: now, OIDCIssuer: "https://idp.example", OIDCSubject: "sub-1"}))
+	rec("user by OIDC identity", func() (any, error) { return s.UserByOIDC(ctx, "https://idp.example", "sub-1") })
+	rec("user by OIDC identity of another issuer", func() (any, error) { return s.UserByOIDC(ctx, "https://other.example", "sub-1") })
+	rec("user by empty OIDC subject", func() (any, error) { return s.UserByOIDC(ctx, "", "") })
+	rec("password history of an OIDC user", func() (any, error) { return s.PasswordHistory(ctx, "oli", 10) })
 	for i, u := range []string{"ana", "ana", "zed"} {
 		recErr(fmt.Sprint("create session ", i), s.CreateSession(ctx, Session{IDHash: fmt.Sprint("s", i), Username: u, CSRFToken: "c",
 			CreatedAt: now, LastSeenAt: now.Add(time.Duration(i) * time.Hour)}))

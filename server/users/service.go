@@ -238,6 +238,12 @@ func (s *Service) AuthenticateFrom(ctx context.Context, source, username, passwo
 	if err != nil {
 		return store.User{}, err
 	}
+	if u.OIDC() {
+		// No password to try: the answer is a wrong password's, and no
+		// guess can lock an account that signs in through its provider.
+		s.verify(ctx, password, s.dummy)
+		return fail()
+	}
 	ok, err := s.verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		return store.User{}, err
@@ -353,6 +359,9 @@ func (s *Service) ResetPassword(ctx context.Context, by, username string) (strin
 	if err != nil {
 		return "", err
 	}
+	if u.OIDC() {
+		return "", ErrOIDCAccount
+	}
 	var pw string
 	for range 3 {
 		if pw, err = TemporaryPassword(); err != nil {
@@ -393,6 +402,9 @@ func (s *Service) List(ctx context.Context) ([]store.User, error) { return s.st.
 // MustChangePassword reports whether u may only change its password: a
 // first password, or one past its maximum age.
 func (s *Service) MustChangePassword(u store.User) bool {
+	if u.OIDC() {
+		return false // no password to change
+	}
 	return u.MustChange || PasswordAge(u.PasswordChangedAt, s.now()).Expired
 }
 
