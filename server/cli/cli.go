@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/postern-dev/postern/server/audit"
 	"io"
 	"log/slog"
 	"os"
@@ -11,22 +10,30 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/cmdutil"
 	"github.com/postern-dev/postern/server/serve"
-	"github.com/spf13/cobra"
 )
 
-// deps are what every command writes to and reads the time from.
-type deps struct {
-	stdout, stderr io.Writer
-	now            func() time.Time
-	version        string
-	// getenv reads the environment (os.Getenv).
-	getenv func(string) string
-	// auditKeys is the data directory's audit key, loaded with the store
-	// (auditkey.go).
-	auditKeys *audit.Keyring
+// Factory holds what commands take from the outside world (streams, clock,
+// environment, version), so that tests can call a command's run function
+// with their own. The store comes from a command's StoreOptions through
+// f.withStore.
+type Factory struct {
+	Out, ErrOut io.Writer
+	In          io.Reader
+	// Now is the clock every command judges time by.
+	Now func() time.Time
+	// Getenv reads the environment (os.Getenv).
+	Getenv  func(string) string
+	Version string
+}
+
+// NewFactory wires the process's streams, environment and clock.
+func NewFactory(stdout, stderr io.Writer, version string, now func() time.Time) *Factory {
+	return &Factory{Out: stdout, ErrOut: stderr, In: os.Stdin, Now: now, Getenv: os.Getenv, Version: version}
 }
 
 // Main runs postern-server with args and returns the process exit code:
@@ -46,27 +53,28 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, version s
 // RunAt is Run with the clock the commands judge time by, for tests that
 // pin "now" for a server and its command line alike.
 func RunAt(ctx context.Context, args []string, stdout, stderr io.Writer, version string, now func() time.Time) int {
-	d := &deps{stdout: stdout, stderr: stderr, now: now, version: version, getenv: os.Getenv}
-	root := newRoot(d)
+	return Execute(ctx, NewFactory(stdout, stderr, version, now), args)
+}
+
+// Execute runs the command tree with f and maps the error to an exit code
+// (the only place that does).
+func Execute(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(f.Out)
+	root.SetErr(f.ErrOut)
+	root.SetIn(f.In)
 	err := root.ExecuteContext(ctx)
 	if msg := cmdutil.Message(err); msg != "" {
-		fmt.Fprintln(stderr, "postern-server:", msg)
+		fmt.Fprintln(f.ErrOut, "postern-server:", msg)
 	}
 	return cmdutil.ExitCode(err)
 }
 
-// usageError marks an error in the command line (exit 2).
-type usageError struct{ error }
-
-func (e usageError) Unwrap() error { return e.error }
-
-// IsUsage tells cmdutil.ExitCode that this is a usage error.
-func (usageError) IsUsage() bool { return true }
-
-func newRoot(d *deps) *cobra.Command {
+// NewRootCmd returns the postern-server command tree. Every leaf is made
+// by a NewCmdX(f, runF) that parses its flags into XOptions and calls
+// xRun(ctx, f, opts), or runF when a test gives one.
+func NewRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "postern-server",
 		Short: "Postern device-posture server: ingest, enrollment and decision API",
@@ -80,25 +88,46 @@ or flag, missing or extra argument, bad value).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(d), newInitCmd(d), newTokenCmd(d), newSecretCmd(d), newAPIKeyCmd(d), newVersionCmd(d))
-	root.AddCommand(newUserCmd(d))
-	addAPIKeyCommands(d, root)
-	root.AddCommand(newExceptionCmd(d), newDeviceCmd(d), newAttestationCmd(d), newPolicyCmd(d), newAuditCmd(d))
-	cmdutil.Setup(root, d.version)
+	root.AddCommand(
+		NewCmdServe(f, nil),
+		NewCmdInit(f, nil),
+		newTokenCmd(f),
+		newSecretCmd(f),
+		newAPIKeyCmd(f),
+		newUserCmd(f),
+		newExceptionCmd(f),
+		newDeviceCmd(f),
+		newAttestationCmd(f),
+		newPolicyCmd(f),
+		newAuditCmd(f),
+		NewCmdVersion(f),
+	)
+	cmdutil.Setup(root, f.Version)
 	return root
 }
 
-func newVersionCmd(d *deps) *cobra.Command {
+// group returns a command that only holds subcommands.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// NewCmdVersion returns `version`.
+func NewCmdVersion(f *Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the server's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(d.stdout, "postern-server", d.version)
-			return nil
+			_, err := fmt.Fprintln(f.Out, "postern-server", f.Version)
+			return err
 		},
 	}
 }
+
+// printJSON writes v for people and jq: indented, with <, > and & kept.
+func (f *Factory) printJSON(v any) error { return cmdutil.WriteJSON(f.Out, v) }
 
 func jsonLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))

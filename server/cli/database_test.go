@@ -2,13 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
@@ -41,15 +40,15 @@ func TestServeDatabaseSelection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &deps{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, now: clock.Now,
-				getenv: func(k string) string {
+			f := &Factory{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}, Now: clock.Now,
+				Getenv: func(k string) string {
 					if k == serve.EnvDatabaseURL {
 						return tt.env
 					}
 					return ""
 				}}
 			var got serve.Config
-			cmd := newServeCmdWith(d, func(_ *cobra.Command, cfg serve.Config, _ bool) error { got = cfg; return nil })
+			cmd := NewCmdServe(f, func(_ context.Context, o *ServeOptions) error { got = o.Config; return nil })
 			cmd.SetArgs(tt.args)
 			cmd.SetOut(&bytes.Buffer{})
 			if err := cmd.Execute(); err != nil {

@@ -10,13 +10,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/internal/cmdutil"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
 )
 
 // DeviceShowOptions are the flags and argument of `device show`.
 type DeviceShowOptions struct {
-	DB   storeOptions
+	DB   StoreOptions
 	ID   string
 	JSON bool
 }
@@ -30,7 +31,7 @@ type deviceShowJSON struct {
 
 // NewCmdDeviceShow returns `device show`. runF, when set, receives the
 // parsed options instead of running them (tests).
-func NewCmdDeviceShow(d *deps, runF func(context.Context, *DeviceShowOptions) error) *cobra.Command {
+func NewCmdDeviceShow(f *Factory, runF func(context.Context, *DeviceShowOptions) error) *cobra.Command {
 	opts := &DeviceShowOptions{}
 	cmd := &cobra.Command{
 		Use:   "show ID [--json]",
@@ -42,12 +43,12 @@ the gateway's.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			if len(opts.ID) > 128 {
-				return usageError{errors.New("a device ID is at most 128 bytes")}
+				return cmdutil.UsageError{Err: errors.New("a device ID is at most 128 bytes")}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return deviceShowRun(cmd.Context(), d, opts)
+			return deviceShowRun(cmd.Context(), f, opts)
 		},
 	}
 	opts.DB.register(cmd.Flags())
@@ -55,8 +56,8 @@ the gateway's.`,
 	return cmd
 }
 
-func deviceShowRun(ctx context.Context, d *deps, opts *DeviceShowOptions) error {
-	return withStore(ctx, d, opts.DB, func(st store.Store) error {
+func deviceShowRun(ctx context.Context, f *Factory, opts *DeviceShowOptions) error {
+	return f.withStore(ctx, opts.DB, func(st *server) error {
 		dev, err := st.Device(ctx, opts.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no device %q", opts.ID)
@@ -64,7 +65,7 @@ func deviceShowRun(ctx context.Context, d *deps, opts *DeviceShowOptions) error 
 		if err != nil {
 			return err
 		}
-		eng, err := decision.ForStore(ctx, st, d.now)
+		eng, err := decision.ForStore(ctx, st, f.Now)
 		if err != nil {
 			return err
 		}
@@ -72,21 +73,12 @@ func deviceShowRun(ctx context.Context, d *deps, opts *DeviceShowOptions) error 
 		if err != nil {
 			return err
 		}
-		j := deviceJSON{ID: dev.ID, Hostname: dev.Info.Hostname, OS: dev.Info.OS, Org: dev.Org, Owner: dev.Owner,
-			State: deviceState(dev, d.now()), EnrolledAt: dev.EnrolledAt, LastSeenAt: dev.LastSeenAt, CertExpiry: dev.CertNotAfter}
-		if dev.Revoked() {
-			t := dev.RevokedAt
-			j.RevokedAt = &t
-		}
+		j := newDeviceJSON(dev, dec, f.Now())
 		s := decision.AccessOf(dec)
-		j.Allow, j.Access, j.Reasons, j.Warnings = dec.Allow, s.Access, dec.Reasons, dec.Warnings
-		if !s.Deadline.IsZero() {
-			j.AccessDeadline = &s.Deadline
-		}
 		if opts.JSON {
-			return printJSON(d, deviceShowJSON{deviceJSON: j, Decision: dec})
+			return f.printJSON(deviceShowJSON{deviceJSON: j, Decision: dec})
 		}
-		return writeDeviceText(d.stdout, j, s.Label())
+		return writeDeviceText(f.Out, j, s.Label())
 	})
 }
 

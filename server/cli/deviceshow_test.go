@@ -1,38 +1,10 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
-
-func TestDeviceShowParsesItsOptions(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want DeviceShowOptions
-	}{
-		{"an ID and --json", []string{"dev1", "--json", "--data", "/srv/p"}, DeviceShowOptions{ID: "dev1", JSON: true, DB: storeOptions{dataDir: "/srv/p"}}},
-		{"an ID alone is text", []string{"dev1", "--data", "/srv/p"}, DeviceShowOptions{ID: "dev1", DB: storeOptions{dataDir: "/srv/p"}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got *DeviceShowOptions
-			cmd := NewCmdDeviceShow(&deps{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}, func(_ context.Context, o *DeviceShowOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			if err := cmd.Execute(); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(storeOptions{})); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
 
 func TestDeviceShow(t *testing.T) {
 	dir := enrolled(t)

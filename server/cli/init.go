@@ -14,9 +14,17 @@ import (
 	"github.com/postern-dev/postern/server/serve"
 )
 
-func newInitCmd(d *deps) *cobra.Command {
-	var db storeOptions
-	var configFile string
+// InitOptions are init's flags; Config is the data directory and database
+// they select, with serve's --config file under them.
+type InitOptions struct {
+	DB         StoreOptions
+	ConfigFile string
+	Config     serve.Config
+}
+
+// NewCmdInit returns `init`; runF, when set, gets the resolved options.
+func NewCmdInit(f *Factory, runF func(context.Context, *InitOptions) error) *cobra.Command {
+	opts := &InitOptions{}
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a new server (device CA and database) in an empty data directory, then exit",
@@ -27,29 +35,33 @@ is missing or damaged next to an existing CA is refused as serve refuses it
 (` + "`serve --init`" + ` is the explicit way to start over).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := db.config(d)
-			if configFile != "" {
-				file, err := serve.LoadConfigFile(configFile)
+			opts.Config = opts.DB.config(f)
+			if opts.ConfigFile != "" {
+				file, err := serve.LoadConfigFile(opts.ConfigFile)
 				if err != nil {
 					return err
 				}
-				f := cmd.Flags()
-				if !f.Changed("data") {
-					cfg.DataDir = file.DataDir
+				fl := cmd.Flags()
+				if !fl.Changed("data") {
+					opts.Config.DataDir = file.DataDir
 				}
-				if !f.Changed("database") && !f.Changed("database-file") && d.getenv(serve.EnvDatabaseURL) == "" {
-					cfg.Database, cfg.DatabaseFile = file.Database, file.DatabaseFile
+				if !fl.Changed("database") && !fl.Changed("database-file") && f.Getenv(serve.EnvDatabaseURL) == "" {
+					opts.Config.Database, opts.Config.DatabaseFile = file.Database, file.DatabaseFile
 				}
 			}
-			return initRun(cmd.Context(), d, cfg)
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return initRun(cmd.Context(), f, opts)
 		},
 	}
-	db.register(cmd.Flags())
-	cmd.Flags().StringVar(&configFile, "config", "", "serve's YAML configuration file, for its data directory and database")
+	opts.DB.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.ConfigFile, "config", "", "serve's YAML configuration file, for its data directory and database")
 	return cmd
 }
 
-func initRun(ctx context.Context, d *deps, cfg serve.Config) error {
+func initRun(ctx context.Context, f *Factory, opts *InitOptions) error {
+	cfg := opts.Config
 	_, statErr := os.Stat(filepath.Join(cfg.DataDir, ca.CAFile))
 	hadCA := statErr == nil
 	if hadCA {
@@ -66,25 +78,25 @@ func initRun(ctx context.Context, d *deps, cfg serve.Config) error {
 		return err
 	}
 	defer st.Close()
-	authority, err := serve.LoadCA(ctx, st, cfg.DataDir, d.now())
+	authority, err := serve.LoadCA(ctx, st, cfg.DataDir, f.Now())
 	if err != nil {
 		return err
 	}
 	pin := authority.Pin()
 	if hadCA {
-		_, err = fmt.Fprintf(d.stdout, "%s already holds a Postern server (device CA sha256 %s); nothing changed\n", cfg.DataDir, hex.EncodeToString(pin[:]))
+		_, err = fmt.Fprintf(f.Out, "%s already holds a Postern server (device CA sha256 %s); nothing changed\n", cfg.DataDir, hex.EncodeToString(pin[:]))
 		return err
 	}
 	// The audit key is part of a new server: every row, this one first,
 	// is keyed.
-	l := audit.New(st, d.now, nil)
+	l := audit.New(st, f.Now, nil)
 	if err := l.OpenKeyed(ctx, cfg.DataDir); err != nil {
 		return fmt.Errorf("audit key: %w", err)
 	}
-	d.auditKeys = l.Keys()
-	if err := auditAdmin(ctx, d, st, audit.KindServerInit, map[string]any{"data_dir": cfg.DataDir, "ca_sha256": hex.EncodeToString(pin[:])}); err != nil {
+	s := &server{Store: st, dataDir: cfg.DataDir, audit: l}
+	if err := s.auditAdmin(ctx, audit.KindServerInit, map[string]any{"data_dir": cfg.DataDir, "ca_sha256": hex.EncodeToString(pin[:])}); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(d.stdout, "new Postern server in %s (device CA sha256 %s)\n", cfg.DataDir, hex.EncodeToString(pin[:]))
+	_, err = fmt.Fprintf(f.Out, "new Postern server in %s (device CA sha256 %s)\n", cfg.DataDir, hex.EncodeToString(pin[:]))
 	return err
 }

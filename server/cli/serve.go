@@ -1,114 +1,121 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/server/serve"
 )
 
-type serveOptions struct {
-	configFile string
-	cfg        serve.Config
-	init       bool
+// ServeOptions are serve's flags; Config is resolved from them, the
+// environment and --config before the command runs.
+type ServeOptions struct {
+	ConfigFile string
+	Config     serve.Config
+	// Init creates a server in an empty data directory, or starts over
+	// next to a CA whose database is missing or damaged.
+	Init bool
 }
 
-func newServeCmd(d *deps) *cobra.Command {
-	return newServeCmdWith(d, func(cmd *cobra.Command, cfg serve.Config, init bool) error {
-		return serve.Run(cmd.Context(), cfg, serve.Options{Logger: jsonLogger(d.stderr), Now: d.now, Version: d.version, Init: init})
-	})
-}
-
-// newServeCmdWith is newServeCmd running runF with the resolved
-// configuration, so that tests can see it.
-func newServeCmdWith(d *deps, runF func(*cobra.Command, serve.Config, bool) error) *cobra.Command {
-	opts := serveOptions{cfg: serve.DefaultConfig()}
+// NewCmdServe returns `serve`; runF, when set, gets the resolved options.
+func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *cobra.Command {
+	opts := &ServeOptions{Config: serve.DefaultConfig()}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the QUIC ingest endpoint and the HTTPS API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := resolveServeConfig(cmd, d, opts)
+			cfg, err := resolveServeConfig(cmd, f, opts)
 			if err != nil {
 				return err
 			}
-			return runF(cmd, cfg, opts.init)
+			opts.Config = cfg
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return serveRun(cmd.Context(), f, opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.configFile, "config", "", "YAML configuration file")
-	f.StringVar(&opts.cfg.PolicyFile, "policy", "", "YAML policy file (default: the built-in Policy 550.04 profile)")
-	f.StringVar(&opts.cfg.DataDir, "data", opts.cfg.DataDir, "data directory (CA, certificates, SQLite database)")
-	f.BoolVar(&opts.init, "init", false, "create a new server (CA and database) if the data directory holds none; start over with the same CA if its database is missing or damaged (the damaged file is kept aside)")
-	databaseFlags(f, &opts.cfg.Database, &opts.cfg.DatabaseFile)
-	f.StringVar(&opts.cfg.QUICAddr, "quic", opts.cfg.QUICAddr, "UDP address of the QUIC ingest endpoint")
-	f.StringVar(&opts.cfg.HTTPSAddr, "https", opts.cfg.HTTPSAddr, "TCP address of the HTTPS API")
-	f.StringArrayVar(&opts.cfg.TrustedProxies, "trusted-proxy", nil, "CIDR of a reverse proxy allowed to forward client certificates (repeatable)")
-	f.StringArrayVar(&opts.cfg.ServerNames, "server-name", nil, "extra DNS name or IP for the server certificate (repeatable)")
-	f.StringVar(&opts.cfg.TLSCert, "tls-cert", "", "PEM `FILE` of the certificate (and chain) the HTTPS port serves, e.g. the department's; read again on SIGHUP (default: one from Postern's device CA)")
-	f.StringVar(&opts.cfg.TLSKey, "tls-key", "", "PEM `FILE` of the key of --tls-cert")
-	f.StringVar(&opts.cfg.GatewayURL, "gateway-url", "", "the EHR gateway's `URL` (https://host[:port]), sent to agents for the browsers' certificate policies")
-	f.StringVar(&opts.cfg.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
-	f.StringVar(&opts.cfg.SQLiteSynchronous, "sqlite-synchronous", "", `SQLite durability: "full" (default; survives power loss) or "normal" (survives a crash; fewer fsyncs)`)
-	f.StringArrayVar(&opts.cfg.Replicas, "replica", nil, "QUIC address (host:port) of a replica, this one included, handed to agents for failover (repeatable)")
-	f.BoolVar(&opts.cfg.AllowInsecureDataDir, "allow-insecure-data-dir", false, "start, with a warning, even if the data directory is writable by others or owned by another account")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.ConfigFile, "config", "", "YAML configuration file")
+	fl.StringVar(&opts.Config.PolicyFile, "policy", "", "YAML policy file (default: the built-in Policy 550.04 profile)")
+	fl.StringVar(&opts.Config.DataDir, "data", opts.Config.DataDir, "data directory (CA, certificates, SQLite database)")
+	fl.BoolVar(&opts.Init, "init", false, "create a new server (CA and database) if the data directory holds none; start over with the same CA if its database is missing or damaged (the damaged file is kept aside)")
+	databaseFlags(fl, &opts.Config.Database, &opts.Config.DatabaseFile)
+	fl.StringVar(&opts.Config.QUICAddr, "quic", opts.Config.QUICAddr, "UDP address of the QUIC ingest endpoint")
+	fl.StringVar(&opts.Config.HTTPSAddr, "https", opts.Config.HTTPSAddr, "TCP address of the HTTPS API")
+	fl.StringArrayVar(&opts.Config.TrustedProxies, "trusted-proxy", nil, "CIDR of a reverse proxy allowed to forward client certificates (repeatable)")
+	fl.StringArrayVar(&opts.Config.ServerNames, "server-name", nil, "extra DNS name or IP for the server certificate (repeatable)")
+	fl.StringVar(&opts.Config.TLSCert, "tls-cert", "", "PEM `FILE` of the certificate (and chain) the HTTPS port serves, e.g. the department's; read again on SIGHUP (default: one from Postern's device CA)")
+	fl.StringVar(&opts.Config.TLSKey, "tls-key", "", "PEM `FILE` of the key of --tls-cert")
+	fl.StringVar(&opts.Config.GatewayURL, "gateway-url", "", "the EHR gateway's `URL` (https://host[:port]), sent to agents for the browsers' certificate policies")
+	fl.StringVar(&opts.Config.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
+	fl.StringVar(&opts.Config.SQLiteSynchronous, "sqlite-synchronous", "", `SQLite durability: "full" (default; survives power loss) or "normal" (survives a crash; fewer fsyncs)`)
+	fl.StringArrayVar(&opts.Config.Replicas, "replica", nil, "QUIC address (host:port) of a replica, this one included, handed to agents for failover (repeatable)")
+	fl.BoolVar(&opts.Config.AllowInsecureDataDir, "allow-insecure-data-dir", false, "start, with a warning, even if the data directory is writable by others or owned by another account")
 	return cmd
+}
+
+func serveRun(ctx context.Context, f *Factory, opts *ServeOptions) error {
+	return serve.Run(ctx, opts.Config, serve.Options{Logger: jsonLogger(f.ErrOut), Now: f.Now, Version: f.Version, Init: opts.Init})
 }
 
 // resolveServeConfig applies flags over the environment over the config
 // file over defaults.
-func resolveServeConfig(cmd *cobra.Command, d *deps, opts serveOptions) (serve.Config, error) {
-	cfg := opts.cfg
+func resolveServeConfig(cmd *cobra.Command, fac *Factory, opts *ServeOptions) (serve.Config, error) {
+	cfg := opts.Config
 	f := cmd.Flags()
-	if opts.configFile != "" {
+	if opts.ConfigFile != "" {
 		var err error
-		if cfg, err = serve.LoadConfigFile(opts.configFile); err != nil {
+		if cfg, err = serve.LoadConfigFile(opts.ConfigFile); err != nil {
 			return cfg, err
 		}
 		if f.Changed("policy") {
-			cfg.PolicyFile = opts.cfg.PolicyFile
+			cfg.PolicyFile = opts.Config.PolicyFile
 		}
 		if f.Changed("data") {
-			cfg.DataDir = opts.cfg.DataDir
+			cfg.DataDir = opts.Config.DataDir
 		}
 		if f.Changed("quic") {
-			cfg.QUICAddr = opts.cfg.QUICAddr
+			cfg.QUICAddr = opts.Config.QUICAddr
 		}
 		if f.Changed("https") {
-			cfg.HTTPSAddr = opts.cfg.HTTPSAddr
+			cfg.HTTPSAddr = opts.Config.HTTPSAddr
 		}
 		if f.Changed("trusted-proxy") {
-			cfg.TrustedProxies = opts.cfg.TrustedProxies
+			cfg.TrustedProxies = opts.Config.TrustedProxies
 		}
 		if f.Changed("server-name") {
-			cfg.ServerNames = opts.cfg.ServerNames
+			cfg.ServerNames = opts.Config.ServerNames
 		}
 		if f.Changed("tls-cert") {
-			cfg.TLSCert = opts.cfg.TLSCert
+			cfg.TLSCert = opts.Config.TLSCert
 		}
 		if f.Changed("tls-key") {
-			cfg.TLSKey = opts.cfg.TLSKey
+			cfg.TLSKey = opts.Config.TLSKey
 		}
 		if f.Changed("gateway-url") {
-			cfg.GatewayURL = opts.cfg.GatewayURL
+			cfg.GatewayURL = opts.Config.GatewayURL
 		}
 		if f.Changed("sqlite-synchronous") {
-			cfg.SQLiteSynchronous = opts.cfg.SQLiteSynchronous
+			cfg.SQLiteSynchronous = opts.Config.SQLiteSynchronous
 		}
 		if f.Changed("replica") {
-			cfg.Replicas = opts.cfg.Replicas
+			cfg.Replicas = opts.Config.Replicas
 		}
 		if f.Changed("allow-insecure-data-dir") {
-			cfg.AllowInsecureDataDir = opts.cfg.AllowInsecureDataDir
+			cfg.AllowInsecureDataDir = opts.Config.AllowInsecureDataDir
 		}
 		if f.Changed("metrics") {
-			cfg.MetricsAddr = opts.cfg.MetricsAddr
+			cfg.MetricsAddr = opts.Config.MetricsAddr
 		}
 	}
 	// The database is chosen as a whole: a flag or the environment
 	// replaces both of the file's fields.
-	switch env := d.getenv(serve.EnvDatabaseURL); {
+	switch env := fac.Getenv(serve.EnvDatabaseURL); {
 	case f.Changed("database") || f.Changed("database-file"):
-		cfg.Database, cfg.DatabaseFile = opts.cfg.Database, opts.cfg.DatabaseFile
+		cfg.Database, cfg.DatabaseFile = opts.Config.Database, opts.Config.DatabaseFile
 	case env != "":
 		cfg.Database, cfg.DatabaseFile = env, ""
 	}

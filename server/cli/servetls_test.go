@@ -2,11 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/spf13/cobra"
 
 	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/serve"
@@ -30,9 +29,9 @@ func TestServeTLSCertificateFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &deps{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, now: clock.Now, getenv: func(string) string { return "" }}
+			f := &Factory{Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}, Now: clock.Now, Getenv: func(string) string { return "" }}
 			var got serve.Config
-			cmd := newServeCmdWith(d, func(_ *cobra.Command, cfg serve.Config, _ bool) error { got = cfg; return nil })
+			cmd := NewCmdServe(f, func(_ context.Context, o *ServeOptions) error { got = o.Config; return nil })
 			cmd.SetArgs(tt.args)
 			cmd.SetOut(&bytes.Buffer{})
 			if err := cmd.Execute(); err != nil {

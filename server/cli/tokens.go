@@ -9,9 +9,71 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/internal/cmdutil"
+	"github.com/postern-dev/postern/internal/duration"
 	"github.com/postern-dev/postern/server/audit"
+	"github.com/postern-dev/postern/server/serve"
 	"github.com/postern-dev/postern/server/store"
 )
+
+func newTokenCmd(f *Factory) *cobra.Command {
+	return group("token", "Manage enrollment tokens",
+		NewCmdTokenCreate(f, nil), NewCmdTokenList(f, nil), NewCmdTokenRevoke(f, nil))
+}
+
+// TokenCreateOptions are the flags of `token create`.
+type TokenCreateOptions struct {
+	DB         StoreOptions
+	TTL        time.Duration
+	Org, Owner string
+}
+
+// NewCmdTokenCreate returns `token create`; runF, when set, gets the
+// options.
+func NewCmdTokenCreate(f *Factory, runF func(context.Context, *TokenCreateOptions) error) *cobra.Command {
+	opts := &TokenCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Print a one-time enrollment token (alone on stdout)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return tokenCreateRun(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	opts.DB.register(fl)
+	fl.Var(duration.NewValue(&opts.TTL, store.DefaultTokenTTL), "ttl", "how long the token stays valid, e.g. 7d or 12h")
+	fl.StringVar(&opts.Org, "org", "", "organisation label copied to the device")
+	fl.StringVar(&opts.Owner, "owner", "", "owner label copied to the device")
+	return cmd
+}
+
+// tokenCreateRun prints a token that pins the server's CA.
+func tokenCreateRun(ctx context.Context, f *Factory, opts *TokenCreateOptions) error {
+	return f.withStore(ctx, opts.DB, func(s *server) error {
+		now := f.Now()
+		authority, err := serve.LoadCA(ctx, s, s.dataDir, now)
+		if err != nil {
+			return err
+		}
+		tok, rec, err := store.NewEnrollToken(authority.Pin(), opts.TTL, opts.Org, opts.Owner, now)
+		if err != nil {
+			return cmdutil.UsageError{Err: err}
+		}
+		if err := s.CreateToken(ctx, rec); err != nil {
+			return err
+		}
+		if err := s.auditAdmin(ctx, audit.KindTokenCreated, map[string]any{"org": opts.Org, "owner": opts.Owner,
+			"expires_at": rec.ExpiresAt}); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(f.Out, tok)
+		return err
+	})
+}
 
 // tokenIDLen is how much of a token's hash names it, as the dashboard
 // names it; the hash is of the secret, so it gives nothing away.
@@ -19,7 +81,7 @@ const tokenIDLen = 12
 
 // TokenListOptions are the flags of `token list`.
 type TokenListOptions struct {
-	DB   storeOptions
+	DB   StoreOptions
 	JSON bool
 }
 
@@ -45,7 +107,7 @@ func tokenState(t store.TokenInfo, now time.Time) string {
 }
 
 // NewCmdTokenList returns `token list`; runF, when set, gets the options.
-func NewCmdTokenList(d *deps, runF func(context.Context, *TokenListOptions) error) *cobra.Command {
+func NewCmdTokenList(f *Factory, runF func(context.Context, *TokenListOptions) error) *cobra.Command {
 	opts := &TokenListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list [--json]",
@@ -55,7 +117,7 @@ func NewCmdTokenList(d *deps, runF func(context.Context, *TokenListOptions) erro
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return tokenListRun(cmd.Context(), d, opts)
+			return tokenListRun(cmd.Context(), f, opts)
 		},
 	}
 	opts.DB.register(cmd.Flags())
@@ -63,13 +125,13 @@ func NewCmdTokenList(d *deps, runF func(context.Context, *TokenListOptions) erro
 	return cmd
 }
 
-func tokenListRun(ctx context.Context, d *deps, opts *TokenListOptions) error {
-	return withStore(ctx, d, opts.DB, func(st store.Store) error {
+func tokenListRun(ctx context.Context, f *Factory, opts *TokenListOptions) error {
+	return f.withStore(ctx, opts.DB, func(st *server) error {
 		ts, err := st.Tokens(ctx, store.MaxPageSize)
 		if err != nil {
 			return err
 		}
-		now := d.now()
+		now := f.Now()
 		out := make([]tokenJSON, 0, len(ts))
 		for _, t := range ts {
 			j := tokenJSON{ID: t.Hash[:min(tokenIDLen, len(t.Hash))], Org: t.Org, Owner: t.Owner, State: tokenState(t, now),
@@ -81,9 +143,9 @@ func tokenListRun(ctx context.Context, d *deps, opts *TokenListOptions) error {
 			out = append(out, j)
 		}
 		if opts.JSON {
-			return printJSON(d, out)
+			return f.printJSON(out)
 		}
-		tw := tabwriter.NewWriter(d.stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tORG\tOWNER\tSTATE\tCREATED\tEXPIRES\tDEVICE")
 		for _, j := range out {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Org, j.Owner, j.State,
@@ -95,14 +157,14 @@ func tokenListRun(ctx context.Context, d *deps, opts *TokenListOptions) error {
 
 // TokenRevokeOptions are the flags and argument of `token revoke`.
 type TokenRevokeOptions struct {
-	DB     storeOptions
+	DB     StoreOptions
 	ID     string
 	Reason string
 }
 
 // NewCmdTokenRevoke returns `token revoke`; runF, when set, gets the
 // options.
-func NewCmdTokenRevoke(d *deps, runF func(context.Context, *TokenRevokeOptions) error) *cobra.Command {
+func NewCmdTokenRevoke(f *Factory, runF func(context.Context, *TokenRevokeOptions) error) *cobra.Command {
 	opts := &TokenRevokeOptions{}
 	cmd := &cobra.Command{
 		Use:   "revoke ID [--reason TEXT]",
@@ -111,15 +173,15 @@ func NewCmdTokenRevoke(d *deps, runF func(context.Context, *TokenRevokeOptions) 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = strings.ToLower(args[0])
 			if len(opts.ID) < tokenIDLen || len(opts.ID) > 64 || strings.Trim(opts.ID, "0123456789abcdef") != "" {
-				return usageError{fmt.Errorf("a token ID is %d to 64 hex digits, as token list shows it", tokenIDLen)}
+				return cmdutil.UsageError{Err: fmt.Errorf("a token ID is %d to 64 hex digits, as token list shows it", tokenIDLen)}
 			}
 			if len(opts.Reason) > 500 {
-				return usageError{fmt.Errorf("the reason is at most 500 bytes")}
+				return cmdutil.UsageError{Err: fmt.Errorf("the reason is at most 500 bytes")}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			return tokenRevokeRun(cmd.Context(), d, opts)
+			return tokenRevokeRun(cmd.Context(), f, opts)
 		},
 	}
 	opts.DB.register(cmd.Flags())
@@ -127,8 +189,8 @@ func NewCmdTokenRevoke(d *deps, runF func(context.Context, *TokenRevokeOptions) 
 	return cmd
 }
 
-func tokenRevokeRun(ctx context.Context, d *deps, opts *TokenRevokeOptions) error {
-	return withStore(ctx, d, opts.DB, func(st store.Store) error {
+func tokenRevokeRun(ctx context.Context, f *Factory, opts *TokenRevokeOptions) error {
+	return f.withStore(ctx, opts.DB, func(st *server) error {
 		ts, err := st.Tokens(ctx, store.MaxPageSize)
 		if err != nil {
 			return err
@@ -146,7 +208,7 @@ func tokenRevokeRun(ctx context.Context, d *deps, opts *TokenRevokeOptions) erro
 			return fmt.Errorf("%s names %d tokens: give more of the ID", opts.ID, len(match))
 		}
 		t := match[0]
-		now := d.now()
+		now := f.Now()
 		if s := tokenState(t, now); s != "unused" {
 			return fmt.Errorf("token %s is already %s", opts.ID, s)
 		}
@@ -154,10 +216,10 @@ func tokenRevokeRun(ctx context.Context, d *deps, opts *TokenRevokeOptions) erro
 			return fmt.Errorf("revoke token %s: %w", opts.ID, err)
 		}
 		id := t.Hash[:tokenIDLen]
-		if err := auditAdmin(ctx, d, st, audit.KindTokenRevoked, map[string]any{"token_id": id, "org": t.Org, "owner": t.Owner, "reason": opts.Reason}); err != nil {
+		if err := st.auditAdmin(ctx, audit.KindTokenRevoked, map[string]any{"token_id": id, "org": t.Org, "owner": t.Owner, "reason": opts.Reason}); err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(d.stdout, "revoked token %s (%s, %s)\n", id, t.Org, t.Owner)
+		_, err = fmt.Fprintf(f.Out, "revoked token %s (%s, %s)\n", id, t.Org, t.Owner)
 		return err
 	})
 }

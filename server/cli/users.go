@@ -12,167 +12,226 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/internal/cmdutil"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
 
-type userOptions struct {
-	db            storeOptions
-	role          string
-	first, last   string
-	passwordStdin bool
-	stdin         io.Reader
+func newUserCmd(f *Factory) *cobra.Command {
+	return group("user", "Manage dashboard accounts",
+		NewCmdUserAdd(f, nil), NewCmdUserUnlock(f, nil), NewCmdUserResetPassword(f, nil), NewCmdUserList(f, nil))
 }
 
-func newUserCmd(d *deps) *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Manage dashboard accounts"}
-	opts := userOptions{}
-	add := &cobra.Command{
+// withUsers opens the server's account service. Account changes are
+// audited like the dashboard's, under the operating-system account that
+// ran the command.
+func (f *Factory) withUsers(ctx context.Context, db StoreOptions, fn func(*users.Service) error) error {
+	return f.withStore(ctx, db, func(st *server) error {
+		s, err := users.New(users.Config{Store: st, Audit: st.audit, Now: f.Now})
+		if err != nil {
+			return err
+		}
+		return fn(s)
+	})
+}
+
+// UserAddOptions are the flags and argument of `user add`.
+type UserAddOptions struct {
+	DB                  StoreOptions
+	Username, Role      string
+	FirstName, LastName string
+	// PasswordStdin reads the initial password from the first line of
+	// f.In instead of generating one.
+	PasswordStdin bool
+}
+
+// NewCmdUserAdd returns `user add`; runF, when set, gets the options.
+func NewCmdUserAdd(f *Factory, runF func(context.Context, *UserAddOptions) error) *cobra.Command {
+	opts := &UserAddOptions{}
+	cmd := &cobra.Command{
 		Use:   "add USERNAME --role ROLE --first-name NAME --last-name NAME",
 		Short: "Create an account; prints a temporary password to change at first sign-in",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.stdin = cmd.InOrStdin()
-			return userAdd(cmd.Context(), d, opts, args[0])
+			opts.Username = args[0]
+			if _, err := users.ParseRole(opts.Role); err != nil {
+				return cmdutil.UsageError{Err: err}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return userAddRun(cmd.Context(), f, opts)
 		},
 	}
-	f := add.Flags()
-	f.StringVar(&opts.role, "role", "", "viewer, analyst, approver or admin")
-	f.StringVar(&opts.first, "first-name", "", "the user's first name (passwords may not contain it)")
-	f.StringVar(&opts.last, "last-name", "", "the user's last name (passwords may not contain it)")
-	f.BoolVar(&opts.passwordStdin, "password-stdin", false, "read the initial password from the first line of stdin instead of generating one")
-	unlock := &cobra.Command{
-		Use:   "unlock USERNAME",
-		Short: "Unlock an account locked after 5 failed sign-ins",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
-				if err := s.Unlock(cmd.Context(), osActor(), args[0]); err != nil {
-					if errors.Is(err, store.ErrNotFound) {
-						return usageError{fmt.Errorf("no user %q", args[0])}
-					}
-					return err
-				}
-				fmt.Fprintf(d.stdout, "unlocked %s\n", args[0])
-				return nil
-			})
-		},
-	}
-	reset := &cobra.Command{
-		Use:   "reset-password USERNAME",
-		Short: "Give an account a new temporary password (printed alone on stdout) to change at the next sign-in; audited",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
-				pw, err := s.ResetPassword(cmd.Context(), osActor(), args[0])
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no user %q", args[0])
-				}
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(d.stdout, pw)
-				return err
-			})
-		},
-	}
-	var listJSON bool
-	list := &cobra.Command{
-		Use:   "list [--json]",
-		Short: "List accounts",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withUsers(cmd.Context(), d, opts.db, func(s *users.Service) error {
-				us, err := s.List(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if listJSON {
-					out := make([]userJSON, 0, len(us))
-					for _, u := range us {
-						j := userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
-							State: userState(u), CreatedAt: u.CreatedAt}
-						if !u.LastLoginAt.IsZero() {
-							t := u.LastLoginAt
-							j.LastLoginAt = &t
-						}
-						out = append(out, j)
-					}
-					return printJSON(d, out)
-				}
-				tw := tabwriter.NewWriter(d.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN")
-				for _, u := range us {
-					state := userState(u)
-					last := "never"
-					if !u.LastLoginAt.IsZero() {
-						last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
-					}
-					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, state, last)
-				}
-				return tw.Flush()
-			})
-		},
-	}
-	list.Flags().BoolVar(&listJSON, "json", false, "print JSON")
-	for _, c := range []*cobra.Command{add, unlock, reset, list} {
-		opts.db.register(c.Flags())
-		cmd.AddCommand(c)
-	}
+	fl := cmd.Flags()
+	opts.DB.register(fl)
+	fl.StringVar(&opts.Role, "role", "", "viewer, analyst, approver or admin")
+	fl.StringVar(&opts.FirstName, "first-name", "", "the user's first name (passwords may not contain it)")
+	fl.StringVar(&opts.LastName, "last-name", "", "the user's last name (passwords may not contain it)")
+	fl.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the initial password from the first line of stdin instead of generating one")
 	return cmd
 }
 
-func withUsers(ctx context.Context, d *deps, db storeOptions, fn func(*users.Service) error) error {
-	st, err := openStore(ctx, d, db)
+func userAddRun(ctx context.Context, f *Factory, opts *UserAddOptions) error {
+	role, err := users.ParseRole(opts.Role)
 	if err != nil {
-		return err
-	}
-	defer st.Close()
-	var acc store.Accounts = st
-	// Account changes are audited like the dashboard's, under the
-	// operating-system account that ran the command.
-	s, err := users.New(users.Config{Store: acc, Audit: auditLog(d, st), Now: d.now})
-	if err != nil {
-		return err
-	}
-	return fn(s)
-}
-
-func userAdd(ctx context.Context, d *deps, opts userOptions, username string) error {
-	role, err := users.ParseRole(opts.role)
-	if err != nil {
-		return usageError{err}
+		return cmdutil.UsageError{Err: err}
 	}
 	pw := ""
-	if opts.passwordStdin {
-		line, err := bufio.NewReader(io.LimitReader(opts.stdin, users.MaxPasswordLen+2)).ReadString('\n')
+	if opts.PasswordStdin {
+		line, err := bufio.NewReader(io.LimitReader(f.In, users.MaxPasswordLen+2)).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read password: %w", err)
 		}
 		pw = strings.TrimRight(line, "\r\n")
 		if pw == "" {
-			return usageError{errors.New("--password-stdin: the first line of stdin is empty")}
+			return cmdutil.Usagef("--password-stdin: the first line of stdin is empty")
 		}
 	}
-	return withUsers(ctx, d, opts.db, func(s *users.Service) error {
-		_, initial, err := s.Create(ctx, users.NewUser{Username: username, FirstName: opts.first, LastName: opts.last, Role: role, Password: pw, By: osActor()})
+	return f.withUsers(ctx, opts.DB, func(s *users.Service) error {
+		_, initial, err := s.Create(ctx, users.NewUser{Username: opts.Username, FirstName: opts.FirstName, LastName: opts.LastName, Role: role, Password: pw, By: osActor()})
 		switch {
 		case errors.Is(err, store.ErrConflict):
-			return usageError{fmt.Errorf("user %q already exists", username)}
+			return cmdutil.Usagef("user %q already exists", opts.Username)
 		case err != nil:
 			var re *users.RuleError
 			if errors.As(err, &re) {
-				return usageError{err}
+				return cmdutil.UsageError{Err: err}
 			}
 			return err
 		}
 		if pw == "" {
-			fmt.Fprintln(d.stdout, initial)
-			fmt.Fprintf(d.stderr, "created %s (%s); the password above must be changed at first sign-in\n", username, role)
+			fmt.Fprintln(f.Out, initial)
+			fmt.Fprintf(f.ErrOut, "created %s (%s); the password above must be changed at first sign-in\n", opts.Username, role)
 		} else {
-			fmt.Fprintf(d.stderr, "created %s (%s); the password must be changed at first sign-in\n", username, role)
+			fmt.Fprintf(f.ErrOut, "created %s (%s); the password must be changed at first sign-in\n", opts.Username, role)
 		}
 		return nil
+	})
+}
+
+// UserOptions are the flags and argument of the commands that act on one
+// account (unlock, reset-password).
+type UserOptions struct {
+	DB       StoreOptions
+	Username string
+}
+
+// newUserCmdOne returns a command acting on one account named by its
+// argument; runF, when set, gets the options instead of run.
+func newUserCmdOne(f *Factory, use, short string, run func(context.Context, *Factory, *UserOptions) error, runF func(context.Context, *UserOptions) error) *cobra.Command {
+	opts := &UserOptions{}
+	cmd := &cobra.Command{
+		Use:   use + " USERNAME",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Username = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	opts.DB.register(cmd.Flags())
+	return cmd
+}
+
+// NewCmdUserUnlock returns `user unlock`; runF, when set, gets the
+// options.
+func NewCmdUserUnlock(f *Factory, runF func(context.Context, *UserOptions) error) *cobra.Command {
+	return newUserCmdOne(f, "unlock", "Unlock an account locked after 5 failed sign-ins", userUnlockRun, runF)
+}
+
+func userUnlockRun(ctx context.Context, f *Factory, opts *UserOptions) error {
+	return f.withUsers(ctx, opts.DB, func(s *users.Service) error {
+		if err := s.Unlock(ctx, osActor(), opts.Username); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return cmdutil.Usagef("no user %q", opts.Username)
+			}
+			return err
+		}
+		_, err := fmt.Fprintf(f.Out, "unlocked %s\n", opts.Username)
+		return err
+	})
+}
+
+// NewCmdUserResetPassword returns `user reset-password`; runF, when set,
+// gets the options.
+func NewCmdUserResetPassword(f *Factory, runF func(context.Context, *UserOptions) error) *cobra.Command {
+	return newUserCmdOne(f, "reset-password",
+		"Give an account a new temporary password (printed alone on stdout) to change at the next sign-in; audited",
+		userResetPasswordRun, runF)
+}
+
+func userResetPasswordRun(ctx context.Context, f *Factory, opts *UserOptions) error {
+	return f.withUsers(ctx, opts.DB, func(s *users.Service) error {
+		pw, err := s.ResetPassword(ctx, osActor(), opts.Username)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user %q", opts.Username)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(f.Out, pw)
+		return err
+	})
+}
+
+// UserListOptions are the flags of `user list`.
+type UserListOptions struct {
+	DB   StoreOptions
+	JSON bool
+}
+
+// NewCmdUserList returns `user list`; runF, when set, gets the options.
+func NewCmdUserList(f *Factory, runF func(context.Context, *UserListOptions) error) *cobra.Command {
+	opts := &UserListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return userListRun(cmd.Context(), f, opts)
+		},
+	}
+	opts.DB.register(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	return cmd
+}
+
+func userListRun(ctx context.Context, f *Factory, opts *UserListOptions) error {
+	return f.withUsers(ctx, opts.DB, func(s *users.Service) error {
+		us, err := s.List(ctx)
+		if err != nil {
+			return err
+		}
+		if opts.JSON {
+			out := make([]userJSON, 0, len(us))
+			for _, u := range us {
+				j := userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
+					State: userState(u), CreatedAt: u.CreatedAt}
+				if !u.LastLoginAt.IsZero() {
+					t := u.LastLoginAt
+					j.LastLoginAt = &t
+				}
+				out = append(out, j)
+			}
+			return f.printJSON(out)
+		}
+		tw := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN")
+		for _, u := range us {
+			last := "never"
+			if !u.LastLoginAt.IsZero() {
+				last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, userState(u), last)
+		}
+		return tw.Flush()
 	})
 }
 

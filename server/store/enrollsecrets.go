@@ -153,9 +153,3 @@ func (s *sqlStore) redeemSecret(ctx context.Context, tx *sql.Tx, hash string, no
 	}
 	return e.Org, e.Owner, nil
 }
-
-// SecretStoreOf returns s's enrollment secrets, if s keeps them.
-func SecretStoreOf(s Store) (SecretStore, bool) {
-	e, ok := s.(SecretStore)
-	return e, ok
-}

@@ -156,6 +156,7 @@ type Store interface {
 	APIKeyRevoker
 	NoteStore
 	RevocationLister
+	SecretStore
 	// TryLease takes the named lease if no other server holds it
 	// (ErrLeaseHeld); see lease.go.
 	TryLease(ctx context.Context, name string) (Lease, error)
