@@ -250,7 +250,7 @@ func TestVerifyWebhook(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	body := []byte(`{"id":"1"}`)
 	at := time.Unix(1740830400, 0)
-	sig := api.SignWebhook(secret, at, body)
+	sig := events.SignWebhook(secret, at, body)
 	tests := []struct {
 		name    string
 		header  string
@@ -260,7 +260,7 @@ func TestVerifyWebhook(t *testing.T) {
 	}{
 		{"a fresh delivery verifies", sig, body, at.Add(time.Minute), nil},
 		{"a changed body is refused", sig, []byte(`{"id":"2"}`), at, gateway.ErrBadSignature},
-		{"another secret's signature is refused", api.SignWebhook([]byte("other"), at, body), body, at, gateway.ErrBadSignature},
+		{"another secret's signature is refused", events.SignWebhook([]byte("other"), at, body), body, at, gateway.ErrBadSignature},
 		{"an old delivery is refused", sig, body, at.Add(10 * time.Minute), gateway.ErrStale},
 		{"a header without a signature is refused", "t=1740830400", body, at, gateway.ErrBadSignature},
 	}

@@ -88,7 +88,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	}
 	bw.WriteString("retry: " + strconv.Itoa(sseRetryMillis) + "\n: connected\n\n")
 	if after > 0 && !complete {
-		writeSSE(&bw, StreamEvent{ID: strconv.FormatUint(a.cfg.Events.LastID(), 10), EventType: EventTypeReset, EventTimestamp: a.now().Unix()})
+		writeSSE(&bw, events.StreamEvent{ID: strconv.FormatUint(a.cfg.Events.LastID(), 10), EventType: events.EventTypeReset, EventTimestamp: a.now().Unix()})
 	}
 	if !flush() {
 		return
@@ -102,13 +102,13 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 				a.streamEnded(r)
 				return
 			}
-			writeSSE(&bw, NewStreamEvent(e))
+			writeSSE(&bw, events.NewStreamEvent(e))
 			// Drain what is already queued before paying for a flush.
 			for n := 0; n < 64 && len(ch) > 0; n++ {
 				if e, open = <-ch; !open {
 					break
 				}
-				writeSSE(&bw, NewStreamEvent(e))
+				writeSSE(&bw, events.NewStreamEvent(e))
 			}
 		case <-beat.C:
 			bw.WriteString(": heartbeat\n\n")
@@ -138,9 +138,9 @@ func (a *api) streamEnded(r *http.Request) {
 
 // writeSSE writes one event. JSON never holds a raw newline, so the data
 // fits one "data:" line.
-func writeSSE(w *bytes.Buffer, e StreamEvent) {
+func writeSSE(w *bytes.Buffer, e events.StreamEvent) {
 	data, _ := json.Marshal(e)
-	w.WriteString("id: " + e.ID + "\nevent: " + sseName[e.EventType] + "\ndata: ")
+	w.WriteString("id: " + e.ID + "\nevent: " + e.SSEName() + "\ndata: ")
 	w.Write(data)
 	w.WriteString("\n\n")
 }

@@ -11,14 +11,15 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/events/eventstest"
 	"github.com/postern-dev/postern/server/store"
 )
 
 // streamServer serves one replica's /v1/events; key is a gateway API key
 // of the shared database (created once per database).
-func streamServer(t *testing.T, r *replica) string {
+func streamServer(t *testing.T, r *eventstest.Replica) string {
 	t.Helper()
-	h := NewHandler(Config{Store: r.st, Decider: newEngine(r.st, checks.DefaultPolicy(), nil, time.Now), Events: r.bus, Heartbeat: 50 * time.Millisecond})
+	h := NewHandler(Config{Store: r.Store, Decider: newEngine(r.Store, checks.DefaultPolicy(), nil, time.Now), Events: r.Bus, Heartbeat: 50 * time.Millisecond})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -53,16 +54,16 @@ func streamIDs(r *sseReader, n int) []string {
 }
 
 func TestEventStreamAcrossReplicas(t *testing.T) {
-	sts := postgresReplicas(t, 2)
+	sts := eventstest.PostgresStores(t, 2)
 	key := newAPIKey(t, sts[0])
-	a, b := newReplica(t, sts[0]), newReplica(t, sts[1])
+	a, b := eventstest.New(t, sts[0]), eventstest.New(t, sts[1])
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, onA := openStream(t, ctx, streamServer(t, a), key, "")
 	_, onB := openStream(t, ctx, streamServer(t, b), key, "")
 
 	t.Run("a change recorded by replica A reaches clients of both replicas with one ID", func(t *testing.T) {
-		id := strconv.FormatUint(a.change(t, "dev", false), 10)
+		id := strconv.FormatUint(a.Change(t, "dev", false), 10)
 		eb, _ := onB.next()
 		ea, _ := onA.next()
 		if eb.ID != id || ea.ID != id || eb.Data.DeviceID != "dev" || eb.Data.CurrentStatus != "not-compliant" {
@@ -70,9 +71,9 @@ func TestEventStreamAcrossReplicas(t *testing.T) {
 		}
 	})
 	t.Run("a client moving to the other replica resumes where it was", func(t *testing.T) {
-		seen := strconv.FormatUint(b.change(t, "dev", true), 10)
+		seen := strconv.FormatUint(b.Change(t, "dev", true), 10)
 		onA.next()
-		missed := []string{strconv.FormatUint(a.change(t, "dev", false), 10), strconv.FormatUint(b.change(t, "dev2", false), 10)}
+		missed := []string{strconv.FormatUint(a.Change(t, "dev", false), 10), strconv.FormatUint(b.Change(t, "dev2", false), 10)}
 		// Both replicas' feeds have read the log once the last change
 		// shows on a stream.
 		for _, r := range []*sseReader{onA, onB} {
@@ -91,64 +92,64 @@ func TestEventStreamAcrossReplicas(t *testing.T) {
 
 func TestEventStreamResumesAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	st := openSQLite(t, dir)
+	st := eventstest.OpenSQLite(t, dir)
 	key := newAPIKey(t, st)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	first := newReplica(t, st)
+	first := eventstest.New(t, st)
 	_, r := openStream(t, ctx, streamServer(t, first), key, "")
-	seen := strconv.FormatUint(first.change(t, "dev", false), 10)
+	seen := strconv.FormatUint(first.Change(t, "dev", false), 10)
 	if got := streamIDs(r, 1); len(got) != 1 || got[0] != seen {
 		t.Fatalf("first run sent %v, want %s", got, seen)
 	}
 	// The server stops; while it is down (or from another replica) more
 	// is recorded; then it starts again with an empty memory.
-	first.bus.Close()
-	first.other(t)
-	missed := []string{strconv.FormatUint(first.change(t, "dev", true), 10)}
-	first.other(t)
-	missed = append(missed, strconv.FormatUint(first.change(t, "b", false), 10))
-	second := newReplica(t, st)
+	first.Bus.Close()
+	first.Other(t)
+	missed := []string{strconv.FormatUint(first.Change(t, "dev", true), 10)}
+	first.Other(t)
+	missed = append(missed, strconv.FormatUint(first.Change(t, "b", false), 10))
+	second := eventstest.New(t, st)
 	url := streamServer(t, second)
 
 	t.Run("a client resuming with its Last-Event-ID gets what it missed and no reset", func(t *testing.T) {
 		_, r := openStream(t, ctx, url, key, seen)
-		after := strconv.FormatUint(second.change(t, "c", true), 10)
+		after := strconv.FormatUint(second.Change(t, "c", true), 10)
 		if diff := cmp.Diff(append(missed, after), streamIDs(r, 3)); diff != "" {
 			t.Errorf("events (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("a client with an ID of the old start-time scheme is told to reset", func(t *testing.T) {
 		_, r := openStream(t, ctx, url, key, strconv.FormatUint(uint64(t0.UnixMicro()), 10))
-		if got := streamIDs(r, 1); len(got) != 1 || got[0] != strconv.FormatUint(second.bus.LastID(), 10)+":reset" {
+		if got := streamIDs(r, 1); len(got) != 1 || got[0] != strconv.FormatUint(second.Bus.LastID(), 10)+":reset" {
 			t.Errorf("got %v, want a reset at the bus's last ID", got)
 		}
 	})
 	t.Run("a client older than the retained events is told to reset", func(t *testing.T) {
 		for range events.DefaultReplay {
-			second.change(t, "dev", false)
+			second.Change(t, "dev", false)
 		}
-		third := newReplica(t, st)
+		third := eventstest.New(t, st)
 		_, r := openStream(t, ctx, streamServer(t, third), key, seen)
 		got := streamIDs(r, 1)
-		if len(got) != 1 || got[0] != strconv.FormatUint(third.bus.LastID(), 10)+":reset" {
+		if len(got) != 1 || got[0] != strconv.FormatUint(third.Bus.LastID(), 10)+":reset" {
 			t.Errorf("got %v, want a reset", got)
 		}
 	})
 }
 
 func TestEventStreamCarriesALocalChangeWithoutWaitingForThePoll(t *testing.T) {
-	st := openSQLite(t, t.TempDir())
+	st := eventstest.OpenSQLite(t, t.TempDir())
 	key := newAPIKey(t, st)
 	// The feed would poll only after an hour: the change's nudge is what
 	// makes it read the log.
-	r := newReplicaPolling(t, st, time.Hour)
+	r := eventstest.NewPolling(t, st, time.Hour)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, stream := openStream(t, ctx, streamServer(t, r), key, "")
 	start := time.Now()
-	id := strconv.FormatUint(r.change(t, "dev", false), 10)
+	id := strconv.FormatUint(r.Change(t, "dev", false), 10)
 	if got := streamIDs(stream, 1); len(got) != 1 || got[0] != id {
 		t.Fatalf("got %v, want %s", got, id)
 	}

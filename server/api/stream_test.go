@@ -18,7 +18,7 @@ import (
 // sseEvent is one parsed Server-Sent Event (comments counted apart).
 type sseEvent struct {
 	ID, Name string
-	Data     StreamEvent
+	Data     events.StreamEvent
 }
 
 type sseReader struct {
@@ -111,13 +111,13 @@ func TestEventStream(t *testing.T) {
 		first, _ := r.next()
 		second, _ := r.next()
 		want := []sseEvent{
-			{ID: "1", Name: "device-compliance-change", Data: StreamEvent{ID: "1", EventType: EventTypeComplianceChange,
+			{ID: "1", Name: "device-compliance-change", Data: events.StreamEvent{ID: "1", EventType: events.EventTypeComplianceChange,
 				EventTimestamp: t0.Unix(), DeviceID: "dev", CertSHA256: "ab",
-				Subject:       &Subject{Format: "complex", Device: &Identifier{Format: "opaque", ID: "dev"}, Tenant: &Identifier{Format: "opaque", ID: "dmh"}},
+				Subject:       &events.Subject{Format: "complex", Device: &events.Identifier{Format: "opaque", ID: "dev"}, Tenant: &events.Identifier{Format: "opaque", ID: "dmh"}},
 				CurrentStatus: "not-compliant", PreviousStatus: "compliant", ReasonCodes: []string{"control_failed:wifi_encryption"},
 				ReasonAdmin: map[string]string{"en": "Wi-Fi is open"}, PolicyVersion: 3}},
-			{ID: "2", Name: "device-revoked", Data: StreamEvent{ID: "2", EventType: EventTypeDeviceRevoked, EventTimestamp: t0.Unix(),
-				DeviceID: "old", Subject: &Subject{Format: "complex", Device: &Identifier{Format: "opaque", ID: "old"}}, CurrentStatus: "not-compliant"}},
+			{ID: "2", Name: "device-revoked", Data: events.StreamEvent{ID: "2", EventType: events.EventTypeDeviceRevoked, EventTimestamp: t0.Unix(),
+				DeviceID: "old", Subject: &events.Subject{Format: "complex", Device: &events.Identifier{Format: "opaque", ID: "old"}}, CurrentStatus: "not-compliant"}},
 		}
 		if diff := cmp.Diff(want, []sseEvent{first, second}); diff != "" {
 			t.Errorf("events (-want +got):\n%s", diff)
@@ -152,7 +152,7 @@ func TestEventStream(t *testing.T) {
 	t.Run("a client resuming from an id this server never issued is told to reset", func(t *testing.T) {
 		_, r3 := openStream(t, ctx, srv.URL, f.key, "999")
 		e, _ := r3.next()
-		if e.Name != "reset" || e.Data.EventType != EventTypeReset || e.ID != "3" {
+		if e.Name != "reset" || e.Data.EventType != events.EventTypeReset || e.ID != "3" {
 			t.Errorf("got %+v, want a reset at id 3", e)
 		}
 	})

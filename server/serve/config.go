@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/postern-dev/postern/server/store"
 	"io"
 	"net"
 	"net/netip"
@@ -13,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/server/store"
 
 	"gopkg.in/yaml.v3"
 

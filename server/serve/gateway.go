@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/postern-dev/postern/server/api"
+	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
 )
 
@@ -59,8 +59,8 @@ func isLoopbackHost(h string) bool {
 }
 
 // loadWebhooks reads every receiver's secret.
-func loadWebhooks(cfgs []WebhookConfig) ([]api.Webhook, error) {
-	var out []api.Webhook
+func loadWebhooks(cfgs []WebhookConfig) ([]events.Webhook, error) {
+	var out []events.Webhook
 	for _, c := range cfgs {
 		b, err := os.ReadFile(c.SecretFile)
 		if err != nil {
@@ -70,7 +70,7 @@ func loadWebhooks(cfgs []WebhookConfig) ([]api.Webhook, error) {
 		if len(secret) < minWebhookSecret {
 			return nil, fmt.Errorf("webhook secret %s: shorter than %d bytes", c.SecretFile, minWebhookSecret)
 		}
-		out = append(out, api.Webhook{URL: c.URL, Secret: secret})
+		out = append(out, events.Webhook{URL: c.URL, Secret: secret})
 	}
 	return out, nil
 }

@@ -73,7 +73,7 @@ type server struct {
 	bus         *events.Bus
 	feed        *events.Feed
 	lc          *lifecycle
-	hooks       []api.Webhook
+	hooks       []events.Webhook
 	ing         *ingest.Server
 	fallback    net.Listener
 	tcp         net.Listener
@@ -274,7 +274,7 @@ func (s *server) run(ctx context.Context) error {
 	// they also get what the lifecycle's first sweep announces (decisions
 	// that changed while the server was down); one replica delivers.
 	wg.Go(func() { s.feed.Run(ctx, events.DefaultPoll) })
-	webhooksDone := api.StartWebhooks(ctx, api.WebhookConfig{Hooks: s.hooks, Source: s.feed, Store: s.st, Bus: s.bus,
+	webhooksDone := events.StartWebhooks(ctx, events.WebhookConfig{Hooks: s.hooks, Source: s.feed, Store: s.st, Bus: s.bus,
 		Logger: log.With("component", "webhooks"), Metrics: s.mets})
 	s.lc.start(ctx, &wg)
 	wg.Go(func() { s.revocations.run(ctx, log) })

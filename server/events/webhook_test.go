@@ -1,7 +1,10 @@
-package api
+package events_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,11 +17,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/postern-dev/postern/server/events"
+	"github.com/postern-dev/postern/server/events/eventstest"
 	"github.com/postern-dev/postern/server/store"
 )
 
 func TestSignWebhook(t *testing.T) {
-	got := SignWebhook([]byte("secret"), t0, []byte("{}"))
+	got := events.SignWebhook([]byte("secret"), eventstest.T0, []byte("{}"))
 	want := "t=1740830400,v1=" + hmacHex(t, "secret", "1740830400.{}")
 	if got != want {
 		t.Errorf("signature %q, want %q", got, want)
@@ -30,7 +35,7 @@ type receiver struct {
 	mu        sync.Mutex
 	failFirst int
 	calls     int
-	got       []StreamEvent
+	got       []events.StreamEvent
 	sigs      []string
 	bodies    [][]byte
 }
@@ -44,10 +49,10 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
-	var e StreamEvent
+	var e events.StreamEvent
 	json.Unmarshal(body, &e)
 	rv.got = append(rv.got, e)
-	rv.sigs = append(rv.sigs, r.Header.Get(HeaderSignature))
+	rv.sigs = append(rv.sigs, r.Header.Get(events.HeaderSignature))
 	rv.bodies = append(rv.bodies, body)
 }
 
@@ -73,7 +78,7 @@ func (rv *receiver) ids(t *testing.T, n int) []string {
 	var out []string
 	for _, e := range rv.got {
 		id := e.ID
-		if e.EventType == EventTypeReset {
+		if e.EventType == events.EventTypeReset {
 			id += ":reset"
 		}
 		out = append(out, id)
@@ -81,18 +86,18 @@ func (rv *receiver) ids(t *testing.T, n int) []string {
 	return out
 }
 
-// hooks runs StartWebhooks for one receiver over a replica until the
+// hooks runs events.StartWebhooks for one receiver over a replica until the
 // returned stop is called (or the test ends); it returns once the hook's
 // position is stored, so that later changes are delivered.
-func hooks(t *testing.T, r *replica, url string, edit func(*WebhookConfig)) (stop func()) {
+func hooks(t *testing.T, r *eventstest.Replica, url string, edit func(*events.WebhookConfig)) (stop func()) {
 	t.Helper()
-	cfg := WebhookConfig{Hooks: []Webhook{{URL: url, Secret: []byte("s3cret")}}, Source: r.feed, Store: r.st, Bus: r.bus,
-		Now: func() time.Time { return t0 }, Backoff: time.Millisecond, Poll: 20 * time.Millisecond, LeaseRetry: 20 * time.Millisecond}
+	cfg := events.WebhookConfig{Hooks: []events.Webhook{{URL: url, Secret: []byte("s3cret")}}, Source: r.Feed, Store: r.Store, Bus: r.Bus,
+		Now: func() time.Time { return eventstest.T0 }, Backoff: time.Millisecond, Poll: 20 * time.Millisecond, LeaseRetry: 20 * time.Millisecond}
 	if edit != nil {
 		edit(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := StartWebhooks(ctx, cfg)
+	done := events.StartWebhooks(ctx, cfg)
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
@@ -103,7 +108,7 @@ func waitCursor(t *testing.T, st store.Store, url string) uint64 {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		v, _, err := st.State(context.Background(), cursorState(url))
+		v, _, err := st.State(context.Background(), events.CursorState(url))
 		if err == nil {
 			n, _ := strconv.ParseUint(string(v), 10, 64)
 			return n
@@ -130,16 +135,16 @@ func TestWebhooks(t *testing.T) {
 			rv := &receiver{failFirst: tt.failFirst}
 			srv := httptest.NewServer(rv)
 			defer srv.Close()
-			r := newReplica(t, openSQLite(t, t.TempDir()))
-			r.other(t) // history before the hook existed is not delivered
-			r.change(t, "old", false)
+			r := eventstest.New(t, eventstest.OpenSQLite(t, t.TempDir()))
+			r.Other(t) // history before the hook existed is not delivered
+			r.Change(t, "old", false)
 			url := srv.URL + "/hook"
 			stop := hooks(t, r, url, nil)
-			waitCursor(t, r.st, url)
+			waitCursor(t, r.Store, url)
 			var want []string
 			for i := range tt.publish {
-				r.other(t)
-				want = append(want, strconv.FormatUint(r.change(t, "dev", i%2 == 0), 10))
+				r.Other(t)
+				want = append(want, strconv.FormatUint(r.Change(t, "dev", i%2 == 0), 10))
 			}
 			got := rv.ids(t, len(want))
 			stop()
@@ -149,10 +154,10 @@ func TestWebhooks(t *testing.T) {
 			rv.mu.Lock()
 			defer rv.mu.Unlock()
 			for i, e := range rv.got {
-				if wantSig := SignWebhook([]byte("s3cret"), t0, rv.bodies[i]); rv.sigs[i] != wantSig {
+				if wantSig := events.SignWebhook([]byte("s3cret"), eventstest.T0, rv.bodies[i]); rv.sigs[i] != wantSig {
 					t.Errorf("event %s signature %q, want %q", e.ID, rv.sigs[i], wantSig)
 				}
-				if e.EventType != EventTypeComplianceChange || e.DeviceID != "dev" || e.CertSHA256 != "ab" {
+				if e.EventType != events.EventTypeComplianceChange || e.DeviceID != "dev" || e.CertSHA256 != "ab" {
 					t.Errorf("event %+v", e)
 				}
 			}
@@ -169,19 +174,19 @@ func TestWebhooksResumeAfterRestart(t *testing.T) {
 	defer srv.Close()
 	url := srv.URL + "/hook"
 	dir := t.TempDir()
-	st := openSQLite(t, dir)
-	r := newReplica(t, st)
+	st := eventstest.OpenSQLite(t, dir)
+	r := eventstest.New(t, st)
 	stop := hooks(t, r, url, nil)
 	waitCursor(t, st, url)
-	first := []uint64{r.change(t, "dev", false), r.change(t, "dev", true)}
+	first := []uint64{r.Change(t, "dev", false), r.Change(t, "dev", true)}
 	rv.ids(t, 2)
 	stop()
 
 	// Changes recorded while no server delivered webhooks.
-	down := []uint64{r.change(t, "dev", false), r.change(t, "b", false)}
-	r2 := newReplica(t, st)
+	down := []uint64{r.Change(t, "dev", false), r.Change(t, "b", false)}
+	r2 := eventstest.New(t, st)
 	hooks(t, r2, url, nil)
-	after := r2.change(t, "c", false)
+	after := r2.Change(t, "c", false)
 	got := rv.ids(t, 5)
 	var want []string
 	for _, id := range append(append(first, down...), after) {
@@ -197,19 +202,19 @@ func TestWebhooksResetAfterPrunedEvents(t *testing.T) {
 	srv := httptest.NewServer(rv)
 	defer srv.Close()
 	url := srv.URL + "/hook"
-	st := openSQLite(t, t.TempDir())
-	r := newReplica(t, st)
-	r.change(t, "dev", false)
+	st := eventstest.OpenSQLite(t, t.TempDir())
+	r := eventstest.New(t, st)
+	r.Change(t, "dev", false)
 	// The hook was last at seq 1; retention then removed rows 1 to 3.
-	if err := st.PutState(t.Context(), cursorState(url), []byte("1"), t0); err != nil {
+	if err := st.PutState(t.Context(), events.CursorState(url), []byte("1"), eventstest.T0); err != nil {
 		t.Fatal(err)
 	}
-	r.change(t, "dev", true)
-	r.change(t, "dev", false)
-	if _, err := st.PruneAudit(t.Context(), t0.Add(time.Second), t0); err != nil {
+	r.Change(t, "dev", true)
+	r.Change(t, "dev", false)
+	if _, err := st.PruneAudit(t.Context(), eventstest.T0.Add(time.Second), eventstest.T0); err != nil {
 		t.Fatal(err)
 	}
-	last := r.change(t, "dev", true)
+	last := r.Change(t, "dev", true)
 	hooks(t, r, url, nil)
 	got := rv.ids(t, 2)
 	want := []string{"1:reset", strconv.FormatUint(last, 10)}
@@ -223,17 +228,17 @@ func TestWebhooksAcrossReplicas(t *testing.T) {
 	srv := httptest.NewServer(rv)
 	defer srv.Close()
 	url := srv.URL + "/hook"
-	sts := postgresReplicas(t, 2)
-	a, b := newReplica(t, sts[0]), newReplica(t, sts[1])
+	sts := eventstest.PostgresStores(t, 2)
+	a, b := eventstest.New(t, sts[0]), eventstest.New(t, sts[1])
 	// a starts first and delivers; b waits for the lease.
 	stopA := hooks(t, a, url, nil)
-	waitCursor(t, a.st, url)
+	waitCursor(t, a.Store, url)
 	hooks(t, b, url, nil)
 
 	var want []string
-	record := func(r *replica, n int) {
+	record := func(r *eventstest.Replica, n int) {
 		for i := range n {
-			want = append(want, strconv.FormatUint(r.change(t, fmt.Sprint("dev", i), i%2 == 0), 10))
+			want = append(want, strconv.FormatUint(r.Change(t, fmt.Sprint("dev", i), i%2 == 0), 10))
 		}
 	}
 	record(a, 3)
@@ -252,4 +257,11 @@ func TestWebhooksAcrossReplicas(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("each change is delivered once by one replica (-want +got):\n%s", diff)
 	}
+}
+
+func hmacHex(t *testing.T, key, msg string) string {
+	t.Helper()
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
 }

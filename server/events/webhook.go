@@ -1,4 +1,4 @@
-package api
+package events
 
 import (
 	"bytes"
@@ -12,12 +12,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
-	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -55,14 +55,14 @@ type Webhook struct {
 	Secret []byte
 }
 
-// EventSource reads events from the audit log (*events.Feed).
-type EventSource interface {
+// Source reads events from the audit log (*Feed).
+type Source interface {
 	// Head returns the seq of the log's last row.
 	Head(ctx context.Context) (uint64, error)
 	// Read returns the events among up to limit rows after the seq
 	// after, the seq of the last row read, and whether rows right after
 	// after were pruned.
-	Read(ctx context.Context, after uint64, limit int) (evs []events.Event, last uint64, gap bool, err error)
+	Read(ctx context.Context, after uint64, limit int) (evs []Event, last uint64, gap bool, err error)
 }
 
 // WebhookStore keeps each hook's cursor (server state) and the delivery
@@ -76,11 +76,11 @@ type WebhookStore interface {
 // WebhookConfig configures StartWebhooks. Source and Store are required.
 type WebhookConfig struct {
 	Hooks  []Webhook
-	Source EventSource
+	Source Source
 	Store  WebhookStore
 	// Bus, if set, wakes deliveries as soon as the feed publishes an
 	// event; without it they notice within Poll.
-	Bus *events.Bus
+	Bus *Bus
 	// Client sends deliveries; a client with a 10 s timeout if nil.
 	Client  *http.Client
 	Logger  *slog.Logger
@@ -195,7 +195,7 @@ func deliverWhileHeld(ctx context.Context, cfg *WebhookConfig, lease store.Lease
 }
 
 // wakeOnEvents wakes every sink whenever the bus carries an event.
-func wakeOnEvents(ctx context.Context, bus *events.Bus, sinks []*hookSink) {
+func wakeOnEvents(ctx context.Context, bus *Bus, sinks []*hookSink) {
 	for ctx.Err() == nil {
 		ch, _ := bus.Subscribe(ctx, 0)
 		for range ch {
@@ -395,4 +395,17 @@ func (s *hookSink) post(ctx context.Context, id string, body []byte) error {
 		return fmt.Errorf("receiver answered %s", resp.Status)
 	}
 	return nil
+}
+
+// redactURL drops credentials and the query from a URL before it is
+// logged: receivers sometimes carry tokens there.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	u.User = nil
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String()
 }

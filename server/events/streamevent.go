@@ -1,10 +1,6 @@
-package api
+package events
 
-import (
-	"strconv"
-
-	"github.com/postern-dev/postern/server/events"
-)
+import "strconv"
 
 // Event types on the stream and in webhooks. A compliance change uses the
 // OpenID CAEP device-compliance-change URI; the others are Postern's own.
@@ -57,14 +53,17 @@ type Identifier struct {
 
 // sseName is the SSE "event:" field of each event type.
 var sseName = map[string]string{
-	EventTypeComplianceChange: string(events.KindComplianceChange),
-	EventTypeDeviceRevoked:    string(events.KindDeviceRevoked),
-	EventTypePolicyChanged:    string(events.KindPolicyChanged),
+	EventTypeComplianceChange: string(KindComplianceChange),
+	EventTypeDeviceRevoked:    string(KindDeviceRevoked),
+	EventTypePolicyChanged:    string(KindPolicyChanged),
 	EventTypeReset:            "reset",
 }
 
+// SSEName is the event's Server-Sent Events "event:" field.
+func (e StreamEvent) SSEName() string { return sseName[e.EventType] }
+
 // NewStreamEvent converts a bus event to its public form.
-func NewStreamEvent(e events.Event) StreamEvent {
+func NewStreamEvent(e Event) StreamEvent {
 	se := StreamEvent{
 		ID:             strconv.FormatUint(e.ID, 10),
 		EventTimestamp: e.EventTime.Unix(),
@@ -76,9 +75,9 @@ func NewStreamEvent(e events.Event) StreamEvent {
 		PolicyVersion:  e.PolicyVersion,
 	}
 	switch e.Kind {
-	case events.KindDeviceRevoked:
+	case KindDeviceRevoked:
 		se.EventType = EventTypeDeviceRevoked
-	case events.KindPolicyChanged:
+	case KindPolicyChanged:
 		se.EventType = EventTypePolicyChanged
 	default:
 		se.EventType = EventTypeComplianceChange

@@ -1,0 +1,4 @@
+package events
+
+// CursorState is cursorState for the external tests.
+var CursorState = cursorState
