@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X github.com/postern-dev/postern/internal/version.Version=$(
 PROTOC_GEN_GO_VERSION := v1.36.12
 CROSS     := linux/amd64 linux/arm64 windows/amd64 darwin/amd64 darwin/arm64
 
-.PHONY: all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test package-root-test footprint wine-test debian-root loadtest
+.PHONY: pkcs11-module all build run test race vet cross bench bench-gateway fuzz proto clean packages package-test package-root-test footprint wine-test debian-root loadtest
 
 all: build
 
@@ -117,6 +117,13 @@ fuzz:
 			$(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME); \
 		done; \
 	done
+
+# The PKCS#11 module through which browsers use a TPM device key
+# (agent/browsercert/pkcs11module; needs cc and libp11-kit-dev). The agent
+# looks for it at /usr/lib/postern/libpostern-pkcs11.so.
+pkcs11-module:
+	@mkdir -p $(BIN)
+	cc -shared -fPIC -O2 -Wall -Werror -I/usr/include/p11-kit-1 -o $(BIN)/libpostern-pkcs11.so agent/browsercert/pkcs11module/postern-pkcs11.c
 
 proto:
 	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install -y protobuf-compiler"; exit 1; }

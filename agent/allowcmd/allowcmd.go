@@ -27,9 +27,11 @@ const (
 	// action of that task, so it lives in this table with the others.
 	PowerShell Program = "powershell"
 	// Certutil and Pk12util (Debian's libnss3-tools) manage the user's
-	// NSS database; Mkdir creates it, as the user.
+	// NSS database, and Modutil registers the PKCS#11 module serving a
+	// TPM device key in it; Mkdir creates it, as the user.
 	Certutil Program = "certutil"
 	Pk12util Program = "pk12util"
+	Modutil  Program = "modutil"
 	Mkdir    Program = "mkdir"
 	// Security manages the macOS keychain (package browsercert).
 	Security Program = "security"
@@ -51,6 +53,7 @@ var paths = map[string]map[Program]string{
 		NotifySend: "/usr/bin/notify-send",
 		Certutil:   "/usr/bin/certutil",
 		Pk12util:   "/usr/bin/pk12util",
+		Modutil:    "/usr/bin/modutil",
 		Mkdir:      "/usr/bin/mkdir",
 	},
 	"darwin": {

@@ -15,7 +15,7 @@ func Default(goos, stateDir string, run allowcmd.Runner, consoleUser func(contex
 	m := &Manager{ConsoleUser: consoleUser, StateDir: stateDir}
 	switch goos {
 	case "linux":
-		m.Store, m.Policies = NSS{Run: run, SelfUID: strconv.Itoa(os.Getuid())}, osPolicies()
+		m.Store, m.Policies = NSS{Run: run, SelfUID: strconv.Itoa(os.Getuid()), Module: PKCS11Module}, osPolicies()
 	case "darwin":
 		m.Store = Keychain{Run: run}
 	case "windows":

@@ -11,6 +11,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/postern-dev/postern/agent/internal/atomicfile"
 	"github.com/postern-dev/postern/agent/state"
@@ -189,4 +190,17 @@ func (k hardwareKey) Reference() string {
 		return r.Reference()
 	}
 	return ""
+}
+
+// Placed reports whether the certificate was placed for the user with
+// this uid: the key server (KeyServer.Allow) lets only those users use a
+// hardware device key. Root, the agent itself, is not among them unless
+// it was the console user.
+func (m *Manager) Placed(uid int) bool {
+	p, err := m.load()
+	if err != nil {
+		return false
+	}
+	id := strconv.Itoa(uid)
+	return slices.ContainsFunc(p.Users, func(u consoleuser.User) bool { return u.ID == id })
 }

@@ -44,7 +44,16 @@ type NSS struct {
 	// TempDir holds the short-lived PKCS#12 folders; os.TempDir() when
 	// empty.
 	TempDir string
+	// Module is the PKCS#11 module that serves a hardware (TPM) device
+	// key from the agent (PKCS11Module); registered in each database in
+	// place of a key copy. Empty: a hardware key is not placed
+	// (ErrKeyNotExportable).
+	Module string
 }
+
+// ModuleName is the name under which the PKCS#11 module is registered
+// in the user's NSS databases (modutil -list shows it).
+const ModuleName = "Postern device key"
 
 var _ Store = NSS{}
 
@@ -56,6 +65,9 @@ func (n NSS) Place(ctx context.Context, u consoleuser.User, id Identity) error {
 	}
 	if err := id.Validate(); err != nil {
 		return err
+	}
+	if _, ok := id.Key.Exportable(); !ok {
+		return n.placeModule(ctx, u, id)
 	}
 	p12, password, err := exportPKCS12(id)
 	if err != nil {
@@ -72,6 +84,7 @@ func (n NSS) Place(ctx context.Context, u consoleuser.User, id Identity) error {
 	}
 	for _, db := range dbs {
 		n.remove(ctx, u, db, id.DeviceID)
+		n.deleteModule(ctx, u, db)
 		if _, err := n.run(ctx, u, allowcmd.Pk12util, "-i", filepath.Join(dir, "device.p12"), "-d", "sql:"+db, "-w", filepath.Join(dir, "password")); err != nil {
 			return fmt.Errorf("import the device certificate into %s: %w", db, err)
 		}
@@ -93,8 +106,41 @@ func (n NSS) Remove(ctx context.Context, u consoleuser.User, deviceID string) er
 	}
 	for _, db := range dbs {
 		n.remove(ctx, u, db, deviceID)
+		n.deleteModule(ctx, u, db)
 	}
 	return nil
+}
+
+// placeModule registers the PKCS#11 module in each of u's databases,
+// after taking out any copy of an earlier software key: the browser then
+// finds the certificate on the module's token and signs through the
+// agent, with the key in the TPM. A browser already running loads the
+// module when it next starts.
+func (n NSS) placeModule(ctx context.Context, u consoleuser.User, id Identity) error {
+	if n.Module == "" {
+		return ErrKeyNotExportable
+	}
+	if _, err := os.Stat(n.Module); err != nil {
+		return fmt.Errorf("the PKCS#11 module for the TPM key: %w", err)
+	}
+	dbs, err := n.databases(ctx, u, true)
+	if err != nil {
+		return err
+	}
+	for _, db := range dbs {
+		n.remove(ctx, u, db, id.DeviceID)
+		n.deleteModule(ctx, u, db)
+		if _, err := n.run(ctx, u, allowcmd.Modutil, "-dbdir", "sql:"+db, "-add", ModuleName, "-libfile", n.Module, "-force"); err != nil {
+			return fmt.Errorf("register the device key's PKCS#11 module in %s: %w", db, err)
+		}
+	}
+	return nil
+}
+
+// deleteModule unregisters the PKCS#11 module from db; a database
+// without it is fine (modutil's error is ignored, as certutil's are).
+func (n NSS) deleteModule(ctx context.Context, u consoleuser.User, db string) {
+	_, _ = n.run(ctx, u, allowcmd.Modutil, "-dbdir", "sql:"+db, "-delete", ModuleName, "-force")
 }
 
 // remove deletes the device's certificates, with their key (-F), then

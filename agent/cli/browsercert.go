@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/allowcmd"
 	"github.com/postern-dev/postern/agent/browsercert"
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks/consoleuser"
 	"github.com/postern-dev/postern/checks/host"
@@ -38,17 +40,69 @@ func browsersFor(h host.Host, stateDir string) (*browsercert.Manager, *state.Dir
 // browsers. Its error is for the caller to report, never to fail on: the
 // device is enrolled either way, and the service places the certificate
 // again when it starts and after every renewal. Nobody at the console
-// matches consoleuser.ErrNoConsoleUser.
-func syncBrowsers(ctx context.Context, h host.Host, stateDir string) error {
+// matches consoleuser.ErrNoConsoleUser. ks is the open key store of a
+// hardware key (the service's); when nil, the store tpm (a --tpm value)
+// names is opened for the placement.
+func syncBrowsers(ctx context.Context, h host.Host, stateDir string, ks devkey.Store, tpm string) error {
 	m, dir, err := browsersFor(h, stateDir)
 	if err != nil || m == nil {
 		return err
+	}
+	if ks == nil {
+		opened, err := storeForKey(dir.Path(), tpm)
+		if err != nil {
+			return err
+		}
+		if opened != nil {
+			defer opened.Close()
+			ks = opened
+		}
+	}
+	if ks != nil {
+		dir.UseKeyStore(ks)
 	}
 	id, err := browsercert.FromState(dir)
 	if err != nil {
 		return err
 	}
 	return m.Sync(ctx, id)
+}
+
+// serveDeviceKey starts, on Linux with a hardware key, the key socket
+// through which the PKCS#11 module in the browsers of the users the
+// certificate was placed for uses the key in the TPM. It returns what
+// stops it.
+func serveDeviceKey(ctx context.Context, h host.Host, stateDir string, ks devkey.Store, log *slog.Logger) func() {
+	if runtime.GOOS != "linux" || ks == nil {
+		return func() {}
+	}
+	m, dir, err := browsersFor(h, stateDir)
+	if err != nil || m == nil {
+		return func() {}
+	}
+	dir.UseKeyStore(ks)
+	id, err := browsercert.FromState(dir)
+	if err != nil {
+		log.Warn("device key not served to the browsers", "error", err.Error())
+		return func() {}
+	}
+	s := &browsercert.KeyServer{Path: browsercert.KeySocket, Key: id.Key, Allow: m.Placed, Logger: log,
+		Cert: func() (*x509.Certificate, error) {
+			id, err := browsercert.FromState(dir)
+			return id.Cert, err
+		}}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Serve(ctx); err != nil {
+			log.Warn("device key not served to the browsers", "error", err.Error())
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // logBrowserSync logs syncBrowsers' outcome.
@@ -131,7 +185,7 @@ func browserCertRun(ctx context.Context, f *Factory, opts *BrowserCertOptions) e
 		fmt.Fprintln(f.Out, "device certificate removed from the browsers' stores")
 		return nil
 	}
-	if err := syncBrowsers(ctx, f.LiveHost(), opts.StateDir); err != nil {
+	if err := syncBrowsers(ctx, f.LiveHost(), opts.StateDir, nil, ""); err != nil {
 		return err
 	}
 	fmt.Fprintln(f.Out, "device certificate placed for the console user's browsers")

@@ -99,7 +99,7 @@ in the state directory. Use --token - to read the token from standard input.`,
 				return err
 			}
 			fmt.Fprintf(f.Out, "enrolled as device %s with %s\ncertificate sha256 %s\n", id.DeviceID, id.Server, id.CertSHA256)
-			switch err := syncBrowsers(cmd.Context(), opts.Host, opts.StateDir); {
+			switch err := syncBrowsers(cmd.Context(), opts.Host, opts.StateDir, nil, opts.TPM); {
 			case errors.Is(err, consoleuser.ErrNoConsoleUser):
 				fmt.Fprintln(f.Out, "certificate not yet placed for a browser: nobody is signed in at the console (the service places it when someone is)")
 			case err != nil:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/runner"
 	"github.com/postern-dev/postern/agent/watch"
 	"github.com/postern-dev/postern/checks/host"
@@ -72,7 +73,7 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 		return runService(ctx, f, opts)
 	}
 	log := f.jsonLogger()
-	r, h, closeTPM, err := newRunner(f, opts, log)
+	r, h, _, closeTPM, err := newRunner(f, opts, log)
 	if err != nil {
 		return err
 	}
@@ -95,14 +96,17 @@ func runRun(ctx context.Context, f *Factory, opts *RunOptions) error {
 	return nil
 }
 
-func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, host.Host, func(), error) {
+// newRunner returns the runner, its host, the key store holding a
+// hardware device key (nil for a software key) and what closes that
+// store.
+func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, host.Host, devkey.Store, func(), error) {
 	h, _, err := openHost(f, opts.Replay)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	ks, err := storeForKey(opts.StateDir, opts.TPM)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	closeTPM := func() {
 		if ks != nil {
@@ -117,7 +121,7 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 	if opts.Replay == "" {
 		// A renewed certificate replaces the old one in the browsers'
 		// stores; a refused (revoked, retired) identity's leaves them.
-		cfg.OnRenewed = func(ctx context.Context) { logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir)) }
+		cfg.OnRenewed = func(ctx context.Context) { logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir, ks, opts.TPM)) }
 		cfg.OnRefused = func() {
 			if err := clearBrowsers(context.Background(), h, opts.StateDir); err != nil {
 				log.Warn("device certificate not removed from the browsers", "error", err.Error())
@@ -127,9 +131,9 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 	r, err := runner.New(cfg)
 	if err != nil {
 		closeTPM()
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return r, h, closeTPM, nil
+	return r, h, ks, closeTPM, nil
 }
 
 // RunWatched runs r with the live-posture watchers (settings on h, the

@@ -35,7 +35,7 @@ func runService(ctx context.Context, f *Factory, opts *RunOptions) error {
 			log.Error("agent cannot start", "error", err.Error())
 			return err
 		}
-		r, h, closeTPM, err := newRunner(f, opts, log)
+		r, h, ks, closeTPM, err := newRunner(f, opts, log)
 		if err != nil {
 			log.Error("agent cannot start", "error", err.Error())
 			return err
@@ -43,7 +43,9 @@ func runService(ctx context.Context, f *Factory, opts *RunOptions) error {
 		defer closeTPM()
 		log.Info("agent started", "state_dir", opts.StateDir, "replay", opts.Replay != "")
 		if opts.Replay == "" {
-			logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir))
+			logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir, ks, opts.TPM))
+			stop := serveDeviceKey(ctx, h, opts.StateDir, ks, log)
+			defer stop()
 		}
 		err = RunWatched(ctx, r, h, log)
 		log.Info("agent stopped")

@@ -16,10 +16,11 @@ import (
 // package builders, which run at build time, never on a laptop, and the
 // PostgreSQL test harness, which starts a throwaway database for tests
 // (deps_test.go keeps it out of both binaries), and likewise the swtpm
-// harness, which starts software TPMs for tests, the Debian-root harness,
+// harness, which starts software TPMs for tests, the PKCS#11 module
+// builder, which compiles the agent's module for tests, the Debian-root harness,
 // which enters test roots with unshare and chroot, and the load generator,
 // which runs the server it measures (kept out of both binaries too).
-var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest", "checks/internal/roottest", "internal/loadgen"}
+var execAllowed = []string{"checks/host/live", "agent/allowcmd", "installer/pkg", "server/store/pgtest", "internal/swtpmtest", "internal/pkcs11test", "checks/internal/roottest", "internal/loadgen"}
 
 func TestOnlyAllowlistedPackagesStartPrograms(t *testing.T) {
 	root := filepath.Join("..", "..")
