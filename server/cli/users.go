@@ -248,6 +248,8 @@ type userJSON struct {
 
 func userState(u store.User) string {
 	switch {
+	case u.Disabled():
+		return "disabled"
 	case u.Locked():
 		return "locked"
 	case u.MustChange:

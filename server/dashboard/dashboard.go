@@ -175,8 +175,8 @@ func (d *Dashboard) RecordTrend(ctx context.Context) error {
 	return d.st.RecordTrend(ctx, now, c)
 }
 
-// Maintain records the trend and deletes idle sessions every interval
-// until ctx ends.
+// Maintain records the trend, deletes idle sessions and deactivates
+// accounts unused for 90 days every interval until ctx ends.
 func (d *Dashboard) Maintain(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -186,6 +186,11 @@ func (d *Dashboard) Maintain(ctx context.Context, every time.Duration) {
 		}
 		if _, err := d.st.DeleteIdleSessions(ctx, d.now().Add(-IdleTimeout)); err != nil && ctx.Err() == nil {
 			d.log.Warn("delete idle sessions failed", "err", err)
+		}
+		// Policy 550.04 A.5: accounts unused for 90 days are deactivated
+		// by the server, not only refused when they next sign in.
+		if _, err := d.cfg.Users.SweepInactive(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("deactivate inactive accounts failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -100,8 +100,12 @@ func (d *Dashboard) authenticate(w http.ResponseWriter, r *http.Request) (*signe
 		d.toLogin(w, r, "expired")
 		return nil, false
 	}
+	// A disabled or deleted account's sessions end at once (disabling
+	// deletes them too; this covers a session being created meanwhile).
+	// A lock does not end them: a stranger's failures lock the account
+	// only for addresses it never signed in from.
 	u, err := d.st.User(ctx, se.Username)
-	if err != nil || u.Locked() {
+	if err != nil || u.Disabled() {
 		d.st.DeleteSession(ctx, hash)
 		clearSessionCookie(w)
 		d.toLogin(w, r, "")

@@ -21,8 +21,9 @@ type User struct {
 	// must replace it at the next sign-in.
 	MustChange     bool
 	FailedAttempts int
-	// LockedAt is zero unless too many consecutive failures locked the
-	// account; only an administrator unlocks it.
+	// LockedAt is zero unless too many consecutive failures from source
+	// addresses the account never signed in from locked it (against such
+	// addresses only; see UserSource for the others).
 	LockedAt    time.Time
 	CreatedAt   time.Time
 	LastLoginAt time.Time
@@ -30,6 +31,20 @@ type User struct {
 	// OIDC account was made for (both empty for a local account): such an
 	// account has no password and signs in only through that provider.
 	OIDCIssuer, OIDCSubject string
+	// DisabledAt is zero for an active account; otherwise no sign-in is
+	// accepted and no session lives. DisabledReason says why
+	// (DisabledByAdmin, DisabledInactive), DisabledBy who did it.
+	DisabledAt     time.Time
+	DisabledReason string
+	DisabledBy     string
+	// EnabledAt is when an administrator last enabled the account again;
+	// it counts as activity, so that an account reactivated after 90 days
+	// unused is not deactivated again at once.
+	EnabledAt time.Time
+	// ReviewedAt and ReviewedBy record the account's last review (Policy
+	// 550.04 B.2: a yearly renewal); zero when never reviewed.
+	ReviewedAt time.Time
+	ReviewedBy string
 }
 
 // OIDC reports whether the account signs in through an OpenID provider
@@ -68,14 +83,40 @@ type Accounts interface {
 	RecordLoginFailure(ctx context.Context, username string, lockAfter int, at time.Time) (User, error)
 	// RecordLogin clears the failure count and records a sign-in.
 	RecordLogin(ctx context.Context, username string, at time.Time) error
-	// Unlock clears the lock and the failure count.
+	// Unlock clears the account's locks and failure counts, its sources'
+	// included.
 	Unlock(ctx context.Context, username string) error
 	// SetRole replaces the user's role (validated by the caller);
-	// ErrNotFound if there is no such user.
+	// ErrNotFound if there is no such user, ErrLastAdmin if it would
+	// leave no enabled administrator.
 	SetRole(ctx context.Context, username, role string) error
 	// UserByOIDC returns the OIDC account made for the provider's issuer
 	// and subject, or ErrNotFound.
 	UserByOIDC(ctx context.Context, issuer, subject string) (User, error)
+
+	// DisableUser disables the account and ends its sessions at once;
+	// changed is false if there was nothing to do (see Disable).
+	// ErrNotFound, ErrLastAdmin.
+	DisableUser(ctx context.Context, username string, d Disable) (changed bool, err error)
+	// EnableUser makes a disabled account active again, clearing its
+	// locks; changed is false if it was active. ErrNotFound.
+	EnableUser(ctx context.Context, username string, at time.Time) (changed bool, err error)
+	// DeleteUser removes the account, its sessions, password history and
+	// sources. ErrNotFound, ErrLastAdmin.
+	DeleteUser(ctx context.Context, username string) error
+	// RecordReview records the account's review by by at at. ErrNotFound.
+	RecordReview(ctx context.Context, username, by string, at time.Time) error
+	// UserSource returns the account's record for one source address
+	// (zero counts when there is none).
+	UserSource(ctx context.Context, username, source string) (UserSource, error)
+	// RecordSourceFailure counts a failure of the account from source and
+	// locks the pair when the count reaches lockAfter.
+	RecordSourceFailure(ctx context.Context, username, source string, lockAfter int, at time.Time) (UserSource, error)
+	// RecordSourceLogin records a sign-in from source: the pair's
+	// failures and lock are cleared and the source is known from then.
+	RecordSourceLogin(ctx context.Context, username, source string, at time.Time) error
+	// UnlockSource clears the pair's failures and lock.
+	UnlockSource(ctx context.Context, username, source string) error
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error
@@ -93,10 +134,15 @@ type Accounts interface {
 
 const userColumns = `username, first_name, last_name, role, password_hash, password_changed_at, must_change, failed_attempts, locked_at, created_at, last_login_at, oidc_issuer, oidc_subject`
 
+// userReadColumns are userColumns and the lifecycle columns, which
+// CreateUser leaves to their defaults.
+const userReadColumns = userColumns + `, disabled_at, disabled_reason, disabled_by, enabled_at, reviewed_at, reviewed_by`
+
 func scanUser(row scanner) (User, error) {
 	var u User
-	var changed, must, failed, locked, created, login int64
-	err := row.Scan(&u.Username, &u.FirstName, &u.LastName, &u.Role, &u.PasswordHash, &changed, &must, &failed, &locked, &created, &login, &u.OIDCIssuer, &u.OIDCSubject)
+	var changed, must, failed, locked, created, login, disabled, enabled, reviewed int64
+	err := row.Scan(&u.Username, &u.FirstName, &u.LastName, &u.Role, &u.PasswordHash, &changed, &must, &failed, &locked, &created, &login,
+		&u.OIDCIssuer, &u.OIDCSubject, &disabled, &u.DisabledReason, &u.DisabledBy, &enabled, &reviewed, &u.ReviewedBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -105,6 +151,7 @@ func scanUser(row scanner) (User, error) {
 	}
 	u.PasswordChangedAt, u.LockedAt, u.CreatedAt, u.LastLoginAt = fromNanos(changed), fromNanos(locked), fromNanos(created), fromNanos(login)
 	u.MustChange, u.FailedAttempts = must != 0, int(failed)
+	u.DisabledAt, u.EnabledAt, u.ReviewedAt = fromNanos(disabled), fromNanos(enabled), fromNanos(reviewed)
 	return u, nil
 }
 
@@ -146,11 +193,11 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) error {
 }
 
 func (s *sqlStore) User(ctx context.Context, username string) (User, error) {
-	return scanUser(s.r.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users WHERE username = ?`), username))
+	return scanUser(s.r.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+` FROM users WHERE username = ?`), username))
 }
 
 func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userReadColumns+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -222,7 +269,7 @@ func (s *sqlStore) RecordLoginFailure(ctx context.Context, username string, lock
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		u, err = scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users WHERE username = ?`), username))
+		u, err = scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+` FROM users WHERE username = ?`), username))
 		return err
 	})
 	return u, err
@@ -233,7 +280,19 @@ func (s *sqlStore) RecordLogin(ctx context.Context, username string, at time.Tim
 }
 
 func (s *sqlStore) Unlock(ctx context.Context, username string) error {
-	return s.updateUser(ctx, `UPDATE users SET failed_attempts = 0, locked_at = 0 WHERE username = ?`, username)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET failed_attempts = 0, locked_at = 0 WHERE username = ?`), username)
+		if err != nil {
+			return fmt.Errorf("unlock user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE user_sources SET failed_attempts = 0, locked_at = 0 WHERE username = ?`), username); err != nil {
+			return fmt.Errorf("unlock user: %w", err)
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) updateUser(ctx context.Context, query string, args ...any) error {

@@ -212,4 +212,23 @@ var migrations = []string{
 	`ALTER TABLE users ADD COLUMN oidc_issuer TEXT NOT NULL DEFAULT '';
 	ALTER TABLE users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
 	CREATE UNIQUE INDEX users_oidc ON users (oidc_issuer, oidc_subject) WHERE oidc_subject <> '';`,
+	// account lifecycle: an account's state (disabled, when, why and by
+	// whom; enabled again when), its last review (Policy 550.04's yearly
+	// review), and the source addresses it signed in from, each with its
+	// own failure count and lock, so that failures from elsewhere never
+	// lock the owner out of an address the account uses.
+	`ALTER TABLE users ADD COLUMN disabled_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN disabled_reason TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN disabled_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN enabled_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN reviewed_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE users ADD COLUMN reviewed_by TEXT NOT NULL DEFAULT '';
+	CREATE TABLE user_sources (
+		username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+		source TEXT NOT NULL,
+		last_success_at BIGINT NOT NULL DEFAULT 0,
+		failed_attempts BIGINT NOT NULL DEFAULT 0,
+		locked_at BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (username, source)
+	);`,
 }

@@ -6,5 +6,5 @@ func (s *sqlStore) UserByOIDC(ctx context.Context, issuer, subject string) (User
 	if subject == "" {
 		return User{}, ErrNotFound
 	}
-	return scanUser(s.r.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users WHERE oidc_issuer = ? AND oidc_subject = ?`), issuer, subject))
+	return scanUser(s.r.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+` FROM users WHERE oidc_issuer = ? AND oidc_subject = ?`), issuer, subject))
 }

@@ -221,6 +221,47 @@ func portableAccounts(s *sqlStore, now time.Time, rec func(string, func() (any, 
 	recErr("delete user sessions", s.DeleteUserSessions(ctx, "zed"))
 	recErr("delete session", s.DeleteSession(ctx, "s0"))
 	rec("deleted session", func() (any, error) { return s.Session(ctx, "s0") })
+	portableAccountState(s, now, rec, recErr)
+}
+
+func portableAccountState(s *sqlStore, now time.Time, rec func(string, func() (any, error)), recErr func(string, error)) {
+	ctx := context.Background()
+	rec("disable the last admin", func() (any, error) {
+		return s.DisableUser(ctx, "zed", Disable{At: now, Reason: DisabledByAdmin, By: "os:root", KeepAdmin: true})
+	})
+	rec("disable an idle account active since", func() (any, error) {
+		return s.DisableUser(ctx, "ana", Disable{At: now, Reason: DisabledInactive, By: "system", IdleSince: now.Add(-time.Hour)})
+	})
+	rec("disable", func() (any, error) {
+		return s.DisableUser(ctx, "ana", Disable{At: now, Reason: DisabledByAdmin, By: "os:root"})
+	})
+	rec("disable again", func() (any, error) {
+		return s.DisableUser(ctx, "ana", Disable{At: now, Reason: DisabledByAdmin, By: "os:root"})
+	})
+	rec("disable nobody", func() (any, error) { return s.DisableUser(ctx, "nobody", Disable{At: now}) })
+	rec("disabled user", func() (any, error) { return s.User(ctx, "ana") })
+	rec("enable", func() (any, error) { return s.EnableUser(ctx, "ana", now.Add(time.Minute)) })
+	rec("enable again", func() (any, error) { return s.EnableUser(ctx, "ana", now.Add(time.Minute)) })
+	rec("enable nobody", func() (any, error) { return s.EnableUser(ctx, "nobody", now) })
+	recErr("review", s.RecordReview(ctx, "ana", "user:zed", now.Add(2*time.Minute)))
+	recErr("review nobody", s.RecordReview(ctx, "nobody", "user:zed", now))
+	rec("reviewed user", func() (any, error) { return s.User(ctx, "ana") })
+	for i := 1; i <= 3; i++ {
+		rec(fmt.Sprint("source failure ", i), func() (any, error) {
+			return s.RecordSourceFailure(ctx, "ana", "192.0.2.1", 2, now.Add(time.Duration(i)*time.Second))
+		})
+	}
+	rec("unknown source", func() (any, error) { return s.UserSource(ctx, "ana", "192.0.2.9") })
+	recErr("source login", s.RecordSourceLogin(ctx, "ana", "192.0.2.1", now.Add(time.Hour)))
+	rec("source after login", func() (any, error) { return s.UserSource(ctx, "ana", "192.0.2.1") })
+	rec("source failure after login", func() (any, error) { return s.RecordSourceFailure(ctx, "ana", "192.0.2.1", 2, now.Add(2*time.Hour)) })
+	recErr("unlock source", s.UnlockSource(ctx, "ana", "192.0.2.1"))
+	recErr("demote the last admin", s.SetRole(ctx, "zed", "viewer"))
+	recErr("delete the last admin", s.DeleteUser(ctx, "zed"))
+	recErr("delete", s.DeleteUser(ctx, "ana"))
+	rec("deleted user", func() (any, error) { return s.User(ctx, "ana") })
+	rec("deleted user's source", func() (any, error) { return s.UserSource(ctx, "ana", "192.0.2.1") })
+	recErr("delete nobody", s.DeleteUser(ctx, "nobody"))
 }
 
 func portableLifecycle(s *sqlStore, now time.Time, rec func(string, func() (any, error)), recErr func(string, error)) {

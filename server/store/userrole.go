@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 )
@@ -14,16 +15,23 @@ func (s *sqlStore) SetRole(ctx context.Context, username, role string) error {
 	if role == "" {
 		return errors.New("set role: empty role")
 	}
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE users SET role = ? WHERE username = ?`), role, username)
-	if err != nil {
-		return fmt.Errorf("set role: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("set role: %w", err)
-	}
-	if n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if role != AdminRole {
+			if err := s.guardLastAdmin(ctx, tx, username); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET role = ? WHERE username = ?`), role, username)
+		if err != nil {
+			return fmt.Errorf("set role: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("set role: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }

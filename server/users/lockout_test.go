@@ -117,15 +117,24 @@ func TestInactivity(t *testing.T) {
 	if _, err := s.Authenticate(ctx, "alice", "Initial-Pass1"); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("after 90 days and a second without sign-in: %v, want ErrBadCredentials", err)
 	}
-	if got := rec.kinds(); len(got) == 0 || got[len(got)-1] != "user_inactive" {
-		t.Errorf("audited %v, want user_inactive last", got)
+	if got := rec.kinds(); len(got) == 0 || got[len(got)-1] != "user_disabled" {
+		t.Errorf("audited %v, want user_disabled last", got)
+	}
+	if u, _ := s.st.User(ctx, "alice"); !u.Disabled() || u.DisabledReason != store.DisabledInactive {
+		t.Errorf("after the refused sign-in: %+v, want disabled as inactive", u)
 	}
 	pw, err := s.ResetPassword(ctx, "user:admin", "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.Authenticate(ctx, "alice", pw); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("a reset alone enabled the account: %v", err)
+	}
+	if err := s.Enable(ctx, "user:admin", "alice"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Authenticate(ctx, "alice", pw); err != nil {
-		t.Errorf("after an administrator's reset: %v, want a sign-in", err)
+		t.Errorf("after an administrator's enable: %v, want a sign-in", err)
 	}
 }
 

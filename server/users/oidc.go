@@ -19,7 +19,8 @@ var (
 	// (a local one, or another identity's), which single sign-on must
 	// never take over.
 	ErrNameTaken = errors.New("the user name belongs to another account")
-	// ErrAccountLocked: the account exists but may not sign in now.
+	// ErrAccountLocked: the account exists but may not sign in now
+	// (locked, disabled, or deactivated after 90 days unused).
 	ErrAccountLocked = errors.New("the account is locked")
 	// ErrOIDCAccount: the account signs in through its OpenID provider and
 	// has no password to check, change or reset.
@@ -104,7 +105,14 @@ func (s *Service) SignInOIDC(ctx context.Context, id OIDCIdentity) (u store.User
 	case err != nil:
 		return store.User{}, false, err
 	}
-	if u.Locked() {
+	if u.Locked() || u.Disabled() {
+		return store.User{}, false, ErrAccountLocked
+	}
+	if !created && Inactive(u, now) {
+		// Unused for 90 days: deactivated now if the sweep has not yet.
+		if _, err := s.deactivate(ctx, u, now); err != nil {
+			return store.User{}, false, err
+		}
 		return store.User{}, false, ErrAccountLocked
 	}
 	if !created && u.Role != string(id.Role) {

@@ -206,14 +206,24 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 }
 
 // AuthenticateFrom checks a sign-in from source (the client's address;
-// empty for none). It counts consecutive failures and locks the account
-// at LockAfter for LockFor; a source with SourceFailures failures within
-// LockFor is refused without its password being tried or counted against
-// any account. Every refusal of a name, a password, a lock or a source is
-// ErrBadCredentials after the same password hashing, so the answer names
-// neither which accounts exist nor which are locked. The returned user
-// may still have to change its password (MustChange, or PasswordAge
-// expired).
+// empty for none). Every refusal of a name, a password, a lock, a
+// disabled account or a source is ErrBadCredentials after the same
+// password hashing, so the answer names neither which accounts exist nor
+// which are locked or disabled. The returned user may still have to
+// change its password (MustChange, or PasswordAge expired).
+//
+// Lockout (docs/accounts.md): a source address the account signed in
+// from within InactiveAfter is known to it and has its own count: LockAfter
+// consecutive failures from it lock the account for that address only.
+// Failures from every other address (and from no address) share the
+// account's count, whose lock holds for unknown addresses only. So a
+// stranger who knows an administrator's name locks them out of nowhere
+// they have signed in from, while a spread-out guesser still gets
+// LockAfter tries per LockFor in all. Locks last LockFor, are audited
+// (user_locked) and lift by themselves (user_unlocked by system:lockout)
+// or by an administrator. A source with SourceFailures failures within
+// LockFor, over every account, is refused without its password being
+// tried or counted against any account.
 func (s *Service) AuthenticateFrom(ctx context.Context, source, username, password string) (store.User, error) {
 	if len(username) > 64 || len(password) > MaxPasswordLen {
 		return store.User{}, ErrBadCredentials
@@ -248,49 +258,130 @@ func (s *Service) AuthenticateFrom(ctx context.Context, source, username, passwo
 	if err != nil {
 		return store.User{}, err
 	}
-	if u.Locked() && !now.Before(u.LockedAt.Add(s.lockFor)) {
-		if err := s.st.Unlock(ctx, username); err != nil {
-			return store.User{}, err
-		}
-		s.log.Info("user unlocked: lock expired", "user", username, "locked_at", u.LockedAt)
-		if err := s.record(ctx, "system:lockout", audit.KindUserUnlocked, map[string]any{"user": username,
-			"reason": "lock expired", "locked_at": u.LockedAt.UTC().Format(time.RFC3339)}); err != nil {
-			return store.User{}, err
-		}
-		u.LockedAt, u.FailedAttempts = time.Time{}, 0
+	src, known, err := s.knownSource(ctx, u, source, now)
+	if err != nil {
+		return store.User{}, err
 	}
-	if u.Locked() {
-		s.log.Info("sign-in refused: account locked", "user", username, "source", source)
-		return fail()
+	if locked, err := s.lockHolds(ctx, &u, &src, known, now); err != nil || locked {
+		if err == nil {
+			s.log.Info("sign-in refused: account locked", "user", username, "source", source, "known_source", known)
+			return fail()
+		}
+		return store.User{}, err
 	}
 	if !ok {
-		u, err = s.st.RecordLoginFailure(ctx, username, LockAfter, now)
-		if err != nil {
+		if err := s.countFailure(ctx, u, source, known, now); err != nil {
 			return store.User{}, err
 		}
-		if u.Locked() {
-			s.log.Warn("account locked", "user", username, "failures", u.FailedAttempts, "source", source,
-				"until", u.LockedAt.Add(s.lockFor))
-		}
+		return fail()
+	}
+	if u.Disabled() {
+		s.log.Info("sign-in refused: account disabled", "user", username, "source", source, "reason", u.DisabledReason)
 		return fail()
 	}
 	if Inactive(u, now) {
-		// The right password of an account unused past InactiveAfter: the
-		// owner is told nothing more than a stranger would be, and the
-		// refusal is audited for the account's review.
-		last := LastActive(u)
-		s.log.Warn("sign-in refused: account inactive", "user", username, "last_active", last, "source", source)
-		if err := s.record(ctx, "system:inactivity", audit.KindUserInactive, map[string]any{"user": username,
-			"last_active": last.UTC().Format(time.RFC3339), "inactive_after_days": int(InactiveAfter / (24 * time.Hour))}); err != nil {
+		// The right password of an account unused past InactiveAfter that
+		// the sweep has not reached yet: it is deactivated now, and its
+		// owner is told nothing more than a stranger would be.
+		if _, err := s.deactivate(ctx, u, now); err != nil {
 			return store.User{}, err
 		}
-		return store.User{}, ErrBadCredentials
+		return fail()
 	}
 	if err := s.st.RecordLogin(ctx, username, now); err != nil {
 		return store.User{}, err
 	}
+	if source != "" {
+		if err := s.st.RecordSourceLogin(ctx, username, source, now); err != nil {
+			return store.User{}, err
+		}
+	}
 	u.FailedAttempts = 0
 	return u, nil
+}
+
+// knownSource returns the account's record for source and whether the
+// account signed in from it within InactiveAfter.
+func (s *Service) knownSource(ctx context.Context, u store.User, source string, now time.Time) (store.UserSource, bool, error) {
+	if source == "" {
+		return store.UserSource{}, false, nil
+	}
+	src, err := s.st.UserSource(ctx, u.Username, source)
+	if err != nil {
+		return store.UserSource{}, false, err
+	}
+	known := !src.LastSuccessAt.IsZero() && now.Sub(src.LastSuccessAt) <= InactiveAfter
+	return src, known, nil
+}
+
+// lockHolds lifts the lock that applies to this sign-in (the known
+// source's, or the account's for unknown sources) once LockFor has passed,
+// auditing it, and reports whether it still holds.
+func (s *Service) lockHolds(ctx context.Context, u *store.User, src *store.UserSource, known bool, now time.Time) (bool, error) {
+	lockedAt := u.LockedAt
+	if known {
+		lockedAt = src.LockedAt
+	}
+	if lockedAt.IsZero() {
+		return false, nil
+	}
+	if now.Before(lockedAt.Add(s.lockFor)) {
+		return true, nil
+	}
+	d := map[string]any{"user": u.Username, "reason": "lock expired", "locked_at": lockedAt.UTC().Format(time.RFC3339)}
+	if known {
+		if err := s.st.UnlockSource(ctx, u.Username, src.Source); err != nil {
+			return false, err
+		}
+		src.LockedAt, src.FailedAttempts = time.Time{}, 0
+		d["source"] = src.Source
+	} else {
+		if err := s.st.Unlock(ctx, u.Username); err != nil {
+			return false, err
+		}
+		u.LockedAt, u.FailedAttempts = time.Time{}, 0
+		d["applies_to"] = lockUnknownSources
+	}
+	s.log.Info("user unlocked: lock expired", "user", u.Username, "locked_at", lockedAt)
+	return false, s.record(ctx, actorLockout, audit.KindUserUnlocked, d)
+}
+
+// What an account's lock applies to, in its audit rows.
+const lockUnknownSources = "addresses the account has not signed in from"
+
+// countFailure counts a wrong password against the known source or the
+// account, auditing the lock it may set.
+func (s *Service) countFailure(ctx context.Context, u store.User, source string, known bool, now time.Time) error {
+	var locked bool
+	var failures int
+	if known {
+		src, err := s.st.RecordSourceFailure(ctx, u.Username, source, LockAfter, now)
+		if err != nil {
+			return err
+		}
+		locked, failures = src.Locked(), src.FailedAttempts
+	} else {
+		after, err := s.st.RecordLoginFailure(ctx, u.Username, LockAfter, now)
+		if err != nil {
+			return err
+		}
+		locked, failures = after.Locked(), after.FailedAttempts
+	}
+	if !locked {
+		return nil
+	}
+	until := now.Add(s.lockFor)
+	s.log.Warn("account locked", "user", u.Username, "failures", failures, "source", source, "known_source", known, "until", until)
+	d := map[string]any{"user": u.Username, "failures": failures, "until": until.UTC().Format(time.RFC3339)}
+	if source != "" {
+		d["source"] = source
+	}
+	if known {
+		d["applies_to"] = "this address"
+	} else {
+		d["applies_to"] = lockUnknownSources
+	}
+	return s.record(ctx, actorLockout, audit.KindUserLocked, d)
 }
 
 // InactiveAfter is how long an account may go without a sign-in before
@@ -298,10 +389,10 @@ func (s *Service) AuthenticateFrom(ctx context.Context, source, username, passwo
 const InactiveAfter = 90 * 24 * time.Hour
 
 // LastActive is the account's latest sign-in, password change (an
-// administrator's reset included) or creation.
+// administrator's reset included), enabling or creation.
 func LastActive(u store.User) time.Time {
 	last := u.CreatedAt
-	for _, t := range []time.Time{u.LastLoginAt, u.PasswordChangedAt} {
+	for _, t := range []time.Time{u.LastLoginAt, u.PasswordChangedAt, u.EnabledAt} {
 		if t.After(last) {
 			last = t
 		}
