@@ -203,3 +203,19 @@ func TestReviewState(t *testing.T) {
 		})
 	}
 }
+
+func TestDisabledOIDCAccountIsRefused(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t)
+	addBob(t, s)
+	id := OIDCIdentity{Issuer: "https://idp.example", Subject: "sub-9", Username: "olga", FirstName: "Olga", LastName: "Ruiz", Role: RoleViewer}
+	if _, _, err := s.SignInOIDC(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Disable(ctx, "user:bob", "olga"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.SignInOIDC(ctx, id); !errors.Is(err, ErrAccountLocked) {
+		t.Errorf("a disabled OIDC account's sign-in: %v, want ErrAccountLocked", err)
+	}
+}
