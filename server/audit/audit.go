@@ -54,12 +54,12 @@ const (
 	KindSignedIn      = "user_signed_in"
 	KindSignedOut     = "user_signed_out"
 	KindSignInRefused = "sign_in_refused"
-	KindUserLocked      = "user_locked"
-	KindUserDisabled    = "user_disabled"
-	KindUserEnabled     = "user_enabled"
-	KindUserDeleted     = "user_deleted"
-	KindUserReviewed    = "user_reviewed"
-	KindServerInit      = "server_initialised"
+	KindUserLocked    = "user_locked"
+	KindUserDisabled  = "user_disabled"
+	KindUserEnabled   = "user_enabled"
+	KindUserDeleted   = "user_deleted"
+	KindUserReviewed  = "user_reviewed"
+	KindServerInit    = "server_initialised"
 )
 
 // Actors used by the server itself; administrators appear by name.
