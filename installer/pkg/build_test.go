@@ -136,6 +136,12 @@ func TestBuildMSI(t *testing.T) {
 			"ServiceStop\t3154\tAgentExe\tstop",
 			"TokenFromSecret\t51\tTOKEN\t[SECRET]",
 		}},
+		{"the secret is deleted once copied, the token once the install script has run", "CustomAction", []string{
+			"ForgetSecret\t51\tSECRET\t\t", "ForgetToken\t51\tTOKEN\t\t", "ForgetTokenOnError\t51\tTOKEN\t\t",
+		}},
+		{"so neither is left for an engine that dumps every property into its log", "InstallExecuteSequence", []string{
+			"ForgetSecret\tSECRET\t1002", "ForgetToken\tTOKEN\t6601", "ForgetTokenOnError\tTOKEN\t-3",
+		}},
 		{"every deferred action has a rollback that undoes it", "CustomAction", []string{
 			"ServiceInstallRollback\t3410\tAgentExe\tuninstall",
 			"ServiceStopRollback\t3410\tAgentExe\tstart",

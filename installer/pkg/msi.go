@@ -52,7 +52,12 @@ type MSIOptions struct {
 // the service, which enrolls when it can; an unreachable server or a
 // refused secret never fails the install. TOKEN and SECRET are in
 // MsiHiddenProperties and the enrolling action hides its command line, so
-// neither is logged. exe is the executable's path relative to wixl's
+// Windows logs neither. Wine's msiexec ignores MsiHiddenProperties and
+// dumps every property left at the end of the session into a /l*v log: so
+// SECRET is moved into TOKEN at once (ForgetSecret), and TOKEN is deleted
+// once the install script has run (its deferred actions were formatted
+// when it was written): after InstallFinalize, and on the error exit
+// (sequence -3, set after wixl, which has no OnExit). exe is the executable's path relative to wixl's
 // working directory.
 func WXS(exe, version string) (string, error) {
 	if NumericVersion(version) != version {
@@ -107,9 +112,13 @@ var wxsTmpl = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": xmlE
     <CustomAction Id="ServiceStopRollback" FileKey="AgentExe" ExeCommand="start" Execute="deferred" Impersonate="no" Return="ignore"/>
     <CustomAction Id="ServiceUninstall" FileKey="AgentExe" ExeCommand="uninstall" Execute="deferred" Impersonate="no" Return="ignore"/>
     <CustomAction Id="ServiceUninstallRollback" FileKey="AgentExe" ExeCommand="install" Execute="deferred" Impersonate="no" Return="ignore"/>
+    <CustomAction Id="ForgetSecret" Property="SECRET" Value=""/>
+    <CustomAction Id="ForgetToken" Property="TOKEN" Value=""/>
+    <CustomAction Id="ForgetTokenOnError" Property="TOKEN" Value=""/>
 
     <InstallExecuteSequence>
       <Custom Action="TokenFromSecret" After="CostFinalize">SECRET AND NOT TOKEN</Custom>
+      <Custom Action="ForgetSecret" After="TokenFromSecret">SECRET</Custom>
       <RemoveExistingProducts After="InstallInitialize"/>
       <Custom Action="ServiceStopRollback" After="RemoveExistingProducts">REMOVE="ALL" AND UPGRADINGPRODUCTCODE</Custom>
       <Custom Action="ServiceStop" After="ServiceStopRollback">REMOVE="ALL" AND UPGRADINGPRODUCTCODE</Custom>
@@ -118,6 +127,8 @@ var wxsTmpl = template.Must(template.New("wxs").Funcs(template.FuncMap{"x": xmlE
       <Custom Action="ServiceInstallRollback" After="InstallFiles">NOT REMOVE="ALL" AND NOT WIX_UPGRADE_DETECTED</Custom>
       <Custom Action="ServiceInstallEnroll" After="ServiceInstallRollback">NOT REMOVE="ALL" AND SERVER AND TOKEN</Custom>
       <Custom Action="ServiceInstall" After="ServiceInstallEnroll">NOT REMOVE="ALL" AND NOT (SERVER AND TOKEN)</Custom>
+      <Custom Action="ForgetToken" After="InstallFinalize">TOKEN</Custom>
+      <Custom Action="ForgetTokenOnError" After="ForgetToken">TOKEN</Custom>
     </InstallExecuteSequence>
   </Product>
 </Wix>
@@ -191,7 +202,16 @@ var customActionTypes = map[string]int{
 	"ServiceInstallRollback":   caExe | caContinue | caRollback | caInScript | caNoImpersonate,
 	"ServiceStopRollback":      caExe | caContinue | caRollback | caInScript | caNoImpersonate,
 	"ServiceUninstallRollback": caExe | caContinue | caRollback | caInScript | caNoImpersonate,
+	// Setting an empty value deletes the property.
+	"ForgetSecret":       51,
+	"ForgetToken":        51,
+	"ForgetTokenOnError": 51,
 }
+
+// errorExitActions run when the installation ends in an error: the
+// sequence's -3 slot (WiX's OnExit="error", which wixl lacks), which
+// holds one action.
+var errorExitActions = []string{"ForgetTokenOnError"}
 
 // fixCustomActions sets the rollback and hidden-target bits with msibuild
 // (msitools), so that every deferred action that changes the machine has
@@ -209,6 +229,12 @@ func fixCustomActions(ctx context.Context, msibuild, msi string) error {
 		q := fmt.Sprintf("UPDATE `CustomAction` SET `Type` = %d WHERE `Action` = '%s'", customActionTypes[n], n)
 		if out, err := exec.CommandContext(ctx, msibuild, msi, "-q", q).CombinedOutput(); err != nil {
 			return fmt.Errorf("msibuild: set the type of %s: %w: %s", n, err, bytes.TrimSpace(out))
+		}
+	}
+	for _, n := range errorExitActions {
+		q := fmt.Sprintf("UPDATE `InstallExecuteSequence` SET `Sequence` = -3 WHERE `Action` = '%s'", n)
+		if out, err := exec.CommandContext(ctx, msibuild, msi, "-q", q).CombinedOutput(); err != nil {
+			return fmt.Errorf("msibuild: run %s on the error exit: %w: %s", n, err, bytes.TrimSpace(out))
 		}
 	}
 	return nil
