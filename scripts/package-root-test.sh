@@ -5,7 +5,8 @@
 #   - the server package creates its user, installs the unit and a 0600
 #     conffile; the server runs as that user from the config it is handed
 #     (as systemd's LoadCredential would) and enrolls an agent;
-#   - the agent package enrolls at install time from /etc/postern;
+#   - the agent package does not enroll; its service takes over the
+#     provisioning files in /etc/postern, enrolls and deletes the secret;
 #   - upgrading both keeps the edited conffile, the server's CA and the
 #     agent's identity;
 #   - dpkg -r removes the programs and keeps both data directories.
@@ -23,8 +24,10 @@ work=$(mktemp -d /tmp/postern-package-root.XXXXXX)
 m=$work/root
 mkdir -p "$work/up" "$work/ovl" "$m" "$work/dist"
 server_pid=
+agent_pid=
 cleanup() {
 	set +e
+	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
 	for p in "$m/dev" "$m/proc" "$m"; do
 		for _ in $(seq 1 20); do
@@ -93,9 +96,23 @@ expect "secret create works on the packaged server" grep -q '^pt1\.' <<<"$SECRET
 in_root install -d -m 0700 /etc/postern
 echo "$QUIC" >"$m/etc/postern/server"
 install -m 0600 /dev/stdin "$m/etc/postern/enroll.token" <<<"$SECRET"
-out=$(in_root dpkg -i /tmp/p/postern-agent_0.90.0_amd64.deb 2>&1 || true)
-expect "dpkg -i postern-agent enrolls the device" test -s "$m/var/lib/postern/identity.json"
+rc=0
+out=$(in_root dpkg -i /tmp/p/postern-agent_0.90.0_amd64.deb 2>&1) || rc=$?
+echo "$out" | sed 's/^/info   /'
+expect "dpkg -i postern-agent exits 0 (got $rc)" test "$rc" = 0
+expect "the package does not enroll" test ! -e "$m/var/lib/postern/identity.json"
+expect "and leaves the secret to the service" test -s "$m/etc/postern/enroll.token"
+expect "and says the service will enroll" grep -q 'the service will enroll this device from /etc/postern' <<<"$out"
+# What systemd would start (the unit's ExecStart), here by hand.
+chroot "$m" /usr/bin/postern-agent run --service --state /var/lib/postern >"$work/agent.log" 2>&1 &
+agent_pid=$!
+for _ in $(seq 1 60); do test -s "$m/var/lib/postern/identity.json" && break; sleep 0.5; done
+expect "the service enrolls the device from /etc/postern" test -s "$m/var/lib/postern/identity.json"
 expect "and deletes the secret" test ! -e "$m/etc/postern/enroll.token"
+expect "and none is left in its state directory" test ! -e "$m/var/lib/postern/enroll_pending.json"
+kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null || true
+agent_pid=
+expect "the secret is not in the service's log" sh -c "! grep -qF '$(cut -d. -f2 <<<"$SECRET")' '$work/agent.log'"
 dev1=$(sed -n 's/.*"device_id": *"\([^"]*\)".*/\1/p' "$m/var/lib/postern/identity.json")
 
 # ---- upgrades

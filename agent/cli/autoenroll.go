@@ -34,12 +34,15 @@ type enrollWaiter struct {
 	enroll   func(ctx context.Context, p state.PendingEnrollment) error
 	now      func() time.Time
 	min, max time.Duration
+	// provisionDir holds provisioning files (server, enroll.token) the
+	// service takes over; empty for none.
+	provisionDir string
 }
 
 func newEnrollWaiter(f *Factory, stateDir string, log *slog.Logger) *enrollWaiter {
 	return &enrollWaiter{
 		stateDir: stateDir, log: log, poll: enrollPoll, now: f.Now,
-		min: enrollRetryMin, max: enrollRetryMax,
+		min: enrollRetryMin, max: enrollRetryMax, provisionDir: defaultProvisionDir,
 		enroll: func(ctx context.Context, p state.PendingEnrollment) error {
 			_, err := Enroll(ctx, EnrollOptions{StateDir: stateDir, Server: p.Server, Token: p.Secret,
 				Host: f.LiveHost(), Device: f.Device, Now: f.Now})
@@ -73,12 +76,20 @@ func (w *enrollWaiter) wait(ctx context.Context) error {
 		if err == nil {
 			// Enrolled, by the service or by hand: the secret is no
 			// longer needed on disk.
+			if err := dropProvisionToken(w.provisionDir); err != nil {
+				w.log.Warn("enrollment secret not deleted", "error", err.Error())
+			}
 			return dir.DropPendingEnrollment()
 		}
 		if !errors.Is(err, state.ErrNotEnrolled) {
 			return err
 		}
 		sleep := w.poll
+		if imported, err := importProvision(w.provisionDir, dir, w.now()); err != nil {
+			w.log.Error("provisioning files", "dir", w.provisionDir, "error", err.Error())
+		} else if imported {
+			w.log.Info("enrollment taken over from provisioning files", "dir", w.provisionDir)
+		}
 		p, err := dir.PendingEnrollment()
 		if err != nil {
 			w.log.Error("pending enrollment unreadable", "error", err.Error())

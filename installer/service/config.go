@@ -16,6 +16,11 @@ const (
 	Description = "Checks this device against Policy 550.04 and reports its posture to the Postern server."
 	// LaunchdLabel is the macOS daemon label (and plist file name).
 	LaunchdLabel = "dev.postern.agent"
+	// ProvisionDir is where configuration management leaves the Linux
+	// service its server address and enrollment secret (the files
+	// "server" and "enroll.token"); the service deletes the secret once
+	// it has taken it over.
+	ProvisionDir = "/etc/postern"
 )
 
 // Spec says what the service runs. Executable and StateDir must be

@@ -43,6 +43,9 @@ MemoryMax=200M
 NoNewPrivileges=yes
 ProtectSystem=full
 ReadWritePaths="-` + systemdEscape(s.StateDir) + `"
+# The service deletes the enrollment secret left in the provisioning
+# directory once it has taken it over.
+ReadWritePaths=-` + ProvisionDir + `
 ProtectHome=read-only
 PrivateTmp=yes
 ProtectKernelModules=yes

@@ -1,8 +1,10 @@
 #!/bin/sh
-# postern-agent post-install: enroll once when provisioned, then enable and
-# start the service. An existing device identity is never replaced; the
-# enrollment token is deleted once it has been used. A failed enrollment
-# does not fail the package: the service waits until the device is enrolled.
+# postern-agent post-install: make the state directory, then enable and
+# (re)start the service. It never enrolls and never reads the secret: the
+# running service takes over the provisioning files in $ETC (server,
+# enroll.token) whenever they appear, before or after this package, and
+# enrolls with retries shown by 'postern-agent status'. So installing never
+# depends on the server answering, and an existing identity is kept.
 set -u
 BIN='/usr/bin/postern-agent'
 ETC='/etc/postern'
@@ -19,18 +21,12 @@ esac
 umask 077
 mkdir -p "$STATE" && chmod 0700 "$STATE"
 
-if [ -f "$ETC/enroll.token" ] && [ -f "$ETC/server" ]; then
-	if [ -e "$STATE/identity.json" ]; then
-		echo "postern-agent: already enrolled; keeping this device's identity"
-	else
-		server=$(head -n 1 "$ETC/server" | tr -d ' \t\r')
-		# The token goes through stdin, never the command line.
-		if "$BIN" enroll --state "$STATE" --server "$server" --token - <"$ETC/enroll.token"; then
-			rm -f "$ETC/enroll.token"
-		else
-			echo "postern-agent: enrollment failed; the token is kept in $ETC/enroll.token; retry with: $BIN enroll --server $server --token - <$ETC/enroll.token" >&2
-		fi
-	fi
+if [ -e "$STATE/identity.json" ]; then
+	echo "postern-agent: already enrolled; keeping this device's identity"
+elif [ -f "$ETC/enroll.token" ] && [ -f "$ETC/server" ]; then
+	echo "postern-agent: the service will enroll this device from $ETC (see: $BIN status)"
+else
+	echo "postern-agent: not enrolled; put the server's address in $ETC/server and a secret in $ETC/enroll.token (mode 0600), or run: $BIN enroll --server HOST:PORT --token -"
 fi
 
 if [ -d '/run/systemd/system' ] && command -v systemctl >/dev/null 2>&1; then
@@ -39,6 +35,6 @@ if [ -d '/run/systemd/system' ] && command -v systemctl >/dev/null 2>&1; then
 	# restart also picks up a new binary on upgrade.
 	systemctl restart "$UNIT" || echo "postern-agent: could not start $UNIT; see: journalctl -u $UNIT" >&2
 else
-	echo "postern-agent: systemd is not running; the service is not enabled (run the agent with: $BIN run)"
+	echo "postern-agent: systemd is not running; the service is not enabled (run the agent with: $BIN run --service)"
 fi
 exit 0
