@@ -19,7 +19,8 @@ import (
 
 func newUserCmd(f *Factory) *cobra.Command {
 	return group("user", "Manage dashboard accounts",
-		NewCmdUserAdd(f, nil), NewCmdUserUnlock(f, nil), NewCmdUserResetPassword(f, nil), NewCmdUserList(f, nil))
+		NewCmdUserAdd(f, nil), NewCmdUserUnlock(f, nil), NewCmdUserResetPassword(f, nil), NewCmdUserList(f, nil),
+		NewCmdUserDisable(f, nil), NewCmdUserEnable(f, nil), NewCmdUserDelete(f, nil), NewCmdUserReview(f, nil))
 }
 
 // withUsers opens the server's account service. Account changes are
@@ -213,7 +214,8 @@ func userListRun(ctx context.Context, f *Factory, opts *UserListOptions) error {
 			out := make([]userJSON, 0, len(us))
 			for _, u := range us {
 				j := userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
-					State: userState(u), CreatedAt: u.CreatedAt}
+					State: userState(u), CreatedAt: u.CreatedAt, DisabledReason: u.DisabledReason,
+					Review: users.ReviewState(u, f.Now()), ReviewBy: users.ReviewBy(u)}
 				if !u.LastLoginAt.IsZero() {
 					t := u.LastLoginAt
 					j.LastLoginAt = &t
@@ -223,13 +225,17 @@ func userListRun(ctx context.Context, f *Factory, opts *UserListOptions) error {
 			return f.printJSON(out)
 		}
 		tw := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN")
+		fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN\tREVIEW BY")
 		for _, u := range us {
 			last := "never"
 			if !u.LastLoginAt.IsZero() {
 				last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, userState(u), last)
+			review := users.ReviewBy(u).UTC().Format("2006-01-02")
+			if st := users.ReviewState(u, f.Now()); st != users.ReviewCurrent {
+				review += " (" + st + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, userState(u), last, review)
 		}
 		return tw.Flush()
 	})
@@ -244,10 +250,17 @@ type userJSON struct {
 	State       string     `json:"state"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	// DisabledReason is "admin" or "inactive" for a disabled account.
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// Review is "current", "due" or "overdue"; ReviewBy its date.
+	Review   string    `json:"review"`
+	ReviewBy time.Time `json:"review_by"`
 }
 
 func userState(u store.User) string {
 	switch {
+	case u.Disabled() && u.DisabledReason == store.DisabledInactive:
+		return "disabled (inactive)"
 	case u.Disabled():
 		return "disabled"
 	case u.Locked():
