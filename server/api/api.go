@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
@@ -70,11 +68,19 @@ type api struct {
 	now   func() time.Time
 	keys  keyCache
 	certs certCache
+	// uses records when keys were used (apiauth.go).
+	uses useRecorder
 }
 
 // NewHandler returns the API's routes. It panics without a Store or a
 // Decider: there is no other way to decide.
 func NewHandler(cfg Config) http.Handler {
+	return newAPI(cfg).handler()
+}
+
+// newAPI is NewHandler's api with the defaults filled in, for tests that
+// look inside it.
+func newAPI(cfg Config) *api {
 	if cfg.Store == nil || cfg.Decider == nil {
 		panic("api: Config.Store and Config.Decider are required")
 	}
@@ -90,7 +96,10 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.StreamWriteTimeout <= 0 {
 		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
-	a := &api{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	return &api{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+}
+
+func (a *api) handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range a.routes() {
 		mux.Handle(rt.pattern, rt.handler)
@@ -111,53 +120,6 @@ func NewServer(addr string, h http.Handler, cert tls.Certificate, log *slog.Logg
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-// requireKey admits requests carrying a valid, unrevoked API key as
-// "Authorization: Bearer pk_...". Every failure gets the same answer.
-func (a *api) requireKey(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch ok, err := a.validKey(r); {
-		case err != nil:
-			// The key could not be looked up: a store failure, not a bad
-			// key, so the caller retries instead of doubting its key.
-			writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the API key could not be checked; retry"})
-		case !ok:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="postern"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "unauthorized"})
-		default:
-			next.ServeHTTP(w, r)
-		}
-	})
-}
-
-// validKey says whether r carries a valid, unrevoked API key; err is a
-// failure to look the key up.
-func (a *api) validKey(r *http.Request) (bool, error) {
-	auth := r.Header.Get("Authorization")
-	scheme, key, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false, nil
-	}
-	id, hash, ok := store.ParseAPIKey(strings.TrimSpace(key))
-	if !ok {
-		return false, nil
-	}
-	now := keyClock()
-	k, ok := a.keys.get(id, now)
-	if !ok {
-		var err error
-		k, err = a.cfg.Store.APIKey(r.Context(), id)
-		if err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return false, nil
-			}
-			a.failed(r, "read api key failed", err)
-			return false, err
-		}
-		a.keys.put(k, now)
-	}
-	return store.HashesEqual(k.Hash, hash) && k.RevokedAt.IsZero(), nil
 }
 
 type errorBody struct {

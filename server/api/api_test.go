@@ -58,6 +58,7 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type fixture struct {
 	h       http.Handler
+	api     *api
 	store   store.Store
 	clock   *testClock
 	key     string
@@ -119,8 +120,9 @@ func newFixturePolicy(t *testing.T, owner string, pol *checks.Policy, edit func(
 	if cfg.Decider == nil {
 		cfg.Decider = newEngine(st, pol, cfg.Postures, clk.Now)
 	}
-	h := NewHandler(cfg)
-	return &fixture{h: h, store: st, clock: clk, key: plain, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), ca: authority}
+	a := newAPI(cfg)
+	h := a.handler()
+	return &fixture{h: h, api: a, store: st, clock: clk, key: plain, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), ca: authority}
 }
 
 // report stores a report for "dev" collected at at, passing when ok.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postern-dev/postern/server/store"
@@ -23,29 +24,40 @@ const maxCachedKeys = 1024
 // kept, so unknown IDs cannot grow it.
 type keyCache struct {
 	mu sync.RWMutex
-	m  map[string]cachedKey
+	m  map[string]*cachedKey
 }
 
 type cachedKey struct {
 	key store.APIKey
 	at  time.Time
+	// recorded is when this process last wrote the key's use (Unix
+	// nanoseconds of keyClock), carried over when the entry is renewed,
+	// so that uses are written at most once per useRecordEvery.
+	recorded *atomic.Int64
 }
 
-func (c *keyCache) get(id string, now time.Time) (store.APIKey, bool) {
+func (c *keyCache) get(id string, now time.Time) (*cachedKey, bool) {
 	c.mu.RLock()
 	e, ok := c.m[id]
 	c.mu.RUnlock()
 	if !ok || now.Sub(e.at) >= keyCacheTTL || now.Before(e.at) {
-		return store.APIKey{}, false
+		return nil, false
 	}
-	return e.key, true
+	return e, true
 }
 
-func (c *keyCache) put(k store.APIKey, now time.Time) {
+func (c *keyCache) put(k store.APIKey, now time.Time) *cachedKey {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxCachedKeys {
-		c.m = make(map[string]cachedKey)
+	e := &cachedKey{key: k, at: now}
+	if old, ok := c.m[k.ID]; ok {
+		e.recorded = old.recorded
+	} else {
+		e.recorded = new(atomic.Int64)
 	}
-	c.m[k.ID] = cachedKey{key: k, at: now}
+	if c.m == nil || len(c.m) >= maxCachedKeys {
+		c.m = make(map[string]*cachedKey)
+	}
+	c.m[k.ID] = e
+	return e
 }

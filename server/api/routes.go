@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/metrics"
+	"github.com/postern-dev/postern/server/store"
 )
 
 // DefaultHeartbeat is how often /v1/events sends a keep-alive comment, well
@@ -29,14 +30,14 @@ func (a *api) routes() []route {
 		{method: "GET", path: "/healthz", handler: http.HandlerFunc(a.healthz)},
 		{method: "GET", path: "/readyz", handler: http.HandlerFunc(a.readyz)},
 		{method: "GET", path: "/v1/openapi.json", handler: http.HandlerFunc(serveOpenAPI)},
-		{method: "GET", path: "/v1/decision", handler: a.requireKey(http.HandlerFunc(a.decision))},
+		{method: "GET", path: "/v1/decision", handler: a.requireScope(store.ScopeDecisionRead, http.HandlerFunc(a.decision))},
 		// Proxies send the original method (nginx, Envoy) and Envoy appends
 		// the original path, so authz answers any method under its prefix.
 		{path: "/v1/authz", doc: "/v1/authz", handler: http.HandlerFunc(a.authz)},
 		{path: "/v1/authz/", doc: "/v1/authz", handler: http.HandlerFunc(a.authz)},
 		{method: "GET", path: "/v1/blocked", handler: http.HandlerFunc(a.blocked)},
-		{method: "GET", path: "/v1/events", handler: a.requireKey(http.HandlerFunc(a.events))},
-		{method: "GET", path: "/metrics", handler: a.requireKey(a.metricsHandler())},
+		{method: "GET", path: "/v1/events", handler: a.requireScope(store.ScopeEventsRead, http.HandlerFunc(a.events))},
+		{method: "GET", path: "/metrics", handler: a.requireScope(store.ScopeDecisionRead, a.metricsHandler())},
 	}
 	for i := range rs {
 		rs[i].pattern = strings.TrimSpace(rs[i].method + " " + rs[i].path)

@@ -67,8 +67,9 @@ var optionCases = []struct {
 		SecretListOptions{DB: StoreOptions{DataDir: "/srv/p"}, JSON: true}},
 	{"secret revoke", func() (any, error) { return parseOpts(NewCmdSecretRevoke, "abc123", "--data", "/srv/p") },
 		SecretRevokeOptions{DB: StoreOptions{DataDir: "/srv/p"}, ID: "abc123"}},
-	{"apikey create", func() (any, error) { return parseOpts(NewCmdAPIKeyCreate, "--name", "nginx", "--data", "/srv/p") },
-		APIKeyCreateOptions{DB: StoreOptions{DataDir: "/srv/p"}, Name: "nginx"}},
+	{"apikey create", func() (any, error) {
+		return parseOpts(NewCmdAPIKeyCreate, "--name", "nginx", "--scope", "events:read,decision:read", "--expires", "90d", "--data", "/srv/p")
+	}, APIKeyCreateOptions{DB: StoreOptions{DataDir: "/srv/p"}, Name: "nginx", Scopes: store.GatewayScopes, Expires: 90 * 24 * time.Hour}},
 	{"apikey list", func() (any, error) { return parseOpts(NewCmdAPIKeyList, "--data", "/srv/p") },
 		APIKeyListOptions{DB: StoreOptions{DataDir: "/srv/p"}}},
 	{"apikey revoke", func() (any, error) {

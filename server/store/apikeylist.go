@@ -8,7 +8,7 @@ import (
 // MaxAPIKeysListed bounds one listing of API keys.
 const MaxAPIKeysListed = 1000
 
-// APIKeyLister lists gateway API keys; part of Store.
+// APIKeyLister lists API keys; part of Store.
 type APIKeyLister interface {
 	// APIKeys returns up to MaxAPIKeysListed keys, revoked ones included,
 	// oldest first. Only the hashes of their secrets are stored.
@@ -16,19 +16,17 @@ type APIKeyLister interface {
 }
 
 func (s *sqlStore) APIKeys(ctx context.Context) ([]APIKey, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, name, hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id LIMIT ?`), MaxAPIKeysListed)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys ORDER BY created_at, id LIMIT ?`), MaxAPIKeysListed)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	defer rows.Close()
 	var out []APIKey
 	for rows.Next() {
-		var k APIKey
-		var created, revoked int64
-		if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &created, &revoked); err != nil {
+		k, err := scanAPIKey(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list api keys: %w", err)
 		}
-		k.CreatedAt, k.RevokedAt = fromNanos(created), fromNanos(revoked)
 		out = append(out, k)
 	}
 	if err := rows.Err(); err != nil {

@@ -21,7 +21,7 @@ const (
 	qPostureByID   = postureQuery + `d.id = ?`
 	qPostureByCert = postureQuery + `d.cert_sha256 = ?`
 	qFirstFailed   = `SELECT control_id, first_failed_at FROM control_failures WHERE device_id = ?`
-	qAPIKey        = `SELECT id, name, hash, created_at, revoked_at FROM api_keys WHERE id = ?`
+	qAPIKey        = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE id = ?`
 )
 
 var hotReads = map[string]bool{qPostureByID: true, qPostureByCert: true, qFirstFailed: true, qAPIKey: true}

@@ -231,4 +231,12 @@ var migrations = []string{
 		locked_at BIGINT NOT NULL DEFAULT 0,
 		PRIMARY KEY (username, source)
 	);`,
+	// scoped API keys: each key's scopes (comma-separated; keys made
+	// before scopes keep what gateways needed), its owner (who created
+	// it), an optional expiry and when it was last used (written at most
+	// once a minute per key, never per request).
+	`ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'decision:read,events:read';
+	ALTER TABLE api_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE api_keys ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT NOT NULL DEFAULT 0;`,
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,8 +52,10 @@ const apiKeyPrefix = "pk_"
 // MaxAPIKeyNameLen bounds an API key's name.
 const MaxAPIKeyNameLen = 128
 
-// NewAPIKey makes a gateway API key named name. It returns the key to print
-// and the record to store.
+// NewAPIKey makes an API key named name with the gateway's scopes
+// (GatewayScopes); the caller may set other scopes, an owner and an
+// expiry before storing it. It returns the key to print and the record
+// to store.
 func NewAPIKey(name string, now time.Time) (string, APIKey, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > MaxAPIKeyNameLen {
@@ -64,7 +67,7 @@ func NewAPIKey(name string, now time.Time) (string, APIKey, error) {
 	}
 	id, secret := hex.EncodeToString(buf[:8]), buf[8:]
 	key := apiKeyPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(secret)
-	return key, APIKey{ID: id, Name: name, Hash: HashSecret(secret), CreatedAt: now}, nil
+	return key, APIKey{ID: id, Name: name, Hash: HashSecret(secret), Scopes: slices.Clone(GatewayScopes), CreatedAt: now}, nil
 }
 
 // ParseAPIKey splits a presented API key into its ID and the hash of its

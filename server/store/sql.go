@@ -302,41 +302,6 @@ func (s *sqlStore) updateOne(ctx context.Context, query string, args ...any) err
 	return nil
 }
 
-func (s *sqlStore) CreateAPIKey(ctx context.Context, k APIKey) error {
-	var exists int
-	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM api_keys WHERE id = ?`), k.ID).Scan(&exists)
-	if err != nil {
-		return fmt.Errorf("store api key: %w", err)
-	}
-	if exists > 0 {
-		return ErrConflict
-	}
-	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO api_keys (id, name, hash, created_at) VALUES (?, ?, ?, ?)`), k.ID, k.Name, k.Hash, nanos(k.CreatedAt))
-	if isUniqueViolation(err) {
-		// Another process created the same ID since the check above.
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store api key: %w", err)
-	}
-	return nil
-}
-
-func (s *sqlStore) APIKey(ctx context.Context, id string) (APIKey, error) {
-	var k APIKey
-	var created, revoked int64
-	err := s.readRow(ctx, qAPIKey, id).
-		Scan(&k.ID, &k.Name, &k.Hash, &created, &revoked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return APIKey{}, ErrNotFound
-	}
-	if err != nil {
-		return APIKey{}, fmt.Errorf("read api key: %w", err)
-	}
-	k.CreatedAt, k.RevokedAt = fromNanos(created), fromNanos(revoked)
-	return k, nil
-}
-
 func checkSequence(seq uint64) error {
 	if seq == 0 || seq > math.MaxInt64 {
 		return fmt.Errorf("sequence %d out of range", seq)

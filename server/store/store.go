@@ -59,13 +59,24 @@ type Token struct {
 	Org, Owner string
 }
 
-// APIKey is a gateway key as stored: only the hash of its secret.
+// APIKey is an API key as stored: only the hash of its secret.
 type APIKey struct {
-	ID        string
-	Name      string
-	Hash      string
+	ID   string
+	Name string
+	Hash string
+	// Scopes are what the key may do (apikeyscopes.go), in AllScopes'
+	// order.
+	Scopes []Scope
+	// Owner is who created the key: "os:NAME" from the command line, the
+	// dashboard account's name otherwise.
+	Owner     string
 	CreatedAt time.Time
+	// ExpiresAt is zero for a key that does not expire.
+	ExpiresAt time.Time
 	RevokedAt time.Time
+	// LastUsedAt is when the key last opened a request, to within a
+	// minute (zero if never).
+	LastUsedAt time.Time
 }
 
 // Report is one stored report.
@@ -154,6 +165,7 @@ type Store interface {
 	AuditSearcher
 	APIKeyLister
 	APIKeyRevoker
+	APIKeyToucher
 	NoteStore
 	RevocationLister
 	SecretStore
