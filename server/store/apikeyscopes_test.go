@@ -113,7 +113,6 @@ func TestScopedAPIKeys(t *testing.T) {
 			name string
 			edit func(*APIKey)
 		}{
-			{"a key without scopes", func(k *APIKey) { k.Scopes = nil }},
 			{"a key with an unknown scope", func(k *APIKey) { k.Scopes = []Scope{"devices:delete"} }},
 			{"a key expiring before it is made", func(k *APIKey) { k.ExpiresAt = k.CreatedAt }},
 			{"a key with an overlong owner", func(k *APIKey) { k.Owner = string(make([]byte, MaxAPIKeyOwnerLen+1)) }},
@@ -129,6 +128,27 @@ func TestScopedAPIKeys(t *testing.T) {
 					t.Error("stored")
 				}
 			})
+		}
+	})
+}
+
+func TestAPIKeyWithoutScopes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		st := b.openNew(t)
+		_, k, err := NewAPIKey("gw", time.Unix(1_700_000_000, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.Scopes = nil
+		if err := st.CreateAPIKey(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.APIKey(context.Background(), k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(GatewayScopes, got.Scopes); diff != "" {
+			t.Errorf("a key stored without scopes is a gateway's (-want +got):\n%s", diff)
 		}
 	})
 }

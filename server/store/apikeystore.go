@@ -51,15 +51,23 @@ func (k APIKey) validate() error {
 	case !k.ExpiresAt.IsZero() && !k.ExpiresAt.After(k.CreatedAt):
 		return errors.New("api key expiry must be after its creation")
 	}
+	if len(k.Scopes) == 0 {
+		return nil // a gateway's, as every key made before scopes
+	}
 	if _, err := ParseScopes(JoinScopes(k.Scopes)); err != nil {
 		return fmt.Errorf("api key scopes: %w", err)
 	}
 	return nil
 }
 
+// CreateAPIKey stores k; a key without scopes gets GatewayScopes, as
+// keys made before scopes did.
 func (s *sqlStore) CreateAPIKey(ctx context.Context, k APIKey) error {
 	if err := k.validate(); err != nil {
 		return err
+	}
+	if len(k.Scopes) == 0 {
+		k.Scopes = GatewayScopes
 	}
 	var exists int
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM api_keys WHERE id = ?`), k.ID).Scan(&exists)
