@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // catalinaMac is a macOS 10.15 Mac whose XProtect bundle was last written
@@ -16,8 +17,8 @@ import (
 func catalinaMac(t *testing.T, history string, bundleMtime time.Time) *host.Fake {
 	return host.NewFake("darwin", "amd64").
 		AddStat(xprotectInfo, host.FileInfo{Name: "Info.plist", Size: 600, Mode: 0o644, ModTime: bundleMtime}, nil).
-		AddFile(xprotectInfo, td(t, "darwin/xprotect-info-plist__2193_handwritten.txt")).
-		AddFile(installHistoryPath, td(t, "darwin/installhistory-plist__"+history+".txt"))
+		AddFile(xprotectInfo, checktest.Testdata(t, "darwin/xprotect-info-plist__2193_handwritten.txt")).
+		AddFile(installHistoryPath, checktest.Testdata(t, "darwin/installhistory-plist__"+history+".txt"))
 }
 
 func TestCollectDarwinRealInstallHistory(t *testing.T) {

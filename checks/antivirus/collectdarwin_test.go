@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var (
@@ -22,13 +23,13 @@ var (
 func macHost(t *testing.T, history, softwareUpdate string) *host.Fake {
 	f := host.NewFake("darwin", "arm64").
 		AddStat(xprotectInfo, host.FileInfo{Name: "Info.plist", Size: 600, Mode: 0o644, ModTime: xprotectMtime}, nil).
-		AddFile(xprotectInfo, td(t, "darwin/xprotect-info-plist__2193_handwritten.txt")).
+		AddFile(xprotectInfo, checktest.Testdata(t, "darwin/xprotect-info-plist__2193_handwritten.txt")).
 		AddStat(xprotectRemediatorV2, host.FileInfo{Name: "XProtect.app", Mode: 0o755 | 1<<31}, nil)
 	if history != "" {
-		f.AddFile(installHistoryPath, td(t, "darwin/installhistory-plist__"+history+".txt"))
+		f.AddFile(installHistoryPath, checktest.Testdata(t, "darwin/installhistory-plist__"+history+".txt"))
 	}
 	if softwareUpdate != "" {
-		f.AddFile(softwareUpdatePlist, td(t, "darwin/softwareupdate-plist__"+softwareUpdate+".txt"))
+		f.AddFile(softwareUpdatePlist, checktest.Testdata(t, "darwin/softwareupdate-plist__"+softwareUpdate+".txt"))
 	}
 	return f
 }
@@ -38,8 +39,8 @@ func macHost(t *testing.T, history, softwareUpdate string) *host.Fake {
 func sophosMac(t *testing.T, variant string) *host.Fake {
 	return host.NewFake("darwin", "arm64").
 		AddStat(sophosPaths["darwin"][1], host.FileInfo{Name: "Sophos Endpoint.app", Mode: 0o755 | 1<<31}, nil).
-		AddFile(sophosMacSAVPrefs, td(t, "darwin/sophos-sav-plist__"+variant+"_handwritten.txt")).
-		AddFile(sophosMacAutoUpd, td(t, "darwin/sophos-autoupdate-plist__handwritten.txt"))
+		AddFile(sophosMacSAVPrefs, checktest.Testdata(t, "darwin/sophos-sav-plist__"+variant+"_handwritten.txt")).
+		AddFile(sophosMacAutoUpd, checktest.Testdata(t, "darwin/sophos-autoupdate-plist__handwritten.txt"))
 }
 
 func TestCollectDarwin(t *testing.T) {
@@ -65,7 +66,7 @@ func TestCollectDarwin(t *testing.T) {
 			want{status: checks.StatusFail, summary: []string{"definitions 41.9 h old"}}},
 		{"without the install history plist system_profiler gives the install date",
 			macHost(t, "", "").
-				AddRun(spArgv, host.Output{Stdout: td(t, "darwin/system_profiler__installhistory_handwritten.txt")}, nil),
+				AddRun(spArgv, host.Output{Stdout: checktest.Testdata(t, "darwin/system_profiler__installhistory_handwritten.txt")}, nil),
 			date("2024-06-27T12:00:00Z"),
 			want{status: checks.StatusPass, summary: []string{"definitions 17.9 h old"}}},
 		{"without any install history the bundle's modification time is used",
@@ -74,7 +75,7 @@ func TestCollectDarwin(t *testing.T) {
 		{"Defender for Endpoint in passive mode next to current XProtect passes on XProtect",
 			macHost(t, "xprotect_handwritten", "").
 				AddStat("/usr/local/bin/mdatp", host.FileInfo{Name: "mdatp"}, nil).
-				AddRun(mdatpMacArgv, host.Output{Stdout: td(t, "linux/mdatp__passive_handwritten.txt")}, nil),
+				AddRun(mdatpMacArgv, host.Output{Stdout: checktest.Testdata(t, "linux/mdatp__passive_handwritten.txt")}, nil),
 			date("2024-06-27T12:00:00Z"),
 			want{status: checks.StatusPass, summary: []string{"XProtect"}}},
 		{"Sophos Endpoint scanning on access and updated 2.8 hours ago passes",
@@ -86,14 +87,14 @@ func TestCollectDarwin(t *testing.T) {
 		{"Sophos Endpoint without an AutoUpdate time is judged by its data's release day and fails at 36 hours",
 			host.NewFake("darwin", "arm64").
 				AddStat(sophosPaths["darwin"][1], host.FileInfo{Name: "Sophos Endpoint.app", Mode: 0o755 | 1<<31}, nil).
-				AddFile(sophosMacSAVPrefs, td(t, "darwin/sophos-sav-plist__onaccess_1_handwritten.txt")),
+				AddFile(sophosMacSAVPrefs, checktest.Testdata(t, "darwin/sophos-sav-plist__onaccess_1_handwritten.txt")),
 			date("2024-06-27T12:00:00Z"),
 			want{status: checks.StatusFail, summary: []string{"definitions 36 h old (limit 24 h)"}, remediation: "Sophos Central"}},
 		{"Sophos Endpoint whose preferences the agent may not read is unknown with the reason",
 			host.NewFake("darwin", "arm64").
 				AddStat(sophosPaths["darwin"][1], host.FileInfo{Name: "Sophos Endpoint.app", Mode: 0o755 | 1<<31}, nil).
 				AddFileError(sophosMacSAVPrefs, host.Wrap(host.ErrPermission, errors.New("open "+sophosMacSAVPrefs+": operation not permitted"))).
-				AddFile(sophosMacAutoUpd, td(t, "darwin/sophos-autoupdate-plist__handwritten.txt")),
+				AddFile(sophosMacAutoUpd, checktest.Testdata(t, "darwin/sophos-autoupdate-plist__handwritten.txt")),
 			date("2024-06-27T12:00:00Z"),
 			want{status: checks.StatusUnknown, summary: []string{"com.sophos.sav.plist: permission denied"}}},
 		{"a Mac without XProtect fails",

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // psListRecords splits PowerShell's Format-List output of several objects
@@ -34,7 +35,7 @@ const bitdefenderExe = `C:\Program Files\Bitdefender\Bitdefender Security\wscfix
 // Security Center row.
 func thmHost(t *testing.T) *host.Fake {
 	return host.NewFake("windows", "amd64").
-		AddWMI(securityCenterNS, securityCenterQ, psListRecords(td(t, "windows/get-ciminstance-antivirusproduct-list__bitdefender_defender_off_thm.txt")), nil)
+		AddWMI(securityCenterNS, securityCenterQ, psListRecords(checktest.Testdata(t, "windows/get-ciminstance-antivirusproduct-list__bitdefender_defender_off_thm.txt")), nil)
 }
 
 func TestCollectWindowsRealSecurityCenterListings(t *testing.T) {
@@ -62,7 +63,7 @@ func TestCollectWindowsRealSecurityCenterListings(t *testing.T) {
 	// which the agent was denied.
 	pnpt := func(t *testing.T) *host.Fake {
 		return host.NewFake("windows", "amd64").
-			AddWMI(securityCenterNS, securityCenterQ, psListRecords(td(t, "windows/get-ciminstance-antivirusproduct-list__defender_397568_pnpt.txt")), nil).
+			AddWMI(securityCenterNS, securityCenterQ, psListRecords(checktest.Testdata(t, "windows/get-ciminstance-antivirusproduct-list__defender_397568_pnpt.txt")), nil).
 			AddWMI(defenderNS, defenderQuery, nil, accessDenied(t))
 	}
 	t.Run("a real Defender Security Center row stands in for a denied MSFT_MpComputerStatus and passes on its up-to-date flag", func(t *testing.T) {
@@ -82,7 +83,7 @@ func TestCollectWindowsRealSecurityCenterListings(t *testing.T) {
 // AMRunningMode and IsTamperProtected are read, and the localized
 // "6/4/2024 8:06:27 AM" is refused for the whole-day AntivirusSignatureAge.
 func TestDefenderFieldMappingFromThe2024DocsListing(t *testing.T) {
-	p := defenderFromWMI(psList(td(t, "windows/get-mpcomputerstatus-list__docs_2024.txt")), nil)
+	p := defenderFromWMI(psList(checktest.Testdata(t, "windows/get-mpcomputerstatus-list__docs_2024.txt")), nil)
 	day := int64(24 * 60)
 	want := &Product{
 		Kind: KindDefender, Name: defenderName, FoundBy: defenderNS + " " + sourceMpStatus,

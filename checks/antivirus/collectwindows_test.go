@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var winNow = date("2024-06-27T12:00:00Z")
@@ -27,7 +28,7 @@ func winHost(t *testing.T, mpStatus, avProduct string) *host.Fake {
 }
 
 func accessDenied(t *testing.T) error {
-	return host.Wrap(host.ErrPermission, errors.New("wmi query: powershell exited 1: "+firstLine(td(t, "windows/powershell__access_denied_stderr.txt"))))
+	return host.Wrap(host.ErrPermission, errors.New("wmi query: powershell exited 1: "+firstLine(checktest.Testdata(t, "windows/powershell__access_denied_stderr.txt"))))
 }
 
 func TestCollectWindows(t *testing.T) {
@@ -120,7 +121,7 @@ func psList(b []byte) map[string]any {
 // reads JSON; the listing checks the property names and that a localized
 // date is refused for the whole-day AntivirusSignatureAge.
 func TestDefenderFieldMappingFromTheDocsListing(t *testing.T) {
-	p := defenderFromWMI(psList(td(t, "windows/get-mpcomputerstatus-list__docs_2013.txt")), nil)
+	p := defenderFromWMI(psList(checktest.Testdata(t, "windows/get-mpcomputerstatus-list__docs_2013.txt")), nil)
 	zero, day := int64(0), int64(24*60)
 	want := &Product{
 		Kind: KindDefender, Name: defenderName, FoundBy: defenderNS + " " + sourceMpStatus,

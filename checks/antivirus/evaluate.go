@@ -1,7 +1,6 @@
 package antivirus
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -13,15 +12,13 @@ import (
 // Evaluate passes when at least one product is running in a protecting
 // mode, scans in real time or on a schedule, and has definitions no older
 // than the policy's max_definition_age measured to in.Now. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the anti-virus facts do not decode: %v", err))
-	}
-	t, ok := in.Thresholds.(*Thresholds)
-	if !ok || t == nil {
-		t = DefaultThresholds().(*Thresholds)
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "anti-virus", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, t *Thresholds) checks.Result {
 	ev := map[string]any{"max_definition_age_hours": hours(t.MaxDefinitionAge)}
 	if len(f.Notes) > 0 {
 		ev["notes"] = f.Notes

@@ -4,31 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
-
-// td reads a sample from testdata, byte for byte.
-func td(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // wmiRows decodes a PowerShell ConvertTo-Json sample the way the live
 // host does: an object is one row, an array several, numbers exact.
 func wmiRows(t testing.TB, name string) []map[string]any {
 	t.Helper()
-	b := bytes.TrimSpace(bytes.TrimPrefix(td(t, name), []byte("\xef\xbb\xbf")))
+	b := bytes.TrimSpace(bytes.TrimPrefix(checktest.Testdata(t, name), []byte("\xef\xbb\xbf")))
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if b[0] == '{' {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func TestParseSAVStatus(t *testing.T) {
@@ -14,8 +15,8 @@ func TestParseSAVStatus(t *testing.T) {
 		want    *bool
 		wantErr bool
 	}{
-		{"on-access true", td(t, "linux/sophos-sav-status__on_access_true_handwritten.txt"), ptr(true), false},
-		{"on-access false", td(t, "linux/sophos-sav-status__on_access_false_handwritten.txt"), ptr(false), false},
+		{"on-access true", checktest.Testdata(t, "linux/sophos-sav-status__on_access_true_handwritten.txt"), ptr(true), false},
+		{"on-access false", checktest.Testdata(t, "linux/sophos-sav-status__on_access_false_handwritten.txt"), ptr(false), false},
 		{"an older plugin's status without the element says nothing",
 			[]byte(`<?xml version="1.0" encoding="utf-8"?><status xmlns="http://www.sophos.com/EE/EESavStatus"><upToDateState>1</upToDateState></status>`), nil, false},
 		{"a word that is not a boolean is an error",
@@ -48,7 +49,7 @@ func TestParseALCStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseALCStatus(td(t, tc.file))
+			got, err := parseALCStatus(checktest.Testdata(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func TestParseALCStatus(t *testing.T) {
 
 func TestParseSophosMacPlists(t *testing.T) {
 	released := date("2024-06-26T00:00:00Z")
-	got, err := parseSophosSAVPlist(td(t, "darwin/sophos-sav-plist__onaccess_0_handwritten.txt"))
+	got, err := parseSophosSAVPlist(checktest.Testdata(t, "darwin/sophos-sav-plist__onaccess_0_handwritten.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestParseSophosMacPlists(t *testing.T) {
 		t.Errorf("com.sophos.sav.plist (-want +got):\n%s", diff)
 	}
 	want := time.Date(2024, 6, 27, 9, 14, 31, 0, time.UTC)
-	if got, err := parseSophosAutoUpdatePlist(td(t, "darwin/sophos-autoupdate-plist__handwritten.txt")); err != nil || got == nil || !got.Equal(want) {
+	if got, err := parseSophosAutoUpdatePlist(checktest.Testdata(t, "darwin/sophos-autoupdate-plist__handwritten.txt")); err != nil || got == nil || !got.Equal(want) {
 		t.Errorf("LastTimeStamp: got %v, %v, want %s", got, err, want)
 	}
 }
@@ -97,7 +98,7 @@ func TestParseMDATPHealthText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseMDATPHealth(td(t, tc.file))
+			got, err := parseMDATPHealth(checktest.Testdata(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}

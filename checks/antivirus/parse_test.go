@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func TestParseCVDHeader(t *testing.T) {
@@ -26,7 +27,7 @@ func TestParseCVDHeader(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseCVDHeader(td(t, tc.file))
+			got, err := parseCVDHeader(checktest.Testdata(t, tc.file))
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("error = %v, want %v", err, tc.wantErr)
 			}
@@ -111,7 +112,7 @@ func TestParseMDATPHealth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseMDATPHealth(td(t, tc.file))
+			got, err := parseMDATPHealth(checktest.Testdata(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +125,7 @@ func TestParseMDATPHealth(t *testing.T) {
 		})
 	}
 	t.Run("an error text is not health", func(t *testing.T) {
-		if _, err := parseMDATPHealth(td(t, "linux/mdatp__daemon_down_stderr.txt")); err == nil {
+		if _, err := parseMDATPHealth(checktest.Testdata(t, "linux/mdatp__daemon_down_stderr.txt")); err == nil {
 			t.Error("no error")
 		}
 	})
@@ -133,14 +134,14 @@ func TestParseMDATPHealth(t *testing.T) {
 func TestParseIsActive(t *testing.T) {
 	units := clamUnits
 	t.Run("one state per unit maps in order", func(t *testing.T) {
-		got := parseIsActive(td(t, "linux/systemctl__clamonacc_active.txt"), units)
+		got := parseIsActive(checktest.Testdata(t, "linux/systemctl__clamonacc_active.txt"), units)
 		want := map[string]string{"clamav-freshclam.service": "active", "clamav-daemon.service": "active", "clamav-clamonacc.service": "active", "clamd@scan.service": "inactive", "clamonacc.service": "inactive"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})
 	t.Run("a machine without systemd gives no states", func(t *testing.T) {
-		if got := parseIsActive(td(t, "linux/systemctl__no_systemd_stderr.txt"), units); got != nil {
+		if got := parseIsActive(checktest.Testdata(t, "linux/systemctl__no_systemd_stderr.txt"), units); got != nil {
 			t.Errorf("got %v", got)
 		}
 	})
@@ -167,7 +168,7 @@ func TestParseKeyValues(t *testing.T) {
 func TestParseXProtectHistory(t *testing.T) {
 	want := installEntry{Name: "XProtectPlistConfigData", Version: "2193", Date: date("2024-06-26T18:05:44Z")}
 	t.Run("the install history plist's newest XProtect entry", func(t *testing.T) {
-		got, ok, err := parseInstallHistory(td(t, "darwin/installhistory-plist__xprotect_handwritten.txt"))
+		got, ok, err := parseInstallHistory(checktest.Testdata(t, "darwin/installhistory-plist__xprotect_handwritten.txt"))
 		if err != nil || !ok {
 			t.Fatalf("ok %v, err %v", ok, err)
 		}
@@ -176,7 +177,7 @@ func TestParseXProtectHistory(t *testing.T) {
 		}
 	})
 	t.Run("system_profiler's newest XProtect entry", func(t *testing.T) {
-		got, ok, err := parseSPInstallHistory(td(t, "darwin/system_profiler__installhistory_handwritten.txt"))
+		got, ok, err := parseSPInstallHistory(checktest.Testdata(t, "darwin/system_profiler__installhistory_handwritten.txt"))
 		if err != nil || !ok {
 			t.Fatalf("ok %v, err %v", ok, err)
 		}
@@ -185,7 +186,7 @@ func TestParseXProtectHistory(t *testing.T) {
 		}
 	})
 	t.Run("the bundle version", func(t *testing.T) {
-		if v, err := bundleVersion(td(t, "darwin/xprotect-info-plist__2193_handwritten.txt")); err != nil || v != "2193" {
+		if v, err := bundleVersion(checktest.Testdata(t, "darwin/xprotect-info-plist__2193_handwritten.txt")); err != nil || v != "2193" {
 			t.Errorf("got %q, %v", v, err)
 		}
 	})

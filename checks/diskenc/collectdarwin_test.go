@@ -6,6 +6,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var (
@@ -18,7 +19,7 @@ func macHost(t *testing.T, list, info, fde string) *host.Fake {
 	h := host.NewFake("darwin", "arm64")
 	for argv, file := range map[*[]string]string{&apfsListArgv: list, &infoArgv: info, &fdeArgv: fde} {
 		if file != "" {
-			h.AddRun(*argv, host.Output{Stdout: readSample(t, "darwin", file)}, nil)
+			h.AddRun(*argv, host.Output{Stdout: checktest.Testdata(t, "darwin", file)}, nil)
 		}
 	}
 	return h
@@ -85,7 +86,7 @@ func TestParseFdesetup(t *testing.T) {
 		"fdesetup__deferred_line_only_depnotify58.txt": fdeOff,
 		"fdesetup__encrypting_handwritten.txt":         fdeEncrypting,
 	} {
-		st, ok := parseFdesetup(readSample(t, "darwin", file))
+		st, ok := parseFdesetup(checktest.Testdata(t, "darwin", file))
 		if !ok || st.state != want {
 			t.Errorf("%s: state %q (ok %t), want %q", file, st.state, ok, want)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // getWmiObjectRows reads Mondoo's fixture (testdata/README.md): one object
@@ -19,7 +20,7 @@ import (
 // answer them; the file is kept as published.
 func getWmiObjectRows(t *testing.T, name string) []map[string]any {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(readSample(t, "windows", name)))
+	dec := json.NewDecoder(bytes.NewReader(checktest.Testdata(t, "windows", name)))
 	dec.UseNumber()
 	var items []struct {
 		Volume map[string]any `json:"volume"`
@@ -51,7 +52,7 @@ func TestCollectWindowsGetWmiObjectRows(t *testing.T) {
 			withRows(),
 			map[string]string{"C:": StateEncrypted}, checks.StatusPass, "BitLocker protects", "manage-bde.exe is not installed"},
 		{"manage-bde reporting C: protection off overrules the same rows",
-			withRows().AddRun(manageBDEArgv, host.Output{Stdout: readSample(t, "windows", "manage-bde__c_suspended_utf16.txt")}, nil),
+			withRows().AddRun(manageBDEArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "manage-bde__c_suspended_utf16.txt")}, nil),
 			map[string]string{"C:": StateProtectionOff}, checks.StatusFail, "protection is off: os (C:)", "removable volume E: not required"},
 	}
 	for _, tc := range tests {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/internal/clock"
 )
 
@@ -19,7 +20,7 @@ var manageBDEArgv = []string{`C:\Windows\System32\manage-bde.exe`, "-status"}
 
 func wmiFile(t *testing.T, name string) []map[string]any {
 	t.Helper()
-	b := bytes.TrimSpace(readSample(t, "windows", name))
+	b := bytes.TrimSpace(checktest.Testdata(t, "windows", name))
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var rows []map[string]any
@@ -35,7 +36,7 @@ func bitlockerHost(t *testing.T, wmi, mbde string) *host.Fake {
 		h.AddWMI(bitlockerNS, bitlockerQuery, wmiFile(t, wmi), nil)
 	}
 	if mbde != "" {
-		h.AddRun(manageBDEArgv, host.Output{Stdout: readSample(t, "windows", mbde)}, nil)
+		h.AddRun(manageBDEArgv, host.Output{Stdout: checktest.Testdata(t, "windows", mbde)}, nil)
 	}
 	return h
 }
@@ -115,7 +116,7 @@ func TestCollectWindows(t *testing.T) {
 	t.Run("no administrator rights for either source says so", func(t *testing.T) {
 		h := host.NewFake("windows", "amd64").
 			AddWMI(bitlockerNS, bitlockerQuery, nil, denied).
-			AddRun(manageBDEArgv, host.Output{Stdout: readSample(t, "windows", "manage-bde__not_admin_handwritten.txt"), ExitCode: -1}, nil)
+			AddRun(manageBDEArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "manage-bde__not_admin_handwritten.txt"), ExitCode: -1}, nil)
 		_, err := Collect(context.Background(), h)
 		if err == nil || !strings.Contains(err.Error(), "manage-bde needs an administrator: ERROR: An attempt to access a required resource was denied.") {
 			t.Errorf("error = %v", err)
@@ -159,7 +160,7 @@ func TestParseManageBDE(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			got := parseManageBDE(readSample(t, "windows", tc.file))
+			got := parseManageBDE(checktest.Testdata(t, "windows", tc.file))
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(mbdeVolume{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -1,7 +1,6 @@
 package diskenc
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,11 +9,12 @@ import (
 
 // Evaluate passes when every volume is encrypted or never reaches a disk,
 // fails when any is plainly not encrypted, and is unknown otherwise.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the disk encryption facts do not decode: %v", err))
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, checks.NoThresholds]{What: "disk encryption", Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts.
+func evaluateFacts(in checks.EvalInput, f *Facts, _ *checks.NoThresholds) checks.Result {
 	if len(f.Volumes) == 0 {
 		return checks.Unknown("no volumes were found to check")
 	}

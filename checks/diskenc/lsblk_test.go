@@ -3,8 +3,6 @@ package diskenc
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,17 +10,9 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/internal/clock"
 )
-
-func readSample(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // noSysfs is a Linux host whose /proc can be read but whose sysfs
 // cannot: nothing under /sys/class/block answers.
@@ -49,16 +39,16 @@ func TestLsblkFallback(t *testing.T) {
 		wantInSum  string
 	}{
 		{"LUKS under LVM seen by lsblk passes, swap included",
-			noSysfs(debianLUKS, debianSwaps).AddRun(newArgs, host.Output{Stdout: readSample(t, "linux", "lsblk__luks_lvm_handwritten.txt")}, nil),
+			noSysfs(debianLUKS, debianSwaps).AddRun(newArgs, host.Output{Stdout: checktest.Testdata(t, "linux", "lsblk__luks_lvm_handwritten.txt")}, nil),
 			checks.StatusPass, map[string]string{"root": StateEncrypted, "home": StateEncrypted, "swap": StateEncrypted}, "encrypted"},
 		{"this machine's real virtio disk without dm-crypt fails",
 			noSysfs("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n", swapsHeader).
-				AddRun(newArgs, host.Output{Stdout: readSample(t, "linux", "lsblk__virtio_ext4.txt")}, nil),
+				AddRun(newArgs, host.Output{Stdout: checktest.Testdata(t, "linux", "lsblk__virtio_ext4.txt")}, nil),
 			checks.StatusFail, map[string]string{"root": StateNotEncrypted}, "root (/)"},
 		{"an old lsblk without MOUNTPOINTS is asked again and a plain swap fails",
 			noSysfs(plainRoot, plainSwaps).
-				AddRun(newArgs, host.Output{Stderr: readSample(t, "linux", "lsblk__old_unknown_column_stderr_handwritten.txt"), ExitCode: 1}, nil).
-				AddRun(oldArgs, host.Output{Stdout: readSample(t, "linux", "lsblk__old_mountpoint_plain_swap_handwritten.txt")}, nil),
+				AddRun(newArgs, host.Output{Stderr: checktest.Testdata(t, "linux", "lsblk__old_unknown_column_stderr_handwritten.txt"), ExitCode: 1}, nil).
+				AddRun(oldArgs, host.Output{Stdout: checktest.Testdata(t, "linux", "lsblk__old_mountpoint_plain_swap_handwritten.txt")}, nil),
 			checks.StatusFail, map[string]string{"root": StateNotEncrypted, "home": StateEncrypted, "swap": StateNotEncrypted}, "swap (/dev/vda5)"},
 		{"no sysfs and no lsblk cannot tell",
 			noSysfs("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n", swapsHeader),
@@ -87,7 +77,7 @@ func TestLsblkFallback(t *testing.T) {
 }
 
 func TestParseLsblkChains(t *testing.T) {
-	nodes, err := parseLsblk(readSample(t, "linux", "lsblk__luks_lvm_handwritten.txt"))
+	nodes, err := parseLsblk(checktest.Testdata(t, "linux", "lsblk__luks_lvm_handwritten.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

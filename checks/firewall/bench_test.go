@@ -1,12 +1,13 @@
 package firewall
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/postern-dev/postern/checks/internal/checktest"
+)
 
 func BenchmarkParseNFTUFW(b *testing.B) {
-	data, err := readFileForBench("testdata/linux/nft__ufw_active.txt")
-	if err != nil {
-		b.Fatal(err)
-	}
+	data := checktest.Testdata(b, "linux", "nft__ufw_active.txt")
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		rs, err := parseNFT(data)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/internal/clock"
 )
 
@@ -22,7 +23,7 @@ func linuxHost(t *testing.T) *host.Fake {
 
 func TestCollectLinux(t *testing.T) {
 	ctx := context.Background()
-	notRoot := host.Output{Stderr: readTestdata(t, "nft__nonroot_stderr.txt"), ExitCode: 1}
+	notRoot := host.Output{Stderr: checktest.Testdata(t, "linux", "nft__nonroot_stderr.txt"), ExitCode: 1}
 	tests := []struct {
 		name       string
 		host       *host.Fake
@@ -30,24 +31,24 @@ func TestCollectLinux(t *testing.T) {
 		wantInErr  string
 	}{
 		{"ufw enabled passes", linuxHost(t).
-			AddRun(nftArgv, host.Output{Stdout: readTestdata(t, "nft__ufw_active.txt")}, nil).
-			AddRun([]string{iptablesSavePath}, host.Output{Stdout: readTestdata(t, "iptables-save__ufw_active.txt")}, nil).
-			AddFile(ufwConfPath, readTestdata(t, "ufw.conf__enabled.txt")).
-			AddRun([]string{ufwPath, "status"}, host.Output{Stdout: readTestdata(t, "ufw__active.txt")}, nil),
+			AddRun(nftArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "nft__ufw_active.txt")}, nil).
+			AddRun([]string{iptablesSavePath}, host.Output{Stdout: checktest.Testdata(t, "linux", "iptables-save__ufw_active.txt")}, nil).
+			AddFile(ufwConfPath, checktest.Testdata(t, "linux", "ufw.conf__enabled.txt")).
+			AddRun([]string{ufwPath, "status"}, host.Output{Stdout: checktest.Testdata(t, "linux", "ufw__active.txt")}, nil),
 			checks.StatusPass, ""},
 		{"firewalld running passes", linuxHost(t).
-			AddRun(nftArgv, host.Output{Stdout: readTestdata(t, "nft__firewalld_public.txt")}, nil).
-			AddRun([]string{firewallCmdPath, "--state"}, host.Output{Stdout: readTestdata(t, "firewall-cmd__running.txt")}, nil),
+			AddRun(nftArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "nft__firewalld_public.txt")}, nil).
+			AddRun([]string{firewallCmdPath, "--state"}, host.Output{Stdout: checktest.Testdata(t, "linux", "firewall-cmd__running.txt")}, nil),
 			checks.StatusPass, ""},
 		{"an accept-all ruleset fails", linuxHost(t).
-			AddRun(nftArgv, host.Output{Stdout: readTestdata(t, "nft__nftables_accept.txt")}, nil),
+			AddRun(nftArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "nft__nftables_accept.txt")}, nil),
 			checks.StatusFail, ""},
 		{"an IPv4-only legacy firewall fails while IPv6 is on", linuxHost(t).
-			AddRun([]string{iptablesSavePath}, host.Output{Stdout: readTestdata(t, "iptables-legacy-save__input_drop.txt")}, nil),
+			AddRun([]string{iptablesSavePath}, host.Output{Stdout: checktest.Testdata(t, "linux", "iptables-legacy-save__input_drop.txt")}, nil),
 			checks.StatusFail, ""},
 		{"an IPv4-only legacy firewall passes when IPv6 is off", linuxHost(t).
 			AddFile(disableIPv6Path, []byte("1\n")).
-			AddRun([]string{iptablesSavePath}, host.Output{Stdout: readTestdata(t, "iptables-legacy-save__input_drop.txt")}, nil),
+			AddRun([]string{iptablesSavePath}, host.Output{Stdout: checktest.Testdata(t, "linux", "iptables-legacy-save__input_drop.txt")}, nil),
 			checks.StatusPass, ""},
 		{"an agent without root cannot tell", linuxHost(t).
 			AddRun(nftArgv, notRoot, nil).
@@ -56,8 +57,8 @@ func TestCollectLinux(t *testing.T) {
 		{"no firewall tools at all cannot tell", linuxHost(t), checks.StatusUnknown, "not installed"},
 		{"a timed-out nft falls back to iptables-save", linuxHost(t).
 			AddRun(nftArgv, host.Output{}, host.Wrap(host.ErrTimeout, errors.New("run /usr/sbin/nft: context deadline exceeded"))).
-			AddRun([]string{iptablesSavePath}, host.Output{Stdout: readTestdata(t, "iptables-save__ufw_active.txt")}, nil).
-			AddRun([]string{ip6tablesSavePath}, host.Output{Stdout: readTestdata(t, "ip6tables-save__ufw_active.txt")}, nil),
+			AddRun([]string{iptablesSavePath}, host.Output{Stdout: checktest.Testdata(t, "linux", "iptables-save__ufw_active.txt")}, nil).
+			AddRun([]string{ip6tablesSavePath}, host.Output{Stdout: checktest.Testdata(t, "linux", "ip6tables-save__ufw_active.txt")}, nil),
 			checks.StatusPass, ""},
 	}
 	for _, tc := range tests {

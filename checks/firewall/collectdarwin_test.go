@@ -8,23 +8,24 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var sfArgv = []string{socketFilterPath, "--getglobalstate", "--getblockall", "--getstealthmode"}
 
 func macHost(t *testing.T, socketfilterfw string) *host.Fake {
 	h := host.NewFake("darwin", "arm64").
-		AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stderr: readOS(t, "darwin", "pfctl__permission_denied_stderr_handwritten.txt"), ExitCode: 1}, nil)
+		AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stderr: checktest.Testdata(t, "darwin", "pfctl__permission_denied_stderr_handwritten.txt"), ExitCode: 1}, nil)
 	if socketfilterfw != "" {
-		h.AddRun(sfArgv, host.Output{Stdout: readOS(t, "darwin", socketfilterfw)}, nil)
+		h.AddRun(sfArgv, host.Output{Stdout: checktest.Testdata(t, "darwin", socketfilterfw)}, nil)
 	}
 	return h
 }
 
 func TestCollectDarwin(t *testing.T) {
 	pfOn := func(h *host.Fake) *host.Fake {
-		return h.AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stdout: readOS(t, "darwin", "pfctl-info__enabled_handwritten.txt"), Stderr: readOS(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil).
-			AddRun([]string{pfctlPath, "-s", "rules"}, host.Output{Stdout: readOS(t, "darwin", "pfctl-rules__block_in_handwritten.txt"), Stderr: readOS(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil)
+		return h.AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "pfctl-info__enabled_handwritten.txt"), Stderr: checktest.Testdata(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil).
+			AddRun([]string{pfctlPath, "-s", "rules"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "pfctl-rules__block_in_handwritten.txt"), Stderr: checktest.Testdata(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil)
 	}
 	tests := []struct {
 		name       string
@@ -38,16 +39,16 @@ func TestCollectDarwin(t *testing.T) {
 			macHost(t, "socketfilterfw__state2_enabled_kolide.txt"), checks.StatusPass, "Application Firewall is on (socketfilterfw"},
 		{"the Application Firewall off fails", macHost(t, "socketfilterfw__off.txt"), checks.StatusFail, "is off"},
 		{"a managed profile enabling the firewall wins over socketfilterfw",
-			macHost(t, "socketfilterfw__off.txt").AddFile(managedFWPath, readOS(t, "darwin", "com.apple.security.firewall.plist__enabled_handwritten.txt")),
+			macHost(t, "socketfilterfw__off.txt").AddFile(managedFWPath, checktest.Testdata(t, "darwin", "com.apple.security.firewall.plist__enabled_handwritten.txt")),
 			checks.StatusPass, "com.apple.security.firewall.plist"},
 		{"the alf plist answers when socketfilterfw is missing (macOS 14 and earlier)",
-			macHost(t, "").AddFile(alfPlistPath, readOS(t, "darwin", "com.apple.alf.plist__globalstate0_handwritten.txt")),
+			macHost(t, "").AddFile(alfPlistPath, checktest.Testdata(t, "darwin", "com.apple.alf.plist__globalstate0_handwritten.txt")),
 			checks.StatusFail, "com.apple.alf.plist"},
 		{"pf blocking inbound passes with the Application Firewall off", pfOn(macHost(t, "socketfilterfw__off.txt")), checks.StatusPass, "block drop in all"},
 		{"pf enabled with macOS's real default ruleset (anchors only) does not count",
 			macHost(t, "socketfilterfw__off.txt").
-				AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stdout: readOS(t, "darwin", "pfctl-info__enabled_handwritten.txt"), Stderr: readOS(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil).
-				AddRun([]string{pfctlPath, "-s", "rules"}, host.Output{Stdout: readOS(t, "darwin", "pfctl-rules__macos15_default_sshuttle975.txt"), Stderr: readOS(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil),
+				AddRun([]string{pfctlPath, "-s", "info"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "pfctl-info__enabled_handwritten.txt"), Stderr: checktest.Testdata(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil).
+				AddRun([]string{pfctlPath, "-s", "rules"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "pfctl-rules__macos15_default_sshuttle975.txt"), Stderr: checktest.Testdata(t, "darwin", "pfctl-info__altq_stderr.txt")}, nil),
 			checks.StatusFail, "pf does not block inbound traffic"},
 	}
 	for _, tc := range tests {
@@ -82,7 +83,7 @@ func TestParseSocketFilterFW(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := parseSocketFilterFW(readOS(t, "darwin", tc.in))
+			got := parseSocketFilterFW(checktest.Testdata(t, "darwin", tc.in))
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(socketFilter{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,22 +12,14 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/internal/clock"
 )
-
-func readOS(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // wmiFile decodes a sample as the live host does: one object or an array.
 func wmiFile(t *testing.T, name string) []map[string]any {
 	t.Helper()
-	b := bytes.TrimSpace(readOS(t, "windows", name))
+	b := bytes.TrimSpace(checktest.Testdata(t, "windows", name))
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if b[0] == '{' {
@@ -69,7 +59,7 @@ func winHost(t *testing.T, enabled [3]uint64, profiles, conn, service string) *h
 }
 
 func TestCollectWindows(t *testing.T) {
-	denied := host.Wrap(host.ErrPermission, errors.New("wmi query: powershell exited 1: "+firstLine(readOS(t, "windows", "powershell__access_denied_stderr.txt"))))
+	denied := host.Wrap(host.ErrPermission, errors.New("wmi query: powershell exited 1: "+firstLine(checktest.Testdata(t, "windows", "powershell__access_denied_stderr.txt"))))
 	tests := []struct {
 		name       string
 		host       *host.Fake

@@ -1,7 +1,6 @@
 package firewall
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -12,11 +11,12 @@ import (
 // for IPv4 and for IPv6 (unless IPv6 is off); on Windows by every active
 // profile (or a third-party firewall); on macOS by the Application
 // Firewall or pf. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the firewall facts do not decode: %v", err))
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, checks.NoThresholds]{What: "firewall", Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts.
+func evaluateFacts(in checks.EvalInput, f *Facts, _ *checks.NoThresholds) checks.Result {
 	switch {
 	case f.Windows != nil:
 		return evaluateWindows(f.Windows)

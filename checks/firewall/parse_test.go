@@ -2,24 +2,12 @@ package firewall
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
-
-func readFileForBench(p string) ([]byte, error) { return os.ReadFile(p) }
-
-func readTestdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "linux", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestParseNFT(t *testing.T) {
 	tests := []struct {
@@ -49,7 +37,7 @@ func TestParseNFT(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rs, err := parseNFT(readTestdata(t, tc.file))
+			rs, err := parseNFT(checktest.Testdata(t, "linux", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +83,7 @@ func TestParseIPTablesSave(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rs, err := parseIPTablesSave(readTestdata(t, tc.file), tc.family)
+			rs, err := parseIPTablesSave(checktest.Testdata(t, "linux", tc.file), tc.family)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,7 +167,7 @@ func TestFrontEndParsers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := tc.parse(readTestdata(t, tc.file))
+			got, ok := tc.parse(checktest.Testdata(t, "linux", tc.file))
 			if got != tc.want || ok != tc.wok {
 				t.Errorf("got %t, %t; want %t, %t", got, ok, tc.want, tc.wok)
 			}

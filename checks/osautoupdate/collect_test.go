@@ -13,12 +13,6 @@ import (
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// sample returns the exact bytes of testdata/<goos>/<name>.
-func sample(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
-
 var present = host.FileInfo{Name: "x", Mode: 0o755}
 
 func link(to string) host.FileInfo {
@@ -49,21 +43,21 @@ func TestCollectAndEvaluate(t *testing.T) {
 	}{
 		// Linux.
 		{"unattended-upgrades on under systemd passes", apt().
-			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil).
+			AddRun(dump(""), host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__unattended_on.txt")}, nil).
 			AddStat(unattendedPath, present, nil),
 			LevelInstall, checks.StatusPass, "installs updates automatically"},
 		{"Debian's real default configuration fails", apt().
-			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__debian12_default.txt")}, nil),
+			AddRun(dump(""), host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__debian12_default.txt")}, nil),
 			LevelDownload, checks.StatusFail, "Unattended-Upgrade is not enabled"},
 		{"a masked apt-daily-upgrade timer fails", apt().
-			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil).
+			AddRun(dump(""), host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__unattended_on.txt")}, nil).
 			AddStat(unattendedPath, present, nil).
 			AddStat(systemdEtc+"apt-daily-upgrade.timer", link("/dev/null"), nil),
 			LevelDownload, checks.StatusFail, "disabled or masked"},
 		{"without apt-config the conf.d files are read, nested syntax included", apt().
 			AddDir(aptConfDir, []string{"20auto-upgrades", "99local", "50unattended-upgrades.dpkg-old"}, nil).
-			AddFile(aptConfDir+"/20auto-upgrades", sample(t, "linux", "20auto-upgrades__ubuntu_default.txt")).
-			AddFile(aptConfDir+"/99local", sample(t, "linux", "99local__nested_download.txt")).
+			AddFile(aptConfDir+"/20auto-upgrades", checktest.Testdata(t, "linux", "20auto-upgrades__ubuntu_default.txt")).
+			AddFile(aptConfDir+"/99local", checktest.Testdata(t, "linux", "99local__nested_download.txt")).
 			AddFile(aptConfDir+"/50unattended-upgrades.dpkg-old", []byte(`APT::Periodic::Enable "0";`)),
 			LevelDownload, checks.StatusPass, "package is not installed"},
 		{"without systemd, unattended-upgrades run by cron's apt-compat passes while cron runs", host.NewFake("linux", "amd64").
@@ -71,19 +65,19 @@ func TestCollectAndEvaluate(t *testing.T) {
 			AddStat("/usr/sbin/cron", present, nil).
 			AddGlob("/proc/[0-9]*/comm", []string{"/proc/1/comm", "/proc/40/comm"}, nil).
 			AddFile("/proc/1/comm", []byte("init\n")).AddFile("/proc/40/comm", []byte("cron\n")).
-			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil),
+			AddRun(dump(""), host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__unattended_on.txt")}, nil),
 			LevelInstall, checks.StatusPass, "installs updates automatically"},
 		{"without systemd and without a cron daemon, apt-compat never runs, so nothing is installed", host.NewFake("linux", "amd64").
 			AddStat(aptGetPath, present, nil).AddStat(unattendedPath, present, nil).AddStat(aptCompatCron, present, nil).
-			AddRun(dump(""), host.Output{Stdout: sample(t, "linux", "apt-config__unattended_on.txt")}, nil),
+			AddRun(dump(""), host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__unattended_on.txt")}, nil),
 			LevelDownload, checks.StatusFail, "nothing runs it: systemd is not the init and cron does not run"},
 		{"dnf-automatic that only downloads fails a policy requiring install", host.NewFake("linux", "amd64").
-			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__download_only.txt")).
+			AddFile(dnfAutomaticConf, checktest.Testdata(t, "linux", "automatic.conf__download_only.txt")).
 			AddStat(systemdRunDir, host.FileInfo{Name: "system", Mode: fs.ModeDir | 0o755}, nil).
 			AddStat(timersWants+"dnf-automatic.timer", link("/usr/lib/systemd/system/dnf-automatic.timer"), nil),
 			LevelInstall, checks.StatusFail, "apply_updates is no"},
 		{"an enabled dnf-automatic-install.timer where systemd is not the init runs nothing", host.NewFake("linux", "amd64").
-			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__download_only.txt")).
+			AddFile(dnfAutomaticConf, checktest.Testdata(t, "linux", "automatic.conf__download_only.txt")).
 			AddStat(timersWants+"dnf-automatic-install.timer", link("/usr/lib/systemd/system/dnf-automatic-install.timer"), nil),
 			LevelDownload, checks.StatusFail, "dnf-automatic"},
 		{"GNOME Software alone is weak evidence and fails", host.NewFake("linux", "amd64").
@@ -112,20 +106,20 @@ func TestCollectAndEvaluate(t *testing.T) {
 			LevelDownload, checks.StatusUnknown, "Access is denied"},
 		// macOS.
 		{"a Mac that downloads and installs security responses passes", host.NewFake("darwin", "arm64").
-			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")),
+			AddFile(suPlist, checktest.Testdata(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")),
 			LevelDownload, checks.StatusPass, "installs security responses automatically"},
 		{"the same Mac fails a policy requiring automatic installs", host.NewFake("darwin", "arm64").
-			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")),
+			AddFile(suPlist, checktest.Testdata(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")),
 			LevelInstall, checks.StatusFail, "macOS updates wait for the user"},
 		{"a managed profile turning checks off wins", host.NewFake("darwin", "arm64").
-			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")).
-			AddFile(suManagedPlist, sample(t, "darwin", "managed-SoftwareUpdate__check_off.txt")),
+			AddFile(suPlist, checktest.Testdata(t, "darwin", "com.apple.SoftwareUpdate__download_only.txt")).
+			AddFile(suManagedPlist, checktest.Testdata(t, "darwin", "managed-SoftwareUpdate__check_off.txt")),
 			LevelDownload, checks.StatusFail, "checking for updates is off"},
 		{"preferences stored as integers count: CriticalUpdateInstall 0 turns security responses off", host.NewFake("darwin", "arm64").
-			AddFile(suPlist, sample(t, "darwin", "com.apple.SoftwareUpdate__integers_handwritten.txt")),
+			AddFile(suPlist, checktest.Testdata(t, "darwin", "com.apple.SoftwareUpdate__integers_handwritten.txt")),
 			LevelDownload, checks.StatusFail, "security responses and system data files are not installed automatically"},
 		{"a Mac without the preferences file asks softwareupdate", host.NewFake("darwin", "arm64").
-			AddRun([]string{softwareUpdate, "--schedule"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate-schedule__on.txt")}, nil),
+			AddRun([]string{softwareUpdate, "--schedule"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate-schedule__on.txt")}, nil),
 			LevelDownload, checks.StatusPass, "installs security responses"},
 		{"a Mac with neither the file nor softwareupdate is unknown", host.NewFake("darwin", "arm64"),
 			LevelDownload, checks.StatusUnknown, "softwareupdate --schedule gave no answer"},

@@ -26,7 +26,7 @@ func TestSUSECollectAndEvaluate(t *testing.T) {
 		return h.AddStat("/etc/cron.daily/"+aouCronName, link(yastScript), nil)
 	}
 	conf := func(h *host.Fake, name string) *host.Fake {
-		return h.AddFile(aouSysconfig, sample(t, "linux", name))
+		return h.AddFile(aouSysconfig, checktest.Testdata(t, "linux", name))
 	}
 	tests := []struct {
 		name      string

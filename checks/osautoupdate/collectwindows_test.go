@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // auPolicyValues turns `Get-ItemProperty` output of the AU policy key
@@ -35,7 +36,7 @@ func auPolicyValues(t *testing.T, b []byte) map[string]uint64 {
 // turns automatic updates off whatever AUOptions says. The wuauserv start
 // type (3, manual: Windows' default) is hand-written.
 func TestCollectWindowsRealAUPolicy(t *testing.T) {
-	vals := auPolicyValues(t, sample(t, "windows", "get-itemproperty-au__noautoupdate_k8s123916.txt"))
+	vals := auPolicyValues(t, checktest.Testdata(t, "windows", "get-itemproperty-au__noautoupdate_k8s123916.txt"))
 	if vals["NoAutoUpdate"] != 1 || vals["AUOptions"] != 3 {
 		t.Fatalf("values = %v", vals)
 	}

@@ -1,7 +1,6 @@
 package osautoupdate
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,15 +11,13 @@ import (
 // Evaluate passes when the strongest mechanism that is not weak evidence
 // reaches the required level at in.Now (a pause in force counts as off).
 // It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the automatic update facts do not decode: %v", err))
-	}
-	th, ok := in.Thresholds.(*Thresholds)
-	if !ok || th == nil || th.Validate() != nil {
-		th = DefaultThresholds().(*Thresholds)
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "automatic update", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, th *Thresholds) checks.Result {
 	ev := map[string]any{"required_level": th.Require}
 	var best *Mechanism
 	var unknown []Mechanism

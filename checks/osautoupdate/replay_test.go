@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // TestRealPackageConfigurations replays apt-config dumps and shipped
@@ -19,8 +20,8 @@ func TestRealPackageConfigurations(t *testing.T) {
 	confd := func(auto string) *host.Fake {
 		return apt().
 			AddDir(aptConfDir, []string{"20auto-upgrades", "50unattended-upgrades"}, nil).
-			AddFile(aptConfDir+"/20auto-upgrades", sample(t, "linux", auto)).
-			AddFile(aptConfDir+"/50unattended-upgrades", sample(t, "linux", "50unattended-upgrades__debian_2.9.1.txt")).
+			AddFile(aptConfDir+"/20auto-upgrades", checktest.Testdata(t, "linux", auto)).
+			AddFile(aptConfDir+"/50unattended-upgrades", checktest.Testdata(t, "linux", "50unattended-upgrades__debian_2.9.1.txt")).
 			AddStat(unattendedPath, present, nil)
 	}
 	dnfTimer := func(h *host.Fake, timer string) *host.Fake {
@@ -34,11 +35,11 @@ func TestRealPackageConfigurations(t *testing.T) {
 	// /etc/systemd/system/UNIT.d/override.conf, as `systemctl edit` writes.
 	dnfUnits := func(t *testing.T, h *host.Fake, dropins ...string) *host.Fake {
 		h = dnfTimer(h, "dnf-automatic.timer").
-			AddFile("/usr/lib/systemd/system/dnf-automatic.service", sample(t, "linux", "dnf-automatic.service__dnf4_shipped.txt")).
-			AddFile("/usr/lib/systemd/system/dnf-automatic.timer", sample(t, "linux", "dnf-automatic.timer__dnf4_shipped.txt"))
+			AddFile("/usr/lib/systemd/system/dnf-automatic.service", checktest.Testdata(t, "linux", "dnf-automatic.service__dnf4_shipped.txt")).
+			AddFile("/usr/lib/systemd/system/dnf-automatic.timer", checktest.Testdata(t, "linux", "dnf-automatic.timer__dnf4_shipped.txt"))
 		for _, d := range dropins {
 			dir := "/etc/systemd/system/" + strings.SplitN(d, "-override.conf__", 2)[0]
-			h.AddGlob(dir+"/*.conf", []string{dir + "/override.conf"}, nil).AddFile(dir+"/override.conf", sample(t, "linux", d))
+			h.AddGlob(dir+"/*.conf", []string{dir + "/override.conf"}, nil).AddFile(dir+"/override.conf", checktest.Testdata(t, "linux", d))
 		}
 		return h
 	}
@@ -54,11 +55,11 @@ func TestRealPackageConfigurations(t *testing.T) {
 	}{
 		// apt, from apt-config dump.
 		{"unattended-upgrades enabled through its debconf answer installs updates", apt().
-			AddRun(dump, host.Output{Stdout: sample(t, "linux", "apt-config__debian12_unattended_enabled.txt")}, nil).
+			AddRun(dump, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__debian12_unattended_enabled.txt")}, nil).
 			AddStat(unattendedPath, present, nil),
 			LevelInstall, LevelInstall, checks.StatusPass, "installs updates automatically"},
 		{"unattended-upgrades installed but answered no is off", apt().
-			AddRun(dump, host.Output{Stdout: sample(t, "linux", "apt-config__debian12_unattended_disabled.txt")}, nil).
+			AddRun(dump, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__debian12_unattended_disabled.txt")}, nil).
 			AddStat(unattendedPath, present, nil),
 			LevelDownload, LevelOff, checks.StatusFail, "Unattended-Upgrade is not enabled"},
 		// apt, from the shipped files when apt-config cannot run.
@@ -67,7 +68,7 @@ func TestRealPackageConfigurations(t *testing.T) {
 		{"the shipped 20auto-upgrades-disabled read directly is off", confd("20auto-upgrades-disabled__debian_2.9.1.txt"),
 			LevelDownload, LevelOff, checks.StatusFail, "Unattended-Upgrade is not enabled"},
 		{"unattended-upgrades with its origins cleared by #clear installs nothing (apt-config dump)", apt().
-			AddRun(dump, host.Output{Stdout: sample(t, "linux", "apt-config__debian12_origins_cleared.txt")}, nil).
+			AddRun(dump, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-config__debian12_origins_cleared.txt")}, nil).
 			AddStat(unattendedPath, present, nil),
 			LevelInstall, LevelNotify, checks.StatusFail, "installs nothing"},
 		{"unattended-upgrades with its origins cleared by #clear installs nothing (files read directly)", confd("20auto-upgrades__ubuntu_default.txt").
@@ -76,22 +77,22 @@ func TestRealPackageConfigurations(t *testing.T) {
 			LevelInstall, LevelNotify, checks.StatusFail, "installs nothing"},
 		// dnf4.
 		{"dnf4's shipped automatic.conf under dnf-automatic.timer only downloads", dnfTimer(rpm().
-			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic.timer"),
+			AddFile(dnfAutomaticConf, checktest.Testdata(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic.timer"),
 			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
 		{"dnf4's shipped automatic.conf under dnf-automatic-install.timer installs", dnfTimer(rpm().
-			AddFile(dnfAutomaticConf, sample(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic-install.timer"),
+			AddFile(dnfAutomaticConf, checktest.Testdata(t, "linux", "automatic.conf__dnf4_shipped.txt")), "dnf-automatic-install.timer"),
 			LevelInstall, LevelInstall, checks.StatusPass, "installs updates automatically"},
 		// dnf5.
 		{"dnf5's shipped defaults under dnf-automatic.timer only download", dnfTimer(rpm().
 			AddStat(dnf5AutomaticShare, present, nil).
-			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")), "dnf-automatic.timer"),
+			AddFile(dnf5AutomaticShare, checktest.Testdata(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")), "dnf-automatic.timer"),
 			LevelDownload, LevelDownload, checks.StatusPass, "downloads updates but apply_updates is no"},
 		{"a dnf5 override in /etc/dnf/dnf5-plugins wins over the shipped defaults", dnfTimer(rpm().
-			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
+			AddFile(dnf5AutomaticShare, checktest.Testdata(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
 			AddFile(dnf5AutomaticEtc, dnf5Override), "dnf-automatic.timer"),
 			LevelInstall, LevelInstall, checks.StatusPass, "apply_updates = yes"},
 		{"a leftover dnf4 automatic.conf is ignored where dnf5 is installed", dnfTimer(rpm().
-			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
+			AddFile(dnf5AutomaticShare, checktest.Testdata(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
 			AddFile(dnfAutomaticConf, dnf5Override), "dnf-automatic.timer"),
 			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
 		// systemd units: the service's ExecStart names the configuration
@@ -102,7 +103,7 @@ func TestRealPackageConfigurations(t *testing.T) {
 			LevelInstall, LevelInstall, checks.StatusPass, "apply_updates = yes"},
 		{"a service drop-in that points dnf-automatic at another configuration file is followed", dnfUnits(t, rpm().
 			AddFile(dnfAutomaticConf, dnf5Override).
-			AddFile("/etc/dnf/automatic-notify.conf", sample(t, "linux", "automatic.conf__dnf4_shipped.txt")),
+			AddFile("/etc/dnf/automatic-notify.conf", checktest.Testdata(t, "linux", "automatic.conf__dnf4_shipped.txt")),
 			"dnf-automatic.service.d-override.conf__other_conf_handwritten.txt"),
 			LevelInstall, LevelDownload, checks.StatusFail, "apply_updates is no"},
 		{"--no-installupdates in a service drop-in wins over apply_updates = yes", dnfUnits(t, rpm().
@@ -114,7 +115,7 @@ func TestRealPackageConfigurations(t *testing.T) {
 			"dnf-automatic.timer.d-override.conf__no_calendar_handwritten.txt"),
 			LevelInstall, LevelOff, checks.StatusFail, "never runs"},
 		{"an unreadable dnf5 override is unknown", dnfTimer(rpm().
-			AddFile(dnf5AutomaticShare, sample(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
+			AddFile(dnf5AutomaticShare, checktest.Testdata(t, "linux", "automatic.conf__dnf5_usr_share_shipped.txt")).
 			AddFileError(dnf5AutomaticEtc, host.ErrPermission), "dnf-automatic.timer"),
 			LevelDownload, LevelUnknown, checks.StatusUnknown, dnf5AutomaticEtc},
 	}

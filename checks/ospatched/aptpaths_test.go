@@ -47,8 +47,8 @@ func TestAptConfigurationMovesListsAndHistory(t *testing.T) {
 		return host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", []byte("ID=debian\nVERSION_ID=\"12\"\n")).
 			AddStat(aptGetPath, file(now), nil).
-			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_security.txt")}, nil).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-cache-policy__debian12_security.txt")}, nil).
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
 			AddRun([]string{aptConfigPath, "dump"}, host.Output{Stdout: dump}, nil)
 	}
 	release := "deb.debian.org_debian_dists_bookworm_InRelease"

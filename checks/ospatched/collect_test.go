@@ -34,12 +34,6 @@ func replayThresholds() *Thresholds {
 	return th
 }
 
-// sample returns the exact bytes of testdata/<goos>/<name>.
-func sample(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
-
 func file(at time.Time) host.FileInfo { return host.FileInfo{Name: "f", Mode: 0o644, ModTime: at} }
 
 var aptArgv = []string{aptGetPath, "-s", "-o", "Debug::NoLocking=1", "dist-upgrade"}
@@ -50,7 +44,7 @@ func debian(t *testing.T, refreshed time.Duration) *host.Fake {
 		AddFile("/etc/os-release", []byte("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")).
 		AddStat(aptGetPath, file(now), nil).
 		AddStat(updateStamp, file(now.Add(-refreshed)), nil).
-		AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_security.txt")}, nil)
+		AddRun(aptPolicyArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-cache-policy__debian12_security.txt")}, nil)
 }
 
 var aptPolicyArgv = []string{aptCachePath, "policy"}
@@ -97,43 +91,43 @@ func TestCollectAndEvaluate(t *testing.T) {
 	}{
 		// Linux, apt.
 		{"real Debian 12 output with 74 security updates and no full upgrade since 2025 fails", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
-			AddFile(defaultHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
+			AddFile(defaultHistoryLog, checktest.Testdata(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
 			checks.StatusFail, "74 security updates pending for 516 days"},
 		{"an up-to-date Debian passes", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__up_to_date.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},
 		{"an up-to-date answer from sources without a security suite is unknown, not a pass", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil).
-			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil),
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__up_to_date.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil),
 			checks.StatusUnknown, "no security suite (apt-cache policy lists oldstable-updates, oldstable)"},
 		{"an up-to-date answer with no package lists at all is unknown", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil).
-			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__no_sources.txt")}, nil),
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__up_to_date.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-cache-policy__no_sources.txt")}, nil),
 			checks.StatusUnknown, "apt has no package lists"},
 		{"an up-to-date answer whose sources cannot be listed is unknown", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil).
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__up_to_date.txt")}, nil).
 			AddRun(aptPolicyArgv, host.Output{Stderr: []byte("E: Could not open file /var/lib/apt/lists/x_Packages - open (13: Permission denied)\n"), ExitCode: 100}, nil),
 			checks.StatusUnknown, "apt-cache policy exited 100"},
 		{"pending security updates fail even when the list is marked incomplete", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
-			AddRun(aptPolicyArgv, host.Output{Stdout: sample(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil).
-			AddFile(defaultHistoryLog, sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__debian12_security_pending.txt")}, nil).
+			AddRun(aptPolicyArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-cache-policy__debian12_no_security.txt")}, nil).
+			AddFile(defaultHistoryLog, checktest.Testdata(t, "linux", "history.log__debian12_no_recent_upgrade.txt")),
 			checks.StatusFail, "74 security updates pending"},
 		{"Ubuntu security updates pending two days after the last unattended upgrade pass", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
 			AddFile(defaultHistoryLog, history("2026-11-21  06:10:01")),
 			checks.StatusPass, "2 security updates pending for 2 days"},
 		{"package lists not refreshed for 30 days fail", debian(t, 30*24*time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__up_to_date.txt")}, nil),
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__up_to_date.txt")}, nil),
 			checks.StatusFail, "last refreshed 30 days ago"},
 		{"pending updates with no record of a full upgrade are unknown", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stdout: sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
+			AddRun(aptArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "apt-get__ubuntu2204_nonroot.txt")}, nil).
 			AddFile(defaultHistoryLog, []byte("Start-Date: 2026-11-20  10:00:00\nCommandline: apt-get install -y vim\nUpgrade: vim-common:amd64 (2:9.0.1378-2, 2:9.0.1378-2+deb12u2)\nEnd-Date: 2026-11-20  10:00:03\n")),
 			checks.StatusUnknown, "how long is not known"},
 		{"a refused apt-get falls back to apt-check's counts (CRLF stderr)", debian(t, time.Hour).
-			AddRun(aptArgv, host.Output{Stderr: sample(t, "linux", "apt-get__lock_denied_stderr.txt"), ExitCode: 100}, nil).
-			AddRun([]string{aptCheckPath}, host.Output{Stderr: sample(t, "linux", "apt-check__ubuntu_counts.txt")}, nil).
+			AddRun(aptArgv, host.Output{Stderr: checktest.Testdata(t, "linux", "apt-get__lock_denied_stderr.txt"), ExitCode: 100}, nil).
+			AddRun([]string{aptCheckPath}, host.Output{Stderr: checktest.Testdata(t, "linux", "apt-check__ubuntu_counts.txt")}, nil).
 			AddFile(defaultHistoryLog, history("2026-11-01  06:10:01")),
 			checks.StatusFail, "3 security updates pending for 22 days"},
 		{"no package manager at all is unknown", host.NewFake("linux", "amd64").AddFile("/etc/os-release", []byte("ID=arch\n")),
@@ -142,19 +136,19 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"dnf5 advisories issued 34 days ago fail", host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", []byte("ID=fedora\nVERSION_ID=43\n")).
 			AddStat(dnfPath, file(now), nil).
-			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: sample(t, "linux", "dnf5__security_issued.txt")}, nil),
+			AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: checktest.Testdata(t, "linux", "dnf5__security_issued.txt")}, nil),
 			checks.StatusFail, "2 security updates pending for 34 days (oldest released 2026-10-20)"},
-		{"dnf with no security advisory passes", fedora(t, sample(t, "linux", "fedora-updates.repo__fedora32_real.txt")),
+		{"dnf with no security advisory passes", fedora(t, checktest.Testdata(t, "linux", "fedora-updates.repo__fedora32_real.txt")),
 			checks.StatusPass, "no security updates pending (dnf updateinfo list --security"},
 		{"dnf with Fedora's updates repository disabled is unknown, not up to date",
-			fedora(t, bytes.Replace(sample(t, "linux", "fedora-updates.repo__fedora32_real.txt"), []byte("Updates\nfailovermethod=priority\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=updates-released-f$releasever&arch=$basearch\nenabled=1"), []byte("Updates\nfailovermethod=priority\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=updates-released-f$releasever&arch=$basearch\nenabled=0"), 1)),
+			fedora(t, bytes.Replace(checktest.Testdata(t, "linux", "fedora-updates.repo__fedora32_real.txt"), []byte("Updates\nfailovermethod=priority\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=updates-released-f$releasever&arch=$basearch\nenabled=1"), []byte("Updates\nfailovermethod=priority\nmetalink=https://mirrors.fedoraproject.org/metalink?repo=updates-released-f$releasever&arch=$basearch\nenabled=0"), 1)),
 			checks.StatusUnknown, "updates repository is not enabled"},
 		{"dnf with no repository is unknown, not up to date", fedora(t, nil),
 			checks.StatusUnknown, "dnf has no enabled repository"},
 		{"reposdir in dnf.conf moves the repository files", fedora(t, nil).
 			AddFile("/etc/dnf/dnf.conf", []byte("[main]\ngpgcheck=True\nreposdir=/srv/repos\n")).
 			AddGlob("/srv/repos/*.repo", []string{"/srv/repos/fedora-updates.repo"}, nil).
-			AddFile("/srv/repos/fedora-updates.repo", sample(t, "linux", "fedora-updates.repo__fedora32_real.txt")),
+			AddFile("/srv/repos/fedora-updates.repo", checktest.Testdata(t, "linux", "fedora-updates.repo__fedora32_real.txt")),
 			checks.StatusPass, "no security updates pending (dnf updateinfo list --security"},
 		{"dnf without metadata is unknown and quotes dnf", host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", []byte("ID=rocky\nVERSION_ID=\"9.5\"\n")).
@@ -163,10 +157,10 @@ func TestCollectAndEvaluate(t *testing.T) {
 			checks.StatusUnknown, "exited 1: Error: Failed to download metadata"},
 		// Windows.
 		{"a Windows security update released 12 days ago is within the grace (UTF-16 output)", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "6899"), "10/15/2026").
-			AddRun(psArgv, host.Output{Stdout: sample(t, "windows", "powershell-wua__security_pending_utf16.txt")}, nil),
+			AddRun(psArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "powershell-wua__security_pending_utf16.txt")}, nil),
 			checks.StatusPass, "1 security updates pending for 12 days"},
 		{"Windows with nothing pending passes", qfe(winReg(host.NewFake("windows", "amd64"), "26100", "7171"), "11/12/2026").
-			AddRun(psArgv, host.Output{Stdout: sample(t, "windows", "powershell-wua__none_pending.txt")}, nil),
+			AddRun(psArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "powershell-wua__none_pending.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},
 		{"a Windows build below the baseline fails", winReg(host.NewFake("windows", "amd64"), "26100", "4946"),
 			checks.StatusFail, "below the patch baseline 26100.6584"},
@@ -178,25 +172,25 @@ func TestCollectAndEvaluate(t *testing.T) {
 			checks.StatusUnknown, "older than 45 days"},
 		// macOS.
 		{"a pending Sequoia point release with no recent install is unknown until it ages", mac("15.7.1").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__sequoia_point_release.txt")}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate__sequoia_point_release.txt")}, nil),
 			checks.StatusUnknown, "1 security updates are pending"},
 		{"a real macOS 26 point release listing (KiB sizes) is pending", mac("26.5").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__tahoe_26_5_2_topgrade2123.txt")}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate__tahoe_26_5_2_topgrade2123.txt")}, nil),
 			checks.StatusUnknown, "1 security updates are pending"},
 		{"a Mac with nothing to install passes", mac("26.1").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__none_stdout.txt"), Stderr: sample(t, "darwin", "softwareupdate__none_stderr.txt")}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate__none_stdout.txt"), Stderr: checktest.Testdata(t, "darwin", "softwareupdate__none_stderr.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},
 		{"a scan that printed only its banner and exited 0 is unknown, not up to date", mac("26.1").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__none_stdout.txt")}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate__none_stdout.txt")}, nil),
 			checks.StatusUnknown, "did not say \"No new software available.\""},
 		{"\"No new software available.\" on stdout passes too", mac("26.1").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: append(sample(t, "darwin", "softwareupdate__none_stdout.txt"), sample(t, "darwin", "softwareupdate__none_stderr.txt")...)}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: append(checktest.Testdata(t, "darwin", "softwareupdate__none_stdout.txt"), checktest.Testdata(t, "darwin", "softwareupdate__none_stderr.txt")...)}, nil),
 			checks.StatusPass, "no security updates pending"},
 		{"Command Line Tools and a beta are not security updates", mac("13.3.1").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__ventura_beta_clt_kolide.txt")}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate__ventura_beta_clt_kolide.txt")}, nil),
 			checks.StatusPass, "no security updates pending"},
 		{"Command Line Tools beside a pending point release count only the point release", mac("12.1").
-			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: sample(t, "darwin", "softwareupdate__monterey_12_1_clt_nixinfra.txt")}, nil),
+			AddRun([]string{softwareUpdatePath, "--list"}, host.Output{Stdout: checktest.Testdata(t, "darwin", "softwareupdate__monterey_12_1_clt_nixinfra.txt")}, nil),
 			checks.StatusUnknown, "1 security updates are pending"},
 		{"a Mac below the baseline fails", mac("14.7.6"),
 			checks.StatusFail, "below the patch baseline 14.8"},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
@@ -55,7 +56,7 @@ func qfeTableRows(t *testing.T, b []byte) []map[string]any {
 // UBR (17763.437, the build KB4493509 brings) are hand-written: the thread
 // does not print them.
 func TestWindowsHotfixFallbackWithARealQFEList(t *testing.T) {
-	rows := qfeTableRows(t, sample(t, "windows", "wmic-qfe-list__gke_2019_k8s76666.txt"))
+	rows := qfeTableRows(t, checktest.Testdata(t, "windows", "wmic-qfe-list__gke_2019_k8s76666.txt"))
 	if len(rows) != 4 || rows[3]["HotFixID"] != "KB4493509" || rows[3]["InstalledOn"] != "4/12/2019" {
 		t.Fatalf("rows = %v", rows)
 	}

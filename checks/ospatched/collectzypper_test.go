@@ -30,7 +30,7 @@ func zyppHistoryLine(at, name, oldState, newState string) string {
 func TestZypperCollectAndEvaluate(t *testing.T) {
 	leap := func() *host.Fake {
 		return suse("opensuse-leap", "15.6").
-			AddRun(zypperArgv, host.Output{Stdout: sample(t, "linux", "zypper-lu-patch__leap15.6_blocked_mondoo.xml")}, nil)
+			AddRun(zypperArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "zypper-lu-patch__leap15.6_blocked_mondoo.xml")}, nil)
 	}
 	tests := []struct {
 		name      string
@@ -45,16 +45,16 @@ func TestZypperCollectAndEvaluate(t *testing.T) {
 			AddFile(zyppHistory, []byte(zyppHistoryLine("2026-11-20 10:00:00", "openSUSE-SLE-15.6-2026-1500", "not-needed", "applied"))),
 			checks.StatusUnknown, "how long is not known"},
 		{"a real empty listing from Tumbleweed passes", suse("opensuse-tumbleweed", "20260830").
-			AddRun(zypperArgv, host.Output{Stdout: sample(t, "linux", "zypper-lu__tumbleweed_none_mpm.xml")}, nil),
+			AddRun(zypperArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "zypper-lu__tumbleweed_none_mpm.xml")}, nil),
 			checks.StatusPass, "no security updates pending (zypper list-patches --category security"},
 		{"a security patch issued 13 days ago is within the grace period", suse("opensuse-leap", "15.6").
-			AddRun(zypperArgv, host.Output{Stdout: sample(t, "linux", "zypper-lp__security_issued_handwritten.xml")}, nil),
+			AddRun(zypperArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "zypper-lp__security_issued_handwritten.xml")}, nil),
 			checks.StatusPass, "1 security updates pending for 13 days (oldest released 2026-11-10)"},
 		{"the zypp lock held by another zypper (real output, exit 7) is unknown and says so", suse("opensuse-leap", "16.0").
-			AddRun(zypperArgv, host.Output{Stdout: sample(t, "linux", "zypper-lu__leap16_locked_mondoo.xml"), ExitCode: 7}, nil),
+			AddRun(zypperArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "zypper-lu__leap16_locked_mondoo.xml"), ExitCode: 7}, nil),
 			checks.StatusUnknown, "System management is locked by the application with pid 15950 (zypper)."},
 		{"an empty listing whose repositories could not be loaded (real output) is unknown", suse("opensuse-leap", "16.0").
-			AddRun(zypperArgv, host.Output{Stdout: sample(t, "linux", "zypper-lu__leap16_nonroot_nocache_mondoo.xml")}, nil),
+			AddRun(zypperArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "zypper-lu__leap16_nonroot_nocache_mondoo.xml")}, nil),
 			checks.StatusUnknown, "the list is incomplete: zypper could not load every repository (exit 0): Error building the cache:"},
 		{"a zypper that cannot be run is unknown", suse("sles", "16.0").
 			AddRun(zypperArgv, host.Output{}, host.Wrap(host.ErrPermission, errors.New("fork/exec /usr/bin/zypper: permission denied"))),
@@ -76,7 +76,7 @@ func TestFedoraWithZypperInstalledStillUsesDnf(t *testing.T) {
 		AddFile("/etc/os-release", []byte("ID=fedora\nVERSION_ID=43\n")).
 		AddStat(zypperPath, file(now), nil).
 		AddStat(dnfPath, file(now), nil).
-		AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: sample(t, "linux", "dnf5__security_issued.txt")}, nil)
+		AddRun([]string{dnfPath, "-q", "updateinfo", "list", "--security"}, host.Output{Stdout: checktest.Testdata(t, "linux", "dnf5__security_issued.txt")}, nil)
 	f, err := collectLinux(context.Background(), h)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestFedoraWithZypperInstalledStillUsesDnf(t *testing.T) {
 }
 
 func TestParseZypperPatchesRealLeapListing(t *testing.T) {
-	got, err := parseZypperPatches(sample(t, "linux", "zypper-lu-patch__leap15.6_blocked_mondoo.xml"))
+	got, err := parseZypperPatches(checktest.Testdata(t, "linux", "zypper-lu-patch__leap15.6_blocked_mondoo.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestParseZypperPatchesErrors(t *testing.T) {
 	tests := []struct {
 		name, in, wantErr string
 	}{
-		{"a locked stream has no listing", string(sample(t, "linux", "zypper-lu__leap16_locked_mondoo.xml")), "System management is locked"},
+		{"a locked stream has no listing", string(checktest.Testdata(t, "linux", "zypper-lu__leap16_locked_mondoo.xml")), "System management is locked"},
 		{"text output is not XML", "Loading repository data...\nNo updates found.\n", "decode zypper's XML"},
 		{"an XML stream without update-status", "<?xml version='1.0'?>\n<stream>\n</stream>\n", "no update-status"},
 	}

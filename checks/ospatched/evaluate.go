@@ -1,7 +1,6 @@
 package ospatched
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -19,17 +18,15 @@ const day = 24 * time.Hour
 // it pending); none pending passes. When pending updates could not be
 // listed, a met baseline passes only if it, or the last installed patch,
 // is recent. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the patch facts do not decode: %v", err))
-	}
-	th, ok := in.Thresholds.(*Thresholds)
-	if !ok || th == nil || th.Validate() != nil {
-		th = DefaultThresholds().(*Thresholds)
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "patch", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, th *Thresholds) checks.Result {
 	grace := time.Duration(th.MaxPendingDays) * day
-	ev := evidence(&f, th)
+	ev := evidence(f, th)
 	fail := func(summary string) checks.Result {
 		return checks.Result{Status: checks.StatusFail, Summary: summary, Evidence: ev, Remediation: remediation(in.OS, f.OS)}
 	}
@@ -78,7 +75,7 @@ func Evaluate(in checks.EvalInput) checks.Result {
 			return checks.Result{Status: checks.StatusPass, Evidence: ev,
 				Summary: fmt.Sprintf("no security updates pending (%s, checked %s)", p.Source, p.CheckedAt.Format(time.RFC3339))}
 		}
-		age, basis, lowerOnly, known := pendingAge(&f, in.Now)
+		age, basis, lowerOnly, known := pendingAge(f, in.Now)
 		if known && age > grace {
 			return fail(fmt.Sprintf("%d security updates pending for %s (%s), past the %d-day grace period", p.Security, days(age), basis, th.MaxPendingDays))
 		}

@@ -10,10 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func TestParseAptSimulation(t *testing.T) {
-	p := parseAptSimulation(sample(t, "linux", "apt-get__ubuntu2204_nonroot.txt"))
+	p := parseAptSimulation(checktest.Testdata(t, "linux", "apt-get__ubuntu2204_nonroot.txt"))
 	want := []Update{
 		{Name: "libc6", Version: "2.35-0ubuntu3.8", Origin: "Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security"},
 		{Name: "libc-bin", Version: "2.35-0ubuntu3.8", Origin: "Ubuntu:22.04/jammy-updates, Ubuntu:22.04/jammy-security"},
@@ -21,7 +22,7 @@ func TestParseAptSimulation(t *testing.T) {
 	if diff := cmp.Diff(want, p.security); diff != "" || p.total != 3 {
 		t.Errorf("total %d, security (-want +got):\n%s", p.total, diff)
 	}
-	real := parseAptSimulation(sample(t, "linux", "apt-get__debian12_security_pending.txt"))
+	real := parseAptSimulation(checktest.Testdata(t, "linux", "apt-get__debian12_security_pending.txt"))
 	if real.total != 121 || len(real.security) != 74 {
 		t.Errorf("real Debian output: %d upgrades, %d security", real.total, len(real.security))
 	}
@@ -52,7 +53,7 @@ func TestParseInstalledOn(t *testing.T) {
 }
 
 func TestParseDnf4(t *testing.T) {
-	got := parseDnfSecurity(sample(t, "linux", "dnf4__security.txt"))
+	got := parseDnfSecurity(checktest.Testdata(t, "linux", "dnf4__security.txt"))
 	want := []Update{
 		{Name: "curl-8.6.0-8.fc40.x86_64", Origin: "FEDORA-2024-2a0e4f7a5e", Severity: "Important"},
 		{Name: "glibc-2.39-8.fc40.x86_64", Origin: "FEDORA-2024-9f1c2b3d4e", Severity: "Moderate"},
@@ -63,7 +64,7 @@ func TestParseDnf4(t *testing.T) {
 }
 
 func TestParseWUASkipsDefinitionUpdates(t *testing.T) {
-	rep, sec, total, err := parseWUA(sample(t, "windows", "powershell-wua__security_pending_utf16.txt"))
+	rep, sec, total, err := parseWUA(checktest.Testdata(t, "windows", "powershell-wua__security_pending_utf16.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestParseWUACriticalUpdatesAreNotSecurityUpdates(t *testing.T) {
 }
 
 func TestLastAptHistoryUpgradeIgnoresInstalls(t *testing.T) {
-	got, ok := lastAptHistoryUpgrade(sample(t, "linux", "history.log__debian12_no_recent_upgrade.txt"))
+	got, ok := lastAptHistoryUpgrade(checktest.Testdata(t, "linux", "history.log__debian12_no_recent_upgrade.txt"))
 	if !ok || got.Format(time.DateTime) != "2025-06-24 14:36:25" {
 		t.Errorf("last upgrade = %v, %t", got, ok)
 	}
@@ -195,7 +196,7 @@ func TestParseSoftwareUpdateRealCaptures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			got := parseSoftwareUpdateList(sample(t, "darwin", tc.file))
+			got := parseSoftwareUpdateList(checktest.Testdata(t, "darwin", tc.file))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Fatalf("(-want +got):\n%s", diff)
 			}

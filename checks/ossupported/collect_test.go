@@ -16,12 +16,6 @@ import (
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// sample returns the exact bytes of testdata/<goos>/<name>.
-func sample(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
-
 func windows(build, edition string) *host.Fake {
 	reg := func(s string) host.RegistryValue { return host.RegistryValue{Type: "REG_SZ", String: s} }
 	return host.NewFake("windows", "amd64").
@@ -59,14 +53,14 @@ func TestCollectAndEvaluate(t *testing.T) {
 		{"Windows 11 24H2 Home fails after 2026-10-13", windows("26100", "Core"), checks.StatusFail, "reached end of support on 2026-10-13"},
 		{"Windows 11 23H2 Enterprise fails after 2026-11-10", windows("22631", "Enterprise"), checks.StatusFail, "2026-11-10"},
 		{"real Debian 12 os-release in LTS shows both the regular and the LTS end", host.NewFake("linux", "amd64").
-			AddFile("/etc/os-release", sample(t, "linux", "os-release__debian12.txt")),
+			AddFile("/etc/os-release", checktest.Testdata(t, "linux", "os-release__debian12.txt")),
 			checks.StatusPass, "past its end of standard support (2026-06-10) and covered by Debian LTS until 2028-06-30"},
 		{"Ubuntu 20.04 attached to Pro with esm-infra passes", host.NewFake("linux", "amd64").
-			AddFile("/etc/os-release", sample(t, "linux", "os-release__ubuntu2004.txt")).
-			AddFile(proStatusPath, sample(t, "linux", "ubuntu-advantage-status__esm_infra.txt")),
+			AddFile("/etc/os-release", checktest.Testdata(t, "linux", "os-release__ubuntu2004.txt")).
+			AddFile(proStatusPath, checktest.Testdata(t, "linux", "ubuntu-advantage-status__esm_infra.txt")),
 			checks.StatusPass, "covered by Ubuntu Pro ESM until 2030-04-30"},
 		{"Ubuntu 20.04 without the Pro client fails", host.NewFake("linux", "amd64").
-			AddFile("/etc/os-release", sample(t, "linux", "os-release__ubuntu2004.txt")),
+			AddFile("/etc/os-release", checktest.Testdata(t, "linux", "os-release__ubuntu2004.txt")),
 			checks.StatusFail, "no enrolment in Ubuntu Pro ESM"},
 		{"SLES 15 SP5 registered for LTSS passes", host.NewFake("linux", "amd64").
 			AddFile("/etc/os-release", []byte("NAME=\"SLES\"\nVERSION_ID=\"15.5\"\nID=\"sles\"\nPRETTY_NAME=\"SUSE Linux Enterprise Server 15 SP5\"\n")).

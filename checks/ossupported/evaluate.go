@@ -1,7 +1,6 @@
 package ossupported
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,18 +21,16 @@ const (
 
 // Evaluate judges the release against the end-of-life table (the
 // embedded one with the policy's changes) at in.Now. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the release facts do not decode: %v", err))
-	}
-	th, ok := in.Thresholds.(*Thresholds)
-	if !ok || th == nil {
-		th = DefaultThresholds().(*Thresholds)
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "release", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, th *Thresholds) checks.Result {
 	tab := th.table()
 	j := tab.Judge(f.OS, f.enrolledIDs(), in.Now)
-	ev := evidence(&f, j, tab)
+	ev := evidence(f, j, tab)
 	name := displayName(f.OS, j)
 	switch j.State {
 	case osdata.StateSupported:
@@ -47,7 +44,7 @@ func Evaluate(in checks.EvalInput) checks.Result {
 		return checks.Result{Status: checks.StatusFail, Evidence: ev, Remediation: remediation(in.OS, f.OS),
 			Summary: fmt.Sprintf("%s reached end of standard support on %s; %s does not count under this policy", name, j.EOL, x.Program)}
 	case osdata.StateEOL:
-		return checks.Result{Status: checks.StatusFail, Summary: eolSummary(name, &f, j), Evidence: ev, Remediation: remediation(in.OS, f.OS)}
+		return checks.Result{Status: checks.StatusFail, Summary: eolSummary(name, f, j), Evidence: ev, Remediation: remediation(in.OS, f.OS)}
 	}
 	r := checks.Unknown(j.Reason)
 	r.Evidence = ev

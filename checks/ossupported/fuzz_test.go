@@ -31,7 +31,7 @@ func FuzzCollectUbuntuPro(f *testing.F) {
 	checktest.AddSeeds(f, "linux", "ubuntu-advantage-status__")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := host.NewFake("linux", "amd64").
-			AddFile("/etc/os-release", sample(t, "linux", "os-release__ubuntu2004.txt")).
+			AddFile("/etc/os-release", checktest.Testdata(t, "linux", "os-release__ubuntu2004.txt")).
 			AddFile(proStatusPath, b)
 		r := collectEval(t, h)
 		checktest.CheckResult(t, r)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 	"github.com/postern-dev/postern/checks/osdata"
 )
 
@@ -73,14 +74,14 @@ func regQueryValues(t *testing.T, out []byte, key string) map[string]host.Regist
 func windowsFromCapture(t *testing.T, name string) *host.Fake {
 	t.Helper()
 	h := host.NewFake("windows", "amd64")
-	for n, v := range regQueryValues(t, sample(t, "windows", name), osdata.WindowsCurrentVersion) {
+	for n, v := range regQueryValues(t, checktest.Testdata(t, "windows", name), osdata.WindowsCurrentVersion) {
 		h.AddRegistry(osdata.WindowsCurrentVersion, n, v, nil)
 	}
 	return h
 }
 
 func TestRegQueryValuesTypesTheCapture(t *testing.T) {
-	vals := regQueryValues(t, sample(t, "windows", "reg-query-currentversion__win11_25h2_pro.txt"), osdata.WindowsCurrentVersion)
+	vals := regQueryValues(t, checktest.Testdata(t, "windows", "reg-query-currentversion__win11_25h2_pro.txt"), osdata.WindowsCurrentVersion)
 	for name, want := range map[string]host.RegistryValue{
 		"CurrentBuildNumber":     {Type: "REG_SZ", String: "26200"},
 		"UBR":                    {Type: "REG_DWORD", Integer: 6901},

@@ -18,7 +18,7 @@ import (
 // from there).
 func linuxWith(t *testing.T, path, name string) *host.Fake {
 	t.Helper()
-	return host.NewFake("linux", "amd64").AddFile(path, sample(t, "linux", name))
+	return host.NewFake("linux", "amd64").AddFile(path, checktest.Testdata(t, "linux", name))
 }
 
 // macWith is a macOS fake without SystemVersion.plist whose
@@ -28,7 +28,7 @@ func linuxWith(t *testing.T, path, name string) *host.Fake {
 func macWith(t *testing.T, name string) *host.Fake {
 	t.Helper()
 	var version string
-	sc := bufio.NewScanner(bytes.NewReader(sample(t, "darwin", name)))
+	sc := bufio.NewScanner(bytes.NewReader(checktest.Testdata(t, "darwin", name)))
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "ProductVersion:"); ok {
 			version = strings.TrimSpace(v)
@@ -48,7 +48,7 @@ func macWith(t *testing.T, name string) *host.Fake {
 func TestRealReleasesAgainstTheTable(t *testing.T) {
 	const etc, usrLib = "/etc/os-release", "/usr/lib/os-release"
 	proJSON := func(h *host.Fake) *host.Fake {
-		return h.AddRun([]string{proPath, "status", "--format", "json"}, host.Output{Stdout: sample(t, "linux", "pro-status-json__ubuntu2404_attached.txt")}, nil)
+		return h.AddRun([]string{proPath, "status", "--format", "json"}, host.Output{Stdout: checktest.Testdata(t, "linux", "pro-status-json__ubuntu2404_attached.txt")}, nil)
 	}
 	tests := []struct {
 		name      string
@@ -142,7 +142,7 @@ func TestRealReleasesAgainstTheTable(t *testing.T) {
 // livepatch in a warning state: only enabled services count as evidence.
 func TestRealProStatusEnrolments(t *testing.T) {
 	h := linuxWith(t, "/etc/os-release", "os-release__ubuntu2404.txt").
-		AddRun([]string{proPath, "status", "--format", "json"}, host.Output{Stdout: sample(t, "linux", "pro-status-json__ubuntu2404_attached.txt")}, nil)
+		AddRun([]string{proPath, "status", "--format", "json"}, host.Output{Stdout: checktest.Testdata(t, "linux", "pro-status-json__ubuntu2404_attached.txt")}, nil)
 	facts, err := Collect(context.Background(), h)
 	if err != nil {
 		t.Fatal(err)

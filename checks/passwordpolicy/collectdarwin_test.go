@@ -7,11 +7,12 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func macHost(t *testing.T, sample string) *host.Fake {
 	return host.NewFake("darwin", "arm64").
-		AddRun([]string{pwpolicyPath, "-getaccountpolicies"}, host.Output{Stdout: testdata(t, "darwin", sample)}, nil)
+		AddRun([]string{pwpolicyPath, "-getaccountpolicies"}, host.Output{Stdout: checktest.Testdata(t, "darwin", sample)}, nil)
 }
 
 func TestCollectDarwin(t *testing.T) {
@@ -26,7 +27,7 @@ func TestCollectDarwin(t *testing.T) {
 			map[string]any{"min_length": 8, "min_classes": 1, "max_age_days": 0, "history": 0, "lockout_threshold": 0},
 			"min_classes 1"},
 		{"a configuration profile wins over the local policies",
-			macHost(t, "pwpolicy__none_handwritten.txt").AddFile(managedPath, testdata(t, "darwin", "managed-passwordpolicy__profile_handwritten.txt")),
+			macHost(t, "pwpolicy__none_handwritten.txt").AddFile(managedPath, checktest.Testdata(t, "darwin", "managed-passwordpolicy__profile_handwritten.txt")),
 			checks.StatusPass,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 60, "history": 10, "lockout_threshold": 5},
 			"length 12"},
@@ -43,7 +44,7 @@ func TestCollectDarwin(t *testing.T) {
 	})
 	t.Run("a profile's minimum length replaces the blank-allowed default", func(t *testing.T) {
 		h := macHost(t, "pwpolicy__macos_default_blank_allowed_handwritten.txt").
-			AddFile(managedPath, testdata(t, "darwin", "managed-passwordpolicy__profile_handwritten.txt"))
+			AddFile(managedPath, checktest.Testdata(t, "darwin", "managed-passwordpolicy__profile_handwritten.txt"))
 		_, f, err := run(t, h)
 		if err != nil {
 			t.Fatal(err)

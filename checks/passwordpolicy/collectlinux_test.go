@@ -10,34 +10,35 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func debian(t *testing.T) *host.Fake {
 	return host.NewFake("linux", "amd64").
-		AddFile(pamDir+"common-password", testdata(t, "linux", "common-password__debian12.txt")).
-		AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__debian12.txt")).
-		AddFile(loginDefsPath, testdata(t, "linux", "login.defs__debian12.txt")).
-		AddFile(faillockConf, testdata(t, "linux", "faillock.conf__debian12_default.txt")).
-		AddFile(passwdPath, testdata(t, "linux", "passwd__laptop_handwritten.txt")).
-		AddFile(shadowPath, testdata(t, "linux", "shadow__laptop_max90_handwritten.txt"))
+		AddFile(pamDir+"common-password", checktest.Testdata(t, "linux", "common-password__debian12.txt")).
+		AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__debian12.txt")).
+		AddFile(loginDefsPath, checktest.Testdata(t, "linux", "login.defs__debian12.txt")).
+		AddFile(faillockConf, checktest.Testdata(t, "linux", "faillock.conf__debian12_default.txt")).
+		AddFile(passwdPath, checktest.Testdata(t, "linux", "passwd__laptop_handwritten.txt")).
+		AddFile(shadowPath, checktest.Testdata(t, "linux", "shadow__laptop_max90_handwritten.txt"))
 }
 
 func hardened(t *testing.T) *host.Fake {
 	dropIn := "/etc/security/pwquality.conf.d/50-policy.conf"
 	return debian(t).
-		AddFile(pamDir+"common-password", testdata(t, "linux", "common-password__hardened.txt")).
-		AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock.txt")).
-		AddFile(pwqualityConf, testdata(t, "linux", "pwquality.conf__debian12_default.txt")).
+		AddFile(pamDir+"common-password", checktest.Testdata(t, "linux", "common-password__hardened.txt")).
+		AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__faillock.txt")).
+		AddFile(pwqualityConf, checktest.Testdata(t, "linux", "pwquality.conf__debian12_default.txt")).
 		AddGlob(pwqualityConfDir, []string{dropIn}, nil).
-		AddFile(dropIn, testdata(t, "linux", "pwquality.conf.d-50-policy.conf__handwritten.txt")).
-		AddFile(faillockConf, testdata(t, "linux", "faillock.conf__deny5.txt")).
-		AddFile(loginDefsPath, testdata(t, "linux", "login.defs__max90.txt"))
+		AddFile(dropIn, checktest.Testdata(t, "linux", "pwquality.conf.d-50-policy.conf__handwritten.txt")).
+		AddFile(faillockConf, checktest.Testdata(t, "linux", "faillock.conf__deny5.txt")).
+		AddFile(loginDefsPath, checktest.Testdata(t, "linux", "login.defs__max90.txt"))
 }
 
 func TestCollectLinux(t *testing.T) {
 	noShadow := host.Wrap(host.ErrPermission, errors.New("open /etc/shadow: permission denied"))
 	tests := []collectCase{
-		{"Debian's defaults fail every sub-rule", debian(t).AddFile(shadowPath, testdata(t, "linux", "shadow__laptop_bob_never_handwritten.txt")), checks.StatusFail,
+		{"Debian's defaults fail every sub-rule", debian(t).AddFile(shadowPath, checktest.Testdata(t, "linux", "shadow__laptop_bob_never_handwritten.txt")), checks.StatusFail,
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 99999, "history": 0, "lockout_threshold": 0},
 			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), max_age_days 99999 (needs 1-90), history 0 (needs >= 6), lockout_threshold never locks (needs 1-5)"},
 		{"accounts whose own maximum age is 90 are judged, not login.defs' 99999 for new accounts", debian(t), checks.StatusFail,
@@ -47,44 +48,44 @@ func TestCollectLinux(t *testing.T) {
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
 			"length 12, 3 classes, expiry 90 days, history 6, lockout after 5 failures"},
 		{"an existing password that never expires fails despite login.defs",
-			hardened(t).AddFile(shadowPath, testdata(t, "linux", "shadow__laptop_bob_never_handwritten.txt")), checks.StatusFail,
+			hardened(t).AddFile(shadowPath, checktest.Testdata(t, "linux", "shadow__laptop_bob_never_handwritten.txt")), checks.StatusFail,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 99999, "history": 6, "lockout_threshold": 5},
 			"password rules too weak: max_age_days 99999"},
 		{"an authselect RHEL stack passes on its module arguments",
 			host.NewFake("linux", "amd64").
-				AddFile(pamDir+"system-auth", testdata(t, "linux", "system-auth__rhel9_handwritten.txt")).
-				AddFile(loginDefsPath, testdata(t, "linux", "login.defs__max90.txt")).
+				AddFile(pamDir+"system-auth", checktest.Testdata(t, "linux", "system-auth__rhel9_handwritten.txt")).
+				AddFile(loginDefsPath, checktest.Testdata(t, "linux", "login.defs__max90.txt")).
 				AddFileError(shadowPath, noShadow),
 			checks.StatusPass,
 			map[string]any{"min_length": 14, "min_classes": 4, "max_age_days": 90, "history": 24, "lockout_threshold": 4},
 			"length 14, 4 classes"},
 		{"pwquality with enforcing=0 in a CRLF file only warns, so it fails",
-			hardened(t).AddFile(pwqualityConf, testdata(t, "linux", "pwquality.conf__not_enforcing_crlf_handwritten.txt")), checks.StatusFail,
+			hardened(t).AddFile(pwqualityConf, checktest.Testdata(t, "linux", "pwquality.conf__not_enforcing_crlf_handwritten.txt")), checks.StatusFail,
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 6, "lockout_threshold": 5},
 			"min_length 6 (needs >= 8), min_classes 0"},
 		{"cracklib's length credits and tally2's high deny fail",
 			debian(t).
-				AddFile(pamDir+"common-password", testdata(t, "linux", "common-password__cracklib_credits_handwritten.txt")).
-				AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__tally2_handwritten.txt")).
-				AddFile(loginDefsPath, testdata(t, "linux", "login.defs__max90.txt")),
+				AddFile(pamDir+"common-password", checktest.Testdata(t, "linux", "common-password__cracklib_credits_handwritten.txt")).
+				AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__tally2_handwritten.txt")).
+				AddFile(loginDefsPath, checktest.Testdata(t, "linux", "login.defs__max90.txt")),
 			checks.StatusFail,
 			map[string]any{"min_length": 6, "min_classes": 0, "max_age_days": 90, "history": 5, "lockout_threshold": 10},
 			"min_length 6 (needs >= 8), min_classes 0 (needs >= 3 of 4), history 5 (needs >= 6), lockout_threshold 10 (needs 1-5)"},
 		{"pam_faillock preauth without authfail records nothing, so it never locks",
-			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_preauth_only_handwritten.txt")), checks.StatusFail,
+			hardened(t).AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__faillock_preauth_only_handwritten.txt")), checks.StatusFail,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 0},
 			"lockout_threshold never locks (needs 1-5)"},
 		{"pam_faillock authfail without preauth or authsucc never refuses a right password, so it never locks",
-			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_authfail_only_handwritten.txt")), checks.StatusFail,
+			hardened(t).AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__faillock_authfail_only_handwritten.txt")), checks.StatusFail,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 0},
 			"lockout_threshold never locks (needs 1-5)"},
 		{"pam_faillock conf= is the file read for deny",
-			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_conf_handwritten.txt")).
+			hardened(t).AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__faillock_conf_handwritten.txt")).
 				AddFile("/etc/security/faillock-strict.conf", []byte("deny = 4\n")), checks.StatusPass,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": 4},
 			"lockout after 4 failures"},
 		{"a pam_faillock conf= file that is missing is unknown, not the default",
-			hardened(t).AddFile(pamDir+"common-auth", testdata(t, "linux", "common-auth__faillock_conf_handwritten.txt")), checks.StatusUnknown,
+			hardened(t).AddFile(pamDir+"common-auth", checktest.Testdata(t, "linux", "common-auth__faillock_conf_handwritten.txt")), checks.StatusUnknown,
 			map[string]any{"min_length": 12, "min_classes": 3, "max_age_days": 90, "history": 6, "lockout_threshold": "unknown"},
 			"faillock-strict.conf"},
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var (
@@ -19,7 +20,7 @@ func windowsHost(t *testing.T, inf string) *host.Fake {
 	return host.NewFake("windows", "amd64").
 		AddRegistry(currentVersionKey, "SystemRoot", host.RegistryValue{Type: "REG_SZ", String: `C:\WINDOWS`}, nil).
 		AddRun(seceditArgv, host.Output{Stdout: []byte("\r\nThe task has completed successfully.\r\n")}, nil).
-		AddFile(`C:\ProgramData\Postern\secpol.inf`, testdata(t, "windows", inf)).
+		AddFile(`C:\ProgramData\Postern\secpol.inf`, checktest.Testdata(t, "windows", inf)).
 		AddWMI(rsopNamespace, rsopNumeric, nil, notDomain).
 		AddWMI(rsopNamespace, rsopBoolean, nil, notDomain)
 }
@@ -53,21 +54,21 @@ func TestCollectWindows(t *testing.T) {
 		{"without admin rights secedit fails and English net accounts leaves complexity unknown",
 			windowsHost(t, "secpol.inf__hardened_utf16_handwritten.txt").
 				AddRun(seceditArgv, denied, nil).
-				AddRun(netArgv, host.Output{Stdout: testdata(t, "windows", "net-accounts__en-US_handwritten.txt")}, nil),
+				AddRun(netArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "net-accounts__en-US_handwritten.txt")}, nil),
 			checks.StatusFail,
 			map[string]any{"min_length": 0, "min_classes": "unknown", "max_age_days": 42, "history": 0, "lockout_threshold": 10},
 			"min_length 0"},
 		{"a real English net accounts (LF, narrower padding, a localized None) is read by position",
 			windowsHost(t, "secpol.inf__hardened_utf16_handwritten.txt").
 				AddRun(seceditArgv, denied, nil).
-				AddRun(netArgv, host.Output{Stdout: testdata(t, "windows", "net-accounts__en_pwk_notes_0xkourama.txt")}, nil),
+				AddRun(netArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "net-accounts__en_pwk_notes_0xkourama.txt")}, nil),
 			checks.StatusFail,
 			map[string]any{"min_length": 0, "min_classes": "unknown", "max_age_days": 42, "history": 0, "lockout_threshold": 5},
 			"min_length 0 (needs >= 8), history 0 (needs >= 6)"},
 		{"German net accounts with localized words is read by position",
 			windowsHost(t, "secpol.inf__hardened_utf16_handwritten.txt").
 				AddRun(seceditArgv, host.Output{}, host.Wrap(host.ErrNotFound, errors.New("secedit.exe not found"))).
-				AddRun(netArgv, host.Output{Stdout: testdata(t, "windows", "net-accounts__de-DE_cp850_handwritten.txt")}, nil),
+				AddRun(netArgv, host.Output{Stdout: checktest.Testdata(t, "windows", "net-accounts__de-DE_cp850_handwritten.txt")}, nil),
 			checks.StatusFail,
 			map[string]any{"min_length": 12, "min_classes": "unknown", "max_age_days": 0, "history": 24, "lockout_threshold": 5},
 			"max_age_days never expires"},

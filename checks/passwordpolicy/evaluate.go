@@ -1,7 +1,6 @@
 package passwordpolicy
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -41,21 +40,19 @@ func rules(f *Facts, th *Thresholds) []rule {
 // Evaluate judges each sub-rule separately: any failing sub-rule fails the
 // control (the summary names them all), any undetermined one with no
 // failure makes it unknown, and it passes only when all five are met.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the password policy facts do not decode: %v", err))
-	}
-	th, ok := in.Thresholds.(*Thresholds)
-	if !ok || th == nil {
-		th = DefaultThresholds().(*Thresholds)
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "password policy", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, th *Thresholds) checks.Result {
 	ev := map[string]any{"sources": f.Sources}
 	if len(f.Notes) > 0 {
 		ev["notes"] = f.Notes
 	}
 	var failed, undetermined, passed []string
-	for _, r := range rules(&f, th) {
+	for _, r := range rules(f, th) {
 		e := map[string]any{"required": r.want}
 		switch {
 		case r.s.Unknown != "":

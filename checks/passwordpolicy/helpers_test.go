@@ -13,12 +13,6 @@ import (
 	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
-// testdata returns the exact bytes of testdata/<goos>/<name>.
-func testdata(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
-
 // run collects from h and evaluates the facts with the default thresholds.
 func run(t *testing.T, h host.Host) (checks.Result, *Facts, error) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // TestMacPasswordStateRealRecords reads user records of real OS X 10.7 and
@@ -26,7 +27,7 @@ func TestMacPasswordStateRealRecords(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			u, err := parseDSLocalUser(testdata(t, "darwin", tc.file))
+			u, err := parseDSLocalUser(checktest.Testdata(t, "darwin", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,18 +7,19 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 const usersDir = "/var/db/dslocal/nodes/Default/users/"
 
 func macHost(t *testing.T, users ...string) *host.Fake {
 	h := host.NewFake("darwin", "arm64").
-		AddFile(loginwindowPlist, testdata(t, "darwin", "com.apple.loginwindow__default_binary_handwritten.plist"))
+		AddFile(loginwindowPlist, checktest.Testdata(t, "darwin", "com.apple.loginwindow__default_binary_handwritten.plist"))
 	var paths []string
 	for _, u := range users {
 		p := usersDir + strings.SplitN(strings.TrimPrefix(u, "user-"), "__", 2)[0] + ".plist"
 		paths = append(paths, p)
-		h.AddFile(p, testdata(t, "darwin", u))
+		h.AddFile(p, checktest.Testdata(t, "darwin", u))
 	}
 	return h.AddGlob(dslocalUsers, paths, nil)
 }
@@ -40,7 +41,7 @@ func TestCollectDarwin(t *testing.T) {
 			checks.StatusFail, "with no password: kiosk"},
 		{"automatic login with kcpassword fails",
 			macHost(t, normal...).
-				AddFile(loginwindowPlist, testdata(t, "darwin", "com.apple.loginwindow__autologin_binary_handwritten.plist")).
+				AddFile(loginwindowPlist, checktest.Testdata(t, "darwin", "com.apple.loginwindow__autologin_binary_handwritten.plist")).
 				AddStat(kcpasswordPath, host.FileInfo{Name: "kcpassword", Mode: 0o600, Size: 12}, nil),
 			checks.StatusFail, "loginwindow signs in jdoe (/Library/Preferences/com.apple.loginwindow.plist autoLoginUser), password stored"},
 		{"a leftover kcpassword alone fails", macHost(t, normal...).AddStat(kcpasswordPath, host.FileInfo{Name: "kcpassword", Mode: 0o600}, nil),

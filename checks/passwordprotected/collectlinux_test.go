@@ -10,14 +10,15 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func linuxHost(t *testing.T, passwd, shadow string) *host.Fake {
 	return host.NewFake("linux", "amd64").
-		AddFile(passwdPath, testdata(t, "linux", passwd)).
-		AddFile(shadowPath, testdata(t, "linux", shadow)).
-		AddFile(loginDefsPath, testdata(t, "linux", "login.defs__debian12.txt")).
-		AddFile("/etc/pam.d/common-auth", testdata(t, "linux", "common-auth__debian12.txt"))
+		AddFile(passwdPath, checktest.Testdata(t, "linux", passwd)).
+		AddFile(shadowPath, checktest.Testdata(t, "linux", shadow)).
+		AddFile(loginDefsPath, checktest.Testdata(t, "linux", "login.defs__debian12.txt")).
+		AddFile("/etc/pam.d/common-auth", checktest.Testdata(t, "linux", "common-auth__debian12.txt"))
 }
 
 func laptop(t *testing.T) *host.Fake {
@@ -30,7 +31,7 @@ const sddmFile = "/etc/sddm.conf.d/autologin.conf"
 // sddmDropIn adds the real SDDM drop-in of KDE/bigscreen-image-settings.
 func sddmDropIn(t *testing.T, h *host.Fake) *host.Fake {
 	return h.AddGlob("/etc/sddm.conf.d/*.conf", []string{sddmFile}, nil).
-		AddFile(sddmFile, testdata(t, "linux", "sddm.conf.d-autologin.conf__kde_bigscreen.txt"))
+		AddFile(sddmFile, checktest.Testdata(t, "linux", "sddm.conf.d-autologin.conf__kde_bigscreen.txt"))
 }
 
 func TestCollectLinux(t *testing.T) {
@@ -47,25 +48,25 @@ func TestCollectLinux(t *testing.T) {
 			linuxHost(t, "passwd__debian12_ci.txt", "shadow__debian12_ci.txt"),
 			checks.StatusUnknown, "no interactive account has a password (2 locked or disabled"},
 		{"a laptop whose only password-less account has expired passes",
-			laptop(t).AddFile("/etc/gdm3/daemon.conf", testdata(t, "linux", "gdm3-daemon.conf__debian12_default.txt")),
+			laptop(t).AddFile("/etc/gdm3/daemon.conf", checktest.Testdata(t, "linux", "gdm3-daemon.conf__debian12_default.txt")),
 			checks.StatusPass, "1 interactive account(s) with a password"},
 		{"an account with an empty shadow password fails",
 			linuxHost(t, "passwd__laptop_handwritten.txt", "shadow__laptop_empty_password_handwritten.txt"),
 			checks.StatusFail, "with no password: bob"},
 		{"GDM automatic login fails",
-			laptop(t).AddFile("/etc/gdm3/daemon.conf", testdata(t, "linux", "gdm3-daemon.conf__autologin.txt")),
+			laptop(t).AddFile("/etc/gdm3/daemon.conf", checktest.Testdata(t, "linux", "gdm3-daemon.conf__autologin.txt")),
 			checks.StatusFail, "gdm signs in alice (/etc/gdm3/daemon.conf)"},
 		{"GDM timed login fails",
-			laptop(t).AddFile("/etc/gdm3/custom.conf", testdata(t, "linux", "gdm3-daemon.conf__timed.txt")),
+			laptop(t).AddFile("/etc/gdm3/custom.conf", checktest.Testdata(t, "linux", "gdm3-daemon.conf__timed.txt")),
 			checks.StatusFail, "gdm signs in alice"},
 		{"LightDM automatic login in its main file fails",
 			laptop(t).
 				AddGlob("/usr/share/lightdm/lightdm.conf.d/*.conf", []string{"/usr/share/lightdm/lightdm.conf.d/01_debian.conf"}, nil).
-				AddFile("/usr/share/lightdm/lightdm.conf.d/01_debian.conf", testdata(t, "linux", "lightdm-01_debian.conf__debian12.txt")).
-				AddFile("/etc/lightdm/lightdm.conf", testdata(t, "linux", "lightdm.conf__autologin.txt")),
+				AddFile("/usr/share/lightdm/lightdm.conf.d/01_debian.conf", checktest.Testdata(t, "linux", "lightdm-01_debian.conf__debian12.txt")).
+				AddFile("/etc/lightdm/lightdm.conf", checktest.Testdata(t, "linux", "lightdm.conf__autologin.txt")),
 			checks.StatusFail, "lightdm signs in alice"},
 		{"LightDM's default configuration passes",
-			laptop(t).AddFile("/etc/lightdm/lightdm.conf", testdata(t, "linux", "lightdm.conf__debian12_default.txt")),
+			laptop(t).AddFile("/etc/lightdm/lightdm.conf", checktest.Testdata(t, "linux", "lightdm.conf__debian12_default.txt")),
 			checks.StatusPass, "no automatic sign-in"},
 		{"KDE's real SDDM automatic login drop-in fails when SDDM is the display manager",
 			sddmDropIn(t, laptop(t)),
@@ -75,15 +76,15 @@ func TestCollectLinux(t *testing.T) {
 			checks.StatusPass, "no automatic sign-in"},
 		{"Whonix's real getty drop-in with --autologin fails",
 			laptop(t).AddGlob(gettyGlob, []string{gettyFile}, nil).
-				AddFile(gettyFile, testdata(t, "linux", "getty-autologin.conf__kicksecure_rads.txt")),
+				AddFile(gettyFile, checktest.Testdata(t, "linux", "getty-autologin.conf__kicksecure_rads.txt")),
 			checks.StatusFail, "getty signs in user"},
 		{"an ArchWiki-style getty drop-in with a quoted -o option before --autologin fails",
 			laptop(t).AddGlob(gettyGlob, []string{gettyFile}, nil).
-				AddFile(gettyFile, testdata(t, "linux", "getty-override.conf__autologin_handwritten.txt")),
+				AddFile(gettyFile, checktest.Testdata(t, "linux", "getty-override.conf__autologin_handwritten.txt")),
 			checks.StatusFail, "getty signs in alice"},
 		{"a CRLF getty drop-in without --autologin passes",
 			laptop(t).AddGlob(gettyGlob, []string{gettyFile}, nil).
-				AddFile(gettyFile, testdata(t, "linux", "getty-override.conf__noautologin_crlf_handwritten.txt")),
+				AddFile(gettyFile, checktest.Testdata(t, "linux", "getty-override.conf__noautologin_crlf_handwritten.txt")),
 			checks.StatusPass, "no automatic sign-in"},
 		{"an agent that cannot read /etc/shadow cannot tell",
 			laptop(t).AddFileError(shadowPath, host.Wrap(host.ErrPermission, errors.New("open /etc/shadow: permission denied"))),
@@ -92,7 +93,7 @@ func TestCollectLinux(t *testing.T) {
 			laptop(t).AddFileError("/etc/gdm3/custom.conf", host.Wrap(host.ErrPermission, errors.New("open /etc/gdm3/custom.conf: permission denied"))),
 			checks.StatusUnknown, "/etc/gdm3/custom.conf: permission denied"},
 		{"a failure wins over an unreadable file",
-			laptop(t).AddFile("/etc/gdm3/daemon.conf", testdata(t, "linux", "gdm3-daemon.conf__autologin.txt")).
+			laptop(t).AddFile("/etc/gdm3/daemon.conf", checktest.Testdata(t, "linux", "gdm3-daemon.conf__autologin.txt")).
 				AddFileError("/etc/gdm/custom.conf", host.Wrap(host.ErrPermission, errors.New("open /etc/gdm/custom.conf: permission denied"))),
 			checks.StatusFail, "automatic sign-in is on"},
 	}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // wmiRows reads a Get-CimInstance | ConvertTo-Json capture.
 func wmiRows(t *testing.T, name string) []map[string]any {
 	t.Helper()
 	var rows []map[string]any
-	if err := json.Unmarshal(testdata(t, "windows", name), &rows); err != nil {
+	if err := json.Unmarshal(checktest.Testdata(t, "windows", name), &rows); err != nil {
 		t.Fatal(err)
 	}
 	return rows
@@ -32,7 +33,7 @@ func localUserRows(t *testing.T, name string) []map[string]any {
 		PasswordRequired bool
 		SID              struct{ Value string }
 	}
-	if err := json.Unmarshal(testdata(t, "windows", name), &users); err != nil {
+	if err := json.Unmarshal(checktest.Testdata(t, "windows", name), &users); err != nil {
 		t.Fatal(err)
 	}
 	rows := make([]map[string]any, 0, len(users))

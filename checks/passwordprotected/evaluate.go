@@ -1,7 +1,6 @@
 package passwordprotected
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -14,11 +13,12 @@ import (
 // it is unknown when a source could not be read, no account was found, or
 // no enabled account has a password, and nothing failed; it passes only
 // when at least one enabled account has a password. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the password protection facts do not decode: %v", err))
-	}
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, checks.NoThresholds]{What: "password protection", Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts.
+func evaluateFacts(in checks.EvalInput, f *Facts, _ *checks.NoThresholds) checks.Result {
 	at := in.CollectedAt
 	if at.IsZero() {
 		at = in.Now

@@ -75,3 +75,28 @@ type Account struct {
 	// Source says what gave the password state.
 	Source string `json:"source"`
 }
+
+// addAccount appends a, keeping the list bounded. Once the list is full
+// an account without a password still takes the place of one that has a
+// password: dropping it would turn a failure into a pass.
+func (f *Facts) addAccount(a Account) {
+	if len(f.Accounts) < maxAccounts {
+		f.Accounts = append(f.Accounts, a)
+		return
+	}
+	f.AccountsTruncated = true
+	if !openDoor(a) {
+		return
+	}
+	for i, kept := range f.Accounts {
+		if !openDoor(kept) {
+			f.Accounts[i] = a
+			return
+		}
+	}
+}
+
+// openDoor reports an account that may sign in without a password.
+func openDoor(a Account) bool {
+	return a.Password == PasswordNone || a.Password == PasswordNotRequired
+}

@@ -15,12 +15,6 @@ import (
 // 1970, after the hand-written olduser account expired (day 20200).
 var collectedAt = time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
 
-// testdata returns the exact bytes of testdata/<goos>/<name>.
-func testdata(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
-
 // run collects from h and evaluates the facts as of collectedAt.
 func run(t *testing.T, h host.Host) (checks.Result, *Facts, error) {
 	t.Helper()

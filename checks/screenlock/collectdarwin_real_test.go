@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // TestCollectDarwinRealCaptures replays `pmset -g custom` and
@@ -71,7 +72,7 @@ func TestParsePmsetCustomRealCaptures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			got := parsePmsetCustom(testdata(t, "darwin", tc.file))
+			got := parsePmsetCustom(checktest.Testdata(t, "darwin", tc.file))
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(pmsetProfile{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var (
@@ -26,13 +27,13 @@ func macHost(t *testing.T, sysadminctl, pmset string) *host.Fake {
 	return host.NewFake("darwin", "arm64").
 		AddRun(statArgv, host.Output{Stdout: []byte("alice 501\n")}, nil).
 		AddRun(dsclArgv, host.Output{Stdout: []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n\t<key>dsAttrTypeStandard:NFSHomeDirectory</key>\n\t<array>\n\t\t<string>/Users/alice</string>\n\t</array>\n</dict>\n</plist>\n")}, nil).
-		AddRun(sysadminctlArgv, host.Output{Stderr: testdata(t, "darwin", sysadminctl)}, nil).
-		AddRun(pmsetArgv, host.Output{Stdout: testdata(t, "darwin", pmset)}, nil)
+		AddRun(sysadminctlArgv, host.Output{Stderr: checktest.Testdata(t, "darwin", sysadminctl)}, nil).
+		AddRun(pmsetArgv, host.Output{Stdout: checktest.Testdata(t, "darwin", pmset)}, nil)
 }
 
 func withByHost(t *testing.T, h *host.Fake) *host.Fake {
 	return h.AddGlob(byHostGlob, []string{byHostFile}, nil).
-		AddFile(byHostFile, testdata(t, "darwin", "byhost-screensaver__idle_600.plist"))
+		AddFile(byHostFile, checktest.Testdata(t, "darwin", "byhost-screensaver__idle_600.plist"))
 }
 
 func TestCollectDarwin(t *testing.T) {
@@ -57,7 +58,7 @@ func TestCollectDarwin(t *testing.T) {
 			checks.StatusPass, "20 min idle", 1200},
 		{"a managed profile wins over the user and sysadminctl",
 			withByHost(t, macHost(t, "sysadminctl__off.txt", "pmset-custom__desktop_never.txt")).
-				AddFile("/Library/Managed Preferences/com.apple.screensaver.plist", testdata(t, "darwin", "managed-screensaver__profile_300.plist")),
+				AddFile("/Library/Managed Preferences/com.apple.screensaver.plist", checktest.Testdata(t, "darwin", "managed-screensaver__profile_300.plist")),
 			checks.StatusPass, "5 min 5 s idle", 305},
 		{"sysadminctl missing is unknown with the reason",
 			withByHost(t, macHost(t, "sysadminctl__immediate.txt", "pmset-custom__macbook.txt")).
@@ -90,7 +91,7 @@ func TestCollectDarwinPicksTheNewestByHostFile(t *testing.T) {
 		AddGlob(byHostGlob, []string{old, byHostFile}, nil).
 		AddFile(old, []byte(`<plist version="1.0"><dict><key>idleTime</key><integer>3600</integer></dict></plist>`)).
 		AddStat(old, host.FileInfo{ModTime: time.Unix(1e9, 0)}, nil).
-		AddFile(byHostFile, testdata(t, "darwin", "byhost-screensaver__idle_600.plist")).
+		AddFile(byHostFile, checktest.Testdata(t, "darwin", "byhost-screensaver__idle_600.plist")).
 		AddStat(byHostFile, host.FileInfo{ModTime: time.Unix(2e9, 0)}, nil)
 	res, _ := collectAndEvaluate(t, h)
 	if res.Status != checks.StatusPass || res.Evidence["effective_lock_seconds"] != 600 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // gnomeSessionEnv gives alice's GNOME session (logind session 2) a
@@ -20,12 +21,12 @@ func gnomeSessionEnv(h *host.Fake, env string) *host.Fake {
 
 func TestDconfFollowsTheSessionsEnvironment(t *testing.T) {
 	lockOff := func(h *host.Fake, p string) *host.Fake {
-		return h.AddFile(p, testdata(t, "linux", "dconf-user__lock_disabled.gvdb"))
+		return h.AddFile(p, checktest.Testdata(t, "linux", "dconf-user__lock_disabled.gvdb"))
 	}
 	localDB := func(h *host.Fake, profile string) *host.Fake {
-		return h.AddFile(profile, testdata(t, "linux", "dconf-profile__user_local.txt")).
+		return h.AddFile(profile, checktest.Testdata(t, "linux", "dconf-profile__user_local.txt")).
 			AddStat("/etc/dconf/db/local", host.FileInfo{Name: "local", Size: 608, Mode: 0o644}, nil).
-			AddFile("/etc/dconf/db/local", testdata(t, "linux", "dconf-db__local_locked_600.gvdb"))
+			AddFile("/etc/dconf/db/local", checktest.Testdata(t, "linux", "dconf-db__local_locked_600.gvdb"))
 	}
 	tests := []struct {
 		name        string

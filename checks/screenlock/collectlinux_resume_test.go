@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // plasmaSession adds the user's logind scope with a display-manager
@@ -24,7 +25,7 @@ func TestCollectLinuxLockOnResume(t *testing.T) {
 	kde := func() *host.Fake { return linuxSession(t, "logind-session__kde_x11.txt") }
 	ubuntu := func() *host.Fake {
 		return linuxSession(t, "logind-session__gnome_wayland.txt").
-			AddFile("/run/systemd/sessions/2", []byte(strings.Replace(string(testdata(t, "linux", "logind-session__gnome_wayland.txt")), "DESKTOP=gnome", "DESKTOP=ubuntu", 1)))
+			AddFile("/run/systemd/sessions/2", []byte(strings.Replace(string(checktest.Testdata(t, "linux", "logind-session__gnome_wayland.txt")), "DESKTOP=gnome", "DESKTOP=ubuntu", 1)))
 	}
 	kubuntuDirs := "/etc/xdg/xdg-plasma:/etc/xdg:/usr/share/kubuntu-default-settings/kf5-settings"
 	tests := []struct {
@@ -36,32 +37,32 @@ func TestCollectLinuxLockOnResume(t *testing.T) {
 	}{
 		{"an Ubuntu session that does not lock on suspend fails despite a 5 minute idle lock",
 			ubuntu().
-				AddFile("/etc/dconf/profile/user", testdata(t, "linux", "dconf-profile__user_local.txt")).
+				AddFile("/etc/dconf/profile/user", checktest.Testdata(t, "linux", "dconf-profile__user_local.txt")).
 				AddGlob("/etc/dconf/db/local.d/*", []string{"/etc/dconf/db/local.d/00-suspend"}, nil).
-				AddFile("/etc/dconf/db/local.d/00-suspend", testdata(t, "linux", "dconf-keyfile__no_lock_on_suspend.txt")),
+				AddFile("/etc/dconf/db/local.d/00-suspend", checktest.Testdata(t, "linux", "dconf-keyfile__no_lock_on_suspend.txt")),
 			checks.StatusFail, "but waking from suspend does not ask for it: " + keyLockSuspend + " is false", 300},
 		{"GNOME with the lock turned off says it does not lock on suspend either",
-			linuxSession(t, "logind-session__gnome_wayland.txt").AddFile(aliceHome+"/.config/dconf/user", testdata(t, "linux", "dconf-user__lock_disabled.gvdb")),
+			linuxSession(t, "logind-session__gnome_wayland.txt").AddFile(aliceHome+"/.config/dconf/user", checktest.Testdata(t, "linux", "dconf-user__lock_disabled.gvdb")),
 			checks.StatusFail, "; and waking from suspend does not ask for the password: " + keyLockEnabled + " is false", "never"},
 		{"KDE with LockOnResume off fails despite the default 5 minute lock",
-			kde().AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__no_lock_on_resume.txt")),
+			kde().AddFile(aliceHome+"/.config/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__no_lock_on_resume.txt")),
 			checks.StatusFail, "LockOnResume is false", 305},
 		{"an immutable file in the session's last XDG_CONFIG_DIRS entry beats the user's",
 			plasmaSession(kde(), kubuntuDirs).
-				AddFile("/usr/share/kubuntu-default-settings/kf5-settings/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
-				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
+				AddFile("/usr/share/kubuntu-default-settings/kf5-settings/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
+				AddFile(aliceHome+"/.config/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
 			checks.StatusPass, "10 min idle", 600},
 		{"a session whose XDG_CONFIG_DIRS leaves out /etc/xdg does not read it, as KConfig does not",
 			plasmaSession(kde(), "/etc/xdg/xdg-plasma").
-				AddFile("/etc/xdg/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
-				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
+				AddFile("/etc/xdg/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__system_immutable_crlf.txt")).
+				AddFile(aliceHome+"/.config/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__autolock_off_chasinglogic.txt")),
 			checks.StatusFail, "never locks", "never"},
 		{"Plasma's kdedefaults applies under the user's own file",
-			kde().AddFile(aliceHome+"/.config/kdedefaults/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__timeout_30.txt")),
+			kde().AddFile(aliceHome+"/.config/kdedefaults/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__timeout_30.txt")),
 			checks.StatusFail, "30 min 10 s idle", 1810},
 		{"the user's own file outranks kdedefaults key by key",
-			kde().AddFile(aliceHome+"/.config/kdedefaults/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__timeout_30.txt")).
-				AddFile(aliceHome+"/.config/kscreenlockerrc", testdata(t, "linux", "kscreenlockerrc__timeout_10.txt")),
+			kde().AddFile(aliceHome+"/.config/kdedefaults/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__timeout_30.txt")).
+				AddFile(aliceHome+"/.config/kscreenlockerrc", checktest.Testdata(t, "linux", "kscreenlockerrc__timeout_10.txt")),
 			checks.StatusPass, "10 min 10 s idle", 610},
 	}
 	for _, tc := range tests {

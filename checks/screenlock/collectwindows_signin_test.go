@@ -8,12 +8,13 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // withPowercfg answers `powercfg FLAG SCHEME_CURRENT SUB SETTING` with a
 // testdata file.
 func withPowercfg(t *testing.T, h *host.Fake, flag, sub, setting, file string) *host.Fake {
-	return h.AddRun([]string{powercfgPath, flag, "SCHEME_CURRENT", sub, setting}, host.Output{Stdout: testdata(t, "windows", file)}, nil)
+	return h.AddRun([]string{powercfgPath, flag, "SCHEME_CURRENT", sub, setting}, host.Output{Stdout: checktest.Testdata(t, "windows", file)}, nil)
 }
 
 // modernStandby is a Modern Standby laptop whose display turns off after

@@ -8,6 +8,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 const (
@@ -86,8 +87,8 @@ func TestCollectWindows(t *testing.T) {
 			checks.StatusUnknown, "access denied", 3600},
 		{"power settings missing from the registry come from French UTF-16 powercfg",
 			withConsoleUser(windowsHost()).
-				AddRun([]string{powercfgPath, "/query", "SCHEME_CURRENT", subSleep, standbyIdle}, host.Output{Stdout: testdata(t, "windows", "powercfg__standbyidle_fr_utf16.txt")}, nil).
-				AddRun([]string{powercfgPath, "/query", "SCHEME_CURRENT", subNone, consoleLock}, host.Output{Stdout: testdata(t, "windows", "powercfg__consolelock_en.txt")}, nil),
+				AddRun([]string{powercfgPath, "/query", "SCHEME_CURRENT", subSleep, standbyIdle}, host.Output{Stdout: checktest.Testdata(t, "windows", "powercfg__standbyidle_fr_utf16.txt")}, nil).
+				AddRun([]string{powercfgPath, "/query", "SCHEME_CURRENT", subNone, consoleLock}, host.Output{Stdout: checktest.Testdata(t, "windows", "powercfg__consolelock_en.txt")}, nil),
 			checks.StatusPass, "10 min idle on mains", 600},
 		{"the real Microsoft sample of sleep after 30 minutes on mains fails on mains",
 			withPowercfg(t, withPowercfg(t, withConsoleUser(windowsHost()), "/qh", subSleep, standbyIdle, "powercfg-qh__standbyidle_msdocs.txt"),
@@ -101,7 +102,7 @@ func TestCollectWindows(t *testing.T) {
 		{"a powercfg without /qh whose /query omits the hidden CONSOLELOCK is unknown naming it",
 			withPowercfg(t, withConsoleUser(windowsHost()), "/query", subNone, consoleLock, "powercfg-query__consolelock_hidden.txt").
 				AddRun([]string{powercfgPath, "/qh", "SCHEME_CURRENT", subNone, consoleLock}, host.Output{ExitCode: 1, Stdout: []byte("Invalid Parameters -- try \"/?\" for help\r\n")}, nil).
-				AddRun([]string{powercfgPath, "/qh", "SCHEME_CURRENT", subSleep, standbyIdle}, host.Output{Stdout: testdata(t, "windows", "powercfg__standbyidle_en.txt")}, nil),
+				AddRun([]string{powercfgPath, "/qh", "SCHEME_CURRENT", subSleep, standbyIdle}, host.Output{Stdout: checktest.Testdata(t, "windows", "powercfg__standbyidle_en.txt")}, nil),
 			checks.StatusUnknown, "does not mention " + consoleLock, "never"},
 		{"a desktop without a battery ignores its battery sleep setting",
 			withSleep(withConsoleUser(windowsHost()), 1200, 0, 1, 1).
@@ -164,7 +165,7 @@ func TestParsePowercfgQuery(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ac, dc, err := parsePowercfgQuery(testdata(t, "windows", tc.file), tc.setting)
+			ac, dc, err := parsePowercfgQuery(checktest.Testdata(t, "windows", tc.file), tc.setting)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +174,7 @@ func TestParsePowercfgQuery(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := parsePowercfgQuery(testdata(t, "windows", "powercfg__standbyidle_en.txt"), videoIdle); err == nil {
+	if _, _, err := parsePowercfgQuery(checktest.Testdata(t, "windows", "powercfg__standbyidle_en.txt"), videoIdle); err == nil {
 		t.Error("output about another setting was accepted")
 	}
 }

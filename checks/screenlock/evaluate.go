@@ -1,7 +1,6 @@
 package screenlock
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -25,20 +24,18 @@ type powerResult struct {
 // locks on its own with a password within MaxIdleSeconds (idle time plus
 // grace). It is unknown when a route that might decide could not be read,
 // and not applicable without a graphical session. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the screen lock facts do not decode: %v", err))
-	}
-	t, _ := in.Thresholds.(*Thresholds)
-	if t == nil {
-		t = DefaultThresholds().(*Thresholds)
-	}
-	ev := evidence(&f, t)
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "screen lock", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, t *Thresholds) checks.Result {
+	ev := evidence(f, t)
 	if f.NotApplicable != "" {
 		return checks.Result{Status: checks.StatusNotApplicable, Summary: f.NotApplicable, Evidence: ev}
 	}
-	results := byPower(&f, t)
+	results := byPower(f, t)
 	worst := results[0]
 	for _, r := range results[1:] {
 		if r.seconds == never || (worst.seconds != never && r.seconds > worst.seconds) {
@@ -78,7 +75,7 @@ func Evaluate(in checks.EvalInput) checks.Result {
 			duration(worst.seconds), onPower(worst.power, len(results)), worst.route.Name, f.ResumeUnlocked)
 		return res
 	case worst.seconds == never:
-		res.Summary = "the screen never locks with a password on its own" + onPower(worst.power, len(results)) + neverWhy(&f, worst.power, t)
+		res.Summary = "the screen never locks with a password on its own" + onPower(worst.power, len(results)) + neverWhy(f, worst.power, t)
 	default:
 		res.Summary = fmt.Sprintf("the screen locks with a password only after %s idle%s (%s), over the %s limit",
 			duration(worst.seconds), onPower(worst.power, len(results)), worst.route.Name, duration(t.MaxIdleSeconds))

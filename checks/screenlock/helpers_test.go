@@ -10,12 +10,6 @@ import (
 	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
-// testdata returns the exact bytes of testdata/<goos>/<name>.
-func testdata(t *testing.T, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
-
 // collectAndEvaluate runs the collector on h and evaluates its facts
 // against the default thresholds, failing the test on a collector error.
 func collectAndEvaluate(t *testing.T, h host.Host) (checks.Result, *Facts) {

@@ -25,7 +25,7 @@ func TestParseGVDB(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tab, err := parseGVDB(testdata(t, "linux", tc.file))
+			tab, err := parseGVDB(checktest.Testdata(t, "linux", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
 })
 
 func TestParseGVDBRejectsDamagedFiles(t *testing.T) {
-	good := testdata(t, "linux", "dconf-db__local_locked_600.gvdb")
+	good := checktest.Testdata(t, "linux", "dconf-db__local_locked_600.gvdb")
 	t.Run("every truncation is an error or a subset, never a panic", func(t *testing.T) {
 		for n := 0; n < len(good); n++ {
 			_, _ = parseGVDB(good[:n])

@@ -7,18 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
 )
-
-func init() {
-	checks.Register(checks.Control{
-		ID:                checks.WiFiEncryption,
-		Collect:           Collect,
-		Evaluate:          Evaluate,
-		DefaultThresholds: DefaultThresholds,
-	})
-}
 
 // Addresses whose route is looked up to find the interface that carries
 // internet traffic. A route lookup sends no packet; any public address
@@ -27,12 +17,6 @@ const (
 	probeIPv4 = "1.1.1.1"
 	probeIPv6 = "2606:4700:4700::1111"
 )
-
-// Collect gathers the Wi-Fi facts of h, choosing the collector by the
-// host's OS so that a snapshot from any OS can be checked anywhere.
-func Collect(ctx context.Context, h host.Host) (any, error) { return collectors.Collect(ctx, h) }
-
-var collectors = checks.PerOS[*Facts]{What: "wi-fi security", Linux: collectLinux, Windows: collectWindows, Darwin: collectDarwin}
 
 // run runs the first of paths that is installed, with the default command
 // timeout. It returns the path used. A non-zero exit is returned as an

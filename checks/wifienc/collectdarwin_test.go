@@ -6,6 +6,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var (
@@ -17,15 +18,15 @@ var (
 )
 
 func mac(t testing.TB, profiler, routeV4 string) *host.Fake {
-	m := func(name string) host.Output { return stdout(td(t, "darwin", name)) }
+	m := func(name string) host.Output { return stdout(checktest.Testdata(t, "darwin", name)) }
 	return host.NewFake("darwin", "arm64").
 		AddRun(argvSystemProfiler, m(profiler), nil).
 		AddRun(argvRouteV4, m(routeV4), nil).
-		AddRun(argvRouteV6, host.Output{Stderr: td(t, "darwin", "route__get_v6_not_in_table.stderr.txt"), ExitCode: 1}, nil)
+		AddRun(argvRouteV6, host.Output{Stderr: checktest.Testdata(t, "darwin", "route__get_v6_not_in_table.stderr.txt"), ExitCode: 1}, nil)
 }
 
 func TestCollectDarwin(t *testing.T) {
-	m := func(name string) host.Output { return stdout(td(t, "darwin", name)) }
+	m := func(name string) host.Output { return stdout(checktest.Testdata(t, "darwin", name)) }
 	tests := []struct {
 		name        string
 		host        *host.Fake

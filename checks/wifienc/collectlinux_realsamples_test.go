@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The wpa_cli captures below were printed by a user polling `wpa_cli -i
@@ -25,7 +26,7 @@ func TestCollectLinuxRealWPACLI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", tc.file)), nil))
+			h := viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(checktest.Testdata(t, "linux", tc.file)), nil))
 			res, facts := collectAndEvaluate(t, h, nil)
 			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantSummary) {
 				t.Errorf("got %s %q, want %s containing %q\nfacts: %s", res.Status, res.Summary, tc.want, tc.wantSummary, facts)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 const (
@@ -39,45 +40,45 @@ func laptop(t testing.TB) *host.Fake {
 		AddGlob(sysNet+"*/wireless", []string{sysNet + "wlan0/wireless"}, nil).
 		AddGlob(sysNet+"*/phy80211", []string{sysNet + "wlan0/phy80211"}, nil).
 		AddFile(sysNet+"wlan0/operstate", []byte("up\n")).
-		AddFile(sysNet+"wlan0/uevent", td(t, "linux", "sys_uevent__wlan0.txt")).
+		AddFile(sysNet+"wlan0/uevent", checktest.Testdata(t, "linux", "sys_uevent__wlan0.txt")).
 		AddFile(sysNet+"wlan0/phy80211/index", []byte("0\n")).
 		AddFile(sysNet+"wlan0/ifindex", []byte("3\n")).
-		AddRun(argvXfrm, stdout(td(t, "linux", "ip__xfrm_policy_none.txt")), nil).
-		AddRun(argvIPv6, host.Output{Stderr: td(t, "linux", "ip__route_get_v6_unreachable.stderr.txt"), ExitCode: 2}, nil)
+		AddRun(argvXfrm, stdout(checktest.Testdata(t, "linux", "ip__xfrm_policy_none.txt")), nil).
+		AddRun(argvIPv6, host.Output{Stderr: checktest.Testdata(t, "linux", "ip__route_get_v6_unreachable.stderr.txt"), ExitCode: 2}, nil)
 }
 
 // withNM answers NetworkManager's D-Bus questions with the access point
 // flags sample.
 func withNM(t testing.TB, f *host.Fake, flags string) *host.Fake {
-	return f.AddRun(argvNMDevice, stdout(td(t, "linux", "busctl__nm_device.txt")), nil).
-		AddRun(argvNMAP, stdout(td(t, "linux", "busctl__nm_active_ap.txt")), nil).
-		AddRun(argvNMFlags, stdout(td(t, "linux", flags)), nil)
+	return f.AddRun(argvNMDevice, stdout(checktest.Testdata(t, "linux", "busctl__nm_device.txt")), nil).
+		AddRun(argvNMAP, stdout(checktest.Testdata(t, "linux", "busctl__nm_active_ap.txt")), nil).
+		AddRun(argvNMFlags, stdout(checktest.Testdata(t, "linux", flags)), nil)
 }
 
 func withoutNM(t testing.TB, f *host.Fake) *host.Fake {
-	return f.AddRun(argvNMDevice, host.Output{Stderr: td(t, "linux", "busctl__nm_not_running.stderr.txt"), ExitCode: 1}, nil).
-		AddRun(argvIWDState, host.Output{Stderr: td(t, "linux", "busctl__iwd_not_running.stderr.txt"), ExitCode: 1}, nil)
+	return f.AddRun(argvNMDevice, host.Output{Stderr: checktest.Testdata(t, "linux", "busctl__nm_not_running.stderr.txt"), ExitCode: 1}, nil).
+		AddRun(argvIWDState, host.Output{Stderr: checktest.Testdata(t, "linux", "busctl__iwd_not_running.stderr.txt"), ExitCode: 1}, nil)
 }
 
 // withIWD answers as iwd does when it alone drives the radio:
 // NetworkManager is absent, the station is connected and GetDiagnostics
 // answers with the sample.
 func withIWD(t testing.TB, f *host.Fake, diagnostics string) *host.Fake {
-	return f.AddRun(argvNMDevice, host.Output{Stderr: td(t, "linux", "busctl__nm_not_running.stderr.txt"), ExitCode: 1}, nil).
-		AddRun(argvIWDState, stdout(td(t, "linux", "busctl__iwd_station_connected.txt")), nil).
-		AddRun(argvIWDDiag, stdout(td(t, "linux", diagnostics)), nil).
-		AddRun(argvIWDNet, stdout(td(t, "linux", "busctl__iwd_connected_network_open.txt")), nil)
+	return f.AddRun(argvNMDevice, host.Output{Stderr: checktest.Testdata(t, "linux", "busctl__nm_not_running.stderr.txt"), ExitCode: 1}, nil).
+		AddRun(argvIWDState, stdout(checktest.Testdata(t, "linux", "busctl__iwd_station_connected.txt")), nil).
+		AddRun(argvIWDDiag, stdout(checktest.Testdata(t, "linux", diagnostics)), nil).
+		AddRun(argvIWDNet, stdout(checktest.Testdata(t, "linux", "busctl__iwd_connected_network_open.txt")), nil)
 }
 
 func viaWiFi(t testing.TB, f *host.Fake) *host.Fake {
-	return f.AddRun(argvIPv4, stdout(td(t, "linux", "ip__route_get_v4_wifi.txt")), nil)
+	return f.AddRun(argvIPv4, stdout(checktest.Testdata(t, "linux", "ip__route_get_v4_wifi.txt")), nil)
 }
 
 // viaTun routes through tun0, a tun device as OpenVPN creates (sysfs
 // values recorded from a real tun device).
 func viaTun(t testing.TB, f *host.Fake) *host.Fake {
-	return f.AddRun(argvIPv4, stdout(td(t, "linux", "ip__route_get_v4_openvpn_def1.txt")), nil).
-		AddFile(sysNet+"tun0/uevent", td(t, "linux", "sys_uevent__tun0.txt")).
+	return f.AddRun(argvIPv4, stdout(checktest.Testdata(t, "linux", "ip__route_get_v4_openvpn_def1.txt")), nil).
+		AddFile(sysNet+"tun0/uevent", checktest.Testdata(t, "linux", "sys_uevent__tun0.txt")).
 		AddStat(sysNet+"tun0/tun_flags", host.FileInfo{Name: "tun_flags", Mode: 0o444}, nil).
 		AddFile(sysNet+"tun0/type", []byte("65534\n"))
 }
@@ -86,25 +87,25 @@ func viaTun(t testing.TB, f *host.Fake) *host.Fake {
 // show` reports (recorded: tun0 held by openvpn, tun1 by openconnect,
 // tun7 persistent and held by nothing).
 func viaTunHeldBy(t testing.TB, f *host.Fake, dev string) *host.Fake {
-	route := bytes.ReplaceAll(td(t, "linux", "ip__route_get_v4_openvpn_def1.txt"), []byte(`"tun0"`), []byte(`"`+dev+`"`))
+	route := bytes.ReplaceAll(checktest.Testdata(t, "linux", "ip__route_get_v4_openvpn_def1.txt"), []byte(`"tun0"`), []byte(`"`+dev+`"`))
 	return f.AddRun(argvIPv4, stdout(route), nil).
-		AddFile(sysNet+dev+"/uevent", td(t, "linux", "sys_uevent__tun0.txt")).
+		AddFile(sysNet+dev+"/uevent", checktest.Testdata(t, "linux", "sys_uevent__tun0.txt")).
 		AddStat(sysNet+dev+"/tun_flags", host.FileInfo{Name: "tun_flags", Mode: 0o444}, nil).
-		AddRun(argvTuntap, stdout(td(t, "linux", "ip__tuntap_show_openvpn_openconnect.txt")), nil)
+		AddRun(argvTuntap, stdout(checktest.Testdata(t, "linux", "ip__tuntap_show_openvpn_openconnect.txt")), nil)
 }
 
 // viaXfrm routes through wlan0 by strongSwan's table 220 (source address
 // the virtual IP 10.10.10.2) with the xfrm policies of the sample.
 func viaXfrm(t testing.TB, f *host.Fake, policies string) *host.Fake {
-	return f.AddRun(argvIPv4, stdout(td(t, "linux", "ip__route_get_v4_strongswan_table220.txt")), nil).
-		AddRun(argvXfrm, stdout(td(t, "linux", policies)), nil)
+	return f.AddRun(argvIPv4, stdout(checktest.Testdata(t, "linux", "ip__route_get_v4_strongswan_table220.txt")), nil).
+		AddRun(argvXfrm, stdout(checktest.Testdata(t, "linux", policies)), nil)
 }
 
 // viaKernelWG routes through wg0 by policy routing, as wg-quick sets up,
 // with wg0 a kernel WireGuard device.
 func viaKernelWG(t testing.TB, f *host.Fake) *host.Fake {
-	return f.AddRun(argvIPv4, stdout(td(t, "linux", "ip__route_get_v4_wg_policy.txt")), nil).
-		AddFile(sysNet+"wg0/uevent", td(t, "linux", "sys_uevent__wg0_kernel.txt")).
+	return f.AddRun(argvIPv4, stdout(checktest.Testdata(t, "linux", "ip__route_get_v4_wg_policy.txt")), nil).
+		AddFile(sysNet+"wg0/uevent", checktest.Testdata(t, "linux", "sys_uevent__wg0_kernel.txt")).
 		AddFile(sysNet+"wg0/type", []byte("65534\n"))
 }
 
@@ -159,17 +160,17 @@ func TestCollectLinux(t *testing.T) {
 			checks.StatusFail, "not an approved VPN"},
 		// wpa_supplicant's WPA2-PSK pass is the real capture in TestCollectLinuxRealWPACLI.
 		{"without NetworkManager wpa_supplicant's open network fails",
-			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", "wpa_cli__status_open.txt")), nil)), nil,
+			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(checktest.Testdata(t, "linux", "wpa_cli__status_open.txt")), nil)), nil,
 			checks.StatusFail, "open (no encryption) Wi-Fi on wlan0"},
 		{"without NetworkManager wpa_supplicant's WEP network fails",
-			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", "wpa_cli__status_wep.txt")), nil)), nil,
+			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(checktest.Testdata(t, "linux", "wpa_cli__status_wep.txt")), nil)), nil,
 			checks.StatusFail, "WEP Wi-Fi on wlan0"},
 		{"neither NetworkManager nor wpa_supplicant answering is unknown with both reasons",
-			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, host.Output{Stdout: td(t, "linux", "wpa_cli__no_ctrl_socket.txt"), ExitCode: 255}, nil)), nil,
+			viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, host.Output{Stdout: checktest.Testdata(t, "linux", "wpa_cli__no_ctrl_socket.txt"), ExitCode: 255}, nil)), nil,
 			checks.StatusUnknown, "NetworkManager: NetworkManager is not running; iwd: iwd is not running; wpa_supplicant: no wpa_supplicant control socket for wlan0"},
 		{"no D-Bus and no wpa_cli is unknown",
-			viaWiFi(t, laptop(t).AddRun(argvNMDevice, host.Output{Stderr: td(t, "linux", "busctl__no_system_bus.stderr.txt"), ExitCode: 1}, nil).
-				AddRun(argvIWDState, host.Output{Stderr: td(t, "linux", "busctl__no_system_bus.stderr.txt"), ExitCode: 1}, nil)), nil,
+			viaWiFi(t, laptop(t).AddRun(argvNMDevice, host.Output{Stderr: checktest.Testdata(t, "linux", "busctl__no_system_bus.stderr.txt"), ExitCode: 1}, nil).
+				AddRun(argvIWDState, host.Output{Stderr: checktest.Testdata(t, "linux", "busctl__no_system_bus.stderr.txt"), ExitCode: 1}, nil)), nil,
 			checks.StatusUnknown, "the D-Bus system bus is not reachable; iwd: the D-Bus system bus is not reachable; wpa_supplicant: wpa_cli is not installed"},
 		{"iwd alone: a WPA2-Personal association passes",
 			viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_wpa2_personal.txt")), nil,
@@ -181,13 +182,13 @@ func TestCollectLinux(t *testing.T) {
 			viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_wpa1.txt")), nil,
 			checks.StatusFail, "WPA-Personal Wi-Fi on wlan0"},
 		{"iwd alone: an open network (no Security diagnostic, Type open) fails",
-			viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_open.txt").AddRun(argvIWDType, stdout(td(t, "linux", "busctl__iwd_network_type_open.txt")), nil)), nil,
+			viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_open.txt").AddRun(argvIWDType, stdout(checktest.Testdata(t, "linux", "busctl__iwd_network_type_open.txt")), nil)), nil,
 			checks.StatusFail, "open (no encryption) Wi-Fi on wlan0"},
 		{"iwd alone: type psk without a Security diagnostic is unknown, not WPA2",
-			viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_open.txt").AddRun(argvIWDType, stdout(td(t, "linux", "busctl__iwd_network_type_psk.txt")), nil)), nil,
+			viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_open.txt").AddRun(argvIWDType, stdout(checktest.Testdata(t, "linux", "busctl__iwd_network_type_psk.txt")), nil)), nil,
 			checks.StatusUnknown, `iwd reports network type "psk", which does not tell WPA1 from WPA2 or WPA3`},
 		{"iwd alone: a disconnected station is not applicable",
-			withoutNM(t, laptop(t)).AddRun(argvIWDState, stdout(td(t, "linux", "busctl__iwd_station_disconnected.txt")), nil), nil,
+			withoutNM(t, laptop(t)).AddRun(argvIWDState, stdout(checktest.Testdata(t, "linux", "busctl__iwd_station_disconnected.txt")), nil), nil,
 			checks.StatusNotApplicable, "no Wi-Fi in use"},
 		{"an open network passes while OpenVPN holds the tun device the route takes",
 			viaTunHeldBy(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt"), "tun0"), nil,
@@ -214,11 +215,11 @@ func TestCollectLinux(t *testing.T) {
 			viaXfrm(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt"), "ip__xfrm_policy_block_and_port.txt"), nil,
 			checks.StatusFail, "no VPN carries the traffic"},
 		{"optional ESP (level use) may send in the clear and does not count",
-			viaWiFi(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt")).AddRun(argvXfrm, stdout(td(t, "linux", "ip__xfrm_policy_level_use.txt")), nil), nil,
+			viaWiFi(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt")).AddRun(argvXfrm, stdout(checktest.Testdata(t, "linux", "ip__xfrm_policy_level_use.txt")), nil), nil,
 			checks.StatusFail, "no VPN carries the traffic"},
 		{"xfrm policies the agent may not read leave an open network failing",
 			viaXfrm(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt"), "ip__xfrm_policy_none.txt").
-				AddRun(argvXfrm, host.Output{Stderr: td(t, "linux", "ip__xfrm_policy_denied.stderr.txt"), ExitCode: 1}, nil), nil,
+				AddRun(argvXfrm, host.Output{Stderr: checktest.Testdata(t, "linux", "ip__xfrm_policy_denied.stderr.txt"), ExitCode: 1}, nil), nil,
 			checks.StatusFail, "no VPN carries the traffic"},
 		{"unreadable security still passes through an approved VPN",
 			viaKernelWG(t, withoutNM(t, laptop(t))), nil,
@@ -227,8 +228,8 @@ func TestCollectLinux(t *testing.T) {
 			laptop(t).AddFile(sysNet+"wlan0/operstate", []byte("down\n")), nil,
 			checks.StatusNotApplicable, "no Wi-Fi in use (wlan0 not connected)"},
 		{"NetworkManager with no active access point is not applicable",
-			laptop(t).AddRun(argvNMDevice, stdout(td(t, "linux", "busctl__nm_device.txt")), nil).
-				AddRun(argvNMAP, stdout(td(t, "linux", "busctl__nm_no_active_ap.txt")), nil).
+			laptop(t).AddRun(argvNMDevice, stdout(checktest.Testdata(t, "linux", "busctl__nm_device.txt")), nil).
+				AddRun(argvNMAP, stdout(checktest.Testdata(t, "linux", "busctl__nm_no_active_ap.txt")), nil).
 				AddFileError(sysNet+"wlan0/operstate", host.ErrPermission), nil,
 			checks.StatusNotApplicable, "no Wi-Fi in use"},
 		{"a machine without Wi-Fi is not applicable",
@@ -280,10 +281,10 @@ func TestCollectLinuxRouteFallback(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := withNM(t, laptop(t), "busctl__ap_flags_open.txt").
-				AddFile(procRoute, td(t, "linux", tc.proc)).
-				AddFile(sysNet+"tun0/uevent", td(t, "linux", "sys_uevent__tun0.txt")).
+				AddFile(procRoute, checktest.Testdata(t, "linux", tc.proc)).
+				AddFile(sysNet+"tun0/uevent", checktest.Testdata(t, "linux", "sys_uevent__tun0.txt")).
 				AddStat(sysNet+"tun0/tun_flags", host.FileInfo{Name: "tun_flags", Mode: 0o444}, nil).
-				AddFile(procIPv6Route, td(t, "linux", "proc_net_ipv6_route__none.txt"))
+				AddFile(procIPv6Route, checktest.Testdata(t, "linux", "proc_net_ipv6_route__none.txt"))
 			res, facts := collectAndEvaluate(t, h, nil)
 			if res.Status != tc.want || !strings.Contains(res.Summary, tc.wantNote) {
 				t.Errorf("got %s %q, want %s mentioning %q\nfacts: %s", res.Status, res.Summary, tc.want, tc.wantNote, facts)
@@ -327,11 +328,11 @@ func TestLinuxTunnelEvidence(t *testing.T) {
 			[]string{"the matching xfrm policy blocks the traffic"}},
 		{"optional ESP is explained",
 			viaWiFi(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt")).
-				AddRun(argvXfrm, stdout(td(t, "linux", "ip__xfrm_policy_level_use.txt")), nil),
+				AddRun(argvXfrm, stdout(checktest.Testdata(t, "linux", "ip__xfrm_policy_level_use.txt")), nil),
 			[]string{"ESP is optional (level use)"}},
 		{"unreadable policies are noted",
 			viaXfrm(t, withNM(t, laptop(t), "busctl__ap_flags_open.txt"), "ip__xfrm_policy_none.txt").
-				AddRun(argvXfrm, host.Output{Stderr: td(t, "linux", "ip__xfrm_policy_denied.stderr.txt"), ExitCode: 1}, nil),
+				AddRun(argvXfrm, host.Output{Stderr: checktest.Testdata(t, "linux", "ip__xfrm_policy_denied.stderr.txt"), ExitCode: 1}, nil),
 			[]string{"the IPsec (xfrm) policies could not be read: ip exited 1: RTNETLINK answers: Operation not permitted"}},
 	}
 	for _, tc := range tests {

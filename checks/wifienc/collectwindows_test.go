@@ -6,6 +6,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 var argvNetsh = []string{`C:\WINDOWS\System32\netsh.exe`, "wlan", "show", "interfaces"}
@@ -75,7 +76,7 @@ func winHost(t testing.TB, netsh host.Output, netshErr error, wifiConnected bool
 }
 
 func TestCollectWindows(t *testing.T) {
-	w := func(name string) host.Output { return stdout(td(t, "windows", name)) }
+	w := func(name string) host.Output { return stdout(checktest.Testdata(t, "windows", name)) }
 	rasApproved := &Thresholds{Allowed: []string{SecWPA2, SecWPA3}, ApprovedVPNs: []string{"name:Contoso*"}}
 	tests := []struct {
 		name        string
@@ -115,10 +116,10 @@ func TestCollectWindows(t *testing.T) {
 				AddWMI(cimNamespace, adapterQuery, winAdapterRows("{7C2E4A6B-3D5F-4B7C-8E9F-1A2B3C4D5E6F}", true), nil),
 			rasApproved, checks.StatusPass, "approved VPN Contoso IKEv2"},
 		{"netsh denied by the Location privacy setting is unknown with the fix",
-			winHost(t, host.Output{Stdout: td(t, "windows", "netsh__location_denied.txt"), ExitCode: 1}, nil, true, winRoutesWiFi), nil,
+			winHost(t, host.Output{Stdout: checktest.Testdata(t, "windows", "netsh__location_denied.txt"), ExitCode: 1}, nil, true, winRoutesWiFi), nil,
 			checks.StatusUnknown, "turn on Settings > Privacy & security > Location"},
 		{"a stopped WLAN AutoConfig service is unknown",
-			winHost(t, host.Output{Stdout: td(t, "windows", "netsh__wlansvc_stopped.txt"), ExitCode: 1}, nil, true, winRoutesWiFi), nil,
+			winHost(t, host.Output{Stdout: checktest.Testdata(t, "windows", "netsh__wlansvc_stopped.txt"), ExitCode: 1}, nil, true, winRoutesWiFi), nil,
 			checks.StatusUnknown, "wlansvc"},
 		{"a netsh that timed out is unknown",
 			winHost(t, host.Output{}, host.ErrTimeout, true, winRoutesWiFi), nil,

@@ -1,7 +1,6 @@
 package wifienc
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,16 +11,14 @@ import (
 // Evaluate passes when every connected Wi-Fi network's security is allowed,
 // or when an approved tunnel carries every route to the internet. No Wi-Fi
 // in use is not applicable. It is pure.
-func Evaluate(in checks.EvalInput) checks.Result {
-	var f Facts
-	if err := json.Unmarshal(in.Facts, &f); err != nil {
-		return checks.Unknown(fmt.Sprintf("the Wi-Fi facts do not decode: %v", err))
-	}
-	t, ok := in.Thresholds.(*Thresholds)
-	if !ok || t == nil {
-		t = DefaultThresholds().(*Thresholds)
-	}
-	ev := evidence(&f)
+func Evaluate(in checks.EvalInput) checks.Result { return evaluator.Evaluate(in) }
+
+var evaluator = checks.Evaluator[Facts, Thresholds]{What: "Wi-Fi", Defaults: DefaultThresholds, Judge: evaluateFacts}
+
+// evaluateFacts is Evaluate after checks.Evaluator decoded the facts and took the
+// thresholds.
+func evaluateFacts(in checks.EvalInput, f *Facts, t *Thresholds) checks.Result {
+	ev := evidence(f)
 	conn := f.connected()
 	if len(f.Links) == 0 {
 		return checks.Result{Status: checks.StatusNotApplicable, Summary: "no Wi-Fi interface on this device", Evidence: ev}
@@ -41,7 +38,7 @@ func Evaluate(in checks.EvalInput) checks.Result {
 	if len(bad) == 0 && len(unread) == 0 {
 		return checks.Result{Status: checks.StatusPass, Summary: "connected to " + describeLinks(conn), Evidence: ev}
 	}
-	vpn, why := approvedVPN(&f, t, ev)
+	vpn, why := approvedVPN(f, t, ev)
 	if vpn != nil {
 		what := describeLinks(append(bad, unread...))
 		if len(bad) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
 	"github.com/postern-dev/postern/checks/host/live"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func eval(t *testing.T, f Facts, th *Thresholds) checks.Result {
@@ -107,15 +108,15 @@ func TestNetworkNamesNeverLeaveTheMachine(t *testing.T) {
 		"4578616d706c65436166654775657374", // ExampleCafeGuest in hex, as iwd's object paths carry it
 		"SSID-", "fe:dc:ba"}
 	hosts := map[string]*host.Fake{
-		"linux wpa_cli": viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(td(t, "linux", "wpa_cli__status_open.txt")), nil)),
-		"windows":       winHost(t, stdout(td(t, "windows", "netsh__wpa2_personal_en.txt")), nil, true, winRoutesWiFi),
+		"linux wpa_cli": viaWiFi(t, withoutNM(t, laptop(t)).AddRun(argvWPACLI, stdout(checktest.Testdata(t, "linux", "wpa_cli__status_open.txt")), nil)),
+		"windows":       winHost(t, stdout(checktest.Testdata(t, "windows", "netsh__wpa2_personal_en.txt")), nil, true, winRoutesWiFi),
 		"darwin":        mac(t, "system_profiler__wpa2_personal.txt", "route__get_v4_en0.txt"),
 		"darwin open":   mac(t, "system_profiler__open_redacted.txt", "route__get_v4_en0.txt"),
 		"linux iwd open": viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_open.txt").
-			AddRun(argvIWDType, stdout(td(t, "linux", "busctl__iwd_network_type_open.txt")), nil)),
+			AddRun(argvIWDType, stdout(checktest.Testdata(t, "linux", "busctl__iwd_network_type_open.txt")), nil)),
 		"linux iwd wpa2":      viaWiFi(t, withIWD(t, laptop(t), "busctl__iwd_diagnostics_wpa2_personal.txt")),
 		"darwin real open":    mac(t, "system_profiler__open_macos15_wh.txt", "route__get_v4_en0.txt"),
-		"windows real french": winRealHost(t, stdout(td(t, "windows", "netsh__open_fr_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
+		"windows real french": winRealHost(t, stdout(checktest.Testdata(t, "windows", "netsh__open_fr_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
 	}
 	for name, h := range hosts {
 		t.Run(name+" keeps the network name out of facts and verdict", func(t *testing.T) {

@@ -8,14 +8,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
-	"github.com/postern-dev/postern/checks/internal/checktest"
 )
-
-// td returns the exact bytes of testdata/<goos>/<name>.
-func td(t testing.TB, goos, name string) []byte {
-	t.Helper()
-	return checktest.Testdata(t, goos, name)
-}
 
 func stdout(b []byte) host.Output { return host.Output{Stdout: b} }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func TestNMSecurity(t *testing.T) {
@@ -40,14 +41,14 @@ func TestNMSecurity(t *testing.T) {
 func TestBusctlRealOutputDecodes(t *testing.T) {
 	// Two properties of org.freedesktop.DBus, printed by busctl 252 on a
 	// private bus: one JSON value per line.
-	vals, err := parseBusctl(td(t, "linux", "busctl__dbus_two_properties.txt"))
+	vals, err := parseBusctl(checktest.Testdata(t, "linux", "busctl__dbus_two_properties.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(vals) != 2 || vals[0].Type != "as" || vals[1].Type != "as" {
 		t.Errorf("got %+v, want two values of type as", vals)
 	}
-	if _, err := busctlUint32s(td(t, "linux", "busctl__dbus_two_properties.txt"), 2); err == nil {
+	if _, err := busctlUint32s(checktest.Testdata(t, "linux", "busctl__dbus_two_properties.txt"), 2); err == nil {
 		t.Error("string arrays decoded as uint32s")
 	}
 }
@@ -97,7 +98,7 @@ func TestParseNetshWlanInterfaces(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file+" parses by structure", func(t *testing.T) {
-			got := parseNetshWlanInterfaces(td(t, "windows", tc.file))
+			got := parseNetshWlanInterfaces(checktest.Testdata(t, "windows", tc.file))
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -110,7 +111,7 @@ func TestParseNetshWlanInterfaces(t *testing.T) {
 // "xxxxx"; the parser splits interfaces on the GUID line, so the test puts
 // back a GUID of the shape the same project's PR #577 shows.
 func TestParseNetshRealCapture(t *testing.T) {
-	b := td(t, "windows", "netsh__win10_wpa2_personal_redacted_si525.txt")
+	b := checktest.Testdata(t, "windows", "netsh__win10_wpa2_personal_redacted_si525.txt")
 	t.Run("the redacted GUID hides the interface", func(t *testing.T) {
 		if got := parseNetshWlanInterfaces(b); len(got) != 0 {
 			t.Errorf("got %+v, want no interface without a GUID line", got)
@@ -199,7 +200,7 @@ func TestAirportSecurity(t *testing.T) {
 }
 
 func TestParseSCUtil(t *testing.T) {
-	got := parseSCUtilNCList(td(t, "darwin", "scutil__nc_list_wireguard.txt"))
+	got := parseSCUtilNCList(checktest.Testdata(t, "darwin", "scutil__nc_list_wireguard.txt"))
 	want := []ncService{
 		{Connected: true, ID: "3F2504E0-4F89-41D3-9A0C-0305E82C3301", Name: "Example Corp WG", Type: "VPN:com.wireguard.macos"},
 		{Connected: false, ID: "E3A8F336-CCEB-4A29-B50A-FBAD41D84A71", Name: "Old L2TP", Type: "PPP:L2TP"},
@@ -207,7 +208,7 @@ func TestParseSCUtil(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got := parseSCUtilNCStatusInterface(td(t, "darwin", "scutil__nc_status_wireguard.txt")); got != "utun4" {
+	if got := parseSCUtilNCStatusInterface(checktest.Testdata(t, "darwin", "scutil__nc_status_wireguard.txt")); got != "utun4" {
 		t.Errorf("interface = %q, want utun4", got)
 	}
 }
@@ -232,7 +233,7 @@ func TestKernelRouteLookup(t *testing.T) {
 			if tc.v6 {
 				parse, addr = parseProcIPv6Route, v6
 			}
-			routes, err := parse(td(t, "linux", tc.file))
+			routes, err := parse(checktest.Testdata(t, "linux", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +256,7 @@ func TestParseRouteGet(t *testing.T) {
 		{"ip__route_get_v4_strongswan_table220.txt", ipRoute{dev: "wlan0", prefsrc: "10.10.10.2"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			got, err := parseIPRouteGet(td(t, "linux", tc.file))
+			got, err := parseIPRouteGet(checktest.Testdata(t, "linux", tc.file))
 			if err != nil || got != tc.want {
 				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
 			}
@@ -266,7 +267,7 @@ func TestParseRouteGet(t *testing.T) {
 		{"route__get_v4_utun4.txt", "utun4"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			got, err := parseBSDRouteGet(td(t, "darwin", tc.file))
+			got, err := parseBSDRouteGet(checktest.Testdata(t, "darwin", tc.file))
 			if err != nil || got != tc.want {
 				t.Errorf("got %q, %v; want %q", got, err, tc.want)
 			}

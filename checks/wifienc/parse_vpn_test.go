@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 func TestParseXfrmPolicies(t *testing.T) {
 	t.Run("the recorded strongSwan-style listing has five policies", func(t *testing.T) {
-		pols, err := parseXfrmPolicies(td(t, "linux", "ip__xfrm_policy_strongswan_roadwarrior.txt"))
+		pols, err := parseXfrmPolicies(checktest.Testdata(t, "linux", "ip__xfrm_policy_strongswan_roadwarrior.txt"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,19 +30,19 @@ func TestParseXfrmPolicies(t *testing.T) {
 		}
 	})
 	t.Run("libreswan's real listing (no ptype) parses", func(t *testing.T) {
-		pols, err := parseXfrmPolicies(td(t, "linux", "ip__xfrm_policy_libreswan_split_lsw2230.txt"))
+		pols, err := parseXfrmPolicies(checktest.Testdata(t, "linux", "ip__xfrm_policy_libreswan_split_lsw2230.txt"))
 		if err != nil || len(pols) != 9 || pols[0].dir != "out" || pols[8].dir != "fwd" || pols[7].dst.String() != "10.0.0.0/8" {
 			t.Errorf("got %d policies, %v: %+v", len(pols), err, pols)
 		}
 	})
 	t.Run("selectors with ports and blocking actions are kept apart", func(t *testing.T) {
-		pols, err := parseXfrmPolicies(td(t, "linux", "ip__xfrm_policy_block_and_port.txt"))
+		pols, err := parseXfrmPolicies(checktest.Testdata(t, "linux", "ip__xfrm_policy_block_and_port.txt"))
 		if err != nil || len(pols) != 2 || !pols[0].upper || pols[1].upper || !pols[1].block {
 			t.Errorf("got %+v, %v", pols, err)
 		}
 	})
 	t.Run("an optional template is marked", func(t *testing.T) {
-		pols, err := parseXfrmPolicies(td(t, "linux", "ip__xfrm_policy_level_use.txt"))
+		pols, err := parseXfrmPolicies(checktest.Testdata(t, "linux", "ip__xfrm_policy_level_use.txt"))
 		if err != nil || len(pols) != 1 || !pols[0].tmpls[0].optional || pols[0].tmpls[0].mode != "transport" {
 			t.Errorf("got %+v, %v", pols, err)
 		}
@@ -86,7 +87,7 @@ func TestXfrmCovers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pols, err := parseXfrmPolicies(td(t, "linux", tc.file))
+			pols, err := parseXfrmPolicies(checktest.Testdata(t, "linux", tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,14 +106,14 @@ func TestXfrmCovers(t *testing.T) {
 }
 
 func TestParseTuntapShow(t *testing.T) {
-	got := parseTuntapShow(td(t, "linux", "ip__tuntap_show_openvpn_openconnect.txt"))
+	got := parseTuntapShow(checktest.Testdata(t, "linux", "ip__tuntap_show_openvpn_openconnect.txt"))
 	want := map[string][]string{"tun0": {"openvpn"}, "tun1": {"openconnect"}, "tun7": {}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	t.Run("iproute2 6.1's JSON for the same devices is not valid JSON", func(t *testing.T) {
 		var v any
-		if err := json.Unmarshal(td(t, "linux", "ip__tuntap_show_json_broken.txt"), &v); err == nil {
+		if err := json.Unmarshal(checktest.Testdata(t, "linux", "ip__tuntap_show_json_broken.txt"), &v); err == nil {
 			t.Error("the recorded -j output decoded; the text parser may no longer be needed")
 		}
 	})
@@ -129,14 +130,14 @@ func TestParseTuntapShow(t *testing.T) {
 func TestBusctlDictString(t *testing.T) {
 	// GetStats of a private dbus-daemon: the recorded shape of an a{sv}
 	// reply, one dictionary inside the data array.
-	b := td(t, "linux", "busctl__dbus_getstats_asv.txt")
+	b := checktest.Testdata(t, "linux", "busctl__dbus_getstats_asv.txt")
 	if _, found, err := busctlDictString(b, "Security"); found || err != nil {
 		t.Errorf("absent key: found=%t err=%v", found, err)
 	}
 	if _, _, err := busctlDictString(b, "Serial"); err == nil {
 		t.Error("a u entry was read as a string")
 	}
-	s, found, err := busctlDictString(td(t, "linux", "busctl__iwd_diagnostics_wpa2_personal.txt"), "Security")
+	s, found, err := busctlDictString(checktest.Testdata(t, "linux", "busctl__iwd_diagnostics_wpa2_personal.txt"), "Security")
 	if s != "WPA2-Personal" || !found || err != nil {
 		t.Errorf("got %q %t %v", s, found, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/checktest"
 )
 
 // The hnykda/wifi-heatmapper captures (see testdata/README.md) come from
@@ -24,7 +25,7 @@ const (
 )
 
 func netshDE(t testing.TB) []byte {
-	return bytes.Replace(td(t, "windows", "netsh__wpa2_enterprise_de_wh.txt"), []byte("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"), []byte(strings.Trim(netshDEGUID, "{}")), 1)
+	return bytes.Replace(checktest.Testdata(t, "windows", "netsh__wpa2_enterprise_de_wh.txt"), []byte("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"), []byte(strings.Trim(netshDEGUID, "{}")), 1)
 }
 
 func TestParseNetshRealCaptures(t *testing.T) {
@@ -35,15 +36,15 @@ func TestParseNetshRealCaptures(t *testing.T) {
 	}{
 		{"German, WPA2-Enterprise, the cipher label Verschlüsselungsverfahren found by structure", netshDE(t),
 			[]netshInterface{{Name: "WLAN", GUID: strings.Trim(netshDEGUID, "{}"), Auth: "WPA2-Enterprise", Cipher: "CCMP"}}},
-		{"French, open (Ouvrir, Aucun)", td(t, "windows", "netsh__open_fr_wh.txt"),
+		{"French, open (Ouvrir, Aucun)", checktest.Testdata(t, "windows", "netsh__open_fr_wh.txt"),
 			[]netshInterface{{Name: "Wi-Fi", GUID: strings.Trim(netshFRGUID, "{}"), Auth: "Ouvrir", Cipher: "Aucun"}}},
-		{"Spanish, open (Abierta, Ninguna)", td(t, "windows", "netsh__open_es_wh.txt"),
+		{"Spanish, open (Abierta, Ninguna)", checktest.Testdata(t, "windows", "netsh__open_es_wh.txt"),
 			[]netshInterface{{Name: "Wi-Fi", GUID: strings.Trim(netshFRGUID, "{}"), Auth: "Abierta", Cipher: "Ninguna"}}},
-		{"Italian, WPA2-Personal (Crittografia)", td(t, "windows", "netsh__wpa2_personal_it_wh.txt"),
+		{"Italian, WPA2-Personal (Crittografia)", checktest.Testdata(t, "windows", "netsh__wpa2_personal_it_wh.txt"),
 			[]netshInterface{{Name: "Wi-Fi", GUID: strings.Trim(netshITGUID, "{}"), Auth: "WPA2-Personal", Cipher: "CCMP"}}},
-		{"Windows 11 24H2 without Location permission lists no interface", td(t, "windows", "netsh__location_denied_en_wh.txt"),
+		{"Windows 11 24H2 without Location permission lists no interface", checktest.Testdata(t, "windows", "netsh__location_denied_en_wh.txt"),
 			[]netshInterface{}},
-		{"the German capture as published (GUID redacted) lists no interface", td(t, "windows", "netsh__wpa2_enterprise_de_wh.txt"),
+		{"the German capture as published (GUID redacted) lists no interface", checktest.Testdata(t, "windows", "netsh__wpa2_enterprise_de_wh.txt"),
 			[]netshInterface{}},
 	}
 	for _, tc := range tests {
@@ -74,19 +75,19 @@ func TestCollectWindowsRealCaptures(t *testing.T) {
 			winRealHost(t, stdout(netshDE(t)), "WLAN", netshDEGUID, winRoutesWiFi),
 			checks.StatusPass, "WPA2-Enterprise Wi-Fi on WLAN"},
 		{"Italian WPA2-Personal passes",
-			winRealHost(t, stdout(td(t, "windows", "netsh__wpa2_personal_it_wh.txt")), "Wi-Fi", netshITGUID, winRoutesWiFi),
+			winRealHost(t, stdout(checktest.Testdata(t, "windows", "netsh__wpa2_personal_it_wh.txt")), "Wi-Fi", netshITGUID, winRoutesWiFi),
 			checks.StatusPass, "WPA2-Personal Wi-Fi on \"Wi-Fi\""},
 		{"French open network fails",
-			winRealHost(t, stdout(td(t, "windows", "netsh__open_fr_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
+			winRealHost(t, stdout(checktest.Testdata(t, "windows", "netsh__open_fr_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
 			checks.StatusFail, "open (no encryption) Wi-Fi on \"Wi-Fi\""},
 		{"Spanish open network fails",
-			winRealHost(t, stdout(td(t, "windows", "netsh__open_es_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
+			winRealHost(t, stdout(checktest.Testdata(t, "windows", "netsh__open_es_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWiFi),
 			checks.StatusFail, "open (no encryption) Wi-Fi on \"Wi-Fi\""},
 		{"Spanish open network passes while WireGuard carries IPv4",
-			winRealHost(t, stdout(td(t, "windows", "netsh__open_es_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWireGuard),
+			winRealHost(t, stdout(checktest.Testdata(t, "windows", "netsh__open_es_wh.txt")), "Wi-Fi", netshFRGUID, winRoutesWireGuard),
 			checks.StatusPass, "approved VPN Example Corp (wireguard, WireGuard Tunnel)"},
 		{"the real 24H2 Location refusal is unknown with the fix",
-			winRealHost(t, host.Output{Stdout: td(t, "windows", "netsh__location_denied_en_wh.txt"), ExitCode: 1}, "Wi-Fi", wifiGUID, winRoutesWiFi),
+			winRealHost(t, host.Output{Stdout: checktest.Testdata(t, "windows", "netsh__location_denied_en_wh.txt"), ExitCode: 1}, "Wi-Fi", wifiGUID, winRoutesWiFi),
 			checks.StatusUnknown, "turn on Settings > Privacy & security > Location"},
 	}
 	for _, tc := range tests {
@@ -113,7 +114,7 @@ func vpnProfileRows(tunnelType string) []map[string]any {
 }
 
 func TestCollectWindowsBuiltInVPN(t *testing.T) {
-	w := func(name string) host.Output { return stdout(td(t, "windows", name)) }
+	w := func(name string) host.Output { return stdout(checktest.Testdata(t, "windows", name)) }
 	wepHost := func(routes []map[string]any) *host.Fake {
 		return winHost(t, w("netsh__wep_fr_utf16.txt"), nil, true, routes).
 			AddWMI(cimNamespace, adapterQuery, winAdapterRows("{7C2E4A6B-3D5F-4B7C-8E9F-1A2B3C4D5E6F}", true), nil)

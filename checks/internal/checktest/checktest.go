@@ -7,11 +7,13 @@ import (
 	"testing"
 )
 
-// Testdata returns the exact bytes of testdata/<goos>/<name> in the
-// package under test, failing the test if it cannot be read.
-func Testdata(t testing.TB, goos, name string) []byte {
+// Testdata returns the exact bytes of testdata/<elem...> in the package
+// under test (Testdata(t, "linux", "ufw__active.txt") or Testdata(t,
+// "linux/ufw__active.txt")), failing the test if it cannot be read. It is
+// the one way the control packages' tests read a recorded sample.
+func Testdata(t testing.TB, elem ...string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", goos, name))
+	b, err := os.ReadFile(filepath.Join(append([]string{"testdata"}, elem...)...))
 	if err != nil {
 		t.Fatalf("read testdata: %v", err)
 	}
