@@ -89,7 +89,9 @@ var optionCases = []struct {
 		UserOptions{DB: StoreOptions{DataDir: "/srv/p"}, Username: "alice"}},
 	{"user delete", func() (any, error) { return parseOpts(NewCmdUserDelete, "alice", "--data", "/srv/p") },
 		UserOptions{DB: StoreOptions{DataDir: "/srv/p"}, Username: "alice"}},
-	{"user review", func() (any, error) { return parseOpts(NewCmdUserReview, "alice", "--note", "still on the team", "--data", "/srv/p") },
+	{"user review", func() (any, error) {
+		return parseOpts(NewCmdUserReview, "alice", "--note", "still on the team", "--data", "/srv/p")
+	},
 		UserReviewOptions{DB: StoreOptions{DataDir: "/srv/p"}, Username: "alice", Note: "still on the team"}},
 	{"user list", func() (any, error) { return parseOpts(NewCmdUserList, "--json", "--data", "/srv/p") },
 		UserListOptions{DB: StoreOptions{DataDir: "/srv/p"}, JSON: true}},
