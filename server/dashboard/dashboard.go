@@ -154,6 +154,11 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("POST /ui/users/{name}/unlock", d.action(users.PermUsers, d.unlockUser))
 	m.Handle("POST /ui/users", d.action(users.PermUsers, d.addUser))
 	m.Handle("POST /ui/users/{name}/role", d.action(users.PermUsers, d.setRole))
+	m.Handle("POST /ui/users/{name}/disable", d.action(users.PermUsers, d.disableUser))
+	m.Handle("POST /ui/users/{name}/enable", d.action(users.PermUsers, d.enableUser))
+	m.Handle("POST /ui/users/{name}/delete", d.action(users.PermUsers, d.deleteUser))
+	m.Handle("POST /ui/users/{name}/review", d.action(users.PermUsers, d.reviewUser))
+	m.Handle("POST /ui/users/{name}/reset-password", d.action(users.PermUsers, d.resetUserPassword))
 	m.Handle("/ui/", d.page("", func(w http.ResponseWriter, r *http.Request, s *signedIn) {
 		d.fail(w, r, s, http.StatusNotFound, "There is no such page.")
 	}))

@@ -73,6 +73,10 @@ func (d *Dashboard) setRole(w http.ResponseWriter, r *http.Request, s *signedIn)
 		return
 	}
 	err = d.cfg.Users.SetRole(r.Context(), "user:"+s.User.Username, name, role)
+	if errors.Is(err, users.ErrLastAdmin) {
+		d.fail(w, r, s, http.StatusConflict, name+" is the last enabled administrator: make another account admin first.")
+		return
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		d.fail(w, r, s, http.StatusNotFound, "There is no such user.")
 		return

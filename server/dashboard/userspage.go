@@ -9,16 +9,25 @@ import (
 )
 
 type usersView struct {
-	Users  []store.User
+	Users  []userRow
+	Review reviewSummary
 	Roles  []users.Role
 	Notice string
 	Error  string
 	// New is the account just created, with its one-time password.
 	New *newAccount
+	// Reset is the account whose password was just reset, with the
+	// temporary one, shown once.
+	Reset *resetAccount
 }
 
 func (d *Dashboard) usersPage(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	d.renderUsers(w, r, s, http.StatusOK, usersView{Notice: noticeText[r.URL.Query().Get("done")]})
+	done := r.URL.Query().Get("done")
+	notice := noticeText[done]
+	if n, ok := userNotices[done]; ok {
+		notice = n
+	}
+	d.renderUsers(w, r, s, http.StatusOK, usersView{Notice: notice})
 }
 
 // renderUsers renders the users page with v's message, listing the
@@ -29,7 +38,8 @@ func (d *Dashboard) renderUsers(w http.ResponseWriter, r *http.Request, s *signe
 		d.internal(w, r, s, err)
 		return
 	}
-	v.Users, v.Roles = list, users.Roles
+	v.Users, v.Review = d.userRows(list)
+	v.Roles = users.Roles
 	d.render(w, r, s, status, "users", "Users", v)
 }
 

@@ -473,6 +473,11 @@ func (s *Service) ResetPassword(ctx context.Context, by, username string) (strin
 	if err := s.st.SetPassword(ctx, username, h, s.now(), true, HistorySize); err != nil {
 		return "", err
 	}
+	// Sessions opened with the old password end: a reset is often made
+	// because it leaked.
+	if err := s.st.DeleteUserSessions(ctx, username); err != nil {
+		return "", err
+	}
 	s.log.Info("password reset", "user", username)
 	return pw, s.record(ctx, by, audit.KindPasswordReset, map[string]any{"user": username})
 }
