@@ -284,7 +284,14 @@ type Hello struct {
 	// this server, the answering one included, for the agent to fail over
 	// to. Empty from a server without replicas configured (the agent keeps
 	// what it has).
-	Servers       []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
+	Servers []string `protobuf:"bytes,3,rep,name=servers,proto3" json:"servers,omitempty"`
+	// Server to agent: the gateway's https origin (serve --gateway-url,
+	// as EnrollResponse.gateway_url), in every Hello so that a changed
+	// setting reaches enrolled agents when they next connect. Present and
+	// empty: the server has none configured (the agent removes its browser
+	// policies); absent (a server before this field): the agent keeps what
+	// it has.
+	GatewayUrl    *string `protobuf:"bytes,4,opt,name=gateway_url,json=gatewayUrl,proto3,oneof" json:"gateway_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -338,6 +345,13 @@ func (x *Hello) GetServers() []string {
 		return x.Servers
 	}
 	return nil
+}
+
+func (x *Hello) GetGatewayUrl() string {
+	if x != nil && x.GatewayUrl != nil {
+		return *x.GatewayUrl
+	}
+	return ""
 }
 
 // DeviceInfo describes the machine as the agent saw it.
@@ -1682,11 +1696,14 @@ const file_postern_proto_rawDesc = "" +
 	" \x01(\v2\x17.postern.v1.AttestationH\x00R\vattestation\x12H\n" +
 	"\x10enroll_challenge\x18\v \x01(\v2\x1b.postern.v1.EnrollChallengeH\x00R\x0fenrollChallenge\x12<\n" +
 	"\fenroll_proof\x18\f \x01(\v2\x17.postern.v1.EnrollProofH\x00R\venrollProofB\x05\n" +
-	"\x03msg\"w\n" +
+	"\x03msg\"\xad\x01\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12)\n" +
 	"\x10software_version\x18\x02 \x01(\tR\x0fsoftwareVersion\x12\x18\n" +
-	"\aservers\x18\x03 \x03(\tR\aservers\"\x84\x01\n" +
+	"\aservers\x18\x03 \x03(\tR\aservers\x12$\n" +
+	"\vgateway_url\x18\x04 \x01(\tH\x00R\n" +
+	"gatewayUrl\x88\x01\x01B\x0e\n" +
+	"\f_gateway_url\"\x84\x01\n" +
 	"\n" +
 	"DeviceInfo\x12\x1a\n" +
 	"\bhostname\x18\x01 \x01(\tR\bhostname\x12\x0e\n" +
@@ -1871,6 +1888,7 @@ func file_postern_proto_init() {
 		(*Envelope_EnrollChallenge)(nil),
 		(*Envelope_EnrollProof)(nil),
 	}
+	file_postern_proto_msgTypes[1].OneofWrappers = []any{}
 	file_postern_proto_msgTypes[13].OneofWrappers = []any{
 		(*Command_Recheck)(nil),
 		(*Command_Policy)(nil),

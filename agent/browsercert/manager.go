@@ -56,7 +56,14 @@ func (m *Manager) Sync(ctx context.Context, id Identity) error {
 	if err := m.remember(id.DeviceID, u); err != nil {
 		return err
 	}
-	if id.GatewayURL == "" || m.Policies == nil {
+	if m.Policies == nil {
+		return nil
+	}
+	if id.GatewayURL == "" {
+		// No gateway (any more): no policy may name one.
+		if err := m.Policies.Remove(ctx); err != nil {
+			return fmt.Errorf("remove the browsers' certificate policy: %w", err)
+		}
 		return nil
 	}
 	if err := m.Policies.Write(ctx, id.GatewayURL, id.Cert.Issuer.CommonName); err != nil {

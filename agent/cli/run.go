@@ -122,6 +122,7 @@ func newRunner(f *Factory, opts *RunOptions, log *slog.Logger) (*runner.Runner, 
 		// A renewed certificate replaces the old one in the browsers'
 		// stores; a refused (revoked, retired) identity's leaves them.
 		cfg.OnRenewed = func(ctx context.Context) { logBrowserSync(log, syncBrowsers(ctx, h, opts.StateDir, ks, opts.TPM)) }
+		cfg.OnGatewayURL = cfg.OnRenewed
 		cfg.OnRefused = func() {
 			if err := clearBrowsers(context.Background(), h, opts.StateDir); err != nil {
 				log.Warn("device certificate not removed from the browsers", "error", err.Error())

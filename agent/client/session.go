@@ -49,6 +49,9 @@ type Session struct {
 	done     chan struct{}
 	// servers is the replica list of the server's Hello.
 	servers []string
+	// gatewayURL is the Hello's gateway URL; nil when the server sent
+	// none.
+	gatewayURL *string
 
 	errMu   sync.Mutex
 	err     error
@@ -102,7 +105,7 @@ func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error
 	}
 	_ = str.SetDeadline(time.Time{})
 	s := &Session{
-		l: str, log: log, servers: h.GetServers(),
+		l: str, log: log, servers: h.GetServers(), gatewayURL: h.GatewayUrl,
 		replies:  make(chan *pb.Envelope, 8),
 		commands: make(chan *pb.Command, commandBuffer),
 		done:     make(chan struct{}),
@@ -114,6 +117,16 @@ func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error
 // Servers returns the replicas the server named in its Hello (unchecked;
 // state.ValidServers checks them), empty when it has none configured.
 func (s *Session) Servers() []string { return s.servers }
+
+// GatewayURL returns the gateway URL the server named in its Hello
+// (unchecked; empty when it has none configured), and false from a
+// server that sends none (older than the field).
+func (s *Session) GatewayURL() (string, bool) {
+	if s.gatewayURL == nil {
+		return "", false
+	}
+	return *s.gatewayURL, true
+}
 
 // Transport says how the session reached the server: TransportQUIC, or
 // TransportTCP when UDP was blocked.

@@ -73,6 +73,10 @@ type Config struct {
 	// OnRenewed, when set, is called after a renewed certificate was
 	// saved, so that it is placed where the browsers find it.
 	OnRenewed func(ctx context.Context)
+	// OnGatewayURL, when set, is called after a server's Hello changed
+	// the gateway URL in identity.json, so that the browsers' policies
+	// name the new one (or are removed, when the server has none).
+	OnGatewayURL func(ctx context.Context)
 	// OnRefused, when set, is called whenever the server refuses this
 	// identity for good (revoked, retired as inactive, unknown, expired),
 	// so that its certificate leaves the browsers' stores; it must be

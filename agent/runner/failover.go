@@ -101,4 +101,16 @@ func (f *failover) connected(first, addr string, errs []error, s *client.Session
 			f.r.log.Error("save replica list failed", "error", err.Error())
 		}
 	}
+	if url, ok := s.GatewayURL(); ok {
+		changed, err := f.r.dir.SaveGatewayURL(url)
+		switch {
+		case err != nil:
+			f.r.log.Warn("gateway URL from the server not saved", "error", err.Error())
+		case changed:
+			f.r.log.Info("the server's gateway URL changed", "gateway_url", url)
+			if f.r.cfg.OnGatewayURL != nil {
+				f.r.cfg.OnGatewayURL(context.Background())
+			}
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"slices"
+
+	pb "github.com/postern-dev/postern/proto"
 )
 
 // MaxServers bounds the replica list a server may hand an agent.
@@ -54,4 +56,22 @@ func (d *Dir) SaveServers(servers []string) error {
 	}
 	id.Servers = servers
 	return d.saveIdentity(id)
+}
+
+// SaveGatewayURL records the gateway URL a server's Hello named (empty:
+// none configured) in identity.json, after checking it is an https
+// origin. It reports whether it changed.
+func (d *Dir) SaveGatewayURL(url string) (bool, error) {
+	if err := pb.ValidateGatewayURL(url); err != nil {
+		return false, fmt.Errorf("gateway URL from the server: %w", err)
+	}
+	id, err := d.LoadIdentity()
+	if err != nil {
+		return false, err
+	}
+	if id.GatewayURL == url {
+		return false, nil
+	}
+	id.GatewayURL = url
+	return true, d.saveIdentity(id)
 }

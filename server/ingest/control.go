@@ -41,7 +41,7 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 	}
 	st.log = st.log.With("device_id", dev.ID)
 	cs := &controlStream{st: st}
-	if err := cs.send(helloEnvelope(s.cfg.SoftwareVersion, s.cfg.Servers)); err != nil {
+	if err := cs.send(s.controlHello()); err != nil {
 		return
 	}
 	s.live.add(dev.ID, cs)
@@ -91,6 +91,15 @@ func (s *Server) greet(cs *controlStream, peer *x509.Certificate, org string) {
 	if peer.NotAfter.Sub(s.now()) < renewBefore {
 		cs.send(&pb.Envelope{Msg: &pb.Envelope_Command{Command: &pb.Command{Cmd: &pb.Command_Renew{Renew: &pb.RenewCertificate{NotAfterUnix: peer.NotAfter.Unix()}}}}})
 	}
+}
+
+// controlHello opens a device's control stream: the server's version,
+// the replica set and the gateway URL (present even when empty, so that a
+// setting removed reaches the agents too).
+func (s *Server) controlHello() *pb.Envelope {
+	env := helloEnvelope(s.cfg.SoftwareVersion, s.cfg.Servers)
+	env.GetHello().GatewayUrl = &s.cfg.GatewayURL
+	return env
 }
 
 func helloEnvelope(version string, servers []string) *pb.Envelope {

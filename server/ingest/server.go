@@ -79,8 +79,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for certificates, token expiry and report times.
 	Now func() time.Time
-	// GatewayURL is sent to agents at enrollment (see
-	// serve.Config.GatewayURL); empty when none is configured.
+	// GatewayURL is sent to agents at enrollment and in the Hello of
+	// every control stream (see serve.Config.GatewayURL); empty when none
+	// is configured.
 	GatewayURL string
 	// Servers are the QUIC addresses of every replica, sent to agents at
 	// enrollment and in every Hello so that they can fail over.
