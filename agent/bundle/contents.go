@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -38,9 +39,13 @@ var Redactions = []Entry{
 	{"password hashes in /etc/shadow and /etc/gshadow", "each hash becomes $redacted$; account names, ages and the lock markers ! and * are kept"},
 	{"macOS account records", "only name, uid, shell, authentication_authority and generateduid are kept; a password hash becomes the hash of a random password (the hash of an empty password is kept: it reveals nothing and is what the check looks for)"},
 	{"the macOS automatic-login password (/etc/kcpassword) and Windows' Winlogon DefaultPassword", "replaced by \"redacted\""},
-	{"a desktop session's environment (/proc/PID/environ)", "only XDG_CONFIG_DIRS and XDG_CONFIG_HOME are kept"},
-	{"Wi-Fi network names and access point addresses", "replaced by \"" + redactedName + "\" in the Wi-Fi tools' output (netsh wlan, wpa_cli, system_profiler, iwd); the list of nearby networks is emptied"},
+	{"a desktop session's environment (/proc/PID/environ, read by screen_lock to find KDE's configuration directories)", "only XDG_CONFIG_DIRS and XDG_CONFIG_HOME are kept"},
+	{"Wi-Fi network names and access point addresses", "replaced by \"" + redactedName + "\" in the Wi-Fi tools' output (netsh wlan show interfaces: the SSID, BSSID and profile lines, UTF-16 kept; wpa_cli status: ssid= and bssid=; system_profiler SPAirPortDataType: the current network's name, and the list of nearby networks is emptied); iwd's network object paths, which spell the name in hex, get a stand-in"},
 }
+
+// Replays is why the redactions cost nothing when the bundle is checked
+// again.
+const Replays = "The checks classify every stand-in as they classified the original, so a replay gives the same verdicts."
 
 // Reveals is what the raw output in a bundle can still show.
 var Reveals = "the host name, local account names, installed security products and their versions, network interface names and VPN profile names"
@@ -64,6 +69,41 @@ func Summary() string {
 	}
 	b.WriteString(wrap("", "", "Its raw command output can still show "+Reveals+".", 76))
 	return b.String()
+}
+
+// Markdown is the part of docs/bundle.md that says what a bundle holds,
+// removes, never holds and can reveal, made from the same lists as
+// Summary (TestBundleDocIsMadeFromTheLists keeps the file equal to it).
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("## Content\n\n| entry | what it is |\n| --- | --- |\n")
+	for _, e := range Holds {
+		names := strings.Split(e.What, ", ")
+		for i, n := range names {
+			names[i] = "`" + n + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", strings.Join(names, ", "), e.How)
+	}
+	b.WriteString("\n## What the recording removes\n\nBefore anything is written:\n\n")
+	for i, e := range Redactions {
+		b.WriteString(wrap("- ", "  ", e.What+": "+e.How+endItem(i, len(Redactions)), 76))
+	}
+	b.WriteString("\n" + wrap("", "", Replays, 76))
+	b.WriteString("\n## What is never in a bundle\n\n")
+	for i, s := range NeverIncluded {
+		b.WriteString(wrap("- ", "  ", s+endItem(i, len(NeverIncluded)), 76))
+	}
+	b.WriteString("\n## What a bundle can reveal\n\n")
+	b.WriteString(wrap("", "", "Its raw command output can still show "+Reveals+".", 76))
+	return b.String()
+}
+
+// endItem ends the i-th of n list items.
+func endItem(i, n int) string {
+	if i == n-1 {
+		return "."
+	}
+	return ";"
 }
 
 func item(b *strings.Builder, s string) { b.WriteString(wrap("  - ", "    ", s, 76)) }

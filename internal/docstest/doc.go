@@ -1,5 +1,7 @@
-// Package docstest runs the documentation as written. Every fenced block
-// in README.md and docs/ has an info string; a block marked "illustrative"
+// Package docstest runs the documentation as written. Every fenced code
+// block in README.md and docs/ (as goldmark, a CommonMark parser, finds
+// them: indented code and fences shown inside other blocks do not count)
+// has an info string; a block marked "illustrative"
 // (```sh illustrative) is shown only, and must say so. Shell blocks (sh,
 // bash, shell) are run in order, per file, by bash in a scratch directory
 // with freshly built postern-server and postern-agent first on PATH; YAML

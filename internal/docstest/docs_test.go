@@ -1,7 +1,6 @@
 package docstest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -13,6 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
 
 	servercli "github.com/postern-dev/postern/server/cli"
 )
@@ -53,45 +57,53 @@ func docs(t *testing.T) []string {
 	return files
 }
 
-// fenced returns the fenced blocks of a Markdown file. A fence may be
-// indented (inside a list item); its body is unindented by as much.
+// fenced returns the fenced code blocks of a Markdown file as a CommonMark
+// parser (goldmark) reads them: an indented code block, or a fence shown
+// inside another block, is not one, and a block inside a list item loses
+// the item's indentation.
 func fenced(t *testing.T, path string) []block {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rel, _ := filepath.Rel(root, path)
 	var out []block
-	var cur *block
-	var indent string
-	var body strings.Builder
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		trimmed := strings.TrimLeft(line, " \t")
-		if cur == nil {
-			if strings.HasPrefix(trimmed, "```") {
-				indent = line[:len(line)-len(trimmed)]
-				cur = &block{file: filepath.ToSlash(rel), line: n, info: strings.Fields(strings.TrimPrefix(trimmed, "```"))}
-				body.Reset()
-			}
-			continue
+	doc := goldmark.New().Parser().Parse(text.NewReader(src))
+	err = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		fb, ok := n.(*ast.FencedCodeBlock)
+		if !ok || !entering {
+			return ast.WalkContinue, nil
 		}
-		if strings.TrimSpace(line) == "```" {
-			cur.body = body.String()
-			out = append(out, *cur)
-			cur = nil
-			continue
+		b := block{file: filepath.ToSlash(rel), line: fenceLine(src, fb)}
+		if fb.Info != nil {
+			b.info = strings.Fields(string(fb.Info.Segment.Value(src)))
 		}
-		body.WriteString(strings.TrimPrefix(line, indent))
-		body.WriteByte('\n')
-	}
-	if cur != nil {
-		t.Errorf("%s:%d: the fence is never closed", rel, cur.line)
+		var body strings.Builder
+		for i := 0; i < fb.Lines().Len(); i++ {
+			seg := fb.Lines().At(i)
+			body.Write(seg.Value(src))
+		}
+		b.body = body.String()
+		out = append(out, b)
+		return ast.WalkSkipChildren, nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
+}
+
+// fenceLine is the line of a block's opening fence: the line before its
+// first line of content (or of its info string, for an empty block).
+func fenceLine(src []byte, fb *ast.FencedCodeBlock) int {
+	switch {
+	case fb.Lines().Len() > 0:
+		return bytes.Count(src[:fb.Lines().At(0).Start], []byte("\n"))
+	case fb.Info != nil:
+		return bytes.Count(src[:fb.Info.Segment.Start], []byte("\n")) + 1
+	}
+	return 0
 }
 
 // TestEveryBlockSaysWhatItIs: a block without an info string would escape
@@ -188,4 +200,19 @@ func buildBinaries(t *testing.T) string {
 		}
 	}
 	return bin
+}
+
+func TestOnlyFencedBlocksCount(t *testing.T) {
+	got := fenced(t, filepath.Join("testdata", "fences.md"))
+	for i := range got {
+		got[i].file = ""
+	}
+	want := []block{
+		{line: 7, info: []string{"markdown"}, body: "```sh\nshown inside a longer fence\n```\n"},
+		{line: 15, info: []string{"sh"}, body: "echo from the list\n"},
+		{line: 19, info: []string{"yaml"}, body: "tilde: fence\n"},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(block{})); diff != "" {
+		t.Errorf("blocks (-want +got):\n%s", diff)
+	}
 }
