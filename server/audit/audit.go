@@ -89,16 +89,45 @@ type Entry struct {
 // Log appends to and verifies the audit log in a store. It is safe for
 // concurrent use, also by several processes sharing one database (the
 // command line and the server).
+//
+// Appends are group-committed: concurrent Appends queue, and one of them
+// (the leader) writes every queued row in one transaction, then hands the
+// lead to the next waiting caller. So a busy server pays one commit for
+// many rows, and on SQLite that commit rides the store's own batches.
 type Log struct {
 	st  store.LifecycleStore
 	now func() time.Time
 	log *slog.Logger
-	// mu serializes this process's appends, so that they do not race
-	// each other for the next sequence; other processes are retried.
+	// mu serializes this process's writes to the chain (a batch of rows,
+	// a key's marker row), so that they do not race each other for the
+	// next sequence and every row is sealed with the keys in force; other
+	// processes are retried.
 	mu sync.Mutex
 	// keys authenticate the chain (key.go); nil for an unkeyed log.
 	keys *Keyring
+
+	// qmu guards queue and writing: the rows waiting for a leader.
+	qmu     sync.Mutex
+	queue   []*appendReq
+	writing bool
 }
+
+// appendReq is one row waiting to be appended; res receives its result,
+// or, first, lead: the caller is to write the queue.
+type appendReq struct {
+	r   store.AuditRow
+	res chan appendResult
+}
+
+type appendResult struct {
+	row  store.AuditRow
+	err  error
+	lead bool
+}
+
+// batchTimeout bounds one batch's write, which serves many callers and so
+// does not end with any one caller's context.
+const batchTimeout = 30 * time.Second
 
 // New returns a log over st. now and logger may be nil.
 func New(st store.LifecycleStore, now func() time.Time, logger *slog.Logger) *Log {
@@ -114,8 +143,9 @@ func New(st store.LifecycleStore, now func() time.Time, logger *slog.Logger) *Lo
 // ErrInvalidEntry wraps every rejected entry.
 var ErrInvalidEntry = errors.New("invalid audit entry")
 
-// Append records e at the end of the chain and returns the stored row.
-func (l *Log) Append(ctx context.Context, e Entry) (store.AuditRow, error) {
+// Row checks e and returns it as a row to append: everything but its
+// place in the chain (Seq, PrevHash, Hash), which Seal gives it.
+func (l *Log) Row(e Entry) (store.AuditRow, error) {
 	if e.Actor == "" || e.Kind == "" || len(e.Actor) > MaxFieldLen || len(e.Kind) > MaxFieldLen || len(e.DeviceID) > MaxFieldLen {
 		return store.AuditRow{}, fmt.Errorf("%w: actor and kind are required, fields at most %d bytes", ErrInvalidEntry, MaxFieldLen)
 	}
@@ -127,34 +157,125 @@ func (l *Log) Append(ctx context.Context, e Entry) (store.AuditRow, error) {
 	if at.IsZero() {
 		at = l.now()
 	}
-	at = at.UTC().Truncate(time.Microsecond)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.keys == nil {
-		// A row this log cannot authenticate would break a keyed chain.
-		if seq, keyed, err := l.keyedSince(ctx); err != nil {
-			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
-		} else if keyed {
-			return store.AuditRow{}, fmt.Errorf("append audit: %w here, but the log has been keyed since row %d: copy %s from the server's data directory", ErrNoKey, seq, KeyFile)
+	return store.AuditRow{At: at.UTC().Truncate(time.Microsecond), Actor: e.Actor, Kind: e.Kind, DeviceID: e.DeviceID, Details: details}, nil
+}
+
+// seal is the store.AuditSeal of this log: r follows tail, hashed with the
+// keys in force. Callers hold l.mu.
+func (l *Log) seal(tail, r store.AuditRow) store.AuditRow {
+	r.Seq, r.PrevHash = tail.Seq+1, tail.Hash
+	r.Hash = l.rowHash(r)
+	return r
+}
+
+// Append records e at the end of the chain and returns the stored row.
+func (l *Log) Append(ctx context.Context, e Entry) (store.AuditRow, error) {
+	r, err := l.Row(e)
+	if err != nil {
+		return store.AuditRow{}, err
+	}
+	req := &appendReq{r: r, res: make(chan appendResult, 1)}
+	l.qmu.Lock()
+	l.queue = append(l.queue, req)
+	lead := !l.writing
+	l.writing = true
+	l.qmu.Unlock()
+	if !lead {
+		// The row is in a leader's hands: wait for it whatever ctx does,
+		// so that a stored row is never reported as failed.
+		res := <-req.res
+		if !res.lead {
+			return res.row, res.err
 		}
 	}
-	for range appendRetries {
-		tail, err := l.st.AuditTail(ctx)
+	l.qmu.Lock()
+	batch := l.queue
+	l.queue = nil
+	l.qmu.Unlock()
+	l.writeBatch(context.WithoutCancel(ctx), batch)
+	l.qmu.Lock()
+	if len(l.queue) > 0 {
+		l.queue[0].res <- appendResult{lead: true}
+	} else {
+		l.writing = false
+	}
+	l.qmu.Unlock()
+	res := <-req.res
+	return res.row, res.err
+}
+
+// writeBatch appends the batch's rows in one transaction and answers
+// each request.
+func (l *Log) writeBatch(ctx context.Context, batch []*appendReq) {
+	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	defer cancel()
+	rows := make([]store.AuditRow, len(batch))
+	for i, req := range batch {
+		rows[i] = req.r
+	}
+	out, err := l.appendRows(ctx, rows)
+	for i, req := range batch {
 		if err != nil {
-			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
+			req.res <- appendResult{err: err}
+			continue
 		}
-		r := store.AuditRow{Seq: tail.Seq + 1, At: at, Actor: e.Actor, Kind: e.Kind, DeviceID: e.DeviceID, Details: details, PrevHash: tail.Hash}
-		r.Hash = l.rowHash(r)
-		err = l.st.AppendAudit(ctx, r)
+		req.res <- appendResult{row: out[i]}
+	}
+}
+
+// appendRows appends rows in one transaction, retrying when another
+// process appended first.
+func (l *Log) appendRows(ctx context.Context, rows []store.AuditRow) ([]store.AuditRow, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.checkKeyed(ctx); err != nil {
+		return nil, err
+	}
+	for range appendRetries {
+		out, err := l.st.AppendAuditRows(ctx, rows, l.seal)
 		if errors.Is(err, store.ErrConflict) {
 			continue // another process appended first; link to its row
 		}
 		if err != nil {
-			return store.AuditRow{}, fmt.Errorf("append audit: %w", err)
+			return nil, fmt.Errorf("append audit: %w", err)
 		}
-		return r, nil
+		return out, nil
 	}
-	return store.AuditRow{}, fmt.Errorf("append audit: %w after %d attempts", store.ErrConflict, appendRetries)
+	return nil, fmt.Errorf("append audit: %w after %d attempts", store.ErrConflict, appendRetries)
+}
+
+// checkKeyed refuses to append to a keyed chain without the key: a row
+// this log cannot authenticate would break it. Callers hold l.mu.
+func (l *Log) checkKeyed(ctx context.Context) error {
+	if l.keys != nil {
+		return nil
+	}
+	if seq, keyed, err := l.keyedSince(ctx); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	} else if keyed {
+		return fmt.Errorf("append audit: %w here, but the log has been keyed since row %d: copy %s from the server's data directory", ErrNoKey, seq, KeyFile)
+	}
+	return nil
+}
+
+// SwapDecisions stores devices' new decisions and the rows recording them
+// in one transaction (store.SwapLastDecisions), the rows sealed into this
+// log's chain: a decision change is stored exactly when it is recorded.
+// Build each swap's Audit row with Row.
+func (l *Log) SwapDecisions(ctx context.Context, swaps []store.DecisionSwap) ([]store.SwapOutcome, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.checkKeyed(ctx); err != nil {
+		return nil, err
+	}
+	for range appendRetries {
+		out, err := l.st.SwapLastDecisions(ctx, swaps, l.seal)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		return out, err
+	}
+	return nil, fmt.Errorf("record decisions: %w after %d attempts", store.ErrConflict, appendRetries)
 }
 
 // Record is Append for callers that cannot act on a failure (the decision

@@ -14,7 +14,6 @@ import (
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/server/audit"
-	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/policy"
 	"github.com/postern-dev/postern/server/store"
@@ -64,6 +63,8 @@ type Engine struct {
 
 	mu   sync.Mutex
 	last map[string]tracked
+	// The change queue (announce.go), guarded by mu.
+	changes changeQueue
 }
 
 type tracked struct {
@@ -82,7 +83,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger, last: map[string]tracked{}}
+	return &Engine{cfg: cfg, log: cfg.Logger, last: map[string]tracked{}, changes: newChangeQueue()}
 }
 
 // Lookup identifies a device by ID or by certificate hash.
@@ -161,8 +162,9 @@ func (e *Engine) All(ctx context.Context) (map[string]Decision, error) {
 	return out, nil
 }
 
-// Reevaluate decides for the device after something changed (a report
-// was stored, it was revoked) and publishes a change if there is one.
+// Reevaluate decides for the device after something changed (it was
+// revoked, attested) and publishes a change if there is one, returning
+// once the change is recorded.
 func (e *Engine) Reevaluate(ctx context.Context, deviceID string) error {
 	p, err := e.cfg.Store.Posture(ctx, deviceID)
 	if err != nil {
@@ -173,8 +175,27 @@ func (e *Engine) Reevaluate(ctx context.Context, deviceID string) error {
 	if err != nil {
 		return err
 	}
-	e.observe(ctx, p.Device, d, set.Version)
+	if n := e.observe(ctx, p.Device, d, set.Version); n > 0 {
+		return e.wait(ctx, n)
+	}
 	return nil
+}
+
+// AfterReport is the device's decision right after its report was stored,
+// for the agent's ack: Current, and a change it brings is queued to be
+// recorded and announced (announce.go) without the ack waiting for it.
+func (e *Engine) AfterReport(ctx context.Context, deviceID string) (Decision, error) {
+	p, err := e.cfg.Postures.Posture(ctx, e.cfg.Store, Lookup{DeviceID: deviceID})
+	if err != nil {
+		return Decision{}, err
+	}
+	set := e.cfg.Policies.Current()
+	d, err := e.evaluate(p, set, set.For(p.Device.Org), "", e.cfg.Now(), true)
+	if err != nil {
+		return Decision{}, err
+	}
+	e.observe(ctx, p.Device, d, set.Version)
+	return d, nil
 }
 
 // Restore loads every device's last announced decision from the store, so
@@ -230,6 +251,7 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 	seen := make(map[string]bool, len(devs))
 	var changed []store.LastDecision
 	defer func() { e.persist(ctx, changed...) }()
+	var queued uint64
 	for _, dev := range devs {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -261,7 +283,9 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 			}
 			continue
 		}
-		e.observe(ctx, p.Device, d, set.Version)
+		if n := e.observe(ctx, p.Device, d, set.Version); n > 0 {
+			queued = n
+		}
 	}
 	e.mu.Lock()
 	for id := range e.last {
@@ -270,7 +294,9 @@ func (e *Engine) Sweep(ctx context.Context, silent bool) error {
 		}
 	}
 	e.mu.Unlock()
-	return nil
+	// The sweep's changes are recorded in a few batches; the next sweep
+	// starts after them.
+	return e.wait(ctx, queued)
 }
 
 // Impact evaluates every active device under old and next, for the
@@ -383,95 +409,6 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 // errReportMoved: a bulk-read posture's latest report was replaced
 // before its body was read.
 var errReportMoved = errors.New("latest report replaced while reading")
-
-// swapAttempts bounds observe's compare-and-swap rounds: each lost round
-// means another replica stored a decision in between.
-const swapAttempts = 3
-
-// observe compares d with the device's last decision and, when it
-// changed, stores it and records the change. The comparison is made
-// against the store: the decision in memory is only a guess of it, and
-// the store is swapped only if it still holds that guess. A replica that
-// loses the swap adopts the stored decision and announces nothing if it
-// is d's; otherwise it tries again from the stored one. The first
-// decision of a device (none stored) is stored without an announcement.
-func (e *Engine) observe(ctx context.Context, dev store.Device, d Decision, version uint64) {
-	cur := tracked{d.Allow, key(d)}
-	e.mu.Lock()
-	prev, known := e.last[dev.ID]
-	e.mu.Unlock()
-	if known && prev == cur {
-		return
-	}
-	// The decision was served; storing it must not depend on the caller.
-	ctx = context.WithoutCancel(ctx)
-	next := store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key, DecidedAt: d.EvaluatedAt}
-	for range swapAttempts {
-		var from *store.LastDecision
-		if known {
-			from = &store.LastDecision{DeviceID: dev.ID, Allow: prev.allow, Reasons: prev.key}
-		}
-		swapped, stored, err := e.cfg.Store.SwapLastDecision(ctx, from, next)
-		if err != nil {
-			// Memory keeps the old decision, so the next one tries again.
-			e.log.Warn("store last decision failed", "device_id", dev.ID, "err", err)
-			return
-		}
-		if swapped {
-			e.remember(dev.ID, cur)
-			if known {
-				e.announce(ctx, dev, prev, cur, d, version)
-			}
-			return
-		}
-		if stored.DeviceID == "" {
-			if !known {
-				return // the device was deleted
-			}
-			known = false // nothing stored: this is the first decision
-			continue
-		}
-		// Another replica, or this one a moment ago, stored first.
-		prev, known = tracked{stored.Allow, stored.Reasons}, true
-		e.remember(dev.ID, prev)
-		if prev == cur {
-			return // and announced this very change
-		}
-	}
-	e.log.Warn("decision kept changing under concurrent writers; will compare again next time", "device_id", dev.ID)
-}
-
-func (e *Engine) remember(id string, t tracked) {
-	e.mu.Lock()
-	e.last[id] = t
-	e.mu.Unlock()
-}
-
-// announce records a change this engine won. If the audit log refuses it,
-// the stored decision is put back, so that the change is not lost
-// silently: the next decision of the device announces it again.
-func (e *Engine) announce(ctx context.Context, dev store.Device, prev, cur tracked, d Decision, version uint64) {
-	reasons := codes(d)
-	e.log.Info("decision changed", "device_id", dev.ID, "allow", cur.allow, "reasons", strings.Join(reasons, ","))
-	if e.cfg.Audit == nil {
-		return
-	}
-	details := events.ChangeDetails{PreviousAllow: prev.allow, Allow: cur.allow, PreviousReasons: splitKey(prev.key), Reasons: reasons,
-		PolicyVersion: version, CertSHA256: dev.CertSHA256, Org: dev.Org, ReasonAdmin: summary(d), EventTime: d.EvaluatedAt}
-	_, err := e.cfg.Audit.Append(ctx, audit.Entry{Actor: audit.ActorServer, Kind: audit.KindDecisionChanged, DeviceID: dev.ID,
-		At: d.EvaluatedAt, Details: details})
-	if err == nil {
-		if e.cfg.Nudge != nil {
-			e.cfg.Nudge()
-		}
-		return
-	}
-	e.log.Error("record decision change failed; it will be announced again", "device_id", dev.ID, "err", err)
-	back := store.LastDecision{DeviceID: dev.ID, Allow: prev.allow, Reasons: prev.key, DecidedAt: d.EvaluatedAt}
-	if ok, _, err := e.cfg.Store.SwapLastDecision(ctx, &store.LastDecision{DeviceID: dev.ID, Allow: cur.allow, Reasons: cur.key}, back); ok && err == nil {
-		e.remember(dev.ID, prev)
-	}
-}
 
 // codes lists a decision's deny reasons as "code" or "code:control".
 func codes(d Decision) []string {

@@ -115,6 +115,10 @@ func (e *engineEnv) decide(id string) Decision {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// A change is recorded off the decision path; the tests look at it.
+	if err := e.eng.Flush(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 	return d
 }
 

@@ -114,17 +114,17 @@ func TestEngineWithoutRestoreComparesWithTheStore(t *testing.T) {
 	}
 }
 
-// failingAudit refuses audit appends while fail is set.
+// failingAudit refuses to record decision changes while fail is set.
 type failingAudit struct {
 	store.Store
 	fail bool
 }
 
-func (f *failingAudit) AppendAudit(ctx context.Context, r store.AuditRow) error {
+func (f *failingAudit) SwapLastDecisions(ctx context.Context, swaps []store.DecisionSwap, seal store.AuditSeal) ([]store.SwapOutcome, error) {
 	if f.fail {
-		return errors.New("disk full")
+		return nil, errors.New("disk full")
 	}
-	return f.Store.AppendAudit(ctx, r)
+	return f.Store.SwapLastDecisions(ctx, swaps, seal)
 }
 
 func TestEngineAnnouncesAgainWhenTheAuditLogRefused(t *testing.T) {
@@ -143,7 +143,7 @@ func TestEngineAnnouncesAgainWhenTheAuditLogRefused(t *testing.T) {
 	}
 	stored, _ := e.st.LastDecisions(t.Context())
 	if len(stored) != 1 || !stored[0].Allow {
-		t.Errorf("stored = %+v, want the previous decision put back", stored)
+		t.Errorf("stored = %+v, want the previous decision kept", stored)
 	}
 	fa.fail = false
 	e.decide("dev")

@@ -121,7 +121,9 @@ func (l *lifecycle) policyFor(org string) (*checks.Policy, []byte) {
 	return p.Policy, p.AgentYAML
 }
 
-// onReport is ingest's OnReport; it never blocks the agent's ack.
+// onReport has the device re-decided soon (after an attestation); it never
+// blocks the caller. A report needs none of it: the ack's decision
+// (Engine.AfterReport) queues the change.
 func (l *lifecycle) onReport(deviceID string) {
 	select {
 	case l.reports <- deviceID:
@@ -180,6 +182,12 @@ func (l *lifecycle) sweep(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			// Changes still queued are recorded before the store closes.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := l.engine.Flush(fctx); err != nil {
+				l.log.Warn("record queued decision changes at shutdown failed", "err", err)
+			}
 			return
 		case <-t.C:
 		case <-l.sweepNow:

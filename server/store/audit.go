@@ -70,6 +70,116 @@ func (s *sqlStore) AppendAudit(ctx context.Context, r AuditRow) error {
 	})
 }
 
+// AuditSeal places r right after tail in the chain: it returns r with Seq,
+// PrevHash and Hash set. server/audit computes the hash (keyed or not);
+// the store only calls it inside the transaction that appends the row, so
+// that the tail it is given is the real one.
+type AuditSeal func(tail AuditRow, r AuditRow) AuditRow
+
+func (s *sqlStore) AppendAuditRows(ctx context.Context, rows []AuditRow, seal AuditSeal) ([]AuditRow, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	var out []AuditRow
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		out = make([]AuditRow, len(rows))
+		if err := s.lockAudit(ctx, tx); err != nil {
+			return err
+		}
+		ch := auditChain{s: s, ctx: ctx, tx: tx, seal: seal}
+		for i, r := range rows {
+			var err error
+			if out[i], err = ch.append(r); err != nil {
+				return err
+			}
+		}
+		return ch.finish()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append audit: %w", err)
+	}
+	return out, nil
+}
+
+// auditAppendLock is the PostgreSQL advisory lock that takes the audit
+// chain's appends in turn across replicas, so that a batch waits for
+// another instead of failing on the same sequence.
+const auditAppendLock = 0x706f7374_61756474 // "postaudt"
+
+// lockAudit takes auditAppendLock until tx ends (PostgreSQL; on SQLite the
+// writer already holds the database's write lock).
+func (s *sqlStore) lockAudit(ctx context.Context, tx *sql.Tx) error {
+	if !s.postgres() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditAppendLock)); err != nil {
+		return fmt.Errorf("lock audit log: %w", err)
+	}
+	return nil
+}
+
+// auditChain appends sealed rows inside one transaction, reading the tail
+// once, before the first.
+type auditChain struct {
+	s    *sqlStore
+	ctx  context.Context
+	tx   *sql.Tx
+	seal AuditSeal
+	tail *AuditRow
+}
+
+func (c *auditChain) append(r AuditRow) (AuditRow, error) {
+	if c.tail == nil {
+		t, err := c.readTail()
+		if err != nil {
+			return AuditRow{}, err
+		}
+		c.tail = &t
+	}
+	r = c.seal(*c.tail, r)
+	if r.Seq != c.tail.Seq+1 || r.PrevHash != c.tail.Hash {
+		return AuditRow{}, fmt.Errorf("append audit: row %d does not follow the tail %d", r.Seq, c.tail.Seq)
+	}
+	_, err := c.tx.ExecContext(c.ctx, c.s.q(`INSERT INTO audit_log (seq, at, actor, kind, device_id, details, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), int64(r.Seq), nanos(r.At), r.Actor, r.Kind, r.DeviceID, string(r.Details), r.PrevHash, r.Hash)
+	if err != nil {
+		// Another process (a command, a replica) took the sequence.
+		return AuditRow{}, fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	c.tail = &r
+	return r, nil
+}
+
+func (c *auditChain) readTail() (AuditRow, error) {
+	var seq int64
+	var hash string
+	err := c.tx.QueryRowContext(c.ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = c.tx.QueryRowContext(c.ctx, `SELECT seq, hash FROM audit_anchor WHERE id = 1`).Scan(&seq, &hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return AuditRow{}, nil
+		}
+	}
+	if err != nil {
+		return AuditRow{}, fmt.Errorf("read audit tail: %w", err)
+	}
+	return AuditRow{Seq: uint64(seq), Hash: hash}, nil
+}
+
+// finish records the head (the last row appended) once for the batch.
+func (c *auditChain) finish() error {
+	if c.tail == nil || c.tail.Seq == 0 {
+		return nil
+	}
+	_, err := c.tx.ExecContext(c.ctx, c.s.q(`INSERT INTO server_state (name, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+		AuditHeadState, fmt.Sprintf("%d %s", c.tail.Seq, c.tail.Hash), nanos(c.tail.At))
+	if err != nil {
+		return fmt.Errorf("append audit: record head: %w", err)
+	}
+	return nil
+}
+
 func (s *sqlStore) AuditRows(ctx context.Context, afterSeq uint64, limit int) ([]AuditRow, error) {
 	if limit <= 0 || limit > MaxAuditPage {
 		limit = MaxAuditPage

@@ -9,13 +9,16 @@ import (
 	"time"
 )
 
-// Group commit: IngestReport hands its report to one writer goroutine,
-// which takes every report already waiting (up to maxBatch) and commits them
-// in a single transaction, then answers each caller. Under load a commit
-// (the WAL append and its bookkeeping) is paid once per batch instead of
-// once per report; with a single caller a batch holds one report and
-// nothing waits. Each report runs inside its own savepoint, so one that
-// fails is rolled back alone and its batch-mates still commit.
+// Group commit: on SQLite every write goes to one writer goroutine, which
+// takes every write already waiting (up to maxBatch) and commits them in a
+// single transaction, then answers each caller. Reports (IngestReport) and
+// every other write transaction (s.tx: decision changes, audit rows,
+// enrollments, ...) ride the same batches: under load a commit (the WAL
+// append and its fsync with synchronous=FULL) is paid once per batch
+// instead of once per write, and no write waits behind another's fsync.
+// With a single caller a batch holds one write and nothing waits. Each
+// write runs inside its own savepoint, so one that fails is rolled back
+// alone and its batch-mates still commit.
 const (
 	// maxBatch bounds the reports committed in one transaction, which
 	// bounds how long the writer connection is held.
@@ -31,11 +34,13 @@ var errStoreClosed = errors.New("store closed")
 // (a savepoint could not be rolled back or released).
 var errBatchBroken = errors.New("batch transaction broken")
 
-// ingestReq is one report waiting for the writer; done receives exactly
-// one result.
+// ingestReq is one write waiting for the writer: a report (in), or, when
+// fn is set, a write transaction's body (s.tx). done receives exactly one
+// result.
 type ingestReq struct {
 	ctx  context.Context
 	in   Ingest
+	fn   func(*sql.Tx) error
 	done chan ingestResult
 }
 
@@ -50,8 +55,28 @@ type groupWriter struct {
 	stop   chan struct{}   // closed by Close
 	exited chan struct{}   // closed when the writer has returned
 
-	// batches and reports count what was committed, for benchmarks.
-	batches, reports atomic.Int64
+	// batches and reports count what was committed (reports and other
+	// writes), for benchmarks; waiting counts writes not yet taken by the
+	// writer, for tests.
+	batches, reports, waiting atomic.Int64
+}
+
+// queued is how many writes wait to be taken into a batch.
+func (g *groupWriter) queued() int64 { return g.waiting.Load() }
+
+// submit hands req to the writer; false when ctx ended or the writer
+// stopped first.
+func (g *groupWriter) submit(ctx context.Context, req *ingestReq) error {
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
+	select {
+	case g.reqs <- req:
+		return nil
+	case <-g.exited:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // startWriter starts the group-commit writer; Close stops it.
@@ -78,12 +103,8 @@ func (s *sqlStore) IngestReport(ctx context.Context, in Ingest) (bool, error) {
 		return s.ingestAlone(ctx, in)
 	}
 	req := &ingestReq{ctx: ctx, in: in, done: make(chan ingestResult, 1)}
-	select {
-	case s.gw.reqs <- req:
-	case <-s.gw.exited:
-		return false, fmt.Errorf("ingest report: %w", errStoreClosed)
-	case <-ctx.Done():
-		return false, fmt.Errorf("ingest report: %w", ctx.Err())
+	if err := s.gw.submit(ctx, req); err != nil {
+		return false, fmt.Errorf("ingest report: %w", err)
 	}
 	select {
 	case res := <-req.done:
@@ -105,7 +126,7 @@ func (s *sqlStore) ingestAlone(ctx context.Context, in Ingest) (bool, error) {
 	}
 	var dup bool
 	var refused error
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txDirect(ctx, func(tx *sql.Tx) error {
 		dup, refused = s.bind(ctx, tx).ingestOne(in)
 		return refused
 	})
@@ -150,11 +171,19 @@ func (s *sqlStore) commitBatch(batch []*ingestReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	results := make([]ingestResult, len(batch))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txDirect(ctx, func(tx *sql.Tx) error {
 		w := s.bind(ctx, tx)
 		for i, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				results[i].err = fmt.Errorf("ingest report: %w", err)
+				continue
+			}
+			if r.fn != nil {
+				err := w.isolated(func() error { return r.fn(tx) })
+				if errors.Is(err, errBatchBroken) {
+					return err
+				}
+				results[i] = ingestResult{err: err}
 				continue
 			}
 			dup, err := w.ingestIsolated(r.in)
@@ -180,19 +209,45 @@ func (s *sqlStore) commitBatch(batch []*ingestReq) {
 // savepoint also covers the first read: on PostgreSQL any failed statement
 // poisons the transaction until it is rolled back to a savepoint.
 func (w *writeTx) ingestIsolated(in Ingest) (bool, error) {
+	var dup bool
+	err := w.isolated(func() error {
+		var err error
+		dup, err = w.ingestOne(in)
+		return err
+	})
+	return dup, err
+}
+
+// isolated runs fn inside a savepoint, rolled back when fn fails. An
+// error wrapping errBatchBroken means the batch's transaction is lost (a
+// statement interrupted by its caller's context makes SQLite roll back
+// the whole transaction): every write of the batch then fails, and none
+// was stored.
+func (w *writeTx) isolated(fn func() error) error {
 	if _, err := w.exec(qSavepoint); err != nil {
-		return false, fmt.Errorf("%w: savepoint: %w", errBatchBroken, err)
+		return fmt.Errorf("%w: savepoint: %w", errBatchBroken, err)
 	}
-	dup, err := w.ingestOne(in)
+	err := fn()
 	if err != nil {
 		if _, rbErr := w.exec(qRollbackSavepoint); rbErr != nil {
-			return false, fmt.Errorf("%w: roll back report: %w", errBatchBroken, rbErr)
+			return fmt.Errorf("%w: roll back write: %w", errBatchBroken, rbErr)
 		}
 	}
 	if _, relErr := w.exec(qReleaseSavepoint); relErr != nil {
-		return false, fmt.Errorf("%w: release savepoint: %w", errBatchBroken, relErr)
+		return fmt.Errorf("%w: release savepoint: %w", errBatchBroken, relErr)
 	}
-	return dup, err
+	return err
+}
+
+// batched runs fn as one write of the next batch and returns its result.
+// Once handed to the writer it waits for the answer whatever ctx does, so
+// that the caller never takes a committed write for a failed one.
+func (s *sqlStore) batched(ctx context.Context, fn func(*sql.Tx) error) error {
+	req := &ingestReq{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan ingestResult, 1)}
+	if err := s.gw.submit(ctx, req); err != nil {
+		return err
+	}
+	return (<-req.done).err
 }
 
 // Savepoint statements, portable between SQLite and PostgreSQL.

@@ -67,48 +67,101 @@ func (s *sqlStore) PutLastDecisions(ctx context.Context, ds []LastDecision) erro
 // prev exactly one wins. When it loses, current is the stored decision
 // (zero when there is none, or the device no longer exists).
 func (s *sqlStore) SwapLastDecision(ctx context.Context, prev *LastDecision, next LastDecision) (bool, LastDecision, error) {
+	var swapped bool
+	var cur LastDecision
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		swapped, cur, err = s.swapOne(ctx, tx, prev, next)
+		return err
+	})
+	if err != nil {
+		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
+	}
+	return swapped, cur, nil
+}
+
+// DecisionSwap is one device's new decision, stored only if the stored one
+// is still From (nil: only if none is stored), as SwapLastDecision does,
+// and the audit row recording the change, appended only if the swap wins.
+type DecisionSwap struct {
+	From  *LastDecision
+	To    LastDecision
+	Audit *AuditRow
+}
+
+// SwapOutcome is what became of one DecisionSwap: Swapped, and the row
+// appended for it; or, when it lost, the decision that is stored (zero if
+// none is, or the device is gone).
+type SwapOutcome struct {
+	Swapped bool
+	Stored  LastDecision
+	Row     AuditRow
+}
+
+func (s *sqlStore) SwapLastDecisions(ctx context.Context, swaps []DecisionSwap, seal AuditSeal) ([]SwapOutcome, error) {
+	if len(swaps) == 0 {
+		return nil, nil
+	}
+	var out []SwapOutcome
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		out = make([]SwapOutcome, len(swaps))
+		if err := s.lockAudit(ctx, tx); err != nil {
+			return err
+		}
+		ch := auditChain{s: s, ctx: ctx, tx: tx, seal: seal}
+		for i, sw := range swaps {
+			ok, cur, err := s.swapOne(ctx, tx, sw.From, sw.To)
+			if err != nil {
+				return err
+			}
+			out[i] = SwapOutcome{Swapped: ok, Stored: cur}
+			if ok && sw.Audit != nil {
+				if out[i].Row, err = ch.append(*sw.Audit); err != nil {
+					return err
+				}
+			}
+		}
+		return ch.finish()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("swap last decisions: %w", err)
+	}
+	return out, nil
+}
+
+// swapOne is SwapLastDecision inside tx.
+func (s *sqlStore) swapOne(ctx context.Context, tx *sql.Tx, prev *LastDecision, next LastDecision) (bool, LastDecision, error) {
 	allow := boolInt(next.Allow)
 	var res sql.Result
 	var err error
 	if prev == nil {
 		// INSERT ... SELECT skips a device deleted in the meantime.
-		res, err = s.w.ExecContext(ctx, s.q(`INSERT INTO last_decisions (device_id, allow, reasons, decided_at)
+		res, err = tx.ExecContext(ctx, s.q(`INSERT INTO last_decisions (device_id, allow, reasons, decided_at)
 			SELECT id, ?, ?, ? FROM devices WHERE id = ?
 			ON CONFLICT (device_id) DO NOTHING`), allow, next.Reasons, nanos(next.DecidedAt), next.DeviceID)
 	} else {
-		res, err = s.w.ExecContext(ctx, s.q(`UPDATE last_decisions SET allow = ?, reasons = ?, decided_at = ?
+		res, err = tx.ExecContext(ctx, s.q(`UPDATE last_decisions SET allow = ?, reasons = ?, decided_at = ?
 			WHERE device_id = ? AND allow = ? AND reasons = ?`),
 			allow, next.Reasons, nanos(next.DecidedAt), next.DeviceID, boolInt(prev.Allow), prev.Reasons)
 	}
 	if err != nil {
-		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
+		return false, LastDecision{}, err
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
+		return false, LastDecision{}, err
 	} else if n == 1 {
 		return true, next, nil
 	}
-	cur, err := s.lastDecision(ctx, next.DeviceID)
-	if err != nil {
-		return false, LastDecision{}, fmt.Errorf("swap last decision: %w", err)
-	}
-	return false, cur, nil
-}
-
-// lastDecision reads one device's stored decision; zero if none.
-func (s *sqlStore) lastDecision(ctx context.Context, deviceID string) (LastDecision, error) {
-	d := LastDecision{DeviceID: deviceID}
-	var allow, at int64
-	// Read through the writer: on SQLite it has just committed, and on
-	// PostgreSQL both are one pool.
-	err := s.w.QueryRowContext(ctx, s.q(`SELECT allow, reasons, decided_at FROM last_decisions WHERE device_id = ?`), deviceID).
-		Scan(&allow, &d.Reasons, &at)
+	cur := LastDecision{DeviceID: next.DeviceID}
+	var at int64
+	err = tx.QueryRowContext(ctx, s.q(`SELECT allow, reasons, decided_at FROM last_decisions WHERE device_id = ?`), next.DeviceID).
+		Scan(&allow, &cur.Reasons, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return LastDecision{}, nil
+		return false, LastDecision{}, nil
 	}
 	if err != nil {
-		return LastDecision{}, err
+		return false, LastDecision{}, err
 	}
-	d.Allow, d.DecidedAt = allow != 0, fromNanos(at)
-	return d, nil
+	cur.Allow, cur.DecidedAt = allow != 0, fromNanos(at)
+	return false, cur, nil
 }

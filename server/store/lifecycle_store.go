@@ -15,6 +15,11 @@ type LifecycleStore interface {
 	// AppendAudit inserts r, whose Seq must follow the tail's; it returns
 	// ErrConflict when another writer appended first.
 	AppendAudit(ctx context.Context, r AuditRow) error
+	// AppendAuditRows appends rows after the log's tail in one
+	// transaction, each placed by seal after the one before, and returns
+	// them as stored. On ErrConflict (another process appended the same
+	// sequence) nothing was stored.
+	AppendAuditRows(ctx context.Context, rows []AuditRow, seal AuditSeal) ([]AuditRow, error)
 	// AuditRows returns up to limit rows (at most MaxAuditPage) after
 	// afterSeq, in order.
 	AuditRows(ctx context.Context, afterSeq uint64, limit int) ([]AuditRow, error)
@@ -63,6 +68,11 @@ type LifecycleStore interface {
 	// database. swapped tells whether it did; if not, current is the
 	// stored decision (zero if there is none or the device is gone).
 	SwapLastDecision(ctx context.Context, prev *LastDecision, next LastDecision) (swapped bool, current LastDecision, err error)
+	// SwapLastDecisions is SwapLastDecision for several devices in one
+	// transaction, in order; each swap that wins appends its Audit row
+	// (placed by seal) in the same transaction, so a change is stored
+	// exactly when it is recorded. On an error nothing was stored.
+	SwapLastDecisions(ctx context.Context, swaps []DecisionSwap, seal AuditSeal) ([]SwapOutcome, error)
 
 	// TryLease takes the named lease, a role that one server process at a
 	// time may hold among all those sharing the database; ErrLeaseHeld

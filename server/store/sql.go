@@ -143,7 +143,18 @@ func (s *sqlStore) migrateStep(ctx context.Context) (done bool, err error) {
 	return done, err
 }
 
+// tx runs fn in a write transaction, committed when fn returns nil. On
+// SQLite it is one write of the group writer's next batch (groupcommit.go),
+// inside a savepoint of the batch's transaction; fn must not call tx.
 func (s *sqlStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.gw != nil {
+		return s.batched(ctx, fn)
+	}
+	return s.txDirect(ctx, fn)
+}
+
+// txDirect runs fn in a transaction of its own.
+func (s *sqlStore) txDirect(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
