@@ -239,4 +239,41 @@ var migrations = []string{
 	ALTER TABLE api_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 	ALTER TABLE api_keys ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT NOT NULL DEFAULT 0;`,
+	// second factors of local dashboard accounts (mfa.go): the TOTP
+	// secret sealed with the data directory's mfa.key and the last time
+	// step accepted (a code is good once), recovery codes hashed,
+	// WebAuthn credentials, and the half-signed-in state between the
+	// password and the second factor (its cookie stored hashed).
+	`CREATE TABLE user_mfa (
+		username TEXT PRIMARY KEY REFERENCES users(username) ON DELETE CASCADE,
+		totp_secret TEXT NOT NULL DEFAULT '',
+		totp_enabled_at BIGINT NOT NULL DEFAULT 0,
+		totp_last_step BIGINT NOT NULL DEFAULT 0,
+		webauthn_id TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE recovery_codes (
+		username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+		hash TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		used_at BIGINT NOT NULL DEFAULT 0,
+		PRIMARY KEY (username, hash)
+	);
+	CREATE TABLE webauthn_credentials (
+		id TEXT PRIMARY KEY,
+		username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+		name TEXT NOT NULL,
+		rp_id TEXT NOT NULL,
+		data TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_used_at BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE INDEX webauthn_credentials_user ON webauthn_credentials (username);
+	CREATE TABLE mfa_challenges (
+		id_hash TEXT PRIMARY KEY,
+		username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+		purpose TEXT NOT NULL,
+		data TEXT NOT NULL DEFAULT '',
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);`,
 }

@@ -161,6 +161,7 @@ type Store interface {
 	// metrics) keeps them by embedding Store, and no consumer has to find
 	// them by type assertion.
 	Accounts
+	MFAStore
 	Fleet
 	AuditSearcher
 	APIKeyLister
