@@ -46,6 +46,11 @@ type Config struct {
 	// LockFor is how long a lock lasts before the next sign-in lifts it
 	// (an administrator may unlock sooner); DefaultLockFor when zero.
 	LockFor time.Duration
+	// MFA keeps second factors (mfa.go); nil takes Store's when it has
+	// them, as every store.Store does. MFAKey (LoadOrCreateMFAKey) seals
+	// TOTP secrets; without it TOTP is unavailable.
+	MFA    MFAStore
+	MFAKey []byte
 }
 
 // Service manages accounts and checks sign-ins.
@@ -63,6 +68,9 @@ type Service struct {
 	// address.
 	lockFor time.Duration
 	sources *sourceThrottle
+	// mfa and sealer keep and seal second factors (mfa.go).
+	mfa    MFAStore
+	sealer *sealer
 }
 
 // New returns a Service. Zero Params mean DefaultParams.
@@ -83,9 +91,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.LockFor <= 0 {
 		cfg.LockFor = DefaultLockFor
 	}
+	if cfg.MFA == nil {
+		cfg.MFA, _ = cfg.Store.(MFAStore)
+	}
+	seal, err := newSealer(cfg.MFAKey)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{st: cfg.Store, audit: cfg.Audit, params: cfg.Params, now: cfg.Now, log: cfg.Logger,
 		sem: make(chan struct{}, maxConcurrentHashes), dummy: dummy, lockFor: cfg.LockFor,
-		sources: newSourceThrottle(SourceFailures, cfg.LockFor)}, nil
+		sources: newSourceThrottle(SourceFailures, cfg.LockFor), mfa: cfg.MFA, sealer: seal}, nil
 }
 
 // NewUser is an account to create; Password is the initial one, which
@@ -225,6 +240,21 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 // LockFor, over every account, is refused without its password being
 // tried or counted against any account.
 func (s *Service) AuthenticateFrom(ctx context.Context, source, username, password string) (store.User, error) {
+	u, err := s.PasswordFrom(ctx, source, username, password)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := s.FinishSignIn(ctx, username); err != nil {
+		return store.User{}, err
+	}
+	u.FailedAttempts = 0
+	return u, nil
+}
+
+// PasswordFrom is AuthenticateFrom's first step: it checks the password
+// alike but records no sign-in and leaves the failure count, for a
+// sign-in that goes on to a second factor (FinishSignIn ends it).
+func (s *Service) PasswordFrom(ctx context.Context, source, username, password string) (store.User, error) {
 	if len(username) > 64 || len(password) > MaxPasswordLen {
 		return store.User{}, ErrBadCredentials
 	}
@@ -288,15 +318,6 @@ func (s *Service) AuthenticateFrom(ctx context.Context, source, username, passwo
 		}
 		return fail()
 	}
-	if err := s.st.RecordLogin(ctx, username, now); err != nil {
-		return store.User{}, err
-	}
-	if source != "" {
-		if err := s.st.RecordSourceLogin(ctx, username, source, now); err != nil {
-			return store.User{}, err
-		}
-	}
-	u.FailedAttempts = 0
 	return u, nil
 }
 
