@@ -17,6 +17,8 @@ var loginMessages = map[string]string{
 	"expired":   "Your session ended after 20 minutes without activity. Sign in again.",
 	"signedout": "You are signed out.",
 	"changed":   "Password changed.",
+
+	"mfaexpired": "The second step took more than 5 minutes, or was opened in another browser. Sign in again.",
 }
 
 func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -32,7 +34,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
 	// A locked account, an unknown name and a throttled address all get
 	// the wrong-password answer: no answer tells which names exist.
-	u, err := d.cfg.Users.AuthenticateFrom(r.Context(), sourceAddr(r), name, pw)
+	u, err := d.cfg.Users.PasswordFrom(r.Context(), sourceAddr(r), name, pw)
 	if err != nil {
 		msg := "Wrong user name or password."
 		status := http.StatusUnauthorized
@@ -43,6 +45,11 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		}
 		d.log.Info("sign-in refused", "user", truncate(name, 64), "remote", r.RemoteAddr)
 		d.render(w, r, nil, status, "login", "Sign in", loginView{Error: msg, Username: truncate(name, 64)})
+		return
+	}
+	// An account with a second factor (or that must enrol one) goes on
+	// to the second step (mfa.go) without a session.
+	if d.secondStep(w, r, u) {
 		return
 	}
 	if err := d.startSession(w, r, u); err != nil {

@@ -72,6 +72,11 @@ type Config struct {
 	EnrollAddr string
 	Now        func() time.Time
 	Logger     *slog.Logger
+
+	// WebAuthnHosts are the host names security keys may be registered
+	// and used on (WebAuthn relying party IDs); empty allows the name
+	// the browser reached the dashboard by, if it is not an IP address.
+	WebAuthnHosts []string
 }
 
 // Dashboard is the dashboard's HTTP handler.
@@ -134,6 +139,7 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("POST /ui/logout", d.action("", d.logout))
 	m.Handle("GET /ui/password", d.page("", d.passwordPage))
 	m.Handle("POST /ui/password", d.action("", d.changePassword))
+	d.mfaRoutes(m)
 
 	m.Handle("GET /ui/{$}", d.page(users.PermView, d.overview))
 	m.Handle("GET /ui/devices", d.page(users.PermView, d.devices))

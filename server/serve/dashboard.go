@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
@@ -25,8 +26,14 @@ const dashboardMaintainEvery = 15 * time.Minute
 func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]byte, rech dashboard.Rechecker, opt Options, log *slog.Logger) (*dashboard.Dashboard, error) {
 	current := lc.policies.Current
 	acc := st
+	// The key sealing TOTP secrets lives beside ca.key; replicas sharing
+	// a database need the same file (docs/dashboard.md).
+	mfaKey, err := users.LoadOrCreateMFAKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	us, err := users.New(users.Config{Store: acc, Audit: lc.audit, Now: opt.Now, Logger: log.With("component", "users"),
-		LockFor: cfg.LockoutDuration})
+		LockFor: cfg.LockoutDuration, MFAKey: mfaKey})
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +43,7 @@ func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]by
 	exc := appliedExceptions{Exceptions: dashboard.ExceptionService(lc.exceptions, st), changed: lc.exceptionsChanged}
 	return dashboard.New(dashboard.Config{Store: st, Users: us, Decisions: lc.engine, Policy: func() *checks.Policy { return current().Default.Policy },
 		PolicyFor: func(org string) *checks.Policy { return current().For(org).Policy },
-		Rechecker: rech, Exceptions: exc, Audit: lc.audit, CAPin: pin, EnrollAddr: enrollAddr(cfg), Now: opt.Now,
+		Rechecker: rech, Exceptions: exc, Audit: lc.audit, CAPin: pin, EnrollAddr: enrollAddr(cfg), WebAuthnHosts: webAuthnHosts(cfg), Now: opt.Now,
 		Logger: log.With("component", "dashboard")})
 }
 
@@ -84,4 +91,17 @@ func enrollAddr(cfg Config) string {
 		host = cfg.ServerNames[0]
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// webAuthnHosts are the server names security keys may be bound to: the
+// configured DNS names (IP addresses cannot be WebAuthn relying
+// parties). None configured leaves the name the browser used.
+func webAuthnHosts(cfg Config) []string {
+	var out []string
+	for _, n := range cfg.ServerNames {
+		if net.ParseIP(n) == nil {
+			out = append(out, strings.ToLower(n))
+		}
+	}
+	return out
 }

@@ -240,12 +240,15 @@ func (s *Service) ConfirmTOTP(ctx context.Context, username, code string) ([]str
 	if err := s.record(ctx, "user:"+username, audit.KindMFAEnrolled, map[string]any{"user": username, "method": "totp"}); err != nil {
 		return nil, err
 	}
-	return s.firstRecoveryCodes(ctx, username)
+	return s.FirstRecoveryCodes(ctx, username)
 }
 
-// firstRecoveryCodes makes recovery codes for an account that has none
-// left; nil when it still has some.
-func (s *Service) firstRecoveryCodes(ctx context.Context, username string) ([]string, error) {
+// FirstRecoveryCodes makes recovery codes for an account that has none
+// left (its first second factor); nil when it still has some.
+func (s *Service) FirstRecoveryCodes(ctx context.Context, username string) ([]string, error) {
+	if s.mfa == nil {
+		return nil, ErrNoMFAStore
+	}
 	n, err := s.mfa.RecoveryCodesLeft(ctx, username)
 	if err != nil || n > 0 {
 		return nil, err
@@ -296,9 +299,9 @@ type SecondFactor struct {
 	Username string
 }
 
-// allowSecondFactor refuses a second factor from a throttled source or
-// for a locked account, as a password would be.
-func (s *Service) allowSecondFactor(ctx context.Context, f SecondFactor) error {
+// AllowSecondFactor refuses (ErrBadCode) a second factor from a
+// throttled source or for a locked account, as a password would be.
+func (s *Service) AllowSecondFactor(ctx context.Context, f SecondFactor) error {
 	if f.Source != "" && !s.sources.allow(f.Source, s.now()) {
 		s.log.Warn("second factor refused: source throttled", "source", f.Source, "user", f.Username)
 		return ErrBadCode
@@ -313,10 +316,10 @@ func (s *Service) allowSecondFactor(ctx context.Context, f SecondFactor) error {
 	return nil
 }
 
-// secondFactorFailed counts a refused second factor like a wrong
-// password (the account's consecutive failures and the source's) and
-// audits it.
-func (s *Service) secondFactorFailed(ctx context.Context, f SecondFactor, method, why string) error {
+// RefuseSecondFactor counts a refused second factor like a wrong
+// password (the account's consecutive failures and the source's), audits
+// it with method and why, and returns ErrBadCode.
+func (s *Service) RefuseSecondFactor(ctx context.Context, f SecondFactor, method, why string) error {
 	now := s.now()
 	if f.Source != "" {
 		s.sources.fail(f.Source, now)
@@ -343,12 +346,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, f SecondFactor, code string) e
 	if s.mfa == nil {
 		return ErrNoMFAStore
 	}
-	if err := s.allowSecondFactor(ctx, f); err != nil {
+	if err := s.AllowSecondFactor(ctx, f); err != nil {
 		return err
 	}
 	m, err := s.mfa.UserMFA(ctx, f.Username)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && m.TOTPEnabledAt.IsZero()) {
-		return s.secondFactorFailed(ctx, f, "totp", "no authenticator app")
+		return s.RefuseSecondFactor(ctx, f, "totp", "no authenticator app")
 	}
 	if err != nil {
 		return err
@@ -359,14 +362,14 @@ func (s *Service) VerifyTOTP(ctx context.Context, f SecondFactor, code string) e
 	}
 	step, ok := matchTOTP(secret, code, s.now())
 	if !ok {
-		return s.secondFactorFailed(ctx, f, "totp", "wrong code")
+		return s.RefuseSecondFactor(ctx, f, "totp", "wrong code")
 	}
 	used, err := s.mfa.UseTOTPStep(ctx, f.Username, step)
 	if err != nil {
 		return err
 	}
 	if !used {
-		return s.secondFactorFailed(ctx, f, "totp", "code already used")
+		return s.RefuseSecondFactor(ctx, f, "totp", "code already used")
 	}
 	return nil
 }
@@ -445,18 +448,18 @@ func (s *Service) UseRecoveryCode(ctx context.Context, f SecondFactor, code stri
 	if s.mfa == nil {
 		return 0, ErrNoMFAStore
 	}
-	if err := s.allowSecondFactor(ctx, f); err != nil {
+	if err := s.AllowSecondFactor(ctx, f); err != nil {
 		return 0, err
 	}
 	if n := len(normalizeRecoveryCode(code)); n != 16 {
-		return 0, s.secondFactorFailed(ctx, f, "recovery_code", "wrong code")
+		return 0, s.RefuseSecondFactor(ctx, f, "recovery_code", "wrong code")
 	}
 	ok, err := s.mfa.UseRecoveryCode(ctx, f.Username, hashRecoveryCode(code), s.now())
 	if err != nil {
 		return 0, err
 	}
 	if !ok {
-		return 0, s.secondFactorFailed(ctx, f, "recovery_code", "wrong or used code")
+		return 0, s.RefuseSecondFactor(ctx, f, "recovery_code", "wrong or used code")
 	}
 	if left, err = s.mfa.RecoveryCodesLeft(ctx, f.Username); err != nil {
 		return 0, err
