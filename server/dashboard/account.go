@@ -25,6 +25,8 @@ type accountView struct {
 	// party (an IP address, or a name not configured); KeysWhy says why.
 	KeysHere bool
 	KeysWhy  string
+	// OIDC accounts get their second factor from the identity provider.
+	OIDC bool
 }
 
 var accountNotices = map[string]string{
@@ -41,6 +43,7 @@ func (d *Dashboard) accountPage(w http.ResponseWriter, r *http.Request, s *signe
 
 func (d *Dashboard) renderAccount(w http.ResponseWriter, r *http.Request, s *signedIn, status int, v accountView) {
 	ctx := r.Context()
+	v.OIDC = s.User.OIDC()
 	var err error
 	if v.Status, err = d.cfg.Users.MFAStatus(ctx, s.User.Username); err != nil {
 		d.internal(w, r, s, err)
@@ -178,6 +181,7 @@ func (d *Dashboard) setMFARequired(w http.ResponseWriter, r *http.Request, s *si
 type mfaAdminRow struct {
 	Username, Name string
 	Status         users.MFAStatus
+	OIDC           bool
 }
 
 type mfaAdminView struct {
@@ -212,7 +216,7 @@ func (d *Dashboard) mfaAdminPage(w http.ResponseWriter, r *http.Request, s *sign
 			d.internal(w, r, s, err)
 			return
 		}
-		v.Users = append(v.Users, mfaAdminRow{Username: u.Username, Name: u.FirstName + " " + u.LastName, Status: st})
+		v.Users = append(v.Users, mfaAdminRow{Username: u.Username, Name: u.FirstName + " " + u.LastName, Status: st, OIDC: u.OIDC()})
 	}
 	d.render(w, r, s, http.StatusOK, "mfa_admin", "Second factors", v)
 }

@@ -163,10 +163,12 @@ type client struct {
 
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
-	hc := e.srv.Client()
+	// A copy: srv.Client() is one shared client, and each browser needs
+	// its own jar.
+	hc := *e.srv.Client()
 	hc.Jar = jar
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{e: e, http: hc}
+	return &client{e: e, http: &hc}
 }
 
 type resp struct {

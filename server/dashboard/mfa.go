@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
 	"time"
 
@@ -211,14 +212,15 @@ func (d *Dashboard) secondFactorRefused(w http.ResponseWriter, r *http.Request, 
 type enrolView struct {
 	Error  string
 	Secret string
-	// QR is a data: URL of the PNG (the CSP allows img-src data:).
-	QR     string
+	// QR is a data: URL of the PNG (the CSP allows img-src data:),
+	// typed so that the template keeps it: the PNG is ours, not input.
+	QR     template.URL
 	Action string
 	CSRF   bool
 }
 
-func qrDataURL(png []byte) string {
-	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+func qrDataURL(png []byte) template.URL {
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 }
 
 // enrolPage shows the authenticator app's secret to an account that must
