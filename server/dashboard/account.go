@@ -112,7 +112,7 @@ func (d *Dashboard) removeTOTP(w http.ResponseWriter, r *http.Request, s *signed
 			d.internal(w, r, s, err)
 			return
 		}
-		if u, uerr := d.st.User(ctx, s.User.Username); uerr == nil && u.Locked() {
+		if d.cfg.Users.AllowSecondFactor(ctx, f) != nil {
 			d.st.DeleteUserSessions(ctx, s.User.Username)
 			clearSessionCookie(w)
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)

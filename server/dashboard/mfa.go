@@ -42,7 +42,7 @@ func (d *Dashboard) secondStep(w http.ResponseWriter, r *http.Request, u store.U
 		required, err = d.cfg.Users.MFARequired(ctx)
 	}
 	if err == nil && !st.Enrolled() && !required {
-		err = d.cfg.Users.FinishSignIn(ctx, u.Username)
+		err = d.cfg.Users.FinishSignIn(ctx, sourceAddr(r), u.Username)
 		if err == nil {
 			return false
 		}
@@ -115,7 +115,13 @@ func (d *Dashboard) endChallenge(w http.ResponseWriter, r *http.Request, ch stor
 func (d *Dashboard) finishChallenge(w http.ResponseWriter, r *http.Request, ch store.MFAChallenge) (store.User, bool) {
 	d.endChallenge(w, r, ch)
 	ctx := r.Context()
-	err := d.cfg.Users.FinishSignIn(ctx, ch.Username)
+	// An account locked or disabled since its password passed gets no
+	// session, whatever its second factor.
+	if d.cfg.Users.AllowSecondFactor(ctx, users.SecondFactor{Source: sourceAddr(r), Username: ch.Username}) != nil {
+		d.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", loginView{Error: "Wrong user name or password."})
+		return store.User{}, false
+	}
+	err := d.cfg.Users.FinishSignIn(ctx, sourceAddr(r), ch.Username)
 	var u store.User
 	if err == nil {
 		u, err = d.st.User(ctx, ch.Username)
@@ -201,7 +207,9 @@ func (d *Dashboard) secondFactorRefused(w http.ResponseWriter, r *http.Request, 
 		d.renderVerify(w, r, ch, http.StatusInternalServerError, "Sign-in is unavailable; try again later.")
 		return
 	}
-	if u, uerr := d.st.User(r.Context(), ch.Username); uerr != nil || u.Locked() {
+	// A refusal that locked the account (or this address) ends the
+	// challenge: the browser is back at the password.
+	if d.cfg.Users.AllowSecondFactor(r.Context(), users.SecondFactor{Source: sourceAddr(r), Username: ch.Username}) != nil {
 		d.endChallenge(w, r, ch)
 		d.render(w, r, nil, http.StatusUnauthorized, "login", "Sign in", loginView{Error: "Wrong user name or password."})
 		return

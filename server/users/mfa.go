@@ -302,7 +302,8 @@ type SecondFactor struct {
 // AllowSecondFactor refuses (ErrBadCode) a second factor from a
 // throttled source or for a locked account, as a password would be.
 func (s *Service) AllowSecondFactor(ctx context.Context, f SecondFactor) error {
-	if f.Source != "" && !s.sources.allow(f.Source, s.now()) {
+	now := s.now()
+	if f.Source != "" && !s.sources.allow(f.Source, now) {
 		s.log.Warn("second factor refused: source throttled", "source", f.Source, "user", f.Username)
 		return ErrBadCode
 	}
@@ -310,8 +311,18 @@ func (s *Service) AllowSecondFactor(ctx context.Context, f SecondFactor) error {
 	if err != nil {
 		return err
 	}
-	if u.Locked() {
+	if u.Disabled() {
 		return ErrBadCode
+	}
+	src, known, err := s.knownSource(ctx, u, f.Source, now)
+	if err != nil {
+		return err
+	}
+	if locked, err := s.lockHolds(ctx, &u, &src, known, now); err != nil || locked {
+		if err == nil {
+			err = ErrBadCode
+		}
+		return err
 	}
 	return nil
 }
@@ -324,12 +335,16 @@ func (s *Service) RefuseSecondFactor(ctx context.Context, f SecondFactor, method
 	if f.Source != "" {
 		s.sources.fail(f.Source, now)
 	}
-	u, err := s.st.RecordLoginFailure(ctx, f.Username, LockAfter, now)
+	u, err := s.st.User(ctx, f.Username)
 	if err != nil {
 		return err
 	}
-	if u.Locked() {
-		s.log.Warn("account locked", "user", f.Username, "failures", u.FailedAttempts, "source", f.Source, "until", u.LockedAt.Add(s.lockFor))
+	_, known, err := s.knownSource(ctx, u, f.Source, now)
+	if err != nil {
+		return err
+	}
+	if err := s.countFailure(ctx, u, f.Source, known, now); err != nil {
+		return err
 	}
 	s.log.Info("second factor refused", "user", f.Username, "method", method, "reason", why, "source", f.Source)
 	if err := s.record(ctx, "user:"+f.Username, audit.KindMFARefused, map[string]any{"user": f.Username, "method": method,
@@ -485,12 +500,22 @@ func (s *Service) ResetMFA(ctx context.Context, by, username string) error {
 	return s.record(ctx, by, audit.KindMFAReset, map[string]any{"user": username})
 }
 
-// FinishSignIn records the sign-in of an account whose password (and
-// second factor, when it has or needs one) passed: the failure count
-// clears only now, so that a right password does not reset the count of
-// wrong codes.
-func (s *Service) FinishSignIn(ctx context.Context, username string) error {
-	return s.st.RecordLogin(ctx, username, s.now())
+// FinishSignIn records the sign-in from source (empty for none) of an
+// account whose password (and second factor, when it has or needs one)
+// passed: the failure counts clear only now, so that a right password
+// does not reset the count of wrong codes, and source becomes an address
+// the account is known to sign in from.
+func (s *Service) FinishSignIn(ctx context.Context, source, username string) error {
+	now := s.now()
+	if err := s.st.RecordLogin(ctx, username, now); err != nil {
+		return err
+	}
+	if source != "" {
+		if err := s.st.RecordSourceLogin(ctx, username, source, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var base32NoPad = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -244,7 +244,7 @@ func (s *Service) AuthenticateFrom(ctx context.Context, source, username, passwo
 	if err != nil {
 		return store.User{}, err
 	}
-	if err := s.FinishSignIn(ctx, username); err != nil {
+	if err := s.FinishSignIn(ctx, source, username); err != nil {
 		return store.User{}, err
 	}
 	u.FailedAttempts = 0
