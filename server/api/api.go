@@ -48,6 +48,9 @@ type Config struct {
 	Postures *decision.PostureCache
 	// Ready, if set, is asked by /readyz; nil means always ready.
 	Ready func(context.Context) error
+	// Manage, if set, serves the management API (manage.go); without it
+	// those endpoints answer 404.
+	Manage *ManageConfig
 }
 
 // Decider decides for a device; it is asked without a user, so that a

@@ -39,6 +39,7 @@ func (a *api) routes() []route {
 		{method: "GET", path: "/v1/events", handler: a.requireScope(store.ScopeEventsRead, http.HandlerFunc(a.events))},
 		{method: "GET", path: "/metrics", handler: a.requireScope(store.ScopeDecisionRead, a.metricsHandler())},
 	}
+	rs = append(rs, a.manageRoutes()...)
 	for i := range rs {
 		rs[i].pattern = strings.TrimSpace(rs[i].method + " " + rs[i].path)
 		if rs[i].doc == "" {

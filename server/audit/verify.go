@@ -174,6 +174,17 @@ type ExportRow struct {
 	Hash     string          `json:"hash"`
 }
 
+// ToExportRow is r as Export writes it (and the management API's
+// /v1/audit): details that are not JSON become a JSON string.
+func ToExportRow(r store.AuditRow) ExportRow {
+	details := json.RawMessage(r.Details)
+	if !json.Valid(details) {
+		details, _ = json.Marshal(string(r.Details))
+	}
+	return ExportRow{Seq: r.Seq, Time: r.At, Actor: r.Actor, Kind: r.Kind, DeviceID: r.DeviceID,
+		Details: details, PrevHash: r.PrevHash, Hash: r.Hash}
+}
+
 // Export writes every row after afterSeq as JSON lines, in order.
 func (l *Log) Export(ctx context.Context, w io.Writer, afterSeq uint64) error {
 	enc := json.NewEncoder(w)
@@ -183,12 +194,7 @@ func (l *Log) Export(ctx context.Context, w io.Writer, afterSeq uint64) error {
 			return err
 		}
 		for _, r := range rows {
-			details := json.RawMessage(r.Details)
-			if !json.Valid(details) {
-				details, _ = json.Marshal(string(r.Details))
-			}
-			if err := enc.Encode(ExportRow{Seq: r.Seq, Time: r.At, Actor: r.Actor, Kind: r.Kind, DeviceID: r.DeviceID,
-				Details: details, PrevHash: r.PrevHash, Hash: r.Hash}); err != nil {
+			if err := enc.Encode(ToExportRow(r)); err != nil {
 				return fmt.Errorf("export audit: %w", err)
 			}
 		}

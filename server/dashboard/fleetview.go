@@ -41,18 +41,7 @@ type controlChip struct {
 // device's lifecycle (revoked, inactive, stale), otherwise compliant when
 // allowed and noncompliant when denied.
 func statusOf(d decision.Decision) store.DeviceStatus {
-	switch decision.Lifecycle(d) {
-	case "revoked":
-		return store.StatusRevoked
-	case "inactive":
-		return store.StatusInactive
-	case "stale":
-		return store.StatusStale
-	}
-	if d.Allow {
-		return store.StatusCompliant
-	}
-	return store.StatusNoncompliant
+	return decision.Status(d)
 }
 
 // statusRank orders statuses worst first when sorting by status.

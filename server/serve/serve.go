@@ -203,9 +203,6 @@ func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) 
 		return nil, fmt.Errorf("listen https: %w", err)
 	}
 	s.onClose(func() { s.tcp.Close() })
-	handler := api.NewHandler(api.Config{Store: s.st,
-		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
-		Metrics: s.mets, Events: s.bus, Ready: readiness(s.raw, cfg, &s.up), Postures: s.postures, Decider: lc.engine})
 	s.revocations = newRevocationWatcher(s.raw, s.ing.Disconnect, func(ctx context.Context, id string) {
 		s.postures.Forget(id)
 		if err := lc.engine.Reevaluate(ctx, id); err != nil && ctx.Err() == nil {
@@ -215,6 +212,10 @@ func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) 
 	if err := s.revocations.prime(ctx); err != nil {
 		return nil, fmt.Errorf("load revocations: %w", err)
 	}
+	handler := api.NewHandler(api.Config{Store: s.st,
+		TrustedProxies: proxies, Logger: log.With("component", "api"), Now: opt.Now,
+		Metrics: s.mets, Events: s.bus, Ready: readiness(s.raw, cfg, &s.up), Postures: s.postures, Decider: lc.engine,
+		Manage: s.manageConfig()})
 	if s.dash, err = newDashboard(cfg, notifyRevoke(s.st, s.revocations.revoked), lc, s.pin, s.ing, opt, log); err != nil {
 		return nil, err
 	}
