@@ -64,7 +64,12 @@ func newEnv(t *testing.T, devs []dashtest.Device) *env {
 		t.Fatal(err)
 	}
 	acc := st
-	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 1024, Time: 1, Threads: 1}, Now: c.Now})
+	// An MFA key as serve keeps in the data directory: TOTP works.
+	mfaKey, err := users.LoadOrCreateMFAKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	us, err := users.New(users.Config{Store: acc, Params: users.Params{Memory: 1024, Time: 1, Threads: 1}, Now: c.Now, MFAKey: mfaKey})
 	if err != nil {
 		t.Fatal(err)
 	}
