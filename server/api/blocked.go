@@ -146,6 +146,7 @@ var reasonTitles = map[string]string{
 	decision.CodeAttestationMissing: "Yearly remote-access statement",
 	decision.CodeAttestationDue:     "Yearly remote-access statement",
 	decision.CodeDeviceKeySoftware:  "Hardware-bound device key",
+	decision.CodeAgentOutdated:      "Postern agent out of date",
 	CodeOtherUser:                   "This device belongs to someone else",
 }
 

@@ -43,6 +43,9 @@ type deviceJSON struct {
 	LastSeenAt time.Time  `json:"last_seen_at"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	CertExpiry time.Time  `json:"cert_not_after"`
+	// AgentVersion is the version the device's agent last gave; empty
+	// if it never did.
+	AgentVersion string `json:"agent_version"`
 	// Allow, Access and Reasons are the decision the server makes now
 	// (decision.Engine over the same store and applied policy).
 	Allow          bool              `json:"allow"`
@@ -56,7 +59,8 @@ type deviceJSON struct {
 // device show print it.
 func newDeviceJSON(dev store.Device, dec decision.Decision, now time.Time) deviceJSON {
 	j := deviceJSON{ID: dev.ID, Hostname: dev.Info.Hostname, OS: dev.Info.OS, Org: dev.Org, Owner: dev.Owner,
-		State: deviceState(dev, now), EnrolledAt: dev.EnrolledAt, LastSeenAt: dev.LastSeenAt, CertExpiry: dev.CertNotAfter}
+		State: deviceState(dev, now), EnrolledAt: dev.EnrolledAt, LastSeenAt: dev.LastSeenAt, CertExpiry: dev.CertNotAfter,
+		AgentVersion: dev.AgentVersion}
 	if dev.Revoked() {
 		t := dev.RevokedAt
 		j.RevokedAt = &t

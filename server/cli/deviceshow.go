@@ -88,6 +88,11 @@ func writeDeviceText(w io.Writer, j deviceJSON, access string) error {
 	fmt.Fprintf(&b, "host       %s (%s)\n", j.Hostname, j.OS)
 	fmt.Fprintf(&b, "org/owner  %s / %s\n", j.Org, j.Owner)
 	fmt.Fprintf(&b, "state      %s\n", j.State)
+	agent := j.AgentVersion
+	if agent == "" {
+		agent = "unknown (the agent has not said)"
+	}
+	fmt.Fprintf(&b, "agent      %s\n", agent)
 	fmt.Fprintf(&b, "enrolled   %s\n", j.EnrolledAt.Format(time.RFC3339))
 	if j.LastSeenAt.IsZero() {
 		b.WriteString("last seen  never\n")

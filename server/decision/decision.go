@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/postern-dev/postern/checks"
 )
 
@@ -28,6 +30,10 @@ const (
 	// key and the device's key was not attested to be in a trusted TPM;
 	// a warning while within the policy's grace or under notify.
 	CodeDeviceKeySoftware = "device_key_software"
+	// CodeAgentOutdated: the device's agent is older than the policy's
+	// minimum agent version (or never said which it is); a warning while
+	// within the policy's grace or under notify.
+	CodeAgentOutdated = "agent_outdated"
 	// CodeExceptionApplied (a warning): a failing control is waived by an
 	// exception until its expiry.
 	CodeExceptionApplied = "exception_applied"
@@ -70,6 +76,28 @@ type DeviceKey struct {
 	// Grace, under warn_then_block, counts from EnrolledAt.
 	Grace      time.Duration
 	EnrolledAt time.Time
+}
+
+// AgentVersion is the device's agent version and the policy's minimum.
+type AgentVersion struct {
+	// Version is what the agent last gave; empty if never.
+	Version string
+	// Minimum is the policy's minimum; nil requires none.
+	Minimum     *semver.Version
+	Enforcement checks.Enforcement
+	// Under warn_then_block, an older agent is warned until Since+Grace.
+	Since time.Time
+	Grace time.Duration
+}
+
+// outdated reports whether the agent is older than the minimum; a version
+// that cannot be read is older than any minimum.
+func (a AgentVersion) outdated() bool {
+	if a.Minimum == nil {
+		return false
+	}
+	v, err := semver.NewVersion(a.Version)
+	return err != nil || v.LessThan(a.Minimum)
 }
 
 // How long a decision may be cached by its consumer (valid_until), at most.
@@ -132,6 +160,8 @@ type Input struct {
 	Attestation Attestation
 	// DeviceKey is the device's key kind under the policy.
 	DeviceKey DeviceKey
+	// AgentVersion is the device's agent version under the policy.
+	AgentVersion AgentVersion
 }
 
 // PostureTime is the time a report's facts are taken to describe: the
@@ -249,6 +279,30 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 		case checks.EnforceWarnThenBlock:
 			if end := k.EnrolledAt.Add(k.Grace); !k.EnrolledAt.IsZero() && now.Before(end) {
 				r.Message = "the device key is not attested to be in a TPM; a hardware-bound key is required from " + end.UTC().Format("2006-01-02")
+				r.Until = end.UTC()
+				d.Warnings = append(d.Warnings, r)
+				validUntil = minTime(validUntil, end)
+			} else {
+				d.Reasons = append(d.Reasons, r)
+			}
+		case checks.EnforceNotify:
+			d.Warnings = append(d.Warnings, r)
+		}
+	}
+	if a := in.AgentVersion; a.outdated() {
+		have := a.Version
+		if have == "" {
+			have = "an unknown version"
+		}
+		r := Reason{Code: CodeAgentOutdated,
+			Message:     fmt.Sprintf("the Postern agent is %s; the policy requires %s or later", have, a.Minimum.Original()),
+			Remediation: "Update the Postern agent (install the newer package, or ask IT to push it)."}
+		switch a.Enforcement {
+		case checks.EnforceBlock:
+			d.Reasons = append(d.Reasons, r)
+		case checks.EnforceWarnThenBlock:
+			if end := a.Since.Add(a.Grace); now.Before(end) {
+				r.Message = fmt.Sprintf("the Postern agent is %s; %s or later is required from %s", have, a.Minimum.Original(), end.UTC().Format("2006-01-02"))
 				r.Until = end.UTC()
 				d.Warnings = append(d.Warnings, r)
 				validUntil = minTime(validUntil, end)

@@ -357,6 +357,8 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 		Grace: prof.Attestation.Grace, EnrolledAt: dev.EnrolledAt}
 	in.DeviceKey = DeviceKey{Kind: dev.KeyKind, RequireHardware: prof.DeviceKey.RequireHardware,
 		Enforcement: prof.DeviceKey.Enforcement, Grace: prof.DeviceKey.Grace, EnrolledAt: dev.EnrolledAt}
+	in.AgentVersion = AgentVersion{Version: dev.AgentVersion, Minimum: prof.AgentVersion.Minimum,
+		Enforcement: prof.AgentVersion.Enforcement, Since: prof.AgentVersion.Since, Grace: prof.AgentVersion.Grace}
 	if ix := e.cfg.Index; ix != nil {
 		if at, ok := ix.AttestedAt(dev.ID); ok {
 			in.Attestation.At = at

@@ -8,7 +8,7 @@ import (
 )
 
 // ForgetOnWrite returns st with every write about a device (report ingest,
-// enrollment, certificate renewal, revocation) dropping that device from c
+// enrollment, certificate renewal, revocation, a new agent version) dropping that device from c
 // once the write returns, so that this process's decisions see its own
 // writes at once. Wrap the store once, where it is opened, and hand the
 // result to every part of the server, so that no writer can forget. Every
@@ -48,6 +48,14 @@ func (s *forgettingStore) RenewCert(ctx context.Context, id, certSHA256 string, 
 
 func (s *forgettingStore) Revoke(ctx context.Context, id string, at time.Time) error {
 	err := s.Store.Revoke(ctx, id, at)
+	s.c.Forget(id)
+	return err
+}
+
+// SetAgentVersion forgets the device: a minimum agent version may now
+// judge it differently.
+func (s *forgettingStore) SetAgentVersion(ctx context.Context, id, version string) error {
+	err := s.Store.SetAgentVersion(ctx, id, version)
 	s.c.Forget(id)
 	return err
 }

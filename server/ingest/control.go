@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -19,7 +20,24 @@ import (
 	"github.com/postern-dev/postern/server/store"
 )
 
-func (s *Server) control(st *stream, peer *x509.Certificate) {
+// maxAgentVersion bounds the version string an agent may have stored.
+const maxAgentVersion = 64
+
+// agentVersionField is the version as stored: printable ASCII, bounded,
+// so that a hostile agent cannot fill a column or a dashboard cell.
+func agentVersionField(v string) string {
+	if len(v) > maxAgentVersion {
+		v = v[:maxAgentVersion]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x21 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, v)
+}
+
+func (s *Server) control(st *stream, peer *x509.Certificate, agentVersion string) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	dev, err := s.cfg.Store.DeviceByCert(ctx, ca.Fingerprint(peer.Raw))
 	cancel()
@@ -40,6 +58,18 @@ func (s *Server) control(st *stream, peer *x509.Certificate) {
 		return
 	}
 	st.log = st.log.With("device_id", dev.ID)
+	// The version the agent runs now, for the minimum agent version: a
+	// write only when it changed (an upgrade), not on every connection.
+	if v := agentVersionField(agentVersion); v != dev.AgentVersion {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := s.cfg.Store.SetAgentVersion(ctx, dev.ID, v)
+		cancel()
+		if err != nil {
+			st.log.Error("record agent version failed", "err", err)
+		} else {
+			st.log.Info("agent version changed", "from", dev.AgentVersion, "to", v)
+		}
+	}
 	cs := &controlStream{st: st}
 	if err := cs.send(s.controlHello()); err != nil {
 		return

@@ -15,7 +15,7 @@ import (
 	"github.com/postern-dev/postern/server/store"
 )
 
-func (s *Server) enroll(st *stream) {
+func (s *Server) enroll(st *stream, agentVersion string) {
 	if err := st.hello(); err != nil {
 		return
 	}
@@ -57,7 +57,7 @@ func (s *Server) enroll(st *stream) {
 			return
 		}
 	}
-	code, msg, resp := s.tryEnroll(req, csrDER, key, now)
+	code, msg, resp := s.tryEnroll(req, csrDER, key, agentVersion, now)
 	if code != "" {
 		s.limiter.fail(ip, now)
 		st.refuse(code, msg, 0)
@@ -83,7 +83,7 @@ func (s *Server) enroll(st *stream) {
 }
 
 // tryEnroll returns the response, or an error code and message.
-func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key string, now time.Time) (string, string, *pb.EnrollResponse) {
+func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key, agentVersion string, now time.Time) (string, string, *pb.EnrollResponse) {
 	tok, err := pb.ParseEnrollToken(req.GetToken())
 	if err != nil {
 		return CodeTokenInvalid, "the enrollment token is malformed", nil
@@ -103,7 +103,8 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key string, now
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info, KeyKind: key}
+	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info, KeyKind: key,
+		AgentVersion: agentVersionField(agentVersion)}
 	_, err = s.cfg.Store.Enroll(ctx, store.HashSecret(tok.Secret), dev, now)
 	switch {
 	case errors.Is(err, store.ErrTokenInvalid):

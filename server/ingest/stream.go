@@ -107,8 +107,8 @@ func (s *Server) handleStream(conn remoteAddrer, str streamIO, peer *x509.Certif
 		return
 	}
 	if peer == nil {
-		s.enroll(st)
+		s.enroll(st, h.GetSoftwareVersion())
 		return
 	}
-	s.control(st, peer)
+	s.control(st, peer, h.GetSoftwareVersion())
 }

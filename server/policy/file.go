@@ -57,6 +57,8 @@ type Profile struct {
 	Attestation Attestation
 	// DeviceKey says whether the device key must be hardware-bound.
 	DeviceKey DeviceKey
+	// AgentVersion is the minimum agent version, if any.
+	AgentVersion AgentVersion
 	// AgentYAML is the profile in checks.ParsePolicy's format, pushed to
 	// agents of the organization; nil for the built-in default.
 	AgentYAML []byte
@@ -90,11 +92,11 @@ func (s *Set) For(org string) *Profile {
 // and a yearly user attestation with a week's grace (see docs/policy.md).
 func Builtin() *Set {
 	return &Set{Hash: "builtin", Default: &Profile{Policy: checks.DefaultPolicy(),
-		Attestation: DefaultAttestation(), DeviceKey: DefaultDeviceKey()}, Profiles: map[string]*Profile{}}
+		Attestation: DefaultAttestation(), DeviceKey: DefaultDeviceKey(), AgentVersion: DefaultAgentVersion()}, Profiles: map[string]*Profile{}}
 }
 
 // serverKeys are the top-level keys that checks.ParsePolicy does not know.
-var serverKeys = map[string]bool{"profiles": true, "attestation": true, "device_key": true}
+var serverKeys = map[string]bool{"profiles": true, "attestation": true, "device_key": true, "agent_version": true}
 
 // Parse decodes a policy file strictly. Errors are *checks.PolicyError
 // naming the field and its line in this file.
@@ -116,7 +118,7 @@ func Parse(data []byte) (*Set, error) {
 		return nil, &checks.PolicyError{Line: root.Line, Field: "file", Msg: "must be a mapping"}
 	}
 	base, extra := split(root)
-	def, err := buildProfile("", base, nil, extra, &Profile{Attestation: DefaultAttestation(), DeviceKey: DefaultDeviceKey()}, "")
+	def, err := buildProfile("", base, nil, extra, &Profile{Attestation: DefaultAttestation(), DeviceKey: DefaultDeviceKey(), AgentVersion: DefaultAgentVersion()}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +177,7 @@ func validOrg(org string) error {
 }
 
 // buildProfile parses the checks part of a profile (re-encoded from n) and
-// its server-only settings (extra: attestation, device_key) over the
+// its server-only settings (extra: attestation, device_key, agent_version) over the
 // inherited profile's. n may mix nodes of the default profile and of
 // over, the organization's overrides; prefix is prepended to fields of
 // errors found in over.
@@ -208,10 +210,16 @@ func buildProfile(name string, n, over *yaml.Node, extra map[string]*yaml.Node, 
 			return nil, err
 		}
 	}
+	av := inherited.AgentVersion
+	if n := extra["agent_version"]; n != nil {
+		if err := parseAgentVersion(&av, n, prefix+"agent_version"); err != nil {
+			return nil, err
+		}
+	}
 	if len(n.Content) == 0 && name == "" {
 		agentYAML = nil
 	}
-	return &Profile{Name: name, Policy: p, Attestation: a, DeviceKey: dk, AgentYAML: agentYAML}, nil
+	return &Profile{Name: name, Policy: p, Attestation: a, DeviceKey: dk, AgentVersion: av, AgentYAML: agentYAML}, nil
 }
 
 func parseAttestation(a *Attestation, n *yaml.Node, field string) error {

@@ -276,4 +276,8 @@ var migrations = []string{
 		created_at BIGINT NOT NULL,
 		expires_at BIGINT NOT NULL
 	);`,
+	// minimum agent version: the version each device's agent last said it
+	// runs (its Hello at enrollment and on every connection); empty until
+	// then.
+	`ALTER TABLE devices ADD COLUMN agent_version TEXT NOT NULL DEFAULT ''`,
 }

@@ -40,6 +40,9 @@ type Device struct {
 	// KeyKind is where the device key lives, as verified at enrollment:
 	// KeyHardware only with a TPM attestation the server trusted.
 	KeyKind string
+	// AgentVersion is the software version the device's agent last gave
+	// in its Hello; empty if it never did.
+	AgentVersion string
 }
 
 // Device key kinds (Device.KeyKind).
@@ -128,6 +131,8 @@ type Store interface {
 	RenewCert(ctx context.Context, id, certSHA256 string, notAfter time.Time) error
 	// Revoke marks the device revoked at the given time.
 	Revoke(ctx context.Context, id string, at time.Time) error
+	// SetAgentVersion records the agent version the device last gave.
+	SetAgentVersion(ctx context.Context, id, version string) error
 
 	// IngestReport commits a report in one transaction. A sequence equal to
 	// the last stored one with the same hash is a retransmission: nothing is
