@@ -95,6 +95,10 @@ var optionCases = []struct {
 		UserReviewOptions{DB: StoreOptions{DataDir: "/srv/p"}, Username: "alice", Note: "still on the team"}},
 	{"user list", func() (any, error) { return parseOpts(NewCmdUserList, "--json", "--data", "/srv/p") },
 		UserListOptions{DB: StoreOptions{DataDir: "/srv/p"}, JSON: true}},
+	{"user mfa-reset", func() (any, error) { return parseOpts(NewCmdUserMFAReset, "alice", "--data", "/srv/p") },
+		UserOptions{DB: StoreOptions{DataDir: "/srv/p"}, Username: "alice"}},
+	{"user mfa-require", func() (any, error) { return parseOpts(NewCmdUserMFARequire, "on", "--data", "/srv/p") },
+		UserMFARequireOptions{DB: StoreOptions{DataDir: "/srv/p"}, Required: true}},
 	{"exception grant", func() (any, error) {
 		return parseOpts(NewCmdExceptionGrant, "--device", "dev1", "--control", "os_patched", "--reason", "vendor", "--for", "30d", "--data", "/srv/p")
 	}, ExceptionGrantOptions{DB: StoreOptions{DataDir: "/srv/p"}, Device: "dev1", Control: "os_patched", Reason: "vendor", For: 30 * 24 * time.Hour}},

@@ -20,7 +20,8 @@ import (
 func newUserCmd(f *Factory) *cobra.Command {
 	return group("user", "Manage dashboard accounts",
 		NewCmdUserAdd(f, nil), NewCmdUserUnlock(f, nil), NewCmdUserResetPassword(f, nil), NewCmdUserList(f, nil),
-		NewCmdUserDisable(f, nil), NewCmdUserEnable(f, nil), NewCmdUserDelete(f, nil), NewCmdUserReview(f, nil))
+		NewCmdUserDisable(f, nil), NewCmdUserEnable(f, nil), NewCmdUserDelete(f, nil), NewCmdUserReview(f, nil),
+		NewCmdUserMFAReset(f, nil), NewCmdUserMFARequire(f, nil))
 }
 
 // withUsers opens the server's account service. Account changes are
