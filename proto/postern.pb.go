@@ -1447,8 +1447,13 @@ func (x *RenewCertificate) GetNotAfterUnix() int64 {
 
 // RenewRequest carries a new CSR over the authenticated control stream.
 type RenewRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CsrDer        []byte                 `protobuf:"bytes,1,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	CsrDer []byte                 `protobuf:"bytes,1,opt,name=csr_der,json=csrDer,proto3" json:"csr_der,omitempty"`
+	// With a TPM device key: a fresh attestation key and the EK certificate,
+	// as at enrollment. The server answers EnrollChallenge, the agent
+	// EnrollProof (the existing key certified with the nonce, csr_der signed
+	// by it), and only then RenewResponse or Error{bad_key_attestation}.
+	Tpm           *TpmEnroll `protobuf:"bytes,2,opt,name=tpm,proto3" json:"tpm,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1486,6 +1491,13 @@ func (*RenewRequest) Descriptor() ([]byte, []int) {
 func (x *RenewRequest) GetCsrDer() []byte {
 	if x != nil {
 		return x.CsrDer
+	}
+	return nil
+}
+
+func (x *RenewRequest) GetTpm() *TpmEnroll {
+	if x != nil {
+		return x.Tpm
 	}
 	return nil
 }
@@ -1787,9 +1799,10 @@ const file_postern_proto_rawDesc = "" +
 	"\vpolicy_yaml\x18\x01 \x01(\fR\n" +
 	"policyYaml\"8\n" +
 	"\x10RenewCertificate\x12$\n" +
-	"\x0enot_after_unix\x18\x01 \x01(\x03R\fnotAfterUnix\"'\n" +
+	"\x0enot_after_unix\x18\x01 \x01(\x03R\fnotAfterUnix\"P\n" +
 	"\fRenewRequest\x12\x17\n" +
-	"\acsr_der\x18\x01 \x01(\fR\x06csrDer\"8\n" +
+	"\acsr_der\x18\x01 \x01(\fR\x06csrDer\x12'\n" +
+	"\x03tpm\x18\x02 \x01(\v2\x15.postern.v1.TpmEnrollR\x03tpm\"8\n" +
 	"\rRenewResponse\x12'\n" +
 	"\x0fcertificate_der\x18\x01 \x01(\fR\x0ecertificateDer\"Q\n" +
 	"\x05Error\x12\x12\n" +
@@ -1862,11 +1875,12 @@ var file_postern_proto_depIdxs = []int32{
 	14, // 20: postern.v1.Command.recheck:type_name -> postern.v1.RecheckNow
 	15, // 21: postern.v1.Command.policy:type_name -> postern.v1.PolicyUpdate
 	16, // 22: postern.v1.Command.renew:type_name -> postern.v1.RenewCertificate
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	4,  // 23: postern.v1.RenewRequest.tpm:type_name -> postern.v1.TpmEnroll
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_postern_proto_init() }

@@ -189,7 +189,7 @@ func (s *Session) readLoop() {
 				s.lastErr = se
 				s.errMu.Unlock()
 			}
-		case *pb.Envelope_Ack, *pb.Envelope_Renewed, *pb.Envelope_Attestation:
+		case *pb.Envelope_Ack, *pb.Envelope_Renewed, *pb.Envelope_Attestation, *pb.Envelope_EnrollChallenge:
 		default:
 			s.fail(fmt.Errorf("unexpected %T on the control stream: %w", env.Msg, ErrProtocol))
 			_ = s.l.Close()
@@ -257,6 +257,57 @@ func (s *Session) Renew(ctx context.Context, csrDER []byte) ([]byte, error) {
 		}
 		switch m := env.Msg.(type) {
 		case *pb.Envelope_Renewed:
+			return m.Renewed.GetCertificateDer(), nil
+		case *pb.Envelope_Error:
+			if m.Error.GetSequence() == 0 {
+				return nil, serverError(m.Error)
+			}
+		}
+	}
+}
+
+// RenewAttested renews the certificate of a TPM key and proves again, as
+// at enrollment, that the key is in the TPM: the prover's EK and fresh
+// AK go with the request, it answers the server's challenge by
+// certifying the existing key, and the renewed certificate's DER comes
+// back. The caller verifies it before saving.
+func (s *Session) RenewAttested(ctx context.Context, p Prover) ([]byte, error) {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	begin, err := p.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("renewal: %w", err)
+	}
+	if err := s.write(ctx, &pb.Envelope{Msg: &pb.Envelope_Renew{Renew: &pb.RenewRequest{Tpm: begin}}}); err != nil {
+		return nil, s.endedOr(fmt.Errorf("send renewal: %w", err))
+	}
+	proved := false
+	for {
+		env, err := s.reply(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("renewal: %w", err)
+		}
+		switch m := env.Msg.(type) {
+		case *pb.Envelope_EnrollChallenge:
+			ch := m.EnrollChallenge
+			if proved {
+				return nil, fmt.Errorf("renewal: a second TPM challenge: %w", ErrProtocol)
+			}
+			if n := len(ch.GetNonce()); n == 0 || n > maxNonce || len(ch.GetCredential()) > maxCredential || len(ch.GetEncryptedSecret()) > maxCredential {
+				return nil, fmt.Errorf("renewal: malformed TPM challenge: %w", ErrProtocol)
+			}
+			proof, err := p.Prove(ch)
+			if err != nil {
+				return nil, fmt.Errorf("renewal: %w", err)
+			}
+			proved = true
+			if err := s.write(ctx, &pb.Envelope{Msg: &pb.Envelope_EnrollProof{EnrollProof: proof}}); err != nil {
+				return nil, s.endedOr(fmt.Errorf("send renewal proof: %w", err))
+			}
+		case *pb.Envelope_Renewed:
+			if !proved {
+				return nil, fmt.Errorf("renewal: a certificate before the TPM challenge: %w", ErrProtocol)
+			}
 			return m.Renewed.GetCertificateDer(), nil
 		case *pb.Envelope_Error:
 			if m.Error.GetSequence() == 0 {

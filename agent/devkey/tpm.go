@@ -21,6 +21,10 @@ var ErrNoTPM = errors.New("no TPM 2.0 found")
 type TPM struct {
 	mu sync.Mutex
 	at *attest.TPM
+	// rwc is the command channel go-attestation uses; the renewal's
+	// certification of an existing key goes to it directly (see
+	// recertify.go), under mu like every command.
+	rwc io.ReadWriter
 	// loaded are the keys to flush at Close: a TPM without a resource
 	// manager (swtpm, /dev/tpm0) keeps them until reset otherwise, and
 	// has room for only a few.
@@ -37,7 +41,7 @@ func openChannel(path string, rwc io.ReadWriteCloser) (*TPM, error) {
 		_ = rwc.Close()
 		return nil, fmt.Errorf("open TPM %s: %w", path, err)
 	}
-	return &TPM{at: at, Path: path, loaded: map[*HardwareKey]struct{}{}}, nil
+	return &TPM{at: at, rwc: rwc, Path: path, loaded: map[*HardwareKey]struct{}{}}, nil
 }
 
 // channel is a command channel without a measurement log: Postern
@@ -200,9 +204,7 @@ func pickEK(eks []attest.EK) (attest.EK, bool) {
 // without a CSR (the caller signs one with the key).
 func (a *Attestation) Activate(ch *pb.EnrollChallenge) (*HardwareKey, *pb.EnrollProof, error) {
 	a.t.mu.Lock()
-	secret, err := a.ak.ActivateCredentialWithEK(a.t.at, attest.EncryptedCredential{
-		Credential: ch.GetCredential(), Secret: ch.GetEncryptedSecret(),
-	}, a.ek)
+	secret, err := a.ak.ActivateCredentialWithEK(a.t.at, attestCredential(ch), a.ek)
 	if err != nil {
 		a.t.mu.Unlock()
 		return nil, nil, fmt.Errorf("activate the server's credential: %w", err)
@@ -283,4 +285,10 @@ func (p *Prover) Close() error {
 	err := p.a.Close()
 	p.a = nil
 	return err
+}
+
+// attestCredential is the challenge's credential as go-attestation takes
+// it.
+func attestCredential(ch *pb.EnrollChallenge) attest.EncryptedCredential {
+	return attest.EncryptedCredential{Credential: ch.GetCredential(), Secret: ch.GetEncryptedSecret()}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/postern-dev/postern/agent/client"
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/state"
 	pb "github.com/postern-dev/postern/proto"
 )
@@ -47,6 +49,12 @@ func (r *Runner) handle(ctx context.Context, conn Conn, cmd *pb.Command) {
 	}
 }
 
+// attestedRenewer is a connection that can renew with a TPM
+// re-attestation (*client.Session).
+type attestedRenewer interface {
+	RenewAttested(ctx context.Context, p client.Prover) ([]byte, error)
+}
+
 // renew asks for a new certificate for the existing device key, which
 // never leaves the device; the session in use keeps the old certificate
 // and the next connection uses the new one.
@@ -61,7 +69,16 @@ func (r *Runner) renew(ctx context.Context, conn Conn) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, renewTimeout)
 	defer cancel()
-	der, err := conn.Renew(ctx, csr)
+	var der []byte
+	hk, hardware := key.(*devkey.HardwareKey)
+	ac, attests := conn.(attestedRenewer)
+	if tpm, ok := r.cfg.KeyStore.(*devkey.TPM); ok && hardware && attests {
+		// The TPM proves again that it holds the key, which stays where
+		// it is.
+		der, err = ac.RenewAttested(ctx, &devkey.RenewProver{T: tpm, Key: hk})
+	} else {
+		der, err = conn.Renew(ctx, csr)
+	}
 	if err != nil {
 		return err
 	}

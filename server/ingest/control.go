@@ -96,7 +96,13 @@ func (s *Server) control(st *stream, peer *x509.Certificate, agentVersion string
 			}
 			reply = s.ingest(st, dev, m.Report)
 		case *pb.Envelope_Renew:
-			reply = s.renew(st, dev, peer, m.Renew)
+			if m.Renew.GetTpm() != nil {
+				// The challenge and the proof are exchanged here, on
+				// the control stream, before the answer.
+				reply = s.renewAttested(cs, dev, peer, m.Renew)
+			} else {
+				reply = s.renew(st, dev, peer, m.Renew)
+			}
 		case *pb.Envelope_Attestation:
 			reply = s.attest(st, dev.ID, m.Attestation)
 		default:
@@ -205,8 +211,15 @@ func (s *Server) ingest(st *stream, dev store.Device, w *pb.Report) *pb.Envelope
 // enrollment proved it cannot leave the TPM, so the new certificate stays
 // hardware-bound. A CSR for another key would swap in an unattested one.
 func (s *Server) renew(st *stream, dev store.Device, peer *x509.Certificate, req *pb.RenewRequest) *pb.Envelope {
+	return s.issueRenewal(st, dev, peer, req.GetCsrDer(), false)
+}
+
+// issueRenewal signs and records the renewed certificate; reattested
+// says the TPM proved again, in this renewal, that it holds the key.
+func (s *Server) issueRenewal(st *stream, dev store.Device, peer *x509.Certificate, csrDER []byte, reattested bool) *pb.Envelope {
 	deviceID := dev.ID
 	now := s.now()
+	req := &pb.RenewRequest{CsrDer: csrDER}
 	if dev.KeyKind == store.KeyHardware {
 		if err := sameKey(req.GetCsrDer(), peer); err != nil {
 			return errorEnvelope(CodeBadKeyAttestation, err.Error(), 0)
@@ -224,6 +237,6 @@ func (s *Server) renew(st *stream, dev store.Device, peer *x509.Certificate, req
 	}
 	st.log.Info("device certificate renewed", "not_after", cert.NotAfter)
 	s.record(audit.Entry{Actor: audit.ActorAgent, Kind: audit.KindCertRenewed, DeviceID: deviceID,
-		Details: map[string]any{"cert_sha256": ca.Fingerprint(cert.Raw), "not_after": cert.NotAfter}})
+		Details: map[string]any{"cert_sha256": ca.Fingerprint(cert.Raw), "not_after": cert.NotAfter, "key_reattested": reattested}})
 	return &pb.Envelope{Msg: &pb.Envelope_Renewed{Renewed: &pb.RenewResponse{CertificateDer: cert.Raw}}}
 }

@@ -80,3 +80,46 @@ func sameKey(csrDER []byte, peer *x509.Certificate) error {
 	}
 	return nil
 }
+
+// renewAttested renews the certificate of a device that proves again,
+// as at enrollment, that its key is in a TPM: the EK and a fresh AK, the
+// server's challenge on the control stream, and the existing key
+// certified with its nonce. A device recorded as hardware must keep its
+// key (sameKey); any device's failed proof is refused, since an agent
+// that offers a proof must be able to give it.
+func (s *Server) renewAttested(cs *controlStream, dev store.Device, peer *x509.Certificate, req *pb.RenewRequest) *pb.Envelope {
+	st := cs.st
+	pending, ch, err := s.keyVerifier.Begin(req.GetTpm(), s.now())
+	if err != nil {
+		return errorEnvelope(CodeBadKeyAttestation, err.Error(), 0)
+	}
+	if err := cs.send(&pb.Envelope{Msg: &pb.Envelope_EnrollChallenge{EnrollChallenge: ch}}); err != nil {
+		return errorEnvelope(CodeInternal, "send the TPM challenge: "+err.Error(), 0)
+	}
+	env, err := st.read(enrollTimeout)
+	if err != nil {
+		return errorEnvelope(CodeBadRequest, "no EnrollProof after the TPM challenge: "+err.Error(), 0)
+	}
+	proof := env.GetEnrollProof()
+	if proof == nil {
+		return errorEnvelope(CodeBadRequest, "expected EnrollProof after the TPM challenge", 0)
+	}
+	if n := len(proof.GetCsrDer()); n == 0 || n > ca.MaxCSRSize {
+		return errorEnvelope(CodeBadRequest, fmt.Sprintf("certificate request of %d bytes: want 1 to %d", n, ca.MaxCSRSize), 0)
+	}
+	csr, err := x509.ParseCertificateRequest(proof.GetCsrDer())
+	if err != nil {
+		return errorEnvelope(CodeBadRequest, "certificate request: "+err.Error(), 0)
+	}
+	res, err := pending.Finish(proof, csr)
+	if err != nil {
+		return errorEnvelope(CodeBadKeyAttestation, err.Error(), 0)
+	}
+	if err := sameKey(proof.GetCsrDer(), peer); err != nil {
+		return errorEnvelope(CodeBadKeyAttestation, err.Error(), 0)
+	}
+	if !res.Trusted {
+		st.log.Warn("TPM key re-attested without a trusted EK CA", "reason", res.Why)
+	}
+	return s.issueRenewal(st, dev, peer, proof.GetCsrDer(), res.Trusted)
+}
