@@ -1,13 +1,13 @@
 package output
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/jsonenc"
 )
 
 // CheckResult is the JSON object `postern-agent check --json` prints.
@@ -34,9 +34,8 @@ func NewCheckResult(r *checks.Report, vs []checks.Verdict) CheckResult {
 
 // WriteJSON writes the result as indented JSON and a newline.
 func (c CheckResult) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	enc := jsonenc.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
 	return enc.Encode(c)
 }
 

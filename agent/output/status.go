@@ -1,7 +1,6 @@
 package output
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/jsonenc"
 )
 
 // Status is what `postern-agent status --json` prints.
@@ -233,9 +233,8 @@ func estimate(s Status, p *checks.Policy) Access {
 
 // WriteJSON writes the status as indented JSON and a newline.
 func (s Status) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	enc := jsonenc.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
 	return enc.Encode(s)
 }
 

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/internal/loadgen"
 )
 
@@ -55,7 +55,7 @@ func main() {
 		os.Exit(1)
 	}
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := jsonenc.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(res)
 	} else {

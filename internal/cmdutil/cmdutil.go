@@ -1,7 +1,6 @@
 package cmdutil
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/spf13/cobra"
 )
 
@@ -130,8 +130,7 @@ func wrapArgs(c *cobra.Command) {
 // and & as they are: the output is read by people and jq, never embedded
 // in HTML.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	enc := jsonenc.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

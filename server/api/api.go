@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
@@ -132,7 +132,7 @@ type errorBody struct {
 // writeJSON encodes v first and writes it in one call with its
 // Content-Length: the answer goes out in one piece, never chunked.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"the answer could not be encoded"}`)
 	}

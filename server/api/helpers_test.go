@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 )
 
@@ -35,3 +36,14 @@ func hmacHex(t *testing.T, key, msg string) string {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestAnswersKeepAngleBracketsAndAmpersands(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusForbidden, map[string]string{"reason": "screen_lock: <never> & no password"})
+	if got, want := rec.Body.String(), `{"reason":"screen_lock: <never> & no password"}`+"\n"; got != want {
+		t.Errorf("body %q, want %q", got, want)
+	}
+	if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("Content-Length %s for %d bytes", got, rec.Body.Len())
+	}
+}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
 )
@@ -139,7 +139,7 @@ func (a *api) streamEnded(r *http.Request) {
 // writeSSE writes one event. JSON never holds a raw newline, so the data
 // fits one "data:" line.
 func writeSSE(w *bytes.Buffer, e events.StreamEvent) {
-	data, _ := json.Marshal(e)
+	data, _ := jsonenc.Marshal(e)
 	w.WriteString("id: " + e.ID + "\nevent: " + e.SSEName() + "\ndata: ")
 	w.Write(data)
 	w.WriteString("\n\n")

@@ -66,7 +66,7 @@ func TestEventStreamAcrossReplicas(t *testing.T) {
 		id := strconv.FormatUint(a.Change(t, "dev", false), 10)
 		eb, _ := onB.next()
 		ea, _ := onA.next()
-		if eb.ID != id || ea.ID != id || eb.Data.DeviceID != "dev" || eb.Data.CurrentStatus != "not-compliant" {
+		if eb.ID != id || ea.ID != id || eb.Data.DeviceID != "dev" || eb.Data.CurrentStatus != "not-compliant" || eb.Data.ReasonAdmin["en"] != eventstest.ReasonAdmin {
 			t.Errorf("replica B sent %+v, replica A %+v; want ID %s on both", eb, ea, id)
 		}
 	})

@@ -47,6 +47,13 @@ func (r *sseReader) next() (sseEvent, bool) {
 			e.Name, seen = line[7:], true
 		case strings.HasPrefix(line, "data: "):
 			seen = true
+			// Every event of every stream test: a gateway's log shows
+			// the reason as written, never \u003c for <.
+			for _, esc := range []string{`\u003c`, `\u003e`, `\u0026`} {
+				if strings.Contains(line, esc) {
+					r.t.Errorf("data %q escapes <, > or &", line)
+				}
+			}
 			if err := json.Unmarshal([]byte(line[6:]), &e.Data); err != nil {
 				r.t.Fatalf("data %q: %v", line, err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -290,7 +290,7 @@ func encodeDetails(v any) ([]byte, error) {
 	if v == nil {
 		return []byte("{}"), nil
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: details: %w", ErrInvalidEntry, err)
 	}

@@ -223,6 +223,19 @@ func TestExport(t *testing.T) {
 	}, cmp.Ignore())); diff != "" {
 		t.Errorf("second line (-want +got):\n%s", diff)
 	}
+	t.Run("details keep <, > and & as written", func(t *testing.T) {
+		reason := "laptop <CLINIC-7> returned & wiped"
+		if _, err := f.log.Append(t.Context(), Entry{Actor: "alice", Kind: KindAdmin, Details: map[string]string{"reason": reason}}); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := f.log.Export(t.Context(), &buf, 2); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), `"reason":"`+reason+`"`) {
+			t.Errorf("export %s does not hold %q as written", buf.String(), reason)
+		}
+	})
 }
 
 func TestDecisionRecorder(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -179,7 +180,7 @@ type ExportRow struct {
 func ToExportRow(r store.AuditRow) ExportRow {
 	details := json.RawMessage(r.Details)
 	if !json.Valid(details) {
-		details, _ = json.Marshal(string(r.Details))
+		details, _ = jsonenc.Marshal(string(r.Details))
 	}
 	return ExportRow{Seq: r.Seq, Time: r.At, Actor: r.Actor, Kind: r.Kind, DeviceID: r.DeviceID,
 		Details: details, PrevHash: r.PrevHash, Hash: r.Hash}
@@ -187,7 +188,7 @@ func ToExportRow(r store.AuditRow) ExportRow {
 
 // Export writes every row after afterSeq as JSON lines, in order.
 func (l *Log) Export(ctx context.Context, w io.Writer, afterSeq uint64) error {
-	enc := json.NewEncoder(w)
+	enc := jsonenc.NewEncoder(w)
 	for {
 		rows, err := l.st.AuditRows(ctx, afterSeq, store.MaxAuditPage)
 		if err != nil {

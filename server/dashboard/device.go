@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
@@ -182,7 +183,7 @@ func formatEvidence(v any) string {
 			return truncate(strings.Join(parts, ", "), 240)
 		}
 	}
-	b, err := json.Marshal(v)
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/metrics"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -345,7 +345,7 @@ func (s *hookSink) save(ctx context.Context, force bool) {
 // deliver sends e until it is accepted (2xx) or the attempts run out, and
 // then returns true; false when ctx ended first.
 func (s *hookSink) deliver(ctx context.Context, e StreamEvent) bool {
-	body, _ := json.Marshal(e)
+	body, _ := jsonenc.Marshal(e)
 	wait := s.cfg.Backoff
 	for attempt := 1; ; attempt++ {
 		err := s.post(ctx, e.ID, body)

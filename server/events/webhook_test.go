@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -156,6 +157,9 @@ func TestWebhooks(t *testing.T) {
 			for i, e := range rv.got {
 				if wantSig := events.SignWebhook([]byte("s3cret"), eventstest.T0, rv.bodies[i]); rv.sigs[i] != wantSig {
 					t.Errorf("event %s signature %q, want %q", e.ID, rv.sigs[i], wantSig)
+				}
+				if !bytes.Contains(rv.bodies[i], []byte(eventstest.ReasonAdmin)) {
+					t.Errorf("event %s body %s does not hold %q as it is", e.ID, rv.bodies[i], eventstest.ReasonAdmin)
 				}
 				if e.EventType != events.EventTypeComplianceChange || e.DeviceID != "dev" || e.CertSHA256 != "ab" {
 					t.Errorf("event %+v", e)

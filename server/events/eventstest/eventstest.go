@@ -19,6 +19,10 @@ import (
 // T0 dates every row a Replica records, so that tests pass on any day.
 var T0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
+// ReasonAdmin is every recorded change's summary: it holds <, > and &,
+// which every surface must deliver as they are.
+const ReasonAdmin = "os_patched: <3 updates> pending & overdue"
+
 // Replica is what one server process holds of the event machinery: its
 // store connection, audit log, bus and the feed filling it.
 type Replica struct {
@@ -55,7 +59,7 @@ func NewPolling(t testing.TB, st store.Store, poll time.Duration) *Replica {
 func (r *Replica) Change(t testing.TB, dev string, allow bool) uint64 {
 	t.Helper()
 	row, err := r.Log.Append(context.Background(), audit.Entry{Actor: audit.ActorServer, Kind: audit.KindDecisionChanged, DeviceID: dev,
-		Details: events.ChangeDetails{PreviousAllow: !allow, Allow: allow, CertSHA256: "ab", Org: "dmh", EventTime: T0}})
+		Details: events.ChangeDetails{PreviousAllow: !allow, Allow: allow, CertSHA256: "ab", Org: "dmh", ReasonAdmin: ReasonAdmin, EventTime: T0}})
 	if err != nil {
 		t.Fatal(err)
 	}
