@@ -1,11 +1,11 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -84,7 +84,7 @@ func (a *api) exportAudit(w http.ResponseWriter, r *http.Request, m *ManageConfi
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	enc := json.NewEncoder(w)
+	enc := jsonenc.NewEncoder(w)
 	after, sent := f.after, 0
 	for {
 		rows, err := a.cfg.Store.AuditRows(ctx, after, store.MaxAuditPage)

@@ -17,6 +17,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
@@ -122,7 +123,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	jsonenc.NewEncoder(w).Encode(v)
 }
 
 func jsonError(w http.ResponseWriter, status int, msg string) {
@@ -134,7 +135,7 @@ func jsonError(w http.ResponseWriter, status int, msg string) {
 // bounds the ceremony.
 func (d *Dashboard) saveCeremony(ctx context.Context, idHash string, sd *webauthn.SessionData) error {
 	sd.Expires = time.Time{}
-	b, err := json.Marshal(sd)
+	b, err := jsonenc.Marshal(sd)
 	if err != nil {
 		return err
 	}
@@ -278,7 +279,7 @@ func (d *Dashboard) checkAssertion(r *http.Request, ch store.MFAChallenge) (why 
 		return "signature counter went back (cloned key?)", nil
 	}
 	id := base64.RawURLEncoding.EncodeToString(cred.ID)
-	data, err := json.Marshal(cred)
+	data, err := jsonenc.Marshal(cred)
 	if err != nil {
 		return "", err
 	}
@@ -347,7 +348,7 @@ func (d *Dashboard) addKey(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "The security key was not registered: " + err.Error() + "."})
 		return
 	}
-	data, err := json.Marshal(cred)
+	data, err := jsonenc.Marshal(cred)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
