@@ -140,6 +140,7 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("GET /ui/password", d.page("", d.passwordPage))
 	m.Handle("POST /ui/password", d.action("", d.changePassword))
 	d.mfaRoutes(m)
+	d.apiKeyRoutes(m)
 
 	m.Handle("GET /ui/{$}", d.page(users.PermView, d.overview))
 	m.Handle("GET /ui/devices", d.page(users.PermView, d.devices))
