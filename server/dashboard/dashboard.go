@@ -199,6 +199,9 @@ func (d *Dashboard) Maintain(ctx context.Context, every time.Duration) {
 		if _, err := d.st.DeleteIdleSessions(ctx, d.now().Add(-IdleTimeout)); err != nil && ctx.Err() == nil {
 			d.log.Warn("delete idle sessions failed", "err", err)
 		}
+		if _, err := d.st.DeleteExpiredMFAChallenges(ctx, d.now()); err != nil && ctx.Err() == nil {
+			d.log.Warn("delete expired sign-in challenges failed", "err", err)
+		}
 		// Policy 550.04 A.5: accounts unused for 90 days are deactivated
 		// by the server, not only refused when they next sign in.
 		if _, err := d.cfg.Users.SweepInactive(ctx); err != nil && ctx.Err() == nil {

@@ -285,4 +285,11 @@ func TestRemoveTOTPTakesACode(t *testing.T) {
 	if r := e.client().password("ana"); r.location != "/ui/" {
 		t.Errorf("sign-in after removing the app: %s, want no second step", r.location)
 	}
+	if st, _ := e.users.MFAStatus(t.Context(), "ana"); st.RecoveryCodes != 0 {
+		t.Errorf("%d recovery codes outlive the last factor", st.RecoveryCodes)
+	}
+	// A new app comes with new codes.
+	if _, codes := e.enrolTOTP(c); len(codes) != users.RecoveryCodeCount {
+		t.Errorf("%d recovery codes with the new app", len(codes))
+	}
 }

@@ -428,5 +428,9 @@ func (d *Dashboard) removeKey(w http.ResponseWriter, r *http.Request, s *signedI
 		return
 	}
 	d.audit(r, s, audit.KindMFARemoved, "", map[string]any{"user": s.User.Username, "method": "webauthn"})
+	if err := d.cfg.Users.PruneRecoveryCodes(r.Context(), s.User.Username); err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
 	http.Redirect(w, r, "/ui/account?done=keyremoved", http.StatusSeeOther)
 }

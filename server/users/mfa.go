@@ -265,7 +265,24 @@ func (s *Service) RemoveTOTP(ctx context.Context, username string) error {
 		return err
 	}
 	s.log.Info("totp removed", "user", username)
-	return s.record(ctx, "user:"+username, audit.KindMFARemoved, map[string]any{"user": username, "method": "totp"})
+	if err := s.record(ctx, "user:"+username, audit.KindMFARemoved, map[string]any{"user": username, "method": "totp"}); err != nil {
+		return err
+	}
+	return s.PruneRecoveryCodes(ctx, username)
+}
+
+// PruneRecoveryCodes drops the recovery codes of an account left without
+// a second factor: they stand in for a factor, and a factor set up later
+// comes with new ones rather than codes printed long before.
+func (s *Service) PruneRecoveryCodes(ctx context.Context, username string) error {
+	if s.mfa == nil {
+		return ErrNoMFAStore
+	}
+	st, err := s.MFAStatus(ctx, username)
+	if err != nil || st.Enrolled() || st.RecoveryCodes == 0 {
+		return err
+	}
+	return s.mfa.ReplaceRecoveryCodes(ctx, username, nil, s.now())
 }
 
 // matchTOTP returns the time step at now (or one either side) whose code
