@@ -83,6 +83,9 @@ type Config struct {
 	MetricsAddr string `yaml:"metrics"`
 	// Webhooks receive every decision-change event, signed with HMAC.
 	Webhooks []WebhookConfig `yaml:"webhooks"`
+	// Alerts send email and Slack or Teams messages when something needs
+	// people (docs/alerts.md).
+	Alerts AlertsConfig `yaml:"alerts"`
 	// SQLiteSynchronous is "full" (the default: acknowledged reports
 	// survive a power loss) or "normal" (a process crash only; fewer
 	// fsyncs). See docs/postgresql.md, "SQLite durability".
@@ -162,6 +165,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Alerts.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	for _, n := range c.ServerNames {

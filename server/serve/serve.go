@@ -16,6 +16,7 @@ import (
 
 	_ "github.com/postern-dev/postern/checks/catalog" // the server evaluates every control itself
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/server/alerts"
 	"github.com/postern-dev/postern/server/api"
 	"github.com/postern-dev/postern/server/dashboard"
 	"github.com/postern-dev/postern/server/decision"
@@ -74,6 +75,7 @@ type server struct {
 	feed        *events.Feed
 	lc          *lifecycle
 	hooks       []events.Webhook
+	alertChans  []alerts.Channel
 	ing         *ingest.Server
 	fallback    net.Listener
 	tcp         net.Listener
@@ -121,6 +123,9 @@ func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) 
 		return nil, err
 	}
 	if s.hooks, err = loadWebhooks(cfg.Webhooks); err != nil {
+		return nil, err
+	}
+	if s.alertChans, err = cfg.Alerts.channels(opt.Now); err != nil {
 		return nil, err
 	}
 	if err := checkDataDir(cfg.DataDir, cfg.AllowInsecureDataDir, log); err != nil {
@@ -281,6 +286,7 @@ func (s *server) run(ctx context.Context) error {
 	wg.Go(func() { s.revocations.run(ctx, log) })
 	wg.Go(func() { <-webhooksDone })
 	wg.Go(func() { s.dash.Maintain(ctx, dashboardMaintainEvery) })
+	s.startAlerts(ctx, &wg, log)
 	wg.Go(func() {
 		if err := s.ing.ServeTCP(ctx, s.fallback); err != nil {
 			log.Error("tcp fallback stopped", "err", err)
