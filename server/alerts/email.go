@@ -11,6 +11,8 @@ import (
 	"net/smtp"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/internal/clock"
 )
 
 // Email sends batches through an SMTP server (a submission port, 587 by
@@ -67,7 +69,7 @@ func (e *Email) Send(ctx context.Context, b Batch) error {
 	if err != nil {
 		return fmt.Errorf("connect to smtp server: %w", err)
 	}
-	deadline := time.Now().Add(time.Minute) // a network deadline, not a date
+	deadline := time.Now().Add(time.Minute) // wall clock: a network deadline, not a date
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
@@ -120,7 +122,7 @@ func (e *Email) Send(ctx context.Context, b Batch) error {
 
 // message is b as an RFC 5322 message in UTF-8 plain text.
 func (e *Email) message(b Batch) []byte {
-	now := time.Now
+	now := clock.Now
 	if e.Now != nil {
 		now = e.Now
 	}

@@ -281,13 +281,13 @@ func (w *Watcher) watch(ctx context.Context, lease store.Lease) {
 	for {
 		w.step(ctx, "scan audit log", w.ScanAudit)
 		// Elapsed time, not dates: the checks' own clock decides what is due.
-		if time.Since(lastHourly) >= hourlyEvery {
-			lastHourly = time.Now()
+		if time.Since(lastHourly) >= hourlyEvery { // wall clock: elapsed time between checks
+			lastHourly = time.Now() // wall clock: elapsed time between checks
 			w.step(ctx, "check exceptions", w.CheckExceptions)
 			w.step(ctx, "check https certificate", w.CheckCert)
 		}
-		if time.Since(lastDaily) >= dailyEvery {
-			lastDaily = time.Now()
+		if time.Since(lastDaily) >= dailyEvery { // wall clock: elapsed time between checks
+			lastDaily = time.Now() // wall clock: elapsed time between checks
 			w.step(ctx, "verify audit log", w.VerifyAudit)
 		}
 		select {
