@@ -3,13 +3,14 @@ package alerts
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/postern-dev/postern/internal/jsonenc"
 )
 
 // ChatWebhook posts batches to a chat incoming webhook: Slack's
@@ -67,7 +68,7 @@ func (w *ChatWebhook) Send(ctx context.Context, b Batch) error {
 	} else {
 		payload = slackMessage(b)
 	}
-	body, err := json.Marshal(payload)
+	body, err := jsonenc.Marshal(payload)
 	if err != nil {
 		return err
 	}
