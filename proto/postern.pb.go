@@ -758,7 +758,13 @@ type EnrollResponse struct {
 	// attestation fields.)
 	GatewayUrl string `protobuf:"bytes,10,opt,name=gateway_url,json=gatewayUrl,proto3" json:"gateway_url,omitempty"`
 	// The replicas' QUIC addresses, as in Hello.servers.
-	Servers       []string `protobuf:"bytes,11,rep,name=servers,proto3" json:"servers,omitempty"`
+	Servers []string `protobuf:"bytes,11,rep,name=servers,proto3" json:"servers,omitempty"`
+	// What the server recorded for the device key, which is what it
+	// verified: "hardware" only for a key a trusted TPM attested, else
+	// "software" (a key file, or a TPM key without a proof it can check).
+	// The agent's status says the same. Empty from a server before this
+	// field.
+	KeyKind       string `protobuf:"bytes,12,opt,name=key_kind,json=keyKind,proto3" json:"key_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -826,6 +832,13 @@ func (x *EnrollResponse) GetServers() []string {
 		return x.Servers
 	}
 	return nil
+}
+
+func (x *EnrollResponse) GetKeyKind() string {
+	if x != nil {
+		return x.KeyKind
+	}
+	return ""
 }
 
 // ControlFacts holds what one collector observed.
@@ -1748,7 +1761,7 @@ const file_postern_proto_rawDesc = "" +
 	"\n" +
 	"key_public\x18\x03 \x01(\fR\tkeyPublic\x126\n" +
 	"\x17key_certify_attestation\x18\x04 \x01(\fR\x15keyCertifyAttestation\x122\n" +
-	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\xa8\x01\n" +
+	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\xc3\x01\n" +
 	"\x0eEnrollResponse\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12'\n" +
 	"\x0fcertificate_der\x18\x02 \x01(\fR\x0ecertificateDer\x12\x15\n" +
@@ -1756,7 +1769,8 @@ const file_postern_proto_rawDesc = "" +
 	"\vgateway_url\x18\n" +
 	" \x01(\tR\n" +
 	"gatewayUrl\x12\x18\n" +
-	"\aservers\x18\v \x03(\tR\aservers\"d\n" +
+	"\aservers\x18\v \x03(\tR\aservers\x12\x19\n" +
+	"\bkey_kind\x18\f \x01(\tR\akeyKind\"d\n" +
 	"\fControlFacts\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +

@@ -191,11 +191,25 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	id, err := dir.SaveEnrollment(state.Enrollment{
 		DeviceID: res.DeviceID, Server: opts.Server, EnrolledAt: opts.Now(),
 		Key: key, CertDER: res.CertDER, CADER: res.CADER, GatewayURL: res.GatewayURL, Servers: servers,
+		KeyVerified: verifiedKind(res.KeyKind, ks),
 	}, opts.Force)
 	if err != nil || att == nil {
 		return id, err
 	}
 	return id, dir.MarkAttestationRecorded(attest.ToInfo(att), opts.Now())
+}
+
+// verifiedKind is the server's word on the key; from a server that
+// gives none, what it can have verified: hardware only after a TPM
+// attestation (a Platform Crypto Provider key is sent unattested).
+func verifiedKind(server string, ks devkey.Store) devkey.Kind {
+	if k := devkey.Kind(server); k.Valid() {
+		return k
+	}
+	if _, attested := ks.(*devkey.TPM); attested {
+		return devkey.Hardware
+	}
+	return devkey.Software
 }
 
 // enrollKey enrolls with a TPM key, attested, where a TPM is open; with

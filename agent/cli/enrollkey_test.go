@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/postern-dev/postern/agent/devkey"
+	"github.com/postern-dev/postern/agent/output"
 	"github.com/postern-dev/postern/agent/state"
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/internal/testserver"
@@ -67,5 +69,48 @@ func TestAnUnattestedStoreKeyIsKeptInTheStoreAndRecordedAsSoftwareByTheServer(t 
 	}
 	if d := srv.Decision(t, srv.Cmd(t, "apikey", "create", "--name", "gw"), "device_id="+res.DeviceID); d.Key != "software" {
 		t.Errorf("the server says key %q for an unattested key, want software", d.Key)
+	}
+}
+
+// cngLike is a key store that makes keys without attestation, as the
+// Platform Crypto Provider does on Windows.
+type cngLike struct{ devkey.Store }
+
+func TestVerifiedKindSaysWhatTheServerCanHaveChecked(t *testing.T) {
+	tests := []struct {
+		name, server string
+		ks           devkey.Store
+		want         devkey.Kind
+	}{
+		{"the server's word is taken", "software", &devkey.TPM{}, devkey.Software},
+		{"an attested TPM key from a server that does not say is hardware", "", &devkey.TPM{}, devkey.Hardware},
+		{"a Platform Crypto Provider key, sent unattested, is software", "", cngLike{}, devkey.Software},
+		{"a key file is software", "", nil, devkey.Software},
+		{"an unknown word from the server is not believed", "titanium", cngLike{}, devkey.Software},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := verifiedKind(tt.server, tt.ks); got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestKeyStoreNames(t *testing.T) {
+	for _, tt := range []struct {
+		kind       devkey.Kind
+		goos, want string
+	}{
+		{devkey.Hardware, "linux", "tpm"},
+		{devkey.Hardware, "windows", "platform_crypto_provider"},
+		{devkey.Software, "windows", "file"},
+	} {
+		if got := keyStoreName(tt.kind, tt.goos); got != tt.want {
+			t.Errorf("%s on %s: got %q, want %q", tt.kind, tt.goos, got, tt.want)
+		}
+	}
+	if got := output.KeyLine("software", "platform_crypto_provider"); !strings.Contains(got, "not attested") {
+		t.Errorf("status line %q does not say the key is unattested", got)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
+	"github.com/postern-dev/postern/agent/devkey"
 	"github.com/postern-dev/postern/agent/output"
 	"github.com/postern-dev/postern/agent/spool"
 	"github.com/postern-dev/postern/agent/state"
@@ -109,9 +111,14 @@ func loadStatus(f *Factory, path string) (output.Status, error) {
 		s.Enrollment = output.NewEnrollmentStatus(pe, es)
 	}
 	if idp != nil {
-		// From the files present, not identity.json's word.
+		// What the server verified, and where the key is (from the
+		// files present).
+		s.Key = string(idp.VerifiedKeyKind())
 		if k, err := dir.KeyKind(); err == nil {
-			s.Key = string(k)
+			s.KeyStore = keyStoreName(k, runtime.GOOS)
+			if !idp.KeyVerified.Valid() {
+				s.Key = string(k)
+			}
 		}
 		pa, err := dir.PendingAttestation()
 		if err != nil {
@@ -120,4 +127,16 @@ func loadStatus(f *Factory, path string) (output.Status, error) {
 		s.Attestation = output.NewAttestationStatus(st.LastAttestation, pa, f.Now())
 	}
 	return s, nil
+}
+
+// keyStoreName names where a key of kind k lives on goos.
+func keyStoreName(k devkey.Kind, goos string) string {
+	switch {
+	case k == devkey.Software:
+		return "file"
+	case goos == "windows":
+		return "platform_crypto_provider"
+	default:
+		return "tpm"
+	}
 }

@@ -31,6 +31,9 @@ type Enrolled struct {
 	// GatewayURL is the EHR gateway's origin from the server's
 	// configuration (pb.ValidateGatewayURL), empty when it has none.
 	GatewayURL string
+	// KeyKind is what the server recorded for the key ("hardware",
+	// "software"); empty from a server that does not say.
+	KeyKind string
 }
 
 // Enroll connects to addr without a client certificate, verifies the
@@ -142,7 +145,7 @@ func checkEnrolled(r *pb.EnrollResponse, pin [sha256.Size]byte, csr *x509.Certif
 	if err := pb.ValidateGatewayURL(r.GetGatewayUrl()); err != nil {
 		return nil, bad("gateway URL: %v", err)
 	}
-	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl(), Servers: r.GetServers()}, nil
+	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl(), Servers: r.GetServers(), KeyKind: r.GetKeyKind()}, nil
 }
 
 // deviceInfo is the device's description as reports carry it, cleaned

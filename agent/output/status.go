@@ -24,9 +24,14 @@ type Status struct {
 	LastFailover    *state.FailoverInfo `json:"last_failover,omitempty"`
 	EnrolledAt      *time.Time          `json:"enrolled_at,omitempty"`
 	CertSHA256      string              `json:"cert_sha256,omitempty"`
-	// Key is where the device key lives: "hardware" (in a TPM) or
-	// "software" (a key file); empty when not enrolled.
+	// Key is what the server verified of the device key, as its
+	// decisions say: "hardware" (attested to be in a trusted TPM) or
+	// "software"; empty when not enrolled.
 	Key string `json:"key,omitempty"`
+	// KeyStore is where the key lives: "tpm" (Linux), "platform_crypto_provider"
+	// (Windows, in the TPM through CNG) or "file". A key in the TPM that
+	// the server could not verify is "software" in Key.
+	KeyStore string `json:"key_store,omitempty"`
 	// LastReport is the last check's local evaluation; LastAck the
 	// server's last acknowledgement.
 	LastReport *state.ReportInfo `json:"last_report"`
@@ -245,7 +250,7 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 	if s.Enrolled {
 		fmt.Fprintf(b, "device:       %s\nserver:       %s\nenrolled:     %s\n", s.DeviceID, s.Server, s.EnrolledAt.UTC().Format(time.RFC3339))
 		if s.Key != "" {
-			fmt.Fprintf(b, "device key:   %s\n", s.Key)
+			fmt.Fprintf(b, "device key:   %s\n", KeyLine(s.Key, s.KeyStore))
 		}
 		if len(s.Servers) > 0 {
 			fmt.Fprintf(b, "replicas:     %s\n", strings.Join(s.Servers, ", "))
@@ -304,4 +309,16 @@ func (s Status) WriteText(w io.Writer, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// KeyLine says in words what the server verified of the key and where it
+// lives, when the two differ.
+func KeyLine(key, store string) string {
+	switch {
+	case key == "software" && store == "platform_crypto_provider":
+		return "software as the server sees it (the key is in the TPM through the Platform Crypto Provider, but not attested)"
+	case key == "software" && store == "tpm":
+		return "software as the server sees it (the key is in the TPM, but the server trusts no CA of its manufacturer)"
+	}
+	return key
 }

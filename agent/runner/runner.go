@@ -435,10 +435,15 @@ func (r *Runner) onceDeliver(ctx context.Context, seq uint64) (*pb.Ack, error) {
 	return nil, errDropped
 }
 
-// keyKind is where the device key lives, as the report tells the server
-// (which believes only what it verified at enrollment); empty when the
+// keyKind is the device key's kind as the report tells the server (which
+// believes only what it verified at enrollment): the server's own word
+// when the identity has it, else where the key lives; empty when the
 // state directory cannot say.
 func (r *Runner) keyKind() devkey.Kind {
+	id, err := r.dir.LoadIdentity()
+	if err == nil && id.KeyVerified.Valid() {
+		return id.KeyVerified
+	}
 	k, err := r.dir.KeyKind()
 	if err != nil {
 		return ""

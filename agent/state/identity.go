@@ -29,10 +29,26 @@ type Identity struct {
 	// Key says where the device key lives; empty in identities saved
 	// before hardware keys, which were all software keys.
 	Key devkey.Kind `json:"key,omitempty"`
+	// KeyVerified is what the server recorded for the key at enrollment,
+	// which is what it verified: hardware only for a key a trusted TPM
+	// attested. A key in the TPM without such a proof (Windows' Platform
+	// Crypto Provider, a server trusting no EK CA) is software here.
+	// Empty in identities saved before it.
+	KeyVerified devkey.Kind `json:"key_verified,omitempty"`
 	// Servers are the server's replicas (host:port) as it last said, at
 	// enrollment or in a Hello; the agent fails over between Server and
 	// them (failover.go).
 	Servers []string `json:"servers,omitempty"`
+}
+
+// VerifiedKeyKind is the key kind the server verified, as the decisions
+// say it; for identities saved before the server said, where the key
+// lives.
+func (id Identity) VerifiedKeyKind() devkey.Kind {
+	if id.KeyVerified.Valid() {
+		return id.KeyVerified
+	}
+	return id.KeyKind()
 }
 
 // KeyKind is where the device key lives.
@@ -55,6 +71,8 @@ type Enrollment struct {
 	CADER      []byte
 	GatewayURL string
 	Servers    []string
+	// KeyVerified is the server's word on the key (Identity.KeyVerified).
+	KeyVerified devkey.Kind
 }
 
 func publicEqual(a, b crypto.PublicKey) bool {
@@ -144,7 +162,7 @@ func (d *Dir) SaveEnrollment(e Enrollment, force bool) (Identity, error) {
 	if err := d.write(CAFile, pemCert(e.CADER), 0o644); err != nil {
 		return Identity{}, fmt.Errorf("save CA certificate: %w", err)
 	}
-	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL, Key: e.Key.Kind(), Servers: e.Servers}
+	id := Identity{DeviceID: e.DeviceID, Server: e.Server, EnrolledAt: e.EnrolledAt.UTC(), CertSHA256: CertSHA256(e.CertDER), GatewayURL: e.GatewayURL, Key: e.Key.Kind(), Servers: e.Servers, KeyVerified: e.KeyVerified}
 	if err := d.saveIdentity(id); err != nil {
 		return Identity{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/postern-dev/postern/agent/state"
 	wallclock "github.com/postern-dev/postern/internal/clock"
 	"github.com/postern-dev/postern/internal/swtpmtest"
+	"github.com/postern-dev/postern/internal/testserver"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -168,4 +170,50 @@ func TestRenewalReattestsTheTPMKey(t *testing.T) {
 			t.Fatalf("replayed proof: got %v, want bad_key_attestation", err)
 		}
 	})
+}
+
+// TestTheLaptopSaysWhatTheServerVerified: a key in the TPM that the
+// server cannot verify (it trusts no TPM manufacturer CA) is "software"
+// in the agent's status, as in the server's decisions, with the TPM named
+// as where the key is: the laptop and the server agree.
+func TestTheLaptopSaysWhatTheServerVerified(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	clk := &clock{now: wallclock.Now()}
+	srv := testserver.Start(t, ctx, testserver.Options{Policy: policyYAML, Now: clk.Now})
+	sw := swtpmtest.Start(t, "a", "1")
+	stateDir := t.TempDir()
+	id, err := agentcli.Enroll(ctx, agentcli.EnrollOptions{StateDir: stateDir, Server: srv.QUICAddr,
+		Token: srv.Cmd(t, "token", "create"), TPM: sw.Socket, Host: snapshot(t, "linux-compliant"), Now: clk.Now})
+	if err != nil {
+		t.Fatalf("enroll: %v", err)
+	}
+	var out, errb bytes.Buffer
+	agentcli.Main(ctx, agentcli.DefaultFactory(&out, &errb), []string{"status", "--json", "--state", stateDir})
+	var st struct {
+		Key      string `json:"key"`
+		KeyStore string `json:"key_store"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s%s", err, out.String(), errb.String())
+	}
+	if st.Key != "software" || st.KeyStore != "tpm" {
+		t.Errorf("status says key %q in %q, want software in tpm", st.Key, st.KeyStore)
+	}
+	tpm, err := devkey.OpenTPM(sw.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tpm.Close()
+	r, err := runner.New(runner.Config{StateDir: stateDir, Host: snapshot(t, "linux-compliant"), Clock: clk.Now, AckTimeout: 20 * time.Second, KeyStore: tpm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Once(ctx); err != nil || res.Ack == nil {
+		t.Fatalf("report: %v", err)
+	}
+	d := srv.Decision(t, srv.Cmd(t, "apikey", "create", "--name", "gw"), "device_id="+id.DeviceID)
+	if d.Key != st.Key {
+		t.Errorf("the server's decision says key %q, the laptop %q", d.Key, st.Key)
+	}
 }

@@ -117,7 +117,7 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key, agentVersi
 		s.log.Error("enroll device failed", "err", err)
 		return CodeInternal, "the server could not store the enrollment; retry later", nil
 	}
-	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER(), GatewayUrl: s.cfg.GatewayURL, Servers: s.cfg.Servers}
+	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER(), GatewayUrl: s.cfg.GatewayURL, Servers: s.cfg.Servers, KeyKind: key}
 }
 
 // deviceInfo validates the agent's description of itself with the same
