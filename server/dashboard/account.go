@@ -228,6 +228,8 @@ func (d *Dashboard) mfaRoutes(m *http.ServeMux) {
 	m.HandleFunc("POST /ui/login/verify", d.verify)
 	m.HandleFunc("GET /ui/login/enrol", d.enrolPage)
 	m.HandleFunc("POST /ui/login/enrol", d.enrol)
+	m.HandleFunc("POST /ui/login/enrol/keys/options", d.enrolKeyOptions)
+	m.HandleFunc("POST /ui/login/enrol/keys", d.enrolKey)
 	m.HandleFunc("POST /ui/login/webauthn/options", d.loginOptions)
 	m.HandleFunc("POST /ui/login/webauthn", d.loginWebAuthn)
 

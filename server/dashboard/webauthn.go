@@ -293,126 +293,202 @@ func (d *Dashboard) checkAssertion(r *http.Request, ch store.MFAChallenge) (why 
 // registration, bound to their session.
 func registrationChallenge(s *signedIn) string { return "register:" + s.Session.IDHash }
 
-// keyOptions starts registering a security key for the signed-in user.
-func (d *Dashboard) keyOptions(w http.ResponseWriter, r *http.Request, s *signedIn) {
+// beginRegistration makes the options of a key registration for
+// username and keeps its ceremony in the challenge row idHash.
+func (d *Dashboard) beginRegistration(r *http.Request, username, idHash string) (*protocol.CredentialCreation, error) {
 	wa, rpID, err := d.relyingParty(r)
 	if err != nil {
-		jsonError(w, http.StatusConflict, capitalize(err.Error())+".")
-		return
+		return nil, err
 	}
 	ctx := r.Context()
-	wu, err := d.loadWAUser(ctx, s.User.Username, rpID, true)
-	var opts *protocol.CredentialCreation
-	var sd *webauthn.SessionData
-	if err == nil {
-		opts, sd, err = wa.BeginRegistration(wu,
-			webauthn.WithExclusions(webauthn.Credentials(wu.creds).CredentialDescriptors()),
-			webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{UserVerification: protocol.VerificationDiscouraged,
-				ResidentKey: protocol.ResidentKeyRequirementDiscouraged}),
-			webauthn.WithConveyancePreference(protocol.PreferNoAttestation))
+	wu, err := d.loadWAUser(ctx, username, rpID, true)
+	if err != nil {
+		return nil, err
 	}
+	opts, sd, err := wa.BeginRegistration(wu,
+		webauthn.WithExclusions(webauthn.Credentials(wu.creds).CredentialDescriptors()),
+		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{UserVerification: protocol.VerificationDiscouraged,
+			ResidentKey: protocol.ResidentKeyRequirementDiscouraged}),
+		webauthn.WithConveyancePreference(protocol.PreferNoAttestation))
+	if err != nil {
+		return nil, err
+	}
+	return opts, d.saveCeremony(ctx, idHash, sd)
+}
+
+// writeRegistrationOptions answers the script with the options, or why
+// there are none.
+func (d *Dashboard) writeRegistrationOptions(w http.ResponseWriter, opts *protocol.CredentialCreation, err error) {
+	switch {
+	case errors.Is(err, errNoRelyingParty):
+		jsonError(w, http.StatusConflict, capitalize(err.Error())+".")
+	case err != nil:
+		d.log.Error("begin webauthn registration failed", "err", err)
+		jsonError(w, http.StatusInternalServerError, "Security keys cannot be registered now.")
+	default:
+		writeJSON(w, http.StatusOK, opts)
+	}
+}
+
+// keyOptions starts registering a security key for the signed-in user,
+// in a challenge row of its own bound to the session.
+func (d *Dashboard) keyOptions(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	ctx := r.Context()
 	id := registrationChallenge(s)
-	if err == nil {
-		err = d.st.DeleteMFAChallenge(ctx, id)
-	}
+	err := d.st.DeleteMFAChallenge(ctx, id)
 	if err == nil {
 		now := d.now()
 		err = d.st.CreateMFAChallenge(ctx, store.MFAChallenge{IDHash: id, Username: s.User.Username, Purpose: "register", CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL)})
 	}
+	var opts *protocol.CredentialCreation
 	if err == nil {
-		err = d.saveCeremony(ctx, id, sd)
+		opts, err = d.beginRegistration(r, s.User.Username, id)
 	}
-	if err != nil {
-		d.log.Error("begin webauthn registration failed", "err", err)
-		jsonError(w, http.StatusInternalServerError, "Security keys cannot be registered now.")
-		return
-	}
-	writeJSON(w, http.StatusOK, opts)
+	d.writeRegistrationOptions(w, opts, err)
 }
 
-// addKey finishes registering a security key: the form carries the
-// authenticator's answer and the key's name.
-func (d *Dashboard) addKey(w http.ResponseWriter, r *http.Request, s *signedIn) {
-	ctx := r.Context()
+// keyName is the form's name of a new key; ok is false when it is too
+// long.
+func keyName(r *http.Request) (string, bool) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	if name == "" {
 		name = "Security key"
 	}
-	if utf8.RuneCountInString(name) > 64 || !utf8.ValidString(name) {
-		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "A key's name is at most 64 characters."})
-		return
-	}
-	cred, rpID, err := d.checkRegistration(r, s)
+	return name, utf8.RuneCountInString(name) <= 64 && utf8.ValidString(name)
+}
+
+// registerKey verifies the posted answer against the ceremony kept in ch
+// and stores the key as name, auditing it. problem, when not empty, says
+// to the user why the key was not registered; err is a server failure.
+func (d *Dashboard) registerKey(r *http.Request, ch store.MFAChallenge, name string) (problem string, err error) {
+	ctx := r.Context()
+	sd, err := d.takeCeremony(ctx, ch)
 	if err != nil {
-		d.log.Info("webauthn registration refused", "user", s.User.Username, "err", err)
-		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "The security key was not registered: " + err.Error() + "."})
-		return
+		return "the request expired; try again", nil
+	}
+	wa, rpID, err := d.relyingParty(r)
+	if err != nil {
+		return err.Error(), nil
+	}
+	raw := r.PostForm.Get("credential")
+	if raw == "" || len(raw) > maxCredentialJSON {
+		return "the browser sent no answer", nil
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(raw))
+	if err != nil {
+		return "the browser's answer could not be read", nil
+	}
+	wu, err := d.loadWAUser(ctx, ch.Username, rpID, true)
+	if err != nil {
+		return "", err
+	}
+	cred, err := wa.CreateCredential(wu, sd, parsed)
+	if err != nil {
+		d.log.Info("webauthn registration refused", "user", ch.Username, "err", err)
+		return "the key's answer did not verify", nil
 	}
 	data, err := jsonenc.Marshal(cred)
 	if err != nil {
-		d.internal(w, r, s, err)
-		return
+		return "", err
 	}
-	now := d.now()
-	err = d.st.AddWebAuthnCredential(ctx, store.WebAuthnCredential{ID: base64.RawURLEncoding.EncodeToString(cred.ID), Username: s.User.Username,
-		Name: name, RPID: rpID, Data: string(data), CreatedAt: now})
+	err = d.st.AddWebAuthnCredential(ctx, store.WebAuthnCredential{ID: base64.RawURLEncoding.EncodeToString(cred.ID), Username: ch.Username,
+		Name: name, RPID: rpID, Data: string(data), CreatedAt: d.now()})
 	if errors.Is(err, store.ErrConflict) {
-		d.renderAccount(w, r, s, http.StatusConflict, accountView{Error: "That security key is registered already."})
+		return "that security key is registered already", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	d.log.Info("security key registered", "user", ch.Username, "rp_id", rpID)
+	d.cfg.Audit.Record(context.WithoutCancel(ctx), audit.Entry{Actor: "user:" + ch.Username, Kind: audit.KindMFAEnrolled,
+		Details: map[string]any{"user": ch.Username, "method": "webauthn", "name": name, "rp_id": rpID, "via": "dashboard"}})
+	return "", nil
+}
+
+// addKey finishes registering a security key for the signed-in user: the
+// form carries the authenticator's answer and the key's name.
+func (d *Dashboard) addKey(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	ctx := r.Context()
+	name, ok := keyName(r)
+	if !ok {
+		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "A key's name is at most 64 characters."})
 		return
 	}
+	id := registrationChallenge(s)
+	ch, err := d.st.MFAChallenge(ctx, id, d.now())
+	if err != nil {
+		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "The security key was not registered: the request expired; try again."})
+		return
+	}
+	defer d.st.DeleteMFAChallenge(context.WithoutCancel(ctx), id)
+	problem, err := d.registerKey(r, ch, name)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
-	d.log.Info("security key registered", "user", s.User.Username, "rp_id", rpID)
-	d.audit(r, s, audit.KindMFAEnrolled, "", map[string]any{"user": s.User.Username, "method": "webauthn", "name": name, "rp_id": rpID})
+	if problem != "" {
+		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "The security key was not registered: " + problem + "."})
+		return
+	}
 	codes, err := d.cfg.Users.FirstRecoveryCodes(ctx, s.User.Username)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
-	if len(codes) == 0 {
-		http.Redirect(w, r, "/ui/account?done=key", http.StatusSeeOther)
-		return
-	}
 	d.showRecoveryCodes(w, r, s, codes, "/ui/account?done=key")
 }
 
-// checkRegistration verifies the posted attestation against the
-// session's registration ceremony.
-func (d *Dashboard) checkRegistration(r *http.Request, s *signedIn) (*webauthn.Credential, string, error) {
-	ctx := r.Context()
-	id := registrationChallenge(s)
-	ch, err := d.st.MFAChallenge(ctx, id, d.now())
+// enrolKeyOptions starts registering a security key as the second factor
+// an account must set up before its first session (MFA required).
+func (d *Dashboard) enrolKeyOptions(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) {
+		jsonError(w, http.StatusBadRequest, "the request could not be read")
+		return
+	}
+	ch, ok := d.jsonChallenge(w, r, purposeEnrol)
+	if !ok {
+		return
+	}
+	opts, err := d.beginRegistration(r, ch.Username, ch.IDHash)
+	d.writeRegistrationOptions(w, opts, err)
+}
+
+// enrolKey registers the security key of an account that must enrol,
+// then signs it in and shows its recovery codes.
+func (d *Dashboard) enrolKey(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes+maxCredentialJSON)
+	if err := r.ParseForm(); err != nil || !sameOrigin(r) {
+		http.Error(w, "the form could not be read", http.StatusBadRequest)
+		return
+	}
+	ch, ok := d.challenge(w, r, purposeEnrol)
+	if !ok {
+		return
+	}
+	name, ok := keyName(r)
+	problem := "a key's name is at most 64 characters"
+	var err error
+	if ok {
+		problem, err = d.registerKey(r, ch, name)
+	}
 	if err != nil {
-		return nil, "", errors.New("the request expired; try again")
+		d.log.Error("register security key at sign-in failed", "err", err)
+		d.renderEnrol(w, r, nil, ch.Username, http.StatusInternalServerError, "The security key could not be registered; try again.", "/ui/login/enrol")
+		return
 	}
-	defer d.st.DeleteMFAChallenge(context.WithoutCancel(ctx), id)
-	sd, err := d.takeCeremony(ctx, ch)
+	if problem != "" {
+		d.renderEnrol(w, r, nil, ch.Username, http.StatusUnprocessableEntity, "The security key was not registered: "+problem+".", "/ui/login/enrol")
+		return
+	}
+	codes, err := d.cfg.Users.FirstRecoveryCodes(r.Context(), ch.Username)
 	if err != nil {
-		return nil, "", err
+		d.log.Error("make recovery codes failed", "err", err)
 	}
-	wa, rpID, err := d.relyingParty(r)
-	if err != nil {
-		return nil, "", err
+	if _, ok := d.finishChallenge(w, r, ch); !ok {
+		return
 	}
-	raw := r.PostForm.Get("credential")
-	if raw == "" || len(raw) > maxCredentialJSON {
-		return nil, "", errors.New("the browser sent no answer")
-	}
-	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(raw))
-	if err != nil {
-		return nil, "", errors.New("the browser's answer could not be read")
-	}
-	wu, err := d.loadWAUser(ctx, s.User.Username, rpID, true)
-	if err != nil {
-		return nil, "", err
-	}
-	cred, err := wa.CreateCredential(wu, sd, parsed)
-	if err != nil {
-		return nil, "", errors.New("the key's answer did not verify")
-	}
-	return cred, rpID, nil
+	d.showRecoveryCodes(w, r, nil, codes, "/ui/")
 }
 
 // removeKey deletes one of the signed-in user's security keys.

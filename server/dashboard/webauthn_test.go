@@ -262,3 +262,35 @@ func TestSecurityKey(t *testing.T) {
 		t.Error("the account page does not list the key")
 	}
 }
+
+func TestSecurityKeyAsRequiredEnrolment(t *testing.T) {
+	e := newMFAEnv(t, dashHost)
+	e.addUser("root", users.RoleAdmin)
+	if err := e.users.SetMFARequired(t.Context(), "user:root", true); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client().via(dashHost)
+	if r := c.password("root"); r.location != "/ui/login/enrol" {
+		t.Fatalf("password step: %d %s, want enrolment", r.status, r.location)
+	}
+	key := newSoftKey(t, "https://"+dashHost)
+	opts := c.post("/ui/login/enrol/keys/options", url.Values{})
+	if opts.status != http.StatusOK {
+		t.Fatalf("options: %d %s", opts.status, opts.body)
+	}
+	if r := c.post("/ui/login/enrol/keys", url.Values{"credential": {""}}); r.status != http.StatusUnprocessableEntity || hasSessionCookie(r) {
+		t.Errorf("no answer: %d, session %v", r.status, hasSessionCookie(r))
+	}
+	opts = c.post("/ui/login/enrol/keys/options", url.Values{})
+	r := c.post("/ui/login/enrol/keys", url.Values{"name": {"yubikey"}, "credential": {key.create([]byte(opts.body))}})
+	if r.status != http.StatusOK || !hasSessionCookie(r) || len(codesRE.FindAllString(r.body, -1)) != users.RecoveryCodeCount {
+		t.Fatalf("enrol with a key: %d, session %v", r.status, hasSessionCookie(r))
+	}
+	if r := c.get("/ui/devices"); r.status != http.StatusOK {
+		t.Errorf("a page after enrolling: %d", r.status)
+	}
+	next, sopts := keySignIn(t, e, "root")
+	if r := next.post("/ui/login/webauthn", url.Values{"credential": {key.get(sopts, nil)}}); r.status != http.StatusSeeOther || r.location != "/ui/" {
+		t.Errorf("the next sign-in with the key: %d %s", r.status, r.location)
+	}
+}
