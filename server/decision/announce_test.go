@@ -88,3 +88,31 @@ func TestDecisionsDoNotWaitForTheirChangeToBeRecorded(t *testing.T) {
 		t.Errorf("an extra event %+v", ev)
 	}
 }
+
+// A report is evaluated once: ingest's evaluation (Evaluate) is kept as the
+// stored report's verdicts, and the ack's decision reads no body.
+func TestAfterReportReusesIngestsEvaluation(t *testing.T) {
+	e := newEngineEnv(t, "")
+	e.enroll("dev", "")
+	e.report("dev", checks.Firewall)
+	r := &checks.Report{CollectedAt: e.now}
+	for _, c := range checks.AllControlIDs {
+		r.Observations = append(r.Observations, checks.Observation{ID: c, Facts: []byte(`{"ok":false}`)})
+	}
+	_, ev := e.eng.Evaluate("", r, e.now)
+	ev.Sequence = e.seq // the report stored last
+	d, err := e.eng.AfterReport(t.Context(), "dev", ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stored report fails the firewall only; the kept verdicts fail
+	// every control, so the decision shows which were used.
+	if d.Allow || len(d.Reasons) != len(checks.AllControlIDs) {
+		t.Errorf("decision = %+v; want it made from ingest's verdicts", d)
+	}
+	if _, err := e.eng.cfg.Cache.Verdicts("dev", e.seq, e.pols.s.Version, nil, e.now, func() (*checks.Report, error) {
+		return nil, fmt.Errorf("the report was read again")
+	}); err != nil {
+		t.Error(err)
+	}
+}

@@ -57,15 +57,22 @@ func (c *Cache) Verdicts(deviceID string, seq, policyVersion uint64, p *checks.P
 		return nil, err
 	}
 	vs := checks.Evaluate(r, p, now)
+	c.Put(deviceID, seq, policyVersion, now, vs)
+	return vs, nil
+}
+
+// Put keeps vs as the verdicts of the device's report seq under the policy
+// version, evaluated at at: the report's evaluation at ingest, so that the
+// decision after it evaluates nothing again.
+func (c *Cache) Put(deviceID string, seq, policyVersion uint64, at time.Time, vs []checks.Verdict) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
 		// Dropping everything is crude but bounded and rare: the cache only
 		// fills up past the number of devices in the fleet.
 		clear(c.m)
 	}
-	c.m[deviceID] = cacheEntry{seq: seq, policyVersion: policyVersion, at: now, verdicts: vs}
-	c.mu.Unlock()
-	return vs, nil
+	c.m[deviceID] = cacheEntry{seq: seq, policyVersion: policyVersion, at: at, verdicts: vs}
 }
 
 // Expire drops the device's cached verdicts if they are at least minAge

@@ -181,10 +181,35 @@ func (e *Engine) Reevaluate(ctx context.Context, deviceID string) error {
 	return nil
 }
 
+// Evaluated is a report's verdicts as Engine.Evaluate made them, before the
+// report was stored: under the policy set Version, at At; Sequence is the
+// stored report's, set once it is stored.
+type Evaluated struct {
+	Verdicts []checks.Verdict
+	Version  uint64
+	At       time.Time
+	Sequence uint64
+}
+
+// Evaluate evaluates a report about to be stored under its organization's
+// profile: ingest needs the verdicts for the failing controls it stores,
+// and AfterReport keeps them for the stored report, so that each report is
+// evaluated once.
+func (e *Engine) Evaluate(org string, r *checks.Report, now time.Time) (*checks.Policy, Evaluated) {
+	set := e.cfg.Policies.Current()
+	p := set.For(org).Policy
+	return p, Evaluated{Verdicts: checks.Evaluate(r, p, now), Version: set.Version, At: now}
+}
+
 // AfterReport is the device's decision right after its report was stored,
 // for the agent's ack: Current, and a change it brings is queued to be
 // recorded and announced (announce.go) without the ack waiting for it.
-func (e *Engine) AfterReport(ctx context.Context, deviceID string) (Decision, error) {
+// ev, when it has a Sequence, is the stored report's evaluation, kept as
+// its cached verdicts.
+func (e *Engine) AfterReport(ctx context.Context, deviceID string, ev Evaluated) (Decision, error) {
+	if ev.Sequence != 0 {
+		e.cfg.Cache.Put(deviceID, ev.Sequence, ev.Version, ev.At, ev.Verdicts)
+	}
 	p, err := e.cfg.Postures.Posture(ctx, e.cfg.Store, Lookup{DeviceID: deviceID})
 	if err != nil {
 		return Decision{}, err
@@ -242,32 +267,35 @@ func (e *Engine) persist(ctx context.Context, ds ...store.LastDecision) {
 // made from the command line, a new policy. With silent set it only
 // records the decisions, announcing nothing.
 func (e *Engine) Sweep(ctx context.Context, silent bool) error {
-	devs, err := e.cfg.Store.Devices(ctx)
+	// A fresh bulk read, kept for the requests that follow: every device
+	// in one query, the latest reports without their bodies, which are
+	// read only for verdicts that are not cached.
+	ps, err := e.cfg.Postures.Fill(ctx, e.cfg.Store)
 	if err != nil {
 		return err
 	}
 	set := e.cfg.Policies.Current()
 	now := e.cfg.Now()
-	seen := make(map[string]bool, len(devs))
+	seen := make(map[string]bool, len(ps))
 	var changed []store.LastDecision
 	defer func() { e.persist(ctx, changed...) }()
 	var queued uint64
-	for _, dev := range devs {
+	for _, p := range ps {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		dev := p.Device
 		seen[dev.ID] = true
-		// A fresh read, kept for the requests that follow, and verdicts
-		// renewed before requests would find them expired.
-		p, err := e.cfg.Postures.Refresh(ctx, e.cfg.Store, dev.ID)
+		// Verdicts renewed before requests would find them expired.
 		e.cfg.Cache.Expire(dev.ID, now, e.cfg.Cache.TTL()/2)
+		d, err := e.evaluateIn(ctx, p, set, set.For(dev.Org), "", now, true)
+		if errors.Is(err, errReportMoved) {
+			// A report arrived since the bulk read; its ack decided it.
+			continue
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		d, err := e.evaluate(p, set, set.For(p.Device.Org), "", now, true)
 		if err != nil {
 			e.log.Warn("sweep decision failed", "device_id", dev.ID, "err", err)
 			continue

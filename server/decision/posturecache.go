@@ -107,30 +107,33 @@ func (c *PostureCache) Posture(ctx context.Context, st store.Store, l Lookup) (s
 	return p, nil
 }
 
-// Refresh reads the device's posture from st, as a fresh read must, and
-// caches what it read, by device ID and by its certificate's hash. The
-// engine's sweep reads every device this way, so that the whole fleet's
-// postures are in memory from the first sweep on and renewed at every
-// sweep, whatever the gateways ask.
-func (c *PostureCache) Refresh(ctx context.Context, st store.Store, deviceID string) (store.Posture, error) {
-	l := Lookup{DeviceID: deviceID}
+// Fill reads every device's posture in bulk (store.Postures: the latest
+// reports come without their bodies, which the engine reads only for
+// verdicts it has not cached) and caches them by device ID and by
+// certificate hash. The engine's sweep fills it so, so that the whole
+// fleet's postures are in memory from the first sweep on and renewed at
+// every sweep, whatever the gateways ask, for one query per sweep.
+func (c *PostureCache) Fill(ctx context.Context, st store.Store) ([]store.Posture, error) {
 	if c == nil || c.ttl <= 0 {
-		return read(ctx, st, l)
+		return st.Postures(ctx)
 	}
 	var before [stripes]uint64
 	for i := range c.writes {
 		before[i] = c.writes[i].Load()
 	}
 	now := c.now()
-	p, err := read(ctx, st, l)
+	ps, err := st.Postures(ctx)
 	if err != nil {
-		return p, err
+		return nil, err
 	}
-	c.put(l, p, now, before[c.stripe(p.Device.ID)])
-	if p.Device.CertSHA256 != "" {
-		c.put(Lookup{CertSHA256: p.Device.CertSHA256}, p, now, before[c.stripe(p.Device.ID)])
+	for _, p := range ps {
+		w := before[c.stripe(p.Device.ID)]
+		c.put(Lookup{DeviceID: p.Device.ID}, p, now, w)
+		if p.Device.CertSHA256 != "" {
+			c.put(Lookup{CertSHA256: p.Device.CertSHA256}, p, now, w)
+		}
 	}
-	return p, nil
+	return ps, nil
 }
 
 func read(ctx context.Context, st store.Store, l Lookup) (store.Posture, error) {

@@ -167,8 +167,15 @@ func (s *Server) ingest(st *stream, dev store.Device, w *pb.Report) *pb.Envelope
 		return errorEnvelope(CodeBadReport, "the report cannot be encoded", seq)
 	}
 	now := s.now()
-	pol, _ := s.policyFor(dev.Org)
-	failing := decision.Failing(checks.Evaluate(r, pol, now), pol)
+	var pol *checks.Policy
+	var ev decision.Evaluated
+	if s.cfg.Evaluate != nil {
+		pol, ev = s.cfg.Evaluate(dev.Org, r, now)
+	} else {
+		pol, _ = s.policyFor(dev.Org)
+		ev.Verdicts = checks.Evaluate(r, pol, now)
+	}
+	failing := decision.Failing(ev.Verdicts, pol)
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	dup, err := s.cfg.Store.IngestReport(ctx, store.Ingest{
@@ -196,7 +203,12 @@ func (s *Server) ingest(st *stream, dev store.Device, w *pb.Report) *pb.Envelope
 	if s.cfg.Decision != nil {
 		// The report is committed; an ack without the decision is still
 		// an ack, so a failure here only costs the agent its display.
-		if d, err := s.cfg.Decision(ctx, deviceID); err == nil {
+		if dup {
+			ev = decision.Evaluated{}
+		} else {
+			ev.Sequence = seq
+		}
+		if d, err := s.cfg.Decision(ctx, deviceID, ev); err == nil {
 			ack.Decision = decision.ToWire(d)
 		} else {
 			st.log.Warn("decide for the ack failed", "sequence", seq, "err", err)

@@ -65,10 +65,15 @@ type Config struct {
 	// OnReport, when set, is called after a new report is committed, so
 	// that the decision engine can publish a change within seconds.
 	OnReport func(deviceID string)
+	// Evaluate, when set, evaluates a report under its organization's
+	// profile (decision.Engine.Evaluate) instead of PolicyFor's policy,
+	// and returns what Decision needs to reuse those verdicts.
+	Evaluate func(org string, r *checks.Report, now time.Time) (*checks.Policy, decision.Evaluated)
 	// Decision, when set, is the device's decision now
-	// (decision.Engine.Current); every ack carries it, so that the agent
-	// shows the server's answer.
-	Decision func(ctx context.Context, deviceID string) (decision.Decision, error)
+	// (decision.Engine.AfterReport); every ack carries it, so that the
+	// agent shows the server's answer. ev is what Evaluate returned, for
+	// the report just stored (zero for a duplicate).
+	Decision func(ctx context.Context, deviceID string, ev decision.Evaluated) (decision.Decision, error)
 	// OnAttestation records a validated user attestation (at enrollment
 	// or on the control stream); the agent is told it is recorded only
 	// when it returns nil. Without it, attestations are refused with
