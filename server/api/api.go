@@ -73,6 +73,8 @@ type api struct {
 	certs certCache
 	// uses records when keys were used (apiauth.go).
 	uses useRecorder
+	// bodies keeps each device's encoded decision (decisionbody.go).
+	bodies bodyCache
 }
 
 // NewHandler returns the API's routes. It panics without a Store or a

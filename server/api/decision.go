@@ -24,7 +24,7 @@ func (a *api) decision(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "the decision could not be made; retry"})
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	a.writeDecision(w, &d)
 }
 
 // failed logs a request's failure. A caller that hung up (a gateway
