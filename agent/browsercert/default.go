@@ -17,7 +17,7 @@ func Default(goos, stateDir string, run allowcmd.Runner, consoleUser func(contex
 	case "linux":
 		m.Store, m.Policies = NSS{Run: run, SelfUID: strconv.Itoa(os.Getuid()), Module: PKCS11Module}, osPolicies()
 	case "darwin":
-		m.Store = Keychain{Run: run}
+		m.Store, m.Policies = Keychain{Run: run}, PlistPolicies{Path: FirefoxPlistFile}
 	case "windows":
 		m.Store, m.Policies = UserStore{Run: run}, osPolicies()
 	default:
