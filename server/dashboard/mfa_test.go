@@ -132,6 +132,22 @@ func TestSignInWithTOTP(t *testing.T) {
 			t.Errorf("replayed code: %d, session %v", r.status, hasSessionCookie(r))
 		}
 	})
+	t.Run("a code posted from another site is refused", func(t *testing.T) {
+		c := e.client()
+		c.password("ana")
+		e.clock.Add(30 * time.Second)
+		req, _ := http.NewRequest("POST", e.srv.URL+"/ui/login/verify", strings.NewReader(url.Values{"method": {"totp"}, "code": {e.totpCode(secret, 0)}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		r, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusBadRequest || hasSessionCookie(resp{header: r.Header}) {
+			t.Errorf("cross-site post: %d", r.StatusCode)
+		}
+	})
 	t.Run("a wrong code is refused", func(t *testing.T) {
 		c := e.client()
 		c.password("ana")
