@@ -8,10 +8,10 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/fixtext"
 	"github.com/postern-dev/postern/server/decision"
 )
 
@@ -58,32 +58,7 @@ type blockedPage struct {
 // it as code.
 type pageItem struct {
 	Title, Until string
-	Found, Fix   []textPart
-}
-
-// textPart is a run of text, or of code when Code is set.
-type textPart struct {
-	Text string
-	Code bool
-}
-
-// parts splits s at backticks: the odd runs are code. An unmatched
-// backtick is kept as text.
-func parts(s string) []textPart {
-	if s == "" {
-		return nil
-	}
-	runs := strings.Split(s, "`")
-	if len(runs)%2 == 0 {
-		return []textPart{{Text: s}}
-	}
-	out := make([]textPart, 0, len(runs))
-	for i, r := range runs {
-		if r != "" {
-			out = append(out, textPart{Text: r, Code: i%2 == 1})
-		}
-	}
-	return out
+	Found, Fix   []fixtext.Part
 }
 
 // blocked serves GET /v1/blocked: the page nginx shows (error_page 403)
@@ -174,7 +149,7 @@ func items(rs []decision.Reason) []pageItem {
 		if !r.Until.IsZero() {
 			it.Until = humanTime(r.Until)
 		}
-		it.Found, it.Fix = parts(found), parts(r.Remediation)
+		it.Found, it.Fix = fixtext.Parts(found), fixtext.Parts(r.Remediation)
 		out = append(out, it)
 	}
 	return out

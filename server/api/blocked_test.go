@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/fixtext"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
@@ -163,16 +164,16 @@ func TestBlockPageTextParts(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want []textPart
+		want []fixtext.Part
 	}{
-		{"plain text stays one run", "turn it on", []textPart{{Text: "turn it on"}}},
-		{"a quoted command becomes code", "run `sudo ufw enable` then check", []textPart{{Text: "run "}, {Text: "sudo ufw enable", Code: true}, {Text: " then check"}}},
-		{"an unmatched backtick stays text", "it's `odd", []textPart{{Text: "it's `odd"}}},
+		{"plain text stays one run", "turn it on", []fixtext.Part{{Text: "turn it on"}}},
+		{"a quoted command becomes code", "run `sudo ufw enable` then check", []fixtext.Part{{Text: "run "}, {Text: "sudo ufw enable", Code: true}, {Text: " then check"}}},
+		{"an unmatched backtick is dropped", "it's `odd", []fixtext.Part{{Text: "it's odd"}}},
 		{"nothing gives nothing", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, parts(tt.in)); diff != "" {
+			if diff := cmp.Diff(tt.want, fixtext.Parts(tt.in)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -196,8 +197,8 @@ func TestBlockPageItemsWithoutAControl(t *testing.T) {
 	})
 	want := []pageItem{
 		{Title: "Hardware-bound device key", Until: "Monday 5 January 2026, 09:30 UTC",
-			Found: []textPart{{Text: "the device key is not attested"}}, Fix: []textPart{{Text: "Enroll again"}}},
-		{Title: "Access condition not met", Found: []textPart{{Text: "m"}}},
+			Found: []fixtext.Part{{Text: "the device key is not attested"}}, Fix: []fixtext.Part{{Text: "Enroll again"}}},
+		{Title: "Access condition not met", Found: []fixtext.Part{{Text: "m"}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/fixtext"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
@@ -152,7 +153,11 @@ var funcs = template.FuncMap{
 	"osLabel":     osLabel,
 	"can":         func(s *signedIn, p string) bool { return s.Can(users.Permission(p)) },
 	"join":        strings.Join,
-	"add":         func(a, b int) int { return a + b },
+	// fix renders a finding's or a fix's text with its commands in <code>.
+	"fix": fixtext.HTML,
+	// details reads an audit row's JSON details as key: value lines.
+	"details": auditDetails,
+	"add":     func(a, b int) int { return a + b },
 	"exrows": func(rows []exceptionRow, csrf string, canEnd bool) any {
 		return struct {
 			Rows   []exceptionRow
