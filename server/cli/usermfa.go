@@ -72,6 +72,8 @@ func userMFARequireRun(ctx context.Context, f *Factory, opts *UserMFARequireOpti
 		if err := s.SetMFARequired(ctx, osActor(), opts.Required); err != nil {
 			return err
 		}
+		// The command line does not read the server's configuration
+		// file: require_mfa there still applies to the running server.
 		msg := "a second factor is now required of every local account"
 		if !opts.Required {
 			msg = "a second factor is no longer required"

@@ -167,7 +167,12 @@ func (d *Dashboard) mfaResetUser(w http.ResponseWriter, r *http.Request, s *sign
 // setMFARequired switches the requirement for every local account.
 func (d *Dashboard) setMFARequired(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	on := r.PostForm.Get("required") == "on"
-	if err := d.cfg.Users.SetMFARequired(r.Context(), "user:"+s.User.Username, on); err != nil {
+	err := d.cfg.Users.SetMFARequired(r.Context(), "user:"+s.User.Username, on)
+	if errors.Is(err, users.ErrMFAConfigured) {
+		d.fail(w, r, s, http.StatusConflict, capitalize(err.Error())+".")
+		return
+	}
+	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
@@ -187,7 +192,9 @@ type mfaAdminRow struct {
 type mfaAdminView struct {
 	Notice   string
 	Required bool
-	Users    []mfaAdminRow
+	// Configured: the server's configuration requires MFA.
+	Configured bool
+	Users      []mfaAdminRow
 }
 
 var mfaAdminNotices = map[string]string{
@@ -205,7 +212,7 @@ func (d *Dashboard) mfaAdminPage(w http.ResponseWriter, r *http.Request, s *sign
 		d.internal(w, r, s, err)
 		return
 	}
-	v := mfaAdminView{Notice: mfaAdminNotices[r.URL.Query().Get("done")]}
+	v := mfaAdminView{Notice: mfaAdminNotices[r.URL.Query().Get("done")], Configured: d.cfg.Users.MFARequiredByConfig()}
 	if v.Required, err = d.cfg.Users.MFARequired(ctx); err != nil {
 		d.internal(w, r, s, err)
 		return

@@ -99,6 +99,10 @@ type Config struct {
 	// five failed sign-ins before the next sign-in lifts the lock (an
 	// administrator may unlock sooner); users.DefaultLockFor when unset.
 	LockoutDuration time.Duration `yaml:"lockout_duration"`
+	// RequireMFA requires a second factor of every local dashboard
+	// account whatever the dashboard's setting, which then cannot be
+	// switched off (docs/mfa.md).
+	RequireMFA bool `yaml:"require_mfa"`
 	// AllowInsecureDataDir starts with a data directory writable by
 	// others or owned by another account, with a warning, instead of
 	// refusing.

@@ -33,7 +33,7 @@ func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]by
 		return nil, err
 	}
 	us, err := users.New(users.Config{Store: acc, Audit: lc.audit, Now: opt.Now, Logger: log.With("component", "users"),
-		LockFor: cfg.LockoutDuration, MFAKey: mfaKey})
+		LockFor: cfg.LockoutDuration, MFAKey: mfaKey, RequireMFA: cfg.RequireMFA})
 	if err != nil {
 		return nil, err
 	}

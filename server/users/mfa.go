@@ -38,6 +38,9 @@ var (
 	// ErrTOTPEnabled is returned when TOTP is set up again without being
 	// removed first: a signed-in session alone must not replace it.
 	ErrTOTPEnabled = errors.New("an authenticator app is already set up; remove it first")
+	// ErrMFAConfigured: the server's configuration requires MFA, so the
+	// setting cannot be switched off.
+	ErrMFAConfigured = errors.New("the server's configuration (require_mfa) requires a second factor; change it there")
 	// ErrNoMFAStore is returned when the store keeps no second factors.
 	ErrNoMFAStore = errors.New("this store keeps no second factors")
 )
@@ -91,8 +94,12 @@ func (s *Service) MFAStatus(ctx context.Context, username string) (MFAStatus, er
 }
 
 // MFARequired reports whether every local account must have a second
-// factor (an administrator's setting, shared by every replica).
+// factor: an administrator's setting, shared by every replica, or the
+// server's configuration (Config.RequireMFA).
 func (s *Service) MFARequired(ctx context.Context) (bool, error) {
+	if s.requireMFA {
+		return true, nil
+	}
 	if s.mfa == nil {
 		return false, nil
 	}
@@ -110,11 +117,18 @@ func (s *Service) MFARequired(ctx context.Context) (bool, error) {
 	return on, nil
 }
 
+// MFARequiredByConfig reports whether the server's configuration
+// requires MFA (the setting cannot then be switched off).
+func (s *Service) MFARequiredByConfig() bool { return s.requireMFA }
+
 // SetMFARequired switches the requirement on or off and audits it under
 // by. Accounts without a second factor must enrol at their next sign-in.
 func (s *Service) SetMFARequired(ctx context.Context, by string, on bool) error {
 	if s.mfa == nil {
 		return ErrNoMFAStore
+	}
+	if s.requireMFA && !on {
+		return ErrMFAConfigured
 	}
 	was, err := s.MFARequired(ctx)
 	if err != nil {

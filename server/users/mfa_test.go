@@ -268,3 +268,22 @@ func TestMFAKeyFile(t *testing.T) {
 		t.Errorf("a world-readable key: %v, want refused", err)
 	}
 }
+
+func TestMFARequiredByConfig(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := New(Config{Store: st, Params: fastParams, Now: (&testClock{t: t0}).now, RequireMFA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on, err := s.MFARequired(ctx); err != nil || !on {
+		t.Errorf("MFARequired = %v, %v; want true from the configuration", on, err)
+	}
+	if err := s.SetMFARequired(ctx, "user:root", false); !errors.Is(err, ErrMFAConfigured) {
+		t.Errorf("switching off a configured requirement: %v, want ErrMFAConfigured", err)
+	}
+}

@@ -51,6 +51,9 @@ type Config struct {
 	// TOTP secrets; without it TOTP is unavailable.
 	MFA    MFAStore
 	MFAKey []byte
+	// RequireMFA requires a second factor of every local account, as the
+	// server's configuration says, whatever the stored setting.
+	RequireMFA bool
 }
 
 // Service manages accounts and checks sign-ins.
@@ -69,8 +72,9 @@ type Service struct {
 	lockFor time.Duration
 	sources *sourceThrottle
 	// mfa and sealer keep and seal second factors (mfa.go).
-	mfa    MFAStore
-	sealer *sealer
+	mfa        MFAStore
+	sealer     *sealer
+	requireMFA bool
 }
 
 // New returns a Service. Zero Params mean DefaultParams.
@@ -100,7 +104,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{st: cfg.Store, audit: cfg.Audit, params: cfg.Params, now: cfg.Now, log: cfg.Logger,
 		sem: make(chan struct{}, maxConcurrentHashes), dummy: dummy, lockFor: cfg.LockFor,
-		sources: newSourceThrottle(SourceFailures, cfg.LockFor), mfa: cfg.MFA, sealer: seal}, nil
+		sources: newSourceThrottle(SourceFailures, cfg.LockFor), mfa: cfg.MFA, sealer: seal, requireMFA: cfg.RequireMFA}, nil
 }
 
 // NewUser is an account to create; Password is the initial one, which
