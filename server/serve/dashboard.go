@@ -29,6 +29,9 @@ func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]by
 	// The key sealing TOTP secrets lives beside ca.key; replicas sharing
 	// a database need the same file (docs/dashboard.md).
 	mfaKey, err := users.LoadOrCreateMFAKey(cfg.DataDir)
+	if err == nil {
+		err = users.CheckMFAKey(context.Background(), st, mfaKey)
+	}
 	if err != nil {
 		return nil, err
 	}

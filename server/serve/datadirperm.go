@@ -11,6 +11,7 @@ import (
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/store"
+	"github.com/postern-dev/postern/server/users"
 )
 
 // ErrInsecureDataDir is returned when the data directory, or a secret in
@@ -21,7 +22,7 @@ var ErrInsecureDataDir = errors.New("insecure data directory")
 
 // secretFiles are the data directory's files that must be the server's
 // alone.
-var secretFiles = []string{ca.CAKeyFile, ca.ServerKeyFile, audit.KeyFile, store.DBFile}
+var secretFiles = []string{ca.CAKeyFile, ca.ServerKeyFile, audit.KeyFile, store.DBFile, users.MFAKeyFile}
 
 // checkDataDir refuses a data directory writable by group or others or
 // owned by another account, and the same of the secrets in it. With allow

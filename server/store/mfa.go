@@ -93,6 +93,10 @@ type MFAStore interface {
 
 	// ResetMFA removes every second factor of the account.
 	ResetMFA(ctx context.Context, username string) error
+	// SealedTOTPSample returns one account's sealed TOTP secret, so that
+	// a server can check at start that its mfa.key opens them;
+	// ErrNotFound when no account has one.
+	SealedTOTPSample(ctx context.Context) (username, sealed string, err error)
 
 	// CreateMFAChallenge stores c.
 	CreateMFAChallenge(ctx context.Context, c MFAChallenge) error
@@ -279,6 +283,18 @@ func (s *sqlStore) ResetMFA(ctx context.Context, username string) error {
 		}
 		return nil
 	})
+}
+
+func (s *sqlStore) SealedTOTPSample(ctx context.Context) (string, string, error) {
+	var user, sealed string
+	err := s.r.QueryRowContext(ctx, `SELECT username, totp_secret FROM user_mfa WHERE totp_secret <> '' ORDER BY username LIMIT 1`).Scan(&user, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read a sealed totp secret: %w", err)
+	}
+	return user, sealed, nil
 }
 
 func (s *sqlStore) CreateMFAChallenge(ctx context.Context, c MFAChallenge) error {

@@ -287,3 +287,20 @@ func TestMFARequiredByConfig(t *testing.T) {
 		t.Errorf("switching off a configured requirement: %v, want ErrMFAConfigured", err)
 	}
 }
+
+func TestCheckMFAKey(t *testing.T) {
+	ctx := context.Background()
+	s, c, st := newMFAService(t)
+	other, err := LoadOrCreateMFAKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckMFAKey(ctx, st, other); err != nil {
+		t.Errorf("a database without TOTP secrets: %v", err)
+	}
+	addAlice(t, s)
+	enrolTOTP(t, s, c)
+	if err := CheckMFAKey(ctx, st, other); err == nil || !strings.Contains(err.Error(), "copy mfa.key") {
+		t.Errorf("another server's key: %v, want refused naming mfa.key", err)
+	}
+}

@@ -1,6 +1,7 @@
 package users
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -11,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/postern-dev/postern/server/store"
 )
 
 // MFAKeyFile is the file in the data directory, beside ca.key and
@@ -66,6 +69,28 @@ func LoadOrCreateMFAKey(dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("read mfa key: %s does not hold a base64 %d-byte key", path, mfaKeySize)
 	}
 	return key, nil
+}
+
+// CheckMFAKey makes sure key opens the TOTP secrets st already holds: a
+// replica started without the first server's mfa.key (which then made
+// its own), or with another, would refuse every code. nil when there are
+// none yet.
+func CheckMFAKey(ctx context.Context, st MFAStore, key []byte) error {
+	user, sealed, err := st.SealedTOTPSample(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s, err := newSealer(key)
+	if err != nil {
+		return err
+	}
+	if _, err := s.open(user, sealed); err != nil {
+		return fmt.Errorf("%s does not open the TOTP secrets in the database (another server's key?): copy mfa.key from the server that made them: %w", MFAKeyFile, err)
+	}
+	return nil
 }
 
 // sealer encrypts TOTP secrets with AES-256-GCM; the account name is the
