@@ -271,3 +271,16 @@ func clean(s string, limit int) string {
 	}
 	return string(out)
 }
+
+// Pending is how many channels still have alerts waiting.
+func (d *Dispatcher) Pending() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, q := range d.chans {
+		if len(q.pending) > 0 {
+			n++
+		}
+	}
+	return n
+}

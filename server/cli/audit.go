@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +21,9 @@ type AuditVerifyOptions struct {
 	DB             StoreOptions
 	Checkpoints    bool
 	CheckpointFile string
+	// AlertConfig names a server configuration whose alerts receive a
+	// break found (auditalert.go).
+	AlertConfig string
 }
 
 // NewCmdAuditVerify returns `audit verify`; runF, when set, gets the
@@ -40,6 +44,7 @@ func NewCmdAuditVerify(f *Factory, runF func(context.Context, *AuditVerifyOption
 	opts.DB.register(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.Checkpoints, "checkpoints", false, "also check the signed checkpoints written outside the database (needs audit.key)")
 	cmd.Flags().StringVar(&opts.CheckpointFile, "checkpoint-file", "", "checkpoint file (default DATA/"+audit.CheckpointFile+")")
+	cmd.Flags().StringVar(&opts.AlertConfig, "alert-config", "", "server configuration file whose alerts (email, Slack, Teams) are sent a break found")
 	return cmd
 }
 
@@ -73,7 +78,13 @@ func auditVerifyRun(ctx context.Context, f *Factory, opts *AuditVerifyOptions) e
 			fmt.Fprintln(f.Out, p.String())
 		}
 		if len(problems) > 0 {
-			return fmt.Errorf("audit log tampered: %d problems in rows %d to %d", len(problems), res.First, res.Last)
+			tampered := fmt.Errorf("audit log tampered: %d problems in rows %d to %d", len(problems), res.First, res.Last)
+			if opts.AlertConfig != "" {
+				if err := alertAuditBreak(ctx, f, st, opts.AlertConfig); err != nil {
+					return errors.Join(tampered, err)
+				}
+			}
+			return tampered
 		}
 		fmt.Fprintf(f.Out, "ok: %d rows (%d to %d) intact\n", res.Rows, res.First, res.Last)
 		switch {

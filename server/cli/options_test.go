@@ -127,9 +127,9 @@ var optionCases = []struct {
 	},
 		PolicyAcceptOptions{DB: StoreOptions{DataDir: "/srv/p"}, Hash: "abcd", Approver: "dana"}},
 	{"audit verify", func() (any, error) {
-		return parseOpts(NewCmdAuditVerify, "--checkpoints", "--checkpoint-file", "/c", "--data", "/srv/p")
+		return parseOpts(NewCmdAuditVerify, "--checkpoints", "--checkpoint-file", "/c", "--alert-config", "/etc/postern/server.yaml", "--data", "/srv/p")
 	},
-		AuditVerifyOptions{DB: StoreOptions{DataDir: "/srv/p"}, Checkpoints: true, CheckpointFile: "/c"}},
+		AuditVerifyOptions{DB: StoreOptions{DataDir: "/srv/p"}, Checkpoints: true, CheckpointFile: "/c", AlertConfig: "/etc/postern/server.yaml"}},
 	{"audit export", func() (any, error) { return parseOpts(NewCmdAuditExport, "--after", "7", "--data", "/srv/p") },
 		AuditExportOptions{DB: StoreOptions{DataDir: "/srv/p"}, After: 7}},
 	{"audit rotate-key", func() (any, error) { return parseOpts(NewCmdAuditRotateKey, "--data", "/srv/p") },

@@ -75,8 +75,8 @@ func (a AlertsConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// channels reads the secrets and returns the configured channels.
-func (a AlertsConfig) channels(now func() time.Time) ([]alerts.Channel, error) {
+// Channels reads the secrets and returns the configured channels.
+func (a AlertsConfig) Channels(now func() time.Time) ([]alerts.Channel, error) {
 	var out []alerts.Channel
 	if e := a.Email; e != nil {
 		ch := &alerts.Email{Addr: e.SMTP, Username: e.Username, From: e.From, To: e.To, Now: now}

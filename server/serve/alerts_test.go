@@ -41,7 +41,7 @@ alerts:
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		chans, err := c.Alerts.channels(nil)
+		chans, err := c.Alerts.Channels(nil)
 		if err != nil || len(chans) != 2 {
 			t.Fatalf("channels = %d, %v", len(chans), err)
 		}
@@ -75,7 +75,7 @@ alerts:
 	}
 	t.Run("a plain-http webhook URL is refused at start without showing it", func(t *testing.T) {
 		a := AlertsConfig{Webhooks: []ChatWebhookConfig{{Kind: "teams", URLFile: plain}}}
-		_, err := a.channels(nil)
+		_, err := a.Channels(nil)
 		if err == nil || !strings.Contains(err.Error(), "https") || strings.Contains(err.Error(), "hooks.example/x") {
 			t.Errorf("err = %v", err)
 		}

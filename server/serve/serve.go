@@ -125,7 +125,7 @@ func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) 
 	if s.hooks, err = loadWebhooks(cfg.Webhooks); err != nil {
 		return nil, err
 	}
-	if s.alertChans, err = cfg.Alerts.channels(opt.Now); err != nil {
+	if s.alertChans, err = cfg.Alerts.Channels(opt.Now); err != nil {
 		return nil, err
 	}
 	if err := checkDataDir(cfg.DataDir, cfg.AllowInsecureDataDir, log); err != nil {
