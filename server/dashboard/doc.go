@@ -1,5 +1,8 @@
 // Package dashboard serves the security team's pages on postern-server's
-// HTTPS port under /ui/: sign-in with local accounts (server/users),
+// HTTPS port under /ui/: sign-in with local accounts (server/users) and
+// their second factors (mfa.go: a browser-bound second step before any
+// session; account.go: the user's authenticator app, security keys and
+// recovery codes; webauthn.go: security keys with go-webauthn),
 // the fleet overview, the device list with filters and a CSV export for
 // the monthly review, device detail with recheck, revoke and exceptions,
 // enrollment tokens, exceptions, the audit log, and account administration
