@@ -63,6 +63,12 @@ func (e *env) enrolTOTP(ctx context.Context, t *testing.T) (string, []string) {
 	if w := evaluate[int](ctx, t, `document.querySelector('#totp-qr').naturalWidth`); w == 0 {
 		t.Error("the QR code did not load (blocked by the page's CSP?)")
 	}
+	// Signed in, adding a factor takes the current password too.
+	if evaluate[bool](ctx, t, `!!document.querySelector('#totp-confirm input[name=password]')`) {
+		if err := chromedp.Do(ctx, chromedp.SendKeys(`#totp-confirm input[name=password]`, ownPassword)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	fillAndSubmit(ctx, t, "#totp-confirm", e.totpCode(secret))
 	codes := strings.Fields(text(ctx, t, "#recovery-codes"))
 	if len(codes) != users.RecoveryCodeCount {

@@ -47,6 +47,7 @@ func TestSecurityKeyInChromium(t *testing.T) {
 	}
 	visit(b, t, e.url+"/ui/account", `button[data-webauthn=register]`)
 	if err := chromedp.Do(b, chromedp.SendKeys(`#webauthn-register input[name=name]`, "virtual key"),
+		chromedp.SendKeys(`#webauthn-register input[name=password]`, ownPassword),
 		chromedp.Click(`button[data-webauthn=register]`)); err != nil {
 		t.Fatal(err)
 	}

@@ -87,8 +87,38 @@ func (d *Dashboard) totpPage(w http.ResponseWriter, r *http.Request, s *signedIn
 	d.renderEnrol(w, r, s, s.User.Username, http.StatusOK, "", "/ui/account/totp")
 }
 
+// passwordAgain checks the signed-in user's current password before a
+// new second factor is added, so that a session left open or stolen is
+// not enough to plant one. A wrong password counts as a failed sign-in;
+// when that locks the account the session ends. It answers and returns
+// false on refusal.
+func (d *Dashboard) passwordAgain(w http.ResponseWriter, r *http.Request, s *signedIn, refuse func(msg string)) bool {
+	ctx := r.Context()
+	_, err := d.cfg.Users.PasswordFrom(ctx, sourceAddr(r), s.User.Username, r.PostForm.Get("password"))
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, users.ErrBadCredentials) {
+		d.internal(w, r, s, err)
+		return false
+	}
+	if d.cfg.Users.AllowSecondFactor(ctx, users.SecondFactor{Source: sourceAddr(r), Username: s.User.Username}) != nil {
+		d.st.DeleteUserSessions(ctx, s.User.Username)
+		clearSessionCookie(w)
+		http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
+		return false
+	}
+	refuse("Your current password is wrong.")
+	return false
+}
+
 // confirmTOTP switches the signed-in user's authenticator app on.
 func (d *Dashboard) confirmTOTP(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	if !d.passwordAgain(w, r, s, func(msg string) {
+		d.renderEnrol(w, r, s, s.User.Username, http.StatusUnprocessableEntity, msg, "/ui/account/totp")
+	}) {
+		return
+	}
 	codes, err := d.cfg.Users.ConfirmTOTP(r.Context(), s.User.Username, r.PostForm.Get("code"))
 	if errors.Is(err, users.ErrBadCode) {
 		d.renderEnrol(w, r, s, s.User.Username, http.StatusUnprocessableEntity,

@@ -70,7 +70,10 @@ func (e *env) enrolTOTP(c *client) (string, []string) {
 		e.t.Error("the setup page has no inline QR code")
 	}
 	csrf := csrfRE.FindStringSubmatch(page.body)[1]
-	r := c.post("/ui/account/totp", url.Values{"csrf": {csrf}, "code": {e.totpCode(m[1], 0)}})
+	if r := c.post("/ui/account/totp", url.Values{"csrf": {csrf}, "code": {e.totpCode(m[1], 0)}, "password": {"not-it"}}); r.status != http.StatusUnprocessableEntity {
+		e.t.Errorf("confirm totp with a wrong password: %d, want 422", r.status)
+	}
+	r := c.post("/ui/account/totp", url.Values{"csrf": {csrf}, "code": {e.totpCode(m[1], 0)}, "password": {ownPassword}})
 	var codes []string
 	for _, cm := range codesRE.FindAllStringSubmatch(r.body, -1) {
 		codes = append(codes, cm[1])

@@ -414,6 +414,11 @@ func (d *Dashboard) addKey(w http.ResponseWriter, r *http.Request, s *signedIn) 
 		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "A key's name is at most 64 characters."})
 		return
 	}
+	if !d.passwordAgain(w, r, s, func(msg string) {
+		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: "The security key was not registered: " + msg})
+	}) {
+		return
+	}
 	id := registrationChallenge(s)
 	ch, err := d.st.MFAChallenge(ctx, id, d.now())
 	if err != nil {

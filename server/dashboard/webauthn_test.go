@@ -148,7 +148,11 @@ func registerKey(t *testing.T, c *client, k *softKey) resp {
 	if opts.status != http.StatusOK {
 		t.Fatalf("registration options: %d %s", opts.status, opts.body)
 	}
-	return c.post("/ui/account/keys", url.Values{"csrf": {csrf}, "name": {"desk key"}, "credential": {k.create([]byte(opts.body))}})
+	answer := k.create([]byte(opts.body))
+	if r := c.post("/ui/account/keys", url.Values{"csrf": {csrf}, "name": {"desk key"}, "credential": {answer}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("register a key without the password: %d, want 422", r.status)
+	}
+	return c.post("/ui/account/keys", url.Values{"csrf": {csrf}, "name": {"desk key"}, "credential": {answer}, "password": {ownPassword}})
 }
 
 // keySignIn runs the password step and fetches the security-key options.
