@@ -162,6 +162,9 @@ expect "it reports again after the restart" wait_for 90 acks_above "$before"
 before=$(acks)
 rc=$(msi /i "postern-agent_${V2}_x64.msi" upgrade.log)
 expect "msiexec /i $V2 (major upgrade) exits 0 (got $rc)" test "$rc" = 0
+# The custom actions' outcomes, which msiexec does not log (the agent's
+# install, stop, uninstall record them in its log).
+grep -a '"msg":"service ' "$STATE/agent.log" 2>/dev/null | tail -n 6 | sed 's/^/info   /' || true
 expect "the upgraded program is $V2" grep -q "postern-agent $V2 " <(w "C:\\Program Files\\Postern\\postern-agent.exe" version | tr -d '\r')
 expect "the upgrade keeps the device identity" test "$(device_id)" = "$DEV"
 expect "the upgraded service runs" wait_for 60 is_running
@@ -176,6 +179,7 @@ expect "the program is gone" test ! -e "$PROG"
 expect "the state (identity) is kept" test -s "$STATE/identity.json"
 
 # ---- 6. offline install, refused secret, no secret in any agent file
+cp "$STATE/agent.log" "$work/agent-1-5.log" 2>/dev/null || true # kept with KEEP=1
 rm -rf "$STATE"
 rc=$(msi /i "postern-agent_${V1}_x64.msi" offline.log SERVER=127.0.0.1:1 SECRET="$SECRET")
 expect "an install with an unreachable server exits 0 (got $rc)" test "$rc" = 0

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -85,6 +86,36 @@ func serviceRun(ctx context.Context, f *Factory, action string, opts *ServiceOpt
 	if err != nil {
 		return err
 	}
+	err = serviceAction(ctx, f, action, opts, spec)
+	if !(action == "uninstall" && opts.Purge) { // nothing left to log into
+		recordServiceAction(f, spec.StateDir, runtime.GOOS, action, err)
+	}
+	return err
+}
+
+// recordServiceAction appends the outcome of install, uninstall, start or
+// stop to the service's log file on Windows and macOS: an installer runs
+// them (msiexec's custom actions, install.sh) and keeps none of their
+// output (msiexec logs only an exit code), so the log is where an
+// administrator, or wine-test, reads why an install or upgrade failed. On
+// Linux the command's own stderr is the package manager's output.
+func recordServiceAction(f *Factory, stateDir, goos, action string, err error) {
+	if goos == "linux" {
+		return
+	}
+	log, closeLog, lerr := serviceLogger(f, stateDir, goos)
+	if lerr != nil {
+		return
+	}
+	defer closeLog()
+	if err != nil {
+		log.Error("service "+action+" failed", "error", err.Error())
+		return
+	}
+	log.Info("service " + action + " done")
+}
+
+func serviceAction(ctx context.Context, f *Factory, action string, opts *ServiceOptions, spec service.Spec) error {
 	m, err := f.Service(spec)
 	if err != nil {
 		return err

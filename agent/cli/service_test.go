@@ -187,3 +187,29 @@ func TestRunServiceHelpers(t *testing.T) {
 		}
 	})
 }
+
+func TestServiceActionsAreRecorded(t *testing.T) {
+	t.Run("on windows a failed install is in the service's log, which msiexec's log is not", func(t *testing.T) {
+		dir := t.TempDir()
+		f, _, _ := testFactory()
+		recordServiceAction(f, dir, "windows", "install", errors.New("start service: Service request timeout"))
+		recordServiceAction(f, dir, "windows", "stop", nil)
+		b, err := os.ReadFile(filepath.Join(dir, LogFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`"msg":"service install failed","error":"start service: Service request timeout"`, `"msg":"service stop done"`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("log lacks %s:\n%s", want, b)
+			}
+		}
+	})
+	t.Run("on linux the package manager shows the output: no log file", func(t *testing.T) {
+		dir := t.TempDir()
+		f, _, _ := testFactory()
+		recordServiceAction(f, dir, "linux", "install", errors.New("x"))
+		if _, err := os.Stat(filepath.Join(dir, LogFile)); err == nil {
+			t.Error("a log file was written")
+		}
+	})
+}
