@@ -161,6 +161,10 @@ func TestStatus(t *testing.T) {
 			Decision: &state.Decision{Allow: true, Access: "warned", Deadline: t0.Add(72 * time.Hour), EvaluatedAt: t0.Add(-time.Minute),
 				Warnings: []state.DecisionReason{{Code: "control_failed", Control: "firewall", Message: "no inbound filtering", Until: t0.Add(72 * time.Hour)}}}}},
 			nil, t0, true, checks.Firewall, "allowed until 2026-11-26T09:00:00Z, with warnings"},
+		{"a device held for approval says it is waiting for approval, with nothing to fix", id, state.State{LastReport: report(fw), LastAck: &state.AckInfo{Sequence: 7, Time: t0.Add(-time.Minute),
+			Decision: &state.Decision{Access: "blocked", EvaluatedAt: t0.Add(-time.Minute),
+				Reasons: []state.DecisionReason{{Code: "enrollment_pending", Message: "this device's enrollment is waiting for an administrator's approval"}}}}},
+			nil, t0, false, "", "waiting for an administrator's approval"},
 		{"a revoked device says so in plain words", id, state.State{LastReport: report(), LastAck: acked,
 			Refused: &state.Refusal{Reason: state.RefusedRevoked, Message: "The security team revoked this device's enrollment.", CertSHA256: id.CertSHA256}},
 			nil, t0, false, "", "revoked this device's enrollment"},
@@ -187,6 +191,13 @@ func TestStatus(t *testing.T) {
 			}
 			if fix != tt.wantFix {
 				t.Errorf("fix first = %q, want %q", fix, tt.wantFix)
+			}
+			if strings.Contains(tt.name, "held for approval") {
+				var b bytes.Buffer
+				_ = s.WriteText(&b, false)
+				if !strings.Contains(b.String(), "IBHIS access: waiting for approval") {
+					t.Errorf("status text:\n%s", b.String())
+				}
 			}
 		})
 	}

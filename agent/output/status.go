@@ -138,10 +138,26 @@ func assess(s Status, p *checks.Policy, now time.Time) Access {
 	return a
 }
 
+// CodeEnrollmentPending is the server's reason for a device whose
+// enrollment waits for an administrator (server/decision).
+const CodeEnrollmentPending = "enrollment_pending"
+
+// StateWaitingForApproval is Access.State while the server holds the
+// device's enrollment for approval.
+const StateWaitingForApproval = "waiting_for_approval"
+
 // fromServer is the server's decision for the person at the laptop.
 func fromServer(s Status, d *state.Decision) Access {
 	a := Access{Allowed: d.Allow, State: d.Access, Deadline: d.Deadline, Source: "server"}
 	at := d.EvaluatedAt.UTC().Format(time.RFC3339)
+	for _, r := range d.Reasons {
+		if r.Code == CodeEnrollmentPending {
+			// Nothing at the laptop can fix it: say what it waits for.
+			a.State = StateWaitingForApproval
+			a.Reason = fmt.Sprintf("the server's decision at %s: %s; the device reports meanwhile", at, oneLine(r.Message))
+			return a
+		}
+	}
 	if !d.Allow {
 		var codes []string
 		for _, r := range d.Reasons {

@@ -122,6 +122,8 @@ var reasonTitles = map[string]string{
 	decision.CodeAttestationDue:     "Yearly remote-access statement",
 	decision.CodeDeviceKeySoftware:  "Hardware-bound device key",
 	decision.CodeAgentOutdated:      "Postern agent out of date",
+	decision.CodeEnrollmentPending:  "This device is waiting for approval",
+	decision.CodeEnrollmentDenied:   "This device's enrollment was refused",
 	CodeOtherUser:                   "This device belongs to someone else",
 }
 

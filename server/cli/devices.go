@@ -20,10 +20,18 @@ const (
 	stateActive   = "active"
 	stateInactive = "inactive"
 	stateRevoked  = "revoked"
+	// statePending: the enrollment waits for an administrator's approval;
+	// stateDenied: it was refused.
+	statePending = "pending"
+	stateDenied  = "denied"
 )
 
 func deviceState(dev store.Device, now time.Time) string {
 	switch {
+	case dev.Approval == store.ApprovalDenied:
+		return stateDenied
+	case dev.Pending():
+		return statePending
 	case dev.Revoked():
 		return stateRevoked
 	case decision.Inactive(dev.LastSeenAt, now):
@@ -75,7 +83,8 @@ func newDeviceJSON(dev store.Device, dec decision.Decision, now time.Time) devic
 
 func newDeviceCmd(f *Factory) *cobra.Command {
 	return group("device", "List, show and revoke enrolled devices",
-		NewCmdDeviceList(f, nil), NewCmdDeviceShow(f, nil), NewCmdDeviceRevoke(f, nil))
+		NewCmdDeviceList(f, nil), NewCmdDeviceShow(f, nil), NewCmdDeviceRevoke(f, nil),
+		NewCmdDeviceApprove(f, true, nil), NewCmdDeviceApprove(f, false, nil))
 }
 
 // DeviceListOptions are the flags of `device list`.

@@ -148,6 +148,8 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("GET /ui/devices/{id}", d.page(users.PermView, d.device))
 	m.Handle("POST /ui/devices/{id}/recheck", d.action(users.PermRecheck, d.recheck))
 	m.Handle("POST /ui/devices/{id}/revoke", d.action(users.PermRevoke, d.revoke))
+	m.Handle("POST /ui/devices/{id}/approve", d.action(users.PermRevoke, d.approveDevice))
+	m.Handle("POST /ui/devices/{id}/deny", d.action(users.PermRevoke, d.denyDevice))
 	m.Handle("POST /ui/devices/{id}/notes", d.action(users.PermNote, d.addNote))
 	m.Handle("POST /ui/devices/{id}/exceptions", d.action(users.PermException, d.grantException))
 	m.Handle("GET /ui/exceptions", d.page(users.PermView, d.exceptions))

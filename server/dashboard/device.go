@@ -123,6 +123,8 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 var noticeText = map[string]string{
 	"recheck":       "Recheck requested: the agent is checking now; reload in a few seconds to see its report.",
 	"revoked":       "Device revoked: it is denied from now on and must enroll again.",
+	"approved":      "Enrollment approved: the device is judged on its posture from now on.",
+	"denied":        "Enrollment denied: the device is revoked and must enroll again.",
 	"exception":     "Exception granted.",
 	"ended":         "Exception ended.",
 	"token_revoked": "Token revoked: it can no longer enroll a device.",

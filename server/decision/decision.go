@@ -30,6 +30,11 @@ const (
 	// key and the device's key was not attested to be in a trusted TPM;
 	// a warning while within the policy's grace or under notify.
 	CodeDeviceKeySoftware = "device_key_software"
+	// CodeEnrollmentPending: the server holds new enrollments for an
+	// administrator's approval and this one has not been approved yet.
+	CodeEnrollmentPending = "enrollment_pending"
+	// CodeEnrollmentDenied: an administrator denied the enrollment.
+	CodeEnrollmentDenied = "enrollment_denied"
 	// CodeAgentOutdated: the device's agent is older than the policy's
 	// minimum agent version (or never said which it is); a warning while
 	// within the policy's grace or under notify.
@@ -144,6 +149,9 @@ type Input struct {
 	User     string
 	Known    bool
 	Revoked  bool
+	// Approval is the device's enrollment approval (store.Device.Approval):
+	// "pending", "denied" or empty (approved).
+	Approval string
 	// HasReport is false when the device never reported.
 	HasReport bool
 	// PostureTime is when the latest report's facts were observed (see PostureTime).
@@ -189,6 +197,12 @@ func Decide(in Input, p *checks.Policy, now time.Time) Decision {
 	case !in.Known:
 		return d.deny(Reason{Code: CodeDeviceUnknown, Message: "no enrolled device has this identity",
 			Remediation: "Enroll this device with the Postern agent."})
+	case in.Approval == "denied":
+		return d.deny(Reason{Code: CodeEnrollmentDenied, Message: "an administrator denied this device's enrollment",
+			Remediation: "Contact the security team; the device must enroll again once they agree."})
+	case in.Approval == "pending":
+		return d.deny(Reason{Code: CodeEnrollmentPending, Message: "this device's enrollment is waiting for an administrator's approval",
+			Remediation: "Ask the security team to approve the device (postern-server device approve, or the dashboard's device page)."})
 	case in.Revoked:
 		return d.deny(Reason{Code: CodeDeviceRevoked, Message: "the device's enrollment was revoked",
 			Remediation: "Contact the security team to enroll the device again."})

@@ -379,7 +379,7 @@ func (e *Engine) evaluate(p store.Posture, set *policy.Set, prof *policy.Profile
 // body (store.Postures): the body is then read from the store when needed.
 func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Set, prof *policy.Profile, user string, now time.Time, cached bool) (Decision, error) {
 	dev := p.Device
-	in := Input{DeviceID: dev.ID, User: user, Known: true, Revoked: dev.Revoked(), FirstFailed: p.FirstFailed,
+	in := Input{DeviceID: dev.ID, User: user, Known: true, Revoked: dev.Revoked(), Approval: dev.Approval, FirstFailed: p.FirstFailed,
 		Inactive: Inactive(dev.LastSeenAt, now)}
 	in.Attestation = Attestation{Required: prof.Attestation.Required, MaxAge: prof.Attestation.MaxAge,
 		Grace: prof.Attestation.Grace, EnrolledAt: dev.EnrolledAt}

@@ -8,7 +8,7 @@ import (
 )
 
 // ForgetOnWrite returns st with every write about a device (report ingest,
-// enrollment, certificate renewal, revocation, a new agent version) dropping that device from c
+// enrollment, certificate renewal, revocation, a new agent version, an approval) dropping that device from c
 // once the write returns, so that this process's decisions see its own
 // writes at once. Wrap the store once, where it is opened, and hand the
 // result to every part of the server, so that no writer can forget. Every
@@ -56,6 +56,14 @@ func (s *forgettingStore) Revoke(ctx context.Context, id string, at time.Time) e
 // judge it differently.
 func (s *forgettingStore) SetAgentVersion(ctx context.Context, id, version string) error {
 	err := s.Store.SetAgentVersion(ctx, id, version)
+	s.c.Forget(id)
+	return err
+}
+
+// SetApproval forgets the device: an approved or denied enrollment changes
+// its decision at once.
+func (s *forgettingStore) SetApproval(ctx context.Context, id, approval string) error {
+	err := s.Store.SetApproval(ctx, id, approval)
 	s.c.Forget(id)
 	return err
 }

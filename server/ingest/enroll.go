@@ -65,7 +65,8 @@ func (s *Server) enroll(st *stream, agentVersion string) {
 	}
 	// Audited before the agent hears of it, so no device exists unrecorded.
 	s.record(audit.Entry{Actor: audit.ActorAgent, Kind: audit.KindEnrollment, DeviceID: resp.DeviceId,
-		Details: map[string]any{"hostname": req.GetDevice().GetHostname(), "os": req.GetDevice().GetOs(), "key": key}})
+		Details: map[string]any{"hostname": req.GetDevice().GetHostname(), "os": req.GetDevice().GetOs(), "key": key,
+			"pending_approval": s.cfg.HoldEnrollments}})
 	if a := req.GetAttestation(); a != nil {
 		// The device exists now; a failure here leaves it without an
 		// attestation (the decision says attestation_missing and the user
@@ -79,7 +80,8 @@ func (s *Server) enroll(st *stream, agentVersion string) {
 		st.log.Warn("send enroll response failed", "device_id", resp.DeviceId, "err", err)
 		return
 	}
-	st.log.Info("device enrolled", "device_id", resp.DeviceId, "hostname", req.GetDevice().GetHostname(), "key", key)
+	st.log.Info("device enrolled", "device_id", resp.DeviceId, "hostname", req.GetDevice().GetHostname(), "key", key,
+		"pending_approval", s.cfg.HoldEnrollments)
 }
 
 // tryEnroll returns the response, or an error code and message.
@@ -105,6 +107,9 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key, agentVersi
 	defer cancel()
 	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info, KeyKind: key,
 		AgentVersion: agentVersionField(agentVersion)}
+	if s.cfg.HoldEnrollments {
+		dev.Approval = store.ApprovalPending
+	}
 	_, err = s.cfg.Store.Enroll(ctx, store.HashSecret(tok.Secret), dev, now)
 	switch {
 	case errors.Is(err, store.ErrTokenInvalid):

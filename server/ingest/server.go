@@ -91,6 +91,10 @@ type Config struct {
 	// Servers are the QUIC addresses of every replica, sent to agents at
 	// enrollment and in every Hello so that they can fail over.
 	Servers []string
+	// HoldEnrollments makes every new device pending until an
+	// administrator approves it (server configuration
+	// enrollment.approve: manual).
+	HoldEnrollments bool
 	// SoftwareVersion is sent in the server's Hello.
 	SoftwareVersion string
 	// MaxConns bounds concurrent connections (DefaultMaxConns if zero).

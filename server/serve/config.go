@@ -103,11 +103,29 @@ type Config struct {
 	// account whatever the dashboard's setting, which then cannot be
 	// switched off (docs/mfa.md).
 	RequireMFA bool `yaml:"require_mfa"`
+	// Enrollment says how new devices are admitted.
+	Enrollment EnrollmentConfig `yaml:"enrollment"`
 	// AllowInsecureDataDir starts with a data directory writable by
 	// others or owned by another account, with a warning, instead of
 	// refusing.
 	AllowInsecureDataDir bool `yaml:"allow_insecure_data_dir"`
 }
+
+// EnrollmentConfig is the server configuration's enrollment section:
+// `enrollment: {approve: manual}`.
+type EnrollmentConfig struct {
+	// Approve is ApproveAuto (the default: a valid token or secret
+	// admits the device) or ApproveManual (every new device is pending,
+	// denied with enrollment_pending, until an administrator approves it
+	// with `postern-server device approve` or on the dashboard).
+	Approve string `yaml:"approve"`
+}
+
+// Values of enrollment.approve.
+const (
+	ApproveAuto   = "auto"
+	ApproveManual = "manual"
+)
 
 // DefaultDataDir is the OS's system location for the server's state.
 func DefaultDataDir() string {
@@ -197,6 +215,11 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("metrics: %q is not host:port", c.MetricsAddr))
 		}
+	}
+	switch c.Enrollment.Approve {
+	case "", ApproveAuto, ApproveManual:
+	default:
+		errs = append(errs, fmt.Errorf("enrollment.approve: %q is not manual or auto", c.Enrollment.Approve))
 	}
 	for _, w := range c.Webhooks {
 		if err := w.validate(); err != nil {

@@ -26,6 +26,8 @@ func TestValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"the defaults are valid", with(func(*Config) {}), ""},
+		{"enrollment approve manual is accepted", with(func(c *Config) { c.Enrollment.Approve = "manual" }), ""},
+		{"enrollment approve other than manual or auto is refused", with(func(c *Config) { c.Enrollment.Approve = "yes" }), "enrollment.approve"},
 		{"a missing data dir is an error", with(func(c *Config) { c.DataDir = "" }), "data_dir"},
 		{"a QUIC address without a port is an error", with(func(c *Config) { c.QUICAddr = "localhost" }), "quic"},
 		{"a bad proxy CIDR is an error", with(func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} }), "trusted_proxies"},

@@ -194,7 +194,7 @@ func build(ctx context.Context, cfg Config, opt Options) (_ *server, err error) 
 	s.ing, err = ingest.Listen(ingest.Config{KeyAttestation: kv, Addr: cfg.QUICAddr, CA: authority, Cert: cert, Store: metrics.InstrumentStore(s.st, s.mets), Policy: policy,
 		PolicyYAML: policyYAML, Logger: log.With("component", "ingest"), Now: opt.Now, SoftwareVersion: opt.Version,
 		PolicyFor: lc.policyFor, Evaluate: lc.engine.Evaluate, Decision: lc.engine.AfterReport, OnAttestation: lc.onAttestation, Audit: lc.audit,
-		GatewayURL: cfg.GatewayURL, Servers: cfg.Replicas})
+		GatewayURL: cfg.GatewayURL, Servers: cfg.Replicas, HoldEnrollments: cfg.Enrollment.Approve == ApproveManual})
 	if err != nil {
 		return nil, err
 	}

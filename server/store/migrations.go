@@ -280,4 +280,8 @@ var migrations = []string{
 	// runs (its Hello at enrollment and on every connection); empty until
 	// then.
 	`ALTER TABLE devices ADD COLUMN agent_version TEXT NOT NULL DEFAULT ''`,
+	// enrollment approval: a device enrolled while the server holds new
+	// enrollments for an administrator ('pending'), or whose enrollment
+	// was refused ('denied'); empty when approved or never held.
+	`ALTER TABLE devices ADD COLUMN approval TEXT NOT NULL DEFAULT ''`,
 }

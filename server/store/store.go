@@ -43,7 +43,20 @@ type Device struct {
 	// AgentVersion is the software version the device's agent last gave
 	// in its Hello; empty if it never did.
 	AgentVersion string
+	// Approval is ApprovalPending while an administrator has not yet
+	// approved the enrollment (server configuration enrollment.approve:
+	// manual), ApprovalDenied once refused, and empty when approved.
+	Approval string
 }
+
+// Enrollment approval states (Device.Approval); empty is approved.
+const (
+	ApprovalPending = "pending"
+	ApprovalDenied  = "denied"
+)
+
+// Pending reports whether the device's enrollment awaits approval.
+func (d Device) Pending() bool { return d.Approval == ApprovalPending }
 
 // Device key kinds (Device.KeyKind).
 const (
@@ -133,6 +146,9 @@ type Store interface {
 	Revoke(ctx context.Context, id string, at time.Time) error
 	// SetAgentVersion records the agent version the device last gave.
 	SetAgentVersion(ctx context.Context, id, version string) error
+	// SetApproval sets the device's enrollment approval: "" (approved),
+	// ApprovalPending or ApprovalDenied.
+	SetApproval(ctx context.Context, id, approval string) error
 
 	// IngestReport commits a report in one transaction. A sequence equal to
 	// the last stored one with the same hash is a retransmission: nothing is
