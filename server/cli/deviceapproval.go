@@ -23,10 +23,19 @@ type DeviceApprovalOptions struct {
 	Approve bool
 }
 
-// NewCmdDeviceApprove returns `device approve` (approve true) or `device
-// deny`: the administrator's answer to an enrollment held by
-// enrollment.approve: manual. runF, when set, gets the options.
-func NewCmdDeviceApprove(f *Factory, approve bool, runF func(context.Context, *DeviceApprovalOptions) error) *cobra.Command {
+// NewCmdDeviceApprove returns `device approve`: the administrator's
+// answer to an enrollment held by enrollment.approve: manual. runF, when
+// set, gets the options.
+func NewCmdDeviceApprove(f *Factory, runF func(context.Context, *DeviceApprovalOptions) error) *cobra.Command {
+	return newCmdDeviceApproval(f, true, runF)
+}
+
+// NewCmdDeviceDeny returns `device deny`, the other answer.
+func NewCmdDeviceDeny(f *Factory, runF func(context.Context, *DeviceApprovalOptions) error) *cobra.Command {
+	return newCmdDeviceApproval(f, false, runF)
+}
+
+func newCmdDeviceApproval(f *Factory, approve bool, runF func(context.Context, *DeviceApprovalOptions) error) *cobra.Command {
 	opts := &DeviceApprovalOptions{Approve: approve}
 	cmd := &cobra.Command{
 		Use:   "approve ID --by NAME",

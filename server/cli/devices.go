@@ -84,7 +84,7 @@ func newDeviceJSON(dev store.Device, dec decision.Decision, now time.Time) devic
 func newDeviceCmd(f *Factory) *cobra.Command {
 	return group("device", "List, show and revoke enrolled devices",
 		NewCmdDeviceList(f, nil), NewCmdDeviceShow(f, nil), NewCmdDeviceRevoke(f, nil),
-		NewCmdDeviceApprove(f, true, nil), NewCmdDeviceApprove(f, false, nil))
+		NewCmdDeviceApprove(f, nil), NewCmdDeviceDeny(f, nil))
 }
 
 // DeviceListOptions are the flags of `device list`.

@@ -115,6 +115,11 @@ var optionCases = []struct {
 	{"device revoke", func() (any, error) {
 		return parseOpts(NewCmdDeviceRevoke, "dev1", "--reason", "stolen", "--by", "dana", "--database-file", "/run/db")
 	}, DeviceRevokeOptions{DB: StoreOptions{DataDir: serve.DefaultDataDir(), DatabaseFile: "/run/db"}, ID: "dev1", Reason: "stolen", By: "dana"}},
+	{"device approve", func() (any, error) { return parseOpts(NewCmdDeviceApprove, "dev1", "--by", "dana", "--data", "/srv/p") },
+		DeviceApprovalOptions{DB: StoreOptions{DataDir: "/srv/p"}, ID: "dev1", By: "dana", Approve: true}},
+	{"device deny", func() (any, error) {
+		return parseOpts(NewCmdDeviceDeny, "dev1", "--reason", "not ours", "--by", "dana", "--data", "/srv/p")
+	}, DeviceApprovalOptions{DB: StoreOptions{DataDir: "/srv/p"}, ID: "dev1", By: "dana", Reason: "not ours"}},
 	{"attestation record", func() (any, error) {
 		return parseOpts(NewCmdAttestationRecord, "--device", "dev1", "--user", "Dana Ruiz", "--statement-version", "2", "--by", "it", "--data", "/srv/p")
 	}, AttestationRecordOptions{DB: StoreOptions{DataDir: "/srv/p"}, Device: "dev1", User: "Dana Ruiz", StatementVersion: "2", By: "it"}},
@@ -192,6 +197,7 @@ func TestOptionsAreCheckedBeforeRunning(t *testing.T) {
 		}},
 		{"a secret without an organization", func() (any, error) { return parseOpts(NewCmdSecretCreate) }},
 		{"a revocation without --by", func() (any, error) { return parseOpts(NewCmdDeviceRevoke, "dev1", "--reason", "r") }},
+		{"a denial without a reason", func() (any, error) { return parseOpts(NewCmdDeviceDeny, "dev1", "--by", "dana") }},
 		{"a token ID that is not hex", func() (any, error) { return parseOpts(NewCmdTokenRevoke, "not-a-token-id") }},
 	}
 	for _, tt := range tests {
