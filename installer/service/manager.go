@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	kservice "github.com/kardianos/service"
@@ -51,12 +52,28 @@ const (
 	installPause    = time.Second
 )
 
+// Windows errors of a service still being deleted, as numbers so that
+// the classification is tested on every OS: ERROR_SERVICE_MARKED_FOR_DELETE,
+// and ERROR_INVALID_LEVEL, which Wine 10's QueryServiceConfig answers for
+// a service deleted while its process still runs (seen in make wine-test:
+// a major upgrade whose old product deleted the service right before the
+// new one updated it; docs/wine.md).
+const (
+	errnoMarkedForDelete = syscall.Errno(1072)
+	errnoInvalidLevel    = syscall.Errno(124)
+)
+
+// deletionPending reports whether err says the service is being deleted.
+func deletionPending(err error) bool {
+	return err != nil && (errors.Is(err, errnoMarkedForDelete) || errors.Is(err, errnoInvalidLevel))
+}
+
 // transient reports whether err is a service still being deleted.
 func transient(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errMarkedForDelete) {
+	if errors.Is(err, errMarkedForDelete) || deletionPending(err) {
 		return true
 	}
 	msg := strings.ToLower(err.Error())

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,6 +178,30 @@ func TestInstallWaitsForAServiceBeingDeleted(t *testing.T) {
 	if slept != 2 || len(ctl.calls) != 4 || ctl.calls[3] != "start" {
 		t.Errorf("slept %d, calls %v", slept, ctl.calls)
 	}
+	t.Run("a service deleted while its process still runs is waited for, then installed afresh (Wine 10: ERROR_INVALID_LEVEL)", func(t *testing.T) {
+		ctl := &fakeCtl{status: kservice.StatusStopped}
+		updates := 0
+		update := func() (bool, error) {
+			updates++
+			if updates == 2 {
+				ctl.err = kservice.ErrNotInstalled // the deletion finished
+			}
+			return false, fmt.Errorf("read service config: %w", syscall.Errno(124))
+		}
+		slept := 0
+		m := &Manager{ctl: ctl, update: update, sleep: func(time.Duration) { slept++ }}
+		if err := m.Install(); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"install", "start"}, ctl.calls); diff != "" || slept != 2 {
+			t.Errorf("slept %d, calls (-want +got):\n%s", slept, diff)
+		}
+	})
+	t.Run("ERROR_SERVICE_MARKED_FOR_DELETE from the update is waited for too", func(t *testing.T) {
+		if !transient(fmt.Errorf("update service config: %w", syscall.Errno(1072))) {
+			t.Error("not transient")
+		}
+	})
 	t.Run("other errors are not retried", func(t *testing.T) {
 		ctl := &fakeCtl{err: kservice.ErrNotInstalled, installErrs: []error{errors.New("access denied")}}
 		if err := (&Manager{ctl: ctl, sleep: func(time.Duration) { t.Fatal("slept") }}).Install(); err == nil {

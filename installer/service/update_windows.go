@@ -33,6 +33,11 @@ func updateInPlace(s Spec) (bool, error) {
 	}
 	defer svc.Close()
 	cfg, err := svc.Config()
+	if deletionPending(err) {
+		// Install's retries wait for the deletion to finish, then install
+		// afresh.
+		return false, fmt.Errorf("read service config: %w (%w)", errMarkedForDelete, err)
+	}
 	if err != nil {
 		return false, fmt.Errorf("read service config: %w", err)
 	}
