@@ -55,7 +55,7 @@ admin includes every other scope. Without --scope the key is a gateway's:
 			}
 			opts.Scopes = sc
 			if opts.Expires < 0 || opts.Expires > maxAPIKeyLifetime {
-				return cmdutil.UsageError{Err: fmt.Errorf("--expires must be between 1m and %s (or left out for a key that does not expire)", duration.Format(maxAPIKeyLifetime))}
+				return cmdutil.UsageError{Err: fmt.Errorf("--expires must be positive and at most %s (or left out for a key that does not expire)", duration.Format(maxAPIKeyLifetime))}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -11,15 +11,15 @@ import (
 // matrixRows names the permission each row of docs/accounts.md's role
 // matrix stands for.
 var matrixRows = map[string]Permission{
-	"See the overview, devices and exceptions": PermView,
-	"Read the audit log":                       PermViewAudit,
-	"Ask a device to check again":              PermRecheck,
-	"Add notes to a device":                    PermNote,
-	"Grant and end exceptions":                 PermException,
-	"Revoke devices":                           PermRevoke,
-	"Enrollment tokens and secrets":            PermTokens,
-	"Manage accounts (this page)":              PermUsers,
-	"Apply policy":                             PermPolicy,
+	"See the overview, devices and exceptions":               PermView,
+	"Read the audit log":                                     PermViewAudit,
+	"Ask a device to check again":                            PermRecheck,
+	"Add notes to a device":                                  PermNote,
+	"Grant and end exceptions":                               PermException,
+	"Revoke devices":                                         PermRevoke,
+	"Enrollment tokens and secrets":                          PermTokens,
+	"Manage accounts (this page) and API keys (docs/api.md)": PermUsers,
+	"Apply policy":                                           PermPolicy,
 }
 
 func TestRoleMatrixDocumented(t *testing.T) {
