@@ -38,6 +38,11 @@ const (
 	DefaultLeaseRetry = 5 * time.Second
 	maxWebhookBackoff = 2 * time.Minute
 	webhookTimeout    = 10 * time.Second
+	// stopGrace is how long a request in flight may still be answered
+	// once the server stops.
+	stopGrace = 2 * time.Second
+	// saveTimeout bounds writing a position while the server stops.
+	saveTimeout = 5 * time.Second
 	// webhookPage bounds the audit rows read at a time.
 	webhookPage = 100
 	// cursorSaveEvery bounds how often a cursor moved only past rows that
@@ -335,6 +340,11 @@ func (s *hookSink) save(ctx context.Context, force bool) {
 	if !force && now.Sub(s.savedAt) < cursorSaveEvery {
 		return
 	}
+	// A delivered event's position is written even when the server is
+	// stopping (ctx ended after the receiver accepted it): otherwise the
+	// next lease holder sends it again on every graceful hand-over.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancel()
 	if err := s.cfg.Store.PutState(ctx, s.state, []byte(strconv.FormatUint(s.cursor, 10)), now); err != nil {
 		s.log.Warn("store webhook position failed", "err", err)
 		return
@@ -348,6 +358,9 @@ func (s *hookSink) deliver(ctx context.Context, e StreamEvent) bool {
 	body, _ := jsonenc.Marshal(e)
 	wait := s.cfg.Backoff
 	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			return false // stopping: no new request
+		}
 		err := s.post(ctx, e.ID, body)
 		if err == nil {
 			s.cfg.Metrics.WebhookAttempt("delivered")
@@ -375,9 +388,13 @@ func (s *hookSink) deliver(ctx context.Context, e StreamEvent) bool {
 }
 
 func (s *hookSink) post(ctx context.Context, id string, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
+	// A request already sent is given stopGrace to be answered when the
+	// server stops, so that an event the receiver took is recorded as
+	// delivered rather than sent again by the next lease holder.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), webhookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.hook.URL, bytes.NewReader(body))
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, s.hook.URL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}

@@ -269,3 +269,39 @@ func hmacHex(t *testing.T, key, msg string) string {
 	m.Write([]byte(msg))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+func TestWebhookAnsweredWhileStoppingIsNotSentAgain(t *testing.T) {
+	rv := &receiver{}
+	arrived, release := make(chan struct{}, 8), make(chan struct{})
+	// The receiver takes the event, then answers only once the server is
+	// already stopping.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rv.ServeHTTP(w, r)
+		arrived <- struct{}{}
+		<-release
+	}))
+	defer srv.Close()
+	url := srv.URL + "/hook"
+	st := eventstest.OpenSQLite(t, t.TempDir())
+	r := eventstest.New(t, st)
+	stop := hooks(t, r, url, nil)
+	waitCursor(t, st, url)
+	first := r.Change(t, "dev", false)
+	<-arrived
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	time.Sleep(50 * time.Millisecond) // the stop is under way
+	close(release)
+	<-stopped
+
+	r2 := eventstest.New(t, st)
+	hooks(t, r2, url, nil)
+	second := r2.Change(t, "dev", true)
+	got := rv.ids(t, 2)
+	time.Sleep(100 * time.Millisecond) // give a duplicate the time to show
+	got = rv.ids(t, 2)
+	want := []string{strconv.FormatUint(first, 10), strconv.FormatUint(second, 10)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("an event answered during the stop is delivered once (-want +got):\n%s", diff)
+	}
+}
