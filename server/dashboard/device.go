@@ -121,16 +121,17 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 }
 
 var noticeText = map[string]string{
-	"recheck":       "Recheck requested: the agent is checking now; reload in a few seconds to see its report.",
-	"revoked":       "Device revoked: it is denied from now on and must enroll again.",
-	"approved":      "Enrollment approved: the device is judged on its posture from now on.",
-	"denied":        "Enrollment denied: the device is revoked and must enroll again.",
-	"exception":     "Exception granted.",
-	"ended":         "Exception ended.",
-	"token_revoked": "Token revoked: it can no longer enroll a device.",
-	"unlocked":      "Account unlocked.",
-	"role":          "Role changed; it applies to the user's next request.",
-	"note":          "Note added to the device's history.",
+	"recheck":        "Recheck requested: the agent is checking now; reload in a few seconds to see its report.",
+	"revoked":        "Device revoked: it is denied from now on and must enroll again.",
+	"approved":       "Enrollment approved: the device is judged on its posture from now on.",
+	"denied":         "Enrollment denied: the device is revoked and must enroll again.",
+	"exception":      "Exception granted.",
+	"ended":          "Exception ended.",
+	"token_revoked":  "Token revoked: it can no longer enroll a device.",
+	"secret_revoked": "Secret revoked: it can no longer enroll a device; devices it enrolled keep their identity.",
+	"unlocked":       "Account unlocked.",
+	"role":           "Role changed; it applies to the user's next request.",
+	"note":           "Note added to the device's history.",
 }
 
 func decodeReport(body []byte) (*checks.Report, error) {

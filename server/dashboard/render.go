@@ -31,7 +31,7 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-var pageNames = []string{"login", "password", "overview", "devices", "device", "tokens", "exceptions", "audit", "users", "error", "account", "mfa_verify", "mfa_enrol", "mfa_codes", "mfa_admin", "apikeys"}
+var pageNames = []string{"login", "password", "overview", "devices", "device", "tokens", "exceptions", "audit", "users", "error", "account", "mfa_verify", "mfa_enrol", "mfa_codes", "mfa_admin", "apikeys", "secrets"}
 
 func loadPages() (*pages, error) {
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
