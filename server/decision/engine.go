@@ -416,7 +416,7 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 			}
 			var r checks.Report
 			if err := json.Unmarshal(body, &r); err != nil {
-				return nil, err
+				return unreadableReport(latest.Sequence, err), nil
 			}
 			return &r, nil
 		}
@@ -434,6 +434,20 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 		}
 	}
 	return Decide(in, prof.Policy, now), nil
+}
+
+// unreadableReport stands for a stored report whose body does not decode
+// (a damaged row): every control is unknown with the reason, so that the
+// device is decided as one whose controls could not be determined (denied,
+// or allowed where the policy allows unknown) on every surface alike,
+// and a list of the fleet still shows every other device.
+func unreadableReport(seq uint64, err error) *checks.Report {
+	r := &checks.Report{Observations: make([]checks.Observation, 0, len(checks.AllControlIDs))}
+	reason := fmt.Sprintf("the server cannot read its stored report %d (%v)", seq, err)
+	for _, id := range checks.AllControlIDs {
+		r.Observations = append(r.Observations, checks.Observation{ID: id, UnknownReason: reason})
+	}
+	return r
 }
 
 // errReportMoved: a bulk-read posture's latest report was replaced
