@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -68,6 +69,9 @@ type state struct {
 	want   decision.Access
 	// code is a reason (deny) or warning (allow) the decision must carry.
 	code string
+	// damaged replaces the device's stored report by one that does not
+	// decode.
+	damaged bool
 }
 
 func states() []state {
@@ -107,6 +111,8 @@ func states() []state {
 		{name: "an unknown control blocks under unknown: deny", dev: with(d("dev_unknown_deny", "strict", fresh), func(x *dashtest.Device) {
 			x.Unknown = []checks.ControlID{checks.Firewall}
 		}), attest: 24 * time.Hour, want: decision.AccessBlocked, code: decision.CodeControlUnknown},
+		{name: "a device whose stored report cannot be read is blocked, its controls unknown", dev: d("dev_damaged", "strict", fresh),
+			attest: 24 * time.Hour, damaged: true, want: decision.AccessBlocked, code: decision.CodeControlUnknown},
 		{name: "an unknown control passes under unknown: allow", dev: with(d("dev_unknown_allow", "lenient", fresh), func(x *dashtest.Device) {
 			x.Unknown = []checks.ControlID{checks.Firewall}
 		}), attest: 24 * time.Hour, want: decision.AccessAllowed},
@@ -170,6 +176,13 @@ func seed(t *testing.T, dir string, ss []state) map[string]string {
 			at := now.Add(-s.attest)
 			svc := exceptions.NewService(st, aud, func() time.Time { return at })
 			if _, err := svc.Attest(ctx, s.dev.ID, "alex.kim", "2026-1", "security.team"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s.damaged {
+			at := now.Add(-time.Minute)
+			if _, err := st.IngestReport(ctx, store.Ingest{Report: store.Report{DeviceID: s.dev.ID, Sequence: 2, Hash: "damaged",
+				CollectedAt: at, ReceivedAt: at, Body: []byte(`{"observations": [{"id": "firewall", "fa`)}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -289,6 +302,13 @@ func TestEverySurfaceAgreesWithTheDecisionAPI(t *testing.T) {
 	for _, m := range rowRE.FindAllStringSubmatch(listBody, -1) {
 		listed[m[1]] = m[2:]
 	}
+	// Sorted by status, the list is built from the engine's fleet in
+	// memory; otherwise the store pages it: both must agree.
+	_, byStatusBody := ui.get("/ui/devices?sort=status")
+	listedByStatus := map[string][]string{}
+	for _, m := range rowRE.FindAllStringSubmatch(byStatusBody, -1) {
+		listedByStatus[m[1]] = m[2:]
+	}
 	_, csvBody := ui.get("/ui/devices.csv")
 	recs, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll()
 	if err != nil || len(recs) == 0 {
@@ -358,6 +378,15 @@ func TestEverySurfaceAgreesWithTheDecisionAPI(t *testing.T) {
 					t.Errorf("list status %s, but allow is %v", row[0], d.Allow)
 				}
 			})
+			t.Run("the device list sorted by status shows the same access", func(t *testing.T) {
+				row, ok := listedByStatus[id]
+				if !ok {
+					t.Fatal("not listed")
+				}
+				if row[1] != string(st.Access) || row[2] != st.Label() {
+					t.Errorf("list access %q %q, want %s %q", row[1], row[2], st.Access, st.Label())
+				}
+			})
 			t.Run("the CSV export has the same access", func(t *testing.T) {
 				r, ok := exported[id]
 				if !ok {
@@ -415,6 +444,38 @@ func TestEverySurfaceAgreesWithTheDecisionAPI(t *testing.T) {
 		}
 		if tiles[string(store.StatusCompliant)] != allowed {
 			t.Errorf("overview: %d compliant, the decision API allows %d (tiles %v)", tiles[string(store.StatusCompliant)], allowed, tiles)
+		}
+	})
+
+	t.Run("the overview's bars per control count the decisions' failing and unknown controls apart", func(t *testing.T) {
+		_, body := ui.get("/ui/")
+		for _, id := range checks.AllControlIDs {
+			failing, unknown := 0, 0
+			for _, d := range decided {
+				f, u := false, false
+				for _, r := range append(append([]decision.Reason{}, d.Reasons...), d.Warnings...) {
+					switch {
+					case r.Control != string(id):
+					case r.Code == decision.CodeControlFailed:
+						f = true
+					case r.Code == decision.CodeControlUnknown:
+						u = true
+					}
+				}
+				if f {
+					failing++
+				} else if u {
+					unknown++
+				}
+			}
+			want := fmt.Sprintf("%d failing", failing)
+			if unknown > 0 {
+				want += fmt.Sprintf(" · %d unknown", unknown)
+			}
+			m := regexp.MustCompile(`href="/ui/devices\?control=` + string(id) + `">(?s:.*?)<td class="num">([^<]*)</td>`).FindStringSubmatch(body)
+			if m == nil || m[1] != want {
+				t.Errorf("%s bar %q, want %q", id, m, want)
+			}
 		}
 	})
 

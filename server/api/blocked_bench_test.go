@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/internal/cputime"
 	"github.com/postern-dev/postern/server/ca"
 	"github.com/postern-dev/postern/server/decision"
 	"github.com/postern-dev/postern/server/store"
@@ -113,24 +114,24 @@ func BenchmarkBlockedPath(b *testing.B) {
 	for _, step := range []struct{ name, path string }{{"authz", "/v1/authz"}, {"page", "/v1/blocked"}} {
 		b.Run(step.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0, n := processCPU(), 0
+			cpu0, n := cputime.Process(), 0
 			for i := 0; b.Loop(); i++ {
 				ask(step.path, headers[i%len(headers)])
 				n++
 			}
-			reportCPU(b, processCPU()-cpu0, n)
+			reportCPU(b, cputime.Process()-cpu0, n)
 		})
 	}
 	b.Run("view", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0, n := processCPU(), 0
+		cpu0, n := cputime.Process(), 0
 		for i := 0; b.Loop(); i++ {
 			hdr := headers[i%len(headers)]
 			ask("/v1/authz", hdr)
 			ask("/v1/blocked", hdr)
 			n++
 		}
-		reportCPU(b, processCPU()-cpu0, n)
+		reportCPU(b, cputime.Process()-cpu0, n)
 	})
 	b.Run("https", func(b *testing.B) {
 		benchBlockedHTTPS(b, h, headers, authority, srvCert, envInt("POSTERN_BENCH_CONNS", 16))
@@ -189,7 +190,7 @@ func benchBlockedHTTPS(b *testing.B, h http.Handler, headers []string, authority
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), cputime.Process()
 	for w := range conns {
 		wg.Go(func() {
 			for {
@@ -207,7 +208,7 @@ func benchBlockedHTTPS(b *testing.B, h http.Handler, headers []string, authority
 		})
 	}
 	wg.Wait()
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), cputime.Process()-cpu0
 	b.StopTimer()
 	if msg, ok := failed.Load().(string); ok {
 		b.Fatal(msg)

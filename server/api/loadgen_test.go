@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/cputime"
 )
 
 // loadGen asks the decision API about devices in turn over conns
@@ -104,7 +105,7 @@ func (g *loadGen) run(n int) loadResult {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), cputime.Process()
 	for w := range g.conns {
 		wg.Go(func() {
 			for {
@@ -122,7 +123,7 @@ func (g *loadGen) run(n int) loadResult {
 		})
 	}
 	wg.Wait()
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), cputime.Process()-cpu0
 	res := loadResult{CPU: cpu}
 	if msg, ok := failed.Load().(string); ok {
 		res.Err = msg
@@ -148,9 +149,9 @@ func benchSplit(b *testing.B, dir, base, key string, conns, devices int) {
 		"POSTERN_BENCH_CONNS="+strconv.Itoa(conns), "POSTERN_BENCH_DEVICES="+strconv.Itoa(devices))
 	cmd.Stderr = os.Stderr
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	out, err := cmd.Output()
-	server := processCPU() - cpu0
+	server := cputime.Process() - cpu0
 	b.StopTimer()
 	if err != nil {
 		b.Fatalf("load generator: %v\n%s", err, out)

@@ -185,11 +185,11 @@ func (d *Dashboard) thresholds() store.Thresholds {
 // RecordTrend stores today's fleet counts for the 30-day chart.
 func (d *Dashboard) RecordTrend(ctx context.Context) error {
 	now := d.now()
-	c, err := d.fleetCounts(ctx)
+	sum, err := d.summarize(ctx)
 	if err != nil {
 		return err
 	}
-	return d.st.RecordTrend(ctx, now, c)
+	return d.st.RecordTrend(ctx, now, sum.byStatus)
 }
 
 // Maintain records the trend, deletes idle sessions and deactivates

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -255,13 +256,8 @@ func TestDeviceListFilters(t *testing.T) {
 		{"status filters by status", "status=noncompliant", count(func(d store.FleetDevice) bool { return d.Status == store.StatusNoncompliant })},
 		{"os filters by OS", "os=darwin", count(func(d store.FleetDevice) bool { return d.Info.OS == "darwin" })},
 		{"org filters by organization", "org=Eastside+Clinic", count(func(d store.FleetDevice) bool { return d.Org == "Eastside Clinic" })},
-		{"control filters by failing control", "control=antivirus", count(func(d store.FleetDevice) bool {
-			for _, f := range d.Failing {
-				if f == checks.Antivirus {
-					return true
-				}
-			}
-			return false
+		{"control filters by the control the decision names failing or unknown", "control=antivirus", count(func(d store.FleetDevice) bool {
+			return newDeviceRow(d, decisions[d.ID]).names(checks.Antivirus)
 		})},
 		{"search matches the owner ignoring case", "q=MARIA", count(func(d store.FleetDevice) bool {
 			return strings.Contains(d.Owner, "maria") || strings.Contains(strings.ToLower(d.Info.Hostname), "maria")
@@ -322,5 +318,108 @@ func TestTheDevicePageSaysWhereTheDeviceKeyLives(t *testing.T) {
 		if r := c.get("/ui/devices/" + id); !strings.Contains(r.body, want) {
 			t.Errorf("%s: page (status %d) lacks %q", id, r.status, want)
 		}
+	}
+}
+
+// TestOverviewCountsUnknownAsUnknownAndSurvivesAnUnreadableReport: the
+// bars per control are the decisions' (failing apart from unknown), and a
+// stored report that no longer decodes makes its device unknown on every
+// page instead of failing them.
+func TestOverviewCountsUnknownAsUnknownAndSurvivesAnUnreadableReport(t *testing.T) {
+	e := newEnv(t, []dashtest.Device{
+		{ID: "dev_ok", Hostname: "WS-ok", OS: "windows", Compliant: true},
+		{ID: "dev_unknown", Hostname: "WS-unknown", OS: "windows", Compliant: true, Unknown: []checks.ControlID{checks.Antivirus}},
+		{ID: "dev_failing", Hostname: "WS-failing", OS: "windows", Compliant: true, Failing: []checks.ControlID{checks.Antivirus}},
+		{ID: "dev_damaged", Hostname: "WS-damaged", OS: "windows", Compliant: true},
+	})
+	if _, err := e.st.IngestReport(context.Background(), store.Ingest{Report: store.Report{DeviceID: "dev_damaged", Sequence: 2, Hash: "x",
+		CollectedAt: t0, ReceivedAt: t0, Body: []byte(`{"observations":[{"id":"antiv`)}}); err != nil {
+		t.Fatal(err)
+	}
+	e.addUser("viewer", users.RoleViewer)
+	c := e.signIn("viewer")
+	overview := c.get("/ui/")
+	if overview.status != http.StatusOK {
+		t.Fatalf("overview: %d", overview.status)
+	}
+	bar := func(id checks.ControlID) string {
+		t.Helper()
+		i := strings.Index(overview.body, `href="/ui/devices?control=`+string(id)+`"`)
+		if i < 0 {
+			t.Fatalf("no bar for %s", id)
+		}
+		row := overview.body[i:]
+		row = row[:strings.Index(row, "</tr>")]
+		return row[strings.LastIndex(row, `<td class="num">`)+len(`<td class="num">`) : strings.LastIndex(row, "</td>")]
+	}
+	for id, want := range map[checks.ControlID]string{
+		checks.Antivirus: "1 failing · 2 unknown", // dev_failing; dev_unknown and dev_damaged
+		checks.Firewall:  "0 failing · 1 unknown", // dev_damaged
+	} {
+		if got := bar(id); got != want {
+			t.Errorf("%s bar %q, want %q", id, got, want)
+		}
+	}
+	for _, path := range []string{"/ui/devices", "/ui/devices?control=antivirus", "/ui/devices/dev_damaged", "/ui/devices.csv"} {
+		r := c.get(path)
+		if r.status != http.StatusOK || !strings.Contains(r.body, "dev_damaged") && !strings.Contains(r.body, "WS-damaged") {
+			t.Errorf("%s: %d, the damaged device missing:\n%.400s", path, r.status, r.body)
+		}
+	}
+	if r := c.get("/ui/devices/dev_damaged"); !strings.Contains(r.body, "cannot read its stored report") {
+		t.Errorf("the device page does not say why its controls are unknown")
+	}
+}
+
+// TestListInMemoryAgreesWithTheStore: the list filtered or sorted by the
+// decisions is built from the engine's fleet in memory, the others are
+// paged by the store; both must list the same devices in the same order.
+func TestListInMemoryAgreesWithTheStore(t *testing.T) {
+	e := newEnv(t, dashtest.Fleet(150, 3))
+	ctx := context.Background()
+	base := store.FleetQuery{Thresholds: e.dash.thresholds()}
+	var queries []store.FleetQuery
+	for _, sort := range []string{store.SortHostname, store.SortOwner, store.SortOrg, store.SortOS, store.SortLastSeen, ""} {
+		for _, desc := range []bool{false, true} {
+			q := base
+			q.Sort, q.Desc = sort, desc
+			queries = append(queries, q)
+		}
+	}
+	for _, f := range []func(*store.FleetQuery){
+		func(q *store.FleetQuery) { q.OS = "darwin" },
+		func(q *store.FleetQuery) { q.Org = "Eastside Clinic" },
+		func(q *store.FleetQuery) { q.Search = "MARIA" },
+		func(q *store.FleetQuery) { q.Search = "ws-" },
+	} {
+		q := base
+		f(&q)
+		queries = append(queries, q)
+	}
+	for _, q := range queries {
+		t.Run(fmt.Sprintf("sort %q desc %v os %q org %q search %q", q.Sort, q.Desc, q.OS, q.Org, q.Search), func(t *testing.T) {
+			mem, err := e.dash.fleetRows(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.All = true
+			page, err := e.dash.st.FleetDevices(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want []string
+			for _, r := range mem {
+				got = append(got, r.ID)
+			}
+			for _, d := range page.Devices {
+				want = append(want, d.ID)
+			}
+			if len(want) == 0 {
+				t.Fatal("the query matches nothing; it tests nothing")
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("in memory vs the store (-store +memory):\n%s", diff)
+			}
+		})
 	}
 }

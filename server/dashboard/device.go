@@ -79,8 +79,8 @@ func (d *Dashboard) device(w http.ResponseWriter, r *http.Request, s *signedIn) 
 	if p.Latest != nil {
 		rep, err := decodeReport(p.Latest.Body)
 		if err != nil {
-			d.internal(w, r, s, err)
-			return
+			// As the engine judges it: every control unknown, saying why.
+			rep = decision.UnreadableReport(p.Latest.Sequence, err)
 		}
 		for _, vd := range checks.Evaluate(rep, pol, now) {
 			v.Controls = append(v.Controls, newControlRow(vd, p.FirstFailed[vd.ID]))
@@ -137,7 +137,7 @@ var noticeText = map[string]string{
 func decodeReport(body []byte) (*checks.Report, error) {
 	var rep checks.Report
 	if err := json.Unmarshal(body, &rep); err != nil {
-		return nil, fmt.Errorf("decode report: %w", err)
+		return nil, err // said as the engine says it (decision.UnreadableReport)
 	}
 	return &rep, nil
 }

@@ -53,13 +53,11 @@ func (d *Dashboard) fleetQuery(v url.Values) (store.FleetQuery, int) {
 func (d *Dashboard) devices(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	ctx := r.Context()
 	q, page := d.fleetQuery(r.URL.Query())
-	rows, err := d.fleetRows(ctx, q)
+	rows, total, err := d.fleetPage(ctx, q)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
 	}
-	total := len(rows)
-	rows = rows[min(q.Offset, total):min(q.Offset+q.Limit, total)]
 	orgs, oses, err := d.st.FleetFacets(ctx)
 	if err != nil {
 		d.internal(w, r, s, err)

@@ -3,6 +3,8 @@ package dashboard
 import (
 	"context"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/postern-dev/postern/checks"
 	"github.com/postern-dev/postern/server/decision"
@@ -18,6 +20,8 @@ type Decider interface {
 	Current(ctx context.Context, deviceID string) (decision.Decision, error)
 	// All is every device's decision now, by device ID.
 	All(ctx context.Context) (map[string]decision.Decision, error)
+	// Fleet is every device's posture and decision now, by device ID.
+	Fleet(ctx context.Context) ([]decision.Decided, error)
 }
 
 // deviceRow is a device of the list and the export with its decision.
@@ -30,8 +34,9 @@ type deviceRow struct {
 }
 
 // controlChip is a control named by a decision: Kind is "fail",
-// "unknown" (it could not be determined), "waived" (an exception) or
-// "warned" (in its grace period, or notify only).
+// "unknown" (it could not be determined, denied for it or not), "waived"
+// (an exception) or "warned" (failing in its grace period, or notify
+// only).
 type controlChip struct {
 	Control checks.ControlID
 	Kind    string
@@ -63,6 +68,10 @@ func chipsOf(d decision.Decision) []controlChip {
 		case w.Control == "":
 		case w.Code == decision.CodeExceptionApplied:
 			out = append(out, controlChip{checks.ControlID(w.Control), "waived"})
+		case w.Code == decision.CodeControlUnknown:
+			// Unknown within a grace period, or notify only: still
+			// unknown, never a failure.
+			out = append(out, controlChip{checks.ControlID(w.Control), "unknown"})
 		default:
 			out = append(out, controlChip{checks.ControlID(w.Control), "warned"})
 		}
@@ -76,23 +85,91 @@ func newDeviceRow(fd store.FleetDevice, d decision.Decision) deviceRow {
 }
 
 // fleetRows lists every device matching q's filters, in q's order, each
-// with the engine's decision; the status filter and sort apply to the
-// decisions' statuses.
+// with the engine's decision. It reads the fleet the engine decided
+// (Decider.Fleet, in memory), not the store, so that filtering or sorting
+// by the decisions' statuses over 10,000 devices costs no query; the
+// filters and orders are the store's (FleetDevices) over the same fields.
 func (d *Dashboard) fleetRows(ctx context.Context, q store.FleetQuery) ([]deviceRow, error) {
-	status, byStatus, desc := q.Status, q.Sort == store.SortStatus, q.Desc
-	q.Status, q.All = "", true
-	if byStatus {
-		q.Sort, q.Desc = store.SortHostname, false
+	fleet, err := d.cfg.Decisions.Fleet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	search := strings.ToLower(q.Search)
+	var rows []deviceRow
+	for _, fd := range fleet {
+		dev := fd.Posture.Device
+		switch {
+		case q.OS != "" && dev.Info.OS != q.OS,
+			q.Org != "" && dev.Org != q.Org,
+			q.Owner != "" && dev.Owner != q.Owner,
+			search != "" && !strings.Contains(strings.ToLower(dev.Info.Hostname), search) &&
+				!strings.Contains(strings.ToLower(dev.Owner), search) && !strings.Contains(strings.ToLower(dev.ID), search):
+			continue
+		}
+		row := newDeviceRow(store.FleetDevice{Device: dev, LastReportAt: lastReportAt(fd.Posture)}, fd.Decision)
+		if (q.Status == "" || row.Status == q.Status) && (q.Control == "" || row.names(q.Control)) {
+			rows = append(rows, row)
+		}
+	}
+	key := sortKeys[q.Sort]
+	if key == nil {
+		key = sortKeys[store.SortHostname]
+	}
+	slices.SortStableFunc(rows, func(a, b deviceRow) int {
+		c := key(a, b)
+		if c == 0 {
+			c = strings.Compare(a.ID, b.ID)
+		}
+		if q.Desc {
+			return -c
+		}
+		return c
+	})
+	return rows, nil
+}
+
+// lastReportAt is the posture time of the device's latest report, zero if
+// none, as the store's list gives it.
+func lastReportAt(p store.Posture) time.Time {
+	if p.Latest == nil {
+		return time.Time{}
+	}
+	return decision.PostureTime(p.Latest.CollectedAt, p.Latest.ReceivedAt)
+}
+
+// sortKeys are the list's orders (store.SortHostname...), compared as the
+// store's ORDER BY compares them; ties go by device ID.
+var sortKeys = map[string]func(a, b deviceRow) int{
+	store.SortHostname: func(a, b deviceRow) int { return strings.Compare(a.Info.Hostname, b.Info.Hostname) },
+	store.SortOwner:    func(a, b deviceRow) int { return strings.Compare(a.Owner, b.Owner) },
+	store.SortOrg:      func(a, b deviceRow) int { return strings.Compare(a.Org, b.Org) },
+	store.SortOS:       func(a, b deviceRow) int { return strings.Compare(a.Info.OS, b.Info.OS) },
+	store.SortLastSeen: func(a, b deviceRow) int { return a.LastReportAt.Compare(b.LastReportAt) },
+	store.SortStatus:   func(a, b deviceRow) int { return statusRank[a.Status] - statusRank[b.Status] },
+}
+
+// fleetPage is one page of the list and the number of devices matching.
+// Without a filter or an order that needs the decisions (status,
+// control), the store pages and counts, and only the page's devices are
+// judged; otherwise every matching device is judged first (fleetRows).
+func (d *Dashboard) fleetPage(ctx context.Context, q store.FleetQuery) ([]deviceRow, int, error) {
+	if q.Status != "" || q.Control != "" || q.Sort == store.SortStatus {
+		rows, err := d.fleetRows(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		total := len(rows)
+		return rows[min(q.Offset, total):min(q.Offset+q.Limit, total)], total, nil
 	}
 	decisions, err := d.cfg.Decisions.All(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	page, err := d.st.FleetDevices(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var rows []deviceRow
+	rows := make([]deviceRow, 0, len(page.Devices))
 	for _, fd := range page.Devices {
 		dec, ok := decisions[fd.ID]
 		if !ok {
@@ -101,31 +178,55 @@ func (d *Dashboard) fleetRows(ctx context.Context, q store.FleetQuery) ([]device
 				continue
 			}
 		}
-		row := newDeviceRow(fd, dec)
-		if status == "" || row.Status == status {
-			rows = append(rows, row)
-		}
+		rows = append(rows, newDeviceRow(fd, dec))
 	}
-	if byStatus {
-		slices.SortStableFunc(rows, func(a, b deviceRow) int {
-			if desc {
-				return statusRank[b.Status] - statusRank[a.Status]
-			}
-			return statusRank[a.Status] - statusRank[b.Status]
-		})
-	}
-	return rows, nil
+	return rows, page.Total, nil
 }
 
-// fleetCounts counts the devices by the status of their decisions.
-func (d *Dashboard) fleetCounts(ctx context.Context) (map[store.DeviceStatus]int, error) {
+// names reports whether the row's decision names control as failing (or
+// warned about) or unknown: what the overview's bar for it counts.
+func (r deviceRow) names(control checks.ControlID) bool {
+	for _, c := range r.Controls {
+		if c.Control == control && c.Kind != "waived" {
+			return true
+		}
+	}
+	return false
+}
+
+// fleetSummary is the fleet as the decisions see it: devices by status,
+// and by control the devices whose decision names it failing (denied or
+// warned) or unknown.
+type fleetSummary struct {
+	byStatus         map[store.DeviceStatus]int
+	failing, unknown map[checks.ControlID]int
+}
+
+// summarize counts the decisions of every device.
+func (d *Dashboard) summarize(ctx context.Context) (fleetSummary, error) {
 	decisions, err := d.cfg.Decisions.All(ctx)
 	if err != nil {
-		return nil, err
+		return fleetSummary{}, err
 	}
-	out := make(map[store.DeviceStatus]int, len(store.DeviceStatuses))
+	sum := fleetSummary{byStatus: make(map[store.DeviceStatus]int, len(store.DeviceStatuses)),
+		failing: map[checks.ControlID]int{}, unknown: map[checks.ControlID]int{}}
 	for _, dec := range decisions {
-		out[statusOf(dec)]++
+		sum.byStatus[statusOf(dec)]++
+		seen := map[checks.ControlID]bool{}
+		for _, c := range chipsOf(dec) {
+			if seen[c.Control] {
+				continue
+			}
+			switch c.Kind {
+			case "fail", "warned":
+				sum.failing[c.Control]++
+			case "unknown":
+				sum.unknown[c.Control]++
+			default:
+				continue
+			}
+			seen[c.Control] = true
+		}
 	}
-	return out, nil
+	return sum, nil
 }

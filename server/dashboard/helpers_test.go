@@ -113,11 +113,16 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, dir)
+	raw, err := store.OpenSQLite(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
+	t.Cleanup(func() { raw.Close() })
+	// As serve wires it: every write through the store forgets the
+	// device's cached posture, and the engine lists the fleet from the
+	// posture cache.
+	postures := decision.NewPostureCache(decision.DefaultPostureTTL)
+	st := decision.ForgetOnWrite(raw, postures)
 	c := &testClock{t: t0}
 	pol := checks.DefaultPolicy()
 	if len(devs) > 0 {
@@ -139,7 +144,7 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 		t.Fatal(err)
 	}
 	// The real engine: the dashboard shows its decisions.
-	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: pols, Index: ix, Now: c.Now})
+	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: pols, Index: ix, Postures: postures, Now: c.Now})
 	exc := refreshingExceptions{ExceptionService(exceptions.NewService(st, aud, c.Now), st), ix}
 	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Decisions: eng, Audit: aud,
 		Policy:    func() *checks.Policy { return pols.Current().Default.Policy },

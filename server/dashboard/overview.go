@@ -15,11 +15,15 @@ type statusCount struct {
 	Count  int
 }
 
+// controlBar is one control's devices whose decision names it: Failing
+// (denied for it, or warned in a grace period or notify-only) and Unknown
+// (it could not be determined), drawn as two bars end to end.
 type controlBar struct {
-	ID    checks.ControlID
-	Count int
-	// Width is the bar's length in SVG units (0-300).
-	Width int
+	ID               checks.ControlID
+	Failing, Unknown int
+	// FailWidth and UnknownWidth are the bars' lengths in SVG units
+	// (0-300 together).
+	FailWidth, UnknownWidth int
 }
 
 type overviewView struct {
@@ -33,14 +37,9 @@ type overviewView struct {
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	ctx := r.Context()
 	t := d.thresholds()
-	c, err := d.st.FleetCounts(ctx, t)
-	if err != nil {
-		d.internal(w, r, s, err)
-		return
-	}
-	// The counts by status are the decisions'; the per-control bars are
-	// the stored reports' failing controls.
-	c.ByStatus, err = d.fleetCounts(ctx)
+	// Every count is the decisions' (the one the gateways get), so that
+	// an unknown control reads as unknown, never as a failure.
+	sum, err := d.summarize(ctx)
 	if err != nil {
 		d.internal(w, r, s, err)
 		return
@@ -57,22 +56,22 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn
 	}
 	v := overviewView{Changes: changes}
 	for _, st := range store.DeviceStatuses {
-		v.Counts = append(v.Counts, statusCount{st, c.ByStatus[st]})
-		v.Total += c.ByStatus[st]
+		v.Counts = append(v.Counts, statusCount{st, sum.byStatus[st]})
+		v.Total += sum.byStatus[st]
 	}
 	most := 1
-	for _, n := range c.FailuresByControl {
-		most = max(most, n)
+	for _, id := range checks.AllControlIDs {
+		most = max(most, sum.failing[id]+sum.unknown[id])
 	}
 	for _, id := range checks.AllControlIDs {
-		n := c.FailuresByControl[id]
-		v.Controls = append(v.Controls, controlBar{ID: id, Count: n, Width: n * 300 / most})
+		f, u := sum.failing[id], sum.unknown[id]
+		v.Controls = append(v.Controls, controlBar{ID: id, Failing: f, Unknown: u, FailWidth: f * 300 / most, UnknownWidth: u * 300 / most})
 	}
 	// Today's point is live; earlier days are what was recorded.
 	if len(trend) > 0 && sameDay(trend[len(trend)-1].Day, t.Now) {
 		trend = trend[:len(trend)-1]
 	}
-	trend = append(trend, store.TrendPoint{Day: t.Now, Counts: c.ByStatus})
+	trend = append(trend, store.TrendPoint{Day: t.Now, Counts: sum.byStatus})
 	v.Chart = buildChart(trend, t.Now)
 	d.render(w, r, s, http.StatusOK, "overview", "Overview", v)
 }

@@ -134,18 +134,43 @@ func (e *Engine) Current(ctx context.Context, deviceID string) (Decision, error)
 	return e.evaluate(p, set, set.For(p.Device.Org), "", e.cfg.Now(), true)
 }
 
+// Decided is one device of the fleet: its posture (the latest report
+// without its body) and the decision for it.
+type Decided struct {
+	Posture  store.Posture
+	Decision Decision
+}
+
 // All is Current for every device, by device ID, all decided at the same
-// instant: the fleet's standing for lists, counts and exports. Postures
-// are read in bulk; a report's body is read only when its verdicts are not
-// cached (the periodic sweep keeps them cached).
+// instant: the fleet's standing for counts and exports (Fleet).
 func (e *Engine) All(ctx context.Context) (map[string]Decision, error) {
-	ps, err := e.cfg.Store.Postures(ctx)
+	fleet, err := e.Fleet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Decision, len(fleet))
+	for _, d := range fleet {
+		out[d.Posture.Device.ID] = d.Decision
+	}
+	return out, nil
+}
+
+// Fleet is every device with its decision now, ordered by device ID, all
+// decided at the same instant, as Current decides each: the fleet's
+// standing for lists, counts and exports. Postures come from the posture
+// cache's fleet (PostureCache.Fleet: read in bulk at most once a TTL, and
+// the devices written since one by one); a report's body is read only
+// when its verdicts are not cached (the periodic sweep keeps them
+// cached). A report that cannot be read makes its device unknown
+// (UnreadableReport), never the whole fleet fail.
+func (e *Engine) Fleet(ctx context.Context) ([]Decided, error) {
+	ps, err := e.cfg.Postures.Fleet(ctx, e.cfg.Store)
 	if err != nil {
 		return nil, err
 	}
 	set := e.cfg.Policies.Current()
 	now := e.cfg.Now()
-	out := make(map[string]Decision, len(ps))
+	out := make([]Decided, 0, len(ps))
 	for _, p := range ps {
 		d, err := e.evaluateIn(ctx, p, set, set.For(p.Device.Org), "", now, true)
 		if errors.Is(err, errReportMoved) {
@@ -157,7 +182,7 @@ func (e *Engine) All(ctx context.Context) (map[string]Decision, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decide for device %s: %w", p.Device.ID, err)
 		}
-		out[p.Device.ID] = d
+		out = append(out, Decided{Posture: p, Decision: d})
 	}
 	return out, nil
 }
@@ -416,7 +441,7 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 			}
 			var r checks.Report
 			if err := json.Unmarshal(body, &r); err != nil {
-				return unreadableReport(latest.Sequence, err), nil
+				return UnreadableReport(latest.Sequence, err), nil
 			}
 			return &r, nil
 		}
@@ -436,12 +461,12 @@ func (e *Engine) evaluateIn(ctx context.Context, p store.Posture, set *policy.Se
 	return Decide(in, prof.Policy, now), nil
 }
 
-// unreadableReport stands for a stored report whose body does not decode
+// UnreadableReport stands for a stored report whose body does not decode
 // (a damaged row): every control is unknown with the reason, so that the
 // device is decided as one whose controls could not be determined (denied,
 // or allowed where the policy allows unknown) on every surface alike,
 // and a list of the fleet still shows every other device.
-func unreadableReport(seq uint64, err error) *checks.Report {
+func UnreadableReport(seq uint64, err error) *checks.Report {
 	r := &checks.Report{Observations: make([]checks.Observation, 0, len(checks.AllControlIDs))}
 	reason := fmt.Sprintf("the server cannot read its stored report %d (%v)", seq, err)
 	for _, id := range checks.AllControlIDs {

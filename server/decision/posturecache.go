@@ -2,7 +2,10 @@ package decision
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,7 +62,22 @@ type PostureCache struct {
 	m  map[Lookup]cachedPosture
 	// certOf maps a device to the certificate hash it was looked up by.
 	certOf map[string]string
+	// written are the devices forgotten since the fleet was last read
+	// (Fleet re-reads them one by one), and writtenMany is set past
+	// maxWritten, when one bulk read costs less.
+	written     map[string]struct{}
+	writtenMany bool
+
+	// fleetMu serializes Fleet; fleet is the whole fleet's postures as
+	// Fleet last returned them, read in bulk at fleetAt.
+	fleetMu sync.Mutex
+	fleet   []store.Posture
+	fleetAt time.Time
 }
+
+// maxWritten bounds the devices Fleet re-reads one by one; more are read
+// again with the rest of the fleet.
+const maxWritten = 500
 
 type cachedPosture struct {
 	p  store.Posture
@@ -191,11 +209,100 @@ func (c *PostureCache) Forget(deviceID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writes[c.stripe(deviceID)].Add(1)
+	c.noteWritten(deviceID)
 	delete(c.m, Lookup{DeviceID: deviceID})
 	if cert, ok := c.certOf[deviceID]; ok {
 		delete(c.m, Lookup{CertSHA256: cert})
 		delete(c.certOf, deviceID)
 	}
+}
+
+// noteWritten records under c.mu that Fleet must read the device again.
+func (c *PostureCache) noteWritten(deviceID string) {
+	switch {
+	case c.writtenMany:
+	case len(c.written) >= maxWritten:
+		c.written, c.writtenMany = nil, true
+	default:
+		if c.written == nil {
+			c.written = make(map[string]struct{})
+		}
+		c.written[deviceID] = struct{}{}
+	}
+}
+
+// Fleet returns every device's posture, ordered by device ID, as
+// store.Postures does (latest reports without their hash and body), for
+// the fleet's lists and counts. The fleet is read in bulk at most once a
+// TTL; in between, only the devices written since (Forget: reports,
+// enrollments, revocations, and the decision changes of other replicas)
+// are read again, so that a page over 10,000 devices does not read 10,000
+// postures from the store each time, and sees the same postures as the
+// decisions the gateways get. The returned slice is shared: callers must
+// not modify it. A nil cache, or one with caching off, reads the store.
+func (c *PostureCache) Fleet(ctx context.Context, st store.Store) ([]store.Posture, error) {
+	if c == nil || c.ttl <= 0 {
+		return st.Postures(ctx)
+	}
+	c.fleetMu.Lock()
+	defer c.fleetMu.Unlock()
+	now := c.now()
+	c.mu.Lock()
+	written, many := c.written, c.writtenMany
+	c.written, c.writtenMany = nil, false
+	c.mu.Unlock()
+	if many || c.fleet == nil || now.Sub(c.fleetAt) >= c.ttl || now.Before(c.fleetAt) {
+		ps, err := st.Postures(ctx)
+		if err != nil {
+			c.forgetFleet()
+			return nil, err
+		}
+		c.fleet, c.fleetAt = ps, now
+		return ps, nil
+	}
+	if len(written) == 0 {
+		return c.fleet, nil
+	}
+	// Copy on write: earlier callers may still be reading c.fleet.
+	next := slices.Clone(c.fleet)
+	for id := range written {
+		p, err := read(ctx, st, Lookup{DeviceID: id})
+		i, found := slices.BinarySearchFunc(next, id, func(p store.Posture, id string) int { return strings.Compare(p.Device.ID, id) })
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if found {
+				next = slices.Delete(next, i, i+1)
+			}
+		case err != nil:
+			c.forgetFleet()
+			return nil, err
+		case found:
+			next[i] = withoutBody(p)
+		default:
+			next = slices.Insert(next, i, withoutBody(p))
+		}
+	}
+	c.fleet = next
+	return next, nil
+}
+
+// forgetFleet makes the next Fleet read the whole fleet; under fleetMu.
+func (c *PostureCache) forgetFleet() {
+	c.mu.Lock()
+	c.writtenMany = true
+	c.mu.Unlock()
+}
+
+// withoutBody is p as store.Postures returns it: the latest report's body
+// and hash are left for evaluation to read when its verdicts are not
+// cached, so that the fleet in memory stays small.
+func withoutBody(p store.Posture) store.Posture {
+	if p.Latest != nil {
+		l := *p.Latest
+		l.Body, l.Hash = nil, ""
+		p.Latest = &l
+	}
+	return p
 }
 
 // Len returns how many lookups are cached.

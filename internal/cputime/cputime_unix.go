@@ -1,14 +1,15 @@
 //go:build unix
 
-package api
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time (user and system) this process used.
-func processCPU() time.Duration {
+// Process returns the CPU time (user and system) this process used; 0
+// when it cannot be read.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
