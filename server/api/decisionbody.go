@@ -1,13 +1,13 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/decision"
 )
 
@@ -22,7 +22,8 @@ import (
 // and with it the bytes: nothing has to remember to invalidate it, on this
 // replica or another.
 //
-// The bytes are exactly json.Marshal's (a test holds the two together).
+// The bytes are exactly jsonenc.Marshal's, as writeJSON sends (<, > and &
+// kept); a test holds the two together.
 
 // maxBodies bounds the cache; past it the cache starts afresh, which only
 // happens past the fleet's size.
@@ -51,7 +52,7 @@ func (c *cachedBody) matches(d *decision.Decision) bool {
 		(d.Reasons == nil) == c.nilReasons && slices.Equal(c.reasons, d.Reasons) && slices.Equal(c.warnings, d.Warnings)
 }
 
-// encode returns d as json.Marshal would, with a newline, reusing the
+// encode returns d as jsonenc.Marshal would, with a newline, reusing the
 // cached encoding of d's lasting part when it is d's.
 func (bc *bodyCache) encode(d *decision.Decision) ([]byte, error) {
 	var c *cachedBody
@@ -103,7 +104,7 @@ type lasting struct {
 // encodePrefix encodes d's lasting part as the opening of its object,
 // ending with the comma that the time fields follow.
 func encodePrefix(d *decision.Decision) ([]byte, error) {
-	b, err := json.Marshal(lasting{Allow: d.Allow, DeviceID: d.DeviceID, User: d.User, Key: d.Key, Reasons: d.Reasons, Warnings: d.Warnings})
+	b, err := jsonenc.Marshal(lasting{Allow: d.Allow, DeviceID: d.DeviceID, User: d.User, Key: d.Key, Reasons: d.Reasons, Warnings: d.Warnings})
 	if err != nil {
 		return nil, err
 	}

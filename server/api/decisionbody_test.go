@@ -2,11 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/decision"
 )
 
@@ -32,7 +34,8 @@ func TestDecisionBodiesAreJSONMarshalsBytes(t *testing.T) {
 	var bc bodyCache
 	for round := range 2 { // the second round reuses what the first cached
 		for _, c := range cases {
-			want, err := json.Marshal(c.d)
+			// What writeJSON would send: jsonenc keeps <, > and &.
+			want, err := jsonenc.Marshal(c.d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,6 +45,9 @@ func TestDecisionBodiesAreJSONMarshalsBytes(t *testing.T) {
 			}
 			if diff := cmp.Diff(string(want)+"\n", string(got)); diff != "" {
 				t.Errorf("round %d, %s (-want +got):\n%s", round, c.name, diff)
+			}
+			if c.d.Reasons != nil && len(c.d.Reasons) > 0 && !strings.Contains(string(got), "The firewall is off <&>") {
+				t.Errorf("round %d, %s: the reason is escaped: %s", round, c.name, got)
 			}
 		}
 	}
