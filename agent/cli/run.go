@@ -145,7 +145,9 @@ func RunWatched(ctx context.Context, r *runner.Runner, h host.Host, log *slog.Lo
 	defer wg.Wait()
 	defer cancel()
 	trigger := func(reason string) { r.Trigger(reason) }
-	wg.Go(func() { watch.Settings{Host: h, Logger: log}.Run(ctx, trigger) })
+	// A live host reads this machine's files, whose directories can be
+	// watched; a replayed recording's cannot.
+	wg.Go(func() { watch.Settings{Host: h, Logger: log, NotifyFiles: isLive(h)}.Run(ctx, trigger) })
 	wg.Go(func() { watch.Network{Logger: log}.Run(ctx, trigger) })
 	wg.Go(func() { watch.Resume{}.Run(ctx, trigger) })
 	return r.Run(ctx)

@@ -11,3 +11,9 @@ func liveHost() host.Host { return live.New() }
 
 // collectDevice describes the machine.
 var collectDevice = device.Collect
+
+// isLive reports whether h reads this machine (not a replayed recording).
+func isLive(h host.Host) bool {
+	_, ok := h.(live.Host)
+	return ok
+}

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/postern-dev/postern/checks/host"
@@ -72,6 +74,55 @@ type pollHost struct {
 	// replace answers' keys when it ends, so that a question no longer
 	// asked stops being re-asked.
 	asked map[question]bool
+
+	// files, when set, watches the directories of the files read and
+	// stat'ed (inotify); dirty is set by its events. A file in a watched
+	// directory is not even stat'ed while no event came.
+	files *fileNotifier
+	dirty atomic.Bool
+	// fullAt is when every file was last stat'ed: at least every
+	// fullStatEvery, whatever the notifications say, so that a change
+	// inotify cannot see (a directory symlink retargeted, a parent
+	// renamed) shows within that.
+	fullAt time.Time
+}
+
+// fullStatEvery bounds how long a watched file goes without a stat.
+const fullStatEvery = time.Minute
+
+// notifyFiles has the directories of the files the collectors read
+// watched by n, whose events must call markDirty.
+func (p *pollHost) notifyFiles(n *fileNotifier) {
+	p.mu.Lock()
+	p.files = n
+	p.mu.Unlock()
+	p.dirty.Store(true)
+}
+
+// markDirty says a watched directory changed.
+func (p *pollHost) markDirty() { p.dirty.Store(true) }
+
+// watchRecorded watches the directories of the recorded file questions;
+// a directory watched only now was not watched while its files were read,
+// so the next poll stats everything.
+func (p *pollHost) watchRecorded() {
+	p.mu.Lock()
+	n := p.files
+	var dirs []string
+	for q := range p.answers {
+		if q.kind == askFile || q.kind == askStat {
+			dirs = append(dirs, filepath.Dir(q.what))
+		}
+	}
+	p.mu.Unlock()
+	if n == nil {
+		return
+	}
+	for _, d := range dirs {
+		if _, added := n.watch(d); added {
+			p.dirty.Store(true)
+		}
+	}
 }
 
 func newPollHost(h host.Host, commandEvery time.Duration, now func() time.Time) *pollHost {
@@ -91,6 +142,17 @@ func (p *pollHost) unchanged(ctx context.Context) bool {
 	if len(qs) == 0 {
 		return false
 	}
+	// Taken before the stats: an event during them marks the next poll.
+	dirty := p.dirty.Swap(false)
+	p.mu.Lock()
+	files := p.files
+	if now := p.now(); dirty || now.Sub(p.fullAt) >= fullStatEvery || now.Before(p.fullAt) {
+		dirty, p.fullAt = true, now
+	}
+	p.mu.Unlock()
+	quiet := func(q question, a *answer) bool {
+		return files != nil && !dirty && !a.link() && files.watching(filepath.Dir(q.what))
+	}
 	for _, q := range qs {
 		if ctx.Err() != nil {
 			return false
@@ -100,6 +162,9 @@ func (p *pollHost) unchanged(ctx context.Context) bool {
 		p.mu.Unlock()
 		switch q.kind {
 		case askFile:
+			if quiet(q, a) {
+				continue
+			}
 			fi, err := p.Host.Stat(q.what)
 			if a.link() || !sameStat(a, fi, err) {
 				return false
@@ -110,6 +175,13 @@ func (p *pollHost) unchanged(ctx context.Context) bool {
 			}
 			sum := p.ask(ctx, q)
 			if sum != a.sum {
+				return false
+			}
+		case askStat:
+			if quiet(q, a) {
+				continue
+			}
+			if p.ask(ctx, q) != a.sum {
 				return false
 			}
 		default:
@@ -214,7 +286,7 @@ func sameStat(a *answer, fi host.FileInfo, err error) bool {
 
 func (p *pollHost) Stat(path string) (host.FileInfo, error) {
 	fi, err := p.Host.Stat(path)
-	p.record(question{askStat, path}, &answer{sum: sumOf(fi, err)})
+	p.record(question{askStat, path}, &answer{sum: sumOf(fi, err), info: fi, infoSeen: err == nil})
 	return fi, err
 }
 

@@ -54,6 +54,11 @@ type Settings struct {
 	// CommandEvery is how often a poll re-runs commands and WMI queries
 	// (every poll if zero).
 	CommandEvery time.Duration
+	// NotifyFiles says Host reads this machine's own files (not a
+	// recording): their directories are then watched (inotify on Linux),
+	// a change polls at once, and a poll does not stat files in watched
+	// directories that had no event (each is still stat'ed every minute).
+	NotifyFiles bool
 	// Now is time.Now by default.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -71,7 +76,19 @@ func (s Settings) Run(ctx context.Context, trigger Trigger) {
 		now = clock.Now
 	}
 	ph := newPollHost(s.Host, s.CommandEvery, now)
+	var wake chan struct{} // nil: no notifications
+	if s.NotifyFiles {
+		w := make(chan struct{}, 1)
+		if n, err := newFileNotifier(ctx, w); err == nil {
+			defer n.close()
+			ph.notifyFiles(n)
+			wake = w
+		} else if s.Logger != nil {
+			s.Logger.Debug("file change notifications unavailable; the settings poll stats the files it read", "error", err.Error())
+		}
+	}
 	last, _ := s.hash(ctx, ph, ids)
+	ph.watchRecorded()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -79,11 +96,24 @@ func (s Settings) Run(ctx context.Context, trigger Trigger) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-wake:
+			ph.markDirty()
+			// A save is often several events: let them end.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(settleDelay):
+			}
+			select {
+			case <-wake:
+			default:
+			}
 		}
 		if ph.unchanged(ctx) {
 			continue
 		}
 		h, ok := s.hash(ctx, ph, ids)
+		ph.watchRecorded()
 		if !ok {
 			continue
 		}
