@@ -168,6 +168,7 @@ grep -a '"msg":"service ' "$STATE/agent.log" 2>/dev/null | tail -n 6 | sed 's/^/
 expect "the upgraded program is $V2" grep -q "postern-agent $V2 " <(w "C:\\Program Files\\Postern\\postern-agent.exe" version | tr -d '\r')
 expect "the upgrade keeps the device identity" test "$(device_id)" = "$DEV"
 expect "the upgraded service runs" wait_for 60 is_running
+is_running || w sc query postern-agent | tr -d '\r' | sed 's/^/info   sc query: /' || true
 expect "the upgraded service reports with the same identity" wait_for 90 acks_above "$before"
 expect "one product is installed after the upgrade" test "$(w reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s /f 'Postern Agent' /d | grep -c 'DisplayName')" -le 1
 
