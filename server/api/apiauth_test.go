@@ -98,3 +98,25 @@ func TestAPIKeyLastUsed(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizeAllocatesNothingMore: checking a cached key's scope, expiry
+// and last use costs the decision endpoints no allocation beyond parsing
+// the presented key (store.ParseAPIKey, as before scopes).
+func TestAuthorizeAllocatesNothingMore(t *testing.T) {
+	fakeKeyClock(t, time.Unix(1000, 0))
+	f := newFixture(t)
+	req := newRequest("GET", "/v1/decision?device_id=dev", bearer(f.key), "")
+	if _, res := f.api.authorize(req, store.ScopeDecisionRead); res != authOK {
+		t.Fatalf("result %d", res)
+	}
+	f.api.uses.wg.Wait()
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, res := f.api.authorize(req, store.ScopeDecisionRead); res != authOK {
+			t.Fatalf("result %d", res)
+		}
+	})
+	parse := testing.AllocsPerRun(100, func() { store.ParseAPIKey(f.key) })
+	if allocs > parse {
+		t.Errorf("%v allocations per check, want no more than parsing the key's %v", allocs, parse)
+	}
+}
