@@ -117,6 +117,9 @@ type Accounts interface {
 	RecordSourceLogin(ctx context.Context, username, source string, at time.Time) error
 	// UnlockSource clears the pair's failures and lock.
 	UnlockSource(ctx context.Context, username, source string) error
+	// ForgetUserSources deletes unlocked source records whose last
+	// sign-in is before cutoff.
+	ForgetUserSources(ctx context.Context, cutoff time.Time) (int64, error)
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error

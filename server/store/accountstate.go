@@ -255,3 +255,16 @@ func (s *sqlStore) UnlockSource(ctx context.Context, username, source string) er
 	}
 	return nil
 }
+
+// ForgetUserSources deletes the source records whose last sign-in is
+// before cutoff and that hold no lock: such an address is no longer known
+// to its account, so the table does not grow with every address a user
+// ever signed in from. It returns how many it deleted.
+func (s *sqlStore) ForgetUserSources(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM user_sources WHERE last_success_at < ? AND locked_at = 0`), nanos(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("forget user sources: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -152,6 +152,10 @@ func (s *Service) SweepInactive(ctx context.Context) (int, error) {
 	now := s.now()
 	n := 0
 	var errs []error
+	// Addresses unused for as long stop being known to their accounts.
+	if _, err := s.st.ForgetUserSources(ctx, now.Add(-InactiveAfter)); err != nil {
+		errs = append(errs, err)
+	}
 	for _, u := range list {
 		if u.Disabled() || !Inactive(u, now) {
 			continue

@@ -219,3 +219,25 @@ func TestDisabledOIDCAccountIsRefused(t *testing.T) {
 		t.Errorf("a disabled OIDC account's sign-in: %v, want ErrAccountLocked", err)
 	}
 }
+
+func TestSweepForgetsAddressesUnusedFor90Days(t *testing.T) {
+	ctx := context.Background()
+	s, c := newService(t)
+	addBob(t, s)
+	if _, err := s.AuthenticateFrom(ctx, "10.1.1.5", "bob", "Harbor-Initial-9"); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(InactiveAfter - time.Hour)
+	if _, err := s.AuthenticateFrom(ctx, "10.9.9.9", "bob", "Harbor-Initial-9"); err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(2 * time.Hour)
+	if _, err := s.SweepInactive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := s.st.UserSource(ctx, "bob", "10.1.1.5")
+	recent, _ := s.st.UserSource(ctx, "bob", "10.9.9.9")
+	if !old.LastSuccessAt.IsZero() || recent.LastSuccessAt.IsZero() {
+		t.Errorf("after the sweep: old address %+v, recent %+v; want the old one forgotten", old, recent)
+	}
+}
