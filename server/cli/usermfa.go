@@ -46,7 +46,7 @@ func NewCmdUserMFARequire(f *Factory, runF func(context.Context, *UserMFARequire
 	opts := &UserMFARequireOptions{}
 	cmd := &cobra.Command{
 		Use:   "mfa-require on|off",
-		Short: "Require a second factor of every local account (those without one set it up at their next sign-in), or stop; audited",
+		Short: "Require a second factor of every local account (those without one are signed out and set it up at their next sign-in), or stop; audited",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch args[0] {

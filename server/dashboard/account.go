@@ -209,6 +209,13 @@ func (d *Dashboard) setMFARequired(w http.ResponseWriter, r *http.Request, s *si
 	done := "notrequired"
 	if on {
 		done = "required"
+		// Switching it on ended the sessions of every account without a
+		// second factor, the administrator's own included.
+		if st, err := d.cfg.Users.MFAStatus(r.Context(), s.User.Username); err == nil && !st.Enrolled() && !s.User.OIDC() {
+			clearSessionCookie(w)
+			http.Redirect(w, r, "/ui/login?m=mfarequired", http.StatusSeeOther)
+			return
+		}
 	}
 	http.Redirect(w, r, "/ui/users/mfa?done="+done, http.StatusSeeOther)
 }
@@ -229,7 +236,7 @@ type mfaAdminView struct {
 
 var mfaAdminNotices = map[string]string{
 	"reset":       "The account's second factors were removed.",
-	"required":    "A second factor is now required: accounts without one set it up at their next sign-in.",
+	"required":    "A second factor is now required: accounts without one were signed out and set it up at their next sign-in.",
 	"notrequired": "A second factor is no longer required.",
 }
 

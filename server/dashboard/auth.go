@@ -18,7 +18,8 @@ var loginMessages = map[string]string{
 	"signedout": "You are signed out.",
 	"changed":   "Password changed.",
 
-	"mfaexpired": "The second step took more than 5 minutes, or was opened in another browser. Sign in again.",
+	"mfarequired": "A second factor is now required of every account: sign in again to set yours up.",
+	"mfaexpired":  "The second step took more than 5 minutes, or was opened in another browser. Sign in again.",
 }
 
 func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {

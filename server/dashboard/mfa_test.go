@@ -230,10 +230,19 @@ func TestRequiredMFA(t *testing.T) {
 	e := newMFAEnv(t)
 	e.addUser("root", users.RoleAdmin)
 	e.addUser("cy", users.RoleViewer)
+	e.addUser("dee", users.RoleViewer)
 	admin := e.signIn("root")
+	e.enrolTOTP(admin)
+	dee := e.signIn("dee")
 	csrf := admin.csrf("/ui/users/mfa")
-	if r := admin.post("/ui/users/mfa/required", url.Values{"csrf": {csrf}, "required": {"on"}}); r.status != http.StatusSeeOther {
-		t.Fatalf("require mfa: %d", r.status)
+	if r := admin.post("/ui/users/mfa/required", url.Values{"csrf": {csrf}, "required": {"on"}}); r.status != http.StatusSeeOther || r.location != "/ui/users/mfa?done=required" {
+		t.Fatalf("require mfa: %d %s", r.status, r.location)
+	}
+	if r := dee.get("/ui/"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/ui/login") {
+		t.Errorf("the open session of an account without MFA: %d %s, want ended", r.status, r.location)
+	}
+	if r := admin.get("/ui/"); r.status != http.StatusOK {
+		t.Errorf("the admin's session (with MFA): %d, want kept", r.status)
 	}
 	if !auditHas(t, e.st, audit.KindMFARequirement, "") && !strings.Contains(admin.get("/ui/users/mfa").body, "checked") {
 		t.Error("the requirement was not recorded")
@@ -266,9 +275,8 @@ func TestRequiredMFA(t *testing.T) {
 		t.Errorf("a page after enrolling: %d", r.status)
 	}
 
-	// The admin, also without a second factor, is sent to enrol too.
-	if r := e.client().password("root"); r.location != "/ui/login/enrol" {
-		t.Errorf("the admin's next sign-in: %s, want enrolment", r.location)
+	if r := e.client().password("dee"); r.location != "/ui/login/enrol" {
+		t.Errorf("dee's next sign-in: %s, want enrolment", r.location)
 	}
 
 	// A reset of cy's factors is audited and sends cy to enrol again.
@@ -310,5 +318,22 @@ func TestRemoveTOTPTakesACode(t *testing.T) {
 	// A new app comes with new codes.
 	if _, codes := e.enrolTOTP(c); len(codes) != users.RecoveryCodeCount {
 		t.Errorf("%d recovery codes with the new app", len(codes))
+	}
+}
+
+func TestRequiringMFASignsOutTheAdminWithoutIt(t *testing.T) {
+	e := newMFAEnv(t)
+	e.addUser("root", users.RoleAdmin)
+	admin := e.signIn("root")
+	csrf := admin.csrf("/ui/users/mfa")
+	r := admin.post("/ui/users/mfa/required", url.Values{"csrf": {csrf}, "required": {"on"}})
+	if r.status != http.StatusSeeOther || r.location != "/ui/login?m=mfarequired" {
+		t.Fatalf("require mfa without one's own: %d %s", r.status, r.location)
+	}
+	if r := admin.get("/ui/"); r.status != http.StatusSeeOther {
+		t.Errorf("the admin's session after requiring MFA: %d, want ended", r.status)
+	}
+	if r := e.client().password("root"); r.location != "/ui/login/enrol" {
+		t.Errorf("the admin's next sign-in: %s, want enrolment", r.location)
 	}
 }

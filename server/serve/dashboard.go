@@ -40,6 +40,13 @@ func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]by
 	if err != nil {
 		return nil, err
 	}
+	if cfg.RequireMFA {
+		// Sessions kept from before require_mfa was set end: their
+		// accounts enrol before their next page.
+		if _, err := us.EndSessionsWithoutMFA(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	// The lifecycle's audit log and exceptions service: one writer of the
 	// hash chain, and a grant applies at once rather than at the next
 	// index refresh.

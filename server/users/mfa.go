@@ -142,7 +142,46 @@ func (s *Service) SetMFARequired(ctx context.Context, by string, on bool) error 
 		return err
 	}
 	s.log.Info("mfa requirement changed", "required", on, "by", by)
-	return s.record(ctx, by, audit.KindMFARequirement, map[string]any{"required": on})
+	if err := s.record(ctx, by, audit.KindMFARequirement, map[string]any{"required": on}); err != nil {
+		return err
+	}
+	if !on {
+		return nil
+	}
+	_, err = s.EndSessionsWithoutMFA(ctx)
+	return err
+}
+
+// EndSessionsWithoutMFA ends the sessions of every local account that has
+// no second factor, so that with MFA required each one enrols before its
+// next page rather than at its next sign-in. It returns how many accounts
+// it signed out.
+func (s *Service) EndSessionsWithoutMFA(ctx context.Context) (int, error) {
+	list, err := s.st.Users(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range list {
+		if u.OIDC() {
+			continue
+		}
+		st, err := s.MFAStatus(ctx, u.Username)
+		if err != nil {
+			return n, err
+		}
+		if st.Enrolled() {
+			continue
+		}
+		if err := s.st.DeleteUserSessions(ctx, u.Username); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if n > 0 {
+		s.log.Info("signed out accounts without a second factor", "accounts", n)
+	}
+	return n, nil
 }
 
 // TOTPEnrolment is a new TOTP secret awaiting its first code.
