@@ -25,6 +25,8 @@ const (
 	DefaultAttempts    = 5
 	DefaultBackoff     = 5 * time.Second
 	maxBackoff         = 5 * time.Minute
+	// sendTimeout bounds one send.
+	sendTimeout = 30 * time.Second
 	// maxPending bounds each channel's queue; older alerts are dropped
 	// past it, and counted in the next message.
 	maxPending = 1000
@@ -195,7 +197,12 @@ func (d *Dispatcher) putBack(q *channelQueue, b Batch) {
 func (d *Dispatcher) send(ctx context.Context, c Channel, b Batch) bool {
 	wait := d.cfg.Backoff
 	for attempt := 1; ; attempt++ {
-		err := c.Send(ctx, b)
+		// A send under way finishes even when the server stops: cut off
+		// after the receiver took the message, it would be sent again by
+		// the final flush.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		err := c.Send(sctx, b)
+		cancel()
 		if err == nil {
 			d.cfg.Logger.Info("alerts sent", "channel", c.Name(), "alerts", len(b.Alerts), "omitted", b.Omitted)
 			return true
