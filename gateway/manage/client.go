@@ -212,6 +212,24 @@ func (c *Client) RecheckDevice(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodPost, "/v1/devices/"+url.PathEscape(id)+"/recheck", nil, nil, nil)
 }
 
+// Exceptions lists the exceptions not yet expired matching f, oldest
+// start first.
+func (c *Client) Exceptions(ctx context.Context, f ExceptionFilter) ([]Exception, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"device_id": f.DeviceID, "org": f.Org, "control": f.Control} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.All {
+		q.Set("all", "true")
+	}
+	var out struct {
+		Exceptions []Exception `json:"exceptions"`
+	}
+	return out.Exceptions, c.do(ctx, http.MethodGet, "/v1/exceptions", q, nil, &out)
+}
+
 // GrantException grants an exception; the key's name is its approver.
 func (c *Client) GrantException(ctx context.Context, r ExceptionRequest) (Exception, error) {
 	var e Exception

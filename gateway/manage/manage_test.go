@@ -134,11 +134,21 @@ func TestClientAgainstARealServer(t *testing.T) {
 		if err != nil || ex.Approver != "apikey:test-admin" || !ex.ExpiresAt.Equal(now().AddDate(0, 0, 7)) {
 			t.Fatalf("exception %+v, err %v", ex, err)
 		}
+		listed, err := reader.Exceptions(ctx, manage.ExceptionFilter{DeviceID: "laptop-bad"})
+		if err != nil || len(listed) != 1 || listed[0].ID != ex.ID {
+			t.Errorf("listed %+v, err %v", listed, err)
+		}
 		if err := ops.EndException(ctx, ex.ID, "patched"); err != nil {
 			t.Fatal(err)
 		}
 		if err := ops.EndException(ctx, ex.ID, ""); !errors.Is(err, manage.ErrConflict) {
 			t.Errorf("ending twice: err %v", err)
+		}
+		if listed, err := reader.Exceptions(ctx, manage.ExceptionFilter{}); err != nil || len(listed) != 0 {
+			t.Errorf("after the end: %+v, err %v", listed, err)
+		}
+		if listed, err := reader.Exceptions(ctx, manage.ExceptionFilter{All: true}); err != nil || len(listed) != 1 || listed[0].EndedBy != "apikey:test-admin" {
+			t.Errorf("all: %+v, err %v", listed, err)
 		}
 	})
 	t.Run("a recheck of a disconnected device is a conflict", func(t *testing.T) {

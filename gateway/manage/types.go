@@ -62,6 +62,13 @@ type ExceptionRequest struct {
 	Days      int       `json:"days,omitempty"`
 }
 
+// ExceptionFilter selects exceptions; empty fields do not filter.
+type ExceptionFilter struct {
+	DeviceID, Org, Control string
+	// All includes exceptions ended early.
+	All bool
+}
+
 // Exception is a granted exception.
 type Exception struct {
 	ID        string    `json:"id"`

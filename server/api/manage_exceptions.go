@@ -153,3 +153,46 @@ func (a *api) endException(w http.ResponseWriter, r *http.Request, m *ManageConf
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// listExceptions is GET /v1/exceptions: the exceptions not yet expired,
+// oldest start first, as `exception list` shows them (all=true adds
+// those ended early); device_id, org and control filter.
+func (a *api) listExceptions(w http.ResponseWriter, r *http.Request, _ *ManageConfig, _ caller) {
+	v := r.URL.Query()
+	for _, k := range []string{"device_id", "org", "control", "all"} {
+		if len(v[k]) > 1 {
+			badField(w, k, k+" is given more than once")
+			return
+		}
+		if s := v.Get(k); len(s) > maxFilterLen || !printable(s) {
+			badField(w, k, k+" must be printable text of at most 256 bytes")
+			return
+		}
+	}
+	all := false
+	switch v.Get("all") {
+	case "", "false":
+	case "true":
+		all = true
+	default:
+		badField(w, "all", "all must be true or false")
+		return
+	}
+	es, err := a.cfg.Store.Exceptions(r.Context(), a.now())
+	if err != nil {
+		a.internal(w, r, "list exceptions failed", err)
+		return
+	}
+	out := []exceptionJSON{}
+	for _, e := range es {
+		switch {
+		case !all && !e.EndedAt.IsZero(),
+			v.Get("device_id") != "" && (e.Scope != store.ScopeDevice || e.Subject != v.Get("device_id")),
+			v.Get("org") != "" && (e.Scope != store.ScopeOrg || e.Subject != v.Get("org")),
+			v.Get("control") != "" && e.Control != v.Get("control"):
+			continue
+		}
+		out = append(out, toExceptionJSON(e))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"exceptions": out})
+}

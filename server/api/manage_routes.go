@@ -16,6 +16,7 @@ var manageRoutes = []manageRoute{
 	{"GET", "/v1/devices/{id}", store.ScopeDevicesRead, func(a *api) manageFunc { return a.showDevice }},
 	{"POST", "/v1/devices/{id}/revoke", store.ScopeDevicesWrite, func(a *api) manageFunc { return a.revokeDevice }},
 	{"POST", "/v1/devices/{id}/recheck", store.ScopeDevicesWrite, func(a *api) manageFunc { return a.recheckDevice }},
+	{"GET", "/v1/exceptions", store.ScopeDevicesRead, func(a *api) manageFunc { return a.listExceptions }},
 	{"POST", "/v1/exceptions", store.ScopeExceptionsWrite, func(a *api) manageFunc { return a.grantException }},
 	{"DELETE", "/v1/exceptions/{id}", store.ScopeExceptionsWrite, func(a *api) manageFunc { return a.endException }},
 	{"GET", "/v1/enrollment-tokens", store.ScopeAdmin, func(a *api) manageFunc { return a.listTokens }},

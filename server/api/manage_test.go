@@ -102,6 +102,7 @@ func (m *manageFixture) samples(t *testing.T) map[string]sampleRequest {
 		"GET /v1/devices/{id}":                    {"/v1/devices/dev", "", 200},
 		"POST /v1/devices/{id}/revoke":            {"/v1/devices/dev/revoke", `{"reason":"lost"}`, 200},
 		"POST /v1/devices/{id}/recheck":           {"/v1/devices/dev/recheck", "", 202},
+		"GET /v1/exceptions":                      {"/v1/exceptions?device_id=dev", "", 200},
 		"POST /v1/exceptions":                     {"/v1/exceptions", `{"device_id":"dev","control":"disk_encryption","reason":"r","days":7}`, 201},
 		"DELETE /v1/exceptions/{id}":              {"/v1/exceptions/" + ex.ID, "", 204},
 		"GET /v1/enrollment-tokens":               {"/v1/enrollment-tokens", "", 200},
@@ -341,6 +342,19 @@ func TestManageExceptions(t *testing.T) {
 			t.Errorf("audit %+v", rows)
 		}
 	})
+	t.Run("the exception is listed, and filtered", func(t *testing.T) {
+		reader := m.addKey(t, "report", []store.Scope{store.ScopeDevicesRead}, time.Time{})
+		for q, want := range map[string]int{"": 1, "?device_id=dev": 1, "?control=firewall": 1, "?org=o": 0, "?control=antivirus": 0} {
+			rec := m.do("GET", "/v1/exceptions"+q, reader, "")
+			got := decodeJSON[struct{ Exceptions []exceptionJSON }](t, rec)
+			if rec.Code != http.StatusOK || len(got.Exceptions) != want || want == 1 && got.Exceptions[0].ID != ex.ID {
+				t.Errorf("%s: status %d, %s", q, rec.Code, rec.Body)
+			}
+		}
+		if rec := m.do("GET", "/v1/exceptions?all=yes", reader, ""); rec.Code != http.StatusBadRequest || decodeJSON[fieldError](t, rec).Field != "all" {
+			t.Errorf("all=yes: status %d, %s", rec.Code, rec.Body)
+		}
+	})
 	steps := []struct {
 		name, path string
 		want       int
@@ -356,6 +370,19 @@ func TestManageExceptions(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an ended exception is listed only with all=true", func(t *testing.T) {
+		for q, want := range map[string]int{"": 0, "?all=true": 1} {
+			rec := m.do("GET", "/v1/exceptions"+q, key, "")
+			if rec.Code != http.StatusForbidden {
+				t.Errorf("exceptions:write alone lists: status %d", rec.Code)
+			}
+			admin := m.addKey(t, "admin-"+q, []store.Scope{store.ScopeAdmin}, time.Time{})
+			got := decodeJSON[struct{ Exceptions []exceptionJSON }](t, m.do("GET", "/v1/exceptions"+q, admin, ""))
+			if len(got.Exceptions) != want {
+				t.Errorf("%q: %+v", q, got)
+			}
+		}
+	})
 	t.Run("the end is audited with the key's name", func(t *testing.T) {
 		if rows := m.auditRows(t, audit.KindExceptionEnded); len(rows) != 1 || rows[0].Actor != "apikey:change-board" {
 			t.Errorf("audit %+v", rows)
