@@ -137,19 +137,24 @@ func slackMessage(b Batch) map[string]any {
 		block = block[:2900] + "…"
 	}
 	return map[string]any{
-		"text":   b.Subject(),
+		"text":   slackEscape(b.Subject()),
 		"blocks": []any{map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": block}}},
 	}
 }
 
+// teamsText keeps a TextBlock's markdown from making a link of a name a
+// device chose ("[Renew here](https://…)" as a host name): a zero-width
+// space between "]" and "(" breaks the link syntax and shows nothing.
+func teamsText(s string) string { return strings.ReplaceAll(s, "](", "]\u200b(") }
+
 // teamsMessage is a Teams incoming-webhook payload: a message with one
 // Adaptive Card attachment.
 func teamsMessage(b Batch) map[string]any {
-	body := []any{map[string]any{"type": "TextBlock", "text": b.Subject(), "weight": "Bolder", "size": "Medium", "wrap": true}}
+	body := []any{map[string]any{"type": "TextBlock", "text": teamsText(b.Subject()), "weight": "Bolder", "size": "Medium", "wrap": true}}
 	for _, a := range b.Alerts {
 		body = append(body,
-			map[string]any{"type": "TextBlock", "text": a.Title, "weight": "Bolder", "wrap": true, "separator": true},
-			map[string]any{"type": "TextBlock", "text": a.Text, "wrap": true},
+			map[string]any{"type": "TextBlock", "text": teamsText(a.Title), "weight": "Bolder", "wrap": true, "separator": true},
+			map[string]any{"type": "TextBlock", "text": teamsText(a.Text), "wrap": true},
 			map[string]any{"type": "TextBlock", "text": timeText(a.At), "isSubtle": true, "size": "Small"})
 	}
 	if b.Omitted > 0 {

@@ -202,6 +202,21 @@ func TestChatWebhooks(t *testing.T) {
 			t.Errorf("logs %s", logs.String())
 		}
 	})
+	t.Run("a host name cannot become a link in Slack or Teams", func(t *testing.T) {
+		evil := Batch{Alerts: []Alert{{Kind: KindDeviceBlocked, Title: "Device [Renew here](https://evil.example) <https://evil.example|Renew> blocked", At: t0}}}
+		for _, f := range []Flavor{Slack, Teams} {
+			w := &ChatWebhook{Flavor: f, URL: srv.URL + "/x"}
+			if err := w.Send(context.Background(), evil); err != nil {
+				t.Fatal(err)
+			}
+			link := map[Flavor]string{Slack: "<https", Teams: "](https"}[f]
+			for _, text := range allStrings(got[len(got)-1]) {
+				if strings.Contains(text, link) {
+					t.Errorf("%s text keeps link syntax: %q", f, text)
+				}
+			}
+		}
+	})
 	t.Run("a webhook must be https off loopback", func(t *testing.T) {
 		for _, u := range []string{"http://hooks.slack.com/services/x", "ftp://x", "not a url"} {
 			if err := (&ChatWebhook{Flavor: Slack, URL: u}).Validate(); err == nil {
@@ -212,4 +227,25 @@ func TestChatWebhooks(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// allStrings returns every string in a decoded JSON value.
+func allStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, allStrings(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for _, e := range x {
+			out = append(out, allStrings(e)...)
+		}
+		return out
+	}
+	return nil
 }
