@@ -116,6 +116,26 @@ func TestSignInWithTOTP(t *testing.T) {
 		if r := c.get("/ui/"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/ui/login") {
 			t.Errorf("a page after the password only: %d %s, want sign-in", r.status, r.location)
 		}
+		// The challenge's value presented as a session cookie opens nothing.
+		var challenge string
+		for _, sc := range r.header.Values("Set-Cookie") {
+			if v, ok := strings.CutPrefix(sc, ChallengeCookie+"="); ok {
+				challenge, _, _ = strings.Cut(v, ";")
+			}
+		}
+		if challenge == "" {
+			t.Fatal("no challenge cookie")
+		}
+		req, _ := http.NewRequest("GET", e.srv.URL+"/ui/", nil)
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: challenge})
+		forged, err := e.srv.Client().Transport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged.Body.Close()
+		if forged.StatusCode != http.StatusSeeOther || !strings.HasPrefix(forged.Header.Get("Location"), "/ui/login") {
+			t.Errorf("the challenge as a session cookie: %d %s, want sign-in", forged.StatusCode, forged.Header.Get("Location"))
+		}
 	})
 	t.Run("a right code signs in; the same code again is refused", func(t *testing.T) {
 		code := e.totpCode(secret, 0)
