@@ -108,10 +108,22 @@ func checkWindowsUser(u consoleuser.User) error {
 	return nil
 }
 
-// Place hands the PKCS#12 file to the user's task, which imports it.
+// Place hands the PKCS#12 file to the user's task, which imports it. A
+// key in the Platform Crypto Provider is not exported: the service
+// links the certificate in the user's store to it instead (cnglink.go).
 func (s UserStore) Place(ctx context.Context, u consoleuser.User, id Identity) error {
 	if err := id.Validate(); err != nil {
 		return err
+	}
+	if err := checkWindowsUser(u); err != nil {
+		return err
+	}
+	if _, ok := id.Key.Exportable(); !ok {
+		ref := id.Key.Reference()
+		if ref == "" {
+			return ErrKeyNotExportable
+		}
+		return linkCNG(u, id, ref)
 	}
 	p12, password, err := exportPKCS12(id)
 	if err != nil {
@@ -120,8 +132,17 @@ func (s UserStore) Place(ctx context.Context, u consoleuser.User, id Identity) e
 	return s.start(ctx, u, id.DeviceID, map[string][]byte{"device.p12": p12, "password": []byte(password)}, false)
 }
 
-// Remove has the user's task delete the device's certificates and keys.
+// Remove takes the certificates linked to a Platform Crypto Provider key
+// out of the user's store from the service (the user's task could not
+// delete such a key, nor should it), then has the user's task delete the
+// device's imported certificates and keys.
 func (s UserStore) Remove(ctx context.Context, u consoleuser.User, deviceID string) error {
+	if err := checkWindowsUser(u); err != nil {
+		return err
+	}
+	if err := unlinkCNG(u, deviceID); err != nil {
+		return err
+	}
 	return s.start(ctx, u, deviceID, nil, true)
 }
 

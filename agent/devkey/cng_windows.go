@@ -213,3 +213,46 @@ func (k *CNGKey) Sign(_ io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte, 
 
 // Blob is the reference the state directory keeps.
 func (k *CNGKey) Blob() ([]byte, error) { return k.ref, nil }
+
+// Reference names the key for stores that use it in place: its
+// container name in the Platform Crypto Provider (a machine key).
+func (k *CNGKey) Reference() string {
+	r, err := decodeCNGRef(k.ref)
+	if err != nil {
+		return ""
+	}
+	return r.Name
+}
+
+// ncryptSecurityDescrProperty is NCRYPT_SECURITY_DESCR_PROPERTY; set with
+// DACL_SECURITY_INFORMATION as flags, it replaces the key's DACL.
+const ncryptSecurityDescrProperty = "Security Descr"
+
+// GrantKeyUse replaces the DACL of the machine key name with sddl
+// (KeyUseSDDL: SYSTEM and Administrators full, the console user read,
+// which is use), so that a browser in the user's session can sign with
+// the key a certificate in CurrentUser\My links to. Compiled only.
+func GrantKeyUse(name, sddl string) error {
+	if err := validCNGName(name); err != nil {
+		return err
+	}
+	sd, err := windows.SecurityDescriptorFromString(sddl)
+	if err != nil {
+		return fmt.Errorf("key security descriptor %q: %w", sddl, err)
+	}
+	c, err := OpenCNG()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var h uintptr
+	r, _, _ := procOpenKey.Call(c.prov, uintptr(unsafe.Pointer(&h)), utf16(name), 0, ncryptMachineKeyFlag)
+	if err := status("NCryptOpenKey "+name, r); err != nil {
+		return err
+	}
+	defer procFreeObject.Call(h)
+	r, _, _ = procSetProperty.Call(h, utf16(ncryptSecurityDescrProperty), uintptr(unsafe.Pointer(sd)), uintptr(sd.Length()), uintptr(windows.DACL_SECURITY_INFORMATION))
+	return status("NCryptSetProperty(Security Descr)", r)
+}
