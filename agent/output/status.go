@@ -335,6 +335,10 @@ func KeyLine(key, store string) string {
 		return "software as the server sees it (the key is in the TPM through the Platform Crypto Provider, but not attested)"
 	case key == "software" && store == "tpm":
 		return "software as the server sees it (the key is in the TPM, but the server trusts no CA of its manufacturer)"
+	case key == "software" && store == "file":
+		// macOS included: no Secure Enclave key is made in the daemon's
+		// context, and the status must not suggest one.
+		return "software (a key file in the state directory; no TPM or Secure Enclave holds it)"
 	}
 	return key
 }
