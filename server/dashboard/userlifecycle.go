@@ -18,17 +18,20 @@ type userRow struct {
 	// its date.
 	Review   string
 	ReviewBy time.Time
+	// LockedAddresses are addresses the account signed in from that are
+	// locked now (its own typos, or someone behind the same address).
+	LockedAddresses []string
 }
 
 // reviewSummary counts the accounts whose review is due or overdue.
 type reviewSummary struct{ Due, Overdue, Inactive int }
 
-func (d *Dashboard) userRows(list []store.User) ([]userRow, reviewSummary) {
+func (d *Dashboard) userRows(list []store.User, locks map[string][]string) ([]userRow, reviewSummary) {
 	now := d.now()
 	rows := make([]userRow, 0, len(list))
 	var sum reviewSummary
 	for _, u := range list {
-		r := userRow{User: u, Review: users.ReviewState(u, now), ReviewBy: users.ReviewBy(u)}
+		r := userRow{User: u, Review: users.ReviewState(u, now), ReviewBy: users.ReviewBy(u), LockedAddresses: locks[u.Username]}
 		if !u.Disabled() {
 			switch r.Review {
 			case users.ReviewDue:

@@ -212,3 +212,25 @@ func TestUserLifecycleOnTheDashboard(t *testing.T) {
 		}
 	})
 }
+
+func TestUsersPageShowsAddressLocks(t *testing.T) {
+	e := newEnv(t, nil)
+	e.addUser("admin", users.RoleAdmin)
+	e.addUser("carl", users.RoleAnalyst)
+	e.signIn("carl") // 127.0.0.1 becomes an address carl uses
+	for range users.LockAfter {
+		e.client().post("/ui/login", url.Values{"username": {"carl"}, "password": {"typo"}})
+	}
+	admin := e.signIn("admin")
+	body := admin.get("/ui/users").body
+	if !strings.Contains(body, "Locked at 127.0.0.1") || !strings.Contains(body, "/ui/users/carl/unlock") {
+		t.Fatal("the users page does not show carl's address lock with an Unlock button")
+	}
+	if r := admin.post("/ui/users/carl/unlock", url.Values{"csrf": {admin.csrf("/ui/password")}}); r.status != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", r.status)
+	}
+	if body := admin.get("/ui/users").body; strings.Contains(body, "Locked at") {
+		t.Error("the address lock shows after unlock")
+	}
+	e.signIn("carl")
+}

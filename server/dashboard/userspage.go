@@ -38,7 +38,12 @@ func (d *Dashboard) renderUsers(w http.ResponseWriter, r *http.Request, s *signe
 		d.internal(w, r, s, err)
 		return
 	}
-	v.Users, v.Review = d.userRows(list)
+	locks, err := d.cfg.Users.AddressLocks(r.Context())
+	if err != nil {
+		d.internal(w, r, s, err)
+		return
+	}
+	v.Users, v.Review = d.userRows(list, locks)
 	v.Roles = users.Roles
 	d.render(w, r, s, status, "users", "Users", v)
 }

@@ -120,6 +120,8 @@ type Accounts interface {
 	// ForgetUserSources deletes unlocked source records whose last
 	// sign-in is before cutoff.
 	ForgetUserSources(ctx context.Context, cutoff time.Time) (int64, error)
+	// LockedSources lists the source records holding a lock.
+	LockedSources(ctx context.Context) ([]UserSource, error)
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error

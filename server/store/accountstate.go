@@ -268,3 +268,26 @@ func (s *sqlStore) ForgetUserSources(ctx context.Context, cutoff time.Time) (int
 	n, _ := res.RowsAffected()
 	return n, nil
 }
+
+// LockedSources lists the source records that hold a lock (of any age:
+// the caller judges expiry), by account and address.
+func (s *sqlStore) LockedSources(ctx context.Context) ([]UserSource, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT username, source, last_success_at, failed_attempts, locked_at
+		FROM user_sources WHERE locked_at <> 0 ORDER BY username, source`)
+	if err != nil {
+		return nil, fmt.Errorf("list locked sources: %w", err)
+	}
+	defer rows.Close()
+	var out []UserSource
+	for rows.Next() {
+		us, err := scanUserSource(rows, "", "")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, us)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list locked sources: %w", err)
+	}
+	return out, nil
+}

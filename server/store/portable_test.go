@@ -252,6 +252,7 @@ func portableAccountState(s *sqlStore, now time.Time, rec func(string, func() (a
 		})
 	}
 	rec("unknown source", func() (any, error) { return s.UserSource(ctx, "ana", "192.0.2.9") })
+	rec("locked sources", func() (any, error) { return s.LockedSources(ctx) })
 	recErr("source login", s.RecordSourceLogin(ctx, "ana", "192.0.2.1", now.Add(time.Hour)))
 	rec("source after login", func() (any, error) { return s.UserSource(ctx, "ana", "192.0.2.1") })
 	rec("source failure after login", func() (any, error) { return s.RecordSourceFailure(ctx, "ana", "192.0.2.1", 2, now.Add(2*time.Hour)) })

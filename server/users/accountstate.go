@@ -192,3 +192,20 @@ const (
 	actorInactivity = "system:inactivity"
 	actorLockout    = "system:lockout"
 )
+
+// AddressLocks returns, per account, the addresses it signed in from
+// that are locked now (LockAfter failures from there within LockFor).
+func (s *Service) AddressLocks(ctx context.Context) (map[string][]string, error) {
+	list, err := s.st.LockedSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := map[string][]string{}
+	for _, src := range list {
+		if now.Before(src.LockedAt.Add(s.lockFor)) {
+			out[src.Username] = append(out[src.Username], src.Source)
+		}
+	}
+	return out, nil
+}
