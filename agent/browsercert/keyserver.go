@@ -75,6 +75,11 @@ func (s *KeyServer) Serve(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
 		return fmt.Errorf("key server: %w", err)
 	}
+	// The service's umask (0077) would leave the folder root's alone;
+	// users' browsers must reach the socket in it.
+	if err := os.Chmod(filepath.Dir(s.Path), 0o755); err != nil {
+		return fmt.Errorf("key server: %w", err)
+	}
 	if err := os.Remove(s.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("key server: remove the old socket: %w", err)
 	}

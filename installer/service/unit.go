@@ -9,8 +9,9 @@ import (
 // SystemdUnit returns the systemd unit for s. Hardening stops short of
 // what the checks need: the agent runs as root to read /etc/shadow and
 // PAM settings, lists nftables rules (netlink, CAP_NET_ADMIN), reads block
-// devices for disk encryption (so no PrivateDevices) and users' desktop
-// settings (so home directories stay readable).
+// devices for disk encryption (so no PrivateDevices), users' desktop
+// settings, and places the device certificate in users' NSS databases
+// (so home directories stay writable, by the user's own commands).
 func SystemdUnit(s Spec) string {
 	var b strings.Builder
 	b.WriteString(`[Unit]
@@ -46,7 +47,9 @@ ReadWritePaths="-` + systemdEscape(s.StateDir) + `"
 # The service deletes the enrollment secret left in the provisioning
 # directory once it has taken it over.
 ReadWritePaths=-` + ProvisionDir + `
-ProtectHome=read-only
+# No ProtectHome: the device certificate (or, for a TPM key, the PKCS#11
+# module) is placed in the console user's NSS databases under their home,
+# by commands run as that user (runuser), which inherit this namespace.
 PrivateTmp=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
