@@ -15,9 +15,10 @@
 // process drops the device's entry at once, the server forgets a device
 // on each decision change its audit feed reads (any replica's) and on
 // each revocation by the command line, and DefaultPostureTTL bounds the
-// rest (see there). Decisions are never cached: the
-// time-dependent parts are recomputed from the cached posture on each
-// request.
+// rest (see there). Its Fleet is the whole fleet's postures for lists:
+// read in bulk at most once a TTL, with the devices written since read
+// one by one. Decisions are never cached: the time-dependent parts are
+// recomputed from the cached posture on each request.
 //
 // Engine wraps Decide with everything else the server knows: the policy
 // profile of the device's organization (server/policy), exceptions and user
@@ -31,11 +32,13 @@
 // mass-failure guard.
 //
 // Every other surface shows the engine's answer too: Current (one device)
-// and All (the fleet) decide without counting or announcing, for the
+// and Fleet or All (the fleet) decide without counting or announcing, for the
 // dashboard, the command line (ForStore: an engine over a store and its
 // applied policy) and the agent's acks (ToWire). AccessOf sums a decision
 // up in one word: allowed, blocked, allowed_by_exception or warned (with
-// the deadline when a warning starts to block).
+// the deadline when a warning starts to block). A stored report that no
+// longer decodes makes its device's controls unknown with the reason
+// (UnreadableReport) on every surface, never an error for the fleet.
 //
 // The package is portable.
 package decision
