@@ -241,10 +241,19 @@ func aptLastPatch(h host.Host, f *Facts, historyLog string) *Stamp {
 		f.Notes = append(f.Notes, "apt's history records no full upgrade (apt upgrade or unattended-upgrade)")
 		return nil
 	}
-	if b, err := h.ReadFile(dpkgLog); err == nil {
+	log := dpkgLogPath(h)
+	f.Notes = append(f.Notes, log.errors...)
+	b, err := h.ReadFile(log.path)
+	switch {
+	case err == nil:
 		if t, ok := lastDpkgUpgrade(b); ok {
-			return &Stamp{At: t, Source: dpkgLog + " (newest upgrade of any package)"}
+			return &Stamp{At: t, Source: log.describe() + ", newest upgrade of any package"}
 		}
+		f.Notes = append(f.Notes, log.describe()+" records no package upgrade")
+	case errors.Is(err, host.ErrNotFound):
+		f.Notes = append(f.Notes, "no apt history and no dpkg log: "+log.describe()+" does not exist")
+	default:
+		f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", log.describe(), err))
 	}
 	return nil
 }

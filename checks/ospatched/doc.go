@@ -18,7 +18,8 @@
 //   - Linux: `apt-get -s dist-upgrade` (security = from a -security
 //     suite), else update-notifier's apt-check counts; the apt lists'
 //     refresh time (update-success-stamp, else the newest Release file);
-//     dpkg.log, else apt's history.log, for the last upgrade. On SUSE
+//     apt's history.log, else dpkg's log (where dpkg.cfg.d and dpkg.cfg
+//     put it, as dpkg reads them), for the last upgrade. On SUSE
 //     (or wherever zypper is the only rpm front end) `zypper --xmlout
 //     list-patches --category security`: needed security patches from
 //     update-list and blocked-update-list (held back behind a package
