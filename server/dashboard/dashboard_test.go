@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -358,6 +359,12 @@ func TestOverviewCountsUnknownAsUnknownAndSurvivesAnUnreadableReport(t *testing.
 	} {
 		if got := bar(id); got != want {
 			t.Errorf("%s bar %q, want %q", id, got, want)
+		}
+	}
+	for id, badge := range map[string]string{"dev_unknown": `<span class="badge s-unknown">Unknown</span>`, "dev_failing": `<span class="badge s-fail">Fail</span>`} {
+		re := regexp.MustCompile(`href="/ui/devices/` + id + `">[^<]*</a></td>\s*<td>` + regexp.QuoteMeta(badge))
+		if !re.MatchString(overview.body) {
+			t.Errorf("the recent changes do not show %s's antivirus as %s", id, badge)
 		}
 	}
 	for _, path := range []string{"/ui/devices", "/ui/devices?control=antivirus", "/ui/devices/dev_damaged", "/ui/devices.csv"} {

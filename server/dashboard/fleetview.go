@@ -200,6 +200,7 @@ func (r deviceRow) names(control checks.ControlID) bool {
 type fleetSummary struct {
 	byStatus         map[store.DeviceStatus]int
 	failing, unknown map[checks.ControlID]int
+	decisions        map[string]decision.Decision
 }
 
 // summarize counts the decisions of every device.
@@ -209,7 +210,7 @@ func (d *Dashboard) summarize(ctx context.Context) (fleetSummary, error) {
 		return fleetSummary{}, err
 	}
 	sum := fleetSummary{byStatus: make(map[store.DeviceStatus]int, len(store.DeviceStatuses)),
-		failing: map[checks.ControlID]int{}, unknown: map[checks.ControlID]int{}}
+		failing: map[checks.ControlID]int{}, unknown: map[checks.ControlID]int{}, decisions: decisions}
 	for _, dec := range decisions {
 		sum.byStatus[statusOf(dec)]++
 		seen := map[checks.ControlID]bool{}

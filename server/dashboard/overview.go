@@ -31,7 +31,15 @@ type overviewView struct {
 	Total    int
 	Controls []controlBar
 	Chart    chart
-	Changes  []store.Change
+	Changes  []changeRow
+}
+
+// changeRow is a recent change; a control that started failing by the
+// stored reports is Unknown when the device's decision names it unknown
+// (it could not be determined), so the list never calls that a failure.
+type changeRow struct {
+	store.Change
+	Unknown bool
 }
 
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn) {
@@ -54,7 +62,16 @@ func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request, s *signedIn
 		d.internal(w, r, s, err)
 		return
 	}
-	v := overviewView{Changes: changes}
+	v := overviewView{}
+	for _, c := range changes {
+		row := changeRow{Change: c}
+		if c.Kind == "failing" {
+			for _, chip := range chipsOf(sum.decisions[c.DeviceID]) {
+				row.Unknown = row.Unknown || (chip.Control == c.Control && chip.Kind == "unknown")
+			}
+		}
+		v.Changes = append(v.Changes, row)
+	}
 	for _, st := range store.DeviceStatuses {
 		v.Counts = append(v.Counts, statusCount{st, sum.byStatus[st]})
 		v.Total += sum.byStatus[st]
