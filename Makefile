@@ -65,6 +65,11 @@ cross:
 				-o $(BIN)/cross/$$os-$$arch/postern-$$b$$ext ./$$b/cmd/postern-$$b || exit 1; \
 		done; \
 	done
+	@# The PKCS#11 module for a TPM key in the browsers is C: built for the
+	@# host's linux architecture when cc and libp11-kit-dev are here.
+	@if [ "$$(uname -m)" = x86_64 ] && command -v cc >/dev/null && [ -e /usr/include/p11-kit-1/p11-kit/pkcs11.h ]; then \
+		cc -shared -fPIC -O2 -Wall -Werror -I/usr/include/p11-kit-1 -o $(BIN)/cross/linux-amd64/libpostern-pkcs11.so agent/browsercert/pkcs11module/postern-pkcs11.c; \
+	fi
 	@ls -l $(BIN)/cross/*/ | awk '/postern/ {print $$5, $$9}'
 
 # Benchmarks print figures; none is asserted. AGENTS sets the number of

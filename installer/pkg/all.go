@@ -55,9 +55,16 @@ func BuildAll(ctx context.Context, log *slog.Logger, o Options) ([]string, error
 	var out []string
 	for _, arch := range []string{"amd64", "arm64"} {
 		for _, format := range []string{"deb", "rpm"} {
+			// The PKCS#11 module is C: make cross builds it for the
+			// architectures a C compiler here targets (amd64).
+			module := filepath.Join(o.CrossDir, "linux-"+arch, "libpostern-pkcs11.so")
+			if _, err := os.Stat(module); err != nil {
+				log.Warn("package without the PKCS#11 module: a TPM key's certificate will not reach the browsers", "arch", arch)
+				module = ""
+			}
 			p, err := BuildLinux(LinuxOptions{
 				Format: format, Arch: arch, Version: version, OutDir: o.OutDir, MTime: o.MTime, Sign: sign,
-				Binary: filepath.Join(o.CrossDir, "linux-"+arch, PackageName),
+				Binary: filepath.Join(o.CrossDir, "linux-"+arch, PackageName), PKCS11Module: module,
 			})
 			if err != nil {
 				return out, err

@@ -74,6 +74,25 @@ func TestBuildLinux(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the deb holds the PKCS#11 module where the agent looks for it", func(t *testing.T) {
+		need(t, "dpkg-deb")
+		module := fakeBinary(t, "libpostern-pkcs11.so")
+		dir := t.TempDir()
+		p, err := BuildLinux(LinuxOptions{Format: "deb", Arch: "amd64", Version: "1.2.3", Binary: bin, OutDir: dir, PKCS11Module: module})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := run(t, "dpkg-deb", "-c", p)
+		found := false
+		for _, line := range strings.Split(list, "\n") {
+			if strings.HasSuffix(line, "."+PKCS11ModulePath) {
+				found = strings.HasPrefix(line, "-rw-r--r-- root/root")
+			}
+		}
+		if !found {
+			t.Errorf("contents lack the module, mode 0644 and root's:\n%s", list)
+		}
+	})
 	t.Run("the rpm is written under its conventional name", func(t *testing.T) {
 		p, err := BuildLinux(LinuxOptions{Format: "rpm", Arch: "arm64", Version: "1.2.3", Binary: bin, OutDir: out})
 		if err != nil {

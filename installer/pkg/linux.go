@@ -24,6 +24,11 @@ const (
 	License     = "Proprietary"
 )
 
+// PKCS11ModulePath is where the agent looks for its PKCS#11 module
+// (agent/browsercert.PKCS11Module; archtest keeps the binaries' imports
+// out of the package builder, so the path is written twice).
+const PKCS11ModulePath = "/usr/lib/postern/libpostern-pkcs11.so"
+
 // unitDir is where packages put systemd units (merged /usr on Debian and
 // RPM distributions alike).
 const unitDir = "/usr/lib/systemd/system"
@@ -38,6 +43,12 @@ type LinuxOptions struct {
 	Version string
 	// Binary is the linux postern-agent to package.
 	Binary string
+	// PKCS11Module, when set, is the agent's PKCS#11 module for this
+	// architecture (make pkcs11-module), installed where the agent
+	// registers it in users' NSS databases for a TPM device key
+	// (browsercert.PKCS11Module). Without it a TPM key's certificate is
+	// not placed for the browsers.
+	PKCS11Module string
 	// OutDir receives the package under its conventional file name.
 	OutDir string
 	// MTime is the files' modification time and the package's build
@@ -73,17 +84,24 @@ func BuildLinux(o LinuxOptions) (string, error) {
 	}
 	defer os.RemoveAll(work)
 	mtime, info := rootOwned(o.MTime)
+	contents := files.Contents{
+		{Source: o.Binary, Destination: p.Bin, FileInfo: info(0o755)},
+		{Source: filepath.Join(work, p.Unit), Destination: unitDir + "/" + p.Unit, FileInfo: info(0o644)},
+		{Destination: p.EtcDir, Type: files.TypeDir, FileInfo: info(0o700)},
+	}
+	if o.PKCS11Module != "" {
+		if _, err := os.Stat(o.PKCS11Module); err != nil {
+			return "", fmt.Errorf("linux package PKCS#11 module: %w", err)
+		}
+		contents = append(contents, &files.Content{Source: o.PKCS11Module, Destination: PKCS11ModulePath, FileInfo: info(0o644)})
+	}
 	return buildNFPM(o.Format, o.OutDir, o.Sign, nfpm.Info{
 		Name: PackageName, Arch: o.Arch, Platform: "linux", Version: o.Version,
 		Maintainer: Maintainer, Vendor: Vendor, Homepage: Homepage, License: License,
 		Section: "admin", Priority: "optional", MTime: mtime,
 		Description: service.Description,
 		Overridables: nfpm.Overridables{
-			Contents: files.Contents{
-				{Source: o.Binary, Destination: p.Bin, FileInfo: info(0o755)},
-				{Source: filepath.Join(work, p.Unit), Destination: unitDir + "/" + p.Unit, FileInfo: info(0o644)},
-				{Destination: p.EtcDir, Type: files.TypeDir, FileInfo: info(0o700)},
-			},
+			Contents: contents,
 			Scripts: nfpm.Scripts{
 				PostInstall: filepath.Join(work, "postinstall.sh"),
 				PreRemove:   filepath.Join(work, "preremove.sh"),
