@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,29 +26,7 @@ const wallClockMarker = "// wall clock:"
 // stray time.Now default is the time bomb of a test that pins a date in a
 // fixture: it passes the day it is written and fails a week later.
 func TestDatesComeFromTheClockPackage(t *testing.T) {
-	root := filepath.Join("..", "..")
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")) && path != root {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, path)
-		dir := filepath.ToSlash(filepath.Dir(rel))
-		for _, ok := range wallClockExempt {
-			if dir == ok {
-				return nil
-			}
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
-		if err != nil {
-			return err
-		}
+	forEachGoFile(t, parser.ParseComments, wallClockExempt, func(rel string, fset *token.FileSet, f *ast.File) {
 		marked := map[int]bool{}
 		for _, cg := range f.Comments {
 			for _, c := range cg.List {
@@ -60,7 +37,7 @@ func TestDatesComeFromTheClockPackage(t *testing.T) {
 		}
 		timeName := importName(f, "time")
 		if timeName == "" {
-			return nil
+			return
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
@@ -74,15 +51,11 @@ func TestDatesComeFromTheClockPackage(t *testing.T) {
 			pos := fset.Position(sel.Pos())
 			if !marked[pos.Line] {
 				t.Errorf("%s:%d: time.%s: use clock.Now (internal/clock), or end the line with %q and the reason it is not a date",
-					filepath.ToSlash(rel), pos.Line, sel.Sel.Name, wallClockMarker+" ...")
+					rel, pos.Line, sel.Sel.Name, wallClockMarker+" ...")
 			}
 			return true
 		})
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // importName is the name under which f imports path, or "" when it does

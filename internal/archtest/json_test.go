@@ -2,12 +2,9 @@ package archtest
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -20,41 +17,18 @@ var jsonOutputDirs = []string{"server/api", "server/events", "server/cli", "serv
 // encode through internal/jsonenc, and any json.NewEncoder anywhere turns
 // HTML escaping off in the same function.
 func TestShownJSONKeepsAngleBracketsAndAmpersands(t *testing.T) {
-	root := filepath.Join("..", "..")
-	fset := token.NewFileSet()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "testdata" || d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")) && path != root {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		dir := filepath.Dir(rel)
-		if dir == "internal/jsonenc" {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
+	forEachGoFile(t, 0, []string{"internal/jsonenc"}, func(rel string, fset *token.FileSet, f *ast.File) {
 		js := importName(f, "encoding/json")
 		if js == "" {
-			return nil
+			return
 		}
-		output := slices.Contains(jsonOutputDirs, dir)
+		output := slices.Contains(jsonOutputDirs, filepath.Dir(rel))
+		// Each declaration (a function, or package-level variables) is
+		// one scope in which an encoder must turn escaping off.
 		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
 			var encoders []token.Pos
 			unescaped := false
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
+			ast.Inspect(decl, func(n ast.Node) bool {
 				call, ok := n.(*ast.CallExpr)
 				if !ok {
 					return true
@@ -86,9 +60,5 @@ func TestShownJSONKeepsAngleBracketsAndAmpersands(t *testing.T) {
 				}
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
