@@ -59,6 +59,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.log.Info("signed in", "user", u.Username)
+	d.auditSignIn(r, u, factorNone)
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
 }
 

@@ -111,8 +111,9 @@ func (d *Dashboard) endChallenge(w http.ResponseWriter, r *http.Request, ch stor
 }
 
 // finishChallenge ends the challenge and signs the user in with a new
-// session. It returns false after answering with an error.
-func (d *Dashboard) finishChallenge(w http.ResponseWriter, r *http.Request, ch store.MFAChallenge) (store.User, bool) {
+// session, audited with the second factor that passed. It returns false
+// after answering with an error.
+func (d *Dashboard) finishChallenge(w http.ResponseWriter, r *http.Request, ch store.MFAChallenge, factor string) (store.User, bool) {
 	d.endChallenge(w, r, ch)
 	ctx := r.Context()
 	// An account locked or disabled since its password passed gets no
@@ -134,7 +135,8 @@ func (d *Dashboard) finishChallenge(w http.ResponseWriter, r *http.Request, ch s
 		d.render(w, r, nil, http.StatusInternalServerError, "login", "Sign in", loginView{Error: "Sign-in is unavailable; try again later."})
 		return store.User{}, false
 	}
-	d.log.Info("signed in", "user", u.Username, "second_factor", true)
+	d.log.Info("signed in", "user", u.Username, "second_factor", factor)
+	d.auditSignIn(r, u, factor)
 	return u, true
 }
 
@@ -176,8 +178,10 @@ func (d *Dashboard) verify(w http.ResponseWriter, r *http.Request) {
 	code := r.PostForm.Get("code")
 	var err error
 	var left = -1
+	factor := factorTOTP
 	switch r.PostForm.Get("method") {
 	case "recovery":
+		factor = factorRecovery
 		left, err = d.cfg.Users.UseRecoveryCode(r.Context(), f, code)
 	default:
 		err = d.cfg.Users.VerifyTOTP(r.Context(), f, code)
@@ -186,7 +190,7 @@ func (d *Dashboard) verify(w http.ResponseWriter, r *http.Request) {
 		d.secondFactorRefused(w, r, ch, err)
 		return
 	}
-	if _, ok := d.finishChallenge(w, r, ch); !ok {
+	if _, ok := d.finishChallenge(w, r, ch, factor); !ok {
 		return
 	}
 	target := "/ui/"
@@ -289,7 +293,7 @@ func (d *Dashboard) enrol(w http.ResponseWriter, r *http.Request) {
 		d.renderEnrol(w, r, nil, ch.Username, status, msg, "/ui/login/enrol")
 		return
 	}
-	u, ok := d.finishChallenge(w, r, ch)
+	u, ok := d.finishChallenge(w, r, ch, factorTOTP)
 	if !ok {
 		return
 	}

@@ -238,7 +238,7 @@ func (d *Dashboard) loginWebAuthn(w http.ResponseWriter, r *http.Request) {
 		d.secondFactorRefused(w, r, ch, d.cfg.Users.RefuseSecondFactor(ctx, f, "webauthn", why))
 		return
 	}
-	if _, ok := d.finishChallenge(w, r, ch); !ok {
+	if _, ok := d.finishChallenge(w, r, ch, factorSecurityKey); !ok {
 		return
 	}
 	http.Redirect(w, r, "/ui/", http.StatusSeeOther)
@@ -490,7 +490,7 @@ func (d *Dashboard) enrolKey(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		d.log.Error("make recovery codes failed", "err", err)
 	}
-	if _, ok := d.finishChallenge(w, r, ch); !ok {
+	if _, ok := d.finishChallenge(w, r, ch, factorSecurityKey); !ok {
 		return
 	}
 	d.showRecoveryCodes(w, r, nil, codes, "/ui/")
