@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -38,5 +40,27 @@ func TestUserMFACommands(t *testing.T) {
 		if strings.Count(out, kind) == 0 {
 			t.Errorf("the audit export lacks %s", kind)
 		}
+	}
+}
+
+func TestUserListShowsSecondFactors(t *testing.T) {
+	dir := serverDir(t)
+	if _, errOut, code := run(t, "user", "add", "dana", "--role", "analyst", "--first-name", "Dana", "--last-name", "Kim", "--data", dir); code != 0 {
+		t.Fatalf("user add: exit %d: %s", code, errOut)
+	}
+	out, errOut, code := run(t, "user", "list", "--data", dir)
+	if code != 0 || !strings.Contains(out, "MFA") || !regexp.MustCompile(`(?m)^dana .* none `).MatchString(out) {
+		t.Errorf("user list: code %d, stdout %q, stderr %q; want dana's MFA none", code, out, errOut)
+	}
+	out, errOut, code = run(t, "user", "list", "--json", "--data", dir)
+	var got []struct {
+		Username string      `json:"username"`
+		MFA      userMFAJSON `json:"mfa"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil {
+		t.Fatalf("user list --json: code %d, %v, stderr %q", code, err, errOut)
+	}
+	if len(got) != 1 || got[0].MFA != (userMFAJSON{State: "none"}) {
+		t.Errorf("user list --json: %+v, want dana with mfa state none", got)
 	}
 }

@@ -211,23 +211,39 @@ func userListRun(ctx context.Context, f *Factory, opts *UserListOptions) error {
 		if err != nil {
 			return err
 		}
+		// A second factor that cannot be read is listed as unknown, never
+		// as none, and the command fails after the list.
+		var mfaErr error
+		mfa := make([]string, len(us))
+		mfaStatus := make([]users.MFAStatus, len(us))
+		for i, u := range us {
+			var err error
+			if mfa[i], mfaStatus[i], err = s.MFAState(ctx, u); err != nil && mfaErr == nil {
+				mfaErr = err
+			}
+		}
 		if opts.JSON {
 			out := make([]userJSON, 0, len(us))
-			for _, u := range us {
+			for i, u := range us {
 				j := userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
 					State: userState(u), CreatedAt: u.CreatedAt, DisabledReason: u.DisabledReason,
-					Review: users.ReviewState(u, f.Now()), ReviewBy: users.ReviewBy(u)}
+					Review: users.ReviewState(u, f.Now()), ReviewBy: users.ReviewBy(u),
+					MFA: userMFAJSON{State: mfa[i], TOTP: mfaStatus[i].TOTP, SecurityKeys: mfaStatus[i].SecurityKeys,
+						RecoveryCodesLeft: mfaStatus[i].RecoveryCodes}}
 				if !u.LastLoginAt.IsZero() {
 					t := u.LastLoginAt
 					j.LastLoginAt = &t
 				}
 				out = append(out, j)
 			}
-			return f.printJSON(out)
+			if err := f.printJSON(out); err != nil {
+				return err
+			}
+			return mfaErr
 		}
 		tw := tabwriter.NewWriter(f.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tLAST SIGN-IN\tREVIEW BY")
-		for _, u := range us {
+		fmt.Fprintln(tw, "USER\tNAME\tROLE\tSTATE\tMFA\tLAST SIGN-IN\tREVIEW BY")
+		for i, u := range us {
 			last := "never"
 			if !u.LastLoginAt.IsZero() {
 				last = u.LastLoginAt.UTC().Format("2006-01-02 15:04")
@@ -236,9 +252,12 @@ func userListRun(ctx context.Context, f *Factory, opts *UserListOptions) error {
 			if st := users.ReviewState(u, f.Now()); st != users.ReviewCurrent {
 				review += " (" + st + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, userState(u), last, review)
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", u.Username, u.FirstName, u.LastName, u.Role, userState(u), mfa[i], last, review)
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return mfaErr
 	})
 }
 
@@ -254,8 +273,20 @@ type userJSON struct {
 	// DisabledReason is "admin" or "inactive" for a disabled account.
 	DisabledReason string `json:"disabled_reason,omitempty"`
 	// Review is "current", "due" or "overdue"; ReviewBy its date.
-	Review   string    `json:"review"`
-	ReviewBy time.Time `json:"review_by"`
+	Review   string      `json:"review"`
+	ReviewBy time.Time   `json:"review_by"`
+	MFA      userMFAJSON `json:"mfa"`
+}
+
+// userMFAJSON is an account's second factors in `user list --json`.
+type userMFAJSON struct {
+	// State is "none", "single sign-on" (the provider's affair),
+	// "unknown" (not readable; the command fails) or the factors, such as
+	// "authenticator app, 1 security key".
+	State             string `json:"state"`
+	TOTP              bool   `json:"totp"`
+	SecurityKeys      int    `json:"security_keys"`
+	RecoveryCodesLeft int    `json:"recovery_codes_left"`
 }
 
 func userState(u store.User) string {

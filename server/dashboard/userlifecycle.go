@@ -21,6 +21,8 @@ type userRow struct {
 	// LockedAddresses are addresses the account signed in from that are
 	// locked now (its own typos, or someone behind the same address).
 	LockedAddresses []string
+	// MFA is the account's second factors (users.Service.MFAState).
+	MFA string
 }
 
 // reviewSummary counts the accounts whose review is due or overdue.

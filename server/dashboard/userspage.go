@@ -44,6 +44,12 @@ func (d *Dashboard) renderUsers(w http.ResponseWriter, r *http.Request, s *signe
 		return
 	}
 	v.Users, v.Review = d.userRows(list, locks)
+	for i := range v.Users {
+		var err error
+		if v.Users[i].MFA, _, err = d.cfg.Users.MFAState(r.Context(), v.Users[i].User); err != nil {
+			d.log.Error("users page: read second factors failed", "err", err)
+		}
+	}
 	v.Roles = users.Roles
 	d.render(w, r, s, status, "users", "Users", v)
 }
