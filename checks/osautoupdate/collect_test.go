@@ -28,6 +28,16 @@ func apt() *host.Fake {
 		AddStat(timersWants+"apt-daily-upgrade.timer", link("/lib/systemd/system/apt-daily-upgrade.timer"), nil)
 }
 
+// aptParts is apt() without apt-config, unattended-upgrades installed,
+// and the real 20auto-upgrades and 50unattended-upgrades in apt.conf.d
+// with the parts named in more.
+func aptParts(t *testing.T, more []string) *host.Fake {
+	return apt().AddStat(unattendedPath, present, nil).
+		AddDir("/etc/apt/apt.conf.d", append([]string{"20auto-upgrades", "50unattended-upgrades"}, more...), nil).
+		AddFile("/etc/apt/apt.conf.d/20auto-upgrades", checktest.Testdata(t, "linux", "20auto-upgrades__ubuntu_default.txt")).
+		AddFile("/etc/apt/apt.conf.d/50unattended-upgrades", checktest.Testdata(t, "linux", "50unattended-upgrades__debian_2.9.1.txt"))
+}
+
 func TestCollectAndEvaluate(t *testing.T) {
 	dump := func(name string) []string { return []string{aptConfigPath, "dump"} }
 	reg := func(n uint64) host.RegistryValue { return host.RegistryValue{Type: "REG_DWORD", Integer: n} }
@@ -55,11 +65,24 @@ func TestCollectAndEvaluate(t *testing.T) {
 			AddStat(systemdEtc+"apt-daily-upgrade.timer", link("/dev/null"), nil),
 			LevelDownload, checks.StatusFail, "disabled or masked"},
 		{"without apt-config the conf.d files are read, nested syntax included", apt().
-			AddDir(aptConfDir, []string{"20auto-upgrades", "99local", "50unattended-upgrades.dpkg-old"}, nil).
-			AddFile(aptConfDir+"/20auto-upgrades", checktest.Testdata(t, "linux", "20auto-upgrades__ubuntu_default.txt")).
-			AddFile(aptConfDir+"/99local", checktest.Testdata(t, "linux", "99local__nested_download.txt")).
-			AddFile(aptConfDir+"/50unattended-upgrades.dpkg-old", []byte(`APT::Periodic::Enable "0";`)),
+			AddDir("/etc/apt/apt.conf.d", []string{"20auto-upgrades", "99local", "50unattended-upgrades.dpkg-old"}, nil).
+			AddFile("/etc/apt/apt.conf.d/20auto-upgrades", checktest.Testdata(t, "linux", "20auto-upgrades__ubuntu_default.txt")).
+			AddFile("/etc/apt/apt.conf.d/99local", checktest.Testdata(t, "linux", "99local__nested_download.txt")).
+			AddFile("/etc/apt/apt.conf.d/50unattended-upgrades.dpkg-old", []byte(`APT::Periodic::Enable "0";`)),
 			LevelDownload, checks.StatusPass, "package is not installed"},
+		{"without apt-config the real parts turning unattended-upgrades on pass", aptParts(t, nil),
+			LevelInstall, checks.StatusPass, "installs updates automatically"},
+		{"without apt-config apt.conf is read after the parts, as apt reads it, so its setting wins", aptParts(t, nil).
+			AddFile("/etc/apt/apt.conf", []byte(`APT::Periodic::Unattended-Upgrade "0";`)),
+			LevelDownload, checks.StatusFail, "neither downloads nor installs updates"},
+		{"without apt-config a part's Dir::Etc::main is the main file read", aptParts(t, []string{"00site"}).
+			AddFile("/etc/apt/apt.conf.d/00site", []byte(`Dir::Etc::main "site.conf";`)).
+			AddFile("/etc/apt/site.conf", []byte(`APT::Periodic::Unattended-Upgrade "0";`)).
+			AddFile("/etc/apt/apt.conf", []byte(`APT::Periodic::Unattended-Upgrade "1";`)),
+			LevelDownload, checks.StatusFail, "neither downloads nor installs updates"},
+		{"without apt-config a part that cannot be read is unknown: it may be the one turning updates off", aptParts(t, []string{"99local"}).
+			AddFileError("/etc/apt/apt.conf.d/99local", host.Wrap(host.ErrPermission, errors.New("open /etc/apt/apt.conf.d/99local: permission denied"))),
+			LevelDownload, checks.StatusUnknown, "99local: permission denied"},
 		{"without systemd, unattended-upgrades run by cron's apt-compat passes while cron runs", host.NewFake("linux", "amd64").
 			AddStat(aptGetPath, present, nil).AddStat(unattendedPath, present, nil).AddStat(aptCompatCron, present, nil).
 			AddStat("/usr/sbin/cron", present, nil).
@@ -87,7 +110,7 @@ func TestCollectAndEvaluate(t *testing.T) {
 			LevelDownload, checks.StatusFail, "no automatic update mechanism was found"},
 		{"an unreadable apt configuration is unknown", apt().
 			AddRun(dump(""), host.Output{}, host.Wrap(host.ErrTimeout, errors.New("run /usr/bin/apt-config: context deadline exceeded"))).
-			AddDir(aptConfDir, nil, host.Wrap(host.ErrPermission, errors.New("open /etc/apt/apt.conf.d: permission denied"))),
+			AddDir("/etc/apt/apt.conf.d", nil, host.Wrap(host.ErrPermission, errors.New("open /etc/apt/apt.conf.d: permission denied"))),
 			LevelDownload, checks.StatusUnknown, "permission denied"},
 		// Windows.
 		{"Windows with no policy installs automatically", win(),

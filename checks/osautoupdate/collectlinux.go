@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/aptconfig"
 	"github.com/postern-dev/postern/checks/internal/scheduler"
 )
 
@@ -16,8 +16,6 @@ import (
 const (
 	aptGetPath     = "/usr/bin/apt-get"
 	aptConfigPath  = "/usr/bin/apt-config"
-	aptConfFile    = "/etc/apt/apt.conf"
-	aptConfDir     = "/etc/apt/apt.conf.d"
 	unattendedPath = "/usr/bin/unattended-upgrade"
 	systemdRunDir  = "/run/systemd/system"
 	systemdEtc     = "/etc/systemd/system/"
@@ -188,7 +186,10 @@ func enabledWord(b bool) string {
 
 // aptPeriodic returns the effective APT::Periodic settings: from
 // `apt-config dump` (apt's own merge of every file), else by reading
-// apt.conf and apt.conf.d in apt's order.
+// apt's files in apt's order (aptconfig.ReadFiles: the parts directory,
+// then the main file, each where the configuration puts it). A file that
+// could not be read may be the one that turns updates off, so it makes
+// the settings unknown.
 func aptPeriodic(ctx context.Context, h host.Host) (map[string]string, string, error) {
 	cctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
 	defer cancel()
@@ -200,41 +201,11 @@ func aptPeriodic(ctx context.Context, h host.Host) (map[string]string, string, e
 	if runErr == nil {
 		runErr = fmt.Errorf("exited %d", out.ExitCode)
 	}
-	conf := map[string]string{}
-	read := 0
-	if b, err := h.ReadFile(aptConfFile); err == nil {
-		parseAptConf(b, conf)
-		read++
+	conf, read, err := aptconfig.ReadFiles(h, keptAptKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("apt-config dump: %v; %v", runErr, err)
 	}
-	names, err := h.ReadDir(aptConfDir)
-	if err != nil && !errors.Is(err, host.ErrNotFound) {
-		return nil, "", fmt.Errorf("apt-config dump: %v; list %s: %v", runErr, aptConfDir, err)
-	}
-	for _, n := range names {
-		if !aptConfName(n) {
-			continue
-		}
-		if b, err := h.ReadFile(path.Join(aptConfDir, n)); err == nil {
-			parseAptConf(b, conf)
-			read++
-		}
-	}
-	if read == 0 {
-		return nil, "", fmt.Errorf("apt-config dump: %v; no apt configuration file could be read", runErr)
-	}
-	return conf, aptConfDir, nil
-}
-
-// aptConfName applies apt's rule for apt.conf.d: names of letters,
-// digits, _ - . only, with no extension or .conf.
-func aptConfName(n string) bool {
-	for _, r := range n {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
-			return false
-		}
-	}
-	ext := path.Ext(n)
-	return ext == "" || ext == ".conf"
+	return conf, strings.Join(read, " and "), nil
 }
 
 // ostreeMechanism reads rpm-ostree's automatic updates (Fedora Atomic

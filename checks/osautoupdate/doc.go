@@ -18,8 +18,9 @@
 //     then /Library/Preferences/com.apple.SoftwareUpdate.plist, then
 //     `softwareupdate --schedule` for the check; absent keys take macOS's
 //     defaults and say so.
-//   - Linux: APT::Periodic (apt-config dump, else apt.conf and
-//     apt.conf.d read in apt's order), the unattended-upgrades program and
+//   - Linux: APT::Periodic (apt-config dump, else apt.conf.d then
+//     apt.conf read in apt's order, each where Dir::Etc::parts and
+//     Dir::Etc::main put it), the unattended-upgrades program and
 //     the apt-daily(-upgrade) timers or cron; dnf-automatic (the first
 //     of dnf5's /etc/dnf/dnf5-plugins/automatic.conf and
 //     /usr/share/dnf5/dnf5-plugins/automatic.conf, else dnf4's

@@ -19,9 +19,9 @@ func TestRealPackageConfigurations(t *testing.T) {
 	dump := []string{aptConfigPath, "dump"}
 	confd := func(auto string) *host.Fake {
 		return apt().
-			AddDir(aptConfDir, []string{"20auto-upgrades", "50unattended-upgrades"}, nil).
-			AddFile(aptConfDir+"/20auto-upgrades", checktest.Testdata(t, "linux", auto)).
-			AddFile(aptConfDir+"/50unattended-upgrades", checktest.Testdata(t, "linux", "50unattended-upgrades__debian_2.9.1.txt")).
+			AddDir("/etc/apt/apt.conf.d", []string{"20auto-upgrades", "50unattended-upgrades"}, nil).
+			AddFile("/etc/apt/apt.conf.d/20auto-upgrades", checktest.Testdata(t, "linux", auto)).
+			AddFile("/etc/apt/apt.conf.d/50unattended-upgrades", checktest.Testdata(t, "linux", "50unattended-upgrades__debian_2.9.1.txt")).
 			AddStat(unattendedPath, present, nil)
 	}
 	dnfTimer := func(h *host.Fake, timer string) *host.Fake {
@@ -72,8 +72,8 @@ func TestRealPackageConfigurations(t *testing.T) {
 			AddStat(unattendedPath, present, nil),
 			LevelInstall, LevelNotify, checks.StatusFail, "installs nothing"},
 		{"unattended-upgrades with its origins cleared by #clear installs nothing (files read directly)", confd("20auto-upgrades__ubuntu_default.txt").
-			AddDir(aptConfDir, []string{"20auto-upgrades", "50unattended-upgrades", "99-no-origins"}, nil).
-			AddFile(aptConfDir+"/99-no-origins", []byte("// Local: no automatic installs from any origin.\n#clear Unattended-Upgrade::Origins-Pattern;\n")),
+			AddDir("/etc/apt/apt.conf.d", []string{"20auto-upgrades", "50unattended-upgrades", "99-no-origins"}, nil).
+			AddFile("/etc/apt/apt.conf.d/99-no-origins", []byte("// Local: no automatic installs from any origin.\n#clear Unattended-Upgrade::Origins-Pattern;\n")),
 			LevelInstall, LevelNotify, checks.StatusFail, "installs nothing"},
 		// dnf4.
 		{"dnf4's shipped automatic.conf under dnf-automatic.timer only downloads", dnfTimer(rpm().

@@ -3,6 +3,7 @@ package ospatched
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,6 +76,23 @@ func TestAptConfigurationMovesListsAndHistory(t *testing.T) {
 				AddStat("/srv/apt/lists/"+release, file(now.Add(-time.Hour)), nil).
 				AddFile("/srv/log/apt/history.log", history("2026-11-21  06:10:01")),
 			checks.StatusPass, "2 security updates pending for 2 days", []string{"/srv/apt/lists (newest Release file)", "/srv/log/apt/history.log"}},
+		{"without apt-config, Dir::State::lists and Dir::Log set in an apt.conf.d part are where the lists and history are read",
+			stale(base(nil)).
+				AddRun([]string{aptConfigPath, "dump"}, host.Output{}, host.Wrap(host.ErrTimeout, errors.New("run /usr/bin/apt-config: context deadline exceeded"))).
+				AddDir("/etc/apt/apt.conf.d", []string{"60local"}, nil).
+				AddFile("/etc/apt/apt.conf.d/60local", []byte("Dir::State::lists \"/srv/apt/lists/\";\nDir::Log \"/srv/log/apt\";\n")).
+				AddGlob("/srv/apt/lists/*Release", []string{"/srv/apt/lists/" + release}, nil).
+				AddStat("/srv/apt/lists/"+release, file(now.Add(-time.Hour)), nil).
+				AddFile("/srv/log/apt/history.log", history("2026-11-21  06:10:01")),
+			checks.StatusPass, "2 security updates pending for 2 days", []string{"/srv/apt/lists (newest Release file)", "/srv/log/apt/history.log"}},
+		{"without apt-config, a part moving Dir::Etc::main to a file that moves the history is followed",
+			stale(base(nil)).
+				AddRun([]string{aptConfigPath, "dump"}, host.Output{}, host.Wrap(host.ErrTimeout, errors.New("run /usr/bin/apt-config: context deadline exceeded"))).
+				AddDir("/etc/apt/apt.conf.d", []string{"00site"}, nil).
+				AddFile("/etc/apt/apt.conf.d/00site", []byte(`Dir::Etc::main "/srv/apt.conf";`)).
+				AddFile("/srv/apt.conf", []byte(`Dir::Log::History "/srv/history.log";`)).
+				AddFile("/srv/history.log", history("2026-11-21  06:10:01")),
+			checks.StatusFail, "last refreshed 60 days ago", []string{"/var/lib/apt/lists (newest Release file)", "/srv/history.log"}},
 		{"Dir::State moves the lists under it; a moved history that is missing is not the default's",
 			stale(base(aptConfigDump(t, map[string]string{"Dir::State": "/srv/apt-state", "Dir::Log::History": "/srv/history.log"}))).
 				AddGlob("/srv/apt-state/lists/*Release", []string{"/srv/apt-state/lists/" + release}, nil).

@@ -172,18 +172,28 @@ func toolError(name string, out host.Output, err error) error {
 // its history log: apt.conf can move both (Dir, Dir::State,
 // Dir::State::lists, Dir::Log, Dir::Log::History, RootDir), and
 // `apt-config dump` is apt's own merge of every file. When it cannot
-// answer, apt's defaults are read and a note says so.
+// answer, apt's files are read in apt's order (aptconfig.ReadFiles);
+// when those cannot be read either, apt's defaults are used and a note
+// says so.
 func aptPaths(ctx context.Context, h host.Host, f *Facts) (lists, history string) {
 	cctx, cancel := context.WithTimeout(ctx, host.DefaultCommandTimeout)
 	defer cancel()
 	conf := map[string]string{}
 	out, err := h.Run(cctx, aptConfigPath, "dump")
-	switch {
-	case err == nil && out.ExitCode == 0 && len(out.Stdout) > 0:
+	if err == nil && out.ExitCode == 0 && len(out.Stdout) > 0 {
 		conf = aptconfig.Parse(out.Stdout, aptconfig.Kept)
-	case errors.Is(err, host.ErrNotFound):
-	default:
-		f.Notes = append(f.Notes, "apt's directories are its defaults: "+toolError("apt-config dump", out, err).Error())
+	} else {
+		why := toolError("apt-config dump", out, err).Error()
+		read, _, rerr := aptconfig.ReadFiles(h, aptconfig.Kept)
+		switch {
+		case read == nil:
+			f.Notes = append(f.Notes, "apt's directories are its defaults: "+why+"; "+rerr.Error())
+		case rerr != nil:
+			conf = read
+			f.Notes = append(f.Notes, "apt's directories are read from its files ("+why+"), some of which could not be read: "+rerr.Error())
+		default:
+			conf = read
+		}
 	}
 	return aptconfig.FindDir(conf, "Dir::State::lists"), aptconfig.FindFile(conf, "Dir::Log::History")
 }

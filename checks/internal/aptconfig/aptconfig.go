@@ -15,6 +15,9 @@ var Defaults = map[string]string{
 	"Dir::State::lists": "lists/",
 	"Dir::Log":          "var/log/apt",
 	"Dir::Log::History": "history.log",
+	"Dir::Etc":          "etc/apt/",
+	"Dir::Etc::main":    "apt.conf",
+	"Dir::Etc::parts":   "apt.conf.d",
 }
 
 // Parse reads `apt-config dump` output, one `Key::Path "value";` per
