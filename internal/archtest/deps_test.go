@@ -32,7 +32,8 @@ func TestDependencyRules(t *testing.T) {
 		{"the agent links no server code", []string{module + "/agent/..."},
 			[]string{module + "/server", "modernc.org/sqlite", "github.com/jackc/pgx"}},
 		{"the binaries link no test harness", []string{module + "/server/cmd/postern-server", module + "/agent/cmd/postern-agent"},
-			[]string{module + "/server/store/pgtest", module + "/internal/testserver", module + "/checks/internal/checktest", module + "/internal/swtpmtest", module + "/internal/pkcs11test", module + "/checks/internal/roottest", module + "/internal/loadgen", module + "/cmd"}},
+			[]string{module + "/server/store/pgtest", module + "/internal/testserver", module + "/checks/internal/checktest", module + "/internal/swtpmtest", module + "/internal/pkcs11test", module + "/checks/internal/roottest", module + "/internal/loadgen", module + "/cmd",
+				module + "/internal/oidctest", "github.com/zitadel"}},
 	}
 	for _, goos := range []string{"linux", "windows", "darwin"} {
 		for _, r := range rules {

@@ -5,7 +5,9 @@
 // (```sh illustrative) is shown only, and must say so. Shell blocks (sh,
 // bash, shell) are run in order, per file, by bash in a scratch directory
 // with freshly built postern-server and postern-agent first on PATH; YAML
-// blocks are Postern policies and pass `postern-server policy check`.
+// blocks are Postern policies and pass `postern-server policy check`,
+// except ```yaml server-config blocks, which are server configuration
+// files and must load and validate as `serve --config` reads them.
 // Blocks of other languages (nginx, caddyfile, json, text...) are checked
 // by the tests of what they configure, or not at all. Linux only (bash).
 package docstest

@@ -19,6 +19,7 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	servercli "github.com/postern-dev/postern/server/cli"
+	"github.com/postern-dev/postern/server/serve"
 )
 
 // root is the repository, two levels up.
@@ -40,6 +41,10 @@ func (b block) lang() string {
 }
 
 func (b block) illustrative() bool { return slices.Contains(b.info, "illustrative") }
+
+// serverConfig marks a YAML block that is a server configuration file
+// (```yaml server-config), not a policy.
+func (b block) serverConfig() bool { return slices.Contains(b.info, "server-config") }
 
 // docs returns README.md and every Markdown file under docs/.
 func docs(t *testing.T) []string {
@@ -123,7 +128,7 @@ func TestEveryBlockSaysWhatItIs(t *testing.T) {
 func TestYAMLExamplesArePolicies(t *testing.T) {
 	for _, f := range docs(t) {
 		for _, b := range fenced(t, f) {
-			if b.lang() != "yaml" || b.illustrative() {
+			if b.lang() != "yaml" || b.illustrative() || b.serverConfig() {
 				continue
 			}
 			t.Run(b.file+":"+strconv.Itoa(b.line), func(t *testing.T) {
@@ -134,6 +139,31 @@ func TestYAMLExamplesArePolicies(t *testing.T) {
 				var out, errb bytes.Buffer
 				if code := servercli.Run(context.Background(), []string{"policy", "check", p}, &out, &errb, "docs"); code != 0 {
 					t.Errorf("%s:%d: policy check exit %d: %s%s\n%s", b.file, b.line, code, out.String(), errb.String(), b.body)
+				}
+			})
+		}
+	}
+}
+
+// TestServerConfigExamplesLoad reads every ```yaml server-config block
+// as `postern-server serve --config` does, strictly, and validates it.
+func TestServerConfigExamplesLoad(t *testing.T) {
+	for _, f := range docs(t) {
+		for _, b := range fenced(t, f) {
+			if b.lang() != "yaml" || !b.serverConfig() {
+				continue
+			}
+			t.Run(b.file+":"+strconv.Itoa(b.line), func(t *testing.T) {
+				p := filepath.Join(t.TempDir(), "postern.yaml")
+				if err := os.WriteFile(p, []byte(b.body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				cfg, err := serve.LoadConfigFile(p)
+				if err == nil {
+					err = cfg.Validate()
+				}
+				if err != nil {
+					t.Errorf("%s:%d: %v\n%s", b.file, b.line, err, b.body)
 				}
 			})
 		}

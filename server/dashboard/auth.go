@@ -5,12 +5,17 @@ import (
 	"net"
 	"net/http"
 
+	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
 	"github.com/postern-dev/postern/server/users"
 )
 
 type loginView struct {
 	Message, Error, Username string
+	// SSO names the OpenID provider offered (empty for none); Local
+	// offers the password form (signInOptions fills both).
+	SSO   string
+	Local bool
 }
 
 var loginMessages = map[string]string{
@@ -33,6 +38,10 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pw := r.PostForm.Get("username"), r.PostForm.Get("password")
+	if !d.localAllowed(r) {
+		d.refuseLocal(w, r, name)
+		return
+	}
 	// A locked account, an unknown name and a throttled address all get
 	// the wrong-password answer: no answer tells which names exist.
 	u, err := d.cfg.Users.PasswordFrom(r.Context(), sourceAddr(r), name, pw)
@@ -86,6 +95,8 @@ func (d *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u store
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request, s *signedIn) {
 	d.st.DeleteSession(r.Context(), s.Session.IDHash)
 	clearSessionCookie(w)
+	d.cfg.Audit.Record(r.Context(), audit.Entry{Actor: "user:" + s.User.Username, Kind: audit.KindSignedOut,
+		Details: map[string]any{"user": s.User.Username}})
 	http.Redirect(w, r, "/ui/login?m=signedout", http.StatusSeeOther)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -70,8 +71,12 @@ type Config struct {
 	CAPin [sha256.Size]byte
 	// EnrollAddr is the host:port agents dial, shown in install commands.
 	EnrollAddr string
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// OIDC, when set, offers sign-in through an OpenID provider
+	// (oidc.go); LocalSignIn says where local passwords are accepted.
+	OIDC        *OIDCConfig
+	LocalSignIn LocalSignIn
+	Now         func() time.Time
+	Logger      *slog.Logger
 
 	// WebAuthnHosts are the host names security keys may be registered
 	// and used on (WebAuthn relying party IDs); empty allows the name
@@ -87,6 +92,8 @@ type Dashboard struct {
 	log   *slog.Logger
 	pages *pages
 	mux   *http.ServeMux
+	// sso is nil without single sign-on.
+	sso *sso
 }
 
 // New checks cfg and builds the dashboard.
@@ -113,7 +120,15 @@ func New(cfg Config) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.LocalSignIn, err = ParseLocalSignIn(string(cfg.LocalSignIn)); err != nil {
+		return nil, fmt.Errorf("dashboard: local sign-in: %w", err)
+	}
 	d := &Dashboard{cfg: cfg, st: cfg.Store, now: cfg.Now, log: cfg.Logger, pages: p}
+	if cfg.OIDC != nil {
+		if d.sso, err = newSSO(*cfg.OIDC); err != nil {
+			return nil, err
+		}
+	}
 	d.mux = d.routes()
 	return d, nil
 }
@@ -136,6 +151,10 @@ func (d *Dashboard) routes() *http.ServeMux {
 	m.Handle("GET /ui/static/", staticHandler())
 	m.HandleFunc("GET /ui/login", d.loginPage)
 	m.HandleFunc("POST /ui/login", d.login)
+	if d.sso != nil {
+		m.HandleFunc("GET "+OIDCLoginPath, d.oidcLogin)
+		m.HandleFunc("GET "+OIDCCallbackPath, d.oidcCallback)
+	}
 	m.Handle("POST /ui/logout", d.action("", d.logout))
 	m.Handle("GET /ui/password", d.page("", d.passwordPage))
 	m.Handle("POST /ui/password", d.action("", d.changePassword))

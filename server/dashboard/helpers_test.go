@@ -109,7 +109,11 @@ type env struct {
 	rech  *fakeRechecker
 }
 
-func newEnv(t testing.TB, devs []dashtest.Device) *env {
+func newEnv(t testing.TB, devs []dashtest.Device) *env { t.Helper(); return newEnvWith(t, devs, nil) }
+
+// newEnvWith is newEnv with the dashboard's Config changed by opt, which
+// also learns the test server's URL (a provider's redirect URL needs it).
+func newEnvWith(t testing.TB, devs []dashtest.Device, opt func(cfg *Config, url string)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -146,17 +150,23 @@ func newEnv(t testing.TB, devs []dashtest.Device) *env {
 	// The real engine: the dashboard shows its decisions.
 	eng := decision.NewEngine(decision.EngineConfig{Store: st, Policies: pols, Index: ix, Postures: postures, Now: c.Now})
 	exc := refreshingExceptions{ExceptionService(exceptions.NewService(st, aud, c.Now), st), ix}
-	d, err := New(Config{Logger: testLogger(t), Store: st, Users: us, Decisions: eng, Audit: aud,
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	cfg := Config{Logger: testLogger(t), Store: st, Users: us, Decisions: eng, Audit: aud,
 		Policy:    func() *checks.Policy { return pols.Current().Default.Policy },
 		PolicyFor: func(org string) *checks.Policy { return pols.Current().For(org).Policy },
-		Rechecker: rech, Now: c.Now, Exceptions: exc, EnrollAddr: "posture.example.org:4433"})
+		Rechecker: rech, Now: c.Now, Exceptions: exc, EnrollAddr: "posture.example.org:4433"}
+	if opt != nil {
+		opt(&cfg, srv.URL)
+	}
+	d, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	d.Mount(mux)
-	srv := httptest.NewTLSServer(mux)
-	t.Cleanup(srv.Close)
+	srv.Config.Handler = mux
 	return &env{pols: pols, eng: eng, dir: dir, t: t, st: st, users: us, clock: c, dash: d, srv: srv, rech: rech}
 }
 
@@ -189,7 +199,11 @@ func (c *client) do(method, path string, form url.Values) resp {
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, _ := http.NewRequest(method, c.e.srv.URL+path, body)
+	target := c.e.srv.URL + path
+	if strings.HasPrefix(path, "https://") {
+		target = path // another server (an identity provider)
+	}
+	req, _ := http.NewRequest(method, target, body)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

@@ -72,10 +72,14 @@ type view struct {
 // render writes the page; pages are rendered into a buffer first so that
 // a template error never sends half a page.
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, s *signedIn, status int, name, title string, data any) {
+	if lv, ok := data.(loginView); ok {
+		// Every sign-in page offers the ways of signing in in force.
+		data = d.signInOptions(r, lv)
+	}
 	v := view{Title: title, Nav: name, User: s, Data: data}
 	if s != nil {
 		v.CSRF = s.Session.CSRFToken
-		if age := users.PasswordAge(s.User.PasswordChangedAt, d.now()); age.Remind && !age.Expired && !s.User.MustChange {
+		if age := users.PasswordAge(s.User.PasswordChangedAt, d.now()); age.Remind && !age.Expired && !s.User.MustChange && !s.User.OIDC() {
 			days := int(age.ExpiresAt.Sub(d.now()).Hours()/24) + 1
 			v.Reminder = fmt.Sprintf("Your password expires in %d day(s), on %s.", days, age.ExpiresAt.Format("2 Jan 2006"))
 		}

@@ -105,6 +105,12 @@ type Config struct {
 	RequireMFA bool `yaml:"require_mfa"`
 	// Enrollment says how new devices are admitted.
 	Enrollment EnrollmentConfig `yaml:"enrollment"`
+	// OIDC, when set, offers dashboard sign-in through an OpenID provider
+	// (docs/sso.md); LocalSignIn says where local accounts may sign in
+	// with a password: allowed (the default), loopback (the break-glass
+	// way in through an SSH tunnel) or off.
+	OIDC        *OIDCConfig `yaml:"oidc"`
+	LocalSignIn string      `yaml:"local_sign_in"`
 	// AllowInsecureDataDir starts with a data directory writable by
 	// others or owned by another account, with a warning, instead of
 	// refusing.
@@ -234,6 +240,9 @@ func (c Config) Validate() error {
 	}
 	if c.LockoutDuration < 0 || c.LockoutDuration > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("lockout_duration: %v is not between 0 (the default, 30m) and 24h", c.LockoutDuration))
+	}
+	if err := c.validateSignIn(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.HistoryRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("history_retention: %v is shorter than 24h", c.HistoryRetention))

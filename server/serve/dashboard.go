@@ -51,7 +51,14 @@ func newDashboard(cfg Config, st store.Store, lc *lifecycle, pin [sha256.Size]by
 	// hash chain, and a grant applies at once rather than at the next
 	// index refresh.
 	exc := appliedExceptions{Exceptions: dashboard.ExceptionService(lc.exceptions, st), changed: lc.exceptionsChanged}
-	return dashboard.New(dashboard.Config{Store: st, Users: us, Decisions: lc.engine, Policy: func() *checks.Policy { return current().Default.Policy },
+	var sso *dashboard.OIDCConfig
+	if cfg.OIDC != nil {
+		if sso, err = cfg.OIDC.dashboard(); err != nil {
+			return nil, err
+		}
+		log.Info("dashboard single sign-on", "issuer", sso.Issuer, "client_id", sso.ClientID, "local_sign_in", cfg.LocalSignIn)
+	}
+	return dashboard.New(dashboard.Config{OIDC: sso, LocalSignIn: dashboard.LocalSignIn(cfg.LocalSignIn), Store: st, Users: us, Decisions: lc.engine, Policy: func() *checks.Policy { return current().Default.Policy },
 		PolicyFor: func(org string) *checks.Policy { return current().For(org).Policy },
 		Rechecker: rech, Exceptions: exc, Audit: lc.audit, CAPin: pin, EnrollAddr: enrollAddr(cfg), WebAuthnHosts: webAuthnHosts(cfg), Now: opt.Now,
 		Logger: log.With("component", "dashboard")})

@@ -25,6 +25,9 @@ var (
 	// ErrOIDCAccount: the account signs in through its OpenID provider and
 	// has no password to check, change or reset.
 	ErrOIDCAccount = errors.New("the account signs in through single sign-on and has no password")
+	// ErrInvalidUsername: the identity's user name cannot name an account
+	// (ValidUsername).
+	ErrInvalidUsername = errors.New("invalid user name")
 )
 
 // ActorOIDC is the audit actor of what single sign-on does by itself:
@@ -135,7 +138,7 @@ func (s *Service) SignInOIDC(ctx context.Context, id OIDCIdentity) (u store.User
 
 func (s *Service) createOIDC(ctx context.Context, id OIDCIdentity) (store.User, error) {
 	if !ValidUsername(id.Username) {
-		return store.User{}, fmt.Errorf("user name %q from the identity provider: use 1 to 64 lowercase letters, digits, '.', '_', '@' or '-'", id.Username)
+		return store.User{}, fmt.Errorf("%w %q from the identity provider: use 1 to 64 lowercase letters, digits, '.', '_', '@' or '-'", ErrInvalidUsername, id.Username)
 	}
 	first, last := oidcName(id.FirstName, id.Username), oidcName(id.LastName, "-")
 	now := s.now()
