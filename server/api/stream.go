@@ -12,6 +12,7 @@ import (
 	"github.com/postern-dev/postern/internal/jsonenc"
 	"github.com/postern-dev/postern/server/events"
 	"github.com/postern-dev/postern/server/metrics"
+	"github.com/postern-dev/postern/server/store"
 )
 
 // DefaultStreamWriteTimeout bounds each write to an event-stream client:
@@ -95,6 +96,11 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	}
 	beat := time.NewTicker(a.cfg.Heartbeat)
 	defer beat.Stop()
+	// The key was judged when the stream opened; a stream lasts days. It
+	// is judged again before anything is written once the key cache's
+	// lifetime has passed, so a key revoked or expired since (or whose
+	// store read fails) gets no more events than a new request would.
+	checked := keyClock()
 	for {
 		select {
 		case e, open := <-ch:
@@ -114,6 +120,13 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 			bw.WriteString(": heartbeat\n\n")
 		case <-r.Context().Done():
 			return
+		}
+		if now := keyClock(); now.Sub(checked) >= keyCacheTTL || now.Before(checked) {
+			if _, res := a.authorize(r, store.ScopeEventsRead); res != authOK {
+				a.log.Info("event stream ended: its API key is no longer usable", "remote", r.RemoteAddr)
+				return
+			}
+			checked = now
 		}
 		if !flush() {
 			return
