@@ -287,6 +287,12 @@ func (d *Dashboard) signInOptions(r *http.Request, v loginView) loginView {
 	return v
 }
 
+// localCredentialPath reports whether path manages a local account's own
+// password or second factors, which an OIDC account does not have.
+func localCredentialPath(path string) bool {
+	return path == "/ui/password" || path == "/ui/account" || strings.HasPrefix(path, "/ui/account/")
+}
+
 // refuseLocal answers a password sign-in where passwords are turned off.
 func (d *Dashboard) refuseLocal(w http.ResponseWriter, r *http.Request, name string) {
 	name = truncate(name, 64)

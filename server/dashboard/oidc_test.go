@@ -148,8 +148,13 @@ func TestSSOSignInCreatesTheAccountJustInTime(t *testing.T) {
 	if r := c.get("/ui/users"); r.status != http.StatusOK {
 		t.Errorf("an admin from the provider's group cannot open the users page: %d", r.status)
 	}
-	if r := c.get("/ui/"); strings.Contains(r.body, `href="/ui/password"`) {
-		t.Error("an OIDC account is offered a password change")
+	if r := c.get("/ui/"); strings.Contains(r.body, `href="/ui/password"`) || strings.Contains(r.body, `href="/ui/account"`) {
+		t.Error("an OIDC account is offered a password change or second factors")
+	}
+	for _, p := range []string{"/ui/password", "/ui/account", "/ui/account/totp"} {
+		if r := c.get(p); r.status != http.StatusNotFound {
+			t.Errorf("GET %s answers an OIDC account %d, want 404", p, r.status)
+		}
 	}
 	if r := c.post("/ui/login", url.Values{"username": {"ana.lima"}, "password": {"idp-pass"}}); r.status != http.StatusUnauthorized {
 		t.Errorf("the provider's password opens the OIDC account locally: %d", r.status)

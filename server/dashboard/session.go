@@ -65,6 +65,10 @@ func (d *Dashboard) allowed(w http.ResponseWriter, r *http.Request, s *signedIn,
 		http.Redirect(w, r, "/ui/password", http.StatusSeeOther)
 		return false
 	}
+	if s.User.OIDC() && localCredentialPath(r.URL.Path) {
+		d.fail(w, r, s, http.StatusNotFound, "Your account signs in through single sign-on: its password and second factors are kept by the identity provider.")
+		return false
+	}
 	if perm != "" && !s.Can(perm) {
 		d.log.Warn("permission denied", "user", s.User.Username, "role", s.User.Role, "permission", string(perm), "path", r.URL.Path)
 		d.fail(w, r, s, http.StatusForbidden, "Your role ("+s.User.Role+") does not allow this.")
