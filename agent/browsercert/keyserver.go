@@ -43,6 +43,13 @@ const (
 	// connTimeout bounds one exchange, so a client that stops talking
 	// does not hold a goroutine.
 	connTimeout = 10 * time.Second
+	// maxConnsPerUser bounds the connections one uid has open at once: a
+	// browser asks one thing at a time per session, and a user who opens
+	// thousands and stays silent would otherwise hold as many goroutines
+	// and file descriptors of the agent (it then cannot report), while
+	// the users the key is for wait behind them. Counted per uid, so no
+	// user's connections keep another's out.
+	maxConnsPerUser = 16
 )
 
 // KeyServer lets the PKCS#11 module in a user's browser use the device
@@ -96,6 +103,7 @@ func (s *KeyServer) Serve(ctx context.Context) error {
 	defer wg.Wait()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	var conns perUser
 	for {
 		c, err := ln.AcceptUnix()
 		if err != nil {
@@ -104,10 +112,46 @@ func (s *KeyServer) Serve(ctx context.Context) error {
 			}
 			return fmt.Errorf("key server: %w", err)
 		}
+		// The kernel's record of the peer is read at once: a connection
+		// over its uid's share is closed before anything is read.
+		uid, err := peerUID(c)
+		if err != nil || !conns.take(uid) {
+			s.log().Warn("device key connection closed: unknown peer or too many open", "uid", uid, "limit", maxConnsPerUser, "error", errString(err))
+			c.Close()
+			continue
+		}
 		wg.Go(func() {
+			defer conns.release(uid)
 			defer c.Close()
-			s.serve(c)
+			s.serve(c, uid)
 		})
+	}
+}
+
+// perUser counts open connections by uid.
+type perUser struct {
+	mu sync.Mutex
+	n  map[int]int
+}
+
+func (p *perUser) take(uid int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[uid] >= maxConnsPerUser {
+		return false
+	}
+	if p.n == nil {
+		p.n = make(map[int]int)
+	}
+	p.n[uid]++
+	return true
+}
+
+func (p *perUser) release(uid int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n[uid]--; p.n[uid] <= 0 {
+		delete(p.n, uid)
 	}
 }
 
@@ -118,8 +162,8 @@ func (s *KeyServer) log() *slog.Logger {
 	return s.Logger
 }
 
-// serve answers one request.
-func (s *KeyServer) serve(c *net.UnixConn) {
+// serve answers one request from uid.
+func (s *KeyServer) serve(c *net.UnixConn, uid int) {
 	_ = c.SetDeadline(time.Now().Add(connTimeout)) // wall clock: a network deadline
 	// The request is read before the caller is judged: a refusal then
 	// reaches a client that is still writing, instead of a broken pipe.
@@ -136,13 +180,13 @@ func (s *KeyServer) serve(c *net.UnixConn) {
 	if _, err := io.ReadFull(c, payload); err != nil {
 		return
 	}
-	uid, err := peerUID(c)
-	if err != nil || !s.Allow(uid) {
-		s.log().Warn("device key refused to a user it was not placed for", "uid", uid, "error", errString(err))
+	if !s.Allow(uid) {
+		s.log().Warn("device key refused to a user it was not placed for", "uid", uid)
 		writeAnswer(c, answerRefused, []byte("refused"))
 		return
 	}
 	var out []byte
+	var err error
 	switch hdr[0] {
 	case opCertificate:
 		out, err = s.certificate()
