@@ -88,8 +88,8 @@ func (d *Dashboard) totpPage(w http.ResponseWriter, r *http.Request, s *signedIn
 }
 
 // passwordAgain checks the signed-in user's current password before a
-// new second factor is added, so that a session left open or stolen is
-// not enough to plant one. A wrong password counts as a failed sign-in;
+// second factor is added, removed or replaced (recovery codes), so that
+// a session left open or stolen is not enough to plant, take or strip one. A wrong password counts as a failed sign-in;
 // when that locks the account the session ends. It answers and returns
 // false on refusal.
 func (d *Dashboard) passwordAgain(w http.ResponseWriter, r *http.Request, s *signedIn, refuse func(msg string)) bool {
@@ -161,6 +161,13 @@ func (d *Dashboard) removeTOTP(w http.ResponseWriter, r *http.Request, s *signed
 // newRecoveryCodes replaces the user's recovery codes and shows the new
 // ones once.
 func (d *Dashboard) newRecoveryCodes(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	// New codes are a second factor shown to whoever holds the session:
+	// they take the password, as adding an app or a key does.
+	if !d.passwordAgain(w, r, s, func(msg string) {
+		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: msg + " No new recovery codes were made."})
+	}) {
+		return
+	}
 	st, err := d.cfg.Users.MFAStatus(r.Context(), s.User.Username)
 	if err != nil {
 		d.internal(w, r, s, err)

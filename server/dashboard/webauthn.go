@@ -498,6 +498,13 @@ func (d *Dashboard) enrolKey(w http.ResponseWriter, r *http.Request) {
 
 // removeKey deletes one of the signed-in user's security keys.
 func (d *Dashboard) removeKey(w http.ResponseWriter, r *http.Request, s *signedIn) {
+	// Removing takes the password, as removing the app takes a code: a
+	// session left open cannot strip the account down to its password.
+	if !d.passwordAgain(w, r, s, func(msg string) {
+		d.renderAccount(w, r, s, http.StatusUnprocessableEntity, accountView{Error: msg + " The security key stays."})
+	}) {
+		return
+	}
 	id := r.PathValue("id")
 	err := d.st.DeleteWebAuthnCredential(r.Context(), s.User.Username, id)
 	if errors.Is(err, store.ErrNotFound) {
