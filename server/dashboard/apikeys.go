@@ -99,6 +99,17 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, s *sign
 	case !lifeOK:
 		v.Error = "Choose when the key expires."
 	}
+	// A key outlives the session that makes it (sign-out, a new
+	// password, even a disabled account leave it working): like a second
+	// factor, it takes the current password, so that a session left
+	// open cannot mint one. Single sign-on accounts have none to give.
+	if v.Error == "" && !s.User.OIDC() && !d.passwordAgain(w, r, s, func(msg string) {
+		v.Error = msg + " No key was made."
+	}) {
+		if v.Error == "" {
+			return // answered: the session ended, or the check failed
+		}
+	}
 	if v.Error == "" {
 		now := d.now()
 		key, rec, err := store.NewAPIKey(name, now)

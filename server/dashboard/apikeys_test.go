@@ -20,7 +20,7 @@ func TestAPIKeysPage(t *testing.T) {
 	e.addUser("admin", users.RoleAdmin)
 	e.addUser("approver", users.RoleApprover)
 	form := func(tok, name string, scopes []string, expires string) url.Values {
-		return url.Values{"csrf": {tok}, "name": {name}, "scope": scopes, "expires": {expires}}
+		return url.Values{"csrf": {tok}, "name": {name}, "scope": scopes, "expires": {expires}, "password": {ownPassword}}
 	}
 	var secret string
 	tests := []struct {
@@ -40,6 +40,18 @@ func TestAPIKeysPage(t *testing.T) {
 			func(tok string) url.Values { return form(tok, "x", []string{"root"}, "") }, http.StatusBadRequest, "at least one scope"},
 		{"an unknown expiry is refused", "admin",
 			func(tok string) url.Values { return form(tok, "x", []string{"admin"}, "forever") }, http.StatusBadRequest, "expires"},
+		{"a key without the current password is refused (a session left open cannot mint one)", "admin",
+			func(tok string) url.Values {
+				f := form(tok, "persist", []string{"admin"}, "")
+				f.Del("password")
+				return f
+			}, http.StatusBadRequest, "No key was made"},
+		{"a key with a wrong password is refused", "admin",
+			func(tok string) url.Values {
+				f := form(tok, "persist", []string{"admin"}, "")
+				f.Set("password", "not-the-password")
+				return f
+			}, http.StatusBadRequest, "No key was made"},
 		{"a key without the CSRF token is refused", "admin",
 			func(string) url.Values { return form("", "x", []string{"admin"}, "") }, http.StatusForbidden, ""},
 		{"an approver cannot create a key", "approver",
