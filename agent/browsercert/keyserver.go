@@ -43,13 +43,13 @@ const (
 	// connTimeout bounds one exchange, so a client that stops talking
 	// does not hold a goroutine.
 	connTimeout = 10 * time.Second
-	// maxConnsPerUser bounds the connections one uid has open at once: a
-	// browser asks one thing at a time per session, and a user who opens
-	// thousands and stays silent would otherwise hold as many goroutines
-	// and file descriptors of the agent (it then cannot report), while
-	// the users the key is for wait behind them. Counted per uid, so no
-	// user's connections keep another's out.
-	maxConnsPerUser = 16
+	// maxConnsPerUser bounds the connections one uid has open at once:
+	// well above a browser's handshakes in flight (each connection is one
+	// signature, answered in milliseconds); without it a user who opens
+	// thousands and stays silent holds as many goroutines and file
+	// descriptors of the agent (which then cannot report). Counted per
+	// uid, so no user's connections keep another's out.
+	maxConnsPerUser = 64
 )
 
 // KeyServer lets the PKCS#11 module in a user's browser use the device
