@@ -226,7 +226,7 @@ func userListRun(ctx context.Context, f *Factory, opts *UserListOptions) error {
 			out := make([]userJSON, 0, len(us))
 			for i, u := range us {
 				j := userJSON{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Role: u.Role,
-					State: userState(u), CreatedAt: u.CreatedAt, DisabledReason: u.DisabledReason,
+					State: userState(u), CreatedAt: u.CreatedAt, DisabledReason: u.DisabledReason, OIDCIssuer: u.OIDCIssuer,
 					Review: users.ReviewState(u, f.Now()), ReviewBy: users.ReviewBy(u),
 					MFA: userMFAJSON{State: mfa[i], TOTP: mfaStatus[i].TOTP, SecurityKeys: mfaStatus[i].SecurityKeys,
 						RecoveryCodesLeft: mfaStatus[i].RecoveryCodes}}
@@ -272,6 +272,9 @@ type userJSON struct {
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 	// DisabledReason is "admin" or "inactive" for a disabled account.
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// OIDCIssuer is the identity provider an OIDC account signs in
+	// through (docs/sso.md); absent for a local account.
+	OIDCIssuer string `json:"oidc_issuer,omitempty"`
 	// Review is "current", "due" or "overdue"; ReviewBy its date.
 	Review   string      `json:"review"`
 	ReviewBy time.Time   `json:"review_by"`

@@ -145,8 +145,8 @@ func TestSSOSignInCreatesTheAccountJustInTime(t *testing.T) {
 	if !u.OIDC() || u.PasswordHash != "" || u.Role != "admin" || u.OIDCIssuer != e.idp.Issuer || u.OIDCSubject != "sub-ana" || u.FirstName != "Ana" {
 		t.Errorf("account = %+v", u)
 	}
-	if r := c.get("/ui/users"); r.status != http.StatusOK {
-		t.Errorf("an admin from the provider's group cannot open the users page: %d", r.status)
+	if r := c.get("/ui/users"); r.status != http.StatusOK || !strings.Contains(r.body, `<span class="muted">single sign-on</span>`) {
+		t.Errorf("the users page (%d) does not show the admin from the provider's group as a single sign-on account", r.status)
 	}
 	if r := c.get("/ui/"); strings.Contains(r.body, `href="/ui/password"`) || strings.Contains(r.body, `href="/ui/account"`) {
 		t.Error("an OIDC account is offered a password change or second factors")
