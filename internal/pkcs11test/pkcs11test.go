@@ -26,6 +26,13 @@ func Source() string {
 // (.ci/run installs both) and skips elsewhere.
 func Build(t testing.TB) string {
 	t.Helper()
+	return BuildWith(t)
+}
+
+// BuildWith is Build with extra compiler flags, such as
+// -fsanitize=address for tests that feed the module malformed answers.
+func BuildWith(t testing.TB, flags ...string) string {
+	t.Helper()
 	cc, err := exec.LookPath("cc")
 	if err == nil {
 		_, err = os.Stat(Header)
@@ -37,7 +44,8 @@ func Build(t testing.TB) string {
 		t.Skipf("cannot build the PKCS#11 module: %v (apt-get install gcc libp11-kit-dev)", err)
 	}
 	out := filepath.Join(t.TempDir(), "libpostern-pkcs11.so")
-	cmd := exec.Command(cc, "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-I"+filepath.Dir(filepath.Dir(Header)), "-o", out, Source())
+	args := append([]string{"-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-I" + filepath.Dir(filepath.Dir(Header))}, flags...)
+	cmd := exec.Command(cc, append(args, "-o", out, Source())...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build the PKCS#11 module: %v\n%s", err, b)
 	}
