@@ -53,6 +53,7 @@ func NewCmdServe(f *Factory, runF func(context.Context, *ServeOptions) error) *c
 	fl.StringVar(&opts.Config.MetricsAddr, "metrics", "", "TCP address serving /metrics over plain HTTP without a key (e.g. 127.0.0.1:9464)")
 	fl.StringVar(&opts.Config.SQLiteSynchronous, "sqlite-synchronous", "", `SQLite durability: "full" (default; survives power loss) or "normal" (survives a crash; fewer fsyncs)`)
 	fl.StringArrayVar(&opts.Config.Replicas, "replica", nil, "QUIC address (host:port) of a replica, this one included, handed to agents for failover (repeatable)")
+	fl.StringVar(&opts.Config.LocalSignIn, "local-sign-in", "", `where local dashboard accounts may sign in with a password: "allowed" (default), "loopback" (break-glass through an SSH tunnel) or "off" (needs oidc: in the config file; docs/sso.md)`)
 	fl.BoolVar(&opts.Config.AllowInsecureDataDir, "allow-insecure-data-dir", false, "start, with a warning, even if the data directory is writable by others or owned by another account")
 	return cmd
 }
@@ -103,6 +104,9 @@ func resolveServeConfig(cmd *cobra.Command, fac *Factory, opts *ServeOptions) (s
 		}
 		if f.Changed("replica") {
 			cfg.Replicas = opts.Config.Replicas
+		}
+		if f.Changed("local-sign-in") {
+			cfg.LocalSignIn = opts.Config.LocalSignIn
 		}
 		if f.Changed("allow-insecure-data-dir") {
 			cfg.AllowInsecureDataDir = opts.Config.AllowInsecureDataDir
