@@ -105,10 +105,8 @@ func (d *Dashboard) createAPIKey(w http.ResponseWriter, r *http.Request, s *sign
 	// open cannot mint one. Single sign-on accounts have none to give.
 	if v.Error == "" && !s.User.OIDC() && !d.passwordAgain(w, r, s, func(msg string) {
 		v.Error = msg + " No key was made."
-	}) {
-		if v.Error == "" {
-			return // answered: the session ended, or the check failed
-		}
+	}) && v.Error == "" {
+		return // answered: the session ended, or the check failed
 	}
 	if v.Error == "" {
 		now := d.now()

@@ -89,6 +89,15 @@ func (d *Dashboard) createSecret(w http.ResponseWriter, r *http.Request, s *sign
 	case len(org) > store.MaxLabelLen || len(owner) > store.MaxLabelLen:
 		v.Error = "Organization and owner are at most 128 bytes."
 	}
+	// A reusable secret enrolls devices for up to a year, long after the
+	// session: like an API key it takes the current password, so that a
+	// session left open cannot mint one (single sign-on accounts have
+	// none to give).
+	if v.Error == "" && !s.User.OIDC() && !d.passwordAgain(w, r, s, func(msg string) {
+		v.Error = msg + " No secret was made."
+	}) && v.Error == "" {
+		return // answered: the session ended, or the check failed
+	}
 	if v.Error == "" {
 		secret, rec, err := store.NewEnrollSecret(d.cfg.CAPin, ttl, maxUses, org, owner, d.now())
 		if err == nil {

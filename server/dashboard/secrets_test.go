@@ -20,6 +20,9 @@ func TestSecretsPage(t *testing.T) {
 	admin := e.signIn("admin")
 	create := func(c *client, v url.Values) resp {
 		v.Set("csrf", c.csrf("/ui/secrets"))
+		if _, ok := v["password"]; !ok {
+			v.Set("password", ownPassword)
+		}
 		return c.post("/ui/secrets", v)
 	}
 	var secret, id string
@@ -62,6 +65,8 @@ func TestSecretsPage(t *testing.T) {
 		{"with a lifetime not offered", url.Values{"org": {"x"}, "expires": {"100y"}}},
 		{"with a negative use limit", url.Values{"org": {"x"}, "expires": {"30d"}, "max_uses": {"-1"}}},
 		{"with a label past 128 bytes", url.Values{"org": {strings.Repeat("x", 129)}, "expires": {"30d"}}},
+		{"without the current password (a session left open cannot mint one)", url.Values{"org": {"x"}, "expires": {"30d"}, "password": {""}}},
+		{"with a wrong password", url.Values{"org": {"x"}, "expires": {"30d"}, "password": {"not-the-password"}}},
 	}
 	for _, tt := range bad {
 		t.Run("a secret "+tt.name+" is refused with a clear error and nothing stored", func(t *testing.T) {
