@@ -40,6 +40,9 @@ type Manager struct {
 	// update changes an installed service's definition in place and
 	// reports whether it could (Windows); nil or false replaces it.
 	update func() (bool, error)
+	// exitWaiter, called before a stop, returns what waits for the
+	// service's process to end after it (Windows); nil waits for nothing.
+	exitWaiter func() func()
 }
 
 // Retries of an install that meets a service still being deleted: Windows
@@ -47,8 +50,11 @@ type Manager struct {
 // it is closed, so an install right after an uninstall (an MDM's
 // remove-then-install, an upgrade) meets "marked for deletion" or
 // "already exists" for a moment.
+// Wine 10 under load kept a deleted service "marked for deletion" for
+// over 30 s after its process ended (make wine-test's major upgrade), so
+// the wait is two minutes; on Windows it is a moment.
 const (
-	installAttempts = 30
+	installAttempts = 120
 	installPause    = time.Second
 )
 
@@ -97,7 +103,7 @@ func New(s Spec) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
-	return &Manager{ctl: svc, update: func() (bool, error) { return updateInPlace(s) }}, nil
+	return &Manager{ctl: svc, update: func() (bool, error) { return updateInPlace(s) }, exitWaiter: processExitWaiter}, nil
 }
 
 // Status returns the service's state. A manager that cannot be queried
@@ -143,7 +149,7 @@ func (m *Manager) install() error {
 	}
 	if st != StateNotInstalled {
 		if st == StateRunning {
-			if err := m.ctl.Stop(); err != nil {
+			if err := m.stop(); err != nil {
 				return fmt.Errorf("stop the installed service: %w", err)
 			}
 		}
@@ -183,13 +189,31 @@ func (m *Manager) Uninstall() error {
 		return nil
 	}
 	if st == StateRunning {
-		if err := m.ctl.Stop(); err != nil {
+		if err := m.stop(); err != nil {
 			return fmt.Errorf("stop service: %w", err)
 		}
 	}
 	if err := m.ctl.Uninstall(); err != nil {
 		return fmt.Errorf("uninstall service: %w", err)
 	}
+	return nil
+}
+
+// stop stops the running service and waits for its process to end. The
+// service manager says "stopped" a moment before the process exits, and
+// Windows deletes a service only once its process is gone: a delete in
+// that moment leaves the service "marked for deletion", and the install
+// that follows (a major upgrade, an MDM's remove-then-install) fails or
+// waits. Under load Wine 10 showed it for over 30 s (docs/wine.md).
+func (m *Manager) stop() error {
+	wait := func() {}
+	if m.exitWaiter != nil {
+		wait = m.exitWaiter()
+	}
+	if err := m.ctl.Stop(); err != nil {
+		return err
+	}
+	wait()
 	return nil
 }
 

@@ -16,3 +16,7 @@ func runWindows(ctx context.Context, fn func(context.Context) error) error { ret
 // updateInPlace is Windows only: elsewhere the service is replaced (its
 // unit or plist file is rewritten).
 func updateInPlace(Spec) (bool, error) { return false, nil }
+
+// processExitWaiter is Windows only: systemctl stop and launchctl return
+// once the process has ended.
+var processExitWaiter func() func()

@@ -294,3 +294,29 @@ func TestProgram(t *testing.T) {
 		}
 	})
 }
+
+func TestStoppingWaitsForTheServiceProcessToEnd(t *testing.T) {
+	ops := map[string]func(*Manager) error{
+		"uninstall": (*Manager).Uninstall,
+		"replace":   (*Manager).Install,
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			ctl := &fakeCtl{status: kservice.StatusRunning}
+			waiter := func() func() {
+				ctl.calls = append(ctl.calls, "find process")
+				return func() { ctl.calls = append(ctl.calls, "process ended") }
+			}
+			if err := op(&Manager{ctl: ctl, exitWaiter: waiter}); err != nil {
+				t.Fatal(err)
+			}
+			// The process is found while it runs, and the delete comes only
+			// after it ended (else Windows leaves the service marked for
+			// deletion and the next install waits or fails).
+			want := []string{"find process", "stop", "process ended", "uninstall"}
+			if diff := cmp.Diff(want, ctl.calls[:4]); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
