@@ -166,7 +166,11 @@ func (m *Manager) install() error {
 			}
 		}
 		if err := m.ctl.Uninstall(); err != nil {
-			return fmt.Errorf("replace the installed service: %w", err)
+			// The deletion under way may have finished in between:
+			// then the service is simply installed afresh.
+			if now, serr := m.Status(); serr != nil || now != StateNotInstalled {
+				return fmt.Errorf("replace the installed service: %w", err)
+			}
 		}
 	}
 	if err := m.ctl.Install(); err != nil {

@@ -138,6 +138,8 @@ type fakeCtl struct {
 	calls  []string
 	// installErrs are returned by the first Install calls.
 	installErrs []error
+	// uninstallErr is returned by Uninstall.
+	uninstallErr error
 }
 
 func (f *fakeCtl) Install() error {
@@ -149,7 +151,7 @@ func (f *fakeCtl) Install() error {
 	}
 	return nil
 }
-func (f *fakeCtl) Uninstall() error { f.calls = append(f.calls, "uninstall"); return nil }
+func (f *fakeCtl) Uninstall() error { f.calls = append(f.calls, "uninstall"); return f.uninstallErr }
 func (f *fakeCtl) Start() error     { f.calls = append(f.calls, "start"); return nil }
 func (f *fakeCtl) Stop() error      { f.calls = append(f.calls, "stop"); return nil }
 func (f *fakeCtl) Status() (kservice.Status, error) {
@@ -318,5 +320,22 @@ func TestStoppingWaitsForTheServiceProcessToEnd(t *testing.T) {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestInstallGoesOnWhenTheDeletionFinishesMidReplace(t *testing.T) {
+	ctl := &fakeCtl{status: kservice.StatusStopped}
+	// The update meets the deletion; by the time the replace deletes the
+	// service it is gone (Wine: "service postern-agent is not installed").
+	update := func() (bool, error) {
+		ctl.err = kservice.ErrNotInstalled
+		return false, nil
+	}
+	ctl.uninstallErr = errors.New("service postern-agent is not installed")
+	if err := (&Manager{ctl: ctl, update: update}).Install(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"uninstall", "install", "start"}, ctl.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
