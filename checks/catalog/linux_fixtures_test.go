@@ -37,6 +37,10 @@ func debianLaptop(t testing.TB, hostname, disk string) *host.Fake {
 		// screen_lock: alice's GNOME session on seat0
 		AddFile("/run/systemd/seats/seat0", sample(t, "screenlock", "linux/logind-seat__seat0_active.txt")).
 		AddFile("/run/systemd/sessions/2", sample(t, "screenlock", "linux/logind-session__gnome_wayland.txt")).
+		// the session's gnome-shell, whose environment moves no dconf file
+		AddFile("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/cgroup.procs", []byte("1402\n1450\n")).
+		AddFile("/proc/1450/comm", []byte("gnome-shell\n")).
+		AddFile("/proc/1450/environ", []byte("HOME=/home/alice\x00LANG=en_US.UTF-8\x00XDG_SESSION_TYPE=wayland\x00")).
 		// os_auto_update, os_patched: apt under systemd
 		AddStat("/usr/bin/apt-get", program, nil).
 		AddStat("/run/systemd/system", directory, nil).

@@ -27,6 +27,7 @@ func (f *Facts) bound() {
 	}
 	f.Platform, f.User = clip(f.Platform, maxValueLen), clip(f.User, maxValueLen)
 	f.NotApplicable, f.UserSettingsUnread, f.ResumeUnlocked = clip(f.NotApplicable, maxReasonLen), clip(f.UserSettingsUnread, maxReasonLen), clip(f.ResumeUnlocked, maxReasonLen)
+	f.SessionEnvUnread = clip(f.SessionEnvUnread, maxReasonLen)
 }
 
 // clip cuts s to at most n bytes on a character boundary, marking the cut.

@@ -55,7 +55,7 @@ type dconfDB struct {
 
 func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 	f := &Facts{Platform: platformGNOME}
-	dbs := dconfStack(h, u, f)
+	dbs, envWhy, mandatory := dconfStack(h, u, f)
 	vals := map[string]string{}
 	srcs := map[string]string{}
 	var unread []string
@@ -105,6 +105,10 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 	// lock follows lock-delay later, unless locking is off or forbidden.
 	route.IdleSeconds, route.GraceSeconds = idle, delay
 	route.PasswordRequired = enabled && !disabled
+	if envWhy != "" && !(mandatory && lockedAll(srcs, keyIdleDelay, keyLockEnabled, keyLockDelay, keyLockDisable)) {
+		f.SessionEnvUnread = envUnknown("GNOME", envWhy, "DCONF_PROFILE and XDG_CONFIG_HOME",
+			"run the agent as root with /proc not mounted hidepid, or lock the screen-lock keys in the mandatory dconf profile /run/dconf/user/UID")
+	}
 	f.Routes = []Route{route}
 	f.ResumeUnlocked = gnomeResumeUnlocked(u, enabled, disabled, onSuspend, srcs)
 	return f
@@ -139,8 +143,12 @@ var gnomeSessionProcs = map[string]bool{"gnome-session-binary": true, "gnome-ses
 // profile, no database at all), else $XDG_RUNTIME_DIR/dconf/profile, else
 // the "user" profile, else the user database alone. The user database is
 // under the session's XDG_CONFIG_HOME (default ~/.config).
-func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
-	env, envSource := sessionEnv(h, u, gnomeSessionProcs, []string{"DCONF_PROFILE", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"})
+//
+// It also returns why the session's environment could not be read ("" when
+// it was) and whether the profile is the mandatory one, which no
+// environment can replace.
+func dconfStack(h host.Host, u consoleuser.User, f *Facts) (dbs []dconfDB, envWhy string, mandatory bool) {
+	env, envSource, envWhy := sessionEnv(h, u, gnomeSessionProcs, []string{"DCONF_PROFILE", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR"})
 	sources := []dconfSource{{kind: "user-db", name: "user"}}
 	var candidates []string
 	if isDigits(u.ID) {
@@ -172,7 +180,7 @@ func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
 		} else if b != nil {
 			sources = parseDconfProfile(b)
 			f.Settings = append(f.Settings, Setting{Name: "dconf profile", Value: profileString(sources), Source: p})
-			found = true
+			found, mandatory = true, p == "/run/dconf/user/"+u.ID
 			break
 		}
 	}
@@ -186,7 +194,6 @@ func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
 		configHome = path.Clean(v)
 		f.Settings = append(f.Settings, Setting{Name: "XDG_CONFIG_HOME", Value: configHome, Source: envSource})
 	}
-	var dbs []dconfDB
 	for _, s := range sources {
 		switch s.kind {
 		case "user-db":
@@ -206,7 +213,18 @@ func dconfStack(h host.Host, u consoleuser.User, f *Facts) []dconfDB {
 			}
 		}
 	}
-	return dbs
+	return dbs, envWhy, mandatory
+}
+
+// lockedAll reports whether every key's value came from a locked
+// database, which the user database cannot override.
+func lockedAll(srcs map[string]string, keys ...string) bool {
+	for _, k := range keys {
+		if !strings.HasSuffix(srcs[k], " (locked)") {
+			return false
+		}
+	}
+	return true
 }
 
 func validDBName(n string) bool {

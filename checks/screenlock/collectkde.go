@@ -33,7 +33,8 @@ func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	route := Route{Name: "KDE automatic lock", PasswordRequired: true}
 	var files []keyfile
 	var sources []string
-	for _, dir := range kdeConfigDirs(h, u, f) {
+	dirs, envWhy := kdeConfigDirs(h, u, f)
+	for _, dir := range dirs {
 		p := path.Join(dir, kdeRC)
 		b, err := readOptional(h, p)
 		if err != nil {
@@ -80,6 +81,10 @@ func collectKDE(h host.Host, u consoleuser.User) *Facts {
 	}
 	if autolock && minutes > 0 {
 		route.IdleSeconds, route.GraceSeconds = minutes*60, grace
+	}
+	if envWhy != "" {
+		f.SessionEnvUnread = envUnknown("Plasma", envWhy, "XDG_CONFIG_DIRS and XDG_CONFIG_HOME",
+			"run the agent as root with /proc not mounted hidepid, so it reads the environment of the session's startplasma, ksmserver or plasmashell")
 	}
 	if !onResume {
 		f.ResumeUnlocked = "kscreenlockerrc [Daemon] LockOnResume is false"

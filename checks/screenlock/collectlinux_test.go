@@ -15,8 +15,21 @@ import (
 const aliceHome = "/home/alice"
 
 // linuxSession is a fake Linux host with alice signed in at seat0 in the
-// given session file.
+// given session file, her session's desktop processes (gnome-shell,
+// startplasma-x11) started with an environment that moves nothing.
 func linuxSession(t *testing.T, session string) *host.Fake {
+	return linuxSessionNoEnv(t, session).
+		AddFile("/sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/cgroup.procs", []byte("1402\n1450\n1600\n")).
+		AddFile("/proc/1402/comm", []byte("gdm-wayland-ses\n")).
+		AddFile("/proc/1450/comm", []byte("gnome-shell\n")).
+		AddFile("/proc/1450/environ", []byte("HOME=/home/alice\x00LANG=en_US.UTF-8\x00")).
+		AddFile("/proc/1600/comm", []byte("startplasma-x11\n")).
+		AddFile("/proc/1600/environ", []byte("HOME=/home/alice\x00LANG=en_US.UTF-8\x00"))
+}
+
+// linuxSessionNoEnv is linuxSession without any readable process of the
+// session.
+func linuxSessionNoEnv(t *testing.T, session string) *host.Fake {
 	return host.NewFake("linux", "amd64").
 		AddFile("/run/systemd/seats/seat0", checktest.Testdata(t, "linux", "logind-seat__seat0_active.txt")).
 		AddFile("/run/systemd/sessions/2", checktest.Testdata(t, "linux", session)).

@@ -42,7 +42,12 @@
 //     XDG_CONFIG_DIRS or /etc/xdg, ~/.config/kdedefaults, ~/.config),
 //     kiosk [$i] keys winning. Other desktops are unknown, naming the
 //     desktop. A session that does not lock on suspend (GNOME lock on
-//     suspend, KDE LockOnResume) fails even with a good idle lock.
+//     suspend, KDE LockOnResume) fails even with a good idle lock. The
+//     session's environment (DCONF_PROFILE, XDG_CONFIG_HOME,
+//     XDG_CONFIG_DIRS) is read from a desktop process of its logind
+//     session; when it cannot be, the default places can fail the control
+//     but not pass it (unknown, saying what to do), except on GNOME keys
+//     all locked by the mandatory profile.
 //
 // Collectors are portable and chosen by the host's GOOS, so any OS's
 // snapshot can be checked anywhere.

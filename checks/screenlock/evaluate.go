@@ -57,6 +57,9 @@ func evaluateFacts(in checks.EvalInput, f *Facts, t *Thresholds) checks.Result {
 		ev["resume_unlocked"] = f.ResumeUnlocked
 	}
 	switch {
+	case idleOK && !resumeBad && f.SessionEnvUnread != "":
+		// Positive evidence read from places the session may not use.
+		return unknown(ev, f.SessionEnvUnread)
 	case idleOK && !resumeBad:
 		res.Status = checks.StatusPass
 		res.Summary = fmt.Sprintf("the screen locks with a password after %s idle%s (%s), within the %s limit",

@@ -13,6 +13,12 @@ type Facts struct {
 	// UserSettingsUnread says why the console user's own settings could not
 	// be read; machine-wide routes may still decide the control.
 	UserSettingsUnread string `json:"user_settings_unread,omitempty"`
+	// SessionEnvUnread says why the desktop session's environment, which
+	// chooses the files its settings are read from (DCONF_PROFILE,
+	// XDG_CONFIG_HOME, XDG_CONFIG_DIRS), could not be read, with what to
+	// do. The settings then come from the default places, which may not
+	// be the session's: they can fail the control but never pass it.
+	SessionEnvUnread string `json:"session_env_unread,omitempty"`
 	// HasBattery is false when the machine has no battery, so settings for
 	// battery power do not apply; nil when not known.
 	HasBattery *bool `json:"has_battery,omitempty"`

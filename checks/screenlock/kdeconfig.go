@@ -3,6 +3,7 @@ package screenlock
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/postern-dev/postern/checks/consoleuser"
@@ -36,10 +37,10 @@ var kdeSessionProcs = map[string]bool{
 // XDG_CONFIG_HOME (default ~/.config). The XDG variables are the
 // session's own, read from a Plasma process of the user's session; when
 // that cannot be read the defaults are used and a note says so.
-func kdeConfigDirs(h host.Host, u consoleuser.User, f *Facts) []string {
-	env, src := sessionEnv(h, u, kdeSessionProcs, []string{"XDG_CONFIG_DIRS", "XDG_CONFIG_HOME"})
+func kdeConfigDirs(h host.Host, u consoleuser.User, f *Facts) (dirs []string, envWhy string) {
+	env, src, envWhy := sessionEnv(h, u, kdeSessionProcs, []string{"XDG_CONFIG_DIRS", "XDG_CONFIG_HOME"})
 	if src == "" {
-		f.Notes = append(f.Notes, "the Plasma session's environment could not be read, so KDE config directories are the XDG defaults (/etc/xdg, ~/.config)")
+		f.Notes = append(f.Notes, "the Plasma session's environment could not be read ("+envWhy+"), so KDE config directories are the XDG defaults (/etc/xdg, ~/.config)")
 	}
 	home := path.Join(u.Home, ".config")
 	if v := env["XDG_CONFIG_HOME"]; path.IsAbs(v) {
@@ -63,28 +64,30 @@ func kdeConfigDirs(h host.Host, u consoleuser.User, f *Facts) []string {
 		f.Settings = append(f.Settings, Setting{Name: "XDG_CONFIG_DIRS", Value: strings.Join(system, ":"), Source: src},
 			Setting{Name: "XDG_CONFIG_HOME", Value: home, Source: src})
 	}
-	var dirs []string
 	for i := len(system) - 1; i >= 0; i-- {
 		dirs = append(dirs, system[i])
 	}
-	return dedupe(append(dirs, kdedefaults, home))
+	return dedupe(append(dirs, kdedefaults, home)), envWhy
 }
 
 // sessionEnv returns the wanted variables of the environment one of
-// procs (a desktop's session programs) in u's logind session started with, and where they came from
-// ("" when no such process could be read). Only the wanted variables are
-// kept: the rest of a session's environment is none of this check's
+// procs (a desktop's session programs) in u's logind session started
+// with, and where they came from; when no such process could be read,
+// source is "" and why says what was missing. Only the wanted variables
+// are kept: the rest of a session's environment is none of this check's
 // business.
-func sessionEnv(h host.Host, u consoleuser.User, procs map[string]bool, want []string) (map[string]string, string) {
+func sessionEnv(h host.Host, u consoleuser.User, procs map[string]bool, want []string) (env map[string]string, source, why string) {
 	if !isDigits(u.ID) || !validDBName(u.Session) {
-		return nil, ""
+		return nil, "", "the console user has no logind session"
 	}
 	scope := path.Join("user-"+u.ID+".slice", "session-"+u.Session+".scope", "cgroup.procs")
+	why = "no readable " + path.Join(cgroupV2Dir, scope) + " or v1 equivalent"
 	for _, base := range []string{cgroupV2Dir, cgroupV1Dir} {
 		b, err := h.ReadFile(path.Join(base, scope))
 		if err != nil {
 			continue
 		}
+		why = "no " + strings.Join(sortedNames(procs), ", ") + " process was found in logind session " + u.Session + " (" + path.Join(base, scope) + ")"
 		pids := strings.Fields(string(b))
 		if len(pids) > maxSessionProcs {
 			pids = pids[:maxSessionProcs]
@@ -101,12 +104,32 @@ func sessionEnv(h host.Host, u consoleuser.User, procs map[string]bool, want []s
 			p := path.Join("/proc", pid, "environ")
 			raw, err := h.ReadFile(p)
 			if err != nil {
+				why = fmt.Sprintf("%s (%s) could not be read: %v", p, name, err)
 				continue
 			}
-			return pickEnv(raw, want), p + " (" + name + ")"
+			return pickEnv(raw, want), p + " (" + name + ")", ""
 		}
 	}
-	return nil, ""
+	return nil, "", why
+}
+
+// sortedNames lists a set's names in order, for messages.
+func sortedNames(set map[string]bool) []string {
+	names := make([]string, 0, len(set))
+	for n := range set {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// envUnknown is a route's unknown reason when the session's environment,
+// which says where the desktop reads its settings, could not be read and
+// the settings read from the default places would have passed: what was
+// read may not be what the session uses.
+func envUnknown(desktop, why, vars, fix string) string {
+	return "the " + desktop + " session's environment could not be read (" + why + "), so its " + vars +
+		", which choose the files read, are unknown; " + fix
 }
 
 // pickEnv reads a NUL-separated environment block, keeping only want.

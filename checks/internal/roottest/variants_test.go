@@ -210,7 +210,10 @@ func gnomeSession(t *testing.T) map[string][]byte {
 	return map[string][]byte{
 		"/run/systemd/seats/seat0": read("logind-seat__seat0_active.txt"),
 		"/run/systemd/sessions/2":  read("logind-session__gnome_wayland.txt"),
-		"/etc/dconf/profile/user":  []byte("user-db:user\nsystem-db:local\n"),
+		// The mandatory profile: no gnome-shell runs in the root, so the
+		// session's environment (DCONF_PROFILE, XDG_CONFIG_HOME) cannot
+		// be read, and only keys locked in this profile can pass.
+		"/run/dconf/user/1000": []byte("user-db:user\nsystem-db:local\n"),
 	}
 }
 
@@ -219,11 +222,11 @@ func gnomeSession(t *testing.T) map[string][]byte {
 func systemLock(locked bool) string {
 	s := `useradd -m -u 1000 alice
 mkdir -p /etc/dconf/db/local.d
-printf '[org/gnome/desktop/session]\nidle-delay=uint32 300\n\n[org/gnome/desktop/screensaver]\nlock-enabled=true\nlock-delay=uint32 0\n' >/etc/dconf/db/local.d/00-screenlock
+printf '[org/gnome/desktop/session]\nidle-delay=uint32 300\n\n[org/gnome/desktop/screensaver]\nlock-enabled=true\nlock-delay=uint32 0\n\n[org/gnome/desktop/lockdown]\ndisable-lock-screen=false\n' >/etc/dconf/db/local.d/00-screenlock
 `
 	if locked {
 		s += `mkdir -p /etc/dconf/db/local.d/locks
-printf '/org/gnome/desktop/session/idle-delay\n/org/gnome/desktop/screensaver/lock-enabled\n/org/gnome/desktop/screensaver/lock-delay\n' >/etc/dconf/db/local.d/locks/screenlock
+printf '/org/gnome/desktop/session/idle-delay\n/org/gnome/desktop/screensaver/lock-enabled\n/org/gnome/desktop/screensaver/lock-delay\n/org/gnome/desktop/lockdown/disable-lock-screen\n' >/etc/dconf/db/local.d/locks/screenlock
 `
 	}
 	return s + "dconf update\n"
@@ -247,6 +250,13 @@ func TestGNOME(t *testing.T) {
 	t.Run("the user's database cannot undo a locked key", func(t *testing.T) {
 		r := roottest.Run(t, roottest.Variant{Files: gnomeSession(t), Setup: systemLock(true) + userUnlock})
 		wantStatus(t, r, checks.ScreenLock, checks.StatusPass)
+	})
+	t.Run("keys locked in the default profile are unknown without the session's environment: DCONF_PROFILE may choose another", func(t *testing.T) {
+		files := gnomeSession(t)
+		files["/etc/dconf/profile/user"] = files["/run/dconf/user/1000"]
+		delete(files, "/run/dconf/user/1000")
+		r := roottest.Run(t, roottest.Variant{Files: files, Setup: systemLock(true)})
+		wantStatus(t, r, checks.ScreenLock, checks.StatusUnknown)
 	})
 }
 
