@@ -67,6 +67,11 @@ const (
 const (
 	errnoMarkedForDelete = syscall.Errno(1072)
 	errnoInvalidLevel    = syscall.Errno(124)
+	// A service between states (stop pending, being deleted) refuses a
+	// stop with ERROR_INVALID_SERVICE_CONTROL or
+	// ERROR_SERVICE_CANNOT_ACCEPT_CTRL; a moment later it can be asked.
+	errnoInvalidControl   = syscall.Errno(1052)
+	errnoCannotAcceptCtrl = syscall.Errno(1061)
 )
 
 // deletionPending reports whether err says the service is being deleted.
@@ -74,12 +79,18 @@ func deletionPending(err error) bool {
 	return err != nil && (errors.Is(err, errnoMarkedForDelete) || errors.Is(err, errnoInvalidLevel))
 }
 
+// betweenStates reports whether err says the service cannot take a
+// control right now.
+func betweenStates(err error) bool {
+	return errors.Is(err, errnoInvalidControl) || errors.Is(err, errnoCannotAcceptCtrl)
+}
+
 // transient reports whether err is a service still being deleted.
 func transient(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errMarkedForDelete) || deletionPending(err) {
+	if errors.Is(err, errMarkedForDelete) || deletionPending(err) || betweenStates(err) {
 		return true
 	}
 	msg := strings.ToLower(err.Error())

@@ -339,3 +339,30 @@ func TestInstallGoesOnWhenTheDeletionFinishesMidReplace(t *testing.T) {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
+
+func TestInstallRetriesAStopRefusedBetweenStates(t *testing.T) {
+	ctl := &stopRefusingCtl{fakeCtl: fakeCtl{status: kservice.StatusRunning}, refusals: 2}
+	slept := 0
+	m := &Manager{ctl: ctl, update: func() (bool, error) { return true, nil }, sleep: func(time.Duration) { slept++ }}
+	if err := m.Install(); err != nil {
+		t.Fatal(err)
+	}
+	if slept != 2 {
+		t.Errorf("slept %d times, want 2 (one per refused stop)", slept)
+	}
+}
+
+// stopRefusingCtl refuses the first stops as a service in STOP_PENDING
+// does (ERROR_INVALID_SERVICE_CONTROL, seen under Wine).
+type stopRefusingCtl struct {
+	fakeCtl
+	refusals int
+}
+
+func (c *stopRefusingCtl) Stop() error {
+	if c.refusals > 0 {
+		c.refusals--
+		return fmt.Errorf("stop: %w", syscall.Errno(1052))
+	}
+	return c.fakeCtl.Stop()
+}
