@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/postern-dev/postern/checks/host"
+	"github.com/postern-dev/postern/checks/internal/ini"
 )
 
 // zypper's exit codes that still come with a listing: 0, and 106 when
@@ -62,16 +64,43 @@ func errorOr(msgs []string, fallback string) string {
 // installed since do not count); only without any history does the rpm
 // database's last change stand in.
 func zypperLastPatch(h host.Host, f *Facts) *Stamp {
-	b, err := h.ReadFile(zyppHistory)
+	hist, why := zyppHistoryPath(h, f)
+	b, err := h.ReadFile(hist)
 	switch {
 	case err == nil:
 		if t, ok := lastZyppPatch(b); ok {
-			return &Stamp{At: t, Source: zyppHistory + " (newest needed patch applied)"}
+			return &Stamp{At: t, Source: hist + " (" + why + "; newest needed patch applied)"}
 		}
-		f.Notes = append(f.Notes, zyppHistory+" records no needed patch being applied")
+		f.Notes = append(f.Notes, hist+" ("+why+") records no needed patch being applied")
 		return nil
 	case !errors.Is(err, host.ErrNotFound):
-		f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", zyppHistory, err))
+		f.Notes = append(f.Notes, fmt.Sprintf("read %s (%s): %v", hist, why, err))
 	}
 	return rpmLastPatch(h)
+}
+
+// zypp's configuration, which can move its history log
+// (history.logfile in [main], zypp.conf(5)): the administrator's file,
+// else the vendor's (/usr/etc on distributions that split them).
+var zyppConfs = []string{"/etc/zypp/zypp.conf", "/usr/etc/zypp/zypp.conf"}
+
+// zyppHistoryPath returns zypp's history log and why: history.logfile
+// of the first zypp.conf present, else libzypp's default. A zypp.conf
+// that exists but cannot be read is noted, since it may move the log.
+func zyppHistoryPath(h host.Host, f *Facts) (p, why string) {
+	for _, conf := range zyppConfs {
+		b, err := h.ReadFile(conf)
+		switch {
+		case errors.Is(err, host.ErrNotFound):
+			continue
+		case err != nil:
+			f.Notes = append(f.Notes, fmt.Sprintf("read %s: %v", conf, err))
+			return zyppHistory, "libzypp's default; " + conf + " could not be read"
+		}
+		if v := ini.Parse(b)["main"]["history.logfile"]; path.IsAbs(v) {
+			return path.Clean(v), "history.logfile in " + conf
+		}
+		return zyppHistory, "libzypp's default"
+	}
+	return zyppHistory, "libzypp's default"
 }

@@ -44,6 +44,21 @@ func TestZypperCollectAndEvaluate(t *testing.T) {
 		{"the same listing with a history of side-effect patches only is unknown", leap().
 			AddFile(zyppHistory, []byte(zyppHistoryLine("2026-11-20 10:00:00", "openSUSE-SLE-15.6-2026-1500", "not-needed", "applied"))),
 			checks.StatusUnknown, "how long is not known"},
+		{"history.logfile in zypp.conf is where the last patch is read, not the default history", leap().
+			AddFile("/etc/zypp/zypp.conf", []byte("## hand-written in zypp.conf(5)'s layout\n[main]\n# history.logfile = /var/log/zypp/history\nhistory.logfile = /srv/log/zypp-history\n")).
+			AddFile("/srv/log/zypp-history", []byte(zyppHistoryLine("2026-09-01 03:10:44", "openSUSE-SLE-15.6-2026-1001", "needed", "applied"))).
+			AddFile(zyppHistory, []byte(zyppHistoryLine("2026-11-20 10:00:00", "openSUSE-SLE-15.6-2026-1500", "not-needed", "applied"))),
+			checks.StatusFail, "48 security updates pending for 83 days (no full update since 2026-09-01)"},
+		{"the vendor's /usr/etc/zypp/zypp.conf moves the history when /etc has none", leap().
+			AddFile("/usr/etc/zypp/zypp.conf", []byte("[main]\nhistory.logfile = /srv/log/zypp-history\n")).
+			AddFile("/srv/log/zypp-history", []byte(zyppHistoryLine("2026-11-20 10:00:00", "openSUSE-SLE-15.6-2026-1500", "not-needed", "applied"))).
+			AddFile(zyppHistory, []byte(zyppHistoryLine("2026-09-01 03:10:44", "openSUSE-SLE-15.6-2026-1001", "needed", "applied"))),
+			checks.StatusUnknown, "how long is not known"},
+		{"an /etc/zypp/zypp.conf without history.logfile leaves the default, even if the vendor's moves it", leap().
+			AddFile("/etc/zypp/zypp.conf", []byte("[main]\n# history.logfile = /var/log/zypp/history\n")).
+			AddFile("/usr/etc/zypp/zypp.conf", []byte("[main]\nhistory.logfile = /srv/log/zypp-history\n")).
+			AddFile(zyppHistory, []byte(zyppHistoryLine("2026-09-01 03:10:44", "openSUSE-SLE-15.6-2026-1001", "needed", "applied"))),
+			checks.StatusFail, "48 security updates pending for 83 days (no full update since 2026-09-01)"},
 		{"a real empty listing from Tumbleweed passes", suse("opensuse-tumbleweed", "20260830").
 			AddRun(zypperArgv, host.Output{Stdout: checktest.Testdata(t, "linux", "zypper-lu__tumbleweed_none_mpm.xml")}, nil),
 			checks.StatusPass, "no security updates pending (zypper list-patches --category security"},

@@ -24,8 +24,9 @@
 //     list-patches --category security`: needed security patches from
 //     update-list and blocked-update-list (held back behind a package
 //     manager patch), issue-date as the release date, zypper's error
-//     messages making an empty list inconclusive; /var/log/zypp/history's
-//     newest needed-to-applied patch as the last patch. On dnf systems
+//     messages making an empty list inconclusive; zypp's history (where
+//     history.logfile in /etc/zypp/zypp.conf, else /usr/etc/zypp/zypp.conf,
+//     puts it) newest needed-to-applied patch as the last patch. On dnf systems
 //     `dnf updateinfo list --security` (dnf 5 gives issue dates) and the
 //     rpm database's last change.
 //
