@@ -284,10 +284,28 @@ func readSystemDB(h host.Host, name string, f *Facts) dconfDB {
 	if len(files) > 0 {
 		f.Notes = append(f.Notes, fmt.Sprintf("%s is not compiled (run `dconf update`); its keyfiles in %s were read instead", compiled, dir))
 	}
-	for _, p := range files {
+	// A keyfile or lock file that cannot be read may be the one that
+	// sets or locks a key, so the database is unread, not smaller.
+	readPart := func(p string) ([]byte, bool) {
 		b, err := h.ReadFile(p)
-		if err != nil {
-			continue // the locks directory itself, or an unreadable file
+		if err == nil {
+			return b, true
+		}
+		if fi, serr := h.Stat(p); serr == nil && fi.IsDir() {
+			return nil, false // the locks directory itself
+		}
+		if !errors.Is(err, host.ErrNotFound) {
+			db.unread = readErrorReason(p, err)
+		}
+		return nil, false
+	}
+	for _, p := range files {
+		b, ok := readPart(p)
+		if db.unread != "" {
+			return db
+		}
+		if !ok {
+			continue
 		}
 		kf := parseKeyfile(b)
 		for group, kv := range kf.groups {
@@ -296,9 +314,17 @@ func readSystemDB(h host.Host, name string, f *Facts) dconfDB {
 			}
 		}
 	}
-	lockFiles, _ := h.Glob(path.Join(dir, "locks", "*"))
+	lockFiles, err := h.Glob(path.Join(dir, "locks", "*"))
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		db.unread = readErrorReason(path.Join(dir, "locks"), err)
+		return db
+	}
 	for _, p := range lockFiles {
-		if b, err := h.ReadFile(p); err == nil {
+		b, ok := readPart(p)
+		if db.unread != "" {
+			return db
+		}
+		if ok {
 			for _, line := range strings.Split(string(b), "\n") {
 				if line = strings.TrimSpace(strings.TrimSuffix(line, "\r")); strings.HasPrefix(line, "/") {
 					db.locks[line] = true
