@@ -219,7 +219,8 @@ func (s *sso) seal(st oidcState) string {
 
 var errBadState = errors.New("the sign-in's state is missing, altered, expired or used")
 
-// open checks the cookie's seal, age and state, and uses the state up.
+// open checks the cookie's seal, age and state, and that the state was
+// not used up (use).
 func (s *sso) open(cookie, state string, now time.Time) (oidcState, error) {
 	p, sig, ok := strings.Cut(cookie, ".")
 	if !ok || len(cookie) > 1024 {
@@ -243,16 +244,31 @@ func (s *sso) open(cookie, state string, now time.Time) (oidcState, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, seen := s.used[st.State]; seen {
+		return oidcState{}, errBadState
+	}
+	return st, nil
+}
+
+// use marks st's state used once the provider signed the browser in with
+// it; false if another callback used it meanwhile. Only states that
+// brought a verified ID token are kept: anyone can start a sign-in and
+// send its callback a made-up code, and a state kept for each of those
+// (each call sweeping them all) would let strangers grow the map and the
+// sweep without bound.
+func (s *sso) use(st oidcState, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for k, until := range s.used {
 		if !now.Before(until) {
 			delete(s.used, k)
 		}
 	}
 	if _, seen := s.used[st.State]; seen {
-		return oidcState{}, errBadState
+		return false
 	}
-	s.used[st.State] = issued.Add(oidcStateTTL)
-	return st, nil
+	s.used[st.State] = time.Unix(st.Issued, 0).Add(oidcStateTTL)
+	return true
 }
 
 func setStateCookie(w http.ResponseWriter, value string) {
@@ -361,6 +377,11 @@ func (d *Dashboard) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	id, refusal := d.oidcIdentity(r.Context(), q.Get("code"), st)
 	if refusal != nil {
 		d.refuseOIDC(w, r, id, *refusal)
+		return
+	}
+	if !d.sso.use(st, d.now()) {
+		d.log.Warn("oidc sign-in refused", "reason", errBadState.Error(), "remote", r.RemoteAddr)
+		d.oidcFail(w, r, http.StatusBadRequest, "This sign-in was not started here, took longer than 10 minutes, or was already used. Sign in again.")
 		return
 	}
 	u, created, err := d.cfg.Users.SignInOIDC(r.Context(), id)

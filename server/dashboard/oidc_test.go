@@ -419,11 +419,19 @@ func TestStateCookie(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.open(good, "st", now.Add(time.Minute)); err != nil {
+	st, err := s.open(good, "st", now.Add(time.Minute))
+	if err != nil {
 		t.Fatalf("a good cookie: %v", err)
 	}
+	// The state is used up once the provider's answer was verified (use).
+	if !s.use(st, now.Add(time.Minute)) {
+		t.Fatal("a fresh state could not be used")
+	}
+	if s.use(st, now.Add(time.Minute)) {
+		t.Error("a state was used twice")
+	}
 	if _, err := s.open(good, "st", now.Add(time.Minute)); err == nil {
-		t.Error("a good cookie was accepted twice")
+		t.Error("a good cookie was accepted after its state was used")
 	}
 }
 
