@@ -107,7 +107,12 @@ func linuxAccounts(h host.Host, f *Facts) error {
 	if err != nil {
 		return fmt.Errorf("read the accounts: %w", err)
 	}
-	defs, _ := h.ReadFile(loginDefsPath)
+	// login.defs sets which UIDs are people's; without it the shadow
+	// defaults apply, but one that cannot be read may set others.
+	defs, err := h.ReadFile(loginDefsPath)
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		f.Unreadable = append(f.Unreadable, fmt.Sprintf("read %s (it says which UIDs are people's accounts): %v", loginDefsPath, err))
+	}
 	lo, hi := uidRange(loginDefs(defs))
 	sh, shErr := h.ReadFile(shadowPath)
 	switch {
