@@ -66,7 +66,11 @@ func collectGNOME(h host.Host, u consoleuser.User) *Facts {
 			continue
 		}
 		if src == "" {
-			v, src = schemaDefault(h, u, key)
+			v, src, why = schemaDefault(h, u, key)
+			if why != "" {
+				unread = append(unread, why)
+				continue
+			}
 			if key == keyLockSuspend && src == gnomeDefaultSource {
 				src = ubuntuDefaultSource
 			}
@@ -363,16 +367,24 @@ func resolveDconf(dbs []dconfDB, key string) (value, source, unread string) {
 
 // schemaDefault is the key's default: the last GSettings vendor override
 // that sets it (distributions change defaults there), else upstream's.
-func schemaDefault(h host.Host, u consoleuser.User, key string) (string, string) {
+// An override file that cannot be read may be the one changing the
+// default, so it is returned as why the default is not known.
+func schemaDefault(h host.Host, u consoleuser.User, key string) (value, source, why string) {
 	schema := strings.ReplaceAll(strings.Trim(path.Dir(key), "/"), "/", ".")
 	name := path.Base(key)
-	value, source := gnomeDefaults[key], gnomeDefaultSource
-	files, _ := h.Glob(schemaOverrides)
+	value, source = gnomeDefaults[key], gnomeDefaultSource
+	files, err := h.Glob(schemaOverrides)
+	if err != nil && !errors.Is(err, host.ErrNotFound) {
+		return "", "", readErrorReason(schemaOverrides, err)
+	}
 	desktop := strings.ToLower(u.Desktop)
 	for _, p := range files {
 		b, err := h.ReadFile(p)
-		if err != nil {
+		if errors.Is(err, host.ErrNotFound) {
 			continue
+		}
+		if err != nil {
+			return "", "", readErrorReason(p, err)
 		}
 		groups := parseKeyfile(b).groups
 		// A desktop-specific override ("[schema:ubuntu]") beats a plain one.
@@ -382,7 +394,7 @@ func schemaDefault(h host.Host, u consoleuser.User, key string) (string, string)
 			}
 		}
 	}
-	return value, source
+	return value, source, ""
 }
 
 // overrideGroups lists the groups of an override file that apply to

@@ -48,3 +48,32 @@ func TestUnreadableUncompiledSystemDatabaseIsUnknown(t *testing.T) {
 		})
 	}
 }
+
+func TestUnreadableSchemaOverrideIsUnknown(t *testing.T) {
+	const glob = "/usr/share/glib-2.0/schemas/*.gschema.override"
+	const file = "/usr/share/glib-2.0/schemas/10_vendor.gschema.override"
+	tests := []struct {
+		name       string
+		host       *host.Fake
+		wantStatus checks.Status
+		wantInSum  string
+	}{
+		{"an override file that cannot be read is unknown: it may change the default lock",
+			gnomeHost(t).AddGlob(glob, []string{file}, nil).AddFileError(file, host.Wrap(host.ErrPermission, nil)),
+			checks.StatusUnknown, "10_vendor.gschema.override"},
+		{"schemas that cannot be listed are unknown",
+			gnomeHost(t).AddGlob(glob, nil, host.Wrap(host.ErrPermission, nil)),
+			checks.StatusUnknown, "gschema.override"},
+		{"an override that vanished between listing and reading is skipped",
+			gnomeHost(t).AddGlob(glob, []string{file}, nil),
+			checks.StatusPass, "5 min idle"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, f := collectAndEvaluate(t, tc.host)
+			if res.Status != tc.wantStatus || !strings.Contains(res.Summary, tc.wantInSum) {
+				t.Errorf("got %s %q, want %s with %q\nfacts %+v", res.Status, res.Summary, tc.wantStatus, tc.wantInSum, f)
+			}
+		})
+	}
+}
