@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -143,4 +144,37 @@ func TestGraphical(t *testing.T) {
 			t.Errorf("Graphical(%q) = %t, want %t", typ, got, want)
 		}
 	}
+}
+
+func TestUnreadableLogindSessionIsNoAnswer(t *testing.T) {
+	denied := host.Wrap(host.ErrPermission, errors.New("open /run/systemd/sessions/7: permission denied"))
+	t.Run("a session file that cannot be read is an error, not nobody at the console", func(t *testing.T) {
+		h := host.NewFake("linux", "amd64").
+			AddDir(sessionsDir, []string{"5", "7"}, nil).
+			AddFile(sessionsDir+"/5", testdata(t, "linux", "logind-session__ssh_remote.txt")).
+			AddFileError(sessionsDir+"/7", denied)
+		_, err := Find(context.Background(), h)
+		if err == nil || errors.Is(err, ErrNoConsoleUser) || !strings.Contains(err.Error(), "7: ") {
+			t.Fatalf("error = %v, want one naming session 7 that is not ErrNoConsoleUser", err)
+		}
+	})
+	t.Run("a session that ended since the listing is skipped", func(t *testing.T) {
+		h := host.NewFake("linux", "amd64").
+			AddDir(sessionsDir, []string{"5", "7"}, nil).
+			AddFile(sessionsDir+"/5", testdata(t, "linux", "logind-session__ssh_remote.txt"))
+		if _, err := Find(context.Background(), h); !errors.Is(err, ErrNoConsoleUser) {
+			t.Fatalf("error = %v, want ErrNoConsoleUser", err)
+		}
+	})
+	t.Run("an active graphical session is the console's even when another cannot be read", func(t *testing.T) {
+		h := host.NewFake("linux", "amd64").
+			AddDir(sessionsDir, []string{"2", "7"}, nil).
+			AddFile(sessionsDir+"/2", testdata(t, "linux", "logind-session__gnome_wayland.txt")).
+			AddFileError(sessionsDir+"/7", denied).
+			AddFile(passwdPath, testdata(t, "linux", "passwd__alice.txt"))
+		u, err := Find(context.Background(), h)
+		if err != nil || u.Name != "alice" || u.Session != "2" {
+			t.Fatalf("got %+v, %v; want alice in session 2", u, err)
+		}
+	})
 }

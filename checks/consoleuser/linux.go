@@ -95,22 +95,44 @@ func linuxSession(ctx context.Context, h host.Host) (session, string, error) {
 		return session{}, "", fmt.Errorf("list logind sessions: %w", err)
 	}
 	var found []session
+	var unread []string
 	for _, n := range names {
 		if strings.Contains(n, ".") || !validName(n) { // "N.ref" are FIFOs
 			continue
 		}
 		b, err := h.ReadFile(path.Join(sessionsDir, n))
 		if err != nil {
+			// A session that ended since the listing is gone; any other
+			// error hides a session that may be the console's.
+			if !errors.Is(err, host.ErrNotFound) {
+				unread = append(unread, fmt.Sprintf("%s: %v", n, err))
+			}
 			continue
 		}
 		if s := sessionFrom(n, parseKeyValue(b)); s.local() && s.seat != "" {
 			found = append(found, s)
 		}
 	}
-	if s, ok := best(found); ok {
-		return s, sessionsDir, nil
+	if s, err := pick(found, unread, sessionsDir); s.id != "" || err != nil {
+		return s, sessionsDir, err
 	}
 	return session{}, "", fmt.Errorf("%w: logind has no local session on a seat (%d session(s) in %s, none at the console)", ErrNoConsoleUser, len(names), sessionsDir)
+}
+
+// pick is best(found) when no session went unread or the best is an
+// active graphical one, which no other session could outrank; otherwise a
+// session that could not be read may be the console's, and that is an
+// error rather than "nobody at the console". It returns the zero session
+// and no error when nothing was found and nothing went unread.
+func pick(found []session, unread []string, from string) (session, error) {
+	s, ok := best(found)
+	if ok && (len(unread) == 0 || s.active && (User{SessionType: s.typ}).Graphical()) {
+		return s, nil
+	}
+	if len(unread) > 0 {
+		return session{}, fmt.Errorf("read logind sessions (%s): %s", from, strings.Join(unread, "; "))
+	}
+	return session{}, nil
 }
 
 // best prefers an active session, then a graphical one.
@@ -144,20 +166,22 @@ func loginctlSession(ctx context.Context, h host.Host) (session, string, error) 
 		return session{}, "", err
 	}
 	var found []session
+	var unread []string
 	for _, r := range rows {
 		if r.Seat == "" || !validName(r.Session) {
 			continue
 		}
 		b, err := run(ctx, h, loginctlPath, "show-session", r.Session, "-p", "Name", "-p", "User", "-p", "Type", "-p", "Class", "-p", "Active", "-p", "Remote", "-p", "Desktop", "-p", "Seat")
 		if err != nil {
+			unread = append(unread, fmt.Sprintf("%s: %v", r.Session, err))
 			continue
 		}
 		if s := sessionFrom(r.Session, parseKeyValue(b)); s.local() && s.seat != "" {
 			found = append(found, s)
 		}
 	}
-	if s, ok := best(found); ok {
-		return s, "loginctl", nil
+	if s, err := pick(found, unread, "loginctl show-session"); s.id != "" || err != nil {
+		return s, "loginctl", err
 	}
 	return session{}, "", fmt.Errorf("%w: loginctl lists no local session on a seat", ErrNoConsoleUser)
 }
