@@ -87,10 +87,15 @@ func (a *api) authorize(r *http.Request, scope store.Scope) (store.APIKey, authR
 			a.failed(r, "read api key failed", err)
 			return store.APIKey{}, authUnavailable
 		}
-		e = a.keys.put(k, now)
+		ownerOff, err := a.ownerOff(r.Context(), k)
+		if err != nil {
+			a.failed(r, "read api key owner failed", err)
+			return store.APIKey{}, authUnavailable
+		}
+		e = a.keys.put(k, now, ownerOff)
 	}
 	k := e.key
-	if !store.HashesEqual(k.Hash, hash) || !k.Usable(a.now()) {
+	if !store.HashesEqual(k.Hash, hash) || !k.Usable(a.now()) || e.ownerOff {
 		return store.APIKey{}, authUnauthorized
 	}
 	a.recordUse(e, now)
@@ -98,6 +103,26 @@ func (a *api) authorize(r *http.Request, scope store.Scope) (store.APIKey, authR
 		return store.APIKey{}, authForbidden
 	}
 	return k, authOK
+}
+
+// ownerOff reports whether a key made by a dashboard account
+// ("user:NAME") has lost its owner: the account was disabled (by an
+// admin, or after 90 days without sign-in) or deleted. Such a key stops
+// working with its owner, as a session does; keys made on the command
+// line belong to an OS account and are unaffected.
+func (a *api) ownerOff(ctx context.Context, k store.APIKey) (bool, error) {
+	name, ok := strings.CutPrefix(k.Owner, "user:")
+	if !ok {
+		return false, nil
+	}
+	u, err := a.cfg.Store.User(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !u.DisabledAt.IsZero(), nil
 }
 
 // recordUse writes the key's use unless this process wrote it less than

@@ -34,6 +34,8 @@ type cachedKey struct {
 	// nanoseconds of keyClock), carried over when the entry is renewed,
 	// so that uses are written at most once per useRecordEvery.
 	recorded *atomic.Int64
+	// ownerOff is a key whose dashboard account is disabled or gone.
+	ownerOff bool
 }
 
 func (c *keyCache) get(id string, now time.Time) (*cachedKey, bool) {
@@ -46,10 +48,10 @@ func (c *keyCache) get(id string, now time.Time) (*cachedKey, bool) {
 	return e, true
 }
 
-func (c *keyCache) put(k store.APIKey, now time.Time) *cachedKey {
+func (c *keyCache) put(k store.APIKey, now time.Time, ownerOff bool) *cachedKey {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := &cachedKey{key: k, at: now}
+	e := &cachedKey{key: k, at: now, ownerOff: ownerOff}
 	if old, ok := c.m[k.ID]; ok {
 		e.recorded = old.recorded
 	} else {
