@@ -190,6 +190,20 @@ type reasonBody struct {
 
 const maxReasonLen = 500
 
+// readReason reads a mutation's optional {"reason": ...} body; false when
+// it answered a bad one.
+func readReason(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var body reasonBody
+	if !optionalBody(w, r, &body) {
+		return "", false
+	}
+	if !printableText(body.Reason, maxReasonLen) {
+		badField(w, "reason", "reason must be printable text of at most 500 bytes")
+		return "", false
+	}
+	return body.Reason, true
+}
+
 // revokeDevice is POST /v1/devices/{id}/revoke: the device's certificate
 // stops working everywhere; audited.
 func (a *api) revokeDevice(w http.ResponseWriter, r *http.Request, m *ManageConfig, c caller) {
@@ -197,12 +211,8 @@ func (a *api) revokeDevice(w http.ResponseWriter, r *http.Request, m *ManageConf
 	if !ok {
 		return
 	}
-	var body reasonBody
-	if !optionalBody(w, r, &body) {
-		return
-	}
-	if !printableText(body.Reason, maxReasonLen) {
-		badField(w, "reason", "reason must be printable text of at most 500 bytes")
+	reason, ok := readReason(w, r)
+	if !ok {
 		return
 	}
 	dev, err := a.cfg.Store.Device(r.Context(), id)
@@ -222,7 +232,7 @@ func (a *api) revokeDevice(w http.ResponseWriter, r *http.Request, m *ManageConf
 		a.internal(w, r, "revoke device failed", err)
 		return
 	}
-	if !a.auditChange(w, r, m, c, audit.KindRevocation, id, map[string]any{"reason": body.Reason}) {
+	if !a.auditChange(w, r, m, c, audit.KindRevocation, id, map[string]any{"reason": reason}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": string(store.StatusRevoked)})

@@ -121,12 +121,8 @@ func (a *api) endException(w http.ResponseWriter, r *http.Request, m *ManageConf
 		badField(w, "id", "the exception ID must be 1 to 64 printable bytes")
 		return
 	}
-	var body reasonBody
-	if !optionalBody(w, r, &body) {
-		return
-	}
-	if !printableText(body.Reason, maxReasonLen) {
-		badField(w, "reason", "reason must be printable text of at most 500 bytes")
+	reason, ok := readReason(w, r)
+	if !ok {
 		return
 	}
 	e, err := a.cfg.Store.Exception(r.Context(), id)
@@ -142,7 +138,6 @@ func (a *api) endException(w http.ResponseWriter, r *http.Request, m *ManageConf
 		writeJSON(w, http.StatusConflict, errorBody{Error: "the exception already ended"})
 		return
 	}
-	reason := body.Reason
 	if reason == "" {
 		reason = "ended through the management API"
 	}
