@@ -18,6 +18,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 
+	"github.com/postern-dev/postern/installer/pkg"
 	servercli "github.com/postern-dev/postern/server/cli"
 	"github.com/postern-dev/postern/server/serve"
 )
@@ -244,5 +245,51 @@ func TestOnlyFencedBlocksCount(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(block{})); diff != "" {
 		t.Errorf("blocks (-want +got):\n%s", diff)
+	}
+}
+
+// TestSystemdDropInsVerify applies every ```ini systemd-dropin block to
+// the unit the server package installs, as systemd merges a drop-in's
+// [Service] lines into the unit's, and runs `systemd-analyze verify` on
+// the result. The package's /usr/bin/postern-server is replaced by a
+// stand-in file so that verify finds an executable.
+func TestSystemdDropInsVerify(t *testing.T) {
+	var drops []block
+	for _, f := range docs(t) {
+		for _, b := range fenced(t, f) {
+			if b.lang() == "ini" && slices.Contains(b.info, "systemd-dropin") {
+				drops = append(drops, b)
+			}
+		}
+	}
+	if len(drops) == 0 {
+		t.Fatal("no ```ini systemd-dropin block: docs/deploy-linux.md shows one")
+	}
+	sa, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatal("systemd-analyze is needed (apt-get install systemd): ", err)
+	}
+	for _, b := range drops {
+		t.Run(b.file+":"+strconv.Itoa(b.line), func(t *testing.T) {
+			dir := t.TempDir()
+			exe := filepath.Join(dir, "postern-server")
+			if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, service, ok := strings.Cut(b.body, "[Service]\n")
+			if !ok {
+				t.Fatalf("%s:%d: a drop-in for the server's unit has a [Service] section", b.file, b.line)
+			}
+			unit := strings.Replace(pkg.ServerSystemdUnit(), "\n[Install]", "\n"+service+"\n[Install]", 1)
+			unit = strings.ReplaceAll(unit, "/usr/bin/postern-server", exe)
+			p := filepath.Join(dir, "postern-server.service")
+			if err := os.WriteFile(p, []byte(unit), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(sa, "verify", p).CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "" {
+				t.Errorf("%s:%d: systemd-analyze verify: %v\n%s\nunit:\n%s", b.file, b.line, err, out, unit)
+			}
+		})
 	}
 }
