@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/postern-dev/postern/internal/dirowner"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -149,6 +150,10 @@ func (kr *Keyring) save(dataDir string) error {
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write audit key: %w", err)
+	}
+	if err := dirowner.Match(tmp, dataDir); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write audit key: %w", err)
 	}

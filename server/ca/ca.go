@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/postern-dev/postern/internal/dirowner"
 )
 
 // File names inside the data directory.
@@ -311,6 +313,10 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(perm); err != nil && runtime.GOOS != "windows" {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := dirowner.Match(tmp, filepath.Dir(path)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

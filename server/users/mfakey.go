@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/postern-dev/postern/internal/dirowner"
 	"github.com/postern-dev/postern/server/store"
 )
 
@@ -48,7 +49,7 @@ func LoadOrCreateMFAKey(dataDir string) ([]byte, error) {
 			return nil, fmt.Errorf("create mfa key: %w", err)
 		}
 		_, werr := f.Write([]byte(base64.StdEncoding.EncodeToString(key) + "\n"))
-		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		if err := errors.Join(werr, dirowner.Match(f, dataDir), f.Sync(), f.Close()); err != nil {
 			os.Remove(path)
 			return nil, fmt.Errorf("write mfa key: %w", err)
 		}
