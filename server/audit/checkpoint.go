@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/postern-dev/postern/internal/dirowner"
 )
 
 // CheckpointFile is the default checkpoint file's name in the data
@@ -80,7 +82,10 @@ func (c *Checkpointer) Write(ctx context.Context) (Checkpoint, bool, error) {
 	if err != nil {
 		return Checkpoint{}, false, fmt.Errorf("audit checkpoint: %w", err)
 	}
-	_, err = f.Write(append(line, '\n'))
+	err = dirowner.Match(f, filepath.Dir(c.path))
+	if err == nil {
+		_, err = f.Write(append(line, '\n'))
+	}
 	if err == nil {
 		err = f.Sync()
 	}

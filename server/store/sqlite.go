@@ -10,6 +10,8 @@ import (
 	"runtime"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/postern-dev/postern/internal/dirowner"
 )
 
 // DBFile is the SQLite database's name inside the data directory.
@@ -101,6 +103,12 @@ func OpenSQLiteWith(ctx context.Context, dataDir string, o SQLiteOptions) (Store
 func ensurePrivateFile(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		return fmt.Errorf("open database file: %w", err)
+	}
+	// As root on a directory that is the service user's, the new
+	// database must be the service's too.
+	if err := dirowner.Match(f, filepath.Dir(path)); err != nil {
+		f.Close()
 		return fmt.Errorf("open database file: %w", err)
 	}
 	return f.Close()
