@@ -291,7 +291,15 @@ type Hello struct {
 	// empty: the server has none configured (the agent removes its browser
 	// policies); absent (a server before this field): the agent keeps what
 	// it has.
-	GatewayUrl    *string `protobuf:"bytes,4,opt,name=gateway_url,json=gatewayUrl,proto3,oneof" json:"gateway_url,omitempty"`
+	GatewayUrl *string `protobuf:"bytes,4,opt,name=gateway_url,json=gatewayUrl,proto3,oneof" json:"gateway_url,omitempty"`
+	// Agent to server, on a connection with the device certificate: proof
+	// that the sender holds the device's agent secret (EnrollResponse.
+	// agent_secret), HMAC-SHA256 keyed with the secret over this TLS
+	// connection's exporter value (AgentProof in proto/agentsecret.go), so
+	// a proof seen on one connection is worthless on any other. The server
+	// refuses a device that has a secret and a Hello without a valid proof
+	// (error agent_secret_invalid).
+	AgentProof    []byte `protobuf:"bytes,5,opt,name=agent_proof,json=agentProof,proto3" json:"agent_proof,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,6 +360,13 @@ func (x *Hello) GetGatewayUrl() string {
 		return *x.GatewayUrl
 	}
 	return ""
+}
+
+func (x *Hello) GetAgentProof() []byte {
+	if x != nil {
+		return x.AgentProof
+	}
+	return nil
 }
 
 // DeviceInfo describes the machine as the agent saw it.
@@ -764,7 +779,13 @@ type EnrollResponse struct {
 	// "software" (a key file, or a TPM key without a proof it can check).
 	// The agent's status says the same. Empty from a server before this
 	// field.
-	KeyKind       string `protobuf:"bytes,12,opt,name=key_kind,json=keyKind,proto3" json:"key_kind,omitempty"`
+	KeyKind string `protobuf:"bytes,12,opt,name=key_kind,json=keyKind,proto3" json:"key_kind,omitempty"`
+	// The device's agent secret: 32 random bytes the agent keeps readable
+	// by root/SYSTEM only and proves on every connection (Hello.
+	// agent_proof). The device key alone (which the console user's browser
+	// may use, for a TPM key) does not make a connection the agent's. The
+	// server stores only its hash. Empty from a server before this field.
+	AgentSecret   []byte `protobuf:"bytes,13,opt,name=agent_secret,json=agentSecret,proto3" json:"agent_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -839,6 +860,13 @@ func (x *EnrollResponse) GetKeyKind() string {
 		return x.KeyKind
 	}
 	return ""
+}
+
+func (x *EnrollResponse) GetAgentSecret() []byte {
+	if x != nil {
+		return x.AgentSecret
+	}
+	return nil
 }
 
 // ControlFacts holds what one collector observed.
@@ -1721,13 +1749,15 @@ const file_postern_proto_rawDesc = "" +
 	" \x01(\v2\x17.postern.v1.AttestationH\x00R\vattestation\x12H\n" +
 	"\x10enroll_challenge\x18\v \x01(\v2\x1b.postern.v1.EnrollChallengeH\x00R\x0fenrollChallenge\x12<\n" +
 	"\fenroll_proof\x18\f \x01(\v2\x17.postern.v1.EnrollProofH\x00R\venrollProofB\x05\n" +
-	"\x03msg\"\xad\x01\n" +
+	"\x03msg\"\xce\x01\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12)\n" +
 	"\x10software_version\x18\x02 \x01(\tR\x0fsoftwareVersion\x12\x18\n" +
 	"\aservers\x18\x03 \x03(\tR\aservers\x12$\n" +
 	"\vgateway_url\x18\x04 \x01(\tH\x00R\n" +
-	"gatewayUrl\x88\x01\x01B\x0e\n" +
+	"gatewayUrl\x88\x01\x01\x12\x1f\n" +
+	"\vagent_proof\x18\x05 \x01(\fR\n" +
+	"agentProofB\x0e\n" +
 	"\f_gateway_url\"\x84\x01\n" +
 	"\n" +
 	"DeviceInfo\x12\x1a\n" +
@@ -1761,7 +1791,7 @@ const file_postern_proto_rawDesc = "" +
 	"\n" +
 	"key_public\x18\x03 \x01(\fR\tkeyPublic\x126\n" +
 	"\x17key_certify_attestation\x18\x04 \x01(\fR\x15keyCertifyAttestation\x122\n" +
-	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\xc3\x01\n" +
+	"\x15key_certify_signature\x18\x05 \x01(\fR\x13keyCertifySignature\"\xe6\x01\n" +
 	"\x0eEnrollResponse\x12\x1b\n" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12'\n" +
 	"\x0fcertificate_der\x18\x02 \x01(\fR\x0ecertificateDer\x12\x15\n" +
@@ -1770,7 +1800,8 @@ const file_postern_proto_rawDesc = "" +
 	" \x01(\tR\n" +
 	"gatewayUrl\x12\x18\n" +
 	"\aservers\x18\v \x03(\tR\aservers\x12\x19\n" +
-	"\bkey_kind\x18\f \x01(\tR\akeyKind\"d\n" +
+	"\bkey_kind\x18\f \x01(\tR\akeyKind\x12!\n" +
+	"\fagent_secret\x18\r \x01(\fR\vagentSecret\"d\n" +
 	"\fControlFacts\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +

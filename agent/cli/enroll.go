@@ -191,7 +191,7 @@ func Enroll(ctx context.Context, opts EnrollOptions) (state.Identity, error) {
 	id, err := dir.SaveEnrollment(state.Enrollment{
 		DeviceID: res.DeviceID, Server: opts.Server, EnrolledAt: opts.Now(),
 		Key: key, CertDER: res.CertDER, CADER: res.CADER, GatewayURL: res.GatewayURL, Servers: servers,
-		KeyVerified: verifiedKind(res.KeyKind, ks),
+		KeyVerified: verifiedKind(res.KeyKind, ks), AgentSecret: res.AgentSecret,
 	}, opts.Force)
 	if err != nil || att == nil {
 		return id, err

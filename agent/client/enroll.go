@@ -34,6 +34,9 @@ type Enrolled struct {
 	// KeyKind is what the server recorded for the key ("hardware",
 	// "software"); empty from a server that does not say.
 	KeyKind string
+	// AgentSecret is the device's agent secret, to keep readable by
+	// root/SYSTEM only; nil from a server before agent secrets.
+	AgentSecret []byte
 }
 
 // Enroll connects to addr without a client certificate, verifies the
@@ -94,7 +97,7 @@ func sendEnroll(ctx context.Context, addr string, tok pb.EnrollToken, req *pb.En
 	}
 	unwatch := context.AfterFunc(ctx, func() { _ = str.Close() })
 	stop = func() { unwatch(); _ = str.Close() }
-	if err := writeHello(str); err != nil {
+	if err := writeHello(str, nil); err != nil {
 		stop()
 		return nil, nil, fmt.Errorf("enroll: %w", err)
 	}
@@ -145,7 +148,15 @@ func checkEnrolled(r *pb.EnrollResponse, pin [sha256.Size]byte, csr *x509.Certif
 	if err := pb.ValidateGatewayURL(r.GetGatewayUrl()); err != nil {
 		return nil, bad("gateway URL: %v", err)
 	}
-	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl(), Servers: r.GetServers(), KeyKind: r.GetKeyKind()}, nil
+	secret := r.GetAgentSecret()
+	switch len(secret) {
+	case 0:
+		secret = nil
+	case pb.AgentSecretSize:
+	default:
+		return nil, bad("agent secret is %d bytes, not %d", len(secret), pb.AgentSecretSize)
+	}
+	return &Enrolled{DeviceID: id, CertDER: cert.Raw, CADER: ca.Raw, GatewayURL: r.GetGatewayUrl(), Servers: r.GetServers(), KeyKind: r.GetKeyKind(), AgentSecret: secret}, nil
 }
 
 // deviceInfo is the device's description as reports carry it, cleaned
@@ -159,8 +170,11 @@ type readWriter interface {
 	Write(p []byte) (int, error)
 }
 
-func writeHello(w readWriter) error {
-	hello := &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version.Version}
+// writeHello sends hello, or a plain Hello when it is nil.
+func writeHello(w readWriter, hello *pb.Hello) error {
+	if hello == nil {
+		hello = &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version.Version}
+	}
 	if err := pb.WriteMsg(w, &pb.Envelope{Msg: &pb.Envelope_Hello{Hello: hello}}); err != nil {
 		return fmt.Errorf("send hello: %w", err)
 	}

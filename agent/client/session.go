@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/postern-dev/postern/internal/clock"
+	"github.com/postern-dev/postern/internal/version"
 	pb "github.com/postern-dev/postern/proto"
 )
 
@@ -34,6 +35,10 @@ type SessionConfig struct {
 	Logger *slog.Logger
 	// Now is the clock for certificate validity; clock.Now when nil.
 	Now func() time.Time
+	// AgentSecret is the device's agent secret from enrollment, proved
+	// in the Hello (pb.AgentProof); nil for a device enrolled before
+	// agent secrets, whose server still accepts it without.
+	AgentSecret []byte
 }
 
 // Session is an open control stream with the device certificate. Send and
@@ -78,7 +83,14 @@ func Dial(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", cfg.Addr, certificateRefused(err))
 	}
-	s, err := handshake(ctx, l, log)
+	hello := &pb.Hello{ProtocolVersion: pb.ProtocolVersion, SoftwareVersion: version.Version}
+	if cfg.AgentSecret != nil {
+		if hello.AgentProof, err = pb.AgentProof(cfg.AgentSecret, l.TLS()); err != nil {
+			_ = l.Close()
+			return nil, fmt.Errorf("dial %s: %w", cfg.Addr, err)
+		}
+	}
+	s, err := handshake(ctx, l, hello, log)
 	if err != nil {
 		_ = l.Close()
 		return nil, fmt.Errorf("dial %s over %s: %w", cfg.Addr, l.Transport(), certificateRefused(err))
@@ -86,12 +98,12 @@ func Dial(ctx context.Context, cfg SessionConfig) (*Session, error) {
 	return s, nil
 }
 
-func handshake(ctx context.Context, str link, log *slog.Logger) (*Session, error) {
+func handshake(ctx context.Context, str link, hello *pb.Hello, log *slog.Logger) (*Session, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = str.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, str.Abort)
-	err := writeHello(str)
+	err := writeHello(str, hello)
 	var h *pb.Hello
 	if err == nil {
 		h, err = readHello(str)

@@ -40,6 +40,8 @@ type link interface {
 	Close() error
 	// Transport is TransportQUIC or TransportTCP.
 	Transport() string
+	// TLS is the connection's TLS state, for the agent proof.
+	TLS() tls.ConnectionState
 }
 
 type quicLink struct {
@@ -53,6 +55,7 @@ func (l quicLink) SetDeadline(t time.Time) error      { return l.str.SetDeadline
 func (l quicLink) SetWriteDeadline(t time.Time) error { return l.str.SetWriteDeadline(t) }
 func (l quicLink) Abort()                             { l.str.CancelRead(0) }
 func (l quicLink) Transport() string                  { return TransportQUIC }
+func (l quicLink) TLS() tls.ConnectionState           { return l.conn.ConnectionState().TLS }
 func (l quicLink) Close() error {
 	_ = l.str.Close()
 	return l.conn.CloseWithError(0, "")
@@ -60,8 +63,9 @@ func (l quicLink) Close() error {
 
 type tcpLink struct{ *tls.Conn }
 
-func (l tcpLink) Abort()            { _ = l.Conn.SetReadDeadline(time.Unix(1, 0)) }
-func (l tcpLink) Transport() string { return TransportTCP }
+func (l tcpLink) Abort()                   { _ = l.Conn.SetReadDeadline(time.Unix(1, 0)) }
+func (l tcpLink) Transport() string        { return TransportTCP }
+func (l tcpLink) TLS() tls.ConnectionState { return l.Conn.ConnectionState() }
 
 // dialQUIC connects over QUIC and opens the stream. quic-go binds an
 // unconnected wildcard UDP socket, so when the laptop's address changes

@@ -24,6 +24,7 @@ func (l fakeLink) SetWriteDeadline(time.Time) error { return nil }
 func (l fakeLink) Abort()                           {}
 func (l fakeLink) Close() error                     { l.closed.Store(true); return nil }
 func (l fakeLink) Transport() string                { return l.transport }
+func (l fakeLink) TLS() tls.ConnectionState         { return tls.ConnectionState{} }
 
 type fakeDialer struct {
 	name  string

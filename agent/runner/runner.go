@@ -107,7 +107,7 @@ func (r *Runner) dialSession(ctx context.Context) (Conn, error) {
 	return r.failover.dial(ctx, creds.Identity.ServerList(), func(ctx context.Context, addr string) (*client.Session, error) {
 		return client.Dial(ctx, client.SessionConfig{
 			Addr: addr, Certificate: creds.Certificate, CA: creds.CA,
-			Logger: r.log, Now: r.cfg.Clock,
+			Logger: r.log, Now: r.cfg.Clock, AgentSecret: creds.AgentSecret,
 		})
 	})
 }

@@ -22,12 +22,17 @@ const (
 	KeyFile = "device.key"
 	// TPMKeyFile is a hardware device key: the TPM-wrapped blob, which
 	// only the TPM that made it can load.
-	TPMKeyFile   = "device.tpmkey"
-	CertFile     = "device.pem"
-	CAFile       = "ca.pem"
-	IdentityFile = "identity.json"
-	StateFile    = "state.json"
-	PolicyFile   = "policy.yaml"
+	TPMKeyFile = "device.tpmkey"
+	// AgentSecretFile is the agent secret from enrollment (0600 in the
+	// root/SYSTEM-only directory), proved on every connection so that
+	// the device key alone, which the console user's browser may use,
+	// does not make a connection the agent's.
+	AgentSecretFile = "agent.secret"
+	CertFile        = "device.pem"
+	CAFile          = "ca.pem"
+	IdentityFile    = "identity.json"
+	StateFile       = "state.json"
+	PolicyFile      = "policy.yaml"
 	// PendingAttestationFile holds a user attestation not yet recorded by
 	// the server. It is apart from state.json because `attest` writes it
 	// while the service runs.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/agent/devkey"
+	pb "github.com/postern-dev/postern/proto"
 )
 
 // Identity is identity.json: who this device is to which server.
@@ -73,6 +74,9 @@ type Enrollment struct {
 	Servers    []string
 	// KeyVerified is the server's word on the key (Identity.KeyVerified).
 	KeyVerified devkey.Kind
+	// AgentSecret is the server's agent secret for this device; nil from
+	// a server before agent secrets.
+	AgentSecret []byte
 }
 
 func publicEqual(a, b crypto.PublicKey) bool {
@@ -156,6 +160,16 @@ func (d *Dir) SaveEnrollment(e Enrollment, force bool) (Identity, error) {
 	d.keyMu.Lock()
 	d.hwKey = nil
 	d.keyMu.Unlock()
+	// A re-enrollment replaces the secret; one with a server that issues
+	// none must not keep the old device's.
+	if e.AgentSecret != nil {
+		err = d.write(AgentSecretFile, e.AgentSecret, 0o600)
+	} else {
+		err = d.remove(AgentSecretFile)
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("save agent secret: %w", err)
+	}
 	if err := d.write(CertFile, pemCert(e.CertDER), 0o644); err != nil {
 		return Identity{}, fmt.Errorf("save device certificate: %w", err)
 	}
@@ -188,6 +202,9 @@ type Credentials struct {
 	Certificate tls.Certificate
 	// CA is the pinned device CA the server's certificate must chain to.
 	CA *x509.Certificate
+	// AgentSecret is proved in every Hello; nil when the device was
+	// enrolled before agent secrets.
+	AgentSecret []byte
 }
 
 // LoadCredentials reads identity, key and certificates.
@@ -211,7 +228,17 @@ func (d *Dir) LoadCredentials() (Credentials, error) {
 	if err != nil {
 		return Credentials{}, fmt.Errorf("load CA certificate: %w", err)
 	}
+	secret, err := d.read(AgentSecretFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		secret = nil
+	case err != nil:
+		return Credentials{}, fmt.Errorf("load agent secret: %w", err)
+	case len(secret) != pb.AgentSecretSize:
+		return Credentials{}, fmt.Errorf("load agent secret: %d bytes, not %d: %w", len(secret), pb.AgentSecretSize, ErrCorrupt)
+	}
 	return Credentials{
+		AgentSecret: secret,
 		Identity:    id,
 		Key:         key,
 		Certificate: tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert},

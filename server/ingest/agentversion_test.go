@@ -27,7 +27,9 @@ func TestAgentVersionIsRecorded(t *testing.T) {
 		t.Helper()
 		c := e.open(&d.cert)
 		defer c.close()
-		c.send(helloVersion(v))
+		h := d.helloOn(t, c.conn.ConnectionState().TLS)
+		h.GetHello().SoftwareVersion = v
+		c.send(h)
 		if h := c.mustRecv(); h.GetHello() == nil {
 			t.Fatalf("control answer %v, want Hello", h)
 		}

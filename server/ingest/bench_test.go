@@ -43,8 +43,9 @@ func steadyRate() float64 {
 }
 
 // provision enrolls a device directly in the store (enrollment is not what
-// the benchmark measures) and returns its identity.
-func (e *env) provision(b *testing.B) device {
+// the benchmark measures), without an agent secret as a device enrolled
+// before agent secrets, and returns its identity.
+func (e *env) provision(b testing.TB) device {
 	key, csr := newCSR(b)
 	id := uuid.NewString()
 	now := e.clock.Now()

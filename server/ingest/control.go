@@ -37,7 +37,8 @@ func agentVersionField(v string) string {
 	}, v)
 }
 
-func (s *Server) control(st *stream, peer *x509.Certificate, agentVersion string) {
+func (s *Server) control(st *stream, peer *x509.Certificate, hello *pb.Hello) {
+	agentVersion := hello.GetSoftwareVersion()
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	dev, err := s.cfg.Store.DeviceByCert(ctx, ca.Fingerprint(peer.Raw))
 	cancel()
@@ -58,6 +59,9 @@ func (s *Server) control(st *stream, peer *x509.Certificate, agentVersion string
 		return
 	}
 	st.log = st.log.With("device_id", dev.ID)
+	if !s.agentProven(st, dev, hello) {
+		return
+	}
 	// The version the agent runs now, for the minimum agent version: a
 	// write only when it changed (an upgrade), not on every connection.
 	if v := agentVersionField(agentVersion); v != dev.AgentVersion {

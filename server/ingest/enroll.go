@@ -98,6 +98,11 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key, agentVersi
 	if err != nil {
 		return CodeBadRequest, err.Error(), nil
 	}
+	secret, err := pb.NewAgentSecret()
+	if err != nil {
+		s.log.Error("make agent secret failed", "err", err)
+		return CodeInternal, "the server could not make the agent secret; retry later", nil
+	}
 	id := uuid.NewString()
 	cert, err := s.cfg.CA.SignCSR(csrDER, id, now, now.Add(ca.DeviceLifetime))
 	if err != nil {
@@ -106,7 +111,7 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key, agentVersi
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	dev := store.Device{ID: id, CertSHA256: ca.Fingerprint(cert.Raw), CertNotAfter: cert.NotAfter, Info: info, KeyKind: key,
-		AgentVersion: agentVersionField(agentVersion)}
+		AgentVersion: agentVersionField(agentVersion), AgentSecretHash: pb.AgentSecretHash(secret)}
 	if s.cfg.HoldEnrollments {
 		dev.Approval = store.ApprovalPending
 	}
@@ -122,7 +127,7 @@ func (s *Server) tryEnroll(req *pb.EnrollRequest, csrDER []byte, key, agentVersi
 		s.log.Error("enroll device failed", "err", err)
 		return CodeInternal, "the server could not store the enrollment; retry later", nil
 	}
-	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER(), GatewayUrl: s.cfg.GatewayURL, Servers: s.cfg.Servers, KeyKind: key}
+	return "", "", &pb.EnrollResponse{DeviceId: id, CertificateDer: cert.Raw, CaDer: s.cfg.CA.DER(), GatewayUrl: s.cfg.GatewayURL, Servers: s.cfg.Servers, KeyKind: key, AgentSecret: secret}
 }
 
 // deviceInfo validates the agent's description of itself with the same

@@ -258,7 +258,7 @@ func TestIdleFloodFromOneAddress(t *testing.T) {
 			if err != nil {
 				t.Fatalf("device %d over TCP: %v", i, err)
 			}
-			tc.roundTrip(hello())
+			tc.roundTrip(d.helloOn(t, tc.c.ConnectionState()))
 			if ack := tc.roundTrip(wireReport(2, "laptop")); ack.GetAck() == nil {
 				t.Errorf("device %d over TCP: %v", i, ack)
 			}

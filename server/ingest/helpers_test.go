@@ -173,6 +173,23 @@ func hello() *pb.Envelope {
 type device struct {
 	id   string
 	cert tls.Certificate
+	// secret is the agent secret from the enrollment response.
+	secret []byte
+}
+
+// helloOn is the device's Hello on the connection cs: the agent proof
+// of its secret, none when it has no secret.
+func (d device) helloOn(t testing.TB, cs tls.ConnectionState) *pb.Envelope {
+	t.Helper()
+	env := hello()
+	if d.secret != nil {
+		proof, err := pb.AgentProof(d.secret, cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.GetHello().AgentProof = proof
+	}
+	return env
 }
 
 func newCSR(t testing.TB) (*ecdsa.PrivateKey, []byte) {
@@ -215,14 +232,14 @@ func (e *env) enroll() device {
 	if got == nil {
 		e.t.Fatalf("enroll answer %v", resp)
 	}
-	return device{id: got.DeviceId, cert: tls.Certificate{Certificate: [][]byte{got.CertificateDer}, PrivateKey: key}}
+	return device{id: got.DeviceId, cert: tls.Certificate{Certificate: [][]byte{got.CertificateDer}, PrivateKey: key}, secret: got.AgentSecret}
 }
 
 // control opens a control stream and completes the Hello exchange.
 func (e *env) control(d device) *client {
 	e.t.Helper()
 	c := e.open(&d.cert)
-	c.send(hello())
+	c.send(d.helloOn(e.t, c.conn.ConnectionState().TLS))
 	if h := c.mustRecv(); h.GetHello() == nil {
 		e.t.Fatalf("control answer %v, want Hello", h)
 	}

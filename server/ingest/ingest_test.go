@@ -347,7 +347,7 @@ func TestRenew(t *testing.T) {
 	}
 	c.close()
 	t.Run("the renewed certificate opens a control stream", func(t *testing.T) {
-		nc := e.control(device{id: d.id, cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}})
+		nc := e.control(device{id: d.id, cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, secret: d.secret})
 		defer nc.close()
 	})
 	t.Run("the old certificate no longer does", func(t *testing.T) {

@@ -78,7 +78,7 @@ func TestDisconnect(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := c.roundTrip(hello()); h.GetHello() == nil {
+		if h := c.roundTrip(d.helloOn(t, c.c.ConnectionState())); h.GetHello() == nil {
 			t.Fatalf("control answer %v, want Hello", h)
 		}
 		for e.srv.live.get(d.id) == nil {

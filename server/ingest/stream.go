@@ -31,6 +31,10 @@ const (
 	CodeBadAttestation = "bad_attestation"
 	// CodeInternal means the server could not do its part; retry later.
 	CodeInternal = "internal_error"
+	// CodeAgentSecretInvalid refuses a connection with the device
+	// certificate whose Hello does not prove the device's agent secret:
+	// it is not the agent (or the agent lost its secret; enroll again).
+	CodeAgentSecretInvalid = "agent_secret_invalid"
 )
 
 // stream wraps one QUIC stream, or a TLS-over-TCP connection (tcp.go),
@@ -110,5 +114,5 @@ func (s *Server) handleStream(conn remoteAddrer, str streamIO, peer *x509.Certif
 		s.enroll(st, h.GetSoftwareVersion())
 		return
 	}
-	s.control(st, peer, h.GetSoftwareVersion())
+	s.control(st, peer, h)
 }

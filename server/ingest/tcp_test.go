@@ -78,7 +78,7 @@ func TestTCPFallback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := c.roundTrip(hello()); h.GetHello() == nil {
+		if h := c.roundTrip(d.helloOn(t, c.c.ConnectionState())); h.GetHello() == nil {
 			t.Fatalf("answer %v, want Hello", h)
 		}
 		rep := wireReport(7, "laptop-tcp")

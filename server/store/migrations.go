@@ -284,4 +284,8 @@ var migrations = []string{
 	// enrollments for an administrator ('pending'), or whose enrollment
 	// was refused ('denied'); empty when approved or never held.
 	`ALTER TABLE devices ADD COLUMN approval TEXT NOT NULL DEFAULT ''`,
+	// agent secret: the hash of the secret issued at enrollment that the
+	// agent proves on every connection (proto/agentsecret.go); empty for
+	// a device enrolled before it, which the server still accepts.
+	`ALTER TABLE devices ADD COLUMN agent_secret_hash TEXT NOT NULL DEFAULT ''`,
 }

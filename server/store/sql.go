@@ -220,10 +220,10 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash string, dev Device, now
 			}
 		}
 		dev.EnrolledAt = now
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, cert_sha256, cert_not_after, hostname, os, os_name, os_version, arch, org, owner, enrolled_at, last_seen_at, key_kind, agent_version, approval)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, cert_sha256, cert_not_after, hostname, os, os_name, os_version, arch, org, owner, enrolled_at, last_seen_at, key_kind, agent_version, approval, agent_secret_hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			dev.ID, dev.CertSHA256, nanos(dev.CertNotAfter), dev.Info.Hostname, dev.Info.OS, dev.Info.OSName, dev.Info.OSVersion, dev.Info.Arch,
-			dev.Org, dev.Owner, nanos(now), nanos(now), keyKind(dev.KeyKind), dev.AgentVersion, dev.Approval)
+			dev.Org, dev.Owner, nanos(now), nanos(now), keyKind(dev.KeyKind), dev.AgentVersion, dev.Approval, dev.AgentSecretHash)
 		if err != nil {
 			return fmt.Errorf("create device: %w", err)
 		}
@@ -236,7 +236,7 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash string, dev Device, now
 	return dev, nil
 }
 
-const deviceColumns = `d.id, d.cert_sha256, d.cert_not_after, d.hostname, d.os, d.os_name, d.os_version, d.arch, d.org, d.owner, d.enrolled_at, d.revoked_at, d.last_seen_at, d.key_kind, d.agent_version, d.approval`
+const deviceColumns = `d.id, d.cert_sha256, d.cert_not_after, d.hostname, d.os, d.os_name, d.os_version, d.arch, d.org, d.owner, d.enrolled_at, d.revoked_at, d.last_seen_at, d.key_kind, d.agent_version, d.approval, d.agent_secret_hash`
 
 // keyKind stores an unset kind as software: only a verified attestation
 // makes a hardware key.
@@ -253,7 +253,7 @@ func scanDevice(row scanner, extra ...any) (Device, error) {
 	var d Device
 	var notAfter, enrolled, revoked, seen int64
 	dest := append([]any{&d.ID, &d.CertSHA256, &notAfter, &d.Info.Hostname, &d.Info.OS, &d.Info.OSName, &d.Info.OSVersion, &d.Info.Arch,
-		&d.Org, &d.Owner, &enrolled, &revoked, &seen, &d.KeyKind, &d.AgentVersion, &d.Approval}, extra...)
+		&d.Org, &d.Owner, &enrolled, &revoked, &seen, &d.KeyKind, &d.AgentVersion, &d.Approval, &d.AgentSecretHash}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Device{}, ErrNotFound

@@ -47,6 +47,10 @@ type Device struct {
 	// approved the enrollment (server configuration enrollment.approve:
 	// manual), ApprovalDenied once refused, and empty when approved.
 	Approval string
+	// AgentSecretHash is pb.AgentSecretHash of the agent secret issued at
+	// enrollment, which the agent proves on every connection; empty for a
+	// device enrolled before agent secrets existed.
+	AgentSecretHash string
 }
 
 // Enrollment approval states (Device.Approval); empty is approved.
