@@ -63,6 +63,9 @@ const (
 	CodeBadReport           = "bad_report"
 	// CodeBadAttestation: the server will never record this attestation.
 	CodeBadAttestation = "bad_attestation"
+	// CodeAgentSecretInvalid: the Hello did not prove the device's agent
+	// secret (this agent lost its agent.secret, or it is not the agent).
+	CodeAgentSecretInvalid = "agent_secret_invalid"
 )
 
 // ServerError is an Error message from the server.
@@ -89,7 +92,7 @@ func (e *ServerError) Error() string {
 // protocol version.
 func (e *ServerError) Permanent() bool {
 	switch e.Code {
-	case CodeDeviceRevoked, CodeDeviceInactive, CodeDeviceUnknown, CodeUnsupportedVersion, CodeCertificateRequired:
+	case CodeDeviceRevoked, CodeDeviceInactive, CodeDeviceUnknown, CodeUnsupportedVersion, CodeCertificateRequired, CodeAgentSecretInvalid:
 		return true
 	}
 	return false

@@ -92,7 +92,7 @@ func TestEnrollAndReportThroughNginxStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := client.Dial(ctx, client.SessionConfig{Addr: front, Certificate: creds.Certificate, CA: creds.CA})
+	s, err := client.Dial(ctx, client.SessionConfig{Addr: front, Certificate: creds.Certificate, CA: creds.CA, AgentSecret: creds.AgentSecret})
 	if err != nil {
 		t.Fatalf("connect through nginx: %v", err)
 	}

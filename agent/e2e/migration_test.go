@@ -195,7 +195,7 @@ func TestSessionSurvivesNATRebindingMidConnection(t *testing.T) {
 	}
 
 	nat := startNATRelay(t, srv.QUICAddr)
-	s, err := client.Dial(ctx, client.SessionConfig{Addr: nat.addr(), Certificate: creds.Certificate, CA: creds.CA})
+	s, err := client.Dial(ctx, client.SessionConfig{Addr: nat.addr(), Certificate: creds.Certificate, CA: creds.CA, AgentSecret: creds.AgentSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

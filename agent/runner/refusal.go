@@ -39,6 +39,8 @@ func (r *Runner) refusal(err error) (state.Refusal, bool) {
 		reason = state.RefusedInactive
 	case errors.As(err, &se) && se.Code == client.CodeDeviceUnknown:
 		reason = state.RefusedUnknown
+	case errors.As(err, &se) && se.Code == client.CodeAgentSecretInvalid:
+		reason = state.RefusedAgentSecret
 	case errors.Is(err, client.ErrCertificateRefused):
 		reason = r.guessRefusal()
 	default:
@@ -54,6 +56,8 @@ func (r *Runner) refusal(err error) (state.Refusal, bool) {
 		f.Message = "The security team revoked this device's enrollment: IBHIS access is blocked and the agent has stopped reporting. " + reenroll + "."
 	case state.RefusedInactive:
 		f.Message = "This device sent no report for more than 90 days, so the server retired its enrollment: IBHIS access is blocked and the agent has stopped reporting. " + reenroll + "."
+	case state.RefusedAgentSecret:
+		f.Message = "The server refused this agent's proof of its agent secret (the file " + state.AgentSecretFile + " in the agent's state directory is missing or not the one issued at enrollment): IBHIS access is blocked and the agent has stopped reporting. " + reenroll + "."
 	case state.RefusedExpired:
 		f.Message = "This device's certificate has expired, so the server no longer accepts it: IBHIS access is blocked and the agent has stopped reporting. " + reenroll + "."
 	default:

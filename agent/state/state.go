@@ -42,7 +42,10 @@ const (
 	RefusedRevoked  = "revoked"
 	RefusedInactive = "inactive"
 	RefusedUnknown  = "unknown"
-	RefusedExpired  = "expired"
+	// RefusedAgentSecret: the server refused this agent's proof of its
+	// agent secret (agent.secret lost or replaced).
+	RefusedAgentSecret = "agent_secret"
+	RefusedExpired     = "expired"
 )
 
 // Refusal is the server's refusal of one device identity.

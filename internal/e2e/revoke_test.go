@@ -50,7 +50,7 @@ func TestRevocationFromTheCommandLineCutsTheLiveAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, Now: clk.Now})
+	s, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, AgentSecret: creds.AgentSecret, Now: clk.Now})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -93,7 +93,7 @@ func TestRevocationFromTheCommandLineCutsTheLiveAgent(t *testing.T) {
 		}
 	})
 	t.Run("the agent cannot connect again", func(t *testing.T) {
-		_, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, Now: clk.Now})
+		_, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, AgentSecret: creds.AgentSecret, Now: clk.Now})
 		if err == nil {
 			t.Fatal("a revoked device connected")
 		}

@@ -151,7 +151,7 @@ func TestRenewalReattestsTheTPMKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		hk := creds.Key.(*devkey.HardwareKey)
-		sess, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, Now: clk.Now})
+		sess, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, AgentSecret: creds.AgentSecret, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -123,7 +123,7 @@ func TestAnAgentWithATPMEnrollsWithAnAttestedHardwareKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sess, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, Now: clk.Now})
+		sess, err := client.Dial(ctx, client.SessionConfig{Addr: srv.QUICAddr, Certificate: creds.Certificate, CA: creds.CA, AgentSecret: creds.AgentSecret, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
