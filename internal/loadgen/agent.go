@@ -61,6 +61,8 @@ type agent struct {
 	key    *ecdsa.PrivateKey
 	cert   tls.Certificate
 	device string // device ID
+	// secret is the agent secret from enrollment, proved in each Hello.
+	secret []byte
 
 	conn *quic.Conn
 	str  *quic.Stream
@@ -136,6 +138,7 @@ func (a *agent) enroll(ctx context.Context, token string) error {
 			a.key = key
 			a.device = m.Enrolled.DeviceId
 			a.cert = tls.Certificate{Certificate: [][]byte{m.Enrolled.CertificateDer}, PrivateKey: key}
+			a.secret = m.Enrolled.AgentSecret
 			return nil
 		case *pb.Envelope_Error:
 			return fmt.Errorf("enroll: %s: %s", m.Error.Code, m.Error.Message)
@@ -153,7 +156,14 @@ func (a *agent) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	if err := pb.WriteMsg(str, hello()); err == nil {
+	h := hello()
+	if a.secret != nil {
+		if h.GetHello().AgentProof, err = pb.AgentProof(a.secret, conn.ConnectionState().TLS); err != nil {
+			conn.CloseWithError(0, "")
+			return fmt.Errorf("connect: %w", err)
+		}
+	}
+	if err := pb.WriteMsg(str, h); err == nil {
 		var env *pb.Envelope
 		if env, err = pb.ReadMsg(str); err == nil && env.GetHello() == nil {
 			err = fmt.Errorf("answer %v, want Hello", env)
