@@ -66,6 +66,7 @@ func TestRefusals(t *testing.T) {
 		{"an explicit device_inactive is said in plain words at once", client.CodeDeviceInactive, state.RefusedInactive, "more than 90 days"},
 		{"an explicit device_revoked is said in plain words at once", client.CodeDeviceRevoked, state.RefusedRevoked, "revoked this device's enrollment"},
 		{"an unknown device is told its enrollment was removed", client.CodeDeviceUnknown, state.RefusedUnknown, "no longer knows this device"},
+		{"a refused agent secret names the file and the fix", client.CodeAgentSecretInvalid, state.RefusedAgentSecret, "agent.secret in the agent's state directory is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
