@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postern-dev/postern/gateway/manage"
 	"github.com/postern-dev/postern/internal/duration"
 	"github.com/postern-dev/postern/server/audit"
 	"github.com/postern-dev/postern/server/store"
@@ -16,19 +17,8 @@ import (
 // away.
 const tokenIDLen = 12
 
-type tokenJSON struct {
-	ID        string    `json:"id"`
-	Org       string    `json:"org"`
-	Owner     string    `json:"owner"`
-	State     string    `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	UsedAt    time.Time `json:"used_at,omitzero"`
-	DeviceID  string    `json:"device_id,omitempty"`
-}
-
-func toTokenJSON(t store.TokenInfo, now time.Time) tokenJSON {
-	j := tokenJSON{ID: t.Hash[:min(tokenIDLen, len(t.Hash))], Org: t.Org, Owner: t.Owner, State: "unused",
+func toTokenJSON(t store.TokenInfo, now time.Time) manage.EnrollmentToken {
+	j := manage.EnrollmentToken{ID: t.Hash[:min(tokenIDLen, len(t.Hash))], Org: t.Org, Owner: t.Owner, State: "unused",
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UsedAt: t.UsedAt, DeviceID: t.DeviceID}
 	switch {
 	case !t.UsedAt.IsZero():
@@ -47,18 +37,11 @@ func (a *api) listTokens(w http.ResponseWriter, r *http.Request, _ *ManageConfig
 		return
 	}
 	now := a.now()
-	out := make([]tokenJSON, 0, len(ts))
+	out := make([]manage.EnrollmentToken, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, toTokenJSON(t, now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
-}
-
-type tokenRequest struct {
-	Org   string `json:"org"`
-	Owner string `json:"owner"`
-	// ExpiresIn is a duration such as "72h" or "7d" (default 72h).
-	ExpiresIn string `json:"expires_in"`
 }
 
 // parseLifetime reads a duration field ("7d", "12h"); empty is def.
@@ -73,7 +56,7 @@ func parseLifetime(s string, def, max time.Duration) (time.Duration, bool) {
 // createToken is POST /v1/enrollment-tokens: a one-time token, shown
 // only in this answer.
 func (a *api) createToken(w http.ResponseWriter, r *http.Request, m *ManageConfig, c caller) {
-	var req tokenRequest
+	var req manage.TokenRequest
 	if !optionalBody(w, r, &req) {
 		return
 	}
@@ -102,10 +85,7 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, m *ManageConfi
 		return
 	}
 	j := toTokenJSON(store.TokenInfo{Token: rec}, now)
-	writeJSON(w, http.StatusCreated, struct {
-		Token string `json:"token"`
-		tokenJSON
-	}{tok, j})
+	writeJSON(w, http.StatusCreated, manage.NewEnrollmentToken{Token: tok, EnrollmentToken: j})
 }
 
 // revokeToken is POST /v1/enrollment-tokens/{id}/revoke: an unused token
@@ -152,21 +132,8 @@ func (a *api) revokeToken(w http.ResponseWriter, r *http.Request, m *ManageConfi
 	writeJSON(w, http.StatusOK, toTokenJSON(t, now))
 }
 
-type secretJSON struct {
-	ID        string    `json:"id"`
-	Org       string    `json:"org"`
-	Owner     string    `json:"owner,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	MaxUses   int       `json:"max_uses"`
-	Uses      int       `json:"uses"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-	// State is active, revoked, expired or used up.
-	State string `json:"state"`
-}
-
-func toSecretJSON(e store.EnrollSecret, now time.Time) secretJSON {
-	j := secretJSON{ID: e.ID, Org: e.Org, Owner: e.Owner, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt, MaxUses: e.MaxUses,
+func toSecretJSON(e store.EnrollSecret, now time.Time) manage.EnrollmentSecret {
+	j := manage.EnrollmentSecret{ID: e.ID, Org: e.Org, Owner: e.Owner, CreatedAt: e.CreatedAt, ExpiresAt: e.ExpiresAt, MaxUses: e.MaxUses,
 		Uses: e.Uses, RevokedAt: e.RevokedAt, State: "active"}
 	switch {
 	case !e.RevokedAt.IsZero():
@@ -187,19 +154,11 @@ func (a *api) listSecrets(w http.ResponseWriter, r *http.Request, _ *ManageConfi
 		return
 	}
 	now := a.now()
-	out := make([]secretJSON, 0, len(all))
+	out := make([]manage.EnrollmentSecret, 0, len(all))
 	for _, e := range all {
 		out = append(out, toSecretJSON(e, now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"secrets": out})
-}
-
-type secretRequest struct {
-	Org   string `json:"org"`
-	Owner string `json:"owner"`
-	// ExpiresIn is a duration such as "90d" (default 30d).
-	ExpiresIn string `json:"expires_in"`
-	MaxUses   int    `json:"max_uses"`
 }
 
 // defaultSecretLifetime is a fleet rollout's usual window, as `secret
@@ -209,7 +168,7 @@ const defaultSecretLifetime = 30 * 24 * time.Hour
 // createSecret is POST /v1/enrollment-secrets: a reusable, org-scoped
 // secret, shown only in this answer.
 func (a *api) createSecret(w http.ResponseWriter, r *http.Request, m *ManageConfig, c caller) {
-	var req secretRequest
+	var req manage.SecretRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
@@ -244,10 +203,7 @@ func (a *api) createSecret(w http.ResponseWriter, r *http.Request, m *ManageConf
 		"org": rec.Org, "owner": rec.Owner, "expires_at": rec.ExpiresAt, "max_uses": rec.MaxUses}) {
 		return
 	}
-	writeJSON(w, http.StatusCreated, struct {
-		Secret string `json:"secret"`
-		secretJSON
-	}{secret, toSecretJSON(rec, now)})
+	writeJSON(w, http.StatusCreated, manage.NewEnrollmentSecret{Secret: secret, EnrollmentSecret: toSecretJSON(rec, now)})
 }
 
 // revokeSecret is POST /v1/enrollment-secrets/{id}/revoke: devices it

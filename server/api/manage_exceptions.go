@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/postern-dev/postern/checks"
+	"github.com/postern-dev/postern/gateway/manage"
 	"github.com/postern-dev/postern/server/exceptions"
 	"github.com/postern-dev/postern/server/store"
 )
@@ -16,39 +17,16 @@ import (
 // dashboard and the command line.
 const maxExceptionDays = 365
 
-// exceptionRequest is POST /v1/exceptions' body: one of device_id and
-// org, one of expires_at and days.
-type exceptionRequest struct {
-	DeviceID  string    `json:"device_id"`
-	Org       string    `json:"org"`
-	Control   string    `json:"control"`
-	Reason    string    `json:"reason"`
-	StartsAt  time.Time `json:"starts_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Days      int       `json:"days"`
-}
+// The management API's bodies and answers are gateway/manage's types, so
+// that the client and the server share one definition of the wire form.
 
-type exceptionJSON struct {
-	ID        string    `json:"id"`
-	Scope     string    `json:"scope"`
-	Subject   string    `json:"subject"`
-	Control   string    `json:"control"`
-	Reason    string    `json:"reason"`
-	Approver  string    `json:"approver"`
-	StartsAt  time.Time `json:"starts_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	CreatedAt time.Time `json:"created_at"`
-	EndedAt   time.Time `json:"ended_at,omitzero"`
-	EndedBy   string    `json:"ended_by,omitempty"`
-}
-
-func toExceptionJSON(e store.Exception) exceptionJSON {
-	return exceptionJSON{ID: e.ID, Scope: e.Scope, Subject: e.Subject, Control: e.Control, Reason: e.Reason, Approver: e.Approver,
+func toExceptionJSON(e store.Exception) manage.Exception {
+	return manage.Exception{ID: e.ID, Scope: e.Scope, Subject: e.Subject, Control: e.Control, Reason: e.Reason, Approver: e.Approver,
 		StartsAt: e.StartsAt, ExpiresAt: e.ExpiresAt, CreatedAt: e.CreatedAt, EndedAt: e.EndedAt, EndedBy: e.EndedBy}
 }
 
-// grant checks the request field by field, so that a 400 names the field.
-func (x exceptionRequest) grant(now time.Time, approver string) (exceptions.Grant, string, string) {
+// exceptionGrant checks the request field by field, so that a 400 names the field.
+func exceptionGrant(x manage.ExceptionRequest, now time.Time, approver string) (exceptions.Grant, string, string) {
 	g := exceptions.Grant{Control: checks.ControlID(x.Control), Reason: strings.TrimSpace(x.Reason), Approver: approver,
 		StartsAt: x.StartsAt, ExpiresAt: x.ExpiresAt}
 	switch {
@@ -88,11 +66,11 @@ func (x exceptionRequest) grant(now time.Time, approver string) (exceptions.Gran
 // grantException is POST /v1/exceptions: the key's name is the approver
 // in the exception and the audit log.
 func (a *api) grantException(w http.ResponseWriter, r *http.Request, m *ManageConfig, c caller) {
-	var req exceptionRequest
+	var req manage.ExceptionRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	g, field, msg := req.grant(a.now(), c.actor())
+	g, field, msg := exceptionGrant(req, a.now(), c.actor())
 	if msg != "" {
 		badField(w, field, msg)
 		return
@@ -178,7 +156,7 @@ func (a *api) listExceptions(w http.ResponseWriter, r *http.Request, _ *ManageCo
 		a.internal(w, r, "list exceptions failed", err)
 		return
 	}
-	out := []exceptionJSON{}
+	out := []manage.Exception{}
 	for _, e := range es {
 		switch {
 		case !all && !e.EndedAt.IsZero(),

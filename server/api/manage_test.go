@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/postern-dev/postern/gateway/manage"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -333,7 +334,7 @@ func TestManageExceptions(t *testing.T) {
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("grant: status %d: %s", rec.Code, rec.Body)
 	}
-	ex := decodeJSON[exceptionJSON](t, rec)
+	ex := decodeJSON[manage.Exception](t, rec)
 	t.Run("the grant names the key as approver and lasts the days asked", func(t *testing.T) {
 		if ex.Approver != "apikey:change-board" || !ex.ExpiresAt.Equal(t0.AddDate(0, 0, 7)) || ex.Scope != store.ScopeDevice {
 			t.Errorf("exception %+v", ex)
@@ -346,7 +347,7 @@ func TestManageExceptions(t *testing.T) {
 		reader := m.addKey(t, "report", []store.Scope{store.ScopeDevicesRead}, time.Time{})
 		for q, want := range map[string]int{"": 1, "?device_id=dev": 1, "?control=firewall": 1, "?org=o": 0, "?control=antivirus": 0} {
 			rec := m.do("GET", "/v1/exceptions"+q, reader, "")
-			got := decodeJSON[struct{ Exceptions []exceptionJSON }](t, rec)
+			got := decodeJSON[struct{ Exceptions []manage.Exception }](t, rec)
 			if rec.Code != http.StatusOK || len(got.Exceptions) != want || want == 1 && got.Exceptions[0].ID != ex.ID {
 				t.Errorf("%s: status %d, %s", q, rec.Code, rec.Body)
 			}
@@ -377,7 +378,7 @@ func TestManageExceptions(t *testing.T) {
 				t.Errorf("exceptions:write alone lists: status %d", rec.Code)
 			}
 			admin := m.addKey(t, "admin-"+q, []store.Scope{store.ScopeAdmin}, time.Time{})
-			got := decodeJSON[struct{ Exceptions []exceptionJSON }](t, m.do("GET", "/v1/exceptions"+q, admin, ""))
+			got := decodeJSON[struct{ Exceptions []manage.Exception }](t, m.do("GET", "/v1/exceptions"+q, admin, ""))
 			if len(got.Exceptions) != want {
 				t.Errorf("%q: %+v", q, got)
 			}
@@ -396,7 +397,7 @@ func TestManageEnrollment(t *testing.T) {
 	rec := m.do("POST", "/v1/enrollment-tokens", key, `{"org":"clinic","owner":"bob","expires_in":"2d"}`)
 	created := decodeJSON[struct {
 		Token string `json:"token"`
-		tokenJSON
+		manage.EnrollmentToken
 	}](t, rec)
 	t.Run("a token is created once, with its secret only in that answer", func(t *testing.T) {
 		if rec.Code != http.StatusCreated || created.Token == "" || !created.ExpiresAt.Equal(t0.Add(48*time.Hour)) || created.State != "unused" {
@@ -423,7 +424,7 @@ func TestManageEnrollment(t *testing.T) {
 	sec := m.do("POST", "/v1/enrollment-secrets", key, `{"org":"clinic","max_uses":50,"expires_in":"90d"}`)
 	s := decodeJSON[struct {
 		Secret string `json:"secret"`
-		secretJSON
+		manage.EnrollmentSecret
 	}](t, sec)
 	t.Run("a secret is created with its limits", func(t *testing.T) {
 		if sec.Code != http.StatusCreated || s.Secret == "" || s.MaxUses != 50 || !s.ExpiresAt.Equal(t0.Add(90*24*time.Hour)) {
@@ -436,7 +437,7 @@ func TestManageEnrollment(t *testing.T) {
 		}
 	})
 	t.Run("the secret is revoked, once", func(t *testing.T) {
-		if rec := m.do("POST", "/v1/enrollment-secrets/"+s.ID+"/revoke", key, ""); rec.Code != http.StatusOK || decodeJSON[secretJSON](t, rec).State != "revoked" {
+		if rec := m.do("POST", "/v1/enrollment-secrets/"+s.ID+"/revoke", key, ""); rec.Code != http.StatusOK || decodeJSON[manage.EnrollmentSecret](t, rec).State != "revoked" {
 			t.Errorf("status %d: %s", rec.Code, rec.Body)
 		}
 		if rec := m.do("POST", "/v1/enrollment-secrets/"+s.ID+"/revoke", key, ""); rec.Code != http.StatusConflict {
