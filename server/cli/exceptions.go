@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/postern-dev/postern/gateway/manage"
 	"text/tabwriter"
 	"time"
 
@@ -220,30 +221,13 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, s)
 }
 
-type exceptionJSON struct {
-	ID        string     `json:"id"`
-	Scope     string     `json:"scope"`
-	Subject   string     `json:"subject"`
-	Control   string     `json:"control"`
-	Reason    string     `json:"reason"`
-	Approver  string     `json:"approver"`
-	StartsAt  time.Time  `json:"starts_at"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	CreatedAt time.Time  `json:"created_at"`
-	EndedAt   *time.Time `json:"ended_at,omitempty"`
-	EndedBy   string     `json:"ended_by,omitempty"`
-}
-
-func exceptionsJSON(es []store.Exception) []exceptionJSON {
-	out := make([]exceptionJSON, 0, len(es))
+// exceptionsJSON is the form of `exception list --json`: the management
+// API's, so that scripts read one shape from either.
+func exceptionsJSON(es []store.Exception) []manage.Exception {
+	out := make([]manage.Exception, 0, len(es))
 	for _, e := range es {
-		j := exceptionJSON{ID: e.ID, Scope: e.Scope, Subject: e.Subject, Control: e.Control, Reason: e.Reason, Approver: e.Approver,
-			StartsAt: e.StartsAt, ExpiresAt: e.ExpiresAt, CreatedAt: e.CreatedAt, EndedBy: e.EndedBy}
-		if !e.EndedAt.IsZero() {
-			t := e.EndedAt
-			j.EndedAt = &t
-		}
-		out = append(out, j)
+		out = append(out, manage.Exception{ID: e.ID, Scope: e.Scope, Subject: e.Subject, Control: e.Control, Reason: e.Reason,
+			Approver: e.Approver, StartsAt: e.StartsAt, ExpiresAt: e.ExpiresAt, CreatedAt: e.CreatedAt, EndedAt: e.EndedAt, EndedBy: e.EndedBy})
 	}
 	return out
 }
